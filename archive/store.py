@@ -1,0 +1,63 @@
+"""SQLite archive: the public schema and the writes to it (sqlite-utils).
+
+Public tables (documented in README.md; keep them stable):
+  documents, captures, crawls
+Internal tables (hidden in Datasette) start with an underscore.
+"""
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+DOCUMENT_COLUMNS = {
+    "id": str, "url": str, "part": int, "site": str, "title": str, "text": str,
+    "published_date": str, "report_date": str, "year": int, "org": str,
+    "region": str, "doc_type": str, "is_report": int, "report_score": float,
+    "script": str, "placeholders": str, "encoding": str, "source_url": str,
+    "cluster_id": str, "warc_filename": str, "warc_offset": int, "warc_length": int,
+    "captured_at": str, "crawl_id": str,
+}
+CAPTURE_COLUMNS = {
+    "id": int, "url": str, "status": int, "content_type": str, "encoding": str,
+    "warc_filename": str, "warc_offset": int, "warc_length": int,
+    "payload_digest": str, "fetched_at": str, "crawl_id": str, "error": str,
+    "record_type": str, "refers_to_url": str, "depth": int, "referrer": str,
+}
+CRAWL_COLUMNS = {
+    "id": str, "started_at": str, "finished_at": str, "start_urls": str,
+    "pages": int, "documents": int, "reports": int, "errors": int, "status": str,
+    "new_documents": int, "changed": int, "unchanged": int,
+}
+
+
+def document_id(url: str, part: int = 0) -> str:
+    """Stable id of a document: from its URL and its part number on that page."""
+    return hashlib.sha1(f"{url}#{part}".encode("utf-8")).hexdigest()[:16]
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+    db = sqlite_utils.Database(conn)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA busy_timeout=30000")
+    ensure_schema(db)
+    return db
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    if "crawls" not in db.table_names():
+        db["crawls"].create(CRAWL_COLUMNS, pk="id")
+    if "captures" not in db.table_names():
+        db["captures"].create(CAPTURE_COLUMNS, pk="id")
+        db["captures"].create_index(["url"])
+        db["captures"].create_index(["crawl_id"])
+        db["captures"].create_index(["payload_digest"])
+    if "documents" not in db.table_names():
+        db["documents"].create(DOCUMENT_COLUMNS, pk="id")
+        for cols in (["url"], ["site"], ["year"], ["region"], ["doc_type"],
+                     ["cluster_id"], ["crawl_id"]):
+            db["documents"].create_index(cols)
