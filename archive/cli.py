@@ -1,0 +1,55 @@
+"""`union-archive` command line.
+
+Subcommands are loaded lazily (``LazyGroup``) so that `union-archive --help`
+is fast and each command lives beside the code it drives.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import click
+
+LAZY = {
+    "crawl": "archive.commands:crawl",
+    "reindex": "archive.commands:reindex",
+    "demo": "archive.commands:demo",
+    "serve": "archive.serve:serve_command",
+    "zoo": "zoo.cli:zoo",
+    "eval": "archive.evaluate:eval_command",
+    "record": "archive.warc_read:record_command",
+    "wacz": "crawler.warc.wacz:wacz_command",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(LAZY))
+
+    def get_command(self, ctx, name):
+        if name in LAZY:
+            module, attr = LAZY[name].split(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="union-archive")
+def main():
+    """Archive Chinese trade-union work reports: crawl, capture to WARC, extract, publish."""
+
+
+def fail(message: str, code: int = 2):
+    """A clear one-line error and a non-zero exit, no traceback."""
+    click.echo(f"union-archive: error: {message}", err=True)
+    sys.exit(code)
+
+
+def data_option(f):
+    return click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
+                        help="Archive directory (warc/, archive.db, logs/).")(f)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""The crawl, reindex and demo commands."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from archive.cli import data_option, fail
+
+
+def _summary(row: dict | None) -> str:
+    if not row:
+        return "no crawl row was written"
+    return (f"crawl {row['id']} {row['status']}: {row['pages']} pages, {row['documents']} documents "
+            f"({row['reports']} reports; {row.get('new_documents') or 0} new, "
+            f"{row.get('changed') or 0} changed, {row.get('unchanged') or 0} unchanged), "
+            f"{row['errors']} errors")
+
+
+def _parse_settings(pairs) -> dict:
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            fail(f"-s expects KEY=VALUE, got {pair!r}")
+        key, value = pair.split("=", 1)
+        out[key] = value
+    return out
+
+
+@click.command()
+@click.option("--start-url", "start_urls", multiple=True, metavar="URL",
+              help="Entry page (repeatable). Without it, the sources file is crawled.")
+@click.option("--sources", type=click.Path(path_type=Path), default=None,
+              help="Sources file (default: the shipped live sources, crawler/sources.yml).")
+@data_option
+@click.option("--max-pages", type=click.IntRange(min=0), default=0, help="Stop after N responses (0: no limit).")
+@click.option("--delay", type=click.FloatRange(min=0), default=None,
+              help="Seconds between requests to one host (default 1.0; Crawl-delay may raise it).")
+@click.option("--allow-loopback", is_flag=True, help="Allow 127.0.0.0/8 and localhost targets.")
+@click.option("--allow-private", is_flag=True, help="Allow private and link-local address ranges.")
+@click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="Override a Scrapy setting (repeatable).")
+def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow_private, settings):
+    """Crawl portals, write WARC files and the SQLite archive."""
+    from crawler.middlewares import check_url
+    from crawler.run import run_crawl, unreachable
+    from crawler.sources import SourcesError, load_sources
+
+    if not start_urls:
+        try:
+            start_urls = [s["url"] for s in load_sources(sources)]
+        except SourcesError as exc:
+            fail(str(exc))
+    for url in start_urls:
+        why = check_url(url, allow_loopback, allow_private)
+        if why:
+            fail(why)
+    problems = unreachable(list(start_urls))
+    if len(problems) == len({u.split("/")[2] for u in start_urls}):
+        fail("; ".join(problems))
+    for p in problems:
+        click.echo(f"union-archive: warning: {p}", err=True)
+    overrides = _parse_settings(settings)
+    overrides.update(UNION_ALLOW_LOOPBACK=allow_loopback, UNION_ALLOW_PRIVATE=allow_private)
+    if max_pages:
+        overrides["CLOSESPIDER_PAGECOUNT"] = max_pages
+    if delay is not None:
+        overrides.update(DOWNLOAD_DELAY=delay, AUTOTHROTTLE_START_DELAY=max(delay, 0.01))
+        if delay == 0:
+            overrides.update(AUTOTHROTTLE_ENABLED=False, RANDOMIZE_DOWNLOAD_DELAY=False)
+    row = run_crawl(list(start_urls), data_dir, overrides)
+    click.echo(_summary(row))
+    click.echo(f"archive: {data_dir / 'archive.db'}  WARC: {data_dir / 'warc'}")
+    if not row or not str(row["status"]).startswith("finished"):
+        sys.exit(1)
+
+
+@click.command()
+@data_option
+def reindex(data_dir):
+    """Rebuild archive.db from the WARC files alone."""
+    from archive.reindex import ReindexError, reindex as do_reindex
+
+    try:
+        rows = do_reindex(data_dir)
+    except ReindexError as exc:
+        fail(str(exc))
+    for row in rows:
+        click.echo(_summary(row))
+    click.echo(f"rebuilt {data_dir / 'archive.db'} from {data_dir / 'warc'}")
+
+
+@click.command()
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=Path("data/demo"),
+              show_default=True, help="Archive directory for the demo.")
+@click.option("--port", type=int, default=8001, show_default=True)
+@click.option("--no-serve", is_flag=True, help="Stop after building the archive.")
+def demo(data_dir, port, no_serve):
+    """Start the demo portals on loopback, crawl them, build the archive, serve it."""
+    from zoo import Zoo
+
+    with Zoo(slow_seconds=1.0) as z:
+        for name, url in z.urls.items():
+            click.echo(f"zoo: {name:<11} {url}")
+        cmd = [sys.executable, "-m", "archive.cli", "crawl", "--data", str(data_dir),
+               "--allow-loopback", "--delay", "0", "-s", "RETRY_BACKOFF_BASE=0.2"]
+        for url in z.start_urls:
+            cmd += ["--start-url", url]
+        started = time.monotonic()
+        code = subprocess.call(cmd)
+        click.echo(f"crawl took {time.monotonic() - started:.1f}s")
+        if code not in (0, 1):
+            fail("the demo crawl failed", code)
+        if no_serve:
+            return
+        from archive.serve import run_server
+
+        click.echo(f"Datasette: http://127.0.0.1:{port}/  (Ctrl-C to stop; the zoo keeps serving meanwhile)")
+        run_server(data_dir, port=port)

@@ -1,0 +1,255 @@
+"""From captures to documents: the archive's one write path.
+
+The crawl feeds it live (``run_worker`` in a child process of the crawler) and
+``archive.reindex`` feeds it the same ``Capture`` objects read back from WARC
+files, so both build the same archive.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import queue as queue_mod
+import signal
+import sys
+import time
+from collections import defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from archive import search, store
+from archive.capture import Capture
+
+logger = logging.getLogger(__name__)
+
+EXTRACTABLE = ("text/html", "application/xhtml", "text/plain", "application/pdf",
+               "application/vnd.openxmlformats-officedocument.wordprocessingml",
+               "application/msword", "application/octet-stream")
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _extractable(cap: Capture, body: bytes | None) -> bool:
+    if cap.status != 200 or not body:
+        return False
+    ctype = (cap.content_type or "").lower()
+    path = urlsplit(cap.url).path.lower()
+    if path.endswith("/robots.txt"):
+        return False
+    return not ctype or ctype.startswith(EXTRACTABLE) or path.endswith((".docx", ".pdf"))
+
+
+class Indexer:
+    def __init__(self, db_path: str | Path, batch_size: int = 100, flush_seconds: float = 1.0):
+        self.db_path = Path(db_path)
+        self.db = store.connect(self.db_path)
+        search.ensure_search(self.db)
+        self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
+        self._captures: list[dict] = []
+        self._documents: list[dict] = []
+        self._last_flush = time.monotonic()
+        self._multipage: dict[str, dict[int, tuple]] = defaultdict(dict)
+        self.counts = dict(pages=0, documents=0, reports=0, errors=0,
+                           new_documents=0, changed=0, unchanged=0)
+        self.crawl_id: str | None = None
+
+    # -- crawl rows -------------------------------------------------------------
+    def start_crawl(self, crawl_id: str, start_urls: list[str], started_at: str | None = None):
+        self.crawl_id = crawl_id
+        self.counts = dict.fromkeys(self.counts, 0)
+        self.db["crawls"].upsert({
+            "id": crawl_id, "started_at": started_at or utcnow(), "finished_at": None,
+            "start_urls": "\n".join(start_urls), "status": "running", **self.counts}, pk="id")
+        self.db.conn.commit()
+
+    def finish(self, status: str = "finished", finished_at: str | None = None) -> dict:
+        for base in list(self._multipage):
+            self._emit_multipage(base)
+        self.flush()
+        self._cluster()
+        row = {"id": self.crawl_id, "finished_at": finished_at or utcnow(), "status": status,
+               **self.counts}
+        if self.crawl_id:
+            self.db["crawls"].upsert(row, pk="id")
+        self.db.conn.commit()
+        return dict(self.db["crawls"].get(self.crawl_id)) if self.crawl_id else row
+
+    # -- captures -----------------------------------------------------------------
+    def add(self, cap: Capture) -> None:
+        self.counts["pages"] += 1
+        row = cap.row()
+        row.pop("id", None)
+        row["encoding"] = None
+        if cap.error or (cap.status or 0) >= 400:
+            self.counts["errors"] += 1
+        body = cap.body
+        if cap.record_type == "revisit":
+            if cap.refers_to_url == cap.url or self._has_documents(cap.url):
+                self.counts["unchanged"] += 1
+                self._captures.append(row)
+                self._maybe_flush()
+                return
+            body = self._original_payload(cap)
+        if _extractable(cap, body):
+            try:
+                self._extract(cap, body, row)
+            except Exception as exc:  # a bad page must never stop the archive
+                logger.exception("extraction failed for %s", cap.url)
+                row["error"] = f"extraction failed: {exc.__class__.__name__}: {exc}"[:500]
+                self.counts["errors"] += 1
+        self._captures.append(row)
+        self._maybe_flush()
+
+    def _extract(self, cap: Capture, body: bytes, row: dict) -> None:
+        from archive.extract import process_capture
+
+        ex = process_capture(cap.url, cap.content_type, body)
+        row["encoding"] = ex.encoding
+        if ex.error and not row.get("error"):
+            row["error"] = ex.error
+            self.counts["errors"] += 1
+        if (ex.page_count or 1) > 1 or ex.continuation_of:
+            base = ex.continuation_of or cap.url
+            self._multipage[base][ex.page_index or 0] = (ex, cap)
+            if len(self._multipage[base]) >= (ex.page_count or 1):
+                self._emit_multipage(base)
+            return
+        self._add_documents(cap, ex.documents, ex.encoding)
+
+    def _emit_multipage(self, base: str) -> None:
+        from archive.extract import stitch
+
+        pages = self._multipage.pop(base)
+        if 0 not in pages:
+            return  # continuation pages without their first page: captured, not a document
+        ordered = [pages[i][0] for i in sorted(pages)]
+        first_cap = pages[0][1]
+        self._add_documents(first_cap, stitch(ordered), ordered[0].encoding)
+
+    def _add_documents(self, cap: Capture, docs: list[dict], encoding: str | None) -> None:
+        from archive.dedup import signature
+
+        site = urlsplit(cap.url).netloc
+        is_attachment = urlsplit(cap.url).path.lower().endswith((".docx", ".pdf", ".doc"))
+        for doc in docs:
+            part = int(doc.get("part") or 0)
+            row = {k: doc.get(k) for k in store.DOCUMENT_COLUMNS if k in doc}
+            row.update({
+                "id": store.document_id(cap.url, part), "url": cap.url, "part": part,
+                "site": site, "encoding": encoding,
+                "source_url": cap.referrer if is_attachment else None,
+                "warc_filename": cap.warc_filename, "warc_offset": cap.warc_offset,
+                "warc_length": cap.warc_length, "captured_at": cap.fetched_at,
+                "crawl_id": cap.crawl_id,
+            })
+            row["_signature"] = signature(row.get("text") or "")
+            self._documents.append(row)
+
+    def _has_documents(self, url: str) -> bool:
+        return bool(self.db.execute("select 1 from documents where url = ? limit 1", [url]).fetchone())
+
+    def _original_payload(self, cap: Capture) -> bytes | None:
+        """A revisit of another URL: fetch the payload from the original record."""
+        from archive.warc_read import read_payload
+
+        hit = self.db.execute(
+            "select warc_filename, warc_offset, warc_length from captures where "
+            "payload_digest = ? and record_type = 'response' and warc_filename is not null "
+            "order by id limit 1", [cap.payload_digest]).fetchone()
+        if not hit:
+            return None
+        warc_dir = self.db_path.parent / "warc"
+        return read_payload(warc_dir / hit[0], hit[1], hit[2])
+
+    # -- writes -----------------------------------------------------------------------
+    def _maybe_flush(self) -> None:
+        if (len(self._captures) >= self.batch_size
+                or time.monotonic() - self._last_flush >= self.flush_seconds):
+            self.flush()
+
+    def flush(self) -> None:
+        self._last_flush = time.monotonic()
+        if not self._captures and not self._documents:
+            return
+        with self.db.conn:
+            if self._captures:
+                self.db["captures"].insert_all(self._captures)
+            if self._documents:
+                self._write_documents(self._documents)
+        self._captures, self._documents = [], []
+
+    def _write_documents(self, docs: list[dict]) -> None:
+        ids = [d["id"] for d in docs]
+        marks = ",".join("?" * len(ids))
+        old = {r["id"]: r for r in self.db.query(
+            f"select * from documents where id in ({marks})", ids)}
+        for d in docs:
+            prev = old.get(d["id"])
+            if prev is None:
+                self.counts["new_documents"] += 1
+            elif prev.get("text") != d.get("text") or prev.get("title") != d.get("title"):
+                self.counts["changed"] += 1
+                self.db["document_versions"].insert(
+                    {**prev, "document_id": prev["id"], "superseded_at": d.get("captured_at")},
+                    pk=None, alter=True)
+            else:
+                self.counts["unchanged"] += 1
+            self.counts["documents"] += 1
+            self.counts["reports"] += 1 if d.get("is_report") else 0
+            d.setdefault("cluster_id", d["id"])
+        sigs = [{"doc_id": d["id"], "signature": d.pop("_signature")} for d in docs]
+        self.db["documents"].upsert_all(docs, pk="id", alter=True)
+        self.db["_signatures"].upsert_all(sigs, pk="doc_id")
+        search.index_documents(self.db, docs)
+
+    def _cluster(self) -> None:
+        from archive.dedup import cluster
+
+        if "_signatures" not in self.db.table_names():
+            return
+        items = [(r[0], r[1]) for r in self.db.execute(
+            "select doc_id, signature from _signatures order by doc_id")]
+        clusters = cluster(items)
+        with self.db.conn:
+            self.db.conn.executemany(
+                "update documents set cluster_id = ? where id = ? and cluster_id is not ?",
+                [(cid, did, cid) for did, cid in clusters.items()])
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+
+# -- the child process the crawler talks to ----------------------------------------------
+def run_worker(q, db_path: str, crawl_id: str, start_urls: list[str], started_at: str,
+               progress_seconds: float = 10.0) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the crawler decides when we stop
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s [indexer] %(levelname)s: %(message)s")
+    ix = Indexer(db_path)
+    ix.start_crawl(crawl_id, start_urls, started_at)
+    parent = os.getppid()
+    last = time.monotonic()
+    status = "interrupted"
+    while True:
+        try:
+            msg = q.get(timeout=1.0)
+        except queue_mod.Empty:
+            if os.getppid() != parent:   # the crawler died (SIGKILL): close what we have
+                break
+            ix.flush()
+            continue
+        if isinstance(msg, Capture):
+            ix.add(msg)
+        elif isinstance(msg, tuple) and msg[0] == "finish":
+            status = msg[1]
+            break
+        if time.monotonic() - last >= progress_seconds:
+            last = time.monotonic()
+            c = ix.counts
+            print(f"[union-archive] indexed {c['pages']} captures: {c['documents']} documents "
+                  f"({c['reports']} reports), {c['errors']} errors", file=sys.stderr, flush=True)
+    ix.finish(status)
+    ix.close()

@@ -1,0 +1,89 @@
+"""Link discovery on Chinese portal pages (pure: works on HTML text).
+
+Besides ordinary <a href> links this finds the pages that exist only inside
+scripts: TRS-style ``createPageHTML(count, current, "index", "html")`` list and
+article pagination (with literal or ``var countPage = N`` arguments) and
+``href="..."`` strings inside script blocks (Hanweb's ``<datastore>`` lists).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urldefrag
+
+ATTACHMENT_EXTENSIONS = (".docx", ".doc", ".pdf", ".wps")
+REPORT_WORDS = re.compile(r"汇报|總結|总结|报告|報告|經驗|经验交流|工作|工會|工会|范文|範文|文库|文庫")
+_CREATE_PAGE = re.compile(
+    r"createPageHTML\(\s*([\w.]+)\s*,\s*([\w.]+)\s*,\s*['\"]([^'\"]+)['\"]\s*,\s*['\"]([^'\"]+)['\"]")
+_VAR = re.compile(r"var\s+(\w+)\s*=\s*(\d+)\s*;")
+_SCRIPT_HREF = re.compile(r"""href\s*=\s*\\?["']([^"'\\]+)\\?["']""")
+_SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    kind: str          # "page" | "pagination" | "attachment"
+    text: str = ""
+
+    @property
+    def priority(self) -> int:
+        if self.kind == "attachment":
+            return 8
+        if self.kind == "pagination":
+            return 5
+        return 10 if REPORT_WORDS.search(self.text) else 0
+
+
+def _int(token: str, variables: dict[str, int]) -> int | None:
+    if token.isdigit():
+        return int(token)
+    return variables.get(token)
+
+
+def script_pagination(base_url: str, script_text: str) -> list[str]:
+    """URLs of the pages a createPageHTML(...) call would write into the page."""
+    variables = {name: int(value) for name, value in _VAR.findall(script_text)}
+    urls = []
+    for count_tok, _cur_tok, stem, ext in _CREATE_PAGE.findall(script_text):
+        count = _int(count_tok, variables)
+        if not count or count > 10000:
+            continue
+        urls.append(urljoin(base_url, f"{stem}.{ext}"))
+        urls.extend(urljoin(base_url, f"{stem}_{i}.{ext}") for i in range(1, count))
+    return urls
+
+
+def extract_links(base_url: str, selector) -> list[Link]:
+    """All candidate links of a page (a parsel Selector / Scrapy response)."""
+    seen: set[str] = set()
+    out: list[Link] = []
+
+    def add(href: str, kind: str, text: str = "") -> None:
+        href = (href or "").strip()
+        if not href or href.lower().startswith(_SKIP_SCHEMES):
+            return
+        url = urldefrag(urljoin(base_url, href))[0]
+        if url in seen:
+            return
+        seen.add(url)
+        if url.lower().split("?")[0].endswith(ATTACHMENT_EXTENSIONS):
+            kind = "attachment"
+        out.append(Link(url, kind, text))
+
+    for a in selector.xpath("//a[@href]"):
+        add(a.attrib.get("href", ""), "page", " ".join(a.xpath(".//text()").getall()).strip())
+    for script in selector.xpath("//script[not(@src)]/text()").getall():
+        for url in script_pagination(base_url, script):
+            add(url, "pagination")
+        for href in _SCRIPT_HREF.findall(script):
+            add(href, "page")
+    return out
+
+
+_SHAPE_DIGITS = re.compile(r"\d+")
+
+
+def url_shape(url: str) -> str:
+    """The URL with digit runs folded: pages of one calendar or list share a shape."""
+    return _SHAPE_DIGITS.sub("#", url.split("#")[0])

@@ -1,0 +1,148 @@
+"""Politeness and safety middlewares.
+
+* ``CrawlDelayMiddleware`` honours robots.txt ``Crawl-delay`` (Scrapy parses it
+  but does not apply it) by raising the download slot's delay.
+* ``BackoffRetryMiddleware`` is Scrapy's retry with exponential backoff.
+* ``ScopeMiddleware`` keeps requests on the start hosts (host and port), on
+  http(s), off private address ranges unless allowed, and ends URL-shape chains
+  (next-day calendars and similar traps).
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+from urllib.parse import urlsplit
+
+from scrapy import Request, signals
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
+
+logger = logging.getLogger(__name__)
+
+
+class CrawlDelayMiddleware:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.delays: dict[str, float] = {}
+        self.useragent = crawler.settings.get("USER_AGENT")
+        crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def robots_parsed(self, robotparser, request):
+        delay = robotparser.crawl_delay(self.useragent)
+        if delay:
+            netloc = urlsplit(request.url).netloc
+            self.delays[netloc] = float(delay)
+            logger.info("Crawl-delay %.1fs for %s (robots.txt)", delay, netloc)
+
+    def process_request(self, request):
+        delay = self.delays.get(urlsplit(request.url).netloc)
+        if not delay:
+            return None
+        downloader = self.crawler.engine.downloader
+        slot = downloader.slots.get(downloader.get_slot_key(request))
+        if slot is not None and slot.delay < delay:
+            slot.delay = delay  # AutoThrottle may lower it between requests: re-raise it
+        return None
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Retries 5xx and timeouts, waiting base * 2**n seconds before retry n."""
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.base = settings.getfloat("RETRY_BACKOFF_BASE", 1.0)
+        self.cap = settings.getfloat("RETRY_BACKOFF_MAX", 30.0)
+
+    async def _backoff(self, retry: Request | None):
+        if retry is not None and self.base > 0:
+            n = retry.meta.get("retry_times", 1)
+            await maybe_deferred_to_future(
+                deferLater(reactor, min(self.cap, self.base * 2 ** (n - 1)), lambda: None))
+        return retry
+
+    async def process_response(self, request, response):
+        result = super().process_response(request, response)
+        if isinstance(result, Request):
+            await self._backoff(result)
+        return result
+
+    async def process_exception(self, request, exception):
+        result = super().process_exception(request, exception)
+        if isinstance(result, Request):
+            await self._backoff(result)
+        return result
+
+
+def address_refused(host: str, allow_loopback: bool, allow_private: bool) -> str | None:
+    """Why a literal-IP or localhost host is out of the default scope, else None."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return None if allow_loopback else "loopback address"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if ip.is_loopback:
+        return None if allow_loopback else "loopback address"
+    if ip.is_link_local or ip.is_private or ip.is_reserved or ip.is_multicast or ip.is_unspecified:
+        return None if allow_private else "private or link-local address"
+    return None
+
+
+def check_url(url: str, allow_loopback: bool = False, allow_private: bool = False) -> str | None:
+    """Why a URL may not be crawled (one line), or None when it may."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return f"not an http(s) URL: {url}"
+    if not parts.hostname:
+        return f"no host in URL: {url}"
+    why = address_refused(parts.hostname, allow_loopback, allow_private)
+    if why:
+        flag = "--allow-loopback" if why.startswith("loopback") else "--allow-private"
+        return f"{why} refused: {url} (pass {flag} to allow it)"
+    return None
+
+
+class ScopeMiddleware:
+    def __init__(self, crawler):
+        s = crawler.settings
+        self.allow_loopback = s.getbool("UNION_ALLOW_LOOPBACK")
+        self.allow_private = s.getbool("UNION_ALLOW_PRIVATE")
+        self.chain_limit = s.getint("UNION_PATTERN_CHAIN_LIMIT", 60)
+        self.stats = crawler.stats
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def _keep(self, request: Request) -> bool:
+        netlocs = getattr(self.crawler.spider, "allowed_netlocs", None)
+        parts = urlsplit(request.url)
+        if netlocs and parts.netloc.lower() not in netlocs:
+            self.stats.inc_value("union/filtered/offsite")
+            return False
+        if check_url(request.url, self.allow_loopback, self.allow_private):
+            self.stats.inc_value("union/filtered/scope")
+            return False
+        if request.meta.get("chain", 0) > self.chain_limit:
+            self.stats.inc_value("union/filtered/trap_chain")
+            return False
+        return True
+
+    async def process_spider_output_async(self, response, result):
+        async for item in result:
+            if not isinstance(item, Request) or self._keep(item):
+                yield item
+
+    def process_spider_output(self, response, result):
+        for item in result:
+            if not isinstance(item, Request) or self._keep(item):
+                yield item

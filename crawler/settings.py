@@ -1,0 +1,71 @@
+"""Scrapy settings for union-archive: polite by default.
+
+`union-archive crawl` and `scrapy crawl union` both use these.  Tests and the
+demo crawl loopback portals and lower the delays through ``-s`` overrides.
+"""
+import secrets
+from datetime import datetime, timezone
+
+from archive import __version__
+
+BOT_NAME = "union-archive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = (f"union-archive/{__version__} "
+              "(+https://github.com/union-archive/union-archive; archiving trade-union reports)")
+
+# --- politeness -------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0                 # seconds between requests to one host (Crawl-delay raises it)
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.5
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_BACKOFF_BASE = 1.0             # seconds; doubles per retry (crawler.middlewares.BackoffRetryMiddleware)
+RETRY_BACKOFF_MAX = 30.0
+DOWNLOAD_TIMEOUT = 30
+
+# --- limits so that traps end -----------------------------------------------
+DEPTH_LIMIT = 16
+URLLENGTH_LIMIT = 512
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # bytes; larger responses are cancelled and recorded as failures
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+UNION_PATTERN_CHAIN_LIMIT = 60       # consecutive hops between pages of one URL shape (calendars)
+UNION_MAX_PAGES = 0                  # 0 = no limit (CLOSESPIDER_PAGECOUNT is set from --max-pages)
+
+# --- archive ------------------------------------------------------------------
+UNION_DATA_DIR = "data"
+UNION_CRAWL_ID = (datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+                  + "-" + secrets.token_hex(3))   # one per process; `crawl --resume` keeps the old one
+UNION_INDEXER_ENABLED = True
+UNION_ALLOW_LOOPBACK = False          # loopback/private targets are refused unless allowed
+UNION_ALLOW_PRIVATE = False
+WARC_ENABLED = True
+WARC_PREFIX = "union"
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": 100,
+    "crawler.middlewares.CrawlDelayMiddleware": 101,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+}
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.ScopeMiddleware": 50,
+}
+EXTENSIONS = {
+    "crawler.extensions.IndexerBridge": 500,
+}
+
+LOG_LEVEL = "INFO"
+LOGSTATS_INTERVAL = 15.0
+TELNETCONSOLE_ENABLED = False
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"

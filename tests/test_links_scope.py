@@ -1,0 +1,76 @@
+"""Link discovery and scope rules of the crawler (pure parts)."""
+import pytest
+from parsel import Selector
+
+from crawler.links import extract_links, script_pagination, url_shape
+from crawler.middlewares import address_refused, check_url
+from crawler.sources import SourcesError, load_sources
+
+TRS_LIST = """<html><body><ul><li><a href="./202403/t20240329_1068756.html">关于全市工会工作情况的汇报</a></li>
+<li><a href="../other/notice.html">通知</a></li><li><a href="javascript:void(0)">打印</a></li>
+<li><a href="mailto:x@example.org">mail</a></li><li><a href="./P020260930389614168185.pdf">附件</a></li></ul>
+<script>var currentPage = 0; var countPage = 4;
+createPageHTML(countPage, currentPage, "index", "html");</script></body></html>"""
+
+
+def test_trs_script_pagination_and_links():
+    base = "http://127.0.0.1:8000/xwdt/ghyw/index.html"
+    links = {l.url: l for l in extract_links(base, Selector(text=TRS_LIST))}
+    for i in (1, 2, 3):
+        assert links[f"http://127.0.0.1:8000/xwdt/ghyw/index_{i}.html"].kind == "pagination"
+    assert "http://127.0.0.1:8000/xwdt/ghyw/index_4.html" not in links
+    report = links["http://127.0.0.1:8000/xwdt/ghyw/202403/t20240329_1068756.html"]
+    assert report.kind == "page" and report.priority > links["http://127.0.0.1:8000/xwdt/other/notice.html"].priority
+    assert links["http://127.0.0.1:8000/xwdt/ghyw/P020260930389614168185.pdf"].kind == "attachment"
+    assert not any(u.startswith(("javascript", "mailto")) for u in links)
+
+
+def test_literal_create_page_html_in_article():
+    urls = script_pagination("http://h/a/t20171117_5577604.html",
+                             'createPageHTML(3, 0, "t20171117_5577604", "html");')
+    assert urls == ["http://h/a/t20171117_5577604.html", "http://h/a/t20171117_5577604_1.html",
+                    "http://h/a/t20171117_5577604_2.html"]
+
+
+def test_hanweb_datastore_links_in_script():
+    html = ('<script type="text/xml"><datastore><recordset><record><![CDATA[<li><a href="/art/2026/9/16/'
+            'art_77278_11830771.html" target="_blank">工会工作总结</a></li>]]></record></recordset></datastore></script>')
+    urls = [l.url for l in extract_links("http://h/col/col77278/index.html", Selector(text=html))]
+    assert "http://h/art/2026/9/16/art_77278_11830771.html" in urls
+
+
+def test_url_shape_folds_digits():
+    assert url_shape("http://h/cal/2024-03-05.html") == url_shape("http://h/cal/2024-03-06.html")
+    assert url_shape("http://h/list_2.shtml") != url_shape("http://h/t2024_1.html")
+
+
+@pytest.mark.parametrize("host,loop,priv,refused", [
+    ("127.0.0.1", False, False, "loopback address"), ("127.0.0.1", True, False, None),
+    ("localhost", False, False, "loopback address"), ("10.1.2.3", True, False, "private or link-local address"),
+    ("169.254.1.1", False, False, "private or link-local address"), ("192.168.0.1", False, True, None),
+    ("[::1]", False, False, "loopback address"), ("www.acftu.org", False, False, None),
+])
+def test_address_scope(host, loop, priv, refused):
+    assert address_refused(host, loop, priv) == refused
+
+
+def test_check_url_schemes():
+    assert check_url("ftp://www.acftu.org/x").startswith("not an http(s) URL")
+    assert "--allow-loopback" in check_url("http://127.0.0.1:8000/")
+    assert check_url("https://www.acftu.org/xwdt/") is None
+
+
+def test_shipped_sources_are_valid():
+    sources = load_sources()
+    assert len(sources) >= 6
+    assert all(check_url(s["url"]) is None for s in sources)   # real, public portals only
+    assert {"trs", "newspaper", "traditional"} <= {s["kind"] for s in sources}
+
+
+def test_bad_sources_file(tmp_path):
+    bad = tmp_path / "s.yml"
+    bad.write_text("sources:\n  - name: a\n    url: ftp://x\n    kind: trs\n", encoding="utf-8")
+    with pytest.raises(SourcesError, match="no http"):
+        load_sources(bad)
+    with pytest.raises(SourcesError, match="cannot read"):
+        load_sources(tmp_path / "missing.yml")
