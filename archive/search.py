@@ -1,0 +1,166 @@
+"""Chinese full-text search over ``documents`` (SQLite FTS5, no extension needed).
+
+Approach: one token per character, phrase queries.
+  SQLite's FTS5 ``trigram`` tokenizer cannot match queries under three characters
+  (工会, 劳模, 会) and ``unicode61`` treats a whole run of Han characters as one token.
+  A jieba-segmented column finds 工会 only where the segmenter cut it out as a word
+  (not inside 总工会 or 工会会员), so recall depends on the dictionary.  Instead the
+  text is normalised and written to the FTS5 table as *one token per character*,
+  separated by spaces, and a query becomes an FTS5 *phrase* of the same tokens.  FTS5
+  matches a phrase only at consecutive positions, so a document matches a query term
+  exactly when the normalised text contains the normalised term as a substring: every
+  length (1 character, 2, or 工资集体协商) is found, with no false positives, and
+  ``bm25()`` ranks on whole-phrase frequencies.  The stock ``unicode61`` tokenizer reads
+  the table, so any SQLite client (and Datasette's stock search box, through the
+  ``escape_fts`` override in ``archive.datasette_plugin``) can query it.
+
+Tokens: ``[a-z0-9]`` and CJK ideographs (U+3400-4DBF, U+4E00-9FFF) stand for
+themselves; every other character (punctuation, symbols, other scripts, and one blank
+for each run of whitespace) becomes ``u<hex codepoint>`` - a multi-letter token that no
+single letter can collide with.  Whitespace and punctuation are therefore positions
+too, so a term never matches across a paragraph break.
+
+Normalisation (the same for documents and queries): NFKC (full-width -> half-width,
+compatibility forms), Traditional -> Simplified (OpenCC t2s; documents only when their
+script is Traditional, see ``archive.normalize.to_simplified``; queries always), lower
+case, whitespace runs -> one blank.
+
+Query syntax (``rewrite_query``): whitespace-separated terms, all required (AND);
+"double quotes" keep a phrase with blanks together.  Nothing the user types reaches
+FTS5 syntax: every term is rebuilt from tokens.
+
+Storage: ``documents_fts(doc_id UNINDEXED, title, text)``; its rowid is the rowid of the
+``documents`` row (Datasette: ``fts_pk: rowid``).  ``index_documents`` replaces a
+document's entry, so re-indexing is idempotent; ``rebuild_search`` re-creates the
+whole index from ``documents`` (e.g. after a VACUUM, which may renumber rowids).
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from typing import Iterable
+
+FTS_TABLE = "documents_fts"
+# title weighs 5x the body in bm25 (first column doc_id is unindexed)
+BM25 = f"bm25({FTS_TABLE}, 0.0, 5.0, 1.0)"
+NO_MATCH = '""'  # an empty phrase: valid FTS5, matches nothing
+
+_WS = re.compile(r"\s+")
+_TERMS = re.compile(r'"([^"]*)"|(\S+)')
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def _common(text: str) -> str:
+    return _WS.sub(" ", text.lower()).strip()
+
+
+def normalize_document_text(text: str | None) -> str:
+    """Normalised form of a title or text as indexed."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text)
+    from archive.normalize import to_simplified  # converts only Traditional text
+
+    return _common(to_simplified(text))
+
+
+def normalize_query(q: str | None) -> str:
+    """Normalised form of a query (always converted to Simplified)."""
+    if not q:
+        return ""
+    return _common(_t2s().convert(unicodedata.normalize("NFKC", q)))
+
+
+def _token(ch: str) -> str:
+    if "a" <= ch <= "z" or "0" <= ch <= "9":
+        return ch
+    o = ord(ch)
+    if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF:
+        return ch
+    return f"u{o:x}"
+
+
+def tokens(normalized: str) -> list[str]:
+    """One token per character of an already normalised string."""
+    return [_token(ch) for ch in normalized]
+
+
+def index_form(text: str | None) -> str:
+    """What is stored in the FTS5 table for a title or text."""
+    return " ".join(tokens(normalize_document_text(text)))
+
+
+def query_terms(q: str | None) -> list[str]:
+    """The normalised terms of a query (all must match)."""
+    terms = []
+    for m in _TERMS.finditer(q or ""):
+        term = normalize_query(m.group(1) if m.group(1) is not None else m.group(2))
+        if term and term not in terms:
+            terms.append(term)
+    return terms
+
+
+def rewrite_query(q: str | None) -> str:
+    """User query -> FTS5 MATCH expression for ``documents_fts``."""
+    phrases = ['"' + " ".join(tokens(t)) + '"' for t in query_terms(q)]
+    return " AND ".join(phrases) if phrases else NO_MATCH
+
+
+def ensure_search(db) -> None:
+    """Create the FTS5 table if it is missing (sqlite_utils.Database)."""
+    db.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+        "doc_id UNINDEXED, title, text, tokenize = 'unicode61 remove_diacritics 0')")
+
+
+def index_documents(db, docs: Iterable[dict]) -> int:
+    """(Re-)index documents (dicts with id, title, text) already written to ``documents``.
+
+    Idempotent per id: an existing entry is replaced.  Returns how many were indexed
+    (documents missing from the ``documents`` table are skipped)."""
+    ensure_search(db)
+    rows = []
+    for d in docs:
+        found = db.execute("SELECT rowid FROM documents WHERE id = ?", [d["id"]]).fetchone()
+        if found is None:
+            continue
+        rows.append((found[0], d["id"], index_form(d.get("title")), index_form(d.get("text"))))
+    if not rows:
+        return 0
+    conn = db.conn
+    with conn:
+        conn.executemany(f"DELETE FROM {FTS_TABLE} WHERE rowid = ?", [(r[0],) for r in rows])
+        conn.executemany(
+            f"INSERT INTO {FTS_TABLE}(rowid, doc_id, title, text) VALUES (?, ?, ?, ?)", rows)
+    return len(rows)
+
+
+def rebuild_search(db, batch: int = 200) -> int:
+    """Drop and rebuild the whole index from the ``documents`` table."""
+    db.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+    ensure_search(db)
+    n = 0
+    last = None
+    while True:
+        where, params = ("WHERE rowid > ?", [last]) if last is not None else ("", [])
+        chunk = db.execute(
+            f"SELECT rowid, id, title, text FROM documents {where} ORDER BY rowid LIMIT {batch}",
+            params).fetchall()
+        if not chunk:
+            return n
+        n += index_documents(db, [{"id": r[1], "title": r[2], "text": r[3]} for r in chunk])
+        last = chunk[-1][0]
+
+
+def search(db, q: str, limit: int | None = None) -> list[str]:
+    """Document ids matching ``q``, best first (bm25, title weighted)."""
+    sql = (f"SELECT doc_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY {BM25}"
+           + (f" LIMIT {int(limit)}" if limit else ""))
+    return [r[0] for r in db.execute(sql, [rewrite_query(q)]).fetchall()]

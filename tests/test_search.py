@@ -1,0 +1,164 @@
+"""Chinese full-text search: recall and precision measured against a substring oracle."""
+from __future__ import annotations
+
+import random
+import sqlite3
+
+import pytest
+
+from archive import search, store
+from tests.fixtures_archive import add_document, build_archive
+
+QUERIES = [
+    "工", "会", "书", "模",                      # one character
+    "工会", "劳模", "职工", "会议", "协商",          # two characters
+    "工资集体协商", "总工会", "工会工作情况",         # long
+    "APP", "app", "5G", "2022年", "21.09万人",     # mixed ASCII + Han
+    "工會", "勞模", "總工會",                        # Traditional query, Simplified text
+    "工会 劳模", '"工人会议"',                      # two terms (AND), quoted phrase
+    "工人会", "开工会", "劳动模范座谈",               # near misses / across a paragraph break
+    "<script>", "alert(1)",                        # markup in crawled text is just text
+]
+
+
+@pytest.fixture(scope="module")
+def arch(tmp_path_factory):
+    return build_archive(tmp_path_factory.mktemp("search"))
+
+
+@pytest.fixture(scope="module")
+def db(arch):
+    d = store.connect(arch.db_path)
+    yield d
+    d.conn.close()
+
+
+def oracle(docs, q):
+    """Ids of documents whose normalised title or text contains every term of q."""
+    terms = search.query_terms(q)
+    hits = set()
+    for d in docs:
+        fields = [search.normalize_document_text(d["title"]), search.normalize_document_text(d["text"])]
+        if terms and all(any(t in f for f in fields) for t in terms):
+            hits.add(d["id"])
+    return hits
+
+
+def measure(db, docs, queries):
+    tp = fp = fn = 0
+    misses = []
+    for q in queries:
+        got, want = set(search.search(db, q)), oracle(docs, q)
+        tp, fp, fn = tp + len(got & want), fp + len(got - want), fn + len(want - got)
+        if got != want:
+            misses.append((q, len(got - want), len(want - got)))
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    return recall, precision, tp, misses
+
+
+def all_docs(db):
+    return [dict(zip(("id", "title", "text"), r))
+            for r in db.execute("select id, title, text from documents").fetchall()]
+
+
+def test_query_set_recall_and_precision_are_exact(db):
+    recall, precision, tp, misses = measure(db, all_docs(db), QUERIES)
+    print(f"query set: {len(QUERIES)} queries, {tp} hits, recall={recall:.3f} precision={precision:.3f}")
+    assert misses == []
+    assert recall == 1.0 and precision == 1.0 and tp > 40
+
+
+def test_expected_documents_for_named_queries(arch, db):
+    def keys(q):
+        ids = set(search.search(db, q))
+        return {k for k, d in arch.docs.items() if d["id"] in ids}
+
+    assert keys("工会") >= {"siming", "guangyuan", "district", "hant_raw", "xss", "mixed"}
+    assert not keys("工会") & {"near_miss", "line_break"}   # 工人会议, 开工\n会场
+    assert keys("劳模") >= {"siming", "guangyuan", "hant_raw"} and "near_miss" not in keys("劳模")
+    assert keys("工資集體協商") == keys("工资集体协商") == {"guangyuan", "dup_a", "dup_b"}
+    assert keys("工會") == keys("工会")
+    assert keys("书") >= {"books"}
+    assert keys("APP") == keys("app") == {"mixed"}
+    assert keys('"工人会议"') == keys("工人会议") == {"near_miss"}
+    assert keys("工人 会议") == {"near_miss", "siming"}   # both terms, anywhere
+    assert keys("工人 周一") == {"near_miss"}
+
+
+def test_random_substrings_recall_and_precision(db):
+    """Substrings of 1..8 characters cut at random from the archive's own normalised text."""
+    docs = all_docs(db)
+    rnd = random.Random(20261121)
+    texts = [search.normalize_document_text(d["text"]) for d in docs]
+    queries = []
+    for n in range(1, 9):
+        for _ in range(25):
+            t = rnd.choice(texts)
+            i = rnd.randrange(0, max(1, len(t) - n))
+            queries.append(t[i:i + n])
+    recall, precision, tp, misses = measure(db, docs, queries)
+    print(f"random substrings: {len(queries)} queries, {tp} hits, recall={recall:.3f} "
+          f"precision={precision:.3f}")
+    assert misses == [] and recall == 1.0 and precision == 1.0
+
+
+def test_ranking_prefers_title_and_density(arch, db):
+    ranked = search.search(db, "工资集体协商")
+    # two short documents titled with the phrase rank above a long report that mentions it once
+    assert set(ranked[:2]) == {arch.doc("dup_a")["id"], arch.doc("dup_b")["id"]}
+    assert ranked[2] == arch.doc("guangyuan")["id"]
+    ranked = search.search(db, "劳模")
+    assert ranked[0] == arch.doc("hant_raw")["id"]  # 勞模 in its title and three times in 2 lines
+
+
+def test_rewrite_query_never_passes_fts_syntax(db):
+    for q in ['"', 'a"b', "工会*", "NEAR(工 会)", "工会 OR 劳模", "-工会", "title:工会", "^工",
+              "(", "AND", "''", "工\u3000会", "\x00"]:
+        expr = search.rewrite_query(q)
+        db.execute(f"select count(*) from {search.FTS_TABLE} where {search.FTS_TABLE} match ?",
+                   [expr]).fetchone()
+    assert search.rewrite_query("") == search.rewrite_query("   ") == search.NO_MATCH
+    assert search.search(db, "") == []
+    assert search.rewrite_query("工会") == '"工 会"'
+    assert search.rewrite_query("工会 OR 劳模") == '"工 会" AND "o r" AND "劳 模"'
+
+
+def test_index_documents_is_idempotent_and_replaces(tmp_path):
+    arch = build_archive(tmp_path)
+    db = store.connect(arch.db_path)
+    try:
+        n = db.execute("select count(*) from documents_fts").fetchone()[0]
+        docs = [dict(id=d["id"], title=d["title"], text=d["text"]) for d in arch.docs.values()]
+        assert search.index_documents(db, docs) == len(docs)
+        assert db.execute("select count(*) from documents_fts").fetchone()[0] == n
+        books = arch.doc("books")
+        db["documents"].update(books["id"], {"text": "职工书屋改名为职工阅览室。"})
+        search.index_documents(db, [dict(books, text="职工书屋改名为职工阅览室。")])
+        assert books["id"] in search.search(db, "阅览室")
+        assert books["id"] not in search.search(db, "图书三百册")
+        assert db.execute("select count(*) from documents_fts").fetchone()[0] == n
+        # unknown documents are skipped, not indexed under a dangling rowid
+        assert search.index_documents(db, [dict(id="nope", title="工会", text="工会")]) == 0
+        # a full rebuild gives the same answers
+        before = {q: sorted(search.search(db, q)) for q in QUERIES}
+        assert search.rebuild_search(db) == n
+        assert {q: sorted(search.search(db, q)) for q in QUERIES} == before
+    finally:
+        db.conn.close()
+
+
+def test_indexes_written_by_another_connection_are_visible(tmp_path):
+    arch = build_archive(tmp_path)
+    row = add_document(arch.db_path, "late", "新到的工会简报", "劳模事迹报告会在今天举行。")
+    conn = sqlite3.connect(arch.db_path)
+    try:
+        got = [r[0] for r in conn.execute(
+            "select doc_id from documents_fts where documents_fts match ?",
+            [search.rewrite_query("劳模事迹")])]
+        assert got == [row["id"]]
+        # the FTS rowid is the documents rowid (Datasette: fts_pk rowid)
+        assert conn.execute("select d.id from documents d join documents_fts f on f.rowid = d.rowid "
+                            "where f.doc_id = ?", [row["id"]]).fetchone()[0] == row["id"]
+    finally:
+        conn.close()
