@@ -1,0 +1,315 @@
+"""Facts about one extracted document: dates, year, issuing organisation, region,
+document type and whether it is a union work report.
+
+``describe(title, text, url, published_hint=None, context=None) -> dict`` with keys
+published_date, report_date, year, org, region, doc_type, is_report, report_score.
+``text`` is the normalised report text (Simplified, one paragraph per line); the title
+may be Traditional or Simplified. ``context`` (optional) is page chrome that names the
+document's category, e.g. a breadcrumb "首页>>经验交流材料"; it only helps doc_type.
+See docs/metadata.md for the rules and formats.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from .dates import find_dates, find_year, parse_date
+from .normalize import to_simplified
+from .regions import region_of, region_of_text
+
+HEAD_LINES = 6    # lines under the title searched for a dateline / org
+TAIL_LINES = 4    # lines at the end searched for a signature
+
+# ---------------------------------------------------------------- dates
+
+_LABELLED = re.compile(
+    r"(?:发布|发表|更新|上传|成文|印发)?(?:时间|日期)\s*[:：]?\s*"
+    r"|(?:发布于|发表于|来源[:：][^\s]{0,20}\s+)")
+_URL_DATES = (
+    re.compile(r"(?<!\d)(20\d\d)[-_/]?(0[1-9]|1[0-2])[-_/]?(0[1-9]|[12]\d|3[01])(?!\d)"),
+    re.compile(r"/(20\d\d)/(\d{1,2})/(\d{1,2})/"),
+    re.compile(r"/(20\d\d)/(\d\d)(\d\d)/"),
+)
+
+
+def date_from_url(url: str | None) -> str | None:
+    """A publication date written in a URL: /202403/t20240329_1068756.html,
+    /art/2026/9/16/art_77278_1.html, /c/2026-02-25/8740893.shtml, /n1/2023/1013/c6-4.html."""
+    if not url:
+        return None
+    path = url.split("?", 1)[0]
+    for rx in _URL_DATES:
+        for m in rx.finditer(path):
+            iso = parse_date(f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}")
+            if iso:
+                return iso
+    return None
+
+
+def _labelled_date(lines: list[str]) -> str | None:
+    for line in lines:
+        if len(line) > 120:
+            continue
+        m = _LABELLED.search(line)
+        if m:
+            iso = parse_date(line[m.end():m.end() + 40])
+            if iso:
+                return iso
+    return None
+
+
+_DATELINE_JUNK = re.compile(r"[\s()（）〔〕\[\]【】<>《》—\-－·、,，:：]")
+_INFO_LABEL = re.compile(r"发布|发表|来源|浏览|点击|阅读|作者|上传|责任编辑|责编|字体|时间[:：]")
+
+
+def _dateline(line: str) -> tuple[str, str] | None:
+    """(iso date, the rest of the line) when the line is a dateline: a date alone or with
+    an organisation name, such as （2011年11月1日） or 广元市总工会 2011年11月1日."""
+    if len(line) > 60 or _INFO_LABEL.search(line):
+        return None
+    dates = list(find_dates(line))
+    if len(dates) != 1:
+        return None
+    start, end, iso = dates[0]
+    rest = _DATELINE_JUNK.sub("", line[:start] + line[end:])
+    if len(rest) > 30 or "。" in line:
+        return None
+    return iso, rest
+
+
+# ---------------------------------------------------------------- organisation
+
+_ORG_SUFFIX = (
+    r"(?:总工会|工会委员会|工会联合会|工会工作委员会|工会|工委|党委|党组|党工委|区委|市委|县委|省委|州委|旗委|"
+    r"镇委|乡委|委员会|人民政府|政府|办公室|联合会|协会|集团|有限公司|公司|局|厅|委|中心|学院|大学|医院|"
+    r"研究所|研究院|街道|法院|检察院|银行|分行|支行|矿|厂|站|所|处)")
+_ORG_LINE = re.compile(rf"^(?P<org>[\u4e00-\u9fffA-Za-z0-9（）()]{{2,28}}?{_ORG_SUFFIX})$")
+_ORG_PREFIX = re.compile(
+    rf"^(?P<org>[\u4e00-\u9fff]{{2,20}}?(?:总工会|工会委员会|工会联合会|工会|党委|党组|区委|市委|县委|省委))"
+    rf"(?=关于|(?:19|20)\d\d|二〇|[一二]〇|在|的|第|年度|工作|上半年|下半年)")
+_GENERIC_ORG = re.compile(
+    rf"^(?:全|本|我|各|各级|上级|基层|机关|企业|单位|区|市|县|省|州|镇|乡|全区|全市|全县|全省|"
+    rf"[区市县省镇乡]总)?{_ORG_SUFFIX}$")
+_PLACEHOLDER_ORG = re.compile(r"^[xX×_＿]")
+_NOT_ORG_WORDS = re.compile(r"工作|汇报|总结|报告|情况|计划|讲话|材料|要点|发言|通知|意见|方案|活动|建设|经验|篇")
+
+
+def _clean_org(s: str) -> str | None:
+    s = s.strip(" 　:：,，、")
+    if not s or len(s) < 3 or len(s) > 30:
+        return None
+    if _GENERIC_ORG.match(s) or _NOT_ORG_WORDS.search(s) or _PLACEHOLDER_ORG.match(s):
+        return None
+    if not _ORG_LINE.match(s):
+        return None
+    return s
+
+
+_TITLE_PAREN = re.compile(r"[（(]([^()（）]{2,30})[)）]\s*$")
+
+
+def _org_from_title(title: str) -> str | None:
+    m = _TITLE_PAREN.search(title)
+    if m:
+        org = _clean_org(m[1])
+        if org:
+            return org
+    m = _ORG_PREFIX.match(title.strip())
+    if m:
+        return _clean_org(m["org"])
+    return None
+
+
+def _org_from_lines(lines: list[str]) -> str | None:
+    for line in lines:
+        if len(line) > 60:
+            continue
+        dl = _dateline(line)
+        candidate = dl[1] if dl else line
+        candidate = _DATELINE_JUNK.sub("", candidate)
+        org = _clean_org(candidate)
+        if org:
+            return org
+    return None
+
+
+# ---------------------------------------------------------------- document type
+
+_DOC_TYPES = (
+    ("经验交流", re.compile(r"经验交流|交流材料|经验材料|典型材料|发言材料|典型发言|交流发言|经验介绍|典型经验")),
+    ("讲话", re.compile(r"讲话|致辞|致词|发言(?!材料)|报告会上的|动员会上|开幕词|闭幕词")),
+    ("汇报", re.compile(r"汇报")),
+    ("总结", re.compile(r"总结|回顾")),
+    ("报告", re.compile(r"报告|述职")),
+    ("计划", re.compile(r"计划|规划|工作要点|工作安排|工作打算|工作思路|工作方案|实施方案")),
+)
+
+
+def doc_type_of(title: str, head: str = "", context: str = "") -> str:
+    """汇报, 总结, 报告, 经验交流, 讲话, 计划 or other — from the title, else the subtitle
+    lines, else the category context (breadcrumb)."""
+    for source in (title, head, context):
+        if not source:
+            continue
+        hits = []
+        for name, rx in _DOC_TYPES:
+            m = rx.search(source)
+            if m:
+                hits.append((name, m.start()))
+        if hits:
+            if source is context:
+                return hits[0][0]
+            # 总结 ... 及 ... 计划: the first named kind is the head
+            names = {h[0] for h in hits}
+            for name, _rx in _DOC_TYPES:
+                if name in names:
+                    if name in ("总结", "汇报", "报告") and "计划" in names:
+                        return min(hits, key=lambda h: h[1])[0]
+                    return name
+    if _TITLE_PAREN.search(title or "") and _org_from_title(title):
+        return "经验交流"  # "标题（某单位）": a contribution to a meeting's exchange materials
+    return "other"
+
+
+# ---------------------------------------------------------------- report detection
+
+_UNION = re.compile(r"工会|职工|劳模|劳动模范|工人|总工会|会员|劳动竞赛|集体协商|职代会|困难职工|农民工")
+_REPORT_CUES = re.compile(
+    r"现将.{0,20}(?:汇报|报告|总结)如下|今年以来|一年来|(?:上|本)半年|主要工作|工作开展情况|主要做法|取得的?成效|"
+    r"存在的(?:问题|不足)|下一步|工作打算|工作思路|明年|20\d\d年工作|工作总结|回顾|扎实推进|稳步推进|"
+    r"进一步加强|取得了|积极开展|深入开展")
+_HEADINGS = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|\d+[、.．]|[一二三四五六七八九十]是)",
+                       re.M)
+_NEWS_CUES = re.compile(
+    r"记者|通讯员|本报讯|本网讯|讯\s|日电|据悉|日前|近日|消息|报道|编辑[:：]|责编|来源[:：]|（图）|图为|获悉")
+_NOTICE_TITLE = re.compile(
+    r"通知|公告|通告|公示|启事|通报|招聘|招标|采购|批复|函$|决定|办法|条例|规定|细则|意见$|名单|须知|指南|倡议书|"
+    r"问答|答问|答记者问|解读|Q&A|\?|？")
+_QA = re.compile(r"^(?:问|答|Q|A)[:：]", re.M)
+_REPORT_TITLE = re.compile(r"汇报|总结|工作报告|述职|经验交流|交流材料|典型材料|经验材料|发言材料|讲话|工作情况|调研报告|工作计划|工作要点")
+
+
+def report_score_of(title: str, text: str, doc_type: str) -> float:
+    """0..1: how much this looks like a union work report (汇报/总结/报告/经验交流材料…)
+    rather than a news item, notice, Q&A or another document."""
+    n = len(text)
+    head = text[:3000]
+    union_hits = len(_UNION.findall(head)) + 3 * len(_UNION.findall(title))
+    cues = len(_REPORT_CUES.findall(head))
+    headings = len(_HEADINGS.findall(text[:8000]))
+    news = len(_NEWS_CUES.findall(text[:600]))
+    score = 0.0
+    if _REPORT_TITLE.search(title):
+        score += 0.35
+    elif doc_type != "other":
+        score += 0.2
+    if _NOTICE_TITLE.search(title) and not _REPORT_TITLE.search(title):
+        score -= 0.45
+    score += min(union_hits, 10) * 0.025            # up to 0.25
+    score += min(cues, 6) * 0.03                     # up to 0.18
+    score += min(headings, 5) * 0.03                 # up to 0.15
+    score += 0.12 if n >= 1500 else 0.06 if n >= 800 else -0.1 if n < 300 else 0.0
+    score -= min(news, 4) * 0.08
+    if len(_QA.findall(text[:5000])) >= 2:
+        score -= 0.4
+    if union_hits == 0:
+        score -= 0.3
+    return round(max(0.0, min(1.0, score)), 3)
+
+
+# ---------------------------------------------------------------- year
+
+_TEXT_YEAR = re.compile(r"(?<![\dxX])((?:19|20)\d\d)年")
+
+
+def _year(title: str, head_lines: list[str], report_date: str | None,
+          published_date: str | None, text: str) -> int | None:
+    y = find_year(title)
+    if y:
+        return y
+    for line in head_lines[:3]:
+        if len(line) <= 40 and not _dateline(line):
+            y = find_year(line)
+            if y:
+                return y
+    if report_date:
+        return int(report_date[:4])
+    if published_date:
+        return int(published_date[:4])
+    years = Counter(int(y) for y in _TEXT_YEAR.findall(text[:5000]))
+    if years:
+        (y, c), = years.most_common(1)
+        if c >= 2 and 1949 <= y <= 2100:
+            return y
+    return None
+
+
+# ---------------------------------------------------------------- describe
+
+_SQUASH = re.compile(r"[\s　]|\.(?:docx?|pdf|wps)$")
+
+
+def _squash(s: str) -> str:
+    return _SQUASH.sub("", s)
+
+
+def describe(title: str | None, text: str | None, url: str | None = None,
+             published_hint: str | None = None, context: str | None = None) -> dict:
+    title = to_simplified((title or "").strip())
+    text = text or ""
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    # the text usually repeats the title (and maybe a subtitle) first
+    start = 0
+    norm_title = _squash(title)
+    while start < min(len(lines), 3) and norm_title and _squash(lines[start]) == norm_title:
+        start += 1
+    head = lines[start:start + HEAD_LINES]
+    tail = lines[-TAIL_LINES:] if len(lines) > HEAD_LINES else []
+
+    published = parse_date(published_hint) if published_hint else None
+    if not published:
+        published = _labelled_date(lines[:3] + tail[-2:]) or date_from_url(url)
+
+    report_date = None
+    for line in head:
+        dl = _dateline(line)
+        if dl:
+            report_date = dl[0]
+            break
+        if len(line) > 60:
+            break  # the body has started
+    if not report_date:
+        for line in reversed(tail):
+            dl = _dateline(line)
+            if dl:
+                report_date = dl[0]
+                break
+    if not report_date:
+        m = _TITLE_PAREN.search(title)
+        if m:
+            report_date = parse_date(m[1])
+
+    head_short = []
+    for line in head:
+        if len(line) > 60:
+            break
+        head_short.append(line)
+    org = _org_from_lines(head_short) or _org_from_title(title) or \
+        _org_from_lines(list(reversed(tail)))
+
+    region = region_of(org) or region_of(title) or \
+        region_of(" ".join(head_short)) or region_of_text(text[:6000])
+
+    doc_type = doc_type_of(title, " ".join(head_short[:2]), context or "")
+    year = _year(title, head_short, report_date, published, text)
+    score = report_score_of(title, text, doc_type)
+    return {
+        "published_date": published,
+        "report_date": report_date,
+        "year": year,
+        "org": org,
+        "region": region,
+        "doc_type": doc_type,
+        "is_report": int(score >= 0.5),
+        "report_score": score,
+    }

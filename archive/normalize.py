@@ -1,0 +1,269 @@
+"""Text normalisation for extracted reports.
+
+``normalize_text(text) -> NormalizedText(text, script, placeholders)``
+
+* script: 'Hant' when the text is written in Traditional characters, else 'Hans'
+  (as found, before conversion). Detection counts characters that exist only in
+  Traditional / only in Simplified, using OpenCC's own character tables.
+* Traditional text is converted with OpenCC t2s (opencc-python-reimplemented);
+  Simplified text is never passed through OpenCC (it is slow and not needed).
+* Width: full-width ASCII letters and digits become half-width (NFKC for those only);
+  ㎡, ①, ％ and other symbols are left alone.
+* Punctuation: in Chinese text the ASCII , : ; ( ) ! ? (and a sentence-final .) become
+  ，：；（）！？。 — but never between digits (10,000  9:37  76.2万元) nor inside URLs,
+  e-mail addresses, file names or runs of Latin text.
+* Whitespace: each line stripped, runs of blanks collapsed, blanks between Chinese
+  characters removed, zero-width and control characters dropped, one paragraph per line,
+  no empty lines.
+* Placeholders left by template sites (20xx年, 201x年, 20__年, XX县, XXX镇, x人次, xxxx名,
+  __社区, ××单位 ...) are kept as they are and listed (comma-separated, first-seen order)
+  in ``placeholders`` (None when there are none).
+"""
+from __future__ import annotations
+
+import functools
+import os
+import re
+from typing import NamedTuple
+
+import opencc
+
+
+class NormalizedText(NamedTuple):
+    text: str
+    script: str  # 'Hans' | 'Hant'
+    placeholders: str | None
+
+
+# ---------------------------------------------------------------- script detection
+
+def _dictionary(name: str) -> dict[str, list[str]]:
+    path = os.path.join(os.path.dirname(opencc.__file__), "dictionary", name)
+    table: dict[str, list[str]] = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            key, _, values = line.rstrip("\n").partition("\t")
+            if key and values:
+                table[key] = values.split()
+    return table
+
+
+@functools.lru_cache(maxsize=1)
+def _script_sets() -> tuple[frozenset[str], frozenset[str]]:
+    ts = _dictionary("TSCharacters.txt")  # traditional -> simplified
+    st = _dictionary("STCharacters.txt")  # simplified -> traditional
+    trad_only = {k for k, v in ts.items() if len(k) == 1 and k not in v and k not in st}
+    simp_only = {k for k, v in st.items() if len(k) == 1 and k not in v and k not in ts}
+    return frozenset(trad_only), frozenset(simp_only)
+
+
+def detect_script(text: str, chars: set[str] | None = None) -> str:
+    """'Hant' if the text uses more distinct Traditional-only than Simplified-only characters."""
+    trad, simp = _script_sets()
+    chars = set(text) if chars is None else chars
+    n_trad = len(trad.intersection(chars))
+    if n_trad == 0:
+        return "Hans"
+    n_simp = len(simp.intersection(chars))
+    return "Hant" if n_trad > n_simp else "Hans"
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """OpenCC t2s, applied only when the text is Traditional."""
+    if detect_script(text) == "Hant":
+        return _t2s().convert(text)
+    return text
+
+
+# ---------------------------------------------------------------- width, whitespace
+
+# full-width letters and digits -> ASCII (what NFKC does for them)
+_FW = {c: chr(c - 0xFEE0) for c in range(0xFF10, 0xFF1A)}
+_FW.update({c: chr(c - 0xFEE0) for c in range(0xFF21, 0xFF3B)})
+_FW.update({c: chr(c - 0xFEE0) for c in range(0xFF41, 0xFF5B)})
+# blanks -> space; zero-width / BOM / soft hyphen -> nothing
+for _c in (0x00A0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007,
+           0x2008, 0x2009, 0x200A, 0x202F, 0x205F, 0x3000, 0x0009, 0x000B, 0x000C):
+    _FW[_c] = " "
+for _c in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD):
+    _FW[_c] = ""
+_FW.update({0x2028: "\n", 0x2029: "\n", 0x0085: "\n", 0x000D: "\n"})
+_FW.update({c: "" for c in range(0x00, 0x20) if c not in (0x0A, 0x09, 0x0B, 0x0C, 0x0D)})
+_FW[0x7F] = ""
+_FW_KEYS = frozenset(chr(c) for c in _FW)
+
+# Chinese characters and CJK punctuation / brackets / quotes
+_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_PUNCT = r"\u3001-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u2018-\u201f\u2026\u2014\u00b7"
+_CJK = _HAN + _CJK_PUNCT
+_BLANKS = re.compile(r" {2,}")
+_PUNCT_GAP = re.compile(rf" +(?=[{_CJK_PUNCT}])|(?<=[{_CJK_PUNCT}]) +")
+_SPACED_HAN = re.compile(rf"[{_HAN}] (?=[{_HAN}])")
+_HAN_RE = re.compile(f"[{_HAN}]")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+
+# ---------------------------------------------------------------- punctuation
+
+_PUNCT = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）", ".": "。"}
+_PROTECT_HINT = ("://", "@", "www.", ".")
+_PROTECT = re.compile(
+    r"(?:https?|ftp)://[^\s\u3000-\u303f\u4e00-\u9fff\uff01-\uff5e]+"   # URLs
+    r"|www\.[A-Za-z0-9.\-/_%?=&#]+"                                      # bare www.
+    r"|[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"                 # e-mail
+    r"|[A-Za-z0-9_\-]+\.(?:docx?|pdf|xlsx?|pptx?|html?|shtml|jsp|aspx?|php|txt|wps)\b"
+    r"|(?<![A-Za-z])[A-Za-z]{1,3}\.[A-Za-z]{1,3}\.")                   # e.g.  U.S.
+_ASCII_PUNCT = re.compile(r"[,:;!?().]")
+_ASCII_PUNCT_CHARS = frozenset(",:;!?().")
+_FW_COLON_TIME = re.compile(r"(?<=\d)：(?=\d\d(?!\d))")
+
+
+def _is_cjk(ch: str) -> bool:
+    return bool(ch) and _CJK_CHAR.match(ch) is not None
+
+
+def _paren_pairs(line: str) -> dict[int, int]:
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for i, ch in enumerate(line):
+        if ch in "(（":
+            stack.append(i)
+        elif ch in ")）" and stack:
+            j = stack.pop()
+            pairs[j] = i
+            pairs[i] = j
+    return pairs
+
+
+def _fix_punct_line(line: str) -> str:
+    """ASCII punctuation -> full-width where it sits in Chinese text."""
+    if "：" in line:
+        line = _FW_COLON_TIME.sub(":", line)  # 14：30 -> 14:30
+    if not _HAN_RE.search(line):
+        return line
+    matches = [m.start() for m in _ASCII_PUNCT.finditer(line)]
+    if not matches:
+        return line
+    spans = []
+    if "." in line or "@" in line:
+        spans = [m.span() for m in _PROTECT.finditer(line)]
+    pairs = _paren_pairs(line) if "(" in line or ")" in line else {}
+    out = list(line)
+    n = len(line)
+    for i in matches:
+        if spans and any(a <= i < b for a, b in spans):
+            continue
+        ch = line[i]
+        prev = line[i - 1] if i > 0 else ""
+        nxt = line[i + 1] if i + 1 < n else ""
+        if prev == " " and i > 1:
+            prev = line[i - 2]
+        if nxt == " " and i + 2 < n:
+            nxt = line[i + 2]
+        if ch in "()":
+            j = pairs.get(i)
+            if j is not None:
+                lo, hi = (i, j) if i < j else (j, i)
+                before = line[lo - 1] if lo > 0 else ""
+                after = line[hi + 1] if hi + 1 < n else ""
+                if _HAN_RE.search(line, lo + 1, hi) or _is_cjk(before) or _is_cjk(after):
+                    out[i] = _PUNCT[ch]
+            elif _is_cjk(prev) or _is_cjk(nxt):
+                out[i] = _PUNCT[ch]
+            continue
+        if ch == ".":
+            # sentence end after a Chinese character: 完成.  -> 完成。 (not 76.2, not X.docx)
+            if prev and _HAN_RE.match(prev) and (not nxt or _is_cjk(nxt)):
+                out[i] = "。"
+            continue
+        if prev.isdigit() and nxt.isdigit():
+            continue  # 10,000  9:37
+        if _is_cjk(prev) or _is_cjk(nxt):
+            out[i] = _PUNCT[ch]
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- placeholders
+
+# a placeholder token is the gap plus the unit or administrative word right after it
+_UNIT2 = ("人次", "社区", "街道", "乡镇", "万元", "单位", "公司", "企业", "同志", "学校", "小区")
+_UNIT1 = "年月日天周期次届名人个家户所项场元万亿余多省市区县州镇乡村街局厂处科部校院号条篇份位"
+_PH_CORE = (
+    r"(?:19|20)(?:[xX×*＊]{2}|\d[xX×*＊]|_{2,}|＿{2,})"              # 20xx 201x 20__
+    r"|(?<![A-Za-z0-9])[xX×]{1,6}(?![A-Za-z0-9])"                      # X XX XXX x ××
+    r"|_{2,}|＿{2,}|□{2,}"                                             # __ ＿＿ □□
+)
+_PH_CHARS = frozenset("xX×_＿□")
+_PLACEHOLDER = re.compile(rf"(?P<core>{_PH_CORE})(?P<tail>[{_HAN}]{{0,2}})")
+
+
+def _find_placeholders(text: str) -> str | None:
+    tokens: list[str] = []
+    seen: set[str] = set()
+    for m in _PLACEHOLDER.finditer(text):
+        core, tail = m["core"], m["tail"]
+        start = m.start()
+        before = text[start - 1] if start else ""
+        if not tail and not (before and _HAN_RE.match(before)):
+            continue  # a lone x / __ not touching Chinese text: not a template gap
+        if core[0] in "xX×" and tail[:1] in ("光", "射") :
+            continue  # X光, X射线
+        if tail[:2] in _UNIT2:
+            tail = tail[:2]
+        elif tail[:1] and tail[0] in _UNIT1:
+            tail = tail[0]
+        else:
+            tail = ""
+        tok = core + tail
+        if tok not in seen:
+            seen.add(tok)
+            tokens.append(tok)
+    return ",".join(tokens) if tokens else None
+
+
+# ---------------------------------------------------------------- whitespace
+
+def clean_whitespace(text: str) -> str:
+    """Blanks collapsed, blanks around CJK punctuation removed, one paragraph per line,
+    no empty lines. A single blank between two Chinese characters is kept (title phrases
+    such as "强化组织保障 发挥优势作用"), unless the line is letter-spaced ("工 会 工 作")."""
+    lines = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        if " " in line:
+            if "  " in line:
+                line = _BLANKS.sub(" ", line)
+            line = _PUNCT_GAP.sub("", line)
+            spaced = len(_SPACED_HAN.findall(line))
+            if spaced >= 3 and spaced * 3 >= len(line):
+                line = _SPACED_HAN.sub(lambda m: m.group(0)[0], line)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- public
+
+def normalize_text(text: str | None) -> NormalizedText:
+    """Normalise an extracted text; see the module docstring for the rules."""
+    if not text:
+        return NormalizedText("", "Hans", None)
+    chars = set(text)
+    if not _FW_KEYS.isdisjoint(chars):
+        text = text.translate(_FW)
+        chars = set(text)
+    script = detect_script(text, chars)
+    if script == "Hant":
+        text = _t2s().convert(text)
+    text = clean_whitespace(text)
+    if not _ASCII_PUNCT_CHARS.isdisjoint(chars) or "：" in chars:
+        text = "\n".join(_fix_punct_line(line) for line in text.split("\n"))
+        if " " in text:
+            text = _PUNCT_GAP.sub("", text)
+    placeholders = None if _PH_CHARS.isdisjoint(chars) else _find_placeholders(text)
+    return NormalizedText(text, script, placeholders)
