@@ -1,0 +1,258 @@
+"""Rules for Chinese portal chrome: what a careful person would not cut out.
+
+Two layers, both keyed on structure and recurring patterns rather than on one
+site's strings:
+
+* ``strip_elements(root)`` drops page furniture from the DOM before text is
+  taken: scripts/styles, nav/header/footer/aside, and small elements whose class
+  or id names a chrome role (breadcrumb, share, print, footer, copyright,
+  related, toolbar, accessibility...).
+* ``clean_lines(lines, title)`` drops chrome lines from extracted text:
+  breadcrumbs (当前位置/您的位置...), info bars (发布时间/来源/作者/点击/字体 大中小),
+  print/close/share/accessibility bars (lines made only of control words),
+  文库 upload headers and page captions, preview-limit messages, 下载资源/资源描述,
+  由会员分享, 范文 editor intros, footers (主办单位, ICP备, 公网安备, 网站标识码,
+  建议使用…浏览器), and cuts related/猜你喜欢 lists and 上一篇/下一篇 tails.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+
+# ------------------------------------------------------------------ DOM layer
+
+_DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "canvas", "svg",
+              "template", "button", "select", "input", "textarea", "nav", "header",
+              "footer", "aside")
+_ROLE = re.compile(
+    r"(bread|crumb|position|location|weizhi|dqwz|curpos|share|bdshare|jiathis|bshare|"
+    r"print|dayin|footer|foot\b|copyright|banquan|bottom|related|xgwz|xgxw|relate|"
+    r"recommend|tuijian|hot-?list|toolbar|tool-?bar|fontsize|font-size|zihao|"
+    r"wza|barrier|accessib|older|elder|guanhuai|sidebar|side-?nav|menu|navbar|"
+    r"topbar|top-?nav|login|search|comment|pinglun|qrcode|erweima|ad-?box|advert|"
+    r"prev-?next|pre-?next|shangxia|updown|fenxiang|info-?bar|infobar|article-?info|"
+    r"attr|source|meta-?info)", re.I)
+_SMALL = 400  # a chrome-named element bigger than this is probably a wrapper
+
+
+def strip_elements(root, keep=None) -> None:
+    """Remove chrome elements in place; ``keep`` (an element) and its ancestors stay."""
+    protected = set()
+    if keep is not None:
+        protected.add(keep)
+        protected.update(keep.iterancestors())
+    for el in list(root.iter(*_DROP_TAGS)):
+        if el not in protected and el.getparent() is not None:
+            _drop(el)
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str) or el in protected or el.getparent() is None:
+            continue
+        names = f"{el.get('class', '')} {el.get('id', '')}"
+        if names.strip() and _ROLE.search(names):
+            if keep is not None and _contains(el, keep):
+                continue
+            if len(el.text_content()) <= _SMALL or _link_density(el) > 0.5:
+                _drop(el)
+
+
+def _contains(el, other) -> bool:
+    return any(a is el for a in other.iterancestors())
+
+
+def _drop(el) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail and tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def _link_density(el) -> float:
+    total = len(el.text_content().strip()) or 1
+    links = sum(len(a.text_content().strip()) for a in el.iter("a"))
+    return links / total
+
+
+# ------------------------------------------------------------------ line layer
+
+_SP = r"[\s\u3000\xa0]*"
+_COLON = r"[:：]"
+BREADCRUMB = re.compile(rf"^{_SP}[【\[]?(当前位置|您的位置|你的位置|现在位置|所在位置|您现在的位置|"
+                        rf"当前页面|位置){_SP}[】\]]?{_SP}{_COLON}")
+_INFO_LABELS = (r"发布时间|发表时间|发布日期|发表日期|更新时间|时间|日期|来源|文章来源|信息来源|"
+                r"稿件来源|作者|撰稿|编辑|责任编辑|责编|编审|终审|审核|校对|点击|点击数|点击量|"
+                r"浏览|浏览次数|浏览量|阅读|阅读次数|阅读量|查看人数|访问量|人气|索引号|发文机关|"
+                r"发布机构|主题分类|字号|字体|供稿|摄影|通讯员|记者|分享到|分享")
+INFO_FIELD = re.compile(rf"(?:^|[\s【\[|｜丨])({_INFO_LABELS}){_SP}{_COLON}")
+INFO_START = re.compile(rf"^{_SP}[【\[]?({_INFO_LABELS}){_SP}[】\]]?{_SP}{_COLON}")
+FONT_BAR = re.compile(rf"字体{_SP}{_COLON}?{_SP}[】\]]?{_SP}[【\[]?{_SP}大{_SP}[】\]]?{_SP}[【\[]?{_SP}中"
+                      rf"{_SP}[】\]]?{_SP}[【\[]?{_SP}小|[【\[]{_SP}[大中小]{_SP}[】\]]{_SP}[【\[]"
+                      rf"{_SP}[大中小]{_SP}[】\]]")
+WENKU = re.compile(rf"(上传人|上传者|上传时间|文档编号|资源ID|下载积分|文档格式|文件大小|页数|格式|大小)"
+                   rf"{_SP}(\(卖家\)|（卖家）)?{_SP}{_COLON}")
+CAPTION = re.compile(
+    rf"^(.{{0,120}}\.(docx?|pdf|pptx?|txt|wps)(_第{_SP}\d+{_SP}页)?|第{_SP}\d+{_SP}页{_SP}[/／,，]?{_SP}"
+    rf"共{_SP}\d+{_SP}页|共{_SP}\d+{_SP}页{_SP}第{_SP}\d+{_SP}页|[-—]*{_SP}\d+{_SP}/{_SP}\d+{_SP}[-—]*|"
+    rf"[-—]+{_SP}\d+{_SP}[-—]+)$", re.I)
+PREVIEW = re.compile(r"(超出(免费)?预览范围|全部预览完了|该文档总共\s*\d+\s*页|已阅读\s*\d+\s*页|"
+                     r"还剩\s*\d+\s*页未读|继续免费阅读|展开阅读全文|阅读全文|以下文字是截取|"
+                     r"免费预览已结束|剩余\s*\d+\s*页可下载|下载本文档|版权说明|版权申诉|"
+                     r"由会员分享|请在.{1,12}上搜索|珍藏版\)|如果喜欢就下载|下载资源|资源描述|"
+                     r"本文档由用户上传|内容来自网络|如有侵权|侵权请联系|未经允许不得转载|"
+                     r"本文(由|来自).{0,20}(整理|发布|投稿)|原文链接|本站所有|免责声明)")
+INTRO = re.compile(r"(小编|以下是.{0,40}(整理|收集|分享|为大家|为你|为您|推荐|精选|范文)|仅供参考|"
+                   r"供(大家|您|你)参考|希望.{0,12}(帮助|有用|启发)|欢迎(大家)?(阅读|借鉴|参考|分享|收藏)|"
+                   r"更多.{0,20}(请|欢迎)?(关注|访问|点击))")
+FOOTER = re.compile(rf"(主办单位|承办单位|协办单位|主管单位|网站标识码|ICP\s*备|ICP\s*证|公网安备|"
+                    rf"版权所有|Copyright|©|\(c\)\s*\d{{4}}|建议使用.{{0,40}}(浏览器|分辨率)|"
+                    rf"(最佳)?(浏览|显示)(效果|分辨率)|技术支持{_SP}{_COLON}|网站维护|"
+                    rf"网站管理|网站地图|联系我们|设为首页|加入收藏|举报电话|违法和不良信息)", re.I)
+CONTACT = re.compile(rf"^{_SP}(地址|通讯地址|电话|联系电话|传真|邮箱|E-?mail|邮编|邮政编码){_SP}{_COLON}", re.I)
+RELATED = re.compile(rf"^{_SP}[【\[]?{_SP}(相关[\u4e00-\u9fff]{{2}}|"
+                     rf"猜你喜欢|你可能(还)?(喜欢|感兴趣)|您可能(还)?(喜欢|感兴趣)|推荐阅读|热门(文章|推荐|阅读|范文)|"
+                     rf"延伸阅读|扩展阅读|更多(精彩|相关|推荐)?(文章|内容|范文|阅读)?|精彩推荐|最新(文章|更新|推荐)|"
+                     rf"本文(标签|关键词)|TAG|标签|网友评论|发表评论|评论)"
+                     rf"{_SP}[】\]]?{_SP}({_COLON}.*)?$", re.I)
+PREV_NEXT = re.compile(rf"^{_SP}[【\[]?(上一篇|下一篇|上一条|下一条|上一页|下一页|上篇|下篇|"
+                       rf"前一篇|后一篇){_SP}[】\]]?{_SP}({_COLON}|$)")
+EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200d]")
+
+# control words: a line made only of these (and punctuation) is a bar
+_CONTROL = sorted("""
+打印本页 打印此页 打印内容 打印文章 打印本文 打印正文 打印 关闭窗口 关闭本页 关闭此页 关闭 收藏本页 加入收藏 收藏
+分享到 分享 复制链接 复制网址 字体 字号 默认 大 中 小 返回顶部 回到顶部 顶部 返回列表 返回首页 返回 内容纠错 纠错
+我要纠错 举报 下载 相关 微信 微博 新浪微博 腾讯微博 QQ空间 QQ好友 朋友圈 豆瓣 人人网 网站地图 联系我们 设为首页
+无障碍浏览 网站无障碍 无障碍 关怀版 长者模式 老年模式 适老化 读屏 读屏专用 阅读模式 语音播报 放大 缩小 繁体 简体
+繁體 简体版 繁体版 登录 注册 首页 扫一扫 书签 版权申诉 继续免费阅读 展开阅读全文 下载本文档 立即下载 免费下载
+在线阅读 点赞 评论 转发 手机版 电脑版 English 高级搜索 搜索 保存 导出 PDF Word 上一篇 下一篇 更多 查看更多
+""".split(), key=len, reverse=True)
+_CONTROL_RE = re.compile("|".join(map(re.escape, _CONTROL)), re.I)
+_HAN = re.compile("[\u4e00-\u9fff]")
+_SENTENCE = re.compile("[。，；！？,;!?]")
+# a bare numeric timestamp line (info bar residue); 年月日 datelines are report text
+_DATE_ONLY = re.compile(r"^[\s\u3000]*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
+                        r"(\s*\d{1,2}[:：]\d{2}([:：]\d{2})?)?[\s\u3000]*$")
+
+
+def is_control_bar(line: str) -> bool:
+    """A line made only of control words (print/close/share/accessibility/font bars)."""
+    if not _CONTROL_RE.search(line):
+        return False
+    rest = _CONTROL_RE.sub("", line)
+    return not _HAN.search(rest) and not re.search(r"[A-Za-z]{3}", rest)
+
+
+def is_nav_line(line: str) -> bool:
+    """Menu-like lines: several short blank-separated items, no sentence punctuation."""
+    items = [x for x in re.split(r"[\s\u3000\xa0|｜丨>»›/]+", line) if x]
+    if len(items) < 4 or _SENTENCE.search(line):
+        return False
+    return all(len(x) <= 10 for x in items) and max(len(x) for x in items) <= 10
+
+
+def is_info_bar(line: str) -> bool:
+    if FONT_BAR.search(line):
+        return True
+    fields = INFO_FIELD.findall(line)
+    if len(fields) >= 2 and len(line) < 300:
+        return True
+    if INFO_START.match(line) and len(line) < 100 and not _SENTENCE.search(line[12:]):
+        return True
+    return False
+
+
+def chrome_reason(line: str) -> str | None:
+    """Which chrome family a line belongs to, or None for content."""
+    if BREADCRUMB.search(line):
+        return "breadcrumb"
+    if is_info_bar(line):
+        return "info"
+    if WENKU.search(line) and len(line) < 200:
+        return "wenku"
+    if CAPTION.match(line):
+        return "caption"
+    if PREVIEW.search(line) and len(line) < 200:
+        return "preview"
+    if INTRO.search(line) and len(line) < 200:
+        return "intro"
+    if FOOTER.search(line) and len(line) < 300:
+        return "footer"
+    if CONTACT.match(line) and len(line) < 120:
+        return "contact"
+    if PREV_NEXT.match(line):
+        return "prevnext"
+    if is_control_bar(line):
+        return "bar"
+    if is_nav_line(line):
+        return "nav"
+    if _DATE_ONLY.match(line):
+        return "date"
+    return None
+
+
+def similar(a: str, b: str) -> float:
+    a, b = _squash(a), _squash(b)
+    if not a or not b:
+        return 0.0
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def _squash(s: str) -> str:
+    s = re.sub(r"\.(docx?|pdf|pptx?|txt|wps)$", "", s.strip(), flags=re.I)
+    return re.sub(r"[\s\u3000\xa0]+", "", s)
+
+
+def clean_lines(lines: list[str], title: str | None = None) -> tuple[list[str], str | None]:
+    """Drop chrome lines; return (content lines, best title found at the top).
+
+    Leading lines that repeat the page title (or a close variant, e.g. the file
+    name of a shared document above its own heading) are dropped; the last such
+    heading becomes the title.
+    """
+    out: list[str] = []
+    for raw in lines:
+        line = EMOJI.sub("", raw).strip(" \t\u3000\xa0\r\n")
+        if not line:
+            continue
+        if RELATED.match(line):
+            if len(out) >= 1:
+                break          # a related-list heading: the article is over
+            continue
+        if chrome_reason(line):
+            continue
+        out.append(line)
+    best = title
+    if title:
+        i = 0
+        while i < len(out) and i < 8:
+            line = out[i]
+            if len(line) <= max(60, len(title) + 20) and not _SENTENCE.search(line[-1:]) and (
+                    _squash(line) == _squash(title) or similar(line, title) >= 0.6
+                    or (_squash(title) in _squash(line) and len(_squash(line)) < len(_squash(title)) + 12)):
+                best = _strip_ext(line)
+                out.pop(i)
+                continue
+            i += 1
+        if best and _squash(best) == _squash(title):
+            best = title
+    return out, best
+
+
+def _strip_ext(s: str) -> str:
+    return re.sub(r"\.(docx?|pdf|pptx?|txt|wps)$", "", s.strip(), flags=re.I)
+
+
+def leaks(text: str) -> list[str]:
+    """Chrome families still present in a text (used by evaluation)."""
+    found = []
+    for line in text.splitlines():
+        r = chrome_reason(line)
+        if r and r not in ("nav", "date", "contact", "intro"):
+            found.append(r)
+    return found

@@ -1,0 +1,421 @@
+"""One captured page -> its documents (pure: no network, no Scrapy).
+
+``process_capture(url, content_type, body) -> Extraction`` and ``stitch(pages)``
+as specified in docs/architecture.md.  Steps: decode (archive.decode) -> parse
+once with lxml -> title, published hint and pagination from the page -> body:
+the CMS's own container when there is one (div.TRS_Editor, #zoom,
+#UCAP-CONTENT, .ccontent, #ArticleBody ...), else trafilatura tuned for short
+Chinese bodies -> chrome rules (archive.chrome) -> split 范文 parts -> normalise
+(archive.normalize) -> metadata (archive.metadata).  Attachments (.docx, PDF)
+go through archive.attachments.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+
+from archive import chrome
+from archive.decode import DecodeError, decode_body
+
+
+@dataclass
+class Extraction:
+    url: str
+    encoding: str | None = None
+    error: str | None = None
+    documents: list[dict] = field(default_factory=list)
+    continuation_of: str | None = None
+    page_index: int = 0
+    page_count: int = 1
+    # kept for stitch(): the page's title, date hint and cleaned body lines
+    title: str | None = None
+    published_hint: str | None = None
+    lines: list[str] = field(default_factory=list, repr=False)
+    repaired: bool = False
+
+
+# containers CMSs put the article body in, most specific first
+BODY_SELECTORS = (
+    "div.TRS_Editor", ".trs_editor_view", "#UCAP-CONTENT", "#zoom", "#Zoom", "#ArticleBody",
+    "#articleBody", ".ccontent", "#ccontent", "#ArticleContent", "#artibody", ".article-content",
+    ".article_content", ".articleContent", "#content_text", ".TRS_UEDITOR", "#js_content",
+    ".wp_articlecontent", ".v_news_content", "#vsb_content", ".news_content", ".newsContent",
+    "div.content", "#content", "article",
+)
+_TITLE_SELECTORS = ("#ctitle", ".article-title", ".article_title", ".arti_title", ".news_title",
+                    ".detail-title", ".title", "#title", "h1", "h2")
+_BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol",
+          "section", "article", "blockquote", "pre", "dd", "dt", "dl", "center", "hr", "form",
+          "header", "footer", "figure", "figcaption", "tbody", "thead", "main", "address"}
+_SKIP = {"script", "style", "noscript", "template", "iframe", "object", "select", "button"}
+_TITLE_SUFFIX = re.compile(r"\s*([-_|｜—–－·»]+|\s{2,})\s*")
+_PAGER = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"']([^\"']+)[\"']\s*,\s*"
+                    r"[\"'](\w+)[\"']")
+_PAGER_VARS = re.compile(r"countPage\s*=\s*(\d+).{0,200}?currentPage\s*=\s*(\d+)|"
+                         r"currentPage\s*=\s*(\d+).{0,200}?countPage\s*=\s*(\d+)", re.S)
+_PAGE_URL = re.compile(r"^(.*?)_(\d+)\.(s?html?)$")
+_META_DATE = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time",
+              "og:release_date", "publish_date", "dc.date", "dc.date.issued", "date", "pubtime")
+_LABELLED_DATE = re.compile(r"(发布时间|发表时间|发布日期|发表日期|时间|日期|更新时间)\s*[:：]\s*"
+                            r"([0-9０-９]{4}\s*[-/.年]\s*[0-9０-９]{1,2}\s*[-/.月]\s*[0-9０-９]{1,2}\s*日?"
+                            r"(\s*[0-9０-９]{1,2}[:：][0-9０-９]{2}([:：][0-9０-９]{2})?)?)")
+_ANY_DATE = re.compile(r"(20\d\d|19\d\d)\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?")
+_MULTI_TITLE = re.compile(r"\s*[(（【\[]\s*(通用|合集|精选|优选|热门|精品|汇总|集锦|优秀|推荐)?\s*"
+                          r"[0-9一二三四五六七八九十]+\s*篇\s*[)）】\]]\s*")
+_CN_NUM = "零一二三四五六七八九十"
+_PART = (
+    re.compile(r"^[【\[]?\s*篇\s*([0-9一二三四五六七八九十]+)\s*[】\]]?\s*[:：.、]?\s*(.*)$"),
+    re.compile(r"^[【\[]?\s*第\s*([0-9一二三四五六七八九十]+)\s*篇\s*[】\]]?\s*[:：.、]?\s*(.*)$"),
+    re.compile(r"^(.{2,60}?)\s*[(（【\[]?\s*篇\s*([0-9一二三四五六七八九十]+)\s*[)）】\]]?$"),
+)
+_WORDCOUNT = re.compile(r"^[(（]?\s*\d+\s*字\s*[)）]?$")
+_ATTACHMENT_TYPES = ("application/pdf", "application/vnd.openxmlformats-officedocument",
+                     "application/msword")
+
+
+def _trafilatura_config():
+    from trafilatura.settings import use_config
+
+    cfg = use_config()
+    # short Chinese bodies: 250 characters is several paragraphs of Chinese; below it
+    # trafilatura falls back to the whole page and returns nav bars and ICP footers
+    cfg.set("DEFAULT", "MIN_EXTRACTED_SIZE", "20")
+    cfg.set("DEFAULT", "MIN_OUTPUT_SIZE", "10")
+    cfg.set("DEFAULT", "MIN_EXTRACTED_COMM_SIZE", "10")
+    cfg.set("DEFAULT", "MIN_OUTPUT_COMM_SIZE", "10")
+    cfg.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
+    return cfg
+
+
+_CFG = None
+
+
+# ------------------------------------------------------------------ public API
+
+def process_capture(url: str, content_type: str | None, body: bytes) -> Extraction:
+    ex = Extraction(url=url)
+    if not body:
+        ex.error = "empty body"
+        return ex
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    path = urlsplit(url).path.lower()
+    from archive import attachments
+
+    if ctype.startswith(_ATTACHMENT_TYPES) or attachments.kind_of(url, content_type, body):
+        return _attachment(ex, url, content_type, body)
+    try:
+        dec = decode_body(body, content_type)
+    except DecodeError as exc:
+        ex.error = str(exc)
+        return ex
+    ex.encoding, ex.repaired = dec.encoding, dec.repaired
+    if ctype == "text/plain" or path.endswith(".txt"):
+        lines = dec.text.splitlines()
+        title = next((x.strip() for x in lines if x.strip()), None)
+        ex.lines, ex.title = chrome.clean_lines(lines, title)
+        ex.documents = make_documents(url, ex.title, ex.lines, None)
+        return ex
+    _from_html(ex, url, dec.text)
+    return ex
+
+
+def stitch(pages: list[Extraction]) -> list[dict]:
+    """Pages of one multi-page article, in order -> its documents (one, or its parts)."""
+    pages = [p for p in pages if p is not None]
+    if not pages:
+        return []
+    first = pages[0]
+    lines: list[str] = []
+    for p in pages:
+        lines.extend(p.lines)
+    title = first.title or next((p.title for p in pages if p.title), None)
+    return make_documents(first.url, title, lines, first.published_hint or
+                          next((p.published_hint for p in pages if p.published_hint), None))
+
+
+# ------------------------------------------------------------------ HTML pages
+
+def parse_html(text: str):
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    try:
+        return lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _from_html(ex: Extraction, url: str, text: str) -> None:
+    root = parse_html(text)
+    if root is None:
+        ex.error = "unparseable html"
+        return
+    ex.title = page_title(root)
+    ex.published_hint = published_hint(root, text)
+    container = body_container(root)
+    if container is not None:
+        chrome.strip_elements(container)
+        lines = element_lines(container)
+        anchors = None
+    else:
+        anchors = _anchor_texts(root)
+        chrome.strip_elements(root)
+        lines = _trafilatura_lines(root)
+    lines, ex.title = chrome.clean_lines(lines, ex.title)
+    if not _is_article(lines, anchors):
+        ex.lines = []
+        return
+    ex.lines = lines
+    pager = pagination(text, url)
+    if pager:
+        ex.page_index, ex.page_count, first = pager
+        ex.continuation_of = first if ex.page_index > 0 else None
+    ex.documents = make_documents(url, ex.title, lines, ex.published_hint)
+
+
+def body_container(root):
+    for sel in BODY_SELECTORS:
+        try:
+            found = root.cssselect(sel)
+        except Exception:  # pragma: no cover - selector syntax is ours
+            continue
+        best = None
+        for el in found:
+            n = len(_HAN_RE.findall(el.text_content()))
+            if n >= 20 and (best is None or n > best[0]):
+                best = (n, el)
+        if best is not None:
+            el = best[1]
+            # generic containers (div.content, #content, article) must be text, not a layout box
+            if sel in ("div.content", "#content", "article") and chrome._link_density(el) > 0.3:
+                continue
+            return el
+    return None
+
+
+_HAN_RE = re.compile("[\u4e00-\u9fff]")
+
+
+def element_lines(el) -> list[str]:
+    """Text of an element, one line per block (p, div, br, li, tr ...)."""
+    parts: list[str] = []
+
+    def walk(node):
+        tag = node.tag if isinstance(node.tag, str) else None
+        if tag is None:  # comments, processing instructions
+            if node.tail:
+                parts.append(node.tail)
+            return
+        tag = tag.lower()
+        if tag in _SKIP:
+            if node.tail:
+                parts.append(node.tail)
+            return
+        block = tag in _BLOCK
+        if block:
+            parts.append("\n")
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+        if block:
+            parts.append("\n")
+        elif tag in ("td", "th"):
+            parts.append(" ")
+        if node.tail:
+            parts.append(node.tail)
+
+    walk(el)
+    text = "".join(parts)
+    return [ln.strip(" \t\r\u3000\xa0") for ln in text.split("\n") if ln.strip(" \t\r\u3000\xa0")]
+
+
+def _trafilatura_lines(root) -> list[str]:
+    global _CFG
+    import trafilatura
+
+    if _CFG is None:
+        _CFG = _trafilatura_config()
+    out = trafilatura.extract(root, config=_CFG, include_comments=False, include_tables=True,
+                              include_images=False, deduplicate=False, favor_precision=True,
+                              with_metadata=False, output_format="txt")
+    return out.splitlines() if out else []
+
+
+def _anchor_texts(root) -> set[str]:
+    return {re.sub(r"\s+", "", a.text_content()) for a in root.iter("a")
+            if a.text_content().strip()}
+
+
+def _is_article(lines: list[str], anchors: set[str] | None) -> bool:
+    han = sum(len(_HAN_RE.findall(x)) for x in lines)
+    if han < 40:
+        return False
+    if anchors:
+        linked = sum(len(x) for x in lines if re.sub(r"\s+", "", x) in anchors)
+        if linked > 0.5 * sum(len(x) for x in lines):
+            return False
+        # list pages: many short lines, each ending in a date
+        dated = sum(1 for x in lines if len(x) < 80 and _ANY_DATE.search(x[-12:]))
+        if dated >= 5 and dated > 0.5 * len(lines):
+            return False
+    return True
+
+
+def page_title(root) -> str | None:
+    for name in ("ArticleTitle", "articletitle", "og:title", "title"):
+        for m in root.xpath(f"//meta[@name='{name}' or @property='{name}']/@content"):
+            if m.strip():
+                return _clean_title(m)
+    head = root.find(".//title")
+    head_text = _clean_title(head.text_content()) if head is not None else None
+    whole = re.sub(r"\s+", "", head.text_content()) if head is not None else ""
+    for sel in _TITLE_SELECTORS:
+        for el in root.cssselect(sel):
+            t = re.sub(r"\s+", " ", el.text_content()).strip()
+            if 4 <= len(t) <= 120 and (not whole or re.sub(r"\s+", "", t)[:8] in whole):
+                return _clean_title(t)
+    return head_text
+
+
+def _clean_title(t: str) -> str:
+    t = re.sub(r"\s+", " ", t).strip()
+    parts = [p for p in _TITLE_SUFFIX.split(t) if p and not _TITLE_SUFFIX.fullmatch(p)]
+    if len(parts) > 1:
+        t = max(parts[:1] + [p for p in parts[1:] if len(p) > 2 * len(parts[0])], key=len)
+    t = re.sub(r"\.(docx?|pdf|pptx?|txt|wps)$", "", t, flags=re.I)
+    return t.strip() or None
+
+
+def published_hint(root, text: str) -> str | None:
+    for name in _META_DATE:
+        for m in root.xpath(f"//meta[translate(@name,'ABCDEFGHIJKLMNOPQRSTUVWXYZ',"
+                            f"'abcdefghijklmnopqrstuvwxyz')='{name}' or @property='{name}']/@content"):
+            if m.strip():
+                return m.strip()
+    body = root.find("body")
+    visible = body.text_content() if body is not None else text
+    m = _LABELLED_DATE.search(visible)
+    if m:
+        return m.group(2)
+    return None
+
+
+def pagination(text: str, url: str) -> tuple[int, int, str] | None:
+    """(page_index, page_count, url of page 0) for multi-page articles."""
+    m = _PAGER.search(text)
+    if m:
+        count, cur, base, ext = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
+        if count > 1:
+            return cur, count, urljoin(url, f"{base}.{ext}")
+        return None
+    m = _PAGER_VARS.search(text)
+    if m:
+        count = int(m.group(1) or m.group(4))
+        cur = int(m.group(2) or m.group(3))
+        if count > 1:
+            path = urlsplit(url).path
+            pm = _PAGE_URL.match(path)
+            first = urljoin(url, f"{pm.group(1)}.{pm.group(3)}") if pm and cur else url
+            return cur, count, first
+    return None
+
+
+# ------------------------------------------------------------------ documents
+
+def split_parts(lines: list[str]) -> list[tuple[str | None, list[str]]]:
+    """范文 pages: [(part title, lines), ...] when there are two or more numbered parts."""
+    marks = []
+    for i, line in enumerate(lines):
+        if len(line) > 80:
+            continue
+        for k, rx in enumerate(_PART):
+            m = rx.match(line)
+            if m:
+                if k == 2:
+                    num, rest = m.group(2), m.group(1)
+                else:
+                    num, rest = m.group(1), m.group(2)
+                marks.append((i, _num(num), rest.strip()))
+                break
+    # keep a run numbered 1, 2, 3 ...
+    run, want = [], 1
+    for i, n, rest in marks:
+        if n == want:
+            run.append((i, rest))
+            want += 1
+    if len(run) < 2:
+        return [(None, lines)]
+    parts = []
+    for j, (i, rest) in enumerate(run):
+        end = run[j + 1][0] if j + 1 < len(run) else len(lines)
+        body = lines[i + 1:end]
+        title = rest if rest and not _WORDCOUNT.match(rest) else None
+        if title is None and body and len(body[0]) <= 60 and not re.search("[。；;]$", body[0]):
+            title, body = body[0], body[1:]
+        if title and body and chrome._squash(body[0]) == chrome._squash(title):
+            body = body[1:]
+        parts.append((title, body))
+    return parts
+
+
+def _num(s: str) -> int:
+    if s.isdigit():
+        return int(s)
+    if s == "十":
+        return 10
+    if s.startswith("十"):
+        return 10 + _CN_NUM.index(s[1])
+    if "十" in s:
+        a, _, b = s.partition("十")
+        return _CN_NUM.index(a) * 10 + (_CN_NUM.index(b) if b else 0)
+    return _CN_NUM.index(s) if s in _CN_NUM else -1
+
+
+def make_documents(url: str, title: str | None, lines: list[str], hint: str | None) -> list[dict]:
+    if not lines:
+        return []
+    parts = split_parts(lines)
+    if len(parts) == 1:
+        return [_document(url, 0, title, lines, hint)]
+    base = _MULTI_TITLE.sub("", title or "").strip() or None
+    return [_document(url, k, t or base, body, hint) for k, (t, body) in enumerate(parts, 1)
+            if body]
+
+
+def _document(url: str, part: int, title: str | None, lines: list[str], hint: str | None) -> dict:
+    from archive.metadata import describe
+    from archive.normalize import normalize_text
+
+    norm = normalize_text("\n".join(lines))
+    t = normalize_text(title).text if title else None
+    if t:
+        t = _MULTI_TITLE.sub("", t).strip() or t
+    meta = describe(t, norm.text, url, published_hint=hint)
+    doc = {"part": part, "title": t, "text": norm.text, "script": norm.script,
+           "placeholders": norm.placeholders}
+    for key in ("published_date", "report_date", "year", "org", "region", "doc_type",
+                "is_report", "report_score"):
+        doc[key] = meta.get(key)
+    return doc
+
+
+# ------------------------------------------------------------------ attachments
+
+def _attachment(ex: Extraction, url: str, content_type: str | None, body: bytes) -> Extraction:
+    from archive import attachments
+
+    try:
+        att = attachments.extract_attachment(url, content_type, body)
+    except attachments.AttachmentError as exc:
+        ex.error = str(exc)
+        return ex
+    ex.encoding = None
+    lines, title = chrome.clean_lines(att.lines, att.title)
+    ex.title, ex.lines = title, lines
+    ex.documents = make_documents(url, title, lines, None)
+    if not ex.documents:
+        ex.error = "no text in attachment"
+    return ex
