@@ -1,0 +1,114 @@
+"""archive.decode: every charset case a Chinese portal crawl meets."""
+import pytest
+
+from archive.decode import DecodeError, decode_body, has_mojibake
+
+BODY = ("<html><head>{meta}<title>关于全市工会工作情况的汇报</title></head><body>"
+        "<p>今年以来，我市各级工会组织深入学习贯彻党的十七大精神，狠抓各项工作落实。</p>"
+        "<p>{extra}</p></body></html>")
+GBK_ONLY = "镕碁珉"        # in GBK, not in GB2312
+GB18030_ONLY = "𠀀"       # four-byte GB18030, not in GBK
+TRAD = ("<html><head>{meta}<title>關於全區工會工作情況的匯報</title></head><body>"
+        "<p>在區委和市總工會的領導下，全區工會工作以習近平新時代中國特色社會主義思想為統領，"
+        "緊扣全省工會工作部署，推進重點工作落實落地。</p></body></html>")
+
+
+def page(meta="", extra=""):
+    return BODY.format(meta=meta, extra=extra)
+
+
+def test_declared_gbk():
+    d = decode_body(page('<meta charset="gbk">', GBK_ONLY).encode("gbk"), "text/html; charset=GBK")
+    assert d.encoding == "gbk" and d.declared == "gbk"
+    assert GBK_ONLY in d.text and "工会组织" in d.text
+
+
+def test_undeclared_gbk():
+    d = decode_body(page(extra=GBK_ONLY).encode("gbk"), "text/html")
+    assert d.encoding == "gbk" and d.declared is None
+    assert GBK_ONLY in d.text and "\ufffd" not in d.text
+
+
+def test_gb2312_label_over_gbk_bytes():
+    body = page('<meta http-equiv="Content-Type" content="text/html; charset=gb2312">',
+                GBK_ONLY).encode("gbk")
+    d = decode_body(body, "text/html; charset=gb2312")
+    assert d.declared == "gb2312"
+    assert GBK_ONLY in d.text          # a strict gb2312 decode would fail or replace these
+    assert "\ufffd" not in d.text
+
+
+def test_gb18030_four_byte():
+    d = decode_body(page('<meta charset="gb18030">', GB18030_ONLY).encode("gb18030"), None)
+    assert d.encoding == "gb18030" and GB18030_ONLY in d.text
+
+
+def test_declared_big5():
+    d = decode_body(TRAD.format(meta='<meta charset="big5">').encode("big5"), "text/html; charset=big5")
+    assert d.encoding == "big5" and "總工會的領導" in d.text
+
+
+def test_undeclared_big5():
+    d = decode_body(TRAD.format(meta="").encode("big5"), "text/html")
+    assert d.encoding == "big5" and "總工會的領導" in d.text
+
+
+def test_utf8_bom_wins_over_header():
+    body = b"\xef\xbb\xbf" + page('<meta charset="gbk">').encode("utf-8")
+    d = decode_body(body, "text/html; charset=gbk")
+    assert d.encoding == "utf-8" and "工会组织" in d.text and not d.text.startswith("\ufeff")
+
+
+def test_header_utf8_over_gbk_bytes():
+    d = decode_body(page(extra=GBK_ONLY).encode("gbk"), "text/html; charset=utf-8")
+    assert d.encoding == "gbk" and d.declared == "utf-8"
+    assert "工会组织" in d.text and "\ufffd" not in d.text
+
+
+def test_meta_charset_when_header_is_wrong():
+    body = page('<meta charset="gbk">').encode("gbk")
+    d = decode_body(body, "text/html; charset=iso-8859-1")
+    assert d.encoding == "gbk" and "工会组织" in d.text and not has_mojibake(d.text)
+
+
+def test_header_gbk_over_utf8_bytes():
+    d = decode_body(page('<meta charset="gbk">').encode("utf-8"), "text/html; charset=gbk")
+    assert d.encoding == "utf-8" and "工会组织" in d.text
+
+
+@pytest.mark.parametrize("source", ["utf-8", "gbk"])
+def test_cp1252_mojibake_repaired(source):
+    raw = page('<meta charset="utf-8">').encode(source)
+    # what a misconfigured CMS stores: bytes read as windows-1252, saved again as UTF-8
+    moj = "".join(chr(b) if b in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else bytes([b]).decode("cp1252")
+                  for b in raw)
+    d = decode_body(moj.encode("utf-8"), "text/html; charset=utf-8")
+    assert d.repaired and "工会组织" in d.text and not has_mojibake(d.text)
+
+
+def test_latin1_mojibake_repaired():
+    moj = page('<meta charset="utf-8">').encode("utf-8").decode("latin-1")
+    d = decode_body(moj.encode("utf-8"), "text/html; charset=utf-8")
+    assert d.repaired and "工会组织" in d.text
+
+
+def test_replacement_characters_never_pass():
+    body = page(extra="ok").encode("utf-8").replace("狠抓".encode(), "狠抓".encode() + "\ufffd".encode())
+    d = decode_body(body, "text/html; charset=utf-8")
+    assert "\ufffd" not in d.text and d.repaired
+
+
+@pytest.mark.parametrize("body", [
+    b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(200)),
+    b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)),
+    bytes(range(256)) * 8,
+])
+def test_binary_served_as_html_is_an_error(body):
+    with pytest.raises(DecodeError):
+        decode_body(body, "text/html; charset=utf-8")
+
+
+def test_pure_ascii():
+    d = decode_body(b"<html><body>&#24037;&#20250;</body></html>", "text/html")
+    assert d.encoding == "utf-8" and not d.repaired
