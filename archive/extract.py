@@ -164,11 +164,12 @@ def _from_html(ex: Extraction, url: str, text: str) -> None:
         chrome.strip_elements(root)
         lines = _trafilatura_lines(root)
     lines, ex.title = chrome.clean_lines(lines, ex.title)
-    if not _is_article(lines, anchors):
+    pager = pagination(text, url)
+    if not _is_article(lines, anchors, 1 if pager and pager[0] > 0 else
+                       10 if container is not None else 40):
         ex.lines = []
         return
     ex.lines = lines
-    pager = pagination(text, url)
     if pager:
         ex.page_index, ex.page_count, first = pager
         ex.continuation_of = first if ex.page_index > 0 else None
@@ -249,9 +250,9 @@ def _anchor_texts(root) -> set[str]:
             if a.text_content().strip()}
 
 
-def _is_article(lines: list[str], anchors: set[str] | None) -> bool:
+def _is_article(lines: list[str], anchors: set[str] | None, min_han: int = 40) -> bool:
     han = sum(len(_HAN_RE.findall(x)) for x in lines)
-    if han < 40:
+    if han < min_han:
         return False
     if anchors:
         linked = sum(len(x) for x in lines if re.sub(r"\s+", "", x) in anchors)

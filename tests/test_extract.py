@@ -1,0 +1,250 @@
+"""archive.chrome + archive.extract: chrome families, titles, dates, splitting, stitching."""
+import pytest
+
+from archive import chrome
+from archive.extract import Extraction, pagination, process_capture, split_parts, stitch
+
+REPORT = [
+    "广元市总工会",
+    "(2011年11月1日)",
+    "今年以来，我市各级工会组织深入学习贯彻党的十七大、中国工会十五大和市六次党代会精神，"
+    "按照“高位求进、加快发展”的要求，狠抓各项工作落实，为实现“十二五”发展良好开局做出了积极贡献。",
+    "一、2011年工会工作的主要情况",
+    "按照省总下达的年度工作目标任务，市县工会坚持围绕中心，服务大局，突出重点，攻坚破难，各项工作稳步推进。",
+    "全市参赛职工达10万人次，参赛企业面达90%以上。命名表彰了市级“工人先锋号”60个。",
+]
+SHORT = ["本报讯 近日，市总工会举办全市职工技能大赛决赛，来自全市42家企业的186名选手参加了比赛。",
+         "比赛设电工、焊工、数控车工三个工种，获奖选手将获得“技术能手”称号。"]
+
+
+def paras(lines):
+    return "\n".join(f"<p>{x}</p>" for x in lines)
+
+
+def html(title, body, head="", charset="utf-8"):
+    return (f'<html><head><meta charset="{charset}"><title>{title}</title>{head}</head>'
+            f"<body>{body}</body></html>")
+
+
+def text_of(ex):
+    assert len(ex.documents) == 1, ex
+    return ex.documents[0]["text"]
+
+
+# ---------------------------------------------------------------- chrome families (lines)
+
+@pytest.mark.parametrize("line,family", [
+    ("当前位置：首页 > 工作动态 > 正文", "breadcrumb"),
+    ("您的位置:快淘范文网>范文>工作总结>工会工作总结", "breadcrumb"),
+    ("现在位置： 首页>>经验交流", "breadcrumb"),
+    ("发布时间:2016/11/11 9:37:15 作者:张三 点击:119", "info"),
+    ("2017-05-18 14：30 来源:市总工会 【字体:大 中 小】 打印", "info"),
+    ("时间:2022-03-03 09:14:55", "info"),
+    ("查看人数:44", "info"),
+    ("【打印本页】【关闭窗口】", "bar"),
+    ("分享到： 微信 微博 QQ空间", "info"),
+    ("网站无障碍 | 关怀版 | 长者模式", "bar"),
+    ("上传人:b****7 文档编号:15296480 上传时间:2023-07-03 格式:DOCX 页数:25 大小:598.27KB", "wenku"),
+    ("关于我市工会工作情况的汇报.docx_第1页", "caption"),
+    ("第1页 / 共5页", "caption"),
+    ("第 2 页 共 2 页", "caption"),
+    ("亲,该文档总共25页,到这儿已超出免费预览范围,如果喜欢就下载吧!", "preview"),
+    ("已阅读5页,还剩13页未读 继续免费阅读", "preview"),
+    ("下载资源", "preview"),
+    ("《X.docx》由会员分享,可在线阅读,更多相关《X.docx(5页珍藏版)》请在冰点文库上搜索。", "preview"),
+    ("以下是小编为大家收集的工会工作总结，仅供参考，欢迎大家阅读。", "intro"),
+    ("主办单位：川北市总工会 网站标识码：5108000012", "footer"),
+    ("版权所有:安徽省总工会 皖ICP备05015515号-1", "footer"),
+    ("京公网安备 11010102002019号", "footer"),
+    ("(建议使用1024×768分辨率 IE7.0以上版本浏览器)", "footer"),
+    ("加入收藏 | 网站地图 | 联系我们", "footer"),
+    ("上一篇：关于做好2024年劳动节期间工作的通知", "prevnext"),
+    ("首页 图片新闻 动态报道 领导讲话 相关文件 经验交流材料", "nav"),
+])
+def test_chrome_families(line, family):
+    assert chrome.chrome_reason(line) == family
+
+
+@pytest.mark.parametrize("line", REPORT + SHORT + [
+    "（一）围绕中心，深化建功立业活动", "2011年11月1日", "同志们：", "现将全区工会工作汇报如下：",
+    "三是加强精神文明引领。开展了为职工送图书、送电影、送春联的系列活动。",
+])
+def test_report_lines_are_not_chrome(line):
+    assert chrome.chrome_reason(line) is None
+
+
+def test_related_list_cuts_the_tail():
+    lines, _ = chrome.clean_lines(REPORT + ["相关文章", "2022年工会工作总结", "2021年工会工作计划"])
+    assert lines == REPORT
+
+
+def test_title_variants_at_the_top_are_dropped():
+    lines, title = chrome.clean_lines(
+        ["关于我市工会工作情况的汇报.docx", "关于我市工会工作情况的汇报", "关于全市工会工作情况的汇报"] + REPORT,
+        "关于我市工会工作情况的汇报")
+    assert lines == REPORT and title == "关于全市工会工作情况的汇报"
+
+
+# ---------------------------------------------------------------- whole pages
+
+TRS_CHROME = """<div class="wza"><a>网站无障碍</a> | <a>关怀版</a> | <a>长者模式</a></div>
+<div class="nav"><ul><li><a href="/">首页</a></li><li><a href="/gzbg/">工作报告</a></li></ul></div>
+<div class="location">当前位置：<a href="/">首页</a> &gt; 工作报告 &gt; 正文</div>
+<h1 class="title">{title}</h1>
+<div class="info">发布时间：{date}　来源：市总工会　【字体：<a>大</a> <a>中</a> <a>小</a>】【<a>打印本页</a>】【<a>关闭窗口</a>】</div>
+<div id="zoom"><div class="TRS_Editor"><style>.TRS_Editor P{{margin:0}}</style>{body}</div></div>{after}
+<div class="share">分享到：<a>微信</a> <a>微博</a></div>
+<div class="footer"><p>主办单位：川北市总工会　网站标识码：5108000012</p>
+<p>蜀ICP备05012345号-1　川公网安备 51080202000123号</p></div>"""
+
+
+def trs_page(title, lines, date="2024-03-05 09:30", after="", head=""):
+    body = TRS_CHROME.format(title=title, date=date, body=paras(lines), after=after)
+    return html(f"{title}_工作报告_川北职工之家", body, head, "gb2312").encode("gbk")
+
+
+def test_trs_article_short_body_no_chrome():
+    ex = process_capture("http://a.test/gzdt/202403/t20240305_1.html", "text/html; charset=gb2312",
+                         trs_page("市总工会举办职工技能大赛", SHORT))
+    assert ex.error is None and ex.encoding == "gbk"
+    doc = ex.documents[0]
+    assert doc["title"] == "市总工会举办职工技能大赛"
+    assert doc["text"].splitlines() == SHORT
+    assert doc["published_date"] == "2024-03-05"
+
+
+def test_title_from_meta_and_suffix():
+    head = '<meta name="ArticleTitle" content="2021年度总工会工作总结">'
+    ex = process_capture("http://a.test/x.html", "text/html", trs_page("别的标题", SHORT, head=head))
+    assert ex.documents[0]["title"] == "2021年度总工会工作总结"
+    ex = process_capture("http://a.test/x.html", "text/html",
+                         html("关于全市工会工作情况的汇报 - 工作报告 - 川北职工之家",
+                              "<div class='ccontent'>" + paras(REPORT) + "</div>").encode())
+    assert ex.documents[0]["title"] == "关于全市工会工作情况的汇报"
+
+
+def test_trafilatura_path_short_body_without_container():
+    body = ("<div class='top'><a href='/'>首页</a> <a href='/a'>图片新闻</a> <a href='/b'>动态报道</a> "
+            "<a href='/c'>领导讲话</a> <a href='/d'>相关文件</a></div>"
+            "<div class='crumbs'>您的位置：<a href='/'>首页</a>&gt;<a href='/d'>动态</a></div>"
+            "<div class='main'><h2>市总工会举办职工技能大赛</h2><div class='meta'>2024年03月05日 来源：本站 "
+            "浏览次数：33</div><div class='txt'>" + paras(SHORT) + "</div></div>"
+            "<div class='bottom'>版权所有：某市总工会 京ICP备12345678号 京公网安备 11010102002019号</div>")
+    ex = process_capture("http://b.test/news/1.html", "text/html",
+                         html("市总工会举办职工技能大赛-某市总工会", body).encode())
+    assert "".join(text_of(ex).split()) == "".join("".join(SHORT).split())
+
+
+def test_wenku_page():
+    head = ["关于我市工会工作情况的汇报.docx",
+            "上传人:b****6 文档编号:7125872 上传时间:2023-01-20 格式:DOCX 页数:5 大小:21.70KB",
+            "下载 相关 举报", "关于我市工会工作情况的汇报.docx_第1页", "第1页 / 共5页",
+            "亲,该文档总共5页,全部预览完了,如果喜欢就下载吧!", "下载资源", "资源描述",
+            "《关于我市工会工作情况的汇报.docx》由会员分享,可在线阅读,更多相关《关于我市工会工作情况的汇报.docx"
+            "(5页珍藏版)》请在冰豆网上搜索。", "关于我市工会工作情况的汇报", "关于全市工会工作情况的汇报"]
+    page = html("关于我市工会工作情况的汇报.docx - 冰豆网",
+                "<div class='doc'>" + paras(head + REPORT + ["相关资源", "工会工作总结.docx"]) + "</div>")
+    ex = process_capture("http://w.test/p-7125872.html", "text/html", page.encode())
+    doc = ex.documents[0]
+    assert doc["title"] == "关于全市工会工作情况的汇报"
+    assert doc["text"].splitlines()[0] == "广元市总工会"
+    assert "工人先锋号" in doc["text"] and "上传人" not in doc["text"] and "冰豆网" not in doc["text"]
+    assert doc["org"] == "广元市总工会" and doc["report_date"] == "2011-11-01"
+
+
+def test_traditional_page_becomes_simplified():
+    lines = ["在區委和市總工會的領導下，全區工會工作以習近平新時代中國特色社會主義思想為統領，推進重點工作落實落地。",
+             "一、著力思想引領，宣傳教育更加有力。"]
+    ex = process_capture("http://t.test/a.html", "text/html; charset=big5",
+                         html("2021年度總工會工作總結", "<div id='ArticleBody'>" + paras(lines) + "</div>",
+                              charset="big5").encode("big5"))
+    doc = ex.documents[0]
+    assert ex.encoding == "big5" and doc["script"] == "Hant"
+    assert "总工会的领导" in doc["text"] and doc["title"] == "2021年度总工会工作总结"
+
+
+def test_list_page_yields_no_documents():
+    items = "".join(f"<li><a href='/a/{i}.html'>关于做好第{i}批基层工会经费审查工作的通知</a>"
+                    f"<span>2024-03-{i + 10:02d}</span></li>" for i in range(1, 16))
+    body = f"<div class='list'><ul>{items}</ul></div><div class='pages'>首页 上一页 下一页 尾页</div>"
+    ex = process_capture("http://a.test/tzgg/index.html", "text/html",
+                         html("通知公告_川北职工之家", body).encode())
+    assert ex.error is None and ex.documents == []
+
+
+def test_binary_served_as_html_is_an_error():
+    ex = process_capture("http://a.test/x.html", "text/html", b"%PDF-1.4\n" + bytes(range(256)))
+    assert ex.error and ex.documents == []
+
+
+# ---------------------------------------------------------------- splitting
+
+FANWEN = ["以下是小编为大家收集的工会工作总结（通用3篇），仅供参考，欢迎大家阅读。",
+          "篇1：2022年社区工会工作总结", "今年以来，社区工会在街道总工会的指导下，围绕中心工作开展职工服务。",
+          "一是开展送温暖活动，走访困难职工20户。",
+          "【篇2】2000字", "2022年街道工会工作总结", "2022年街道工会坚持以职工为中心，深化职工之家建设。",
+          "第三篇：企业工会年度工作总结", "一年来，公司工会在党委领导下，积极组织劳动竞赛，维护职工合法权益。"]
+
+
+def test_split_parts_markers():
+    parts = split_parts(FANWEN[1:])
+    assert [t for t, _ in parts] == ["2022年社区工会工作总结", "2022年街道工会工作总结", "企业工会年度工作总结"]
+    assert parts[1][1] == ["2022年街道工会坚持以职工为中心，深化职工之家建设。"]
+
+
+def test_split_parts_title_then_marker():
+    lines = ["工会工作总结 篇1", "社区工会围绕中心工作开展职工服务。", "工会工作总结 篇2", "街道工会深化职工之家建设。"]
+    parts = split_parts(lines)
+    assert [t for t, _ in parts] == ["工会工作总结", "工会工作总结"]
+    assert parts[1][1] == ["街道工会深化职工之家建设。"]
+
+
+def test_one_marker_is_not_a_split():
+    assert split_parts(["篇1：总结", "正文内容。"]) == [(None, ["篇1：总结", "正文内容。"])]
+
+
+def test_fanwen_page_split_into_documents():
+    page = html("工会工作总结(通用3篇) - 范文网",
+                "<div class='crumb'>您的位置:范文网>工作总结</div><div class='content'>"
+                + paras(FANWEN) + "</div><div class='footer'>京ICP备00000000号</div>")
+    ex = process_capture("http://f.test/zj/1.html", "text/html", page.encode())
+    docs = ex.documents
+    assert [d["part"] for d in docs] == [1, 2, 3]
+    assert [d["title"] for d in docs] == ["2022年社区工会工作总结", "2022年街道工会工作总结",
+                                          "企业工会年度工作总结"]
+    assert all("小编" not in d["text"] and "ICP" not in d["text"] for d in docs)
+    assert docs[0]["text"].startswith("今年以来")
+
+
+# ---------------------------------------------------------------- multi-page
+
+PAGER = '<script>createPageHTML({n}, {i}, "t20171117_5577604", "html");</script>'
+
+
+def test_pagination_from_createpagehtml():
+    assert pagination(PAGER.format(n=3, i=2), "http://a.test/gzbg/201711/t20171117_5577604_2.html") == \
+        (2, 3, "http://a.test/gzbg/201711/t20171117_5577604.html")
+    assert pagination(PAGER.format(n=1, i=0), "http://a.test/x.html") is None
+
+
+def test_multipage_article_stitched():
+    base = "http://a.test/gzbg/201711/t20171117_5577604"
+    chunks = [REPORT[:3], REPORT[3:5], REPORT[5:]]
+    pages = []
+    for i, chunk in enumerate(chunks):
+        url = f"{base}.html" if i == 0 else f"{base}_{i}.html"
+        body = trs_page("关于全市工会工作情况的汇报", chunk, after=PAGER.format(n=3, i=i))
+        pages.append(process_capture(url, "text/html", body))
+    assert [(p.page_index, p.page_count) for p in pages] == [(0, 3), (1, 3), (2, 3)]
+    assert pages[0].continuation_of is None
+    assert pages[1].continuation_of == pages[2].continuation_of == f"{base}.html"
+    docs = stitch(pages)
+    assert len(docs) == 1
+    assert docs[0]["title"] == "关于全市工会工作情况的汇报"
+    assert "".join(docs[0]["text"].split()) == "".join(
+        "".join(REPORT).replace("(", "（").replace(")", "）").split())
+    assert docs[0]["report_date"] == "2011-11-01"
+
+
+def test_stitch_empty():
+    assert stitch([]) == [] and stitch([Extraction(url="http://a.test/")]) == []
