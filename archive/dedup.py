@@ -22,7 +22,7 @@ import struct
 import unicodedata
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import MinHash
 
 from .normalize import to_simplified
 
@@ -33,7 +33,9 @@ SAME_JACCARD = 0.5
 SAME_CONTAINMENT = 0.8
 MIN_SHINGLES_CONTAINMENT = 150   # containment is only trusted for texts this long
 MIN_SHINGLES_SHORT = 30          # below this, only near-identical texts match
-LSH_THRESHOLD = 0.3
+LSH_BANDS, LSH_ROWS = 42, 3      # candidate when J >= ~0.29 (P=0.996 at J=0.5)
+MAX_BUCKET = 64                  # larger LSH buckets only link each document to its neighbours
+NEIGHBOURS = 8
 
 _MAGIC = b"MH1"
 _HEADER = struct.Struct("<3sI")
@@ -110,6 +112,57 @@ def same_report(na: int, va: np.ndarray, nb: int, vb: np.ndarray) -> bool:
     return small >= MIN_SHINGLES_CONTAINMENT and c >= SAME_CONTAINMENT
 
 
+def _candidate_pairs(values: np.ndarray) -> np.ndarray:
+    """LSH banding: pairs (i < j) that agree on every row of at least one band.
+    Returns an (n, 2) int64 array without repeats."""
+    n = len(values)
+    if n < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    v = values.astype(np.uint64)
+    chunks = []
+    for band in range(LSH_BANDS):
+        cols = v[:, band * LSH_ROWS:(band + 1) * LSH_ROWS]
+        key = np.zeros(n, dtype=np.uint64)
+        for c in range(LSH_ROWS):  # mix the band's values into one 64-bit key
+            key = (key ^ cols[:, c]) * np.uint64(0x9E3779B97F4A7C15)
+        order = np.argsort(key, kind="stable")
+        k = key[order]
+        run_starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+        run_lens = np.diff(np.r_[run_starts, n])
+        for st, ln in zip(run_starts[run_lens > 1], run_lens[run_lens > 1]):
+            end = st + ln
+            group = np.sort(order[st:end])
+            if len(group) <= MAX_BUCKET:
+                ii, jj = np.triu_indices(len(group), 1)
+            else:  # a huge bucket (shared boilerplate): link neighbours only
+                ii = np.repeat(np.arange(len(group)), NEIGHBOURS)
+                jj = ii + np.tile(np.arange(1, NEIGHBOURS + 1), len(group))
+                keep = jj < len(group)
+                ii, jj = ii[keep], jj[keep]
+            chunks.append(np.stack([group[ii], group[jj]], axis=1))
+    if not chunks:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = np.concatenate(chunks).astype(np.int64)
+    codes = np.unique(pairs[:, 0] * n + pairs[:, 1])
+    return np.stack([codes // n, codes % n], axis=1)
+
+
+def _verify(counts: np.ndarray, values: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Boolean mask: which candidate pairs are the same report (see same_report)."""
+    keep = np.zeros(len(pairs), dtype=bool)
+    for lo in range(0, len(pairs), 200_000):
+        a, b = pairs[lo:lo + 200_000, 0], pairs[lo:lo + 200_000, 1]
+        j = np.count_nonzero(values[a] == values[b], axis=1) / NUM_PERM
+        na, nb = counts[a], counts[b]
+        small = np.minimum(na, nb)
+        contain = np.minimum(1.0, j * (na + nb) / (1.0 + j) / np.maximum(small, 1))
+        ok = np.where(small < MIN_SHINGLES_SHORT, j >= 0.9,
+                      (j >= SAME_JACCARD) |
+                      ((small >= MIN_SHINGLES_CONTAINMENT) & (contain >= SAME_CONTAINMENT)))
+        keep[lo:lo + 200_000] = ok
+    return keep
+
+
 def cluster(items: list[tuple[str, bytes]]) -> dict[str, str]:
     """doc_id -> cluster_id (the smallest doc_id among the documents of the same report)."""
     ids = [doc_id for doc_id, _sig in items]
@@ -123,33 +176,22 @@ def cluster(items: list[tuple[str, bytes]]) -> dict[str, str]:
             parent[x], x = root, parent[x]
         return root
 
-    def union(a: str, b: str) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            if rb < ra:
-                ra, rb = rb, ra
-            parent[rb] = ra
-
-    parsed: dict[str, tuple[int, np.ndarray]] = {}
-    exact: dict[bytes, str] = {}
-    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+    keyed = []
     for doc_id, sig in items:
         if sig is None:
             continue
         count, values = _parse(sig)
-        if count == 0:
-            continue
-        if sig in exact:
-            union(exact[sig], doc_id)
-            continue
-        exact[sig] = doc_id
-        parsed[doc_id] = (count, values)
-        mh = LeanMinHash(seed=SEED, hashvalues=values, scheme="affine32")
-        for other in lsh.query(mh):
-            if find(other) == find(doc_id):
-                continue
-            no, vo = parsed[other]
-            if same_report(count, values, no, vo):
-                union(other, doc_id)
-        lsh.insert(doc_id, mh)
+        if count:
+            keyed.append((doc_id, count, values))
+    if len(keyed) >= 2:
+        counts = np.array([c for _d, c, _v in keyed], dtype=np.float64)
+        values = np.stack([v for _d, _c, v in keyed])
+        pairs = _candidate_pairs(values)
+        if len(pairs):
+            for i, j in pairs[_verify(counts, values, pairs)]:
+                ra, rb = find(keyed[i][0]), find(keyed[j][0])
+                if ra != rb:
+                    if rb < ra:
+                        ra, rb = rb, ra
+                    parent[rb] = ra
     return {doc_id: find(doc_id) for doc_id in ids}

@@ -90,7 +90,7 @@ _ORG_PREFIX = re.compile(
 _GENERIC_ORG = re.compile(
     rf"^(?:全|本|我|各|各级|上级|基层|机关|企业|单位|区|市|县|省|州|镇|乡|全区|全市|全县|全省|"
     rf"[区市县省镇乡]总)?{_ORG_SUFFIX}$")
-_PLACEHOLDER_ORG = re.compile(r"^[xX×_＿]")
+_PLACEHOLDER_ORG = re.compile(r"^(?:[xX×_＿]|在|关于|对于?|为|全[区市县省镇乡]|本|我|各)")
 _NOT_ORG_WORDS = re.compile(r"工作|汇报|总结|报告|情况|计划|讲话|材料|要点|发言|通知|意见|方案|活动|建设|经验|篇")
 
 
@@ -148,6 +148,7 @@ _DOC_TYPES = (
 def doc_type_of(title: str, head: str = "", context: str = "") -> str:
     """汇报, 总结, 报告, 经验交流, 讲话, 计划 or other — from the title, else the subtitle
     lines, else the category context (breadcrumb)."""
+    title = to_simplified(title or "")
     for source in (title, head, context):
         if not source:
             continue

@@ -1,0 +1,233 @@
+"""Metadata of documents: dates, year, org, region, doc_type, report detection."""
+import time
+from pathlib import Path
+
+import pytest
+
+from archive.metadata import date_from_url, describe, doc_type_of
+from archive.normalize import normalize_text
+from archive.regions import find_places, region_of
+
+SEEDS = next((p for p in (Path(__file__).resolve().parents[2] / "shared" / "seeds",
+                          Path("/work/shared/seeds")) if p.is_dir()), None)
+
+
+def seed(name: str) -> str:
+    if SEEDS is None:
+        pytest.skip("shared/seeds not present")
+    return (SEEDS / name).read_text(encoding="utf-8")
+
+
+def body(raw: str, start: str, end: str | None = None) -> str:
+    """The report as extraction cuts it out of a seed page (chrome before/after removed)."""
+    text = raw[raw.index(start):raw.index(end) if end else None]
+    return normalize_text(text).text
+
+
+# ------------------------------------------------------------------ seeds
+
+def test_bdocx_seed():
+    text = body(seed("bdocx-guangyuan-2011.txt"), "关于全市工会工作情况的汇报\n", "展开阅读全文")
+    d = describe("关于全市工会工作情况的汇报", text, "https://www.bdocx.com/doc/7125872.html")
+    assert d["report_date"] == "2011-11-01"
+    assert d["year"] == 2011
+    assert d["org"] == "广元市总工会"
+    assert d["region"] == "四川省广元市"
+    assert d["doc_type"] == "汇报"
+    assert d["is_report"] == 1 and d["report_score"] >= 0.8
+
+
+def test_xmgh_seed():
+    text = body(seed("xmgh-siming-2012.txt"), "思明区目前", "收藏本页")
+    d = describe("强化组织保障 发挥优势作用 激发工会在思明强区建设中的无限活力(思明区委)", text,
+                 "http://www.xmgh.org/ztzl/jyjl/2012/0516/1.html", published_hint="发表日期:2012-05-16")
+    assert d["published_date"] == "2012-05-16"
+    assert d["org"] == "思明区委"
+    assert d["region"] == "福建省厦门市思明区"
+    assert d["doc_type"] == "经验交流"
+    assert d["year"] == 2012
+    assert d["is_report"] == 1
+
+
+def test_traditional_seed():
+    r = normalize_text(seed("district-2021-traditional.txt"))
+    title, text = r.text.split("\n", 1)
+    d = describe("2021年度總工會工作總結", text, "https://example.tw/node/1")
+    assert d["year"] == 2021
+    assert d["doc_type"] == "总结"
+    assert d["org"] is None           # "区总工会" alone names nobody
+    assert d["is_report"] == 1
+
+
+# ------------------------------------------------------------------ dates
+
+def test_published_from_hint_then_text_then_url():
+    text = "正文第一段，工会工作情况。"
+    assert describe("t", text, "http://a/202403/t20240329_1068756.html",
+                    published_hint="2016/11/11 9:37:15")["published_date"] == "2016-11-11"
+    assert describe("t", "发布时间：2016-11-12 09:41:00\n" + text,
+                    "http://a/x.html")["published_date"] == "2016-11-12"
+    assert describe("t", text, "http://a/202403/t20240329_1068756.html")["published_date"] == "2024-03-29"
+    assert describe("t", text, "http://a/x.html")["published_date"] is None
+
+
+@pytest.mark.parametrize("url, iso", [
+    ("http://cz.hebzgfw.cn/hhs/hhwx/zghd/202403/t20240329_1068756.html", "2024-03-29"),
+    ("http://www.jsgh.org/art/2026/9/16/art_77278_11830771.html", "2026-09-16"),
+    ("https://www.workercn.cn/c/2026-02-25/8740893.shtml", "2026-02-25"),
+    ("http://acftu.people.com.cn/n1/2023/1013/c67502-40094626.html", "2023-10-13"),
+    ("http://www.grrb.com.cn/papers/grrb/2022/10/28/1/page.html", "2022-10-28"),
+    ("http://old.acftu.org/template/10001/column.jsp?cid=222", None),
+    ("http://a/P020260930389614168185.pdf", None),
+])
+def test_date_from_url(url, iso):
+    assert date_from_url(url) == iso
+
+
+REPORT = ("今年以来，我市各级工会组织深入学习贯彻党的精神，狠抓各项工作落实，取得了明显成效。\n"
+          "一、主要工作情况\n" + "全市工会积极开展劳动竞赛，职工参赛达10万人次，困难职工帮扶扎实推进。\n" * 12 +
+          "二、下一步工作打算\n" + "进一步加强基层工会建设，深入开展工资集体协商，维护职工合法权益。\n" * 8)
+
+
+@pytest.mark.parametrize("head, tail, iso", [
+    ("广元市总工会\n（2011年11月1日）", "", "2011-11-01"),
+    ("（二〇一九年八月十九日）\n张三", "", "2019-08-19"),
+    ("广元市总工会 2011年11月1日", "", "2011-11-01"),
+    ("", "\n苍溪县总工会\n2021年12月20日", "2021-12-20"),
+    ("", "\n二〇二二年一月五日", "2022-01-05"),
+    ("", "", None),
+])
+def test_report_date(head, tail, iso):
+    text = (head + "\n" if head else "") + REPORT + tail
+    assert describe("关于全县工会工作情况的汇报", text, None)["report_date"] == iso
+
+
+@pytest.mark.parametrize("title, head, iso, year", [
+    ("2021年度總工會工作總結", "", None, 2021),
+    ("关于全市工会工作情况的汇报", "（2011年11月1日）", "2011-11-01", 2011),
+    ("二〇一九年工会工作总结", "", None, 2019),
+    ("市总工会工作总结", "——2018年工作回顾", None, 2018),
+    ("20xx年工会工作总结", "", None, None),
+])
+def test_year(title, head, iso, year):
+    text = (head + "\n" if head else "") + REPORT
+    d = describe(title, text, None)
+    assert d["report_date"] == iso
+    assert d["year"] == year
+
+
+# ------------------------------------------------------------------ org and region
+
+@pytest.mark.parametrize("title, head, tail, org, region", [
+    ("关于全市工会工作情况的汇报", "广元市总工会\n（2011年11月1日）", "", "广元市总工会", "四川省广元市"),
+    ("激发工会活力（思明区委）", "", "", "思明区委", "福建省厦门市思明区"),
+    ("强化服务职能（厦门市思明区总工会）", "", "", "厦门市思明区总工会", "福建省厦门市思明区"),
+    ("广元市总工会关于2011年工作的总结", "", "", "广元市总工会", "四川省广元市"),
+    ("北京市朝阳区总工会2021年工作总结", "", "", "北京市朝阳区总工会", "北京市朝阳区"),
+    ("2021年工会工作总结", "", "\n苍溪县总工会\n2021年12月20日", "苍溪县总工会", "四川省广元市苍溪县"),
+    ("2021年工会工作总结", "", "\n江苏省总工会\n2021年12月20日", "江苏省总工会", "江苏省"),
+    ("凉山州总工会2020年工作报告", "", "", "凉山州总工会", "四川省凉山彝族自治州"),
+    ("在全区工会工作会议上的讲话", "（2019年8月19日）\n王某某", "", None, None),
+    ("XX县总工会20xx年工作总结", "", "", None, None),
+    ("2021年度总工会工作总结", "", "", None, None),
+])
+def test_org_and_region(title, head, tail, org, region):
+    text = (head + "\n" if head else "") + REPORT + tail
+    d = describe(title, text, None)
+    assert (d["org"], d["region"]) == (org, region)
+
+
+@pytest.mark.parametrize("s, region", [
+    ("广元市总工会", "四川省广元市"),
+    ("思明区委", "福建省厦门市思明区"),
+    ("长春市朝阳区总工会", "吉林省长春市朝阳区"),
+    ("朝阳区总工会", None),                        # two 朝阳区: nothing settles it
+    ("广西总工会", "广西壮族自治区"),
+    ("琼海市总工会", "海南省琼海市"),
+    ("上海市总工会", "上海市"),
+    ("市和县两级工会", None),
+    ("延边州总工会", "吉林省延边朝鲜族自治州"),
+])
+def test_region_of(s, region):
+    assert region_of(s) == region
+
+
+def test_region_from_text_when_no_org():
+    text = ("广元市各级工会" + REPORT + "广元市总工会牵头，苍溪县、旺苍县工会配合。广元市职工服务中心建成。")
+    d = describe("2011年工会工作总结", text, None)
+    assert d["org"] is None
+    assert d["region"] == "四川省广元市"
+
+
+def test_find_places_longest_first():
+    places = find_places("凉山彝族自治州甘洛县")
+    assert [c[0].name for _pos, c in places] == ["凉山彝族自治州", "甘洛县"]
+
+
+# ------------------------------------------------------------------ doc type
+
+@pytest.mark.parametrize("title, kind", [
+    ("关于全市工会工作情况的汇报", "汇报"),
+    ("2021年度總工會工作總結", "总结"),
+    ("县总工会2021年工作总结及2022年工作计划", "总结"),
+    ("在市总工会十五届三次全委会上的工作报告", "报告"),
+    ("工会主席述职报告", "报告"),
+    ("工会工作经验交流材料", "经验交流"),
+    ("在全市工会工作会议上的讲话", "讲话"),
+    ("在全市工会工作会议上的典型发言", "经验交流"),
+    ("2022年工会工作计划", "计划"),
+    ("市总工会2023年工作要点", "计划"),
+    ("关于开展“安康杯”竞赛活动的通知", "other"),
+    ("激发工会活力（思明区委）", "经验交流"),
+])
+def test_doc_type(title, kind):
+    assert doc_type_of(title) == kind
+
+
+def test_doc_type_from_context():
+    assert doc_type_of("强化组织保障 发挥优势作用", "", "首页>>专题专栏>>经验交流材料") == "经验交流"
+
+
+# ------------------------------------------------------------------ report detection
+
+NEWS = ("本报讯（记者 王某 通讯员 李某）近日，市总工会在市职工服务中心举行“金秋助学”助学金发放仪式，"
+        "为300名困难职工子女发放助学金60万元。据悉，今年市总工会共筹集助学资金225万元。\n"
+        "市总工会主席出席仪式并讲话，勉励受助学生努力学习，回报社会。")
+NOTICE = ("各区县总工会，各产业工会：\n为深入贯彻落实安全生产工作部署，经研究，决定在全市开展2024年度"
+          "“安康杯”竞赛活动。现就有关事项通知如下：\n一、活动时间\n2024年4月至12月。\n二、参加范围\n"
+          "全市各类企业及职工。\n三、工作要求\n各单位要高度重视，精心组织，按时报送材料。\n市总工会\n2024年3月20日")
+QA = ("问：用人单位不与职工签订劳动合同怎么办？\n答：职工可以向劳动保障监察机构投诉，工会可以提供法律援助。\n"
+      "问：加班工资如何计算？\n答：按照劳动法规定，工作日加班支付不低于工资百分之一百五十的工资报酬。\n"
+      "问：工会会员有哪些权利？\n答：会员享有选举权、被选举权和表决权。")
+GOV = ("2021年全市经济运行总体平稳，地区生产总值增长6.5%。一、主要经济指标\n" +
+       "工业增加值增长7%，固定资产投资增长8%，社会消费品零售总额增长9%。\n" * 15)
+
+
+@pytest.mark.parametrize("title, text, expected", [
+    ("关于全县工会工作情况的汇报", REPORT, 1),
+    ("2021年度工会工作总结", REPORT, 1),
+    ("在县总工会第五次代表大会上的工作报告", REPORT, 1),
+    ("工会工作经验交流材料", REPORT, 1),
+    ("市总工会举行“金秋助学”助学金发放仪式", NEWS, 0),
+    ("市总工会召开2021年工作总结会", NEWS, 0),
+    ("关于开展2024年度“安康杯”竞赛活动的通知", NOTICE, 0),
+    ("职工维权百问百答", QA, 0),
+    ("2021年国民经济运行情况", GOV, 0),
+])
+def test_is_report(title, text, expected):
+    d = describe(title, text, None)
+    assert d["is_report"] == expected, d["report_score"]
+
+
+# ------------------------------------------------------------------ speed
+
+def test_normalize_and_describe_speed():
+    raw = seed("xmgh-siming-2012.txt")
+    n_bytes = len(raw.encode("utf-8"))
+    title = "强化组织保障 发挥优势作用 激发工会在思明强区建设中的无限活力(思明区委)"
+    describe(title, normalize_text(raw).text, "http://x/a.html")
+    t0 = time.perf_counter()
+    for _ in range(20):
+        describe(title, normalize_text(raw).text, "http://x/a.html", "2012-05-16")
+    per_10kb_ms = (time.perf_counter() - t0) * 1000 / 20 / (n_bytes / 10_000)
+    assert per_10kb_ms < 5, per_10kb_ms

@@ -1,0 +1,135 @@
+"""Normalisation: script detection + t2s, width, punctuation, whitespace, placeholders."""
+import time
+from pathlib import Path
+
+import pytest
+
+from archive.normalize import detect_script, normalize_text
+
+SEEDS = next((p for p in (Path(__file__).resolve().parents[2] / "shared" / "seeds",
+                          Path("/work/shared/seeds")) if p.is_dir()), None)
+
+
+def seed(name: str) -> str:
+    if SEEDS is None:
+        pytest.skip("shared/seeds not present")
+    return (SEEDS / name).read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------ script
+
+def test_traditional_seed_is_detected_and_converted():
+    r = normalize_text(seed("district-2021-traditional.txt"))
+    assert r.script == "Hant"
+    first = r.text.split("\n")[0]
+    assert first == "2021年度总工会工作总结"
+    assert "汇报如下" in r.text and "匯報" not in r.text and "總" not in r.text
+
+
+def test_simplified_seed_is_left_alone():
+    raw = seed("bdocx-guangyuan-2011.txt")
+    r = normalize_text(raw)
+    assert r.script == "Hans"
+    assert "关于全市工会工作情况的汇报" in r.text
+    assert "广元市总工会" in r.text
+
+
+@pytest.mark.parametrize("text, script", [
+    ("關於全市工會工作情況的匯報", "Hant"),
+    ("关于全市工会工作情况的汇报", "Hans"),
+    ("工人 2021 年", "Hans"),          # shared characters only
+    ("", "Hans"),
+    ("報(bào)告工會", "Hant"),         # spam with pinyin inserted
+])
+def test_detect_script(text, script):
+    assert detect_script(text) == script
+
+
+def test_simplified_text_is_not_sent_through_opencc():
+    # 干 / 后 / 里 would be altered by careless conversion; Simplified text keeps them
+    s = "干部在会后到基层里调研。"
+    assert normalize_text(s).text == s
+
+
+# ------------------------------------------------------------------ punctuation and width
+
+@pytest.mark.parametrize("raw, out", [
+    ("今年以来,我市各级工会组织深入学习.", "今年以来，我市各级工会组织深入学习。"),
+    ("发布时间:2016/11/11 9:37:15", "发布时间：2016/11/11 9:37:15"),
+    ("2017-05-18 14：30 来源", "2017-05-18 14:30 来源"),
+    ("县(市、区)工会工作的意见", "县（市、区）工会工作的意见"),
+    ("广元市总工会\n(2011年11月1日)", "广元市总工会\n（2011年11月1日）"),
+    ("非公企业建会率达87%,其中:国有企业126份;", "非公企业建会率达87%，其中：国有企业126份；"),
+    ("是否参加?是!", "是否参加？是！"),
+    ("慰问金76.2万元、建筑面积6100㎡的中心", "慰问金76.2万元、建筑面积6100㎡的中心"),
+    ("共1,000人,时间9:30", "共1,000人，时间9:30"),
+    ("详见http://www.xmgh.org/a/b.html?id=1,2 或邮箱:abc.d@xmgh.org.",
+     "详见http://www.xmgh.org/a/b.html?id=1,2 或邮箱：abc.d@xmgh.org."),
+    ("E-mail:abc@xmgh.org", "E-mail:abc@xmgh.org"),
+    ("关于我市工会工作情况的汇报.docx", "关于我市工会工作情况的汇报.docx"),
+    ("Ｈｅｌｌｏ，２０１２年ＡＢＣ", "Hello，2012年ABC"),
+    ("“十二五”规划(2011-2015)已完成", "“十二五”规划（2011-2015）已完成"),
+    ("hello, world; ok (yes)", "hello, world; ok (yes)"),
+    ("1.抓组建。", "1.抓组建。"),
+])
+def test_punctuation_and_width(raw, out):
+    assert normalize_text(raw).text == out
+
+
+# ------------------------------------------------------------------ whitespace
+
+def test_whitespace_and_paragraphs():
+    raw = "  标题  \r\n\r\n\n第一段\u3000\u3000内容\u200b。  \n\t第二段 ， 内容。\n\n\n第三段\xa0end  "
+    assert normalize_text(raw).text == "标题\n第一段 内容。\n第二段，内容。\n第三段 end"
+
+
+def test_letter_spaced_line_is_joined_but_title_phrases_keep_their_space():
+    r = normalize_text("工 会 工 作 总 结\n强化组织保障 发挥优势作用")
+    assert r.text == "工会工作总结\n强化组织保障 发挥优势作用"
+
+
+def test_no_empty_lines_in_seed_output():
+    r = normalize_text(seed("xmgh-siming-2012.txt"))
+    lines = r.text.split("\n")
+    assert all(line and line == line.strip() for line in lines)
+    assert "发表日期：2012-05-16" in lines
+    assert "（建议使用1024×768分辨率IE6.0以上版本浏览器）" in lines
+
+
+# ------------------------------------------------------------------ placeholders
+
+def test_placeholder_kinds_are_kept_and_listed():
+    raw = ("20xx年,XX县总工会在XXX镇召开大会,参加x人次,表彰xxxx名职工,"
+           "__社区和20__年的201x年计划,××单位")
+    r = normalize_text(raw)
+    assert r.text == ("20xx年，XX县总工会在XXX镇召开大会，参加x人次，表彰xxxx名职工，"
+                      "__社区和20__年的201x年计划，××单位")
+    assert r.placeholders == "20xx年,XX县,XXX镇,x人次,xxxx名,__社区,20__年,201x年,××单位"
+
+
+def test_no_placeholders_in_real_text():
+    for raw in ("X光检查和1024×768分辨率", "Xiamen 厦门", "关于我市工会工作情况的汇报.docx",
+                seed("bdocx-guangyuan-2011.txt")):
+        assert normalize_text(raw).placeholders is None
+
+
+def test_traditional_placeholders():
+    r = normalize_text(seed("district-2021-traditional.txt"))
+    tokens = r.placeholders.split(",")
+    assert {"X区", "XX名", "X万元", "XXXX年", "XX街道"} <= set(tokens)
+
+
+# ------------------------------------------------------------------ speed
+
+def test_speed_on_simplified_seeds():
+    texts = [seed("bdocx-guangyuan-2011.txt"), seed("xmgh-siming-2012.txt")]
+    for t in texts:
+        normalize_text(t)
+    t0 = time.perf_counter()
+    n = 0
+    for _ in range(20):
+        for t in texts:
+            normalize_text(t)
+            n += len(t.encode("utf-8"))
+    per_10kb_ms = (time.perf_counter() - t0) * 1000 / (n / 10_000)
+    assert per_10kb_ms < 5, per_10kb_ms
