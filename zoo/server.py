@@ -1,0 +1,166 @@
+"""The Zoo: every site on its own ThreadingHTTPServer on a free 127.0.0.1 port."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .site import NOT_FOUND, Page, Site
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "ZooHTTP/1.0"
+    protocol_version = "HTTP/1.1"
+    site: Site            # set on a per-server subclass
+    log: list
+    lock: threading.Lock
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def _serve(self, head_only: bool) -> None:
+        split = urlsplit(self.path)
+        path, query = split.path or "/", split.query
+        site = self.site
+        page = site.dynamic(path, query)
+        if page is None:
+            page = site.pages.get(path)
+        if page is None:
+            page = Page(status=404, body=NOT_FOUND, content_type="text/html; charset=utf-8")
+        if page.delay:
+            time.sleep(page.delay)
+        headers = []
+        if page.content_type:
+            headers.append(("Content-Type", page.content_type))
+        headers += page.headers
+        length = page.length if page.chunks is not None else len(page.body)
+        headers.append(("Content-Length", str(length)))
+        with self.lock:
+            self.log.append({"method": self.command, "path": self.path, "status": page.status,
+                             "headers": {k: v for k, v in self.headers.items()}})
+        try:
+            self.send_response(page.status)
+            for key, value in headers:
+                self.send_header(key, value)
+            self.end_headers()
+            if head_only:
+                return
+            if page.chunks is not None:
+                for chunk in page.chunks():
+                    self.wfile.write(chunk)
+            else:
+                self.wfile.write(page.body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def do_GET(self):
+        self._serve(head_only=False)
+
+    def do_HEAD(self):
+        self._serve(head_only=True)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def _site_classes(large_pages: int):
+    from .sites import big5, fanwen, large, mislabeled, news, traps, trs, wenku
+    classes = [trs.TrsSite, news.NewsSite, wenku.WenkuSite, fanwen.FanwenSite,
+               big5.Big5Site, mislabeled.MislabeledSite, traps.TrapsSite]
+    if large_pages > 0:
+        classes.append(large.LargeSite)
+    return classes
+
+
+class Zoo:
+    """Start with ``with Zoo() as z`` or ``Zoo().start()``; see docs/zoo.md."""
+
+    def __init__(self, large_pages: int = 0, slow_seconds: float = 3.0, host: str = "127.0.0.1",
+                 oversized_bytes: int = 30 * 1024 * 1024, seed: int = 2026, ports: dict | None = None):
+        if host != "127.0.0.1":
+            raise ValueError("the zoo only serves on 127.0.0.1")
+        self.host = host
+        self.options = dict(large_pages=large_pages, slow_seconds=slow_seconds,
+                            oversized_bytes=oversized_bytes, seed=seed)
+        self.ports = ports or {}
+        self.sites: dict[str, Site] = {}
+        self._servers: dict[str, _Server] = {}
+        self._logs: dict[str, list] = {}
+        self._threads: list[threading.Thread] = []
+        self.urls: dict[str, str] = {}
+        self.truth: dict = {}
+
+    # ---- lifecycle
+    def start(self) -> "Zoo":
+        classes = _site_classes(self.options["large_pages"])
+        servers = {}
+        try:
+            for cls in classes:
+                servers[cls.name] = _Server((self.host, self.ports.get(cls.name, 0)),
+                                            BaseHTTPRequestHandler, bind_and_activate=True)
+        except OSError:
+            for srv in servers.values():
+                srv.server_close()
+            raise
+        self.urls = {name: f"http://{self.host}:{srv.server_address[1]}/" for name, srv in servers.items()}
+        try:
+            for cls in classes:
+                site = cls(self.urls[cls.name], self.urls, **self.options)
+                log, lock = [], threading.Lock()
+                handler = type(f"{cls.__name__}Handler", (_Handler,), {"site": site, "log": log, "lock": lock})
+                servers[cls.name].RequestHandlerClass = handler
+                self.sites[cls.name] = site
+                self._logs[cls.name] = log
+        except BaseException:
+            for srv in servers.values():
+                srv.server_close()
+            raise
+        self._servers = servers
+        for name, srv in servers.items():
+            thread = threading.Thread(target=srv.serve_forever, name=f"zoo-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        self.truth = self._build_truth()
+        return self
+
+    def stop(self) -> None:
+        for srv in self._servers.values():
+            srv.shutdown()
+            srv.server_close()
+        self._servers = {}
+        self._threads = []
+
+    def __enter__(self) -> "Zoo":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # ---- API
+    @property
+    def start_urls(self) -> list[str]:
+        return [site.url(site.start_path) for site in self.sites.values()]
+
+    def requests(self, name: str) -> list[dict]:
+        with self._servers[name].RequestHandlerClass.lock:
+            return list(self._logs[name])
+
+    def write_truth(self, path) -> None:
+        Path(path).write_text(json.dumps(self.truth, ensure_ascii=False, indent=1), encoding="utf-8")
+
+    def _build_truth(self) -> dict:
+        truth = {"documents": [], "forbidden": [], "traps": [], "faults": {}, "sites": {}}
+        for name, site in self.sites.items():
+            truth["documents"] += site.docs
+            truth["forbidden"] += [site.url(p) for p in site.forbidden]
+            truth["traps"] += [site.url(p) for p in site.traps]
+            truth["faults"].update({k: site.url(p) for k, p in site.faults.items()})
+            truth["sites"][name] = {"base": site.base, "start_url": site.url(site.start_path),
+                                    "encoding": site.encoding, "declared": site.declared}
+            truth["sites"][name].update(getattr(site, "truth_extra", {}))
+        return truth

@@ -1,0 +1,1 @@
+"""One module per zoo site; each defines a Site subclass."""
