@@ -1,0 +1,346 @@
+"""Every published route, through Datasette's own client against a real archive on disk."""
+from __future__ import annotations
+
+import asyncio
+import io
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from archive import search, store
+from archive.serve import SETTINGS, make_datasette
+from tests.fixtures_archive import OPEN_WARC_NAME, WARC_NAME, XSS, add_document, build_archive
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+@pytest.fixture(scope="module")
+def arch(tmp_path_factory):
+    a = build_archive(tmp_path_factory.mktemp("publish"))
+    db = store.connect(a.db_path)
+    db["_signatures"].insert({"doc_id": "x", "signature": b"\x00"})  # an internal table
+    db.conn.close()
+    return a
+
+
+@pytest.fixture(scope="module")
+def ds(arch):
+    return make_datasette(arch.root)
+
+
+def get(ds, path, **kw):
+    return run(ds.client.get(path, **kw))
+
+
+def ids_of(arch, keys):
+    return {arch.doc(k)["id"] for k in keys}
+
+
+def table_search(ds, q, extra=""):
+    r = get(ds, f"/archive/documents.json?_search={q}&_shape=array&_col=id&_size=max{extra}")
+    assert r.status_code == 200, r.text
+    return {row["id"] for row in r.json()}
+
+
+# ------------------------------------------------------------------ configuration
+
+def test_shipped_datasette_yml_is_the_root_one():
+    assert (ROOT / "archive" / "datasette.yml").read_bytes() == (ROOT / "datasette.yml").read_bytes()
+
+
+def test_home_metadata_and_settings(ds):
+    r = get(ds, "/")
+    assert r.status_code == 200 and "工会工作报告档案" in r.text
+    meta = get(ds, "/-/metadata.json").json()
+    assert meta["license"] and meta["source"] and meta["description_html"]
+    docs = meta["databases"]["archive"]["tables"]["documents"]
+    assert docs["facets"] == ["site", "year", "doc_type", "region", "script", "is_report"]
+    assert docs["fts_table"] == "documents_fts" and docs["label_column"] == "title"
+    settings = get(ds, "/-/settings.json").json()
+    assert settings["sql_time_limit_ms"] == SETTINGS["sql_time_limit_ms"]
+    assert settings["max_returned_rows"] == SETTINGS["max_returned_rows"]
+    assert settings["allow_download"] is False
+    plugins = {p["name"]: p for p in get(ds, "/-/plugins.json").json()}
+    assert "prepare_connection" in plugins["union-archive"]["hooks"]
+
+
+def test_database_is_mutable_not_immutable_and_reads_are_read_only(ds):
+    dbs = {d["name"]: d for d in get(ds, "/-/databases.json").json()}
+    assert dbs["archive"]["is_mutable"] is True
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        run(ds.get_database("archive").execute("insert into crawls (id) values ('x')"))
+
+
+def test_internal_tables_are_hidden(ds):
+    tables = {t["name"]: t for t in get(ds, "/archive.json").json()["tables"]}
+    for name in ("documents", "captures", "crawls"):
+        assert tables[name]["hidden"] is False
+    hidden = {n for n, t in tables.items() if t["hidden"]}
+    assert {"_signatures", "documents_fts", "documents_fts_data", "documents_fts_idx",
+            "documents_fts_content", "documents_fts_docsize", "documents_fts_config"} <= hidden
+    assert "_signatures" not in get(ds, "/archive").text
+
+
+# ------------------------------------------------------------------ search
+
+def test_escape_fts_is_overridden_by_the_plugin(ds):
+    rows = run(ds.get_database("archive").execute(
+        "select escape_fts(:q), search_query(:q)", {"q": "工會"})).rows
+    assert tuple(rows[0]) == ('"工 会"', '"工 会"')
+
+
+@pytest.mark.parametrize("q,must,must_not", [
+    ("工会", {"siming", "guangyuan", "district", "hant_raw", "xss", "mixed"},
+     {"near_miss", "line_break", "books"}),
+    ("劳模", {"siming", "guangyuan", "hant_raw"}, {"near_miss", "books"}),
+    ("工资集体协商", {"guangyuan", "dup_a", "dup_b"}, {"siming", "near_miss"}),
+    ("书", {"books", "siming"}, {"near_miss", "mixed"}),
+    ("工會", {"siming", "district", "hant_raw"}, {"near_miss"}),
+    ("APP", {"mixed"}, {"siming"}),
+])
+def test_stock_search_box_finds_every_document(arch, ds, q, must, must_not):
+    got = table_search(ds, q)
+    assert got >= ids_of(arch, must) and not got & ids_of(arch, must_not)
+    db = store.connect(arch.db_path)
+    try:
+        assert got == set(search.search(db, q))  # exactly the substring matches (test_search)
+    finally:
+        db.conn.close()
+
+
+def test_search_page_html_and_ranked_link(ds):
+    r = get(ds, "/archive/documents?_search=劳模")
+    assert r.status_code == 200
+    assert "rank them by relevance" in r.text
+    assert "/archive/search?q=%E5%8A%B3%E6%A8%A1" in r.text
+
+
+def test_search_with_facet_narrows(arch, ds):
+    r = get(ds, "/archive/documents.json?_search=工会&_size=max")
+    facets = r.json()["facet_results"]
+    assert set(facets) >= {"site", "year", "doc_type", "region", "script", "is_report"}
+    regions = {f["value"]: f["count"] for f in facets["region"]["results"]}
+    assert regions == {"福建省厦门市": 3, "四川省广元市": 1, "广东省广州市": 2}
+    got = table_search(ds, "工会", "&region=福建省厦门市")
+    assert got == ids_of(arch, {"siming", "xss", "mixed"})
+    got = table_search(ds, "工会", "&is_report=1")
+    assert got == ids_of(arch, {"siming", "guangyuan", "district"})
+
+
+def test_facets_on_the_documents_table(ds):
+    facets = get(ds, "/archive/documents.json").json()["facet_results"]
+    sites = {f["value"]: f["count"] for f in facets["site"]["results"]}
+    assert sites == {"www.xmgh.org": 4, "www.gyzgh.org.cn": 4, "zgh.example-district.gov.cn": 2,
+                     "app.example-union.org": 1}
+    scripts = {f["value"]: f["count"] for f in facets["script"]["results"]}
+    assert scripts == {"Hans": 9, "Hant": 2}
+
+
+# ------------------------------------------------------------------ pages
+
+def test_document_page_reads_like_a_document(arch, ds):
+    doc = arch.doc("siming")
+    r = get(ds, f"/archive/documents/{doc['id']}")
+    assert r.status_code == 200
+    html = r.text
+    assert f'<h1 class="doc-title">{doc["title"]}</h1>' in html
+    paras = [p for p in doc["text"].split("\n") if p.strip()]
+    assert len(paras) > 3
+    for p in paras:
+        assert f"<p>{p}</p>" in html
+    assert f'href="{doc["url"]}"' in html
+    assert f'href="/-/record/{doc["id"]}"' in html
+    assert f'href="/-/warc/{WARC_NAME}"' in html
+    assert "中共厦门市思明区委" in html and "福建省厦门市" in html
+
+
+def test_document_page_lists_its_duplicates(arch, ds):
+    html = get(ds, f"/archive/documents/{arch.doc('dup_b')['id']}").text
+    assert f'href="/archive/documents/{arch.doc("dup_a")["id"]}"' in html
+
+
+def test_crawled_markup_is_escaped_everywhere(arch, ds):
+    doc = arch.doc("xss")
+    pages = [f"/archive/documents/{doc['id']}", "/archive/documents?_search=工会",
+             "/archive/documents", "/archive/search?q=通知", "/archive/documents_of_site?site=www.xmgh.org"]
+    for path in pages:
+        html = get(ds, path).text
+        assert "<script>alert(1)" not in html, path
+        assert "<img src=x" not in html, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
+
+
+def test_canned_queries(arch, ds):
+    def q(path):
+        r = get(ds, path)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    rows = q("/archive/reports_by_region_and_year.json?region=&_shape=array")
+    assert {(r["region"], r["year"], r["reports"]) for r in rows} == {
+        ("福建省厦门市", 2012, 1), ("四川省广元市", 2011, 1), ("广东省广州市", 2021, 1)}
+    rows = q("/archive/reports_by_region_and_year.json?region=四川&_shape=array")
+    assert [(r["region"], r["reports"]) for r in rows] == [("四川省广元市", 1)]
+
+    rows = q("/archive/duplicate_clusters.json?_shape=array")
+    assert len(rows) == 1 and rows[0]["documents"] == 2 and rows[0]["sites"] == 2
+    assert rows[0]["cluster_id"] == arch.doc("dup_a")["id"]
+
+    rows = q("/archive/latest_crawl.json?_shape=array")
+    assert len(rows) == 1 and rows[0]["id"] == "20261121T000000-b2"
+    assert rows[0]["captures"] == 11 and rows[0]["http_errors"] == 1 and rows[0]["pages"] == 17
+
+    rows = q("/archive/documents_of_site.json?site=www.xmgh.org&_shape=array")
+    assert {r["id"] for r in rows} == ids_of(arch, {"siming", "xss", "dup_a", "books"})
+
+    rows = q("/archive/search.json?q=工资集体协商&_shape=array")
+    assert [r["id"] for r in rows][2] == arch.doc("guangyuan")["id"]
+    assert {r["id"] for r in rows[:2]} == ids_of(arch, {"dup_a", "dup_b"})
+    html = get(ds, "/archive/search?q=工资集体协商").text
+    assert f'href="/archive/documents/{arch.doc("guangyuan")["id"]}"' in html
+
+
+# ------------------------------------------------------------------ WARC downloads
+
+def test_whole_warc_file(arch, ds):
+    r = get(ds, f"/-/warc/{WARC_NAME}")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/warc"
+    assert r.headers["accept-ranges"] == "bytes"
+    assert r.content == arch.warc_path.read_bytes()
+    uris = [rec.rec_headers.get_header("WARC-Target-URI")
+            for rec in ArchiveIterator(io.BytesIO(r.content)) if rec.rec_type == "response"]
+    assert len(uris) == len(arch.docs)
+
+
+def test_warc_range_requests(arch, ds):
+    data = arch.warc_path.read_bytes()
+    size = len(data)
+    r = get(ds, f"/-/warc/{WARC_NAME}", headers={"Range": "bytes=0-99"})
+    assert r.status_code == 206 and r.content == data[:100]
+    assert r.headers["content-range"] == f"bytes 0-99/{size}"
+    assert r.headers["content-length"] == "100"
+    doc = arch.doc("guangyuan")
+    start, end = doc["warc_offset"], doc["warc_offset"] + doc["warc_length"] - 1
+    r = get(ds, f"/-/warc/{WARC_NAME}", headers={"Range": f"bytes={start}-{end}"})
+    assert r.status_code == 206
+    recs = list(ArchiveIterator(io.BytesIO(r.content)))
+    assert [rec.rec_headers.get_header("WARC-Target-URI") for rec in recs] == [doc["url"]]
+    r = get(ds, f"/-/warc/{WARC_NAME}", headers={"Range": "bytes=-10"})
+    assert r.status_code == 206 and r.content == data[-10:]
+    r = get(ds, f"/-/warc/{WARC_NAME}", headers={"Range": f"bytes={size - 5}-"})
+    assert r.status_code == 206 and r.content == data[-5:]
+    r = get(ds, f"/-/warc/{WARC_NAME}", headers={"Range": f"bytes={size}-"})
+    assert r.status_code == 416 and r.headers["content-range"] == f"bytes */{size}"
+    r = run(ds.client.head(f"/-/warc/{WARC_NAME}"))
+    assert r.status_code == 200 and r.headers["content-length"] == str(size) and r.content == b""
+
+
+@pytest.mark.parametrize("path", [
+    "/-/warc/..%2Fsecret.txt", "/-/warc/..%2Farchive.db", "/-/warc/%2Fetc%2Fpasswd",
+    "/-/warc/escape.warc.gz",            # a symlink leading out of the WARC directory
+    f"/-/warc/{OPEN_WARC_NAME}",         # still being written
+    "/-/warc/nope.warc.gz", "/-/warc/.hidden.warc.gz", "/-/warc/archive.db",
+    "/-/warc/..", "/-/warc/%2E%2E",
+])
+def test_warc_outside_the_directory_is_refused(ds, path):
+    r = get(ds, path)
+    assert r.status_code in (400, 404), (path, r.status_code)
+    assert b"not for the web" not in r.content and b"SQLite format" not in r.content
+
+
+def test_warc_index_lists_only_servable_files(ds):
+    rows = get(ds, "/-/warc/?_format=json").json()
+    assert [r["filename"] for r in rows] == [WARC_NAME]
+    html = get(ds, "/-/warc/").text
+    assert WARC_NAME in html and OPEN_WARC_NAME not in html and "escape.warc.gz" not in html
+
+
+@pytest.mark.parametrize("key", ["siming", "district", "xss"])
+def test_single_record_download(arch, ds, key):
+    doc = arch.doc(key)
+    r = get(ds, f"/-/record/{doc['id']}")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/warc"
+    assert f'filename="{doc["id"]}.warc.gz"' in r.headers["content-disposition"]
+    records = []
+    for rec in ArchiveIterator(io.BytesIO(r.content)):
+        records.append((rec.rec_type, rec.rec_headers.get_header("WARC-Target-URI"),
+                        rec.content_stream().read()))
+    assert len(records) == 1
+    rec_type, uri, body = records[0]
+    assert rec_type == "response" and uri == doc["url"]
+    assert b"<title>" in body
+
+
+def test_single_record_unknown_document(ds):
+    assert get(ds, "/-/record/0000000000000000").status_code == 404
+    assert get(ds, "/-/record/..%2F..%2Fsecret.txt").status_code == 404
+
+
+# ------------------------------------------------------------------ locked down
+
+def test_arbitrary_sql_is_off_by_default(ds):
+    assert get(ds, "/archive?sql=select+1").status_code == 403
+    assert get(ds, "/archive.json?sql=select+*+from+documents").status_code == 403
+    assert get(ds, "/archive/documents.json?_where=1=1").status_code in (400, 403)
+    assert 'name="sql"' not in get(ds, "/archive").text
+
+
+def test_allow_sql_turns_it_on(arch):
+    ds = make_datasette(arch.root, allow_sql=True)
+    r = get(ds, "/archive.json?sql=select+count(*)+as+n+from+documents&_shape=array")
+    assert r.status_code == 200 and r.json() == [{"n": len(arch.docs)}]
+    r = get(ds, "/archive.json?sql=delete+from+documents&_shape=array")
+    assert r.status_code == 400  # still read-only
+
+
+def test_no_write_endpoints(arch, ds):
+    for path in ("/archive/documents", "/archive/documents_of_site", "/archive/-/create",
+                 f"/archive/documents/{arch.doc('books')['id']}/-/delete"):
+        try:
+            status = run(ds.client.post(path, data={"site": "x"})).status_code
+        except Exception:  # Datasette 0.65 crashes on POST to a read-only table/query
+            status = 500
+        assert status >= 400, path
+    conn = sqlite3.connect(arch.db_path)
+    assert conn.execute("select count(*) from documents").fetchone()[0] == len(arch.docs)
+    conn.close()
+
+
+def test_wal_keeps_serving_while_a_crawl_writes(tmp_path):
+    arch = build_archive(tmp_path)
+    ds = make_datasette(arch.root)
+    before = table_search(ds, "工会")
+    writer = store.connect(arch.db_path)
+    try:
+        assert writer.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        writer.conn.execute("BEGIN IMMEDIATE")
+        writer.conn.execute("insert into crawls (id, status) values ('running', 'running')")
+        # the writer holds the write lock: Datasette keeps answering (and sees committed data)
+        assert table_search(ds, "工会") == before
+        assert get(ds, "/archive/crawls/running").status_code == 404
+        writer.conn.commit()
+        assert get(ds, "/archive/crawls/running").status_code == 200
+    finally:
+        writer.conn.close()
+    row = add_document(arch.db_path, "late", "新到的工会简报", "劳模事迹报告会在今天举行。")
+    assert table_search(ds, "劳模事迹") == {row["id"]}
+    assert table_search(ds, "工会") == before | {row["id"]}
+    assert get(ds, f"/archive/documents/{row['id']}").status_code == 200
+
+
+def test_serve_without_archive_is_a_one_line_error(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "archive.cli", "serve", "--data", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "archive.db not found" in lines[0], proc.stderr
