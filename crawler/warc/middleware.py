@@ -1,0 +1,245 @@
+"""WarcCaptureMiddleware: every exchange into WARC, then ``capture_written``.
+
+Install it closer to the downloader than RedirectMiddleware (600) and
+HttpCompressionMiddleware (590), so that it sees every redirect hop and the body
+as on the wire (Content-Encoding kept)::
+
+    DOWNLOADER_MIDDLEWARES = {"crawler.warc.middleware.WarcCaptureMiddleware": 950}
+
+Per exchange it writes, in one file and in this order: the response record (or a
+revisit record), the request record (WARC-Concurrent-To the response) and a
+metadata record (referrer, depth, ...).  A network failure gets one metadata record
+(``fetch-error``).  Then it sends ``capture_written`` with an ``archive.capture.Capture``.
+
+Recrawls: a payload already archived (same WARC-Payload-Digest, any URL, this crawl
+or an earlier one on the same data dir) is written as an identical-payload-digest
+revisit; a URL with a stored ETag/Last-Modified is fetched with If-None-Match /
+If-Modified-Since and a 304 is written as a server-not-modified revisit.
+``request.meta["warc_conditional"] = False`` turns conditional GET off for one request
+(e.g. list pages whose links must be read again); robots.txt is never conditional.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urldefrag, urlsplit
+
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+
+from archive.capture import Capture
+from archive.warc_read import body_and_error, header, iso_seconds
+from crawler.signals import capture_written
+from crawler.warc import records as rec
+from crawler.warc.handler import RAW_META_KEY
+from crawler.warc.state import STATE_FILE, CaptureState
+from crawler.warc.writer import (DEFAULT_GZIP_LEVEL, DEFAULT_MAX_SIZE, WarcFileWriter,
+                                 default_info, recover_open_files)
+
+logger = logging.getLogger(__name__)
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _one_line(exc) -> str:
+    msg = " ".join(str(exc).split()) or exc.__class__.__name__
+    return f"{exc.__class__.__name__}: {msg}"[:500]
+
+
+class WarcCaptureMiddleware:
+    def __init__(self, crawler):
+        s = crawler.settings
+        if not s.getbool("WARC_ENABLED", True):
+            raise NotConfigured
+        self.crawler = crawler
+        self.data_dir = Path(s.get("UNION_DATA_DIR") or "data")
+        self.warc_dir = Path(s.get("WARC_DIR") or self.data_dir / "warc")
+        self.prefix = s.get("WARC_PREFIX") or "union"
+        self.max_size = s.getint("WARC_MAX_SIZE", DEFAULT_MAX_SIZE)
+        level = s.get("WARC_GZIP_LEVEL")
+        self.gzip_level = DEFAULT_GZIP_LEVEL if level in (None, "") else int(level)
+        self.description = s.get("WARC_DESCRIPTION")
+        self.crawl_id = s.get("UNION_CRAWL_ID") or (
+            datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3))
+        self.conditional = s.getbool("WARC_CONDITIONAL_GET", True)
+        self.dedup = s.getbool("WARC_DEDUP", True)
+        self.dedup_min = s.getint("WARC_DEDUP_MIN_SIZE", 256)
+        self.cdxj = s.getbool("WARC_CDXJ", True)
+        self.state_path = Path(s.get("WARC_STATE_PATH") or self.data_dir / STATE_FILE)
+        self.user_agent = s.get("USER_AGENT")
+        self.writer: WarcFileWriter | None = None
+        self.state: CaptureState | None = None
+        self.stats = crawler.stats
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    # -- lifecycle ---------------------------------------------------------------
+    def spider_opened(self, spider):
+        self.warc_dir.mkdir(parents=True, exist_ok=True)
+        recover_open_files(self.warc_dir)
+        self.state = CaptureState(self.state_path)
+        info = default_info(self.crawl_id, self.description,
+                            **{"start-url": list(getattr(spider, "start_urls", []) or []),
+                               "http-header-user-agent": self.user_agent,
+                               "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY")
+                               else "ignore"})
+        self.writer = WarcFileWriter(self.warc_dir, self.prefix, max_size=self.max_size,
+                                     gzip_level=self.gzip_level, info=info,
+                                     on_close=self._file_closed)
+
+    def _file_closed(self, path: Path):
+        self.state.commit()         # history only for records that are now in a closed file
+        self.stats.inc_value("warc/files")
+        logger.info("WARC file closed: %s", path.name)
+
+    def spider_closed(self, spider, reason):
+        if self.writer is None:
+            return
+        self.writer.close()
+        self.state.commit()
+        self.state.close()
+        if self.cdxj and self.writer.closed_files:
+            try:
+                from crawler.warc.cdxj import write_crawl_index
+                path = write_crawl_index(self.writer.closed_files, self.data_dir, self.crawl_id)
+                logger.info("CDXJ index: %s", path)
+            except Exception:   # an index can always be rebuilt from the WARCs
+                logger.exception("CDXJ indexing failed")
+
+    def _ensure_open(self):
+        if self.writer is None:        # used without spider_opened (should not happen)
+            self.spider_opened(self.crawler.spider)
+
+    # -- conditional GET -------------------------------------------------------------
+    def process_request(self, request):
+        if not self.conditional or request.method != "GET":
+            return None
+        if request.meta.get("warc_conditional") is False:
+            return None
+        if urlsplit(request.url).path == "/robots.txt":
+            return None
+        if b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers:
+            return None
+        self._ensure_open()
+        row = self.state.validators(urldefrag(request.url)[0])
+        if row is None or not (row["etag"] or row["last_modified"]):
+            return None
+        if row["etag"]:
+            request.headers[b"If-None-Match"] = row["etag"].encode("latin-1")
+        if row["last_modified"]:
+            request.headers[b"If-Modified-Since"] = row["last_modified"].encode("latin-1")
+        request.meta["_warc_conditional"] = dict(row)
+        return None
+
+    # -- exchanges -----------------------------------------------------------------
+    def process_response(self, request, response):
+        self._ensure_open()
+        raw = request.meta.pop(RAW_META_KEY, None)
+        conditional = request.meta.pop("_warc_conditional", None)
+        if raw and raw[1]:
+            req_head, resp_head = raw
+        else:
+            req_head, resp_head = rec.synthesize_request_head(request), rec.synthesize_response_head(response)
+        if not req_head:
+            req_head = rec.synthesize_request_head(request)
+        resp_head = rec.strip_transfer_encoding(resp_head)
+        _, _, headers = rec.parse_head(resp_head)
+        uri = urldefrag(request.url)[0]
+        b = self.writer.builder
+        date = b.curr_warc_date()
+        body = response.body
+        extra = {}
+        if response.ip_address is not None:
+            extra["WARC-IP-Address"] = str(response.ip_address)
+        if "dataloss" in (response.flags or []):
+            extra["WARC-Truncated"] = "disconnect"
+
+        digest = rec.sha1_digest(body)
+        refers = None           # the full response record this one refers to (revisits)
+        if response.status == 304 and conditional:
+            refers = {"url": conditional["original_url"], "warc_date": conditional["warc_date"]}
+            digest = conditional["payload_digest"]
+            first = rec.revisit_record(b, uri, date, resp_head, rec.REVISIT_NOT_MODIFIED, digest,
+                                       refers, extra)
+        else:
+            original = None
+            if self.dedup and len(body) >= self.dedup_min:
+                original = self.state.original(digest)
+            if original is not None:
+                refers = dict(original)
+                first = rec.revisit_record(b, uri, date, resp_head, rec.REVISIT_IDENTICAL, digest,
+                                           refers, extra)
+            else:
+                first = rec.response_record(b, uri, date, resp_head, body, digest, extra)
+        first_id = first.rec_headers.get_header("WARC-Record-ID")
+        second = rec.request_record(b, uri, date, req_head, request.body or b"", first_id)
+
+        if response.status == 304 and refers is not None:
+            decoded, error = None, None
+        else:
+            decoded, error = body_and_error(body, headers)
+        referrer = _text(request.headers.get(b"Referer"))
+        redirects = request.meta.get("redirect_urls") or []
+        depth = request.meta.get("depth", 0)
+        fields = [("referrer", referrer), ("via", redirects[-1] if redirects else None),
+                  ("depth", depth), ("content-error", error)]
+        third = rec.metadata_record(b, uri, date, fields, concurrent_to=first_id)
+        (fname, off, length), _, _ = self.writer.write([first, second, third])
+
+        record_type = "revisit" if refers is not None else "response"
+        if record_type == "response" and self.dedup and len(body) >= self.dedup_min:
+            self.state.add_original(digest, uri, date, fname, off, length)
+        if response.status == 200:
+            etag, lm = header(headers, "ETag"), header(headers, "Last-Modified")
+            source = refers if refers is not None else {
+                "url": uri, "warc_date": date, "warc_filename": fname, "warc_offset": off,
+                "warc_length": length}
+            self.state.set_validators(uri, etag, lm, digest, source, iso_seconds(date))
+        self.stats.inc_value(f"warc/records/{record_type}")
+
+        cap = Capture(url=uri, status=response.status,
+                      content_type=header(headers, "Content-Type"),
+                      warc_filename=fname, warc_offset=off, warc_length=length,
+                      payload_digest=digest, fetched_at=iso_seconds(date), crawl_id=self.crawl_id,
+                      error=error, record_type=record_type,
+                      refers_to_url=refers["url"] if refers else None,
+                      refers_to_date=refers["warc_date"] if refers else None,
+                      body=decoded, depth=depth, referrer=referrer)
+        self.crawler.signals.send_catch_log(signal=capture_written, capture=cap)
+        return response
+
+    def process_exception(self, request, exception):
+        request.meta.pop(RAW_META_KEY, None)
+        request.meta.pop("_warc_conditional", None)
+        if isinstance(exception, IgnoreRequest):
+            return None             # not fetched (robots.txt, scope, ...): nothing to archive
+        self._ensure_open()
+        uri = urldefrag(request.url)[0]
+        b = self.writer.builder
+        date = b.curr_warc_date()
+        error = _one_line(exception)
+        referrer = _text(request.headers.get(b"Referer"))
+        depth = request.meta.get("depth", 0)
+        record = rec.metadata_record(b, uri, date, [
+            ("fetch-error", error), ("referrer", referrer), ("depth", depth)])
+        [(fname, off, length)] = self.writer.write([record])
+        self.stats.inc_value("warc/records/failure")
+        cap = Capture(url=uri, status=None, warc_filename=fname, warc_offset=off, warc_length=length,
+                      fetched_at=iso_seconds(date), crawl_id=self.crawl_id, error=error,
+                      record_type="failure", depth=depth, referrer=referrer)
+        self.crawler.signals.send_catch_log(signal=capture_written, capture=cap)
+        return None
+
+
+def _ms(seconds):
+    return None if seconds is None else int(seconds * 1000)

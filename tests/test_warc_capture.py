@@ -1,0 +1,181 @@
+"""WARC capture of a real Scrapy crawl against a loopback site: records as received."""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import re
+import subprocess
+import sys
+import zlib
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.warc_read import (crawl_infos, iter_captures, read_payload, read_record,
+                               write_single_record)
+from crawler.warc.records import sha1_digest
+from tests.test_warc_support import DUP, Site, capture_dict, crawl_settings, run_crawl
+
+NAME = re.compile(r"^union-\d{14}-\d{5}\.warc\.gz$")
+
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("warc")
+    data = tmp / "data"
+    with Site() as site:
+        out = run_crawl(tmp, [site.base + "/"], crawl_settings(data, "c1"))
+        live = [json.loads(line) for line in out.read_text().splitlines()]
+        files = sorted((data / "warc").glob("*.warc.gz"))
+        records = []
+        for f in files:
+            with open(f, "rb") as fh:
+                it = ArchiveIterator(fh)
+                for r in it:
+                    payload = r.raw_stream.read()
+                    records.append({"file": f, "offset": it.get_record_offset(), "type": r.rec_type,
+                                    "h": dict(r.rec_headers.headers), "http": r.http_headers,
+                                    "payload": payload})
+        yield type("Crawl", (), dict(site=site, data=data, live=live, files=files, records=records))
+
+
+def by(crawl, url_end, rtype=("response", "revisit")):
+    return [r for r in crawl.records if r["type"] in rtype
+            and r["h"].get("WARC-Target-URI", "").endswith(url_end)]
+
+
+def first_member(path, offset) -> bytes:
+    """The decompressed gzip member (= record) starting at ``offset``."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        return zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(fh.read())
+
+
+def test_files_closed_named_and_pass_warcio_check(crawl):
+    assert crawl.files and all(NAME.match(f.name) for f in crawl.files)
+    assert not list((crawl.data / "warc").glob("*.open"))
+    for f in crawl.files:
+        proc = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(f)],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "digest pass" in proc.stdout and "fail" not in proc.stdout
+
+
+def test_warcinfo_first_in_each_file(crawl):
+    infos = crawl_infos(crawl.files)
+    assert list(infos) == ["c1"]
+    info = infos["c1"]
+    assert info["start_urls"] == [crawl.site.base + "/"]
+    assert info["description"] == "test crawl"
+    assert info["software"].startswith("union-archive/") and "warcio" in info["software"]
+    assert info["format"] == "WARC File Format 1.1"
+    first = [r for r in crawl.records if r["offset"] == 0]
+    assert len(first) == len(crawl.files) and all(r["type"] == "warcinfo" for r in first)
+
+
+def test_every_fetch_has_response_request_and_metadata_linked(crawl):
+    ids = {r["h"]["WARC-Record-ID"]: r for r in crawl.records}
+    for cap in crawl.live:
+        if cap["record_type"] == "failure":
+            continue
+        [resp] = [r for r in crawl.records if r["file"].name == cap["warc_filename"]
+                  and r["offset"] == cap["warc_offset"]]
+        assert resp["type"] == cap["record_type"] and resp["h"]["WARC-Target-URI"] == cap["url"]
+        linked = [r for r in crawl.records
+                  if r["h"].get("WARC-Concurrent-To") == resp["h"]["WARC-Record-ID"]]
+        assert sorted(r["type"] for r in linked) == ["metadata", "request"]
+        req = next(r for r in linked if r["type"] == "request")
+        assert req["h"]["WARC-Date"] == resp["h"]["WARC-Date"]
+        assert resp["h"]["WARC-Record-ID"] in ids
+    urls = [c["url"] for c in crawl.live]
+    base = crawl.site.base
+    for path in ("/robots.txt", "/", "/redirect", "/target?x=1&y=%E4%B8%AD", "/missing", "/boom",
+                 "/list?page=2&sort=date", "/gzip", "/chunked"):
+        assert base + path in urls, path
+    assert urls.count(base + "/boom") == 2          # the retry is a second fetch, archived too
+    assert not any("/private/" in u for u in urls)  # disallowed by robots.txt: never fetched
+    assert not any("/private/" in p for _, p, _ in crawl.site.log)
+
+
+def test_status_line_and_headers_exactly_as_received(crawl):
+    [fine] = by(crawl, "/fine")
+    assert fine["http"].protocol == "HTTP/1.1" and fine["http"].statusline == "200 Fine"
+    [redirect] = by(crawl, "/redirect")
+    assert redirect["http"].statusline == "302 Found It"
+    assert redirect["http"].get_header("Location") == "/target?x=1&y=%E4%B8%AD"
+    [missing] = by(crawl, "/missing")
+    assert missing["http"].statusline == "404 Not Here"
+    [headers] = by(crawl, "/headers")
+    raw = first_member(headers["file"], headers["offset"])
+    head = raw.split(b"\r\n\r\n", 2)[1]
+    assert b"\r\nx-MiXeD-case:no-space\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n" in head + b"\r\n"
+
+
+def test_body_as_on_the_wire_and_decoded_capture(crawl):
+    site = crawl.site
+    [g] = by(crawl, "/gzip")
+    assert g["http"].get_header("Content-Encoding") == "gzip"
+    assert g["payload"] == site.sent["/gzip"]                      # still gzip-encoded
+    cap = next(c for c in crawl.live if c["url"].endswith("/gzip"))
+    import hashlib
+    assert cap["body_sha1"] == hashlib.sha1(gzip.decompress(site.sent["/gzip"])).hexdigest()
+    for path in ("/chunked", "/chunked-gzip"):
+        [c] = by(crawl, path)
+        assert c["payload"] == site.sent[path]                     # de-chunked
+        assert c["http"].get_header("Transfer-Encoding") is None   # and the header removed
+    [cg] = by(crawl, "/chunked-gzip")
+    assert cg["http"].get_header("Content-Encoding") == "gzip"
+
+
+def test_digests_ip_and_query_strings(crawl):
+    for r in crawl.records:
+        if r["type"] == "response":
+            assert r["h"]["WARC-Payload-Digest"] == sha1_digest(r["payload"])
+            assert r["h"]["WARC-IP-Address"] == "127.0.0.1"
+            assert r["h"]["WARC-Block-Digest"].startswith("sha1:")
+    assert by(crawl, "/list?page=2&sort=date")
+    req = [r for r in crawl.records if r["type"] == "request"
+           and r["h"]["WARC-Target-URI"].endswith("/list?page=2&sort=date")]
+    assert (req[0]["http"].protocol, req[0]["http"].statusline) == \
+        ("GET", "/list?page=2&sort=date HTTP/1.1")      # the request line as sent
+
+
+def test_network_failure_is_a_capture_and_a_metadata_record(crawl):
+    fails = [c for c in crawl.live if c["record_type"] == "failure"]
+    gone = [c for c in fails if c["url"].endswith("/gone")]
+    assert gone and all(c["status"] is None and "refused" in c["error"].lower() for c in gone)
+    rec = next(r for r in crawl.records if r["file"].name == gone[0]["warc_filename"]
+               and r["offset"] == gone[0]["warc_offset"])
+    assert rec["type"] == "metadata" and b"fetch-error: " in rec["payload"]
+
+
+def test_identical_payload_becomes_revisit(crawl):
+    a, b = by(crawl, "/dup-a")[0], by(crawl, "/dup-b")[0]
+    first, second = sorted([a, b], key=lambda r: r["offset"])
+    assert first["type"] == "response" and first["payload"] == DUP
+    assert second["type"] == "revisit" and second["payload"] == b""
+    h = second["h"]
+    assert h["WARC-Profile"].endswith("/revisit/identical-payload-digest")
+    assert h["WARC-Refers-To-Target-URI"] == first["h"]["WARC-Target-URI"]
+    assert h["WARC-Refers-To-Date"] == first["h"]["WARC-Date"]
+    assert h["WARC-Payload-Digest"] == first["h"]["WARC-Payload-Digest"]
+
+
+def test_reading_back_gives_the_live_captures(crawl):
+    back = [capture_dict(c) for c in iter_captures(crawl.files)]
+    assert back == crawl.live
+    assert any(c["record_type"] == "revisit" and c["body_sha1"] for c in back)
+
+
+def test_single_record_file(crawl, tmp_path):
+    cap = next(c for c in crawl.live if c["url"].endswith("/gzip"))
+    out = write_single_record(crawl.data / "warc" / cap["warc_filename"], cap["warc_offset"],
+                              cap["warc_length"], tmp_path / "one.warc.gz")
+    proc = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout
+    recs = list(ArchiveIterator(open(out, "rb")))
+    assert len(recs) == 1
+    body = read_payload(out, 0, out.stat().st_size)
+    assert body == gzip.decompress(crawl.site.sent["/gzip"])
