@@ -1,0 +1,131 @@
+"""A real headless Chromium (Debian's) against `union-archive serve` over HTTP on 127.0.0.1."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from tests.fixtures_archive import XSS, build_archive
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                                reason=f"{CHROMIUM} is missing (apt-get install chromium)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    arch = build_archive(tmp_path_factory.mktemp("browser"))
+    port = free_port()
+    log = open(arch.root / "serve.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "serve", "--data", str(arch.root),
+                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("union-archive serve did not start: "
+                        + (arch.root / "serve.log").read_text(errors="replace")[-2000:])
+        time.sleep(0.2)
+    yield arch, base
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+def test_search_facet_read_download(server, browser, tmp_path):
+    arch, base = server
+    context = browser.new_context(accept_downloads=True, locale="zh-CN")
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    # home page -> documents table
+    page.goto(base + "/")
+    assert "工会工作报告档案" in page.title() or "工会工作报告档案" in page.content()
+    page.click("a[href='/archive/documents']")
+    page.wait_for_url("**/archive/documents")
+
+    # search 工会 with the stock search box
+    page.fill("#_search", "工会")
+    page.press("#_search", "Enter")
+    page.wait_for_url("**_search=*")
+    assert "6 rows where search matches" in page.inner_text("h3")
+    shown = page.locator("table.rows-and-columns tbody tr").count()
+    assert shown == 6
+
+    # apply the region facet 福建省厦门市
+    page.click(".facet-info[data-column='region'] a:has-text('福建省厦门市')")
+    page.wait_for_url("**region=*")
+    assert "3 rows" in page.inner_text("h3")
+    assert page.locator("table.rows-and-columns tbody tr").count() == 3
+
+    # open a document from the results
+    doc = arch.doc("siming")
+    page.click(f"table.rows-and-columns a[href='/archive/documents/{doc['id']}']")
+    page.wait_for_url(f"**/archive/documents/{doc['id']}")
+    assert page.inner_text("h1.doc-title") == doc["title"]
+    assert page.locator(".doc-text p").count() == len([p for p in doc["text"].split("\n") if p])
+
+    # download its single-record WARC and read it back
+    with page.expect_download() as info:
+        page.click("a.download-record")
+    target = tmp_path / "record.warc.gz"
+    info.value.save_as(target)
+    with open(target, "rb") as fh:
+        recs = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI")) for r in ArchiveIterator(fh)]
+    assert recs == [("response", doc["url"])]
+
+    # the <script> payload in a title and a body shows as text and never runs
+    xss = arch.doc("xss")
+    page.goto(f"{base}/archive/documents/{xss['id']}")
+    assert page.inner_text("h1.doc-title") == XSS + "工会通知"
+    assert XSS in page.inner_text(".doc-text")
+    page.goto(base + "/archive/documents?_search=通知")
+    page.wait_for_load_state("load")
+    assert XSS in page.inner_text("table.rows-and-columns")
+    page.goto(f"{base}/archive/documents/{xss['id']}")
+    page.wait_for_timeout(300)
+    assert dialogs == []
+    assert page.evaluate("document.querySelectorAll('article script, article img').length") == 0
+
+    shot = Path(os.environ.get("UNION_SCREENSHOT_DIR", tmp_path)) / "document.png"
+    page.goto(f"{base}/archive/documents/{doc['id']}")
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    print(f"screenshot: {shot}")
+    context.close()
