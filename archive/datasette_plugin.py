@@ -12,12 +12,14 @@
   (no ``..``, no symlinks leading out, no ``.open`` files still being written).
 * ``/-/record/DOC_ID`` serves the single WARC record a document was extracted from
   (documents.warc_filename / warc_offset / warc_length): a gzip member of a .warc.gz
-  file is itself a valid one-record .warc.gz.
+  file is itself a valid one-record .warc.gz. While the crawl still writes that file
+  (``NAME.open``), the record is read from there (read with ``archive.warc_read``).
 * ``render_cell``: in canned query results, an ``id`` column links to the document
   page and a ``url`` column to the source (http/https only); values stay escaped.
 """
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from urllib.parse import quote
@@ -231,11 +233,38 @@ async def document_location(datasette, doc_id: str):
     return rows[0][0], int(rows[0][1]), int(rows[0][2])
 
 
-def read_record_bytes(path: Path, offset: int, length: int) -> bytes:
-    """The raw bytes of one record (for a .warc.gz: one complete gzip member)."""
-    with open(path, "rb") as fh:
-        fh.seek(offset)
-        return fh.read(length)
+def record_source(datasette, filename: str) -> Path | None:
+    """The file holding a document's record: the finished WARC file or, while the crawl is
+    still writing it, the same name + ".open" (records already written there are complete)."""
+    path = safe_warc_path(datasette, filename)
+    if path is not None or not WARC_NAME.match(filename or ""):
+        return path
+    base = warc_dir(datasette)
+    open_path = base / (filename + ".open")
+    try:
+        if (not open_path.is_symlink() and open_path.resolve().parent == base.resolve()
+                and open_path.is_file()):
+            return open_path
+    except OSError:
+        pass
+    return None
+
+
+def read_record_bytes(path: Path, offset: int, length: int) -> bytes | None:
+    """The raw bytes of exactly one record (for a .warc.gz: one gzip member), else None."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from archive.warc_read import read_record
+
+    try:
+        data = read_record(path, offset, length)
+        kinds = []
+        for rec in ArchiveIterator(io.BytesIO(data)):
+            rec.content_stream().read()
+            kinds.append(rec.rec_type)
+    except Exception:  # noqa: BLE001 - a wrong location is reported, never served
+        return None
+    return data if len(kinds) == 1 else None
 
 
 async def warc_record(datasette, request):
@@ -244,18 +273,16 @@ async def warc_record(datasette, request):
     if loc is None:
         return _not_found("No WARC record for this document")
     filename, offset, length = loc
-    path = safe_warc_path(datasette, filename)
+    path = record_source(datasette, filename)
     if path is None:
         return _not_found("The WARC file of this document is not available")
     data = read_record_bytes(path, offset, length)
-    gz = filename.endswith(".gz")
-    if len(data) != length or (gz and not data.startswith(b"\x1f\x8b")) or (
-            not gz and not data.startswith(b"WARC/")):
-        return Response.text("The stored WARC location does not point at a record\n",
+    if data is None:
+        return Response.text("The stored WARC location does not point at one record\n",
                              status=500)
+    gz = filename.endswith(".gz")
     name = f"{doc_id}.warc" + (".gz" if gz else "")
     headers = {k.decode(): v.decode() for k, v in _headers(name, len(data))}
-    headers.pop("content-type")
-    headers.pop("content-length")
-    headers.pop("accept-ranges")
+    for key in ("content-type", "content-length", "accept-ranges"):
+        headers.pop(key)
     return Response(data, status=200, headers=headers, content_type="application/warc")

@@ -281,6 +281,30 @@ def test_single_record_download(arch, ds, key):
     assert b"<title>" in body
 
 
+def test_single_record_while_its_warc_file_is_still_open(tmp_path):
+    arch = build_archive(tmp_path)
+    arch.warc_path.rename(str(arch.warc_path) + ".open")   # the crawl has not closed it yet
+    ds = make_datasette(arch.root)
+    doc = arch.doc("guangyuan")
+    r = get(ds, f"/-/record/{doc['id']}")
+    assert r.status_code == 200
+    assert [rec.rec_headers.get_header("WARC-Target-URI")
+            for rec in ArchiveIterator(io.BytesIO(r.content))] == [doc["url"]]
+    assert get(ds, f"/-/warc/{WARC_NAME}").status_code == 404      # incomplete: not served
+    assert get(ds, f"/-/warc/{WARC_NAME}.open").status_code == 404
+
+
+def test_single_record_with_a_wrong_location_is_not_served(tmp_path):
+    arch = build_archive(tmp_path)
+    doc = arch.doc("siming")
+    conn = sqlite3.connect(arch.db_path)
+    conn.execute("update documents set warc_offset = warc_offset + 7 where id = ?", [doc["id"]])
+    conn.commit()
+    conn.close()
+    r = get(make_datasette(arch.root), f"/-/record/{doc['id']}")
+    assert r.status_code == 500 and b"WARC/1" not in r.content
+
+
 def test_single_record_unknown_document(ds):
     assert get(ds, "/-/record/0000000000000000").status_code == 404
     assert get(ds, "/-/record/..%2F..%2Fsecret.txt").status_code == 404
