@@ -162,3 +162,63 @@ def test_indexes_written_by_another_connection_are_visible(tmp_path):
                             "where f.doc_id = ?", [row["id"]]).fetchone()[0] == row["id"]
     finally:
         conn.close()
+
+
+# ------------------------------------------------------------------ the zoo's documents
+
+ZOO_QUERIES = ["工会", "劳模", "工资集体协商", "会", "职工", "總工會", "2021年", "农民工", "快递",
+               "运动会", "技能", "困难职工", "五一劳动奖章", "集体合同", "工会会员"]
+
+
+def zoo_docs():
+    zoo = pytest.importorskip("zoo")
+    with zoo.Zoo(slow_seconds=0.1) as z:
+        return [d for d in z.truth["documents"] if d.get("text")]
+
+
+def measure_zoo(db, docs, label):
+    rnd = random.Random(7)
+    texts = [search.normalize_document_text(d["text"]) for d in docs]
+    queries = list(ZOO_QUERIES)
+    for n in (1, 2, 2, 3, 4, 6):
+        for _ in range(30):
+            t = rnd.choice(texts)
+            i = rnd.randrange(0, max(1, len(t) - n))
+            queries.append(t[i:i + n])
+    recall, precision, tp, misses = measure(db, docs, queries)
+    print(f"{label}: {len(docs)} documents, {len(queries)} queries, {tp} hits, "
+          f"recall={recall:.3f} precision={precision:.3f}")
+    return recall, precision, misses
+
+
+def test_zoo_documents_recall_and_precision(tmp_path):
+    """The zoo's ground-truth documents written to a real archive.db and indexed."""
+    truth = zoo_docs()
+    db = store.connect(tmp_path / "archive.db")
+    try:
+        rows = [dict(id=store.document_id(d["url"], int(d.get("part") or 0)), url=d["url"],
+                     title=d.get("title"), text=d["text"]) for d in truth]
+        db["documents"].upsert_all(rows, pk="id")
+        search.index_documents(db, rows)
+        docs = all_docs(db)
+        assert len(docs) >= 30
+        recall, precision, misses = measure_zoo(db, docs, "zoo truth")
+        assert misses == [] and recall == 1.0 and precision == 1.0
+    finally:
+        db.conn.close()
+
+
+def test_crawled_zoo_archive_recall_and_precision(crawled):
+    """The archive a real crawl of the zoo built (shared, session-scoped crawl)."""
+    db_path = crawled.data / "archive.db"
+    if crawled.proc.returncode not in (0, 1) or not db_path.exists():
+        pytest.skip("the zoo crawl failed; test_e2e reports why")
+    db = store.connect(db_path)
+    try:
+        docs = all_docs(db)
+        if not docs:
+            pytest.skip("the zoo crawl archived no documents; test_e2e reports why")
+        recall, precision, misses = measure_zoo(db, docs, "crawled zoo")
+        assert misses == [] and recall == 1.0 and precision == 1.0
+    finally:
+        db.conn.close()
