@@ -15,7 +15,7 @@ from collections import Counter
 
 from .dates import find_dates, find_year, parse_date
 from .normalize import to_simplified
-from .regions import region_of, region_of_text
+from .regions import find_places, region_of, region_of_text, resolve, table
 
 HEAD_LINES = 6    # lines under the title searched for a dateline / org
 TAIL_LINES = 4    # lines at the end searched for a signature
@@ -83,14 +83,19 @@ _ORG_SUFFIX = (
     r"(?:总工会|工会委员会|工会联合会|工会工作委员会|工会|工委|党委|党组|党工委|区委|市委|县委|省委|州委|旗委|"
     r"镇委|乡委|委员会|人民政府|政府|办公室|联合会|协会|集团|有限公司|公司|局|厅|委|中心|学院|大学|医院|"
     r"研究所|研究院|街道|法院|检察院|银行|分行|支行|矿|厂|站|所|处)")
-_ORG_LINE = re.compile(rf"^(?P<org>[\u4e00-\u9fffA-Za-z0-9（）()]{{2,28}}?{_ORG_SUFFIX})$")
+_ORG_LINE = re.compile(rf"^(?P<org>[\u4e00-\u9fffA-Za-z0-9（）()×]{{2,28}}?{_ORG_SUFFIX})$")
 _ORG_PREFIX = re.compile(
-    rf"^(?P<org>[\u4e00-\u9fff]{{2,20}}?(?:总工会|工会委员会|工会联合会|工会|党委|党组|区委|市委|县委|省委))"
-    rf"(?=关于|(?:19|20)\d\d|二〇|[一二]〇|在|的|第|年度|工作|上半年|下半年)")
+    rf"^(?P<org>[\u4e00-\u9fffXx×]{{2,20}}?(?:总工会|工会委员会|工会联合会|工会|党委|党组|区委|市委|县委|省委))"
+    rf"(?=关于|(?:19|20)(?:\d\d|[xX×]{{2}}|\d[xX×]|__)|二〇|[一二]〇|在|的|第|年度|工作|上半年|下半年|[一二三四]季度)")
+# the subject of the first sentence: "近年来，城厢街道总工会按照…"
+_ORG_SUBJECT = re.compile(
+    rf"^(?:[^，。]{{0,12}}，)?(?P<org>[\u4e00-\u9fffXx×]{{2,20}}?(?:总工会|工会委员会|工会联合会|工会))"
+    rf"(?=在|按照|坚持|以|围绕|认真|紧紧|始终|充分|积极|立足|牢牢)")
 _GENERIC_ORG = re.compile(
-    rf"^(?:全|本|我|各|各级|上级|基层|机关|企业|单位|区|市|县|省|州|镇|乡|全区|全市|全县|全省|"
+    rf"^(?:全|本|我|各|各级|上级|基层|机关|企业|单位|区|市|县|省|州|镇|乡|全区|全市|全县|全省|街道|社区|村|"
+    rf"公司|学校|医院|工厂|车间|产业|行业|区域|"
     rf"[区市县省镇乡]总)?{_ORG_SUFFIX}$")
-_PLACEHOLDER_ORG = re.compile(r"^(?:[xX×_＿]|在|关于|对于?|为|全[区市县省镇乡]|本|我|各)")
+_BAD_START = re.compile(r"^(?:在|关于|对于?|为|全[区市县省镇乡]|本|我|各|今年|近年)")
 _NOT_ORG_WORDS = re.compile(r"工作|汇报|总结|报告|情况|计划|讲话|材料|要点|发言|通知|意见|方案|活动|建设|经验|篇")
 
 
@@ -98,11 +103,33 @@ def _clean_org(s: str) -> str | None:
     s = s.strip(" 　:：,，、")
     if not s or len(s) < 3 or len(s) > 30:
         return None
-    if _GENERIC_ORG.match(s) or _NOT_ORG_WORDS.search(s) or _PLACEHOLDER_ORG.match(s):
+    if _GENERIC_ORG.match(s) or _NOT_ORG_WORDS.search(s) or _BAD_START.match(s):
         return None
     if not _ORG_LINE.match(s):
         return None
     return s
+
+
+_PARTY = re.compile(r"^(?!中共)(?P<place>.{2,12}?[省市区县州旗])委$")
+
+
+def canonical_org(org: str | None) -> str | None:
+    """Party committees written short (思明区委, 广元市委) get their usual full form:
+    中共 + the city (for a county) + the place: 中共厦门市思明区委, 中共广元市委."""
+    if not org:
+        return org
+    m = _PARTY.match(org)
+    if not m:
+        return org
+    name = m["place"]
+    place = resolve(find_places(name, short=False))
+    if place is None:
+        return org
+    if place.rank == 2:
+        city = table().places.get(place.prefecture)
+        if city is not None and city.name not in name:
+            name = city.name + name
+    return "中共" + name + "委"
 
 
 _TITLE_PAREN = re.compile(r"[（(]([^()（）]{2,30})[)）]\s*$")
@@ -117,6 +144,14 @@ def _org_from_title(title: str) -> str | None:
     m = _ORG_PREFIX.match(title.strip())
     if m:
         return _clean_org(m["org"])
+    return None
+
+
+def _org_from_subject(lines: list[str]) -> str | None:
+    for line in lines:
+        m = _ORG_SUBJECT.match(line)
+        if m:
+            return _clean_org(m["org"])
     return None
 
 
@@ -138,17 +173,25 @@ def _org_from_lines(lines: list[str]) -> str | None:
 _DOC_TYPES = (
     ("经验交流", re.compile(r"经验交流|交流材料|经验材料|典型材料|发言材料|典型发言|交流发言|经验介绍|典型经验")),
     ("讲话", re.compile(r"讲话|致辞|致词|发言(?!材料)|报告会上的|动员会上|开幕词|闭幕词")),
-    ("汇报", re.compile(r"汇报")),
-    ("总结", re.compile(r"总结|回顾")),
+    ("汇报", re.compile(r"汇报|简报")),
+    ("总结", re.compile(r"总结|小结|回顾")),
     ("报告", re.compile(r"报告|述职")),
     ("计划", re.compile(r"计划|规划|工作要点|工作安排|工作打算|工作思路|工作方案|实施方案")),
 )
 
 
-def doc_type_of(title: str, head: str = "", context: str = "") -> str:
+_NOTICE_END = re.compile(r"(?:通知|公告|公示|通告|启事|通报|名单|批复|决定)$")
+_EXPERIENCE = re.compile(r"^(?:[一二三四五六七八九十]+、)?(?:几点体会|主要做法|经验做法|几点启示|经验启示|体会与启示|主要体会|"
+                         r"几点经验|基本经验|工作体会)", re.M)
+
+
+def doc_type_of(title: str, head: str = "", context: str = "", text: str = "") -> str:
     """汇报, 总结, 报告, 经验交流, 讲话, 计划 or other — from the title, else the subtitle
-    lines, else the category context (breadcrumb)."""
+    lines, else the category context (breadcrumb), else headings typical of experience
+    materials (几点体会, 主要做法) in the text. Notices (…的通知, …公示) are other."""
     title = to_simplified(title or "")
+    if _NOTICE_END.search(title):
+        return "other"
     for source in (title, head, context):
         if not source:
             continue
@@ -169,6 +212,8 @@ def doc_type_of(title: str, head: str = "", context: str = "") -> str:
                     return name
     if _TITLE_PAREN.search(title or "") and _org_from_title(title):
         return "经验交流"  # "标题（某单位）": a contribution to a meeting's exchange materials
+    if text and _EXPERIENCE.search(text):
+        return "经验交流"
     return "other"
 
 
@@ -186,8 +231,10 @@ _NEWS_CUES = re.compile(
 _NOTICE_TITLE = re.compile(
     r"通知|公告|通告|公示|启事|通报|招聘|招标|采购|批复|函$|决定|办法|条例|规定|细则|意见$|名单|须知|指南|倡议书|"
     r"问答|答问|答记者问|解读|Q&A|\?|？")
+_NEWS_TITLE = re.compile(r"召开|举行|举办|开幕|闭幕|隆重|圆满|顺利|启动仪式|走访|慰问|看望|出席|喜获|荣获|获评|同场竞技|"
+                         r"落幕|揭晓|签约|座谈会$|见面会")
 _QA = re.compile(r"^(?:问|答|Q|A)[:：]", re.M)
-_REPORT_TITLE = re.compile(r"汇报|总结|工作报告|述职|经验交流|交流材料|典型材料|经验材料|发言材料|讲话|工作情况|调研报告|工作计划|工作要点")
+_REPORT_TITLE = re.compile(r"汇报|简报|总结|小结|工作报告|述职|经验交流|交流材料|典型材料|经验材料|发言材料|讲话|工作情况|调研报告|工作计划|工作要点")
 
 
 def report_score_of(title: str, text: str, doc_type: str) -> float:
@@ -199,17 +246,25 @@ def report_score_of(title: str, text: str, doc_type: str) -> float:
     cues = len(_REPORT_CUES.findall(head))
     headings = len(_HEADINGS.findall(text[:8000]))
     news = len(_NEWS_CUES.findall(text[:600]))
+    titled = _REPORT_TITLE.search(title) is not None
     score = 0.0
-    if _REPORT_TITLE.search(title):
-        score += 0.35
+    if titled:
+        score += 0.45
     elif doc_type != "other":
-        score += 0.2
-    if _NOTICE_TITLE.search(title) and not _REPORT_TITLE.search(title):
+        score += 0.25
+    if _NOTICE_TITLE.search(title) and not titled:
         score -= 0.45
+    if _NEWS_TITLE.search(title):
+        score -= 0.3
     score += min(union_hits, 10) * 0.025            # up to 0.25
     score += min(cues, 6) * 0.03                     # up to 0.18
     score += min(headings, 5) * 0.03                 # up to 0.15
-    score += 0.12 if n >= 1500 else 0.06 if n >= 800 else -0.1 if n < 300 else 0.0
+    if n >= 1500:
+        score += 0.12
+    elif n >= 800:
+        score += 0.06
+    elif n < 300 and not titled:
+        score -= 0.1
     score -= min(news, 4) * 0.08
     if len(_QA.findall(text[:5000])) >= 2:
         score -= 0.4
@@ -223,8 +278,16 @@ def report_score_of(title: str, text: str, doc_type: str) -> float:
 _TEXT_YEAR = re.compile(r"(?<![\dxX])((?:19|20)\d\d)年")
 
 
+_PLACEHOLDER_YEAR = re.compile(r"(?<!\d)(?:19|20)(?:[xX×*＊]{2}|\d[xX×*＊]|_{2,}|＿{2,})\s*年")
+
+
+_TEMPLATE = re.compile(r"(?<![A-Za-z0-9])(?:[xX×]{2,}|[xX×](?=[区县市镇乡街届次名人万])|_{2,}|＿{2,})")
+
+
 def _year(title: str, head_lines: list[str], report_date: str | None,
           published_date: str | None, text: str) -> int | None:
+    if _PLACEHOLDER_YEAR.search(title) or any(_PLACEHOLDER_YEAR.search(ln) for ln in head_lines[:3]):
+        return None  # a template (20xx年): the year it covers is not known
     y = find_year(title)
     if y:
         return y
@@ -235,13 +298,13 @@ def _year(title: str, head_lines: list[str], report_date: str | None,
                 return y
     if report_date:
         return int(report_date[:4])
-    if published_date:
-        return int(published_date[:4])
     years = Counter(int(y) for y in _TEXT_YEAR.findall(text[:5000]))
     if years:
         (y, c), = years.most_common(1)
         if c >= 2 and 1949 <= y <= 2100:
             return y
+    if published_date and not _TEMPLATE.search(title + "\n" + text[:1000]):
+        return int(published_date[:4])  # not for templates: their publication says nothing
     return None
 
 
@@ -296,14 +359,20 @@ def describe(title: str | None, text: str | None, url: str | None = None,
             break
         head_short.append(line)
     org = _org_from_lines(head_short) or _org_from_title(title) or \
-        _org_from_lines(list(reversed(tail)))
+        _org_from_lines(list(reversed(tail))) or _org_from_subject(lines[start:start + 1])
+    org = canonical_org(org)
 
     region = region_of(org) or region_of(title) or \
         region_of(" ".join(head_short)) or region_of_text(text[:6000])
 
-    doc_type = doc_type_of(title, " ".join(head_short[:2]), context or "")
+    subtitle = " ".join(ln for ln in head_short[:2] if len(ln) <= 30 and not re.search("[，。；]", ln))
+    doc_type = doc_type_of(title, subtitle, context or "", text)
     year = _year(title, head_short, report_date, published, text)
     score = report_score_of(title, text, doc_type)
+    is_report = int(score >= 0.5)
+    if not is_report:
+        # the report facts describe reports only: a news item, notice or Q&A gets none
+        year = org = region = report_date = None
     return {
         "published_date": published,
         "report_date": report_date,
@@ -311,6 +380,6 @@ def describe(title: str | None, text: str | None, url: str | None = None,
         "org": org,
         "region": region,
         "doc_type": doc_type,
-        "is_report": int(score >= 0.5),
+        "is_report": is_report,
         "report_score": score,
     }
