@@ -122,15 +122,20 @@ class Zoo:
             raise
         self._servers = servers
         for name, srv in servers.items():
-            thread = threading.Thread(target=srv.serve_forever, name=f"zoo-{name}", daemon=True)
+            thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
+                                      name=f"zoo-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
         self.truth = self._build_truth()
         return self
 
     def stop(self) -> None:
+        stoppers = [threading.Thread(target=srv.shutdown) for srv in self._servers.values()]
+        for t in stoppers:
+            t.start()
+        for t in stoppers:
+            t.join()
         for srv in self._servers.values():
-            srv.shutdown()
             srv.server_close()
         self._servers = {}
         self._threads = []

@@ -48,7 +48,7 @@ def _chrome(title: str, body: str, depth: int, meta: str = "") -> str:
 <div class="footer">
 <p><a href="{up}index.html">加入收藏</a> | <a href="{up}index.html">网站地图</a> | <a href="{up}index.html">联系我们</a></p>
 <p>主办单位：{HOST_ORG} · 承办单位：{HOST_ORG}网络信息中心 · 网站标识码：5108000012</p>
-<p>版权所有：{HOST_ORG}　地址：川北市利州路123号　邮编：628000</p>
+<p>版权所有：{HOST_ORG}　地址：川北市利州路123号　邮编：628000　技术支持：蜀北堃泰网络科技有限公司</p>
 <p><a href="https://beian.miit.gov.cn/">蜀ICP备05012345号-1</a>　川公网安备 51080202000123号</p>
 <p>(建议使用1024×768分辨率 IE7.0以上版本浏览器)</p>
 </div>

@@ -1,0 +1,367 @@
+"""The portal zoo: real servers on 127.0.0.1, every gold document fetched and checked."""
+from __future__ import annotations
+
+import io
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import lxml.html
+import opencc
+import pytest
+
+from zoo import Zoo
+
+T2S = opencc.OpenCC("t2s")
+CHROME = ["ICP备", "公网安备", "上传人", "文档编号", "下载资源", "由会员分享", "展开阅读全文", "当前位置",
+          "您的位置", "打印本页", "关闭窗口", "主办单位", "网站标识码", "以下是小编", "共5页", "责任编辑"]
+REQUIRED = {"url", "part", "site", "kind", "source_url", "pages", "is_report", "title", "text",
+            "published_date", "report_date", "year", "org", "region", "doc_type", "script",
+            "dup_group", "encoding", "declared_encoding", "reachable"}
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_plain = urllib.request.build_opener(NoRedirect)
+
+
+def fetch(url: str, method: str = "GET"):
+    """(status, headers, body) without following redirects; errors are answers too."""
+    req = urllib.request.Request(url, method=method)
+    try:
+        with _plain.open(req, timeout=30) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def norm(s: str) -> str:
+    return re.sub(r"\s+", "", s)
+
+
+def page_text(body: bytes, encoding: str) -> str:
+    return lxml.html.fromstring(body.decode(encoding)).text_content()
+
+
+@pytest.fixture(scope="module")
+def zoo():
+    with Zoo(large_pages=100_000, slow_seconds=0.6) as z:
+        yield z
+
+
+@pytest.fixture(scope="module")
+def docs(zoo):
+    return zoo.truth["documents"]
+
+
+def test_truth_shape(zoo, docs, tmp_path):
+    assert set(zoo.urls) == {"trs", "news", "wenku", "fanwen", "big5", "mislabeled", "traps", "large"}
+    assert all(u.startswith("http://127.0.0.1:") for u in zoo.urls.values())
+    assert len(set(zoo.urls.values())) == len(zoo.urls)
+    assert sorted(zoo.start_urls) == sorted(zoo.urls.values())
+    assert 40 <= len(docs) <= 70
+    for d in docs:
+        assert REQUIRED <= set(d), d["url"]
+        assert d["url"].startswith(zoo.urls[d["site"]])
+        assert d["title"] and d["text"]
+        assert d["script"] in ("Hans", "Hant")
+        assert d["doc_type"] in ("汇报", "总结", "报告", "经验交流", "讲话", "计划", "other")
+        assert not re.search(r"[\u00c0-\u00ff\ufffd]", d["text"])
+        for leak in CHROME:
+            assert leak not in d["text"], (d["url"], leak)
+    reports = [d for d in docs if d["is_report"]]
+    assert len(reports) >= 25 and len(docs) - len(reports) >= 8
+    assert sum(len(d["text"]) < 250 for d in reports) >= 3
+    assert sum(len(d["text"]) > 3000 for d in reports) >= 8
+    # every html site has several reports and at least one distractor somewhere
+    for site in ("trs", "news", "wenku", "fanwen", "big5"):
+        mine = [d for d in docs if d["site"] == site]
+        assert sum(d["is_report"] for d in mine) >= 3 and not all(d["is_report"] for d in mine), site
+    # reposts: one report in several sites, in Traditional script, as a near duplicate
+    groups = {}
+    for d in docs:
+        groups.setdefault(d["dup_group"], set()).add(d["site"])
+    assert len(groups["guangyuan-2011"]) >= 3
+    assert any(d["script"] == "Hant" and d["dup_group"] == "guangyuan-2011" for d in docs)
+    assert any(d["variant_of"] and d["dup_group"] == "cangxi-2022" for d in docs)
+    # (url, part) is unique
+    assert len({(d["url"], d["part"]) for d in docs}) == len(docs)
+    out = tmp_path / "truth.json"
+    zoo.write_truth(out)
+    assert json.loads(out.read_text(encoding="utf-8")) == json.loads(json.dumps(zoo.truth))
+
+
+def _check_html_doc(zoo, d):
+    urls = d["pages"] or [d["url"]]
+    texts = []
+    for url in urls:
+        status, headers, body = fetch(url)
+        if status == 500 and url == zoo.truth["faults"]["flaky_500"]:
+            status, headers, body = fetch(url)            # fails once per zoo, by design
+        assert status == 200, url
+        ctype = headers["Content-Type"]
+        assert ctype.startswith("text/html"), url
+        texts.append(page_text(body, d["encoding"]))
+    joined = norm("".join(texts))
+    if d["script"] == "Hant":
+        joined = norm(T2S.convert("".join(texts)))
+    for para in d["text"].split("\n"):
+        assert norm(para) in joined, (d["url"], para[:40])
+    assert norm(d["title"]) in joined or norm(d["title"]) in norm(T2S.convert("".join(texts))), d["url"]
+
+
+def test_every_gold_page_is_served_with_its_text(zoo, docs):
+    checked = 0
+    for d in docs:
+        if d["kind"] == "html":
+            _check_html_doc(zoo, d)
+            checked += 1
+    assert checked >= 40
+
+
+def test_attachments_hold_their_gold_text(zoo, docs):
+    import docx
+    from pdfminer.high_level import extract_text
+
+    atts = {d["kind"]: d for d in docs if d["kind"] != "html"}
+    assert set(atts) == {"docx", "pdf"}
+    for d in atts.values():
+        status, _, page = fetch(d["source_url"])
+        assert status == 200 and d["url"].rsplit("/", 1)[1].encode() in page
+        status, headers, body = fetch(d["url"])
+        assert status == 200
+        if d["kind"] == "docx":
+            assert headers["Content-Type"].startswith("application/vnd.openxmlformats")
+            paras = [p.text for p in docx.Document(io.BytesIO(body)).paragraphs]
+            assert paras[0] == d["title"] and "\n".join(paras[1:]) == d["text"]
+        else:
+            assert headers["Content-Type"] == "application/pdf" and body.startswith(b"%PDF-")
+            assert norm(extract_text(io.BytesIO(body))) == norm(d["title"] + d["text"])
+    # deterministic bytes across instances
+    with Zoo() as other:
+        for d in atts.values():
+            path = d["url"].split("/", 3)[3]
+            assert fetch(other.urls["trs"] + path)[2] == fetch(d["url"])[2]
+
+
+def test_declared_and_actual_encodings(zoo, docs):
+    by_site = {}
+    for d in docs:
+        if d["kind"] == "html":
+            by_site.setdefault(d["site"], []).append(d)
+    for d in by_site["trs"]:
+        status, headers, body = fetch(d["url"])
+        assert headers["Content-Type"] == "text/html"         # no charset in the header
+        assert b'charset=gb2312' in body[:400]
+        with pytest.raises(UnicodeDecodeError):
+            body.decode("gb2312")
+        body.decode("gbk")
+        assert (d["encoding"], d["declared_encoding"]) == ("gbk", "gb2312")
+    for d in by_site["mislabeled"]:
+        status, headers, body = fetch(d["url"])
+        assert headers["Content-Type"] == "text/html; charset=utf-8"
+        assert b"charset" not in body.lower()
+        with pytest.raises(UnicodeDecodeError):
+            body.decode("utf-8")
+        body.decode("gbk")
+    for d in by_site["big5"]:
+        status, headers, body = fetch(d["url"])
+        assert headers["Content-Type"] == "text/html; charset=big5" and d["script"] == "Hant"
+        text = body.decode("big5")
+        assert T2S.convert(text) != text                       # really Traditional
+    for d in by_site["fanwen"]:
+        status, headers, body = fetch(d["url"])
+        assert headers["Content-Type"] == "text/html; charset=gbk"
+        body.decode("gbk")
+        with pytest.raises(UnicodeDecodeError):
+            body.decode("utf-8")
+    assert zoo.truth["sites"]["mislabeled"] == {**zoo.truth["sites"]["mislabeled"],
+                                                "encoding": "gbk", "declared": "utf-8"}
+
+
+def test_robots_and_forbidden_reports(zoo, docs):
+    status, headers, body = fetch(zoo.urls["trs"] + "robots.txt")
+    assert status == 200 and b"Disallow: /nbzl/" in body
+    assert zoo.truth["forbidden"] == [zoo.urls["trs"] + "nbzl/"]
+    hidden = [d for d in docs if not d["reachable"]]
+    assert hidden and all(d["url"].startswith(zoo.truth["forbidden"][0]) and d["is_report"] for d in hidden)
+    for name, url in zoo.urls.items():
+        assert fetch(url + "robots.txt")[0] == 200, name
+
+
+def test_trs_pagination_lives_only_in_scripts(zoo, docs):
+    base = zoo.urls["trs"]
+    status, _, body = fetch(base + "gzbg/index.html")
+    html = body.decode("gbk")
+    assert re.search(r'createPageHTML\(2, 0, "index", "html"\)', html)
+    assert 'href="index_1.html"' not in html
+    assert fetch(base + "gzbg/index_1.html")[0] == 200
+    assert fetch(base + "gzbg/index_2.html")[0] == 404
+    multi = [d for d in docs if d["pages"]]
+    assert len(multi) == 1 and len(multi[0]["pages"]) == 3
+    first = fetch(multi[0]["pages"][0])[2].decode("gbk")
+    stem = multi[0]["pages"][0].rsplit("/", 1)[1][:-5]
+    assert f'createPageHTML(3, 0, "{stem}", "html")' in first
+    assert f"{stem}_1.html\"" not in first and 'class="TRS_Editor"' in first and "<style" in first
+    assert "【字体：" in first and "公网安备" in first and "网站无障碍" in first
+
+
+def test_fanwen_multi_report_pages(zoo, docs):
+    parts = [d for d in docs if d["site"] == "fanwen" and d["part"]]
+    by_url = {}
+    for d in parts:
+        by_url.setdefault(d["url"], []).append(d["part"])
+    assert sorted(map(sorted, by_url.values())) == [[1, 2, 3], [1, 2, 3, 4]]
+    text = "\n".join(d["text"] for d in parts)
+    assert "20xx" in text and "XX县" in text and "x人次" in text
+    for url in by_url:
+        html = fetch(url)[2].decode("gbk")
+        assert "以下是小编" in html or "下面是小编" in html
+        assert "您的位置" in html and ("篇1" in html)
+
+
+def test_news_and_wenku_templates(zoo):
+    html = fetch(zoo.urls["news"] + "ghgz/list_2.shtml")[2].decode()
+    assert ".shtml" in html and fetch(zoo.urls["news"] + "ghgz/list.shtml")[0] == 200
+    art = re.search(r'href="(/c/[^"]+\.shtml)"', html).group(1)
+    page = fetch(zoo.urls["news"] + art[1:])[2].decode()
+    assert re.search(r"<title>.+ - .+ - 职工日报网</title>", page)
+    assert "上一篇" in page and "下一篇" in page and "责任编辑" in page
+    page = fetch(zoo.urls["wenku"] + "p-7125872.html")[2].decode()
+    for s in ("上传人", "文档编号", "第1页 / 共5页", "下载资源", "资源描述", "由会员", "猜你喜欢", "举报"):
+        assert s in page
+    assert fetch(zoo.urls["wenku"] + "tag/gonghui.html?page=2")[0] == 200
+    assert fetch(zoo.urls["wenku"] + "tag/gonghui.html?page=9")[0] == 404
+
+
+def test_faults(zoo, docs):
+    faults = zoo.truth["faults"]
+    assert set(faults) == {"flaky_500", "slow", "redirect_chain", "redirect_loop", "not_found",
+                           "oversized", "binary_as_html", "script_payload"}
+    # 500 once per zoo instance, then 200 with the gold page
+    with Zoo() as fresh:
+        flaky = fresh.truth["faults"]["flaky_500"]
+        assert [fetch(flaky)[0] for _ in range(3)] == [500, 200, 200]
+        assert "旺苍县总工会" in fetch(flaky)[2].decode()
+    assert any(d["url"] == faults["flaky_500"] and d["is_report"] for d in docs)
+    # slow
+    started = time.monotonic()
+    assert fetch(faults["slow"])[0] == 200
+    assert time.monotonic() - started >= 0.6
+    # 301 chain of three hops to a gold page
+    url, hops = faults["redirect_chain"], 0
+    while True:
+        status, headers, _ = fetch(url)
+        if status != 301:
+            break
+        url, hops = urllib.parse.urljoin(url, headers["Location"]), hops + 1
+    assert hops == 3 and status == 200 and any(d["url"] == url for d in docs)
+    # redirect loop
+    seen, url = [], faults["redirect_loop"]
+    for _ in range(4):
+        status, headers, _ = fetch(url)
+        assert status in (301, 302)
+        seen.append(url)
+        url = urllib.parse.urljoin(url, headers["Location"])
+    assert seen[0] == seen[2] and seen[1] == seen[3] and seen[0] != seen[1]
+    assert any(seen[0].startswith(t) for t in zoo.truth["traps"])
+    # 404 linked from the home page
+    assert fetch(faults["not_found"])[0] == 404
+    assert faults["not_found"].split("/", 3)[3].encode() in fetch(zoo.urls["traps"])[2]
+    # oversized: 30 MiB announced and sent
+    status, headers, _ = fetch(faults["oversized"], "HEAD")
+    assert status == 200 and int(headers["Content-Length"]) >= 30 * 1024 * 1024
+    status, headers, body = fetch(faults["oversized"])
+    assert len(body) == int(headers["Content-Length"]) and body.rstrip().endswith(b"</html>")
+    # binary served as text/html
+    status, headers, body = fetch(faults["binary_as_html"])
+    assert headers["Content-Type"].startswith("text/html")
+    with pytest.raises(UnicodeDecodeError):
+        body.decode("utf-8")
+    # script payload in title and body, and it is a short report
+    body = fetch(faults["script_payload"])[2].decode()
+    assert re.search(r"<title>[^<]*<script>alert\('xss'\)</script>", body)
+    assert "&lt;script&gt;alert('xss')&lt;/script&gt;" in body
+    gold = next(d for d in docs if d["url"] == faults["script_payload"])
+    assert gold["is_report"] and "<script>alert('xss')</script>" in gold["title"] + gold["text"]
+    assert "<script>alert('xss')</script>" in gold["text"] and len(gold["text"]) < 250
+
+
+def test_calendar_trap_never_ends(zoo):
+    url = zoo.urls["traps"] + "calendar/2024-01-01.html"
+    assert any(url.startswith(t) for t in zoo.truth["traps"])
+    seen = set()
+    for _ in range(40):
+        status, _, body = fetch(url)
+        assert status == 200 and url not in seen
+        seen.add(url)
+        nxt = re.search(r'href="([^"]+)">后一天', body.decode()).group(1)
+        url = urllib.parse.urljoin(url, nxt)
+    assert url.endswith("2024-02-10.html")
+
+
+def test_request_log(zoo):
+    before = len(zoo.requests("news"))
+    fetch(zoo.urls["news"] + "ghgz/list.shtml?x=1")
+    fetch(zoo.urls["news"] + "nope.shtml", "HEAD")
+    log = zoo.requests("news")[before:]
+    assert [(r["method"], r["path"], r["status"]) for r in log] == [
+        ("GET", "/ghgz/list.shtml?x=1", 200), ("HEAD", "/nope.shtml", 404)]
+    assert "User-Agent" in log[0]["headers"]
+
+
+def test_large_portal_is_deterministic_and_lazy(zoo):
+    from zoo.sites.large import article
+
+    site = zoo.sites["large"]
+    info = zoo.truth["sites"]["large"]
+    assert info["articles"] == 100_000 and info["list_pages"] == 2000
+    before = site.generated
+    status, headers, body = fetch(zoo.urls["large"] + "art/99999.html")
+    assert status == 200 and site.generated == before + 1
+    assert 20_000 <= len(body) <= 30_000
+    gold = site.truth_for(99999)
+    text = norm(page_text(body, "utf-8"))
+    assert all(norm(p) in text for p in gold["text"].split("\n")) and norm(gold["title"]) in text
+    assert fetch(zoo.urls["large"] + "art/100000.html")[0] == 404
+    listing = fetch(zoo.urls["large"] + "list/1999.html")[2].decode()
+    assert "/art/99999.html" in listing and site.generated == before + 1
+    with Zoo(large_pages=100_000) as other:
+        for path in ("art/0.html", "art/4242.html", "list/7.html"):
+            assert fetch(other.urls["large"] + path)[2] == fetch(zoo.urls["large"] + path)[2]
+    assert article(2026, 5) == article(2026, 5) and article(2026, 5) != article(7, 5)
+
+
+def test_zoo_without_large_and_stop_frees_ports():
+    z = Zoo().start()
+    try:
+        assert "large" not in z.urls and fetch(z.urls["trs"])[0] == 200
+        url = z.urls["trs"]
+    finally:
+        z.stop()
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url, timeout=2)
+
+
+def test_cli_serve_prints_urls_and_writes_truth(tmp_path):
+    truth = tmp_path / "truth.json"
+    proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", "serve", "--truth", str(truth)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        lines = [proc.stdout.readline() for _ in range(8)]
+        urls = dict(line.split() for line in lines[:7])
+        assert set(urls) == {"trs", "news", "wenku", "fanwen", "big5", "mislabeled", "traps"}
+        assert fetch(urls["news"])[0] == 200
+        data = json.loads(truth.read_text(encoding="utf-8"))
+        assert data["sites"]["news"]["base"] == urls["news"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
