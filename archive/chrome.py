@@ -114,6 +114,7 @@ FOOTER = re.compile(rf"(主办单位|承办单位|协办单位|主管单位|网�
                     rf"(最佳)?(浏览|显示)(效果|分辨率)|技术支持{_SP}{_COLON}|网站维护|"
                     rf"网站管理|网站地图|联系我们|设为首页|加入收藏|举报电话|违法和不良信息)", re.I)
 CONTACT = re.compile(rf"^{_SP}(地址|通讯地址|电话|联系电话|传真|邮箱|E-?mail|邮编|邮政编码){_SP}{_COLON}", re.I)
+CONTACT_FIELD = re.compile(rf"(地址|电话|传真|邮箱|E-?mail|邮编|邮政编码){_SP}{_COLON}", re.I)
 RELATED = re.compile(rf"^{_SP}[【\[]?{_SP}(相关[\u4e00-\u9fff]{{2}}|"
                      rf"猜你喜欢|你可能(还)?(喜欢|感兴趣)|您可能(还)?(喜欢|感兴趣)|推荐阅读|热门(文章|推荐|阅读|范文)|"
                      rf"延伸阅读|扩展阅读|更多(精彩|相关|推荐)?(文章|内容|范文|阅读)?|精彩推荐|最新(文章|更新|推荐)|"
@@ -183,7 +184,7 @@ def chrome_reason(line: str) -> str | None:
         return "intro"
     if FOOTER.search(line) and len(line) < 300:
         return "footer"
-    if CONTACT.match(line) and len(line) < 120:
+    if CONTACT.match(line) and len(CONTACT_FIELD.findall(line)) >= 2 and len(line) < 160:
         return "contact"
     if PREV_NEXT.match(line):
         return "prevnext"
@@ -204,16 +205,16 @@ def similar(a: str, b: str) -> float:
 
 
 def _squash(s: str) -> str:
-    s = re.sub(r"\.(docx?|pdf|pptx?|txt|wps)$", "", s.strip(), flags=re.I)
-    return re.sub(r"[\s\u3000\xa0]+", "", s)
+    """Compare titles: no file extension, no blanks, no table/bracket punctuation."""
+    s = re.sub(r"\.(docx?|pdf|pptx?|txt|wps)$", "", s.strip(" |｜"), flags=re.I)
+    return re.sub(r"[\s\u3000\xa0|｜丨【】\[\]]+", "", s)
 
 
 def clean_lines(lines: list[str], title: str | None = None) -> tuple[list[str], str | None]:
-    """Drop chrome lines; return (content lines, best title found at the top).
+    """Drop chrome lines and leading repeats of the title; return (lines, title).
 
-    Leading lines that repeat the page title (or a close variant, e.g. the file
-    name of a shared document above its own heading) are dropped; the last such
-    heading becomes the title.
+    A repeat is the title itself, or the title as a file name (``X.docx``); a
+    document's own different heading under a shared file's name is content.
     """
     out: list[str] = []
     for raw in lines:
@@ -227,21 +228,15 @@ def clean_lines(lines: list[str], title: str | None = None) -> tuple[list[str], 
         if chrome_reason(line):
             continue
         out.append(line)
-    best = title
     if title:
+        key = _squash(title)
         i = 0
         while i < len(out) and i < 8:
-            line = out[i]
-            if len(line) <= max(60, len(title) + 20) and not _SENTENCE.search(line[-1:]) and (
-                    _squash(line) == _squash(title) or similar(line, title) >= 0.6
-                    or (_squash(title) in _squash(line) and len(_squash(line)) < len(_squash(title)) + 12)):
-                best = _strip_ext(line)
+            if _squash(out[i]) == key:
                 out.pop(i)
                 continue
             i += 1
-        if best and _squash(best) == _squash(title):
-            best = title
-    return out, best
+    return out, title
 
 
 def _strip_ext(s: str) -> str:

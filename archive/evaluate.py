@@ -99,13 +99,19 @@ def meta_equal(field: str, gold, ours) -> bool:
 
 # ------------------------------------------------------------------ running both systems
 
-def http_fetch(url: str, timeout: float = 10.0) -> tuple[int, str | None, bytes]:
+def http_fetch(url: str, timeout: float = 10.0, tries: int = 3) -> tuple[int, str | None, bytes]:
+    """GET over HTTP (no proxies), retrying server errors as the crawler does."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=timeout) as resp:
-            return resp.status, resp.headers.get("Content-Type"), resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers.get("Content-Type"), exc.read()
+    for attempt in range(tries):
+        try:
+            with opener.open(url, timeout=timeout) as resp:
+                return resp.status, resp.headers.get("Content-Type"), resp.read()
+        except urllib.error.HTTPError as exc:
+            result = exc.code, exc.headers.get("Content-Type"), exc.read()
+            if exc.code < 500 or attempt == tries - 1:
+                return result
+            time.sleep(0.2 * (attempt + 1))
+    return result
 
 
 def _bare(body: bytes) -> dict:

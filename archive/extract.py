@@ -36,6 +36,7 @@ class Extraction:
     published_hint: str | None = None
     lines: list[str] = field(default_factory=list, repr=False)
     repaired: bool = False
+    script: str | None = None          # script as found, when lines were converted early
 
 
 # containers CMSs put the article body in, most specific first
@@ -73,6 +74,8 @@ _PART = (
     re.compile(r"^(.{2,60}?)\s*[(（【\[]?\s*篇\s*([0-9一二三四五六七八九十]+)\s*[)）】\]]?$"),
 )
 _WORDCOUNT = re.compile(r"^[(（]?\s*\d+\s*字\s*[)）]?$")
+# TRS WCM attachment names: P0 + upload date YYYYMMDD + serial (P020240116389614168185.pdf)
+_TRS_ATTACHMENT = re.compile(r"/P0(20\d\d)(0[1-9]|1[0-2])([0-3]\d)\d{6,}\.\w+$")
 _ATTACHMENT_TYPES = ("application/pdf", "application/vnd.openxmlformats-officedocument",
                      "application/msword")
 
@@ -134,7 +137,8 @@ def stitch(pages: list[Extraction]) -> list[dict]:
         lines.extend(p.lines)
     title = first.title or next((p.title for p in pages if p.title), None)
     return make_documents(first.url, title, lines, first.published_hint or
-                          next((p.published_hint for p in pages if p.published_hint), None))
+                          next((p.published_hint for p in pages if p.published_hint), None),
+                          first.script)
 
 
 # ------------------------------------------------------------------ HTML pages
@@ -155,14 +159,26 @@ def _from_html(ex: Extraction, url: str, text: str) -> None:
     ex.title = page_title(root)
     ex.published_hint = published_hint(root, text)
     container = body_container(root)
+    anchors = None
+    if container is None:
+        anchors = _anchor_texts(root)
+        chrome.strip_elements(root)
+        container = densest_block(root)
     if container is not None:
         chrome.strip_elements(container)
         lines = element_lines(container)
-        anchors = None
     else:
-        anchors = _anchor_texts(root)
-        chrome.strip_elements(root)
         lines = _trafilatura_lines(root)
+    script = "Hans"
+    if lines:
+        from archive.normalize import detect_script, to_simplified
+
+        joined = "\n".join(lines)
+        script = detect_script(joined)
+        if script == "Hant":  # chrome rules are written in Simplified: convert first
+            lines = to_simplified(joined).split("\n")
+            ex.title = to_simplified(ex.title) if ex.title else ex.title
+    ex.script = script
     lines, ex.title = chrome.clean_lines(lines, ex.title)
     pager = pagination(text, url)
     if not _is_article(lines, anchors, 1 if pager and pager[0] > 0 else
@@ -173,7 +189,7 @@ def _from_html(ex: Extraction, url: str, text: str) -> None:
     if pager:
         ex.page_index, ex.page_count, first = pager
         ex.continuation_of = first if ex.page_index > 0 else None
-    ex.documents = make_documents(url, ex.title, lines, ex.published_hint)
+    ex.documents = make_documents(url, ex.title, lines, ex.published_hint, ex.script)
 
 
 def body_container(root):
@@ -231,6 +247,59 @@ def element_lines(el) -> list[str]:
     walk(el)
     text = "".join(parts)
     return [ln.strip(" \t\r\u3000\xa0") for ln in text.split("\n") if ln.strip(" \t\r\u3000\xa0")]
+
+
+_TEXT_TAGS = ("p", "td", "div", "section", "article", "font", "span", "li", "pre", "blockquote")
+
+
+def densest_block(root, min_han: int = 30):
+    """Readability-style body finder for pages without a known container.
+
+    Each text block scores its own non-link Han characters; the block (or parent
+    of paragraphs) with the highest score is the seed.  Text split over sibling
+    blocks (document pages, sections) is then gathered by climbing to an ancestor
+    when, within three levels, it holds another low-link branch carrying at least
+    30% of the seed's text.
+    """
+    own_score: dict = {}
+    mass: dict = {}
+    for el in root.iter(*_TEXT_TAGS):
+        own = (el.text or "") + "".join(
+            (c.tail or "") + (c.text_content() if isinstance(c.tag, str) and c.tag.lower() in
+                              _INLINE else "") for c in el)
+        n = len(_HAN_RE.findall(own))
+        if n < 5:
+            continue
+        own_score[el] = own_score.get(el, 0) + n
+        parent = el.getparent()
+        if parent is not None and el.tag in ("p", "font", "span", "pre", "blockquote", "li"):
+            own_score[parent] = own_score.get(parent, 0) + n
+            grand = parent.getparent()
+            if grand is not None:
+                own_score[grand] = own_score.get(grand, 0) + n / 2
+        mass[el] = mass.get(el, 0) + n
+        for anc in el.iterancestors():
+            mass[anc] = mass.get(anc, 0) + n
+    if not own_score:
+        return None
+    best = max(own_score, key=own_score.get)
+    if own_score[best] < min_han or best.tag in ("body", "html"):
+        return None
+    node, misses = best, 0
+    while misses < 3:
+        parent = node.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            break
+        need = 0.3 * mass.get(best, 0)
+        if any(child is not node and mass.get(child, 0) >= need
+               and chrome._link_density(child) < 0.3 for child in parent):
+            best, node, misses = parent, parent, 0
+        else:
+            node, misses = parent, misses + 1
+    return best
+
+
+_INLINE = {"b", "strong", "span", "font", "em", "i", "u", "sub", "sup", "br", "small", "big"}
 
 
 def _trafilatura_lines(root) -> list[str]:
@@ -375,18 +444,20 @@ def _num(s: str) -> int:
     return _CN_NUM.index(s) if s in _CN_NUM else -1
 
 
-def make_documents(url: str, title: str | None, lines: list[str], hint: str | None) -> list[dict]:
+def make_documents(url: str, title: str | None, lines: list[str], hint: str | None,
+                   script: str | None = None) -> list[dict]:
     if not lines:
         return []
     parts = split_parts(lines)
     if len(parts) == 1:
-        return [_document(url, 0, title, lines, hint)]
+        return [_document(url, 0, title, lines, hint, script)]
     base = _MULTI_TITLE.sub("", title or "").strip() or None
-    return [_document(url, k, t or base, body, hint) for k, (t, body) in enumerate(parts, 1)
+    return [_document(url, k, t or base, body, hint, script) for k, (t, body) in enumerate(parts, 1)
             if body]
 
 
-def _document(url: str, part: int, title: str | None, lines: list[str], hint: str | None) -> dict:
+def _document(url: str, part: int, title: str | None, lines: list[str], hint: str | None,
+              script: str | None = None) -> dict:
     from archive.metadata import describe
     from archive.normalize import normalize_text
 
@@ -395,7 +466,7 @@ def _document(url: str, part: int, title: str | None, lines: list[str], hint: st
     if t:
         t = _MULTI_TITLE.sub("", t).strip() or t
     meta = describe(t, norm.text, url, published_hint=hint)
-    doc = {"part": part, "title": t, "text": norm.text, "script": norm.script,
+    doc = {"part": part, "title": t, "text": norm.text, "script": script or norm.script,
            "placeholders": norm.placeholders}
     for key in ("published_date", "report_date", "year", "org", "region", "doc_type",
                 "is_report", "report_score"):
@@ -416,7 +487,9 @@ def _attachment(ex: Extraction, url: str, content_type: str | None, body: bytes)
     ex.encoding = None
     lines, title = chrome.clean_lines(att.lines, att.title)
     ex.title, ex.lines = title, lines
-    ex.documents = make_documents(url, title, lines, None)
+    m = _TRS_ATTACHMENT.search(urlsplit(url).path)
+    ex.published_hint = f"{m.group(1)}-{m.group(2)}-{m.group(3)}" if m else None
+    ex.documents = make_documents(url, title, lines, ex.published_hint)
     if not ex.documents:
         ex.error = "no text in attachment"
     return ex
