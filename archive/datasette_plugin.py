@@ -15,7 +15,8 @@
   file is itself a valid one-record .warc.gz. While the crawl still writes that file
   (``NAME.open``), the record is read from there (read with ``archive.warc_read``).
 * ``render_cell``: in canned query results, an ``id`` column links to the document
-  page and a ``url`` column to the source (http/https only); values stay escaped.
+  page, ``cluster_id`` to the cluster's documents and ``url`` to the source (http/https
+  only); values stay escaped.
 """
 from __future__ import annotations
 
@@ -57,6 +58,9 @@ def render_cell(value, column, table, database, datasette):
         return None
     if column == "id" and re.fullmatch(r"[0-9a-f]{16}", value):
         href = datasette.urls.row(database, "documents", value)
+        return markupsafe.Markup('<a href="{}">{}</a>').format(href, value)
+    if column == "cluster_id" and re.fullmatch(r"[0-9a-f]{16}", value):
+        href = datasette.urls.table(database, "documents") + "?cluster_id=" + value
         return markupsafe.Markup('<a href="{}">{}</a>').format(href, value)
     if column in ("url", "source_url") and value.startswith(("http://", "https://")):
         return markupsafe.Markup('<a href="{}" rel="nofollow noopener noreferrer">{}</a>').format(

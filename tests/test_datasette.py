@@ -193,6 +193,8 @@ def test_canned_queries(arch, ds):
     rows = q("/archive/duplicate_clusters.json?_shape=array")
     assert len(rows) == 1 and rows[0]["documents"] == 2 and rows[0]["sites"] == 2
     assert rows[0]["cluster_id"] == arch.doc("dup_a")["id"]
+    html = get(ds, "/archive/duplicate_clusters").text
+    assert f'href="/archive/documents?cluster_id={arch.doc("dup_a")["id"]}"' in html
 
     rows = q("/archive/latest_crawl.json?_shape=array")
     assert len(rows) == 1 and rows[0]["id"] == "20261121T000000-b2"
@@ -317,6 +319,7 @@ def test_arbitrary_sql_is_off_by_default(ds):
     assert get(ds, "/archive.json?sql=select+*+from+documents").status_code == 403
     assert get(ds, "/archive/documents.json?_where=1=1").status_code in (400, 403)
     assert 'name="sql"' not in get(ds, "/archive").text
+    assert get(ds, "/archive.db").status_code == 403  # no whole-database download
 
 
 def test_allow_sql_turns_it_on(arch):
