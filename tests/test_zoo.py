@@ -19,7 +19,8 @@ from zoo import Zoo
 
 T2S = opencc.OpenCC("t2s")
 CHROME = ["ICP备", "公网安备", "上传人", "文档编号", "下载资源", "由会员分享", "展开阅读全文", "当前位置",
-          "您的位置", "打印本页", "关闭窗口", "主办单位", "网站标识码", "以下是小编", "共5页", "责任编辑"]
+          "您的位置", "打印本页", "关闭窗口", "主办单位", "网站标识码", "以下是小编", "共5页", "责任编辑",
+          "网站无障碍", "资源描述", "超出免费预览范围", "分享到", "【字体", "浏览器", "上一篇", "下一篇"]
 REQUIRED = {"url", "part", "site", "kind", "source_url", "pages", "is_report", "title", "text",
             "published_date", "report_date", "year", "org", "region", "doc_type", "script",
             "dup_group", "encoding", "declared_encoding", "reachable"}
@@ -205,6 +206,9 @@ def test_trs_pagination_lives_only_in_scripts(zoo, docs):
     assert 'href="index_1.html"' not in html
     assert fetch(base + "gzbg/index_1.html")[0] == 200
     assert fetch(base + "gzbg/index_2.html")[0] == 404
+    html = fetch(base + "gzdt/index.html")[2].decode("gbk")     # the expanded-variable form
+    assert "var countPage = 2//" in html and "createPageHTML(countPage, currentPage" in html
+    assert 'href="index_1.html"' not in html and fetch(base + "gzdt/index_1.html")[0] == 200
     multi = [d for d in docs if d["pages"]]
     assert len(multi) == 1 and len(multi[0]["pages"]) == 3
     first = fetch(multi[0]["pages"][0])[2].decode("gbk")

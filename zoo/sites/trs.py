@@ -75,6 +75,16 @@ def _article(t: c.Text, column: str, date: str, source: str, paras: list[str],
     return _chrome(f"{t.title}_{COLUMNS[column]}_{SITE}", body, depth=2, meta=meta)
 
 
+def _pager_call(col: str, count: int, current: int) -> str:
+    """Both forms seen on TRS sites: literal arguments, or the expanded variables (as in
+    real TRS templates, `var countPage = N//共多少页` carries no semicolon)."""
+    if col == "gzdt":
+        return (f'<script type="text/javascript">\nvar currentPage = {current};//所在页从0开始\n'
+                f'var prevPage = currentPage-1//上一页\nvar nextPage = currentPage+1//下一页\n'
+                f'var countPage = {count}//共多少页\ncreatePageHTML(countPage, currentPage, "index", "html");\n</script>')
+    return f'<script type="text/javascript">createPageHTML({count}, {current}, "index", "html");</script>'
+
+
 class TrsSite(Site):
     name = "trs"
     encoding = "gbk"
@@ -135,7 +145,7 @@ class TrsSite(Site):
             body = f"""<div class="location">当前位置：<a href="../index.html">首页</a> &gt; {COLUMNS[col]}</div>
 <div class="list"><ul>{lis}</ul></div>
 <div class="page">{PAGER_JS}
-<script type="text/javascript">createPageHTML({len(chunks)}, {n}, "index", "html");</script></div>"""
+{_pager_call(col, len(chunks), n)}</div>"""
             markup = _chrome(f"{COLUMNS[col]}_{SITE}", body, depth=1)
             name = "index.html" if n == 0 else f"index_{n}.html"
             self.add(f"/{col}/{name}", self.page(markup))
