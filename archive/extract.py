@@ -61,9 +61,9 @@ _PAGER_VARS = re.compile(r"countPage\s*=\s*(\d+).{0,200}?currentPage\s*=\s*(\d+)
 _PAGE_URL = re.compile(r"^(.*?)_(\d+)\.(s?html?)$")
 _META_DATE = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time",
               "og:release_date", "publish_date", "dc.date", "dc.date.issued", "date", "pubtime")
-_LABELLED_DATE = re.compile(r"(发布时间|发表时间|发布日期|发表日期|时间|日期|更新时间)\s*[:：]\s*"
-                            r"([0-9０-９]{4}\s*[-/.年]\s*[0-9０-９]{1,2}\s*[-/.月]\s*[0-9０-９]{1,2}\s*日?"
-                            r"(\s*[0-9０-９]{1,2}[:：][0-9０-９]{2}([:：][0-9０-９]{2})?)?)")
+# an info-bar date label (Simplified or Traditional) and what follows it
+_LABELLED_DATE = re.compile(r"(发布时间|發布時間|发表时间|發表時間|发布日期|發布日期|发表日期|發表日期|"
+                            r"更新时间|更新時間|时间|時間|日期)\s*[:：]\s*(.{6,40})")
 _ANY_DATE = re.compile(r"(20\d\d|19\d\d)\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?")
 _MULTI_TITLE = re.compile(r"\s*[(（【\[]\s*(通用|合集|精选|优选|热门|精品|汇总|集锦|优秀|推荐)?\s*"
                           r"[0-9一二三四五六七八九十]+\s*篇\s*[)）】\]]\s*")
@@ -156,8 +156,9 @@ def _from_html(ex: Extraction, url: str, text: str) -> None:
     if root is None:
         ex.error = "unparseable html"
         return
-    ex.title = page_title(root)
-    ex.published_hint = published_hint(root, text)
+    metas = meta_tags(root)
+    ex.title = page_title(root, metas)
+    ex.published_hint = published_hint(root, text, metas)
     container = body_container(root)
     anchors = None
     if container is None:
@@ -334,11 +335,11 @@ def _is_article(lines: list[str], anchors: set[str] | None, min_han: int = 40) -
     return True
 
 
-def page_title(root) -> str | None:
-    for name in ("ArticleTitle", "articletitle", "og:title", "title"):
-        for m in root.xpath(f"//meta[@name='{name}' or @property='{name}']/@content"):
-            if m.strip():
-                return _clean_title(m)
+def page_title(root, metas: dict | None = None) -> str | None:
+    metas = meta_tags(root) if metas is None else metas
+    for name in ("articletitle", "og:title"):
+        if metas.get(name):
+            return _clean_title(metas[name])
     head = root.find(".//title")
     head_text = _clean_title(head.text_content()) if head is not None else None
     whole = re.sub(r"\s+", "", head.text_content()) if head is not None else ""
@@ -359,17 +360,32 @@ def _clean_title(t: str) -> str:
     return t.strip() or None
 
 
-def published_hint(root, text: str) -> str | None:
+def meta_tags(root) -> dict[str, str]:
+    """<meta name|property=... content=...> as a dict, names lower-cased (first wins)."""
+    out: dict[str, str] = {}
+    for m in root.iter("meta"):
+        name = (m.get("name") or m.get("property") or "").strip().lower()
+        content = (m.get("content") or "").strip()
+        if name and content and name not in out:
+            out[name] = content
+    return out
+
+
+def published_hint(root, text: str, metas: dict | None = None) -> str | None:
+    from archive.dates import parse_date
+
+    metas = meta_tags(root) if metas is None else metas
     for name in _META_DATE:
-        for m in root.xpath(f"//meta[translate(@name,'ABCDEFGHIJKLMNOPQRSTUVWXYZ',"
-                            f"'abcdefghijklmnopqrstuvwxyz')='{name}' or @property='{name}']/@content"):
-            if m.strip():
-                return m.strip()
+        iso = parse_date(metas.get(name))
+        if iso:
+            return iso
+
     body = root.find("body")
     visible = body.text_content() if body is not None else text
-    m = _LABELLED_DATE.search(visible)
-    if m:
-        return m.group(2)
+    for m in _LABELLED_DATE.finditer(visible):
+        iso = parse_date(m.group(2))
+        if iso:
+            return iso
     return None
 
 
