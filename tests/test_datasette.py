@@ -371,3 +371,26 @@ def test_serve_without_archive_is_a_one_line_error(tmp_path):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "archive.db not found" in lines[0], proc.stderr
+
+
+def test_crawled_zoo_script_payload_page_is_escaped(crawled):
+    """The zoo's page with <script> in its title and body, as the real crawl archived it."""
+    db_path = crawled.data / "archive.db"
+    if not db_path.exists():
+        pytest.skip("the zoo crawl wrote no archive; test_e2e reports why")
+    conn = sqlite3.connect(db_path)
+    try:
+        found = conn.execute("select id from documents where title like '%<script>%' "
+                             "or text like '%<script>%'").fetchall()
+    finally:
+        conn.close()
+    if not found:
+        pytest.skip("the zoo crawl archived no document with a <script> payload")
+    ds = make_datasette(crawled.data)
+    for (doc_id,) in found:
+        html = get(ds, f"/archive/documents/{doc_id}").text
+        assert "<script>alert(" not in html
+        assert "&lt;script&gt;alert(" in html
+        r = get(ds, f"/-/record/{doc_id}")
+        assert r.status_code == 200
+        assert len(list(ArchiveIterator(io.BytesIO(r.content)))) == 1
