@@ -312,7 +312,12 @@ def _trafilatura_lines(root) -> list[str]:
     out = trafilatura.extract(root, config=_CFG, include_comments=False, include_tables=True,
                               include_images=False, deduplicate=False, favor_precision=True,
                               with_metadata=False, output_format="txt")
-    return out.splitlines() if out else []
+    lines = []
+    for line in (out or "").splitlines():
+        if line.startswith("|") and line.rstrip().endswith("|"):   # trafilatura's table rows
+            line = " ".join(c.strip() for c in re.split(r"(?<!\\)\|", line.strip("| ")) if c.strip())
+        lines.append(line.replace("\\|", "|"))
+    return lines
 
 
 def _anchor_texts(root) -> set[str]:
@@ -325,14 +330,25 @@ def _is_article(lines: list[str], anchors: set[str] | None, min_han: int = 40) -
     if han < min_han:
         return False
     if anchors:
-        linked = sum(len(x) for x in lines if re.sub(r"\s+", "", x) in anchors)
-        if linked > 0.5 * sum(len(x) for x in lines):
+        linked = sum(len(_HAN_RE.findall(x)) for x in lines if _mostly_links(x, anchors))
+        if linked > 0.5 * han:
             return False
         # list pages: many short lines, each ending in a date
         dated = sum(1 for x in lines if len(x) < 80 and _ANY_DATE.search(x[-12:]))
         if dated >= 5 and dated > 0.5 * len(lines):
             return False
     return True
+
+
+def _mostly_links(line: str, anchors: set[str]) -> bool:
+    flat = re.sub(r"\s+", "", line)
+    if flat in anchors:
+        return True
+    rest = flat
+    for a in anchors:
+        if len(a) >= 2 and a in rest:
+            rest = rest.replace(a, "")
+    return len(_HAN_RE.findall(rest)) < 0.3 * max(1, len(_HAN_RE.findall(flat)))
 
 
 def page_title(root, metas: dict | None = None) -> str | None:
