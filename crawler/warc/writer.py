@@ -159,7 +159,7 @@ class WarcFileWriter:
             self._open()
         out = []
         for record in records:
-            if record.rec_type in ("response", "revisit") and \
+            if record.rec_type == "response" and \
                     not record.rec_headers.get_header("WARC-Warcinfo-ID"):
                 record.rec_headers.add_header("WARC-Warcinfo-ID", self.warcinfo_id)
             start = self._sink.pos

@@ -1,0 +1,93 @@
+"""Replay from the CDXJ index with warcio, and WACZ packages that `wacz validate` accepts."""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from click.testing import CliRunner
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.warc_read import decode_content, header, read_record
+from crawler.warc.cdxj import lookup
+from tests.test_warc_support import DUP, Site, crawl_settings, run_crawl
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("replay")
+    data = tmp / "data"
+    with Site() as site:
+        run_crawl(tmp, [site.base + "/"], crawl_settings(data, "r1"))
+        yield type("C", (), dict(site=site, data=data, tmp=tmp))
+
+
+def replay(data, cdxj, url):
+    """What a replay tool does: index lookup -> one record -> headers + decoded body.
+    Revisits are resolved through their WARC-Refers-To-Target-URI/Date."""
+    entry = lookup(cdxj, url)[-1]
+    raw = read_record(data / "warc" / entry["filename"], int(entry["offset"]), int(entry["length"]))
+    record = next(iter(ArchiveIterator(io.BytesIO(raw))))
+    http = record.http_headers
+    if record.rec_type == "revisit":
+        target = record.rec_headers.get_header("WARC-Refers-To-Target-URI")
+        date = record.rec_headers.get_header("WARC-Refers-To-Date")
+        [orig] = [e for e in lookup(cdxj, target) if e["timestamp"] ==
+                  date.replace("-", "").replace(":", "").replace("T", "")[:14]]
+        raw = read_record(data / "warc" / orig["filename"], int(orig["offset"]), int(orig["length"]))
+        record = next(iter(ArchiveIterator(io.BytesIO(raw))))
+    payload = record.raw_stream.read()
+    return http, decode_content(payload, header(list(http.headers), "Content-Encoding"))
+
+
+def test_cdxj_replay_equals_what_the_server_sent(crawled):
+    cdxj = crawled.data / "indexes" / "r1.cdxj"
+    assert cdxj.exists()
+    site, base = crawled.site, crawled.site.base
+    http, body = replay(crawled.data, cdxj, base + "/gzip")
+    assert http.statusline == "200 OK"
+    assert body == gzip.decompress(site.sent["/gzip"])
+    for path in ("/fine", "/chunked", "/target?x=1&y=%E4%B8%AD", "/dup-a", "/dup-b"):
+        http, body = replay(crawled.data, cdxj, base + path)
+        assert http.get_statuscode() == "200" and body == site.sent[path], path
+    http, body = replay(crawled.data, cdxj, base + "/chunked-gzip")
+    assert body == gzip.decompress(site.sent["/chunked-gzip"])
+    # a revisit replays with its own headers and the original's payload
+    revisit = [e for e in lookup(cdxj, base + "/dup-a") + lookup(cdxj, base + "/dup-b")
+               if e.get("mime") == "warc/revisit"]
+    assert revisit
+    _, body = replay(crawled.data, cdxj, revisit[0]["url"])
+    assert body == DUP
+    http, body = replay(crawled.data, cdxj, base + "/missing")
+    assert http.statusline == "404 Not Here" and body == site.sent["/missing"]
+
+
+def test_wacz_package_validates(crawled):
+    from crawler.warc.wacz import wacz_command
+
+    out = crawled.tmp / "crawl.wacz"
+    result = CliRunner().invoke(wacz_command, ["--data", str(crawled.data), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out) as z:
+        names = set(z.namelist())
+        assert {"datapackage.json", "datapackage-digest.json", "pages/pages.jsonl",
+                "indexes/index.cdx"} <= names
+        assert any(n.startswith("archive/") and n.endswith(".warc.gz") for n in names)
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in z.infolist())
+        pages = [json.loads(x) for x in z.read("pages/pages.jsonl").decode().splitlines()]
+        assert pages[0]["format"] == "json-pages-1.0"
+        assert any(p.get("url") == crawled.site.base + "/" for p in pages[1:])
+    proc = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and "is valid" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_wacz_unknown_crawl_is_a_clear_error(crawled):
+    from crawler.warc.wacz import wacz_command
+
+    result = CliRunner().invoke(wacz_command, ["--data", str(crawled.data), "--crawl", "nope"])
+    assert result.exit_code != 0 and "no crawl 'nope'" in result.output
