@@ -93,6 +93,8 @@ def test_search_facet_read_download(server, browser, tmp_path):
     page.wait_for_url("**region=*")
     assert "3 rows" in page.inner_text("h3")
     assert page.locator("table.rows-and-columns tbody tr").count() == 3
+    shots = Path(os.environ.get("UNION_SCREENSHOT_DIR", tmp_path))
+    page.screenshot(path=str(shots / "search.png"), full_page=True)
 
     # open a document from the results
     doc = arch.doc("siming")
@@ -123,7 +125,7 @@ def test_search_facet_read_download(server, browser, tmp_path):
     assert dialogs == []
     assert page.evaluate("document.querySelectorAll('article script, article img').length") == 0
 
-    shot = Path(os.environ.get("UNION_SCREENSHOT_DIR", tmp_path)) / "document.png"
+    shot = shots / "document.png"
     page.goto(f"{base}/archive/documents/{doc['id']}")
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
