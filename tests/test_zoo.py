@@ -34,9 +34,9 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 _plain = urllib.request.build_opener(NoRedirect)
 
 
-def fetch(url: str, method: str = "GET"):
+def fetch(url: str, method: str = "GET", headers: dict | None = None):
     """(status, headers, body) without following redirects; errors are answers too."""
-    req = urllib.request.Request(url, method=method)
+    req = urllib.request.Request(url, method=method, headers=headers or {})
     try:
         with _plain.open(req, timeout=30) as r:
             return r.status, r.headers, r.read()
@@ -320,6 +320,23 @@ def test_request_log(zoo):
     assert [(r["method"], r["path"], r["status"]) for r in log] == [
         ("GET", "/ghgz/list.shtml?x=1", 200), ("HEAD", "/nope.shtml", 404)]
     assert "User-Agent" in log[0]["headers"]
+
+
+def test_gzip_and_conditional_requests(zoo, docs):
+    import gzip
+
+    url = next(d["url"] for d in docs if d["site"] == "news")
+    status, h_plain, plain = fetch(url)
+    assert "Content-Encoding" not in h_plain and h_plain["Vary"] == "Accept-Encoding"
+    status, h_gz, packed = fetch(url, headers={"Accept-Encoding": "gzip, deflate"})
+    assert status == 200 and h_gz["Content-Encoding"] == "gzip" and int(h_gz["Content-Length"]) == len(packed)
+    assert gzip.decompress(packed) == plain and len(packed) < len(plain)
+    assert fetch(url, headers={"If-None-Match": h_plain["ETag"]})[0] == 304
+    assert fetch(url, headers={"If-Modified-Since": h_plain["Last-Modified"]})[0] == 304
+    assert fetch(url, headers={"If-None-Match": '"other"'})[0] == 200
+    pdf = next(d["url"] for d in docs if d["kind"] == "pdf")
+    assert "Content-Encoding" not in fetch(pdf, headers={"Accept-Encoding": "gzip"})[1]
+    assert "ETag" not in fetch(zoo.truth["faults"]["flaky_500"])[1]      # generated pages: none
 
 
 def test_large_portal_is_deterministic_and_lazy(zoo):

@@ -26,8 +26,10 @@ class _Handler(BaseHTTPRequestHandler):
         path, query = split.path or "/", split.query
         site = self.site
         page = site.dynamic(path, query)
+        stored = False
         if page is None:
             page = site.pages.get(path)
+            stored = page is not None
         if page is None:
             page = Page(status=404, body=NOT_FOUND, content_type="text/html; charset=utf-8")
         if page.delay:
@@ -36,13 +38,28 @@ class _Handler(BaseHTTPRequestHandler):
         if page.content_type:
             headers.append(("Content-Type", page.content_type))
         headers += page.headers
-        length = page.length if page.chunks is not None else len(page.body)
+        body = page.body
+        status = page.status
+        if stored and status == 200 and site.validators:
+            headers += [("ETag", page.etag), ("Last-Modified", site.last_modified)]
+            if (self.headers.get("If-None-Match") == page.etag
+                    or self.headers.get("If-Modified-Since") == site.last_modified):
+                status, body = 304, b""
+                headers = [h for h in headers if h[0] in ("ETag", "Last-Modified")]
+        textual = (page.content_type or "").startswith("text/")
+        if (stored and status == 200 and site.gzip and textual and len(body) > 512
+                and "gzip" in self.headers.get("Accept-Encoding", "")):
+            body = page.gzipped()
+            headers += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+        elif stored and site.gzip and textual:
+            headers.append(("Vary", "Accept-Encoding"))
+        length = page.length if page.chunks is not None else len(body)
         headers.append(("Content-Length", str(length)))
         with self.lock:
-            self.log.append({"method": self.command, "path": self.path, "status": page.status,
+            self.log.append({"method": self.command, "path": self.path, "status": status,
                              "headers": {k: v for k, v in self.headers.items()}})
         try:
-            self.send_response(page.status)
+            self.send_response(status)
             for key, value in headers:
                 self.send_header(key, value)
             self.end_headers()
@@ -51,8 +68,8 @@ class _Handler(BaseHTTPRequestHandler):
             if page.chunks is not None:
                 for chunk in page.chunks():
                     self.wfile.write(chunk)
-            else:
-                self.wfile.write(page.body)
+            elif body:
+                self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 

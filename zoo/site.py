@@ -1,6 +1,8 @@
 """What every zoo site is made of: static pages, dynamic routes, and its gold documents."""
 from __future__ import annotations
 
+import gzip
+import hashlib
 import html
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -18,6 +20,16 @@ class Page:
     chunks: Callable[[], Iterable[bytes]] | None = None   # streamed body (length given)
     length: int | None = None
     delay: float = 0.0
+    _gzipped: bytes | None = None
+
+    @property
+    def etag(self) -> str:
+        return '"%s"' % hashlib.sha1(self.body).hexdigest()[:16]
+
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:
+            self._gzipped = gzip.compress(self.body, mtime=0)
+        return self._gzipped
 
 
 def redirect(location: str, status: int = 301) -> Page:
@@ -34,6 +46,9 @@ class Site:
     name = ""
     encoding = "utf-8"       # codec of the bytes
     declared = "utf-8"       # what header/meta claims
+    gzip = False             # gzip stored pages when the client accepts it
+    validators = True        # ETag/Last-Modified on stored pages, 304 on a match
+    last_modified = "Mon, 15 Jan 2024 09:30:00 GMT"
 
     def __init__(self, base: str, urls: dict[str, str], **options):
         self.base = base

@@ -60,6 +60,7 @@ class NewsSite(Site):
     name = "news"
     encoding = "utf-8"
     declared = "utf-8"
+    gzip = True
 
     def build(self) -> None:
         self.add("/robots.txt", self.html_page("User-agent: *\nDisallow: /search/\n",

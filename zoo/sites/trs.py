@@ -89,6 +89,7 @@ class TrsSite(Site):
     name = "trs"
     encoding = "gbk"
     declared = "gb2312"
+    gzip = True
 
     def page(self, markup: str) -> Page:
         # TRS servers send no charset in the header: only the meta tag declares gb2312.
