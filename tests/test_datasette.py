@@ -116,9 +116,13 @@ def test_stock_search_box_finds_every_document(arch, ds, q, must, must_not):
         db.conn.close()
 
 
-def test_search_page_html_and_ranked_link(ds):
+def test_search_page_html_and_ranked_link(arch, ds):
     r = get(ds, "/archive/documents?_search=劳模")
     assert r.status_code == 200
+    doc = arch.doc("guangyuan")
+    assert f'<a href="/archive/documents/{doc["id"]}">{doc["title"]}</a>' in r.text
+    assert doc["text"][:40] in r.text                       # the start of the text
+    assert arch.doc("near_miss")["title"] not in r.text
     assert "rank them by relevance" in r.text
     assert "/archive/search?q=%E5%8A%B3%E6%A8%A1" in r.text
 
