@@ -1,25 +1,34 @@
 """Near-duplicate reports: MinHash signatures (datasketch) and LSH clustering.
 
-``signature(text) -> bytes``
-    MinHash (datasketch, affine32 scheme, 128 permutations, seed 1) over the set of
-    5-character shingles of the canonical text: Traditional converted to Simplified
-    (OpenCC t2s, only when Traditional), NFKC, lower case, everything but Chinese
-    characters, letters and digits removed (punctuation and layout do not count).
-    Layout: b"MH1" | uint32 shingle count | 128 x uint32 hash values (little endian).
+``signature(text, title=None) -> bytes``
+    * MinHash (datasketch, affine32 scheme, 128 permutations, seed 1) over the set of
+      5-character shingles of the canonical text: Traditional converted to Simplified
+      (OpenCC t2s, only when Traditional), NFKC, lower case, everything but Chinese
+      characters, letters and digits removed (punctuation and layout do not count).
+    * identity tokens of title + text: the years written (2011年, 二〇一一年, and 20xx
+      for a template's blank year), the administrative places named (full names:
+      广元市, 苍溪县), and "XX" when the text has template blanks. A report reused by
+      another organisation or year, or turned into a 范文 template, keeps almost all
+      its shingles but changes these.
+    Layout: b"MH2" | uint32 shingle count | uint16 identity count |
+            128 x uint32 MinHash values | identity count x uint32 (little endian).
 
 ``cluster(items: list[tuple[doc_id, signature]]) -> dict[doc_id, cluster_id]``
-    Candidates come from MinHashLSH (banding; no all-pairs comparison, fine for
-    100,000 documents), then each candidate pair is checked: the same report when the
-    estimated Jaccard similarity is >= SAME_JACCARD, or when the smaller text is almost
-    wholly inside the larger one (containment >= SAME_CONTAINMENT, both texts long
-    enough): a partial preview, or a repost with an extra paragraph. Groups are the
-    connected components; cluster_id is the smallest doc_id of the group (stable).
+    Candidates come from LSH banding (42 bands of 3 values; no all-pairs comparison:
+    100,000 documents cluster in ~2 s), then each candidate pair is checked: the same
+    report when the estimated Jaccard similarity is >= SAME_JACCARD, or when the smaller
+    text is almost wholly inside the larger one (containment >= SAME_CONTAINMENT, both
+    long enough: a partial preview, a repost with an extra paragraph) -- and their
+    identity tokens do not conflict (each has a year / place the other lacks).
+    Groups are the connected components; cluster_id is the smallest doc_id of the
+    group (stable whatever the order of ``items``).
 """
 from __future__ import annotations
 
 import re
 import struct
 import unicodedata
+import zlib
 
 import numpy as np
 from datasketch import MinHash
@@ -37,21 +46,25 @@ LSH_BANDS, LSH_ROWS = 42, 3      # candidate when J >= ~0.29 (P=0.996 at J=0.5)
 MAX_BUCKET = 64                  # larger LSH buckets only link each document to its neighbours
 NEIGHBOURS = 8
 
-_MAGIC = b"MH1"
-_HEADER = struct.Struct("<3sI")
+_MAGIC = b"MH2"
+_HEADER = struct.Struct("<3sIH")
 _NOISE = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _MAX = np.uint32(0xFFFFFFFF)
 
 
+def _folded(text: str) -> str:
+    """Simplified, NFKC, lower case."""
+    return unicodedata.normalize("NFKC", to_simplified(text or "")).lower()
+
+
 def canonical(text: str) -> str:
     """The text as compared: Simplified, NFKC, lower case, only Han, letters, digits."""
-    text = unicodedata.normalize("NFKC", to_simplified(text or ""))
-    return _NOISE.sub("", text.lower())
+    return _NOISE.sub("", _folded(text))
 
 
-def shingle_hashes(text: str) -> np.ndarray:
+def shingle_hashes(text: str, folded: bool = False) -> np.ndarray:
     """Distinct 32-bit hashes of the 5-character shingles of the canonical text."""
-    s = canonical(text)
+    s = _NOISE.sub("", text if folded else _folded(text))
     if len(s) < SHINGLE:
         return np.zeros(0, dtype=np.uint32)
     codes = np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
@@ -67,30 +80,82 @@ def _identity(x):
     return x
 
 
-def signature(text: str) -> bytes:
-    """MinHash signature of a text (see module docstring for the layout)."""
-    hashes = shingle_hashes(text)
+_YEAR = re.compile(r"(?<![0-9a-z])((?:19|20)\d\d)\s*年")
+_CN_YEAR = re.compile(r"([〇○零一二三四五六七八九]{4})\s*年")
+_BLANK_YEAR = re.compile(r"(?<![0-9a-z])(?:19|20)(?:[x×*＊]{2}|\d[x×]|_{2,}|＿{2,})")
+_BLANK = re.compile(r"(?<![a-z])[x×]{2,}(?![a-z])|_{3,}|＿{2,}")
+_CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")
+
+
+IDENT_HEAD, IDENT_TAIL = 4000, 1000   # characters of the text searched for identity tokens
+
+
+def identity_tokens(text: str, title: str | None = None, folded: bool = False) -> set[str]:
+    """Years, places and template blanks that tell one report from its reuse (searched in
+    the title, the first 4,000 and the last 1,000 characters)."""
+    from .regions import find_places
+
+    text = text or ""
+    if len(text) > IDENT_HEAD + IDENT_TAIL:
+        text = text[:IDENT_HEAD] + "\n" + text[-IDENT_TAIL:]
+    t = _folded(title or "") + "\n" + (text if folded else _folded(text))
+    tokens = {"y:" + y for y in _YEAR.findall(t)}
+    tokens.update("y:" + y.translate(_CN_DIGITS) for y in _CN_YEAR.findall(t))
+    if _BLANK_YEAR.search(t):
+        tokens.add("y:20xx")
+    if _BLANK.search(t):
+        tokens.add("xx")
+    for _pos, cands in find_places(t, short=False):
+        tokens.add("p:" + "|".join(sorted({c.code for c in cands})))
+    return tokens
+
+
+def _token_hash(token: str) -> int:
+    return zlib.crc32(token.encode("utf-8"))
+
+
+def signature(text: str, title: str | None = None) -> bytes:
+    """MinHash signature and identity tokens of a report (layout in the module docstring)."""
+    folded = _folded(text)
+    hashes = shingle_hashes(folded, folded=True)
     m = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32", hashfunc=_identity)
     if len(hashes):
         m.update_batch(hashes)
     values = np.asarray(m.hashvalues, dtype="<u4")
-    return _HEADER.pack(_MAGIC, len(hashes)) + values.tobytes()
+    tokens = identity_tokens(folded, title, folded=True)
+    ident = np.array(sorted({_token_hash(tok) for tok in tokens})[:1000], dtype="<u4")
+    return _HEADER.pack(_MAGIC, len(hashes), len(ident)) + values.tobytes() + ident.tobytes()
 
 
-def _parse(sig: bytes) -> tuple[int, np.ndarray]:
-    magic, count = _HEADER.unpack_from(sig)
+def _parse(sig: bytes) -> tuple[int, np.ndarray, frozenset[int]]:
+    magic, count, n_ident = _HEADER.unpack_from(sig)
     if magic != _MAGIC:
         raise ValueError("not an archive.dedup signature")
-    values = np.frombuffer(sig, dtype="<u4", offset=_HEADER.size)
-    if len(values) != NUM_PERM:
-        raise ValueError("signature has %d values, expected %d" % (len(values), NUM_PERM))
-    return count, values
+    values = np.frombuffer(sig, dtype="<u4", count=NUM_PERM, offset=_HEADER.size)
+    ident = np.frombuffer(sig, dtype="<u4", count=n_ident, offset=_HEADER.size + 4 * NUM_PERM)
+    if _HEADER.size + 4 * (NUM_PERM + n_ident) != len(sig):
+        raise ValueError("signature has a wrong length")
+    return count, values, frozenset(ident.tolist())
+
+
+_TEMPLATE_TOKENS = (_token_hash("xx"), _token_hash("y:20xx"))
+
+
+def conflict(a: frozenset, b: frozenset) -> bool:
+    """Identity tokens conflict when each side has one the other lacks (广元 vs 南充,
+    2011 vs 2012), or when one is a template (XX, 20xx) and the other is not: a 范文
+    made from a report is another document. A subset (a preview missing its dateline)
+    is no conflict."""
+    for tok in _TEMPLATE_TOKENS:
+        if (tok in a) != (tok in b):
+            return True
+    return bool(a - b) and bool(b - a)
 
 
 def similarity(a: bytes, b: bytes) -> tuple[float, float]:
     """(estimated Jaccard, estimated containment of the smaller in the larger)."""
-    na, va = _parse(a)
-    nb, vb = _parse(b)
+    na, va, _ia = _parse(a)
+    nb, vb, _ib = _parse(b)
     return _similarity(na, va, nb, vb)
 
 
@@ -180,18 +245,26 @@ def cluster(items: list[tuple[str, bytes]]) -> dict[str, str]:
     for doc_id, sig in items:
         if sig is None:
             continue
-        count, values = _parse(sig)
+        count, values, ident = _parse(sig)
         if count:
-            keyed.append((doc_id, count, values))
+            keyed.append((doc_id, count, values, ident))
     if len(keyed) >= 2:
-        counts = np.array([c for _d, c, _v in keyed], dtype=np.float64)
-        values = np.stack([v for _d, _c, v in keyed])
+        counts = np.array([k[1] for k in keyed], dtype=np.float64)
+        values = np.stack([k[2] for k in keyed])
         pairs = _candidate_pairs(values)
         if len(pairs):
-            for i, j in pairs[_verify(counts, values, pairs)]:
+            pairs = pairs[_verify(counts, values, pairs)]
+            # most similar pairs first; a group never takes in a report whose years or
+            # places conflict with any of its members (checked on the group's tokens)
+            sim = np.count_nonzero(values[pairs[:, 0]] == values[pairs[:, 1]], axis=1)
+            pairs = pairs[np.argsort(-sim, kind="stable")]
+            tokens = {k[0]: k[3] for k in keyed}
+            for i, j in pairs:
                 ra, rb = find(keyed[i][0]), find(keyed[j][0])
-                if ra != rb:
-                    if rb < ra:
-                        ra, rb = rb, ra
-                    parent[rb] = ra
+                if ra == rb or conflict(tokens[ra], tokens[rb]):
+                    continue
+                if rb < ra:
+                    ra, rb = rb, ra
+                parent[rb] = ra
+                tokens[ra] = tokens[ra] | tokens[rb]
     return {doc_id: find(doc_id) for doc_id in ids}

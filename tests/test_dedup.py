@@ -48,8 +48,8 @@ def small_edits(text: str, n: int, rnd: random.Random) -> str:
 
 def test_signature_layout():
     sig = signature("关于全市工会工作情况的汇报，今年以来我市各级工会组织深入学习。")
-    assert isinstance(sig, bytes) and sig[:3] == b"MH1"
-    assert len(sig) == 3 + 4 + 4 * NUM_PERM
+    assert isinstance(sig, bytes) and sig[:3] == b"MH2"
+    assert len(sig) == 3 + 4 + 2 + 4 * NUM_PERM + 4 * 0   # no year, place or blank named
     assert signature("") != sig and cluster([("a", signature("")), ("b", signature(""))]) == \
         {"a": "a", "b": "b"}   # empty texts are nobody's duplicate
 
@@ -94,7 +94,7 @@ def test_distinct_reports_with_shared_boilerplate_stay_apart(reports):
     closing = ("\n下一步，我们将进一步加强学习，改进作风，开拓创新，扎实工作，"
                "为推动经济社会高质量发展作出新的更大贡献。\n")
     headings = ["一、加强思想政治引领", "二、深化劳动和技能竞赛", "三、维护职工合法权益", "四、加强自身建设"]
-    g = reports["guangyuan"].split("\n")
+    g = [line for line in reports["guangyuan"].split("\n") if line.strip()]
     bodies = ["\n".join(g[10:25]), "\n".join(g[25:45]), "\n".join(g[45:70]),
               reports["siming"][300:2300]]
     parts = []
@@ -137,7 +137,7 @@ def test_scales_with_lsh_not_all_pairs():
         vals[i + 1] = vals[i]
         idx = rng.choice(NUM_PERM, NUM_PERM // 5, replace=False)
         vals[i + 1, idx] = rng.integers(0, 2**32, len(idx), dtype=np.uint32)
-    head = b"MH1" + (1000).to_bytes(4, "little")
+    head = b"MH2" + (1000).to_bytes(4, "little") + (0).to_bytes(2, "little")
     items = [(f"{i:06d}", head + vals[i].astype("<u4").tobytes()) for i in range(n)]
     t0 = time.perf_counter()
     out = cluster(items)
@@ -145,3 +145,58 @@ def test_scales_with_lsh_not_all_pairs():
     assert elapsed < 5, elapsed
     assert all(out[f"{i + 1:06d}"] == f"{i:06d}" for i in range(0, 600, 2))
     assert len(set(out.values())) == n - 300
+
+
+# ------------------------------------------------------------------ reuse is not duplication
+
+def relocate(text: str, mapping: dict[str, str], year_shift: int) -> str:
+    """The same report reused by another organisation a year later (as template sites do)."""
+    import re
+    for old, new in mapping.items():
+        text = text.replace(old, new)
+    return re.sub(r"(?<!\d)(20[0-3]\d)(?=年)", lambda m: str(int(m.group(1)) + year_shift), text)
+
+
+def templatize(text: str) -> str:
+    import re
+    text = text.replace("广元市", "XX市").replace("广元", "XX")
+    return re.sub(r"(?<!\d)20[0-3]\d(?=年)", "20xx", text)
+
+
+def test_report_reused_by_another_city_is_a_different_report(reports):
+    t = reports["guangyuan"]
+    other = relocate(t, {"广元": "南充", "旺苍县": "南部县"}, 1)
+    j, _c = similarity(signature(t), signature(other))
+    assert j > 0.85                         # nearly the same shingles ...
+    out = cluster([("a", signature(t)), ("b", signature(other))])
+    assert out == {"a": "a", "b": "b"}      # ... but another city, another year
+
+
+def test_template_made_from_a_report_is_a_different_document(reports):
+    t = reports["guangyuan"]
+    tpl = templatize(t)
+    assert "20xx年" in tpl and "XX市总工会" in tpl
+    out = cluster([("a", signature(t)), ("b", signature(tpl)),
+                   ("c", signature(opencc.OpenCC("s2t").convert(tpl)))])
+    assert out == {"a": "a", "b": "b", "c": "b"}   # the template's own repost is its duplicate
+
+
+def test_title_tells_reports_with_identical_bodies_apart():
+    body = ("一季度，镇工会走访慰问困难职工和农民工46户，发放慰问金2.3万元；组织春风行动招聘会1场，"
+            "提供岗位320个；新建村级工会联合会2个，发展会员118名；开展安全生产宣传进企业活动3次。")
+    a = signature(body, title="元坝镇工会2023年一季度工作简报")
+    b = signature(body, title="XX镇工会20xx年一季度工作简报")
+    c = signature(body, title="元坝镇工会2023年一季度工作简报")
+    assert cluster([("a", a), ("b", b), ("c", c)]) == {"a": "a", "b": "b", "c": "a"}
+
+
+def test_a_preview_does_not_chain_two_different_reports(reports):
+    """A preview without years or places fits both a report and its reuse: it may join
+    one of them, never merge the two."""
+    t = reports["guangyuan"]
+    other = relocate(t, {"广元": "南充", "旺苍县": "南部县"}, 1)
+    lines = t.split("\n")
+    neutral = "\n".join(ln for ln in lines if not any(k in ln for k in ("年", "广元", "南充", "旺苍", "宁波", "凉山", "四川")))
+    out = cluster([("a", signature(t)), ("b", signature(other)), ("p", signature(neutral))])
+    assert out["p"] in (out["a"], out["b"])   # it is the same text as both
+    assert out["a"] != out["b"]
