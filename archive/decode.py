@@ -119,9 +119,12 @@ def _report_gb(body: bytes, name: str | None = None) -> str:
         return "gb18030"
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def _han_share(text: str) -> float:
     sample = text[:20000]
-    non_ascii = sum(1 for c in sample if ord(c) > 127)
+    non_ascii = len(_NON_ASCII.findall(sample))
     if not non_ascii:
         return 1.0
     return len(_HAN.findall(sample)) / non_ascii
@@ -130,7 +133,7 @@ def _han_share(text: str) -> float:
 def mojibake_score(text: str) -> float:
     """Share of non-ASCII characters that look like Western-codec mojibake."""
     sample = text[:20000]
-    non_ascii = sum(1 for c in sample if ord(c) > 127)
+    non_ascii = len(_NON_ASCII.findall(sample))
     if not non_ascii:
         return 0.0
     return len(_MOJIBAKE.findall(sample)) / non_ascii

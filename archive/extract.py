@@ -193,12 +193,20 @@ def _from_html(ex: Extraction, url: str, text: str) -> None:
     ex.documents = make_documents(url, ex.title, lines, ex.published_hint, ex.script)
 
 
+_COMPILED: dict = {}
+
+
+def _select(root, sel: str) -> list:
+    from lxml.cssselect import CSSSelector
+
+    if sel not in _COMPILED:
+        _COMPILED[sel] = CSSSelector(sel)
+    return _COMPILED[sel](root)
+
+
 def body_container(root):
     for sel in BODY_SELECTORS:
-        try:
-            found = root.cssselect(sel)
-        except Exception:  # pragma: no cover - selector syntax is ours
-            continue
+        found = _select(root, sel)
         best = None
         for el in found:
             n = len(_HAN_RE.findall(el.text_content()))
@@ -360,7 +368,7 @@ def page_title(root, metas: dict | None = None) -> str | None:
     head_text = _clean_title(head.text_content()) if head is not None else None
     whole = re.sub(r"\s+", "", head.text_content()) if head is not None else ""
     for sel in _TITLE_SELECTORS:
-        for el in root.cssselect(sel):
+        for el in _select(root, sel):
             t = re.sub(r"\s+", " ", el.text_content()).strip()
             if 4 <= len(t) <= 120 and (not whole or re.sub(r"\s+", "", t)[:8] in whole):
                 return _clean_title(t)
