@@ -128,6 +128,57 @@ def test_every_gold_page_is_served_with_its_text(zoo, docs):
     assert checked >= 40
 
 
+_PAGER = re.compile(r'createPageHTML\((\w+),\s*(\w+),\s*"([^"]+)",\s*"([^"]+)"\)')
+
+
+def _links(url: str, body: bytes, encoding: str) -> set[str]:
+    """<a href> links plus the pages a TRS createPageHTML(...) call would write."""
+    html = body.decode(encoding, errors="replace")
+    out = {urllib.parse.urljoin(url, a.get("href")) for a in lxml.html.fromstring(html).iter("a")
+           if a.get("href") and not a.get("href").startswith(("javascript:", "#", "mailto:"))}
+    variables = dict(re.findall(r"var\s+(\w+)\s*=\s*(\d+)", html))
+    for count, _cur, stem, ext in _PAGER.findall(html):
+        n = int(variables.get(count, count))
+        out |= {urllib.parse.urljoin(url, f"{stem}.{ext}")}
+        out |= {urllib.parse.urljoin(url, f"{stem}_{i}.{ext}") for i in range(1, n)}
+    return {u.split("#")[0] for u in out}
+
+
+def test_gold_documents_and_faults_are_reachable_from_start_urls(zoo, docs):
+    """A polite crawler (robots, no traps) starting at start_urls finds every reachable
+    gold document, every page of the multi-page article and every fault; the
+    robots-forbidden report is linked only from forbidden pages."""
+    codecs = {s["base"]: s["encoding"] for s in zoo.truth["sites"].values()}
+    avoid = tuple(zoo.truth["forbidden"] + zoo.truth["traps"])
+    queue = [u for u in zoo.start_urls if u != zoo.urls["large"]]
+    seen, linked = set(queue), set()
+    while queue:
+        url = queue.pop()
+        base = next(b for b in codecs if url.startswith(b))
+        status, headers, body = fetch(url)
+        if status == 500:
+            status, headers, body = fetch(url)
+        if status in (301, 302):
+            body, headers = f'<a href="{headers["Location"]}">moved</a>'.encode(), {"Content-Type": "text/html"}
+        elif status != 200 or not headers.get("Content-Type", "").startswith("text/html"):
+            continue
+        try:
+            found = _links(url, body, codecs[base] if status == 200 else "ascii")
+        except Exception:          # binary_as_html and other junk
+            continue
+        linked |= found
+        for link in found:
+            if link not in seen and link.startswith(tuple(codecs)) and not link.startswith(avoid) \
+                    and "/archive/" not in link:
+                seen.add(link)
+                queue.append(link)
+    for d in docs:
+        for url in d["pages"] or [d["url"]]:
+            assert (url in seen) == d["reachable"], url
+    assert set(zoo.truth["faults"].values()) <= linked
+    assert any(u.startswith(zoo.truth["forbidden"][0]) for u in linked)
+
+
 def test_attachments_hold_their_gold_text(zoo, docs):
     import docx
     from pdfminer.high_level import extract_text

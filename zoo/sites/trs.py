@@ -31,7 +31,7 @@ COLUMNS = {"gzbg": "工作报告", "gzdt": "工作动态", "tzgg": "通知公告
 
 def _chrome(title: str, body: str, depth: int, meta: str = "") -> str:
     up = "../" * depth
-    nav = " ".join(f'<li><a href="{up}{k}/">{v}</a></li>' for k, v in COLUMNS.items() if k != "nbzl")
+    nav = " ".join(f'<li><a href="{up}{k}/">{v}</a></li>' for k, v in COLUMNS.items())
     return f"""<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
 <html xmlns="http://www.w3.org/1999/xhtml">
 <head>
