@@ -58,14 +58,14 @@ def _chrome(title: str, body: str, depth: int, meta: str = "") -> str:
 
 
 def _article(t: c.Text, column: str, date: str, source: str, paras: list[str],
-             pager: str = "", extra: str = "") -> str:
+             pager: str = "", extra: str = "", shown: str | None = None) -> str:
     meta = (f'<meta name="ArticleTitle" content="{esc(t.title)}" />\n'
             f'<meta name="PubDate" content="{date}" />\n'
             f'<meta name="ContentSource" content="{source}" />\n')
     body = f"""<div class="location">当前位置：<a href="../../index.html">首页</a> &gt; <a href="../">{COLUMNS[column]}</a> &gt; 正文</div>
 <div class="article">
 <h1 class="title">{esc(t.title)}</h1>
-<div class="info">发布时间：{date}　来源：{source}　【字体：<a href="javascript:doZoom(16)">大</a> <a href="javascript:doZoom(14)">中</a> <a href="javascript:doZoom(12)">小</a>】【<a href="javascript:window.print()">打印本页</a>】【<a href="javascript:window.close()">关闭窗口</a>】</div>
+<div class="info">发布时间：{shown or date}　来源：{source}　【字体：<a href="javascript:doZoom(16)">大</a> <a href="javascript:doZoom(14)">中</a> <a href="javascript:doZoom(12)">小</a>】【<a href="javascript:window.print()">打印本页</a>】【<a href="javascript:window.close()">关闭窗口</a>】</div>
 <div id="zoom"><div class="TRS_Editor">{STYLE}
 {paras_html(paras)}
 </div></div>
@@ -101,9 +101,9 @@ class TrsSite(Site):
                                      content_type="text/plain"))
         items: dict[str, list[tuple[str, str, str]]] = {k: [] for k in COLUMNS}
 
-        def article(col, stamp, num, t, date, source="市总工会办公室", gold=True, reachable=True):
+        def article(col, stamp, num, t, date, source="市总工会办公室", gold=True, reachable=True, shown=None):
             path = f"/{col}/{stamp[:6]}/t{stamp}_{num}.html"
-            self.add(path, self.page(_article(t, col, date, source, t.paras)))
+            self.add(path, self.page(_article(t, col, date, source, t.paras, shown=shown)))
             items[col].append((path, t.title, date[:10]))
             if gold:
                 self.gold(path, t, published_date=date[:10], reachable=reachable)
@@ -114,7 +114,7 @@ class TrsSite(Site):
         gy.paras = [p.replace("徐兰芳", "徐喆") for p in gy.paras]   # a name outside GB2312
         article("gzbg", "20111103", 1068756, gy, "2011-11-03 09:37")
         sp = c.load("speech-2019")
-        article("gzbg", "20190821", 1072210, sp, "2019-08-21 16:05")
+        article("gzbg", "20190821", 1072210, sp, "2019-08-21 16:05", shown="2019-08-21 16：05")
         self._multipage(items)
         # --- forbidden section: an internal report only a robots-ignoring crawler finds
         hidden = c.relocate(c.load("speech-2019"), "speech-2020-internal",

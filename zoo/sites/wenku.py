@@ -77,14 +77,20 @@ class WenkuSite(Site):
             path = f"/p-{num}.html"
             # page captions interleaved with the text: split paragraphs over the preview pages
             per = -(-len(paras) // preview)
+            if fmt == "DOC":      # another site family: "第 k 页 共 N 页" without the slash
+                caption = lambda k, total=total: f"第 {k} 页 共 {total} 页"
+            else:
+                caption = lambda k, total=total: f"第{k}页 / 共{total}页"
             blocks = []
             for k in range(preview):
                 chunk = paras[k * per:(k + 1) * per]
                 ps = "\n".join(f"<p>{esc(p)}</p>" for p in chunk)
                 blocks.append(f'<div class="pageBox"><div class="page-img"><img alt="{esc(fname)}_第{k + 1}页" src="/img/{num}/{k + 1}.png"><span class="cap">{esc(fname)}_第{k + 1}页</span></div>\n'
-                              f'<div class="page-text">{ps}</div>\n<div class="page-num">第{k + 1}页 / 共{total}页</div></div>')
+                              f'<div class="page-text">{ps}</div>\n<div class="page-num">{caption(k + 1)}</div></div>')
             if preview < total:
-                limit = f"亲,该文档总共{total}页,到这儿已超出免费预览范围,如果喜欢就下载吧!"
+                limit = (f"亲,该文档总共{total}页,到这儿已超出免费预览范围,如果喜欢就下载吧!</div>\n"
+                         f'<div class="readmore">已阅读{preview}页,还剩{total - preview}页未读 '
+                         f'<a href="/download/{num}">继续免费阅读</a>')
             else:
                 limit = f"亲,该文档总共{total}页,全部预览完了,如果喜欢就下载吧!"
             related = "".join(f'<li><a href="/p-{d[1]}.html">{esc(_title(_text(d[0]), d[0]))}.{d[4].lower()}</a></li>'
