@@ -15,7 +15,7 @@ ATTACHMENT_EXTENSIONS = (".docx", ".doc", ".pdf", ".wps")
 REPORT_WORDS = re.compile(r"汇报|總結|总结|报告|報告|經驗|经验交流|工作|工會|工会|范文|範文|文库|文庫")
 _CREATE_PAGE = re.compile(
     r"createPageHTML\(\s*([\w.]+)\s*,\s*([\w.]+)\s*,\s*['\"]([^'\"]+)['\"]\s*,\s*['\"]([^'\"]+)['\"]")
-_VAR = re.compile(r"var\s+(\w+)\s*=\s*(\d+)\s*;")
+_VAR = re.compile(r"var\s+(\w+)\s*=\s*(\d+)\b(?!\s*(?:[-+*.]|/(?!/)))")  # N, not N+1; "//" comments ok
 _SCRIPT_HREF = re.compile(r"""href\s*=\s*\\?["']([^"'\\]+)\\?["']""")
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
 

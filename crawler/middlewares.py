@@ -17,7 +17,6 @@ from scrapy import Request, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
 logger = logging.getLogger(__name__)
@@ -62,6 +61,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def _backoff(self, retry: Request | None):
         if retry is not None and self.base > 0:
+            from twisted.internet import reactor   # the installed one (asyncio), never at import
+
             n = retry.meta.get("retry_times", 1)
             await maybe_deferred_to_future(
                 deferLater(reactor, min(self.cap, self.base * 2 ** (n - 1)), lambda: None))

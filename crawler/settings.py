@@ -56,6 +56,13 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.CrawlDelayMiddleware": 101,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # closer to the downloader than redirects (600) and decompression (590): sees every
+    # hop and the body as on the wire
+    "crawler.warc.middleware.WarcCaptureMiddleware": 950,
+}
+DOWNLOAD_HANDLERS = {   # keeps reason phrase and raw header lines for the WARC records
+    "http": "crawler.warc.handler.WarcHTTPDownloadHandler",
+    "https": "crawler.warc.handler.WarcHTTPDownloadHandler",
 }
 SPIDER_MIDDLEWARES = {
     "crawler.middlewares.ScopeMiddleware": 50,

@@ -32,6 +32,14 @@ def test_literal_create_page_html_in_article():
                     "http://h/a/t20171117_5577604_2.html"]
 
 
+def test_expanded_variables_without_semicolons():
+    # real TRS templates: `var countPage = 2//共多少页`, and arithmetic on other variables
+    script = ('var currentPage = 0;//所在页从0开始\nvar prevPage = currentPage-1//上一页\n'
+              'var countPage = 3//共多少页\ncreatePageHTML(countPage, currentPage, "index", "html");')
+    assert script_pagination("http://h/gzdt/", script) == [
+        "http://h/gzdt/index.html", "http://h/gzdt/index_1.html", "http://h/gzdt/index_2.html"]
+
+
 def test_hanweb_datastore_links_in_script():
     html = ('<script type="text/xml"><datastore><recordset><record><![CDATA[<li><a href="/art/2026/9/16/'
             'art_77278_11830771.html" target="_blank">工会工作总结</a></li>]]></record></recordset></datastore></script>')

@@ -1,0 +1,120 @@
+"""Crawl throughput and memory: full pipeline vs bare Scrapy, same run, same portal.
+
+    .venv/bin/python benchmarks/bench_crawl.py --pages 10000 [--also 100000]
+
+Starts the zoo's large portal on loopback, crawls it with the bare link-following
+spider (crawler/spiders/bare.py: no WARC, no indexer) and with `union-archive crawl`
+(WARC capture + extraction + SQLite in the indexer process), and prints pages/s of
+both, their ratio, and the peak memory (RSS summed over the crawl's process tree).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory of a process and its descendants, in bytes (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo.extend(children.get(p, []))
+        try:
+            with open(f"/proc/{p}/statm") as fh:
+                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            pass
+    return total
+
+
+def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, subprocess.CompletedProcess]:
+    peak = 0
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss(proc.pid))
+            time.sleep(0.2)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    out, err = proc.communicate()
+    done.set()
+    t.join()
+    return time.monotonic() - start, peak, subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def count_pages(stderr: str) -> int:
+    import re
+
+    m = re.findall(r"'downloader/response_count': (\d+)", stderr)
+    return int(m[-1]) if m else 0
+
+
+def bench(pages: int, concurrency: int) -> dict:
+    from zoo import Zoo
+
+    common = ["-s", f"CONCURRENT_REQUESTS={concurrency}", "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}",
+              "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "ROBOTSTXT_OBEY=False",
+              "-s", "DEPTH_LIMIT=0", "-s", "LOG_LEVEL=INFO", "-s", "LOGSTATS_INTERVAL=0"]
+    with Zoo(large_pages=pages) as z, tempfile.TemporaryDirectory() as tmp:
+        start = z.urls["large"]
+        bare_cmd = [sys.executable, "-m", "scrapy", "crawl", "bare", "-a", f"start_urls={start}", *common]
+        t_bare, m_bare, p_bare = run_measured(bare_cmd, ROOT)
+        full_cmd = [sys.executable, "-m", "archive.cli", "crawl", "--data", tmp, "--start-url", start,
+                    "--allow-loopback", "--delay", "0", *common]
+        t_full, m_full, p_full = run_measured(full_cmd, ROOT)
+        n_bare, n_full = count_pages(p_bare.stderr), count_pages(p_full.stderr)
+        warc_bytes = sum(f.stat().st_size for f in Path(tmp, "warc").glob("*.warc.gz"))
+        import sqlite3
+        conn = sqlite3.connect(Path(tmp, "archive.db"))
+        docs = conn.execute("select count(*) from documents").fetchone()[0]
+        conn.close()
+    return dict(pages=pages, bare_pages=n_bare, bare_s=t_bare, bare_pps=n_bare / t_bare, bare_peak=m_bare,
+                full_pages=n_full, full_s=t_full, full_pps=n_full / t_full, full_peak=m_full,
+                documents=docs, warc_mb=warc_bytes / 1e6, full_rc=p_full.returncode, bare_rc=p_bare.returncode)
+
+
+def show(r: dict) -> None:
+    print(f"large portal, {r['pages']} pages")
+    print(f"  bare Scrapy : {r['bare_pages']:>7} responses in {r['bare_s']:7.1f}s = {r['bare_pps']:6.1f} pages/s, "
+          f"peak {r['bare_peak'] / 2**20:6.0f} MiB")
+    print(f"  union crawl : {r['full_pages']:>7} responses in {r['full_s']:7.1f}s = {r['full_pps']:6.1f} pages/s, "
+          f"peak {r['full_peak'] / 2**20:6.0f} MiB, {r['documents']} documents, {r['warc_mb']:.1f} MB WARC")
+    print(f"  ratio full/bare pages/s: {r['full_pps'] / r['bare_pps']:.2f}  (target >= 0.70)")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pages", type=int, default=10000)
+    ap.add_argument("--also", type=int, default=0, help="a second, larger run for the memory ratio")
+    ap.add_argument("--concurrency", type=int, default=16)
+    args = ap.parse_args()
+    first = bench(args.pages, args.concurrency)
+    show(first)
+    if args.also:
+        second = bench(args.also, args.concurrency)
+        show(second)
+        print(f"peak memory {args.also} vs {args.pages} pages (full pipeline): "
+              f"{second['full_peak'] / first['full_peak']:.2f}x  (target <= 1.20)")

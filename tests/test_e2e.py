@@ -1,0 +1,125 @@
+"""End to end: the whole zoo crawled over HTTP → WARC → archive.db → reindex → Datasette."""
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+import subprocess
+import sys
+from urllib.parse import urlsplit
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+COMPARED = ("id", "url", "part", "site", "title", "text", "published_date", "report_date", "year",
+            "org", "region", "doc_type", "is_report", "script", "cluster_id", "warc_filename",
+            "warc_offset", "warc_length", "captured_at", "crawl_id")
+
+
+def rows(db_path, sql, params=()):
+    conn = sqlite3.connect(db_path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
+def test_crawl_exits_cleanly_with_summary(crawled):
+    assert crawled.proc.returncode == 0, crawled.proc.stderr[-3000:]
+    assert "documents" in crawled.proc.stdout and "errors" in crawled.proc.stdout
+    crawls = rows(crawled.data / "archive.db", "select * from crawls")
+    assert len(crawls) == 1 and crawls[0]["status"] == "finished"
+    assert crawls[0]["documents"] > 0 and crawls[0]["pages"] > crawls[0]["documents"] // 2
+    assert list((crawled.data / "logs").glob("crawl-*.log"))
+
+
+def test_every_reachable_gold_document_is_archived(crawled):
+    truth = crawled.zoo.truth
+    have = {(r["url"], r["part"]) for r in rows(crawled.data / "archive.db",
+                                                 "select url, part from documents")}
+    missing = [(d["url"], d["part"]) for d in truth["documents"]
+               if d.get("reachable", True) and (d["url"], d["part"] or 0) not in have]
+    assert not missing, missing
+
+
+def test_robots_forbidden_paths_never_requested(crawled):
+    truth = crawled.zoo.truth
+    assert truth["forbidden"]
+    for prefix in truth["forbidden"]:
+        parts = urlsplit(prefix)
+        site = next(n for n, base in crawled.zoo.urls.items() if urlsplit(base).netloc == parts.netloc)
+        paths = [r["path"] for r in crawled.zoo.requests(site)]
+        assert "/robots.txt" in paths
+        assert not [p for p in paths if p.startswith(parts.path)], prefix
+
+
+def test_traps_end(crawled):
+    truth = crawled.zoo.truth
+    for prefix in truth["traps"]:
+        parts = urlsplit(prefix)
+        site = next(n for n, base in crawled.zoo.urls.items() if urlsplit(base).netloc == parts.netloc)
+        hits = [r for r in crawled.zoo.requests(site) if r["path"].startswith(parts.path)]
+        assert len(hits) <= 100, (prefix, len(hits))
+
+
+def test_documents_point_to_their_warc_response_records(crawled):
+    docs = rows(crawled.data / "archive.db",
+                "select url, warc_filename, warc_offset, warc_length from documents")
+    assert docs
+    for doc in docs:
+        path = crawled.data / "warc" / doc["warc_filename"]
+        with open(path, "rb") as fh:
+            fh.seek(doc["warc_offset"])
+            chunk = fh.read(doc["warc_length"])
+        records = list(ArchiveIterator(__import__("io").BytesIO(chunk)))
+        assert len(records) == 1
+        rec = records[0]
+        assert rec.rec_type in ("response", "revisit")
+        assert rec.rec_headers.get_header("WARC-Target-URI") == doc["url"]
+
+
+def test_warc_files_pass_warcio_check(crawled):
+    files = sorted((crawled.data / "warc").glob("*.warc.gz"))
+    assert files and not list((crawled.data / "warc").glob("*.open"))
+    proc = subprocess.run([sys.executable, "-m", "warcio.cli", "check", *map(str, files)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_failures_are_recorded_not_fatal(crawled):
+    faults = crawled.zoo.truth["faults"]
+    caps = {r["url"]: r for r in rows(crawled.data / "archive.db", "select * from captures")}
+    assert caps[faults["not_found"]]["status"] == 404
+    slow = rows(crawled.data / "archive.db", "select status from captures where url = ?",
+                [faults["slow"]])
+    assert [r["status"] for r in slow] == [200]     # waited for, not given up on
+    oversized = rows(crawled.data / "archive.db", "select status, error from captures where url = ?",
+                     [faults["oversized"]])
+    assert oversized and oversized[0]["status"] is None and oversized[0]["error"]
+    flaky = rows(crawled.data / "archive.db", "select status from captures where url = ?",
+                 [faults["flaky_500"]])
+    assert {r["status"] for r in flaky} >= {500, 200}
+
+
+def test_reindex_rebuilds_the_same_documents(crawled, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(crawled.data / "warc", copy / "warc")
+    proc = subprocess.run([sys.executable, "-m", "archive.cli", "reindex", "--data", str(copy)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    cols = ", ".join(COMPARED)
+    original = rows(crawled.data / "archive.db", f"select {cols} from documents order by id")
+    rebuilt = rows(copy / "archive.db", f"select {cols} from documents order by id")
+    assert len(rebuilt) == len(original) > 0
+    assert rebuilt == original
+
+
+def test_datasette_serves_the_documents_table(crawled):
+    from archive.serve import make_datasette
+
+    ds = make_datasette(crawled.data)
+    response = asyncio.run(ds.client.get("/archive/documents.json?_shape=array&_size=max"))
+    assert response.status_code == 200
+    urls = {d["url"] for d in response.json()}
+    assert urls == {r["url"] for r in rows(crawled.data / "archive.db", "select url from documents")}
