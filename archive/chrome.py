@@ -94,8 +94,9 @@ INFO_START = re.compile(rf"^{_SP}[【\[]?({_INFO_LABELS}){_SP}[】\]]?{_SP}{_COL
 FONT_BAR = re.compile(rf"字体{_SP}{_COLON}?{_SP}[】\]]?{_SP}[【\[]?{_SP}大{_SP}[】\]]?{_SP}[【\[]?{_SP}中"
                       rf"{_SP}[】\]]?{_SP}[【\[]?{_SP}小|[【\[]{_SP}[大中小]{_SP}[】\]]{_SP}[【\[]"
                       rf"{_SP}[大中小]{_SP}[】\]]")
-WENKU = re.compile(rf"(上传人|上传者|上传时间|文档编号|资源ID|下载积分|文档格式|文件大小|页数|格式|大小)"
+WENKU = re.compile(rf"(上传人|上传者|上传用户|文档编号|文档ID|资源ID|资源编号|下载积分|所需积分|下载券)"
                    rf"{_SP}(\(卖家\)|（卖家）)?{_SP}{_COLON}")
+WENKU_WEAK = re.compile(rf"(上传时间|文档格式|文件大小|文档大小|文档页数|页数|格式|大小|浏览|下载次数|收藏){_SP}{_COLON}")
 CAPTION = re.compile(
     rf"^(.{{0,120}}\.(docx?|pdf|pptx?|txt|wps)(_第{_SP}\d+{_SP}页)?|第{_SP}\d+{_SP}页{_SP}[/／,，]?{_SP}"
     rf"共{_SP}\d+{_SP}页|共{_SP}\d+{_SP}页{_SP}第{_SP}\d+{_SP}页|[-—]*{_SP}\d+{_SP}/{_SP}\d+{_SP}[-—]*|"
@@ -168,20 +169,31 @@ def is_info_bar(line: str) -> bool:
     return False
 
 
+def edge_reason(line: str) -> str | None:
+    """Families only trusted at the top or bottom of a body (they resemble content):
+    范文 editor intros/outros and menu-like lines."""
+    if INTRO.search(line) and len(line) < 200:
+        return "intro"
+    if is_nav_line(line):
+        return "nav"
+    return None
+
+
+EDGE = 2  # lines at each end of a body where edge families are dropped
+
+
 def chrome_reason(line: str) -> str | None:
-    """Which chrome family a line belongs to, or None for content."""
+    """Which chrome family a line belongs to (anywhere in a body), or None for content."""
     if BREADCRUMB.search(line):
         return "breadcrumb"
     if is_info_bar(line):
         return "info"
-    if WENKU.search(line) and len(line) < 200:
+    if len(line) < 200 and (WENKU.search(line) or len(WENKU_WEAK.findall(line)) >= 2):
         return "wenku"
     if CAPTION.match(line):
         return "caption"
     if PREVIEW.search(line) and len(line) < 200:
         return "preview"
-    if INTRO.search(line) and len(line) < 200:
-        return "intro"
     if FOOTER.search(line) and len(line) < 300:
         return "footer"
     if CONTACT.match(line) and len(CONTACT_FIELD.findall(line)) >= 2 and len(line) < 160:
@@ -190,8 +202,6 @@ def chrome_reason(line: str) -> str | None:
         return "prevnext"
     if is_control_bar(line):
         return "bar"
-    if is_nav_line(line):
-        return "nav"
     if _DATE_ONLY.match(line):
         return "date"
     return None
@@ -228,6 +238,14 @@ def clean_lines(lines: list[str], title: str | None = None) -> tuple[list[str], 
         if chrome_reason(line):
             continue
         out.append(line)
+    # intros, outros and menus: only where chrome lives, at the edges
+    while out and edge_reason(out[0]):
+        out.pop(0)
+    while out and edge_reason(out[-1]):
+        out.pop()
+    for i in [*range(min(EDGE, len(out))), *range(max(EDGE, len(out) - EDGE), len(out))][::-1]:
+        if i < len(out) and edge_reason(out[i]):
+            out.pop(i)
     if title:
         key = _squash(title)
         i = 0
@@ -247,7 +265,7 @@ def leaks(text: str) -> list[str]:
     """Chrome families still present in a text (used by evaluation)."""
     found = []
     for line in text.splitlines():
-        r = chrome_reason(line)
-        if r and r not in ("nav", "date", "contact", "intro"):
+        r = chrome_reason(line) or edge_reason(line)
+        if r and r not in ("nav", "date", "contact"):
             found.append(r)
     return found

@@ -53,7 +53,8 @@ _BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "tab
           "section", "article", "blockquote", "pre", "dd", "dt", "dl", "center", "hr", "form",
           "header", "footer", "figure", "figcaption", "tbody", "thead", "main", "address"}
 _SKIP = {"script", "style", "noscript", "template", "iframe", "object", "select", "button"}
-_TITLE_SUFFIX = re.compile(r"\s*([-_|｜—–－·»]+|\s{2,})\s*")
+# " - 栏目 - 站名", "_栏目_站名", "|站名", "标题-站名"; never "——" (subtitles) nor 2023-2024
+_TITLE_SEP = re.compile(r"\s+[-–—－|｜·»:：]+\s+|\s*[_|｜»]+\s*|(?<=[^\d\s])\s*[-－]\s*(?=[^\d\s])|\s{2,}")
 _PAGER = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"']([^\"']+)[\"']\s*,\s*"
                     r"[\"'](\w+)[\"']")
 _PAGER_VARS = re.compile(r"countPage\s*=\s*(\d+).{0,200}?currentPage\s*=\s*(\d+)|"
@@ -360,26 +361,45 @@ def _mostly_links(line: str, anchors: set[str]) -> bool:
 
 
 def page_title(root, metas: dict | None = None) -> str | None:
+    """ArticleTitle meta, else the page's heading that <title> starts with, else <title>."""
     metas = meta_tags(root) if metas is None else metas
     for name in ("articletitle", "og:title"):
         if metas.get(name):
             return _clean_title(metas[name])
     head = root.find(".//title")
     head_text = _clean_title(head.text_content()) if head is not None else None
-    whole = re.sub(r"\s+", "", head.text_content()) if head is not None else ""
+    segments = _title_segments(head.text_content()) if head is not None else []
+    first = _flat(segments[0]) if segments else ""
+    site = {_flat(x) for x in segments[1:]}
     for sel in _TITLE_SELECTORS:
         for el in _select(root, sel):
             t = re.sub(r"\s+", " ", el.text_content()).strip()
-            if 4 <= len(t) <= 120 and (not whole or re.sub(r"\s+", "", t)[:8] in whole):
+            if not 4 <= len(t) <= 120 or _flat(t) in site:
+                continue
+            ft = _flat(_clean_title(t) or "")
+            if not first or (ft and (ft == first or ft.startswith(first) or first.startswith(ft))):
                 return _clean_title(t)
     return head_text
 
 
-def _clean_title(t: str) -> str:
+def _flat(s: str) -> str:
+    return re.sub(r"[\s\u3000]+", "", re.sub(r"\.(docx?|pdf|pptx?|txt|wps)$", "", s.strip(), flags=re.I))
+
+
+def _title_segments(t: str) -> list[str]:
     t = re.sub(r"\s+", " ", t).strip()
-    parts = [p for p in _TITLE_SUFFIX.split(t) if p and not _TITLE_SUFFIX.fullmatch(p)]
-    if len(parts) > 1:
-        t = max(parts[:1] + [p for p in parts[1:] if len(p) > 2 * len(parts[0])], key=len)
+    return [p.strip() for p in _TITLE_SEP.split(t) if p and p.strip()]
+
+
+def _clean_title(t: str) -> str | None:
+    parts = _title_segments(t)
+    if not parts:
+        return None
+    t = parts[0]
+    if len(parts) > 1:   # a site name first and the title after it: take the much longer one
+        longer = [p for p in parts[1:] if len(p) > 2 * len(parts[0])]
+        if longer:
+            t = max(longer, key=len)
     t = re.sub(r"\.(docx?|pdf|pptx?|txt|wps)$", "", t, flags=re.I)
     return t.strip() or None
 

@@ -62,7 +62,16 @@ def text_of(ex):
     ("首页 图片新闻 动态报道 领导讲话 相关文件 经验交流材料", "nav"),
 ])
 def test_chrome_families(line, family):
-    assert chrome.chrome_reason(line) == family
+    assert (chrome.chrome_reason(line) or chrome.edge_reason(line)) == family
+
+
+def test_edge_families_only_at_the_edges():
+    names = "王喆 李明 张华 赵升 刘芳"           # a list of award winners looks like a menu
+    hope = "希望各基层工会结合实际认真抓好落实，确保取得实效，对职工群众有所帮助。"
+    body = REPORT[:3] + [names, hope] + REPORT[3:]
+    lines, _ = chrome.clean_lines(["首页 图片新闻 动态报道 领导讲话 相关文件"] + body +
+                                  ["以上就是小编整理的内容，希望对你有所帮助。"])
+    assert lines == body
 
 
 @pytest.mark.parametrize("line", REPORT + SHORT + [
