@@ -419,6 +419,7 @@ def test_zoo_without_large_and_stop_frees_ports():
         url = z.urls["trs"]
     finally:
         z.stop()
+    assert [r["path"] for r in z.requests("trs")] == ["/"]
     with pytest.raises(OSError):
         urllib.request.urlopen(url, timeout=2)
 

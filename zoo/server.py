@@ -108,6 +108,7 @@ class Zoo:
         self.sites: dict[str, Site] = {}
         self._servers: dict[str, _Server] = {}
         self._logs: dict[str, list] = {}
+        self._locks: dict[str, threading.Lock] = {}
         self._threads: list[threading.Thread] = []
         self.urls: dict[str, str] = {}
         self.truth: dict = {}
@@ -133,6 +134,7 @@ class Zoo:
                 servers[cls.name].RequestHandlerClass = handler
                 self.sites[cls.name] = site
                 self._logs[cls.name] = log
+                self._locks[cls.name] = lock
         except BaseException:
             for srv in servers.values():
                 srv.server_close()
@@ -169,7 +171,8 @@ class Zoo:
         return [site.url(site.start_path) for site in self.sites.values()]
 
     def requests(self, name: str) -> list[dict]:
-        with self._servers[name].RequestHandlerClass.lock:
+        """Requests served by site `name` so far (still available after stop())."""
+        with self._locks[name]:
             return list(self._logs[name])
 
     def write_truth(self, path) -> None:
