@@ -14,6 +14,12 @@
   (documents.warc_filename / warc_offset / warc_length): a gzip member of a .warc.gz
   file is itself a valid one-record .warc.gz. While the crawl still writes that file
   (``NAME.open``), the record is read from there (read with ``archive.warc_read``).
+* ``asgi_wrapper``: read-only at the edge: any method but GET, HEAD and OPTIONS is
+  answered 405 before Datasette sees it (no write endpoints, no CSRF-able forms).
+* Works around Datasette 0.65 with rich >= 14 (installed here through typer): its default
+  error handler calls ``rich...print_exception()`` outside an ``except`` block for plain
+  404s, which raises and turns every unmatched URL into a 500. The plugin turns that
+  rich printing off (Datasette still prints 500 tracebacks with ``traceback``).
 * ``render_cell``: in canned query results, an ``id`` column links to the document
   page, ``cluster_id`` to the cluster's documents and ``url`` to the source (http/https
   only); values stay escaped.
@@ -35,6 +41,37 @@ ARCHIVE_DB = "archive"
 WARC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.warc(\.gz)?$")
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
+
+
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _no_rich_error_printing() -> None:
+    import datasette.handle_exception as handler
+
+    if getattr(handler, "rich", None) is not None:
+        handler.rich = None
+
+
+_no_rich_error_printing()
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    def wrap(app):
+        async def read_only(scope, receive, send):
+            if scope.get("type") == "http" and scope.get("method") not in READ_METHODS:
+                await send({"type": "http.response.start", "status": 405, "headers": [
+                    [b"allow", b"GET, HEAD, OPTIONS"],
+                    [b"content-type", b"text/plain; charset=utf-8"]]})
+                await send({"type": "http.response.body",
+                            "body": b"This archive is read-only.\n"})
+                return
+            await app(scope, receive, send)
+
+        return read_only
+
+    return wrap
 
 
 @hookimpl(trylast=True)
