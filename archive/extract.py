@@ -67,7 +67,7 @@ _LABELLED_DATE = re.compile(r"(发布时间|發布時間|发表时间|發表時�
                             r"更新时间|更新時間|时间|時間|日期)\s*[:：]\s*(.{6,40})")
 _ANY_DATE = re.compile(r"(20\d\d|19\d\d)\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?")
 _MULTI_TITLE = re.compile(r"\s*[(（【\[]\s*(通用|合集|精选|优选|热门|精品|汇总|集锦|优秀|推荐)?\s*"
-                          r"[0-9一二三四五六七八九十]+\s*篇\s*[)）】\]]\s*")
+                          r"([0-9一二三四五六七八九十]+)\s*篇\s*[)）】\]]\s*")
 _CN_NUM = "零一二三四五六七八九十"
 _PART = (
     re.compile(r"^[【\[]?\s*篇\s*([0-9一二三四五六七八九十]+)\s*[】\]]?\s*[:：.、]?\s*(.*)$"),
@@ -166,9 +166,11 @@ def _from_html(ex: Extraction, url: str, text: str) -> None:
         anchors = _anchor_texts(root)
         chrome.strip_elements(root)
         container = densest_block(root)
+    headings: list[str] = []
     if container is not None:
         chrome.strip_elements(container)
         lines = element_lines(container)
+        headings = heading_texts(container)
     else:
         lines = _trafilatura_lines(root)
     script = "Hans"
@@ -180,9 +182,10 @@ def _from_html(ex: Extraction, url: str, text: str) -> None:
         if script == "Hant":  # chrome rules are written in Simplified: convert first
             lines = to_simplified(joined).split("\n")
             ex.title = to_simplified(ex.title) if ex.title else ex.title
+            headings = [to_simplified(h) for h in headings]
     ex.script = script
     lines, ex.title = chrome.clean_lines(lines, ex.title)
-    pager = pagination(text, url)
+    pager = pagination(text, url) or pagination_from_links(root, url)
     if not _is_article(lines, anchors, 1 if pager and pager[0] > 0 else
                        10 if container is not None else 40):
         ex.lines = []
@@ -191,7 +194,22 @@ def _from_html(ex: Extraction, url: str, text: str) -> None:
     if pager:
         ex.page_index, ex.page_count, first = pager
         ex.continuation_of = first if ex.page_index > 0 else None
-    ex.documents = make_documents(url, ex.title, lines, ex.published_hint, ex.script)
+    ex.documents = make_documents(url, ex.title, lines, ex.published_hint, ex.script, headings)
+
+
+def heading_texts(el) -> list[str]:
+    """Texts of headings inside a body: h1-h4, and paragraphs that are wholly bold."""
+    out = []
+    for h in el.iter("h1", "h2", "h3", "h4", "p", "div"):
+        if h.tag in ("p", "div"):
+            kids = [c for c in h if isinstance(c.tag, str)]
+            if (len(kids) != 1 or kids[0].tag not in ("strong", "b") or (h.text or "").strip()
+                    or (kids[0].tail or "").strip()):
+                continue
+        t = re.sub(r"[\s\u3000\xa0]+", " ", h.text_content()).strip()
+        if t:
+            out.append(t)
+    return out
 
 
 _COMPILED: dict = {}
@@ -433,6 +451,32 @@ def published_hint(root, text: str, metas: dict | None = None) -> str | None:
     return None
 
 
+def pagination_from_links(root, url: str) -> tuple[int, int, str] | None:
+    """Pager links to stem_N.html siblings (0-based like TRS _1, or 1-based like _2)."""
+    path = urlsplit(url).path
+    m = re.match(r"^(.*?)(?:_(\d{1,3}))?\.(s?html?)$", path)
+    if not m:
+        return None
+    stem, own, ext = m.group(1), int(m.group(2)) if m.group(2) else None, m.group(3)
+    sibling = re.compile(re.escape(stem) + r"_(\d{1,3})\." + ext + "$")
+    nums = set()
+    for a in root.iter("a"):
+        href = a.get("href")
+        if href and not href.startswith(("javascript:", "#", "mailto:")):
+            mm = sibling.match(urlsplit(urljoin(url, href)).path)
+            if mm:
+                nums.add(int(mm.group(1)))
+    if not nums:
+        return None
+    if own is not None:
+        nums.add(own)
+    zero_based = 1 in nums
+    index = 0 if own is None else (own if zero_based else own - 1)
+    count = max(nums) + 1 if zero_based else max(nums)
+    first = urljoin(url, f"{stem.rsplit('/', 1)[-1]}.{ext}")
+    return (index, count, first) if count > 1 and index < count else None
+
+
 def pagination(text: str, url: str) -> tuple[int, int, str] | None:
     """(page_index, page_count, url of page 0) for multi-page articles."""
     m = _PAGER.search(text)
@@ -455,8 +499,13 @@ def pagination(text: str, url: str) -> tuple[int, int, str] | None:
 
 # ------------------------------------------------------------------ documents
 
-def split_parts(lines: list[str]) -> list[tuple[str | None, list[str]]]:
-    """范文 pages: [(part title, lines), ...] when there are two or more numbered parts."""
+def split_parts(lines: list[str], headings: list[str] | None = None,
+                expected: int | None = None) -> list[tuple[str | None, list[str]]]:
+    """范文 pages: [(part title, lines), ...] when there are two or more parts.
+
+    Parts are found by numbered markers (篇1, 篇一, 第一篇, 【篇1】, "标题 篇1"); failing
+    that, when the page title announces N parts ("(通用4篇)"), by exactly N headings.
+    """
     marks = []
     for i, line in enumerate(lines):
         if len(line) > 80:
@@ -477,7 +526,7 @@ def split_parts(lines: list[str]) -> list[tuple[str | None, list[str]]]:
             run.append((i, rest))
             want += 1
     if len(run) < 2:
-        return [(None, lines)]
+        return _split_by_headings(lines, headings, expected)
     parts = []
     for j, (i, rest) in enumerate(run):
         end = run[j + 1][0] if j + 1 < len(run) else len(lines)
@@ -489,6 +538,17 @@ def split_parts(lines: list[str]) -> list[tuple[str | None, list[str]]]:
             body = body[1:]
         parts.append((title, body))
     return parts
+
+
+def _split_by_headings(lines, headings, expected):
+    if not headings or not expected or expected < 2:
+        return [(None, lines)]
+    keys = {chrome._squash(h) for h in headings}
+    at = [i for i, line in enumerate(lines) if len(line) <= 80 and chrome._squash(line) in keys]
+    if len(at) != expected:
+        return [(None, lines)]
+    return [(lines[i], lines[i + 1:(at[j + 1] if j + 1 < len(at) else len(lines))])
+            for j, i in enumerate(at)]
 
 
 def _num(s: str) -> int:
@@ -505,10 +565,11 @@ def _num(s: str) -> int:
 
 
 def make_documents(url: str, title: str | None, lines: list[str], hint: str | None,
-                   script: str | None = None) -> list[dict]:
+                   script: str | None = None, headings: list[str] | None = None) -> list[dict]:
     if not lines:
         return []
-    parts = split_parts(lines)
+    m = _MULTI_TITLE.search(title or "")
+    parts = split_parts(lines, headings, _num(m.group(2)) if m else None)
     if len(parts) == 1:
         return [_document(url, 0, title, lines, hint, script)]
     base = _MULTI_TITLE.sub("", title or "").strip() or None

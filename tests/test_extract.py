@@ -258,3 +258,35 @@ def test_multipage_article_stitched():
 
 def test_stitch_empty():
     assert stitch([]) == [] and stitch([Extraction(url="http://a.test/")]) == []
+
+
+def test_pagination_from_pager_links():
+    from archive.extract import pagination_from_links, parse_html
+
+    links = "<a href='t20171117_5577604.html'>1</a><a href='t20171117_5577604_1.html'>2</a>" \
+            "<a href='t20171117_5577604_2.html'>3</a><a href='t20171118_5577700.html'>下一篇</a>"
+    root = parse_html(html("x", links))
+    assert pagination_from_links(root, "http://a.test/gz/t20171117_5577604_1.html") == \
+        (1, 3, "http://a.test/gz/t20171117_5577604.html")
+    one_based = parse_html(html("x", "<a href='8530177.shtml'>1</a><a href='8530177_2.shtml'>2</a>"))
+    assert pagination_from_links(one_based, "http://n.test/c/8530177.shtml") == \
+        (0, 2, "http://n.test/c/8530177.shtml")
+    assert pagination_from_links(one_based, "http://n.test/c/8530177_2.shtml") == \
+        (1, 2, "http://n.test/c/8530177.shtml")
+    assert pagination_from_links(parse_html(html("x", links)), "http://a.test/gz/other.html") is None
+
+
+def test_fanwen_split_by_headings_when_title_counts_parts():
+    body = ("<div class='content'><p>以下是小编整理的工会工作总结，供大家参考。</p>"
+            "<h2>2022年社区工会工作总结</h2><p>今年以来，社区工会围绕中心工作开展职工服务，走访困难职工20户。</p>"
+            "<h2>2022年街道工会工作总结</h2><p>街道工会坚持以职工为中心，深化职工之家建设，新建职工书屋3个。</p>"
+            "</div>")
+    ex = process_capture("http://f.test/zj/2.html", "text/html",
+                         html("工会工作总结(精选2篇)-范文网", body).encode())
+    assert [(d["part"], d["title"]) for d in ex.documents] == [
+        (1, "2022年社区工会工作总结"), (2, "2022年街道工会工作总结")]
+    assert ex.documents[1]["text"].startswith("街道工会坚持")
+    # without the announced count, headings are sections of one report
+    ex = process_capture("http://f.test/zj/3.html", "text/html",
+                         html("工会工作总结-范文网", body).encode())
+    assert len(ex.documents) == 1 and ex.documents[0]["part"] == 0
