@@ -17,6 +17,12 @@ and a document whose title and body carry a <script> payload.
 from __future__ import annotations
 
 import io
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -328,3 +334,38 @@ def add_document(db_path: str | Path, key: str, title: str, text: str, **extra) 
     finally:
         db.conn.close()
     return row
+
+
+@contextmanager
+def serving(root: str | Path, *extra: str):
+    """`union-archive serve --data ROOT` on a free loopback port; yields the base URL."""
+    root = Path(root)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log_path = root / f"serve-{port}.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "serve", "--data", str(root),
+                                 "--port", str(port), *extra], stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with urllib.request.urlopen(base + "/", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("union-archive serve did not start: "
+                                       + log_path.read_text(errors="replace")[-2000:])
+                time.sleep(0.2)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -2,17 +2,12 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.fixtures_archive import XSS, build_archive
+from tests.fixtures_archive import XSS, build_archive, serving
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -22,40 +17,11 @@ pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
                                 reason=f"{CHROMIUM} is missing (apt-get install chromium)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     arch = build_archive(tmp_path_factory.mktemp("browser"))
-    port = free_port()
-    log = open(arch.root / "serve.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "serve", "--data", str(arch.root),
-                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("union-archive serve did not start: "
-                        + (arch.root / "serve.log").read_text(errors="replace")[-2000:])
-        time.sleep(0.2)
-    yield arch, base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with serving(arch.root) as base:
+        yield arch, base
 
 
 @pytest.fixture(scope="module")

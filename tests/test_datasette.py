@@ -13,7 +13,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive import search, store
 from archive.serve import SETTINGS, make_datasette
-from tests.fixtures_archive import OPEN_WARC_NAME, WARC_NAME, XSS, add_document, build_archive
+from tests.fixtures_archive import (OPEN_WARC_NAME, WARC_NAME, XSS, add_document, build_archive,
+                                     serving)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -402,3 +403,46 @@ def test_crawled_zoo_script_payload_page_is_escaped(crawled):
         r = get(ds, f"/-/record/{doc_id}")
         assert r.status_code == 200
         assert len(list(ArchiveIterator(io.BytesIO(r.content)))) == 1
+
+
+# ------------------------------------------------------------------ over real HTTP
+
+def raw_get(base: str, path: str, headers: dict | None = None):
+    """GET a path exactly as written (no client-side normalisation of ../ or %2e)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    u = urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, dict((k.lower(), v) for k, v in r.getheaders()), r.read()
+    finally:
+        conn.close()
+
+
+def test_served_over_http_by_union_archive_serve(arch):
+    with serving(arch.root) as base:
+        data = arch.warc_path.read_bytes()
+        status, headers, body = raw_get(base, f"/-/warc/{WARC_NAME}", {"Range": "bytes=10-19"})
+        assert (status, body, headers["content-range"]) == (206, data[10:20], f"bytes 10-19/{len(data)}")
+        assert headers["content-type"] == "application/warc"
+        status, headers, body = raw_get(base, f"/-/warc/{WARC_NAME}")
+        assert status == 200 and body == data
+        for path in ("/-/warc/../archive.db", "/-/warc/%2e%2e/archive.db", "/-/warc/..%2fsecret.txt",
+                     "/-/warc/../secret.txt", "/-/warc/%2e%2e%2fsecret.txt", "/-/warc//etc/passwd",
+                     "/-/warc/escape.warc.gz", f"/-/warc/{OPEN_WARC_NAME}", "/-/nope"):
+            status, headers, body = raw_get(base, path)
+            if status == 302:  # Datasette redirects %-escapes to its ~-escapes: follow once
+                status, headers, body = raw_get(base, headers["location"])
+            assert status in (400, 403, 404), (path, status)
+            assert b"not for the web" not in body and not body.startswith(b"SQLite format")
+        doc = arch.doc("district")
+        status, _, body = raw_get(base, f"/-/record/{doc['id']}")
+        assert status == 200
+        assert [r.rec_headers.get_header("WARC-Target-URI")
+                for r in ArchiveIterator(io.BytesIO(body))] == [doc["url"]]
+        status, _, body = raw_get(base, "/archive/documents.json?_search=%E5%8A%B3%E6%A8%A1&_shape=array")
+        assert status == 200 and b"hant_raw" not in body and len(__import__("json").loads(body)) >= 3
+        assert raw_get(base, "/archive?sql=select+1")[0] == 403
