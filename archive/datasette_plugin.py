@@ -4,7 +4,8 @@
   replaces the stock ``escape_fts`` SQL function with ``archive.search.rewrite_query``,
   so the stock table search box (``?_search=``) searches ``documents_fts`` correctly for
   1-character, 2-character and longer Chinese queries; also registers
-  ``search_query(q)`` (the same function) for canned queries ranked with bm25.
+  ``search_query(q)`` (the same function) for canned queries ranked with bm25 and
+  ``search_snippet(text, q)`` (the text around the first match).
   Note: every database served by this Datasette gets that ``escape_fts``.
 * ``/-/warc/`` lists the WARC files; ``/-/warc/FILENAME`` serves one whole WARC file
   (HTTP Range -> 206, ``application/warc``); only plain files directly inside
@@ -35,7 +36,7 @@ import markupsafe
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from archive.search import rewrite_query
+from archive.search import rewrite_query, snippet
 
 ARCHIVE_DB = "archive"
 WARC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.warc(\.gz)?$")
@@ -78,6 +79,7 @@ def asgi_wrapper(datasette):
 def prepare_connection(conn):
     conn.create_function("escape_fts", 1, rewrite_query, deterministic=True)
     conn.create_function("search_query", 1, rewrite_query, deterministic=True)
+    conn.create_function("search_snippet", 2, snippet, deterministic=True)
 
 
 @hookimpl

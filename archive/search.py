@@ -159,6 +159,18 @@ def rebuild_search(db, batch: int = 200) -> int:
         last = chunk[-1][0]
 
 
+def snippet(text: str | None, q: str | None, width: int = 40) -> str:
+    """About ``2 * width`` characters of the (normalised) text around the first match of
+    the query's first term found in it, with "…" where it was cut; "" without a match."""
+    norm = normalize_document_text(text)
+    for term in query_terms(q):
+        i = norm.find(term)
+        if i >= 0:
+            start, end = max(0, i - width), min(len(norm), i + len(term) + width)
+            return ("…" if start else "") + norm[start:end] + ("…" if end < len(norm) else "")
+    return ""
+
+
 def search(db, q: str, limit: int | None = None) -> list[str]:
     """Document ids matching ``q``, best first (bm25, title weighted)."""
     sql = (f"SELECT doc_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY {BM25}"

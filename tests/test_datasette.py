@@ -211,6 +211,7 @@ def test_canned_queries(arch, ds):
     rows = q("/archive/search.json?q=工资集体协商&_shape=array")
     assert [r["id"] for r in rows][2] == arch.doc("guangyuan")["id"]
     assert {r["id"] for r in rows[:2]} == ids_of(arch, {"dup_a", "dup_b"})
+    assert "工资集体协商" in rows[2]["excerpt"] and len(rows[2]["excerpt"]) < 100
     html = get(ds, "/archive/search?q=工资集体协商").text
     assert f'href="/archive/documents/{arch.doc("guangyuan")["id"]}"' in html
 

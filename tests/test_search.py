@@ -222,3 +222,12 @@ def test_crawled_zoo_archive_recall_and_precision(crawled):
         assert misses == [] and recall == 1.0 and precision == 1.0
     finally:
         db.conn.close()
+
+
+def test_snippet_shows_the_text_around_the_match():
+    text = "第一段没有。\n" + "前" * 50 + "工资集体协商" + "后" * 50
+    s = search.snippet(text, "工資集體協商", width=5)
+    assert s == "…前前前前前工资集体协商后后后后后…"
+    assert search.snippet("短文工会", "工会 没有") == "短文工会"
+    assert search.snippet("短文", "工会") == ""
+    assert search.snippet(None, "工会") == ""
