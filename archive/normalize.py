@@ -96,6 +96,13 @@ _FW.update({0x2028: "\n", 0x2029: "\n", 0x0085: "\n", 0x000D: "\n"})
 _FW.update({c: "" for c in range(0x00, 0x20) if c not in (0x0A, 0x09, 0x0B, 0x0C, 0x0D)})
 _FW[0x7F] = ""
 _FW_KEYS = frozenset(chr(c) for c in _FW)
+_FW_STR = {chr(k): v for k, v in _FW.items()}
+_FW_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_FW)) + "]")
+
+
+def _fold_width(text: str) -> str:
+    """The _FW mapping, applied only where such characters are (faster than str.translate)."""
+    return _FW_RE.sub(lambda m: _FW_STR[m.group()], text)
 
 # Chinese characters and CJK punctuation / brackets / quotes
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -110,13 +117,6 @@ _CJK_CHAR = re.compile(f"[{_CJK}]")
 # ---------------------------------------------------------------- punctuation
 
 _PUNCT = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）", ".": "。"}
-_PROTECT_HINT = ("://", "@", "www.", ".")
-_PROTECT = re.compile(
-    r"(?:https?|ftp)://[^\s\u3000-\u303f\u4e00-\u9fff\uff01-\uff5e]+"   # URLs
-    r"|www\.[A-Za-z0-9.\-/_%?=&#]+"                                      # bare www.
-    r"|[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"                 # e-mail
-    r"|[A-Za-z0-9_\-]+\.(?:docx?|pdf|xlsx?|pptx?|html?|shtml|jsp|aspx?|php|txt|wps)\b"
-    r"|(?<![A-Za-z])[A-Za-z]{1,3}\.[A-Za-z]{1,3}\.")                   # e.g.  U.S.
 _ASCII_PUNCT = re.compile(r"[,:;!?().]")
 _ASCII_PUNCT_CHARS = frozenset(",:;!?().")
 _FW_COLON_TIME = re.compile(r"(?<=\d)：(?=\d\d(?!\d))")
@@ -139,45 +139,60 @@ def _paren_pairs(line: str) -> dict[int, int]:
     return pairs
 
 
-def _fix_punct_line(line: str) -> str:
-    """ASCII punctuation -> full-width where it sits in Chinese text."""
-    if "：" in line:
-        line = _FW_COLON_TIME.sub(":", line)  # 14：30 -> 14:30
-    if not _HAN_RE.search(line):
-        return line
-    matches = [m.start() for m in _ASCII_PUNCT.finditer(line)]
+def _paren_pairs_text(text: str) -> dict[int, int]:
+    """Matching parentheses (ASCII or full-width), within one line."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for m in _PARENS_NL.finditer(text):
+        i, ch = m.start(), m.group()
+        if ch == "\n":
+            stack.clear()
+        elif ch in "(（":
+            stack.append(i)
+        elif stack:
+            j = stack.pop()
+            pairs[j] = i
+            pairs[i] = j
+    return pairs
+
+
+_PARENS_NL = re.compile(r"[()（）\n]")
+
+
+def fix_punctuation(text: str) -> str:
+    """ASCII punctuation -> full-width where it sits in Chinese text (see module doc)."""
+    if "：" in text:
+        text = _FW_COLON_TIME.sub(":", text)  # 14：30 -> 14:30
+    matches = [m.start() for m in _ASCII_PUNCT.finditer(text)]
     if not matches:
-        return line
-    spans = []
-    if "." in line or "@" in line:
-        spans = [m.span() for m in _PROTECT.finditer(line)]
-    pairs = _paren_pairs(line) if "(" in line or ")" in line else {}
-    out = list(line)
-    n = len(line)
+        return text
+    pairs = _paren_pairs_text(text) if ("(" in text or ")" in text) else {}
+    out = list(text)
+    n = len(text)
+    # Only a mark with a Chinese neighbour changes, so URLs, e-mail addresses, file names
+    # and numbers (all ASCII around their marks) are left alone without being parsed.
     for i in matches:
-        if spans and any(a <= i < b for a, b in spans):
-            continue
-        ch = line[i]
-        prev = line[i - 1] if i > 0 else ""
-        nxt = line[i + 1] if i + 1 < n else ""
+        ch = text[i]
+        prev = text[i - 1] if i > 0 else ""
+        nxt = text[i + 1] if i + 1 < n else ""
         if prev == " " and i > 1:
-            prev = line[i - 2]
+            prev = text[i - 2]
         if nxt == " " and i + 2 < n:
-            nxt = line[i + 2]
+            nxt = text[i + 2]
         if ch in "()":
             j = pairs.get(i)
             if j is not None:
                 lo, hi = (i, j) if i < j else (j, i)
-                before = line[lo - 1] if lo > 0 else ""
-                after = line[hi + 1] if hi + 1 < n else ""
-                if _HAN_RE.search(line, lo + 1, hi) or _is_cjk(before) or _is_cjk(after):
+                before = text[lo - 1] if lo > 0 else ""
+                after = text[hi + 1] if hi + 1 < n else ""
+                if _HAN_RE.search(text, lo + 1, hi) or _is_cjk(before) or _is_cjk(after):
                     out[i] = _PUNCT[ch]
             elif _is_cjk(prev) or _is_cjk(nxt):
                 out[i] = _PUNCT[ch]
             continue
         if ch == ".":
             # sentence end after a Chinese character: 完成.  -> 完成。 (not 76.2, not X.docx)
-            if prev and _HAN_RE.match(prev) and (not nxt or _is_cjk(nxt)):
+            if prev and _HAN_RE.match(prev) and (not nxt or nxt == "\n" or _is_cjk(nxt)):
                 out[i] = "。"
             continue
         if prev.isdigit() and nxt.isdigit():
@@ -193,24 +208,44 @@ def _fix_punct_line(line: str) -> str:
 _UNIT2 = ("人次", "社区", "街道", "乡镇", "万元", "单位", "公司", "企业", "同志", "学校", "小区")
 _UNIT1 = "年月日天周期次届名人个家户所项场元万亿余多省市区县州镇乡村街局厂处科部校院号条篇份位"
 _PH_CORE = (
-    r"(?:19|20)(?:[xX×*＊]{2}|\d[xX×*＊]|_{2,}|＿{2,})"              # 20xx 201x 20__
-    r"|(?<![A-Za-z0-9])[xX×]{1,6}(?![A-Za-z0-9])"                      # X XX XXX x ××
-    r"|_{2,}|＿{2,}|□{2,}"                                             # __ ＿＿ □□
+    r"(?:19|20)(?:[xX×*＊]{2}|\d[xX×*＊]|_{2,}|＿{2,})"       # 20xx 201x 20__
+    r"|[xX×]{1,6}"                                              # X XX XXX x ×× (boundaries below)
+    r"|_{2,}|＿{2,}|□{2,}"                                      # __ ＿＿ □□
 )
 _PH_CHARS = frozenset("xX×_＿□")
+_ALNUM = re.compile(r"[A-Za-z0-9]")
 _PLACEHOLDER = re.compile(rf"(?P<core>{_PH_CORE})(?P<tail>[{_HAN}]{{0,2}})")
+
+
+_PH_START = re.compile("[xX×_＿□]")
 
 
 def _find_placeholders(text: str) -> str | None:
     tokens: list[str] = []
     seen: set[str] = set()
-    for m in _PLACEHOLDER.finditer(text):
+    last_end = 0
+    for hit in _PH_START.finditer(text):
+        i = hit.start()
+        if i < last_end:
+            continue
+        m = None
+        if i >= 2 and text[i - 2:i] in ("19", "20") or i >= 3 and text[i - 3:i - 1] in ("19", "20"):
+            m = _PLACEHOLDER.match(text, i - 2) or _PLACEHOLDER.match(text, i - 3)
+            if m and m.end() <= i:
+                m = None
+        if m is None:
+            m = _PLACEHOLDER.match(text, i)
+        if m is None:
+            continue
+        last_end = m.end()
         core, tail = m["core"], m["tail"]
         start = m.start()
         before = text[start - 1] if start else ""
+        if core[0] in "xX×" and (_ALNUM.match(before or " ") or _ALNUM.match(text, m.end("core"))):
+            continue  # part of a Latin word or a number: docx, 1024×768
         if not tail and not (before and _HAN_RE.match(before)):
             continue  # a lone x / __ not touching Chinese text: not a template gap
-        if core[0] in "xX×" and tail[:1] in ("光", "射") :
+        if core[0] in "xX×" and tail[:1] in ("光", "射"):
             continue  # X光, X射线
         if tail[:2] in _UNIT2:
             tail = tail[:2]
@@ -255,14 +290,14 @@ def normalize_text(text: str | None) -> NormalizedText:
         return NormalizedText("", "Hans", None)
     chars = set(text)
     if not _FW_KEYS.isdisjoint(chars):
-        text = text.translate(_FW)
+        text = _fold_width(text)
         chars = set(text)
     script = detect_script(text, chars)
     if script == "Hant":
         text = _t2s().convert(text)
     text = clean_whitespace(text)
     if not _ASCII_PUNCT_CHARS.isdisjoint(chars) or "：" in chars:
-        text = "\n".join(_fix_punct_line(line) for line in text.split("\n"))
+        text = fix_punctuation(text)
         if " " in text:
             text = _PUNCT_GAP.sub("", text)
     placeholders = None if _PH_CHARS.isdisjoint(chars) else _find_placeholders(text)

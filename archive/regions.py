@@ -49,6 +49,7 @@ class _Table:
     full: dict[str, list[Place]]    # official name -> places
     short: dict[str, list[Place]]   # short form (广元, 凉山州, 凉山, 广西) -> places
     prefix2: dict[str, list[str]]   # first two characters -> names (full and short), longest first
+    suffix2: dict[str, list[str]] | None = None  # last two characters -> full names, longest first
 
 
 def _short_forms(p: Place) -> list[str]:
@@ -103,12 +104,46 @@ def table() -> _Table:
         prefix2.setdefault(name[:2], []).append(name)
     for names in prefix2.values():
         names.sort(key=len, reverse=True)
-    return _Table(places, full, short, prefix2)
+    suffix2: dict[str, list[str]] = {}
+    for name in full:
+        suffix2.setdefault(name[-2:], []).append(name)
+    for names in suffix2.values():
+        names.sort(key=len, reverse=True)
+    return _Table(places, full, short, prefix2, suffix2)
+
+
+# a short form followed by these is a street, a university, an idiom, not the place itself
+_NOT_AFTER_SHORT = re.compile(r"大学|学院|路|街|大道|公园|广场|桥|久安|之|精神|人民广场")
+
+
+_SUFFIX_CHARS = re.compile("[省市区县州盟旗]")
+
+
+def _find_full(s: str) -> list[tuple[int, list[Place]]]:
+    """Full names only, found from their last character (省市区县州盟旗): fast on long text."""
+    t = table()
+    out: list[tuple[int, list[Place]]] = []
+    last_end = 0
+    get = t.suffix2.get
+    for m in _SUFFIX_CHARS.finditer(s):
+        end = m.end()
+        names = get(s[end - 2:end])
+        if not names:
+            continue
+        for name in names:  # longest first
+            start = end - len(name)
+            if start >= last_end and s.startswith(name, start):
+                out.append((start, t.full[name]))
+                last_end = end
+                break
+    return out
 
 
 def find_places(s: str, short: bool = True) -> list[tuple[int, list[Place]]]:
     """Mentions of places in ``s`` as (position, candidate places), left to right,
     longest match first. ``short`` also matches short forms (广元, 四川, 凉山州)."""
+    if not short:
+        return _find_full(s)
     t = table()
     out: list[tuple[int, list[Place]]] = []
     i, n = 0, len(s)
@@ -120,7 +155,7 @@ def find_places(s: str, short: bool = True) -> list[tuple[int, list[Place]]]:
                 if s.startswith(name, i):
                     cands = t.full.get(name)
                     if cands is None:
-                        if not short:
+                        if not short or _NOT_AFTER_SHORT.match(s, i + len(name)):
                             continue
                         cands = t.short[name]
                     elif short and name in t.short:

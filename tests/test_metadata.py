@@ -229,12 +229,16 @@ def test_is_report(title, text, expected):
 # ------------------------------------------------------------------ speed
 
 def test_normalize_and_describe_speed():
+    """normalize + describe under 5 ms per 10 KB (CPU time, best of 5 rounds)."""
     raw = seed("xmgh-siming-2012.txt")
     n_bytes = len(raw.encode("utf-8"))
     title = "强化组织保障 发挥优势作用 激发工会在思明强区建设中的无限活力(思明区委)"
     describe(title, normalize_text(raw).text, "http://x/a.html")
-    t0 = time.perf_counter()
-    for _ in range(20):
-        describe(title, normalize_text(raw).text, "http://x/a.html", "2012-05-16")
-    per_10kb_ms = (time.perf_counter() - t0) * 1000 / 20 / (n_bytes / 10_000)
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.process_time()
+        for _ in range(5):
+            describe(title, normalize_text(raw).text, "http://x/a.html", "2012-05-16")
+        best = min(best, (time.process_time() - t0) / 5)
+    per_10kb_ms = best * 1000 / (n_bytes / 10_000)
     assert per_10kb_ms < 5, per_10kb_ms

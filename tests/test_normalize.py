@@ -122,14 +122,17 @@ def test_traditional_placeholders():
 # ------------------------------------------------------------------ speed
 
 def test_speed_on_simplified_seeds():
+    """Under 5 ms per 10 KB (CPU time, best of 5 rounds: other work on the machine does not count)."""
     texts = [seed("bdocx-guangyuan-2011.txt"), seed("xmgh-siming-2012.txt")]
+    n_bytes = sum(len(t.encode("utf-8")) for t in texts)
     for t in texts:
         normalize_text(t)
-    t0 = time.perf_counter()
-    n = 0
-    for _ in range(20):
-        for t in texts:
-            normalize_text(t)
-            n += len(t.encode("utf-8"))
-    per_10kb_ms = (time.perf_counter() - t0) * 1000 / (n / 10_000)
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.process_time()
+        for _ in range(5):
+            for t in texts:
+                normalize_text(t)
+        best = min(best, (time.process_time() - t0) / 5)
+    per_10kb_ms = best * 1000 / (n_bytes / 10_000)
     assert per_10kb_ms < 5, per_10kb_ms
