@@ -14,6 +14,7 @@ from .site import NOT_FOUND, Page, Site
 class _Handler(BaseHTTPRequestHandler):
     server_version = "ZooHTTP/1.0"
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True      # else keep-alive clients wait 40 ms per response
     site: Site            # set on a per-server subclass
     log: list
     lock: threading.Lock
