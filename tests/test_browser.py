@@ -40,16 +40,15 @@ def test_search_facet_read_download(server, browser, tmp_path):
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
 
-    # home page -> documents table
+    # home page: search 工会 from its search box
     page.goto(base + "/")
-    assert "工会工作报告档案" in page.title() or "工会工作报告档案" in page.content()
-    page.click("a[href='/archive/documents']")
-    page.wait_for_url("**/archive/documents")
-
-    # search 工会 with the stock search box
-    page.fill("#_search", "工会")
-    page.press("#_search", "Enter")
-    page.wait_for_url("**_search=*")
+    assert "工会工作报告档案" in page.inner_text("h1")
+    shots = Path(os.environ.get("UNION_SCREENSHOT_DIR", tmp_path))
+    page.screenshot(path=str(shots / "home.png"))
+    page.fill("#home-search", "工会")
+    page.press("#home-search", "Enter")
+    page.wait_for_url("**/archive/documents?_search=*")
+    assert page.input_value("#_search") == "工会"
     assert "6 rows where search matches" in page.inner_text("h3")
     shown = page.locator("table.rows-and-columns tbody tr").count()
     assert shown == 6
@@ -59,7 +58,6 @@ def test_search_facet_read_download(server, browser, tmp_path):
     page.wait_for_url("**region=*")
     assert "3 rows" in page.inner_text("h3")
     assert page.locator("table.rows-and-columns tbody tr").count() == 3
-    shots = Path(os.environ.get("UNION_SCREENSHOT_DIR", tmp_path))
     page.screenshot(path=str(shots / "search.png"), full_page=True)
 
     # open a document from the results

@@ -60,6 +60,10 @@ def test_shipped_datasette_yml_is_the_root_one():
 def test_home_metadata_and_settings(ds):
     r = get(ds, "/")
     assert r.status_code == 200 and "工会工作报告档案" in r.text
+    assert 'action="/archive/documents"' in r.text and 'name="_search"' in r.text
+    for name in ("reports_by_region_and_year", "duplicate_clusters", "latest_crawl",
+                 "documents_of_site"):
+        assert f'href="/archive/{name}' in r.text
     meta = get(ds, "/-/metadata.json").json()
     assert meta["license"] and meta["source"] and meta["description_html"]
     docs = meta["databases"]["archive"]["tables"]["documents"]
