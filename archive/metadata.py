@@ -227,12 +227,13 @@ _REPORT_CUES = re.compile(
 _HEADINGS = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|\d+[、.．]|[一二三四五六七八九十]是)",
                        re.M)
 _NEWS_CUES = re.compile(
-    r"记者|通讯员|本报讯|本网讯|讯\s|日电|据悉|日前|近日|消息|报道|编辑[:：]|责编|来源[:：]|（图）|图为|获悉")
+    r"记者|通讯员|本报讯|本网讯|讯\s|日电|据悉|日前|近日|消息|报道|编辑[:：]|责编|来源[:：]|（图）|图为|获悉|"
+    r"日上午|日下午|日晚")
 _NOTICE_TITLE = re.compile(
     r"通知|公告|通告|公示|启事|通报|招聘|招标|采购|批复|函$|决定|办法|条例|规定|细则|意见$|名单|须知|指南|倡议书|"
     r"问答|答问|答记者问|解读|Q&A|\?|？")
 _NEWS_TITLE = re.compile(r"召开|举行|举办|开幕|闭幕|隆重|圆满|顺利|启动仪式|走访|慰问|看望|出席|喜获|荣获|获评|同场竞技|"
-                         r"落幕|揭晓|签约|座谈会$|见面会")
+                         r"落幕|揭晓|签约|座谈会$|见面会|上作|作了")
 _QA = re.compile(r"^(?:问|答|Q|A)[:：]", re.M)
 _REPORT_TITLE = re.compile(r"汇报|简报|总结|小结|工作报告|述职|经验交流|交流材料|典型材料|经验材料|发言材料|讲话|工作情况|调研报告|工作计划|工作要点")
 
@@ -265,6 +266,8 @@ def report_score_of(title: str, text: str, doc_type: str) -> float:
         score += 0.06
     elif n < 300 and not titled:
         score -= 0.1
+    if n < 400 and headings == 0 and not titled:
+        score -= 0.15  # a few sentences without structure and no report title
     score -= min(news, 4) * 0.08
     if len(_QA.findall(text[:5000])) >= 2:
         score -= 0.4
