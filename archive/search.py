@@ -127,7 +127,7 @@ def index_documents(db, docs: Iterable[dict]) -> int:
     (documents missing from the ``documents`` table are skipped)."""
     ensure_search(db)
     rows = []
-    for d in docs:
+    for d in {d["id"]: d for d in docs}.values():  # the same id twice: the last one wins
         found = db.execute("SELECT rowid FROM documents WHERE id = ?", [d["id"]]).fetchone()
         if found is None:
             continue

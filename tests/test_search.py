@@ -144,6 +144,9 @@ def test_index_documents_is_idempotent_and_replaces(tmp_path):
         before = {q: sorted(search.search(db, q)) for q in QUERIES}
         assert search.rebuild_search(db) == n
         assert {q: sorted(search.search(db, q)) for q in QUERIES} == before
+        # the same id twice in one batch: the last one wins
+        assert search.index_documents(db, [dict(books, text="甲"), dict(books, text="乙")]) == 1
+        assert books["id"] in search.search(db, "乙") and books["id"] not in search.search(db, "甲")
     finally:
         db.conn.close()
 
