@@ -28,7 +28,8 @@ def serve(large_pages, truth_path, host, slow_seconds, seed):
     from . import Zoo
 
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for signum in (signal.SIGTERM, signal.SIGINT):     # Ctrl-C / kill: leave the loop cleanly
+        signal.signal(signum, lambda *_: stop.set())
     with Zoo(large_pages=large_pages, slow_seconds=slow_seconds, host=host, seed=seed) as z:
         for name, url in z.urls.items():
             click.echo(f"{name:<11} {url}")
@@ -37,10 +38,7 @@ def serve(large_pages, truth_path, host, slow_seconds, seed):
             click.echo(f"ground truth: {truth_path} ({len(z.truth['documents'])} documents)")
         sys.stdout.flush()
         click.echo("serving; Ctrl-C to stop", err=True)
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
+        while not stop.wait(0.5):
             pass
 
 
