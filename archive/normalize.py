@@ -6,7 +6,8 @@
   (as found, before conversion). Detection counts characters that exist only in
   Traditional / only in Simplified, using OpenCC's own character tables.
 * Traditional text is converted with OpenCC t2s (opencc-python-reimplemented);
-  Simplified text is never passed through OpenCC (it is slow and not needed).
+  Simplified text is never passed through OpenCC (it is slow and not needed); a few
+  Traditional-only characters inside Simplified text are mapped one by one.
 * Width: full-width ASCII letters and digits become half-width (NFKC for those only);
   ㎡, ①, ％ and other symbols are left alone.
 * Punctuation: in Chinese text the ASCII , : ; ( ) ! ? (and a sentence-final .) become
@@ -49,23 +50,35 @@ def _dictionary(name: str) -> dict[str, list[str]]:
 
 
 @functools.lru_cache(maxsize=1)
-def _script_sets() -> tuple[frozenset[str], frozenset[str]]:
+def _script_sets() -> tuple[frozenset[str], frozenset[str], dict[str, str]]:
     ts = _dictionary("TSCharacters.txt")  # traditional -> simplified
     st = _dictionary("STCharacters.txt")  # simplified -> traditional
     trad_only = {k for k, v in ts.items() if len(k) == 1 and k not in v and k not in st}
     simp_only = {k for k, v in st.items() if len(k) == 1 and k not in v and k not in ts}
-    return frozenset(trad_only), frozenset(simp_only)
+    char_map = {k: ts[k][0] for k in trad_only}
+    return frozenset(trad_only), frozenset(simp_only), char_map
 
 
 def detect_script(text: str, chars: set[str] | None = None) -> str:
     """'Hant' if the text uses more distinct Traditional-only than Simplified-only characters."""
-    trad, simp = _script_sets()
+    trad, simp, _map = _script_sets()
     chars = set(text) if chars is None else chars
     n_trad = len(trad.intersection(chars))
     if n_trad == 0:
         return "Hans"
     n_simp = len(simp.intersection(chars))
     return "Hant" if n_trad > n_simp else "Hans"
+
+
+def _fix_stray_traditional(text: str, chars: set[str]) -> str:
+    """Simplified text with a few Traditional-only characters (a pasted phrase): those
+    characters alone are mapped (character table, no phrase conversion needed)."""
+    trad, _simp, char_map = _script_sets()
+    stray = trad.intersection(chars)
+    if not stray:
+        return text
+    rx = re.compile("[" + "".join(re.escape(c) for c in stray) + "]")
+    return rx.sub(lambda m: char_map[m.group()], text)
 
 
 @functools.lru_cache(maxsize=1)
@@ -295,6 +308,8 @@ def normalize_text(text: str | None) -> NormalizedText:
     script = detect_script(text, chars)
     if script == "Hant":
         text = _t2s().convert(text)
+    else:
+        text = _fix_stray_traditional(text, chars)
     text = clean_whitespace(text)
     if not _ASCII_PUNCT_CHARS.isdisjoint(chars) or "：" in chars:
         text = fix_punctuation(text)

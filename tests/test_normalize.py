@@ -45,6 +45,12 @@ def test_detect_script(text, script):
     assert detect_script(text) == script
 
 
+def test_stray_traditional_characters_in_simplified_text_are_mapped():
+    r = normalize_text("关于全市工会工作情况的汇报，今年以来我市各級工會組織深入学习贯彻精神。")
+    assert r.script == "Hans"
+    assert r.text == "关于全市工会工作情况的汇报，今年以来我市各级工会组织深入学习贯彻精神。"
+
+
 def test_simplified_text_is_not_sent_through_opencc():
     # 干 / 后 / 里 would be altered by careless conversion; Simplified text keeps them
     s = "干部在会后到基层里调研。"
