@@ -33,22 +33,28 @@ def db(arch):
     d.conn.close()
 
 
-def oracle(docs, q):
+def normalized(docs):
+    """(id, [normalised title, normalised text]) per document."""
+    return [(d["id"], [search.normalize_document_text(d["title"]),
+                       search.normalize_document_text(d["text"])]) for d in docs]
+
+
+def oracle(docs, q, norm=None):
     """Ids of documents whose normalised title or text contains every term of q."""
     terms = search.query_terms(q)
     hits = set()
-    for d in docs:
-        fields = [search.normalize_document_text(d["title"]), search.normalize_document_text(d["text"])]
+    for doc_id, fields in norm or normalized(docs):
         if terms and all(any(t in f for f in fields) for t in terms):
-            hits.add(d["id"])
+            hits.add(doc_id)
     return hits
 
 
 def measure(db, docs, queries):
     tp = fp = fn = 0
     misses = []
+    norm = normalized(docs)
     for q in queries:
-        got, want = set(search.search(db, q)), oracle(docs, q)
+        got, want = set(search.search(db, q)), oracle(docs, q, norm)
         tp, fp, fn = tp + len(got & want), fp + len(got - want), fn + len(want - got)
         if got != want:
             misses.append((q, len(got - want), len(want - got)))
