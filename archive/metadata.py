@@ -155,12 +155,20 @@ def _org_from_subject(lines: list[str]) -> str | None:
     return None
 
 
+_SPEAKER = re.compile(
+    r"^(?P<org>\S{2,30}?)(?:党组书记|党组成员|常务副主席|副主席|主席|副书记|书记|副局长|局长|副主任|主任|"
+    r"副总经理|总经理|经理|副院长|院长|副部长|部长|副厂长|厂长)\s*(?:[\u4e00-\u9fff]{2,4}|[xX×]{2,3})?$")
+
+
 def _org_from_lines(lines: list[str]) -> str | None:
     for line in lines:
         if len(line) > 60:
             continue
         dl = _dateline(line)
         candidate = dl[1] if dl else line
+        m = _SPEAKER.match(candidate)
+        if m:  # "德阳市总工会主席 李堃": the speaker's organisation
+            candidate = m["org"]
         candidate = _DATELINE_JUNK.sub("", candidate)
         org = _clean_org(candidate)
         if org:
