@@ -315,7 +315,11 @@ def _year(title: str, head_lines: list[str], report_date: str | None,
         if c >= 2 and 1949 <= y <= 2100:
             return y
     if published_date and not _TEMPLATE.search(title + "\n" + text[:1000]):
-        return int(published_date[:4])  # not for templates: their publication says nothing
+        # not for templates (their publication says nothing), nor for an upload years after
+        # every year the text names (a 文库 copy of an old report)
+        py = int(published_date[:4])
+        if not years or py <= max(years) + 1:
+            return py
     return None
 
 

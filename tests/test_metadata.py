@@ -47,6 +47,10 @@ def test_xmgh_seed():
     assert d["doc_type"] == "经验交流"
     assert d["year"] == 2012
     assert d["is_report"] == 1
+    # the same report uploaded to a 文库 in 2023: the upload year is not the report's year
+    d = describe("强化组织保障 发挥优势作用 激发工会在思明强区建设中的无限活力(思明区委)", text,
+                 "http://wenku.example/p-9023317.html", published_hint="上传时间:2023-07-03")
+    assert d["published_date"] == "2023-07-03" and d["year"] is None
 
 
 def test_traditional_seed():
