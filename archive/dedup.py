@@ -83,7 +83,8 @@ def _identity(x):
 _YEAR = re.compile(r"(?<![0-9a-z])((?:19|20)\d\d)\s*年")
 _CN_YEAR = re.compile(r"([〇○零一二三四五六七八九]{4})\s*年")
 _BLANK_YEAR = re.compile(r"(?<![0-9a-z])(?:19|20)(?:[x×*＊]{2}|\d[x×]|_{2,}|＿{2,})")
-_BLANK = re.compile(r"(?<![a-z])[x×]{2,}(?![a-z])|_{3,}|＿{2,}")
+_BLANK = re.compile(r"(?<![a-z])[x×]{2,}(?![a-z])|_{3,}|＿{2,}|"
+                    r"(?<![a-z0-9])[x×](?=[万千百]?(?:人次|名|个|家|户|人|项|场|期|次|天|月|日))")
 _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")
 
 
