@@ -139,19 +139,6 @@ def _is_cjk(ch: str) -> bool:
     return bool(ch) and _CJK_CHAR.match(ch) is not None
 
 
-def _paren_pairs(line: str) -> dict[int, int]:
-    pairs: dict[int, int] = {}
-    stack: list[int] = []
-    for i, ch in enumerate(line):
-        if ch in "(（":
-            stack.append(i)
-        elif ch in ")）" and stack:
-            j = stack.pop()
-            pairs[j] = i
-            pairs[i] = j
-    return pairs
-
-
 def _paren_pairs_text(text: str) -> dict[int, int]:
     """Matching parentheses (ASCII or full-width), within one line."""
     pairs: dict[int, int] = {}
