@@ -133,6 +133,7 @@ _PUNCT = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（"
 _ASCII_PUNCT = re.compile(r"[,:;!?().]")
 _ASCII_PUNCT_CHARS = frozenset(",:;!?().")
 _FW_COLON_TIME = re.compile(r"(?<=\d)：(?=\d\d(?!\d))")
+_FW_DECIMAL = re.compile(r"(?<=\d)．(?=\d)")
 
 
 def _is_cjk(ch: str) -> bool:
@@ -163,6 +164,8 @@ def fix_punctuation(text: str) -> str:
     """ASCII punctuation -> full-width where it sits in Chinese text (see module doc)."""
     if "：" in text:
         text = _FW_COLON_TIME.sub(":", text)  # 14：30 -> 14:30
+    if "．" in text:
+        text = _FW_DECIMAL.sub(".", text)     # ７６．２ -> 76.2
     matches = [m.start() for m in _ASCII_PUNCT.finditer(text)]
     if not matches:
         return text
@@ -298,7 +301,7 @@ def normalize_text(text: str | None) -> NormalizedText:
     else:
         text = _fix_stray_traditional(text, chars)
     text = clean_whitespace(text)
-    if not _ASCII_PUNCT_CHARS.isdisjoint(chars) or "：" in chars:
+    if not _ASCII_PUNCT_CHARS.isdisjoint(chars) or "：" in chars or "．" in chars:
         text = fix_punctuation(text)
         if " " in text:
             text = _PUNCT_GAP.sub("", text)

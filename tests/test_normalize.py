@@ -74,6 +74,7 @@ def test_simplified_text_is_not_sent_through_opencc():
     ("E-mail:abc@xmgh.org", "E-mail:abc@xmgh.org"),
     ("关于我市工会工作情况的汇报.docx", "关于我市工会工作情况的汇报.docx"),
     ("Ｈｅｌｌｏ，２０１２年ＡＢＣ", "Hello，2012年ABC"),
+    ("慰问金７６．２万元。", "慰问金76.2万元。"),
     ("“十二五”规划(2011-2015)已完成", "“十二五”规划（2011-2015）已完成"),
     ("hello, world; ok (yes)", "hello, world; ok (yes)"),
     ("1.抓组建。", "1.抓组建。"),
