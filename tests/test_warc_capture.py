@@ -179,3 +179,14 @@ def test_single_record_file(crawl, tmp_path):
     assert len(recs) == 1
     body = read_payload(out, 0, out.stat().st_size)
     assert body == gzip.decompress(crawl.site.sent["/gzip"])
+
+
+def test_no_crawl_without_warc(tmp_path):
+    """If the WARC files cannot be written, the crawl stops instead of fetching unarchived."""
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    with Site() as site:
+        out = run_crawl(tmp_path, [site.base + "/"],
+                        crawl_settings(tmp_path / "data", "nw", WARC_DIR=str(blocker / "warc")))
+        assert out.read_text() == ""
+        assert not [p for _, p, _ in site.log if p != "/robots.txt"]

@@ -152,3 +152,21 @@ def test_crashed_open_file_is_cut_to_complete_records(tmp_path):
     n_full = sum(1 for _ in ArchiveIterator(open(f, "rb")))
     n_kept = sum(1 for _ in ArchiveIterator(open(recovered, "rb")))
     assert 1 < n_kept < n_full
+
+
+def test_history_rebuilt_from_warcs_when_state_file_is_lost(tmp_path):
+    data = tmp_path / "data"
+    with Site() as site:
+        run_crawl(tmp_path, [site.base + "/"], crawl_settings(data, "a"), name="a")
+        first = set((data / "warc").glob("*.warc.gz"))
+        (data / "warc-state.sqlite").unlink()
+        for side in ("-wal", "-shm"):
+            (data / f"warc-state.sqlite{side}").unlink(missing_ok=True)
+        n = len(site.log)
+        run_crawl(tmp_path, [site.base + "/"], crawl_settings(data, "b"), name="b")
+        log = site.log[n:]
+    assert any(p == "/etag" and h.get("If-None-Match") == '"v1"' for _, p, h in log)
+    second = sorted(set((data / "warc").glob("*.warc.gz")) - first)
+    types = {h["WARC-Target-URI"].split("/", 3)[-1]: t for _, t, h, _, _ in records(second)
+             if t in ("response", "revisit")}
+    assert types["fine"] == "revisit" and types["etag"] == "revisit"

@@ -20,14 +20,17 @@ If-Modified-Since and a 304 is written as a server-not-modified revisit.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from twisted.internet import reactor
 
 from archive.capture import Capture
 from archive.warc_read import body_and_error, header, iso_seconds
@@ -52,6 +55,18 @@ def _one_line(exc) -> str:
     return f"{exc.__class__.__name__}: {msg}"[:500]
 
 
+def _timed(method):
+    """Adds the thread CPU time spent in ``method`` to ``self.cpu`` (stat warc/cpu_seconds)."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        t = time.thread_time()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self.cpu += time.thread_time() - t
+    return wrapper
+
+
 class WarcCaptureMiddleware:
     def __init__(self, crawler):
         s = crawler.settings
@@ -74,6 +89,8 @@ class WarcCaptureMiddleware:
         self.state_path = Path(s.get("WARC_STATE_PATH") or self.data_dir / STATE_FILE)
         self.user_agent = s.get("USER_AGENT")
         self.writer: WarcFileWriter | None = None
+        self._failed = False
+        self.cpu = 0.0
         self.state: CaptureState | None = None
         self.stats = crawler.stats
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -85,9 +102,33 @@ class WarcCaptureMiddleware:
 
     # -- lifecycle ---------------------------------------------------------------
     def spider_opened(self, spider):
+        if self.writer is not None or self._failed:
+            return
+        try:
+            self._open(spider)
+        except Exception:
+            # never crawl without the archive's source of truth: stop the crawl
+            self._failed = True
+            logger.exception("WARC capture could not start in %s; closing the spider", self.warc_dir)
+            self.crawler.stats.set_value("warc/error", "could not start")
+            reactor.callLater(0, self._close_spider, spider)
+
+    def _close_spider(self, spider):
+        engine = self.crawler.engine
+        if hasattr(engine, "close_spider_async"):
+            from scrapy.utils.defer import deferred_from_coro
+            return deferred_from_coro(engine.close_spider_async(reason="warc_failed"))
+        return engine.close_spider(spider, "warc_failed")
+
+    def _open(self, spider):
         self.warc_dir.mkdir(parents=True, exist_ok=True)
         recover_open_files(self.warc_dir)
         self.state = CaptureState(self.state_path)
+        existing = sorted(self.warc_dir.glob("*.warc.gz"))
+        if existing and self.state.is_empty():
+            from crawler.warc.state import rebuild
+            n = rebuild(self.state, existing, self.dedup_min)
+            logger.info("WARC history rebuilt from %d files (%d responses)", len(existing), n)
         info = default_info(self.crawl_id, self.description,
                             **{"start-url": list(getattr(spider, "start_urls", []) or []),
                                "http-header-user-agent": self.user_agent,
@@ -105,9 +146,12 @@ class WarcCaptureMiddleware:
     def spider_closed(self, spider, reason):
         if self.writer is None:
             return
+        t = time.thread_time()
         self.writer.close()
         self.state.commit()
         self.state.close()
+        self.cpu += time.thread_time() - t
+        self.stats.set_value("warc/cpu_seconds", round(self.cpu, 3))
         if self.cdxj and self.writer.closed_files:
             try:
                 from crawler.warc.cdxj import write_crawl_index
@@ -117,10 +161,13 @@ class WarcCaptureMiddleware:
                 logger.exception("CDXJ indexing failed")
 
     def _ensure_open(self):
-        if self.writer is None:        # used without spider_opened (should not happen)
+        if self.writer is None:        # used before spider_opened (should not happen)
             self.spider_opened(self.crawler.spider)
+        if self.writer is None:
+            raise IgnoreRequest("WARC capture is not available: not archiving this exchange")
 
     # -- conditional GET -------------------------------------------------------------
+    @_timed
     def process_request(self, request):
         if not self.conditional or request.method != "GET":
             return None
@@ -142,6 +189,7 @@ class WarcCaptureMiddleware:
         return None
 
     # -- exchanges -----------------------------------------------------------------
+    @_timed
     def process_response(self, request, response):
         self._ensure_open()
         raw = request.meta.pop(RAW_META_KEY, None)
@@ -218,6 +266,7 @@ class WarcCaptureMiddleware:
         self.crawler.signals.send_catch_log(signal=capture_written, capture=cap)
         return response
 
+    @_timed
     def process_exception(self, request, exception):
         request.meta.pop(RAW_META_KEY, None)
         request.meta.pop("_warc_conditional", None)

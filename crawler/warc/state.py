@@ -70,3 +70,47 @@ class CaptureState:
 
     def close(self) -> None:
         self.db.close()
+
+
+def rebuild(state: CaptureState, warc_files: list[Path], min_size: int = 256) -> int:
+    """Refill an empty state from existing WARC files (e.g. the state file was lost).
+    Returns the number of response records seen."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from archive.warc_read import header, iso_seconds
+
+    n = 0
+    for path in warc_files:
+        with open(path, "rb") as fh:
+            it = ArchiveIterator(fh)
+            for record in it:
+                if record.rec_type not in ("response", "revisit") or record.http_headers is None:
+                    continue
+                rh, hh = record.rec_headers, record.http_headers
+                size = len(record.raw_stream.read())
+                it.read_to_end(record)
+                url, date = rh.get_header("WARC-Target-URI"), rh.get_header("WARC-Date")
+                digest = rh.get_header("WARC-Payload-Digest")
+                if not digest:
+                    continue
+                if record.rec_type == "response":
+                    n += 1
+                    source = {"url": url, "warc_date": date, "warc_filename": path.name,
+                              "warc_offset": it.get_record_offset(),
+                              "warc_length": it.get_record_length()}
+                    if size >= min_size:
+                        state.add_original(digest, url, date, path.name, source["warc_offset"],
+                                           source["warc_length"])
+                else:
+                    if hh.get_statuscode() != "200":
+                        continue
+                    row = state.original(digest)
+                    if row is None:
+                        continue
+                    source = dict(row)
+                if hh.get_statuscode() == "200":
+                    headers = list(hh.headers)
+                    state.set_validators(url, header(headers, "ETag"), header(headers, "Last-Modified"),
+                                         digest, source, iso_seconds(date))
+    state.commit()
+    return n
