@@ -190,3 +190,25 @@ def test_no_crawl_without_warc(tmp_path):
                         crawl_settings(tmp_path / "data", "nw", WARC_DIR=str(blocker / "warc")))
         assert out.read_text() == ""
         assert not [p for _, p, _ in site.log if p != "/robots.txt"]
+
+
+def test_record_command_writes_the_documents_record(crawl, tmp_path):
+    from click.testing import CliRunner
+
+    import archive.store as store
+    from archive.warc_read import record_command
+
+    cap = next(c for c in crawl.live if c["url"].endswith("/fine"))
+    db = store.connect(crawl.data / "archive.db")
+    db["documents"].insert({"id": "doc1", "url": cap["url"], "warc_filename": cap["warc_filename"],
+                            "warc_offset": cap["warc_offset"], "warc_length": cap["warc_length"]})
+    db.conn.commit()
+    db.conn.close()
+    out = tmp_path / "doc1.warc.gz"
+    result = CliRunner().invoke(record_command, ["doc1", "--data", str(crawl.data), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    [rec] = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI"), r.http_headers.statusline,
+              r.content_stream().read()) for r in ArchiveIterator(open(out, "rb"))]
+    assert rec == ("response", cap["url"], "200 Fine", crawl.site.sent["/fine"])
+    result = CliRunner().invoke(record_command, ["nope", "--data", str(crawl.data)])
+    assert result.exit_code != 0 and "no document 'nope'" in result.output
