@@ -90,7 +90,7 @@ _INFO_LABELS = (r"发布时间|发表时间|发布日期|发表日期|更新时�
                 r"浏览|浏览次数|浏览量|阅读|阅读次数|阅读量|查看人数|访问量|人气|索引号|发文机关|"
                 r"发布机构|主题分类|字号|字体|供稿|摄影|通讯员|记者|分享到|分享")
 INFO_FIELD = re.compile(rf"(?:^|[\s【\[|｜丨])({_INFO_LABELS}){_SP}{_COLON}")
-INFO_START = re.compile(rf"^{_SP}[【\[]?({_INFO_LABELS}){_SP}[】\]]?{_SP}{_COLON}")
+INFO_START = re.compile(rf"^{_SP}[【\[(（]?({_INFO_LABELS}){_SP}[】\]]?{_SP}{_COLON}")
 FONT_BAR = re.compile(rf"字体{_SP}{_COLON}?{_SP}[】\]]?{_SP}[【\[]?{_SP}大{_SP}[】\]]?{_SP}[【\[]?{_SP}中"
                       rf"{_SP}[】\]]?{_SP}[【\[]?{_SP}小|[【\[]{_SP}[大中小]{_SP}[】\]]{_SP}[【\[]"
                       rf"{_SP}[大中小]{_SP}[】\]]")

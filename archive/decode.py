@@ -108,6 +108,20 @@ def _strict(body: bytes, name: str) -> str | None:
         return None
 
 
+def _utf8(body: bytes) -> str | None:
+    """Strict UTF-8, tolerating a payload cut inside its last character."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(body) - 3 and exc.reason in ("unexpected end of data",
+                                                         "invalid continuation byte"):
+            try:
+                return body[:exc.start].decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        return None
+
+
 def _report_gb(body: bytes, name: str | None = None) -> str:
     """Which GB codec the bytes really needed (gb2312 labels over GBK bytes are common)."""
     if name == "gb18030":
@@ -200,7 +214,7 @@ def decode_body(body: bytes, content_type: str | None) -> Decoded:
         raise DecodeError("binary payload served as text")
     # valid UTF-8 with non-ASCII bytes is UTF-8, whatever the labels say
     if any(b > 127 for b in body):
-        text = _strict(body, "utf-8")
+        text = _utf8(body)
         if text is not None:
             return _finish(text, "utf-8", declared, False)
     else:

@@ -96,6 +96,8 @@ def _trafilatura_config():
 
 
 _CFG = None
+# no report page is this big; larger "pages" are dumps or traps and would stall the indexer
+MAX_PAGE_BYTES = 8 * 1024 * 1024
 
 
 # ------------------------------------------------------------------ public API
@@ -111,6 +113,9 @@ def process_capture(url: str, content_type: str | None, body: bytes) -> Extracti
 
     if ctype.startswith(_ATTACHMENT_TYPES) or attachments.kind_of(url, content_type, body):
         return _attachment(ex, url, content_type, body)
+    if len(body) > MAX_PAGE_BYTES:
+        ex.error = f"page too large to extract ({len(body)} bytes > {MAX_PAGE_BYTES})"
+        return ex
     try:
         dec = decode_body(body, content_type)
     except DecodeError as exc:

@@ -112,3 +112,9 @@ def test_binary_served_as_html_is_an_error(body):
 def test_pure_ascii():
     d = decode_body(b"<html><body>&#24037;&#20250;</body></html>", "text/html")
     assert d.encoding == "utf-8" and not d.repaired
+
+
+def test_utf8_cut_inside_last_character():
+    body = page('<meta charset="utf-8">').encode("utf-8") + "工会".encode("utf-8")[:-1]
+    d = decode_body(body, "text/html; charset=utf-8")
+    assert d.encoding == "utf-8" and "工会组织" in d.text and "\ufffd" not in d.text

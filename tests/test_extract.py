@@ -290,3 +290,19 @@ def test_fanwen_split_by_headings_when_title_counts_parts():
     ex = process_capture("http://f.test/zj/3.html", "text/html",
                          html("工会工作总结-范文网", body).encode())
     assert len(ex.documents) == 1 and ex.documents[0]["part"] == 0
+
+
+def test_oversized_page_is_refused_quickly():
+    from archive.extract import MAX_PAGE_BYTES
+
+    body = html("汇编", paras(REPORT) * 10).encode()
+    body += b"<p>" + b"x" * (MAX_PAGE_BYTES - len(body) + 10) + b"</p>"
+    ex = process_capture("http://a.test/all.html", "text/html", body)
+    assert ex.error and "too large" in ex.error and ex.documents == []
+
+
+def test_editor_credit_in_parentheses_is_chrome():
+    ex = process_capture("http://n.test/c/1.shtml", "text/html",
+                         html("市总工会举办职工技能大赛 - 工会动态 - 职工日报网",
+                              "<div class='ccontent'>" + paras(SHORT + ["（责任编辑：王明）"]) + "</div>").encode())
+    assert text_of(ex).splitlines() == SHORT
