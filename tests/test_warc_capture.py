@@ -212,3 +212,21 @@ def test_record_command_writes_the_documents_record(crawl, tmp_path):
     assert rec == ("response", cap["url"], "200 Fine", crawl.site.sent["/fine"])
     result = CliRunner().invoke(record_command, ["nope", "--data", str(crawl.data)])
     assert result.exit_code != 0 and "no document 'nope'" in result.output
+
+
+def test_https_exchange_is_captured_as_sent_and_received(tmp_path):
+    from tests.test_warc_support import self_signed
+
+    data = tmp_path / "data"
+    with Site(tls=self_signed(tmp_path)) as site:
+        out = run_crawl(tmp_path, [site.base + "/fine"], crawl_settings(data, "tls"))
+    live = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [(c["url"], c["status"]) for c in live] == [
+        (site.base + "/robots.txt", 200), (site.base + "/fine", 200)]
+    [f] = sorted((data / "warc").glob("*.warc.gz"))
+    recs = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI"), r.http_headers, r.raw_stream.read())
+            for r in ArchiveIterator(open(f, "rb")) if r.rec_type in ("response", "request")]
+    resp = next(r for r in recs if r[0] == "response" and r[1].endswith("/fine"))
+    req = next(r for r in recs if r[0] == "request" and r[1].endswith("/fine"))
+    assert resp[2].statusline == "200 Fine" and resp[3] == site.sent["/fine"]
+    assert req[2].statusline == "/fine HTTP/1.1" and req[2].get_header("Host") == f"127.0.0.1:{site.port}"

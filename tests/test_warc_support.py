@@ -35,7 +35,8 @@ def free_port() -> int:
 class Site:
     """Threaded http.server on 127.0.0.1; ``log`` keeps (method, path, headers) per request."""
 
-    def __init__(self):
+    def __init__(self, tls: tuple[str, str] | None = None):
+        """``tls``: (certfile, keyfile) to serve https instead of http."""
         self.log: list[tuple[str, str, dict]] = []
         self.sent: dict[str, bytes] = {}     # path -> the body bytes sent (as on the wire, de-chunked)
         self.refused_port = free_port()      # nothing listens there
@@ -56,6 +57,12 @@ class Site:
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"
+        if tls:
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            self.base = f"https://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def __enter__(self):
@@ -150,6 +157,14 @@ class Site:
             self.sent[p] = b"ok"
         else:
             self._send(h, 404, b"no", html)
+
+
+def self_signed(tmp: Path) -> tuple[str, str]:
+    cert, key = tmp / "cert.pem", tmp / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return str(cert), str(key)
 
 
 def crawl_settings(data_dir: Path, crawl_id: str, **extra) -> dict:
