@@ -230,3 +230,15 @@ def test_https_exchange_is_captured_as_sent_and_received(tmp_path):
     req = next(r for r in recs if r[0] == "request" and r[1].endswith("/fine"))
     assert resp[2].statusline == "200 Fine" and resp[3] == site.sent["/fine"]
     assert req[2].statusline == "/fine HTTP/1.1" and req[2].get_header("Host") == f"127.0.0.1:{site.port}"
+
+
+def test_timeout_is_a_failure_capture(tmp_path):
+    data = tmp_path / "data"
+    with Site() as site:
+        out = run_crawl(tmp_path, [site.base + "/slow"],
+                        crawl_settings(data, "slow", DOWNLOAD_TIMEOUT=1, RETRY_ENABLED=False))
+    live = [json.loads(x) for x in out.read_text().splitlines()]
+    [slow] = [c for c in live if c["url"].endswith("/slow")]
+    assert slow["status"] is None and slow["record_type"] == "failure"
+    assert "took longer than 1" in slow["error"] and "Timeout" in slow["error"]
+    assert [capture_dict(c) for c in iter_captures(sorted((data / "warc").glob("*.warc.gz")))] == live

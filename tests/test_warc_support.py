@@ -146,6 +146,10 @@ class Site:
             self._send(h, 200, DUP, html)
         elif p.startswith("/list"):
             self._send(h, 200, ("<html><body>列表第二页 " + p + "</body></html>").encode(), html)
+        elif p == "/slow":
+            import time
+            time.sleep(2.5)
+            self._send(h, 200, b"too late", html)
         elif p == "/headers":
             # duplicate headers, unusual case and no space after the colon: kept as sent
             h.send_response_only(200, "OK")
