@@ -34,6 +34,7 @@ LEAK_PATTERNS = [re.compile(p) for p in (
     r"超出免费预览范围", r"分享到", r"【字体", r"建议使用.{0,30}浏览器")]
 _TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ffff]|[A-Za-z0-9]+")
 _MOJIBAKE = re.compile("[\u00c0-\u00ff]")
+DATE_FIELDS = ("published_date", "report_date")
 META_FIELDS = ("title", "published_date", "report_date", "year", "org", "region", "doc_type", "script")
 
 
@@ -153,6 +154,20 @@ class _Runner:
             return stitch(exs), exs[0].encoding, None if linked else "pages not linked"
         return exs[0].documents, exs[0].encoding, exs[0].error
 
+    def dates_on_pages(self, gold_urls: list[str], docs: list[dict]) -> set[str]:
+        """Every date written anywhere on the pages (or in an attachment's text)."""
+        from archive.dates import find_dates
+        from archive.decode import DecodeError, decode_body
+
+        texts = [d.get("text") or "" for d in docs]
+        for url in gold_urls:
+            status, ctype, body = self.get(url)
+            try:
+                texts.append(decode_body(body, ctype).text)
+            except DecodeError:
+                pass
+        return {iso for t in texts for _s, _e, iso in find_dates(t)}
+
     def bare(self, gold_urls: list[str]) -> dict:
         outs = [_bare(self.get(u)[2]) for u in gold_urls]
         return {"text": "\n".join(o["text"] for o in outs), "title": outs[0]["title"],
@@ -180,10 +195,12 @@ def evaluate(truth: dict, fetch) -> dict:
         urls = g.get("pages") or [g["url"]]
         key = tuple(urls)
         if key not in cache:
-            cache[key] = (runner.ours(urls), runner.bare(urls))
-        (docs, encoding, note), bare = cache[key]
+            ours_run = runner.ours(urls)
+            cache[key] = (ours_run, runner.bare(urls), runner.dates_on_pages(urls, ours_run[0]))
+        (docs, encoding, note), bare, dates = cache[key]
         ours = _pick(docs, int(g.get("part") or 0)) or {}
-        rows.append({"gold": g, "ours": ours, "bare": bare, "encoding": encoding, "note": note})
+        rows.append({"gold": g, "ours": ours, "bare": bare, "encoding": encoding, "note": note,
+                     "dates_on_page": dates})
     result = {"documents": len(rows), "seconds": round(time.perf_counter() - t0, 2),
               "ours": _score(rows, "ours"), "bare": _score(rows, "bare"),
               "spurious": _spurious(truth, runner),
@@ -202,6 +219,7 @@ def _score(rows: list[dict], who: str) -> dict:
     f1s, leaks, enc_fail = [], 0, 0
     by_site: dict[str, list[float]] = defaultdict(list)
     meta = {f: [0, 0] for f in META_FIELDS}
+    stated = {f: [0, 0] for f in DATE_FIELDS}   # only gold dates the pages actually show
     tp = fp = fn = 0
     for r in rows:
         g, o = r["gold"], r[who]
@@ -215,8 +233,12 @@ def _score(rows: list[dict], who: str) -> dict:
         for field in META_FIELDS:
             if who == "bare" and field not in o:
                 continue
-            meta[field][0] += meta_equal(field, g.get(field), o.get(field))
+            ok = meta_equal(field, g.get(field), o.get(field))
+            meta[field][0] += ok
             meta[field][1] += 1
+            if field in DATE_FIELDS and (not g.get(field) or g[field] in r["dates_on_page"]):
+                stated[field][0] += ok
+                stated[field][1] += 1
         if who == "ours":
             pred, real = bool(o.get("is_report")), bool(g.get("is_report"))
             tp += pred and real
@@ -230,6 +252,9 @@ def _score(rows: list[dict], who: str) -> dict:
         "leaks": leaks, "encoding_failures": enc_fail,
         "f1_by_site": {s: round(statistics.fmean(v), 4) for s, v in sorted(by_site.items())},
         "metadata": {f: round(a / n, 4) for f, (a, n) in meta.items() if n},
+        "dates_stated": {f: {"accuracy": round(a / n, 4) if n else None, "documents": n,
+                             "gold_not_on_page": meta[f][1] - n}
+                         for f, (a, n) in stated.items()},
     }
     if who == "ours":
         out["report_precision"] = round(tp / (tp + fp), 4) if tp + fp else None
@@ -285,10 +310,10 @@ def _spurious(truth: dict, runner: _Runner) -> dict:
 def format_report(res: dict) -> str:
     o, b = res["ours"], res["bare"]
     lines = [f"documents scored: {res['documents']}  ({res['seconds']} s)",
-             f"{'metric':<26}{'ours':>10}{'bare trafilatura':>18}"]
+             f"{'metric':<34}{'ours':>10}{'bare trafilatura':>18}"]
 
     def row(name, a, c="-"):
-        lines.append(f"{name:<26}{_fmt(a):>10}{_fmt(c):>18}")
+        lines.append(f"{name:<34}{_fmt(a):>10}{_fmt(c):>18}")
 
     row("text F1 macro", o["f1_macro"], b["f1_macro"])
     row("text F1 median", o["f1_median"], b["f1_median"])
@@ -298,6 +323,11 @@ def format_report(res: dict) -> str:
     row("encoding failures", o["encoding_failures"], b["encoding_failures"])
     for f in META_FIELDS:
         row(f"accuracy {f}", o["metadata"].get(f), b["metadata"].get(f, "-"))
+    for f in DATE_FIELDS:
+        st, bst = o["dates_stated"][f], b["dates_stated"][f]
+        row(f"  {f} where stated", st["accuracy"],
+            bst["accuracy"] if f in b["metadata"] else "-")
+        lines[-1] += f"   ({st['gold_not_on_page']} gold dates appear nowhere on the page)"
     row("report precision", o.get("report_precision"))
     row("report recall", o.get("report_recall"))
     row("duplicate recall", o["duplicate_recall"], b["duplicate_recall"])
