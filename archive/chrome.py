@@ -123,6 +123,11 @@ RELATED = re.compile(rf"^{_SP}[【\[]?{_SP}(相关[\u4e00-\u9fff]{{2}}|"
                      rf"{_SP}[】\]]?{_SP}({_COLON}.*)?$", re.I)
 PREV_NEXT = re.compile(rf"^{_SP}[【\[]?(上一篇|下一篇|上一条|下一条|上一页|下一页|上篇|下篇|"
                        rf"前一篇|后一篇){_SP}[】\]]?{_SP}({_COLON}|$)")
+# chrome glued into running text (文库 previews without paragraph breaks)
+INLINE = re.compile(r"\s*(?:已阅读\s*\d+\s*页[,，]?\s*还剩\s*\d+\s*页未读|继续免费阅读|展开阅读全文|下载本文档|"
+                    r"免费预览已结束[^。]*|第\s*\d+\s*页\s*[/／]?\s*共\s*\d+\s*页|版权说明[:：].*$)\s*")
+# pinyin glued after characters by spam converters: 報(bào)告
+PINYIN = re.compile(r"(?<=[\u4e00-\u9fff])[(（][a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]*[)）]")
 EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200d]")
 
 # control words: a line made only of these (and punctuation) is a bar
@@ -229,6 +234,10 @@ def clean_lines(lines: list[str], title: str | None = None) -> tuple[list[str], 
     out: list[str] = []
     for raw in lines:
         line = EMOJI.sub("", raw).strip(" \t\u3000\xa0\r\n")
+        if "(" in line or "（" in line:
+            line = PINYIN.sub("", line)
+        if len(line) >= 200 and INLINE.search(line):
+            line = INLINE.sub("", line).strip()
         if not line:
             continue
         if RELATED.match(line):

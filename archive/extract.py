@@ -394,6 +394,8 @@ def page_title(root, metas: dict | None = None) -> str | None:
     segments = _title_segments(head.text_content()) if head is not None else []
     first = _flat(segments[0]) if segments else ""
     site = {_flat(x) for x in segments[1:]}
+    if len(segments) == 1 and any(_flat(a.text_content()) == first for a in root.iter("a")):
+        site.add(first)   # a site-wide <title>: the site's name, as in its home link
     for sel in _TITLE_SELECTORS:
         for el in _select(root, sel):
             t = re.sub(r"\s+", " ", el.text_content()).strip()
@@ -402,6 +404,14 @@ def page_title(root, metas: dict | None = None) -> str | None:
             ft = _flat(_clean_title(t) or "")
             if not first or (ft and (ft == first or ft.startswith(first) or first.startswith(ft))):
                 return _clean_title(t)
+    if first in site:
+        # the page's own heading says more than the site's name
+        for sel in _TITLE_SELECTORS:
+            for el in _select(root, sel):
+                t = re.sub(r"\s+", " ", el.text_content()).strip()
+                if 6 <= len(t) <= 120 and _flat(t) not in site and \
+                        next(el.iterdescendants("a"), None) is None:
+                    return _clean_title(t)
     return head_text
 
 

@@ -306,3 +306,22 @@ def test_editor_credit_in_parentheses_is_chrome():
                          html("市总工会举办职工技能大赛 - 工会动态 - 职工日报网",
                               "<div class='ccontent'>" + paras(SHORT + ["（责任编辑：王明）"]) + "</div>").encode())
     assert text_of(ex).splitlines() == SHORT
+
+
+def test_chrome_glued_into_running_text():
+    body = "今年以来，我市各级工会组织深入学习贯彻党的十七大精神，狠抓各项工作落实。" * 6
+    lines, _ = chrome.clean_lines([body + "已阅读5页,还剩13页未读 继续免费阅读" + body +
+                                   "下载本文档 版权说明:本文档由用户提供并上传，收益归属内容提供方"])
+    assert lines == [body + body]
+
+
+def test_pinyin_inserted_by_spam_converters_is_removed():
+    assert chrome.clean_lines(["全區工會工作報(bào)告如下，職(zhí)工代表大會(ABC)"])[0] == \
+        ["全區工會工作報告如下，職工代表大會(ABC)"]
+
+
+def test_site_wide_title_falls_back_to_heading():
+    body = "<h1 class='logo'><a href='/'>川北职工之家</a></h1><h2>市总工会举办职工技能大赛</h2>" \
+           "<div class='ccontent'>" + paras(SHORT) + "</div>"
+    ex = process_capture("http://a.test/1.html", "text/html", html("川北职工之家", body).encode())
+    assert ex.documents[0]["title"] == "市总工会举办职工技能大赛"
