@@ -398,3 +398,35 @@ def describe(title: str | None, text: str | None, url: str | None = None,
         "is_report": is_report,
         "report_score": score,
     }
+
+
+# ---------------------------------------------------------------- duplicates agree
+
+SHARED_FACTS = ("report_date", "year", "org", "region")
+
+
+def fill_from_duplicates(docs: list[dict], clusters: dict[str, str]) -> dict[str, dict]:
+    """Copies of one report (same cluster_id) describe the same facts: a copy missing one
+    (a 文库 upload without its dateline, a repost without the org line) takes the value
+    the other copies agree on. Only missing values are filled, and only from reports;
+    when copies disagree nothing is filled. ``docs`` are rows with ``id`` and the facts;
+    returns {doc_id: {field: value}} for the rows to update."""
+    groups: dict[str, list[dict]] = {}
+    for d in docs:
+        cid = clusters.get(d["id"])
+        if cid is not None:
+            groups.setdefault(cid, []).append(d)
+    updates: dict[str, dict] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        reports = [m for m in members if m.get("is_report")]
+        for field in SHARED_FACTS:
+            values = {m.get(field) for m in reports if m.get(field) not in (None, "")}
+            if len(values) != 1:
+                continue
+            (value,) = values
+            for m in reports:
+                if m.get(field) in (None, ""):
+                    updates.setdefault(m["id"], {})[field] = value
+    return updates

@@ -288,3 +288,18 @@ def test_zoo_gold_metadata_accuracy(zoo):
     bars = {"report_date": 0.79, "year": 0.95, "org": 0.97, "region": 0.72,
             "doc_type": 1.0, "is_report": 1.0}
     assert all(acc[f] >= bars[f] for f in fields), (acc, misses)
+
+
+def test_fill_from_duplicates():
+    from archive.metadata import fill_from_duplicates
+
+    docs = [
+        {"id": "a", "is_report": 1, "year": 2012, "org": "中共厦门市思明区委", "region": "福建省厦门市思明区",
+         "report_date": None},
+        {"id": "b", "is_report": 1, "year": None, "org": "中共厦门市思明区委", "region": None, "report_date": None},
+        {"id": "c", "is_report": 1, "year": 2011, "org": None, "region": None, "report_date": "2011-11-01"},
+        {"id": "d", "is_report": 1, "year": 2012, "org": None, "region": None, "report_date": "2012-11-01"},
+        {"id": "e", "is_report": 0, "year": None, "org": None, "region": None, "report_date": None},
+    ]
+    clusters = {"a": "a", "b": "a", "c": "c", "d": "c", "e": "a"}
+    assert fill_from_duplicates(docs, clusters) == {"b": {"year": 2012, "region": "福建省厦门市思明区"}}
