@@ -25,12 +25,14 @@ class RawHttpHeaders(StatusAndHeaders):
 
 
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_B32_PAIRS = [a + b for a in _B32 for b in _B32]          # 10 bits -> 2 characters
+_SHIFTS = tuple(range(150, -1, -10))
 
 
 def _b32(digest20: bytes) -> str:
-    """base32 of a 20-byte digest (no padding needed); ~10x faster than base64.b32encode."""
+    """base32 of a 20-byte digest (160 bits, no padding); about 2x base64.b32encode's speed."""
     n = int.from_bytes(digest20, "big")
-    return "".join(_B32[(n >> shift) & 31] for shift in range(155, -1, -5))
+    return "".join([_B32_PAIRS[(n >> s) & 1023] for s in _SHIFTS])
 
 
 def sha1_digest(*parts: bytes) -> str:
