@@ -121,7 +121,7 @@ RELATED = re.compile(rf"^{_SP}[【\[]?{_SP}(相关[\u4e00-\u9fff]{{2}}|"
                      rf"延伸阅读|扩展阅读|更多(精彩|相关|推荐)?(文章|内容|范文|阅读)?|精彩推荐|最新(文章|更新|推荐)|"
                      rf"本文(标签|关键词)|TAG|标签|网友评论|发表评论|评论)"
                      rf"{_SP}[】\]]?{_SP}({_COLON}.*)?$", re.I)
-PREV_NEXT = re.compile(rf"^{_SP}[【\[]?(上一篇|下一篇|上一条|下一条|上一页|下一页|上篇|下篇|"
+PREV_NEXT = re.compile(rf"^{_SP}[【\[]?(上一篇|下一篇|上一条|下一条|上一则|下一则|上一页|下一页|上篇|下篇|"
                        rf"前一篇|后一篇){_SP}[】\]]?{_SP}({_COLON}|$)")
 # chrome glued into running text (文库 previews without paragraph breaks)
 INLINE = re.compile(r"\s*(?:已阅读\s*\d+\s*页[,，]?\s*还剩\s*\d+\s*页未读|继续免费阅读|展开阅读全文|下载本文档|"
@@ -138,6 +138,7 @@ _CONTROL = sorted("""
 无障碍浏览 网站无障碍 无障碍 关怀版 长者模式 老年模式 适老化 读屏 读屏专用 阅读模式 语音播报 放大 缩小 繁体 简体
 繁體 简体版 繁体版 登录 注册 首页 扫一扫 书签 版权申诉 继续免费阅读 展开阅读全文 下载本文档 立即下载 免费下载
 在线阅读 点赞 评论 转发 手机版 电脑版 English 高级搜索 搜索 保存 导出 PDF Word 上一篇 下一篇 更多 查看更多
+列印 列印本页 友善列印 关闭视窗 回上页 回上一页 回首页 回列表 分享至 字级 上一则 下一则 回顶端 回到顶端
 """.split(), key=len, reverse=True)
 _CONTROL_RE = re.compile("|".join(map(re.escape, _CONTROL)), re.I)
 _HAN = re.compile("[\u4e00-\u9fff]")

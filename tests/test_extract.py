@@ -166,11 +166,15 @@ def test_traditional_page_becomes_simplified():
     lines = ["在區委和市總工會的領導下，全區工會工作以習近平新時代中國特色社會主義思想為統領，推進重點工作落實落地。",
              "一、著力思想引領，宣傳教育更加有力。"]
     ex = process_capture("http://t.test/a.html", "text/html; charset=big5",
-                         html("2021年度總工會工作總結", "<div id='ArticleBody'>" + paras(lines) + "</div>",
+                         html("2021年度總工會工作總結", "<div id='ArticleBody'>" +
+                              paras(["發布日期：民國110年12月26日 本文轉載自區總工會"] + lines +
+                                    ["返回列表　列印", "上一則：關於做好2022年元旦期間工作的通知"]) + "</div>",
                               charset="big5").encode("big5"))
     doc = ex.documents[0]
     assert ex.encoding == "big5" and doc["script"] == "Hant"
     assert "总工会的领导" in doc["text"] and doc["title"] == "2021年度总工会工作总结"
+    assert doc["text"].startswith("在区委") and doc["text"].endswith("更加有力。")
+    assert doc["published_date"] == "2021-12-26"
 
 
 def test_list_page_yields_no_documents():
