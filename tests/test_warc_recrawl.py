@@ -69,6 +69,11 @@ def test_unchanged_recrawl_is_revisits(recrawl):
         assert h["WARC-Profile"].endswith("/revisit/server-not-modified")
         assert h["WARC-Refers-To-Target-URI"] == base + path
         assert h["WARC-Refers-To-Date"] == first[base + path]["WARC-Date"]
+    # a retried conditional request stays conditional: its 304 is a revisit too
+    flaky = [(t, http.get_statuscode()) for _, t, h, http, _ in recs
+             if h["WARC-Target-URI"] == base + "/flaky"]
+    assert flaky == [("response", "503"), ("revisit", "304")]
+    assert [h.get("If-None-Match") for m, p, h in recrawl.log2 if p == "/flaky"] == ['"f1"', '"f1"']
     # unchanged payloads from the first crawl: identical-payload-digest revisits
     for path in ("/", "/fine", "/gzip", "/chunked", "/target?x=1&y=%E4%B8%AD"):
         t, h, http, payload = by_url[base + path]

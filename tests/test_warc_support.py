@@ -41,6 +41,7 @@ class Site:
         self.sent: dict[str, bytes] = {}     # path -> the body bytes sent (as on the wire, de-chunked)
         self.refused_port = free_port()      # nothing listens there
         self.changed = False
+        self.hits: dict[str, int] = {}
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -77,7 +78,7 @@ class Site:
     def index(self) -> bytes:
         links = ["/fine", "/gzip", "/chunked", "/redirect", "/missing", "/boom",
                  "/etag", "/lm", "/dup-a", "/dup-b", "/list?page=2&sort=date",
-                 "/private/secret", "/headers", "/chunked-gzip",
+                 "/private/secret", "/headers", "/chunked-gzip", "/flaky",
                  f"http://127.0.0.1:{self.refused_port}/gone"]
         items = "".join(f'<li><a href="{u}">链接{i}</a></li>' for i, u in enumerate(links))
         return (f"<html><head><meta charset='utf-8'><title>工会首页</title></head>"
@@ -131,6 +132,14 @@ class Site:
             self._send(h, 404, b"<html>not here</html>", html, reason="Not Here")
         elif p == "/boom":
             self._send(h, 500, b"<html>boom</html>", html)
+        elif p == "/flaky":          # the 2nd request ever fails once (503); the retry is conditional too
+            self.hits[p] = self.hits.get(p, 0) + 1
+            if self.hits[p] == 2:
+                self._send(h, 503, b"busy", html, path="/flaky#503")
+            elif h.headers.get("If-None-Match") == '"f1"':
+                self._send(h, 304, b"", [("ETag", '"f1"')], path="/flaky#304")
+            else:
+                self._send(h, 200, article, html + [("ETag", '"f1"')])
         elif p == "/etag":
             etag = '"v2"' if self.changed else '"v1"'
             if h.headers.get("If-None-Match") == etag:

@@ -171,14 +171,24 @@ class WarcCaptureMiddleware:
     def process_request(self, request):
         if not self.conditional or request.method != "GET":
             return None
+        url = urldefrag(request.url)[0]
+        ours = request.meta.get("_warc_conditional")
+        if ours is not None:
+            if ours["url"] == url:
+                return None            # a retry of our conditional request
+            # a redirect carried our validators to another URL: they are not its validators
+            for name, key in ((b"If-None-Match", "etag"), (b"If-Modified-Since", "last_modified")):
+                if ours[key] and request.headers.get(name) == ours[key].encode("latin-1"):
+                    del request.headers[name]
+            del request.meta["_warc_conditional"]
         if request.meta.get("warc_conditional") is False:
             return None
-        if urlsplit(request.url).path == "/robots.txt":
+        if urlsplit(url).path == "/robots.txt":
             return None
         if b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers:
             return None
         self._ensure_open()
-        row = self.state.validators(urldefrag(request.url)[0])
+        row = self.state.validators(url)
         if row is None or not (row["etag"] or row["last_modified"]):
             return None
         if row["etag"]:
@@ -193,7 +203,7 @@ class WarcCaptureMiddleware:
     def process_response(self, request, response):
         self._ensure_open()
         raw = request.meta.pop(RAW_META_KEY, None)
-        conditional = request.meta.pop("_warc_conditional", None)
+        conditional = request.meta.get("_warc_conditional")
         if raw and raw[1]:
             req_head, resp_head = raw
         else:
@@ -203,6 +213,8 @@ class WarcCaptureMiddleware:
         resp_head = rec.strip_transfer_encoding(resp_head)
         _, _, headers = rec.parse_head(resp_head)
         uri = urldefrag(request.url)[0]
+        if conditional is not None and conditional["url"] != uri:
+            conditional = None
         b = self.writer.builder
         date = b.curr_warc_date()
         body = response.body
@@ -269,7 +281,6 @@ class WarcCaptureMiddleware:
     @_timed
     def process_exception(self, request, exception):
         request.meta.pop(RAW_META_KEY, None)
-        request.meta.pop("_warc_conditional", None)
         if isinstance(exception, IgnoreRequest):
             return None             # not fetched (robots.txt, scope, ...): nothing to archive
         self._ensure_open()
