@@ -66,13 +66,12 @@ class RecordBuilder(WARCWriter):
 
     def __init__(self, gzip_level: int = DEFAULT_GZIP_LEVEL):
         super().__init__(None, gzip=False, warc_version=WARC_VERSION)
-        self.gzip_level = gzip_level
+        if not 0 <= int(gzip_level) <= 9:
+            raise ValueError(f"WARC_GZIP_LEVEL must be 0..9, got {gzip_level}")
+        self.gzip_level = int(gzip_level)
 
     def serialize(self, sink, record) -> None:
-        if self.gzip_level is None or self.gzip_level < 0:
-            self._write_warc_record(sink, record)
-        else:
-            self._write_warc_record(_GzipMember(sink, self.gzip_level), record)
+        self._write_warc_record(_GzipMember(sink, self.gzip_level), record)
 
 
 def warc_name(prefix: str, when: datetime, serial: int) -> str:
