@@ -24,15 +24,21 @@ import re
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "canvas", "svg",
               "template", "button", "select", "input", "textarea", "nav", "header",
               "footer", "aside")
-_ROLE = re.compile(
-    r"(bread|crumb|position|location|weizhi|dqwz|curpos|share|bdshare|jiathis|bshare|"
-    r"print|dayin|footer|foot\b|copyright|banquan|bottom|related|xgwz|xgxw|relate|"
-    r"recommend|tuijian|hot-?list|toolbar|tool-?bar|fontsize|font-size|zihao|"
-    r"wza|barrier|accessib|older|elder|guanhuai|sidebar|side-?nav|menu|navbar|"
-    r"topbar|top-?nav|login|search|comment|pinglun|qrcode|erweima|ad-?box|advert|"
-    r"prev-?next|pre-?next|shangxia|updown|fenxiang|info-?bar|infobar|article-?info|"
-    r"attr|source|meta-?info)", re.I)
-_SMALL = 400  # a chrome-named element bigger than this is probably a wrapper
+# class/id names of chrome roles.  Strong names are unambiguous; weak ones also name
+# wrappers of real text (div#printArea, .content-bottom, .source-text), so those are
+# only dropped when short or made of links.
+_ROLE_STRONG = re.compile(
+    r"(bread|crumb|position|location|weizhi|dqwz|curpos|bdshare|jiathis|bshare|share|fenxiang|"
+    r"footer|copyright|banquan|related|xgwz|xgxw|relate|recommend|tuijian|hot-?list|"
+    r"toolbar|tool-?bar|fontsize|font-size|zihao|wza|barrier|accessib|guanhuai|sidebar|"
+    r"side-?nav|navbar|topbar|top-?nav|qrcode|erweima|ad-?box|advert|prev-?next|pre-?next|"
+    r"shangxia|updown)", re.I)
+_ROLE_WEAK = re.compile(
+    r"(print|dayin|foot\b|bottom|older|elder|menu|login|search|comment|pinglun|info-?bar|"
+    r"infobar|article-?info|attr|source|meta-?info)", re.I)
+_SMALL = 400    # a strong-named element bigger than this is probably a wrapper
+_TINY = 150     # a weak-named element must be this short and without prose (or link-dense)
+_PROSE = re.compile("[\u4e00-\u9fff][。！？；]")
 
 
 def strip_elements(root, keep=None) -> None:
@@ -48,11 +54,19 @@ def strip_elements(root, keep=None) -> None:
         if not isinstance(el.tag, str) or el in protected or el.getparent() is None:
             continue
         names = f"{el.get('class', '')} {el.get('id', '')}"
-        if names.strip() and _ROLE.search(names):
-            if keep is not None and _contains(el, keep):
-                continue
-            if len(el.text_content()) <= _SMALL or _link_density(el) > 0.5:
+        if not names.strip():
+            continue
+        strong = _ROLE_STRONG.search(names)
+        if not strong and not _ROLE_WEAK.search(names):
+            continue
+        if keep is not None and _contains(el, keep):
+            continue
+        text = el.text_content()
+        if strong:
+            if len(text) <= _SMALL or _link_density(el) > 0.5:
                 _drop(el)
+        elif _link_density(el) > 0.3 or (len(text) <= _TINY and not _PROSE.search(text)):
+            _drop(el)
 
 
 def _contains(el, other) -> bool:
@@ -116,7 +130,7 @@ FOOTER = re.compile(rf"(主办单位|承办单位|协办单位|主管单位|网�
                     rf"网站管理|网站地图|联系我们|设为首页|加入收藏|举报电话|违法和不良信息)", re.I)
 CONTACT = re.compile(rf"^{_SP}(地址|通讯地址|电话|联系电话|传真|邮箱|E-?mail|邮编|邮政编码){_SP}{_COLON}", re.I)
 CONTACT_FIELD = re.compile(rf"(地址|电话|传真|邮箱|E-?mail|邮编|邮政编码){_SP}{_COLON}", re.I)
-RELATED = re.compile(rf"^{_SP}[【\[]?{_SP}(相关[\u4e00-\u9fff]{{2}}|"
+RELATED = re.compile(rf"^{_SP}[【\[]?{_SP}(相关(文章|阅读|推荐|新闻|链接|文档|资料|范文|内容|专题|资讯|搜索|资源|下载|热词|标签)|"
                      rf"猜你喜欢|你可能(还)?(喜欢|感兴趣)|您可能(还)?(喜欢|感兴趣)|推荐阅读|热门(文章|推荐|阅读|范文)|"
                      rf"延伸阅读|扩展阅读|更多(精彩|相关|推荐)?(文章|内容|范文|阅读)?|精彩推荐|最新(文章|更新|推荐)|"
                      rf"本文(标签|关键词)|TAG|标签|网友评论|发表评论|评论)"
@@ -233,7 +247,7 @@ def clean_lines(lines: list[str], title: str | None = None) -> tuple[list[str], 
     document's own different heading under a shared file's name is content.
     """
     out: list[str] = []
-    for raw in lines:
+    for n, raw in enumerate(lines):
         line = EMOJI.sub("", raw).strip(" \t\u3000\xa0\r\n")
         if "(" in line or "（" in line:
             line = PINYIN.sub("", line)
@@ -242,8 +256,11 @@ def clean_lines(lines: list[str], title: str | None = None) -> tuple[list[str], 
         if not line:
             continue
         if RELATED.match(line):
-            if len(out) >= 1:
-                break          # a related-list heading: the article is over
+            # a related-list heading ends the article, unless paragraphs follow it
+            # (a sidebar list placed before the body)
+            rest = lines[n + 1:]
+            if out and sum(1 for x in rest if len(x) >= 60 and _SENTENCE.search(x)) < 2:
+                break
             continue
         if chrome_reason(line):
             continue

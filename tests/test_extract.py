@@ -329,3 +329,18 @@ def test_site_wide_title_falls_back_to_heading():
            "<div class='ccontent'>" + paras(SHORT) + "</div>"
     ex = process_capture("http://a.test/1.html", "text/html", html("川北职工之家", body).encode())
     assert ex.documents[0]["title"] == "市总工会举办职工技能大赛"
+
+
+def test_related_heading_before_the_body_does_not_cut_it():
+    lines, _ = chrome.clean_lines(["相关文章", "2022年工会工作总结", "2021年工会工作计划"] + REPORT)
+    assert lines[-len(REPORT):] == REPORT
+    lines, _ = chrome.clean_lines(REPORT[:3] + ["相关要求"] + REPORT[3:])
+    assert lines == REPORT[:3] + ["相关要求"] + REPORT[3:]
+
+
+def test_short_body_inside_a_print_area_survives():
+    body = ("<div class='crumb'>当前位置：<a href='/'>首页</a></div><div id='printArea'>"
+            + paras(SHORT[:1]) + "</div><div class='share'>分享到：<a>微信</a></div>")
+    ex = process_capture("http://p.test/1.html", "text/html",
+                         html("市总工会举办职工技能大赛-某市总工会", body).encode())
+    assert text_of(ex) == SHORT[0]
