@@ -169,7 +169,10 @@ def templatize(t: Text, new_id: str, mapping: dict[str, str]) -> Text:
     out.title = tpl(t.title)
     out.paras = [tpl(p) for p in t.paras]
     out.org = tpl(t.org)
-    out.region = tpl(t.region)
+    # a template names no real place: keep only the province, and only if the page says it
+    province = re.match(r"^(.+?省)", t.region or "")
+    out.region = province.group(1) if province and any(
+        province.group(1)[:-1] in p for p in [out.title, *out.paras]) else None
     out.report_date = None
     out.year = None
     return out
