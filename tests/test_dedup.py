@@ -10,14 +10,7 @@ import pytest
 from archive.dedup import NUM_PERM, cluster, signature, similarity
 from archive.normalize import normalize_text
 
-SEEDS = next((p for p in (Path(__file__).resolve().parents[2] / "shared" / "seeds",
-                          Path("/work/shared/seeds")) if p.is_dir()), None)
-
-
-def seed(name: str) -> str:
-    if SEEDS is None:
-        pytest.skip("shared/seeds not present")
-    return (SEEDS / name).read_text(encoding="utf-8")
+from tests.seeds import SEEDS, seed  # noqa: F401
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,7 @@ from archive.metadata import date_from_url, describe, doc_type_of
 from archive.normalize import normalize_text
 from archive.regions import find_places, region_of
 
-SEEDS = next((p for p in (Path(__file__).resolve().parents[2] / "shared" / "seeds",
-                          Path("/work/shared/seeds")) if p.is_dir()), None)
-
-
-def seed(name: str) -> str:
-    if SEEDS is None:
-        pytest.skip("shared/seeds not present")
-    return (SEEDS / name).read_text(encoding="utf-8")
+from tests.seeds import SEEDS, seed  # noqa: F401
 
 
 def body(raw: str, start: str, end: str | None = None) -> str:
