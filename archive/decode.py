@@ -192,6 +192,30 @@ def _detect(body: bytes) -> tuple[str, str] | None:
     return (text, name) if text is not None else (str(best), name)
 
 
+_FAMILY = {"gb2312": "gb", "gbk": "gb", "gb18030": "gb", "big5": "big5"}
+
+
+def _common_share(text: str, family: str, sample: int = 3000) -> float:
+    """Share of Han characters among the common ones of their charset: GB2312 level 1
+    (the 3,755 most frequent Simplified characters) or Big5 level 1 (5,401 frequent
+    Traditional ones).  Text decoded with the wrong family is made of rare characters."""
+    han = _HAN.findall(text)[:sample]
+    if not han:
+        return 0.0
+    common = 0
+    for ch in han:
+        try:
+            if family == "gb":
+                b = ch.encode("gb2312")
+                common += 0xB0 <= b[0] <= 0xD7
+            else:
+                b = ch.encode("big5")
+                common += 0xA440 <= (b[0] << 8 | b[1]) <= 0xC67E
+        except UnicodeEncodeError:
+            pass
+    return common / len(han)
+
+
 def _plausible_cjk(text: str) -> bool:
     return _han_share(text) > 0.6 and "\ufffd" not in text
 
@@ -213,18 +237,26 @@ def decode_body(body: bytes, content_type: str | None) -> Decoded:
     if looks_binary(body):
         raise DecodeError("binary payload served as text")
     # valid UTF-8 with non-ASCII bytes is UTF-8, whatever the labels say
-    if any(b > 127 for b in body):
+    if not body.isascii():
         text = _utf8(body)
         if text is not None:
             return _finish(text, "utf-8", declared, False)
     else:
         return _finish(body.decode("ascii"), declared or "utf-8", declared, False)
-    # declared charsets, strictly, header first then meta
+    # declared charsets, strictly, header first then meta; a GB label over Big5 bytes
+    # (or the reverse) still decodes strictly, so the other family must not read better
     for name in dict.fromkeys(x for x in (header, meta) if x and x != "utf-8"):
         text = _strict(body, name)
         if text is not None and (_plausible_cjk(text) or not has_mojibake(text)):
+            family = _FAMILY.get(name)
+            if family:
+                other = "big5" if family == "gb" else "gb18030"
+                alt = _strict(body, other)
+                if alt is not None and _plausible_cjk(alt) and \
+                        _common_share(alt, _FAMILY[other]) > _common_share(text, family) + 0.2:
+                    text, name = alt, other
             if name in ("gb2312", "gbk", "gb18030"):
-                name = _report_gb(body, name)
+                name = _report_gb(body, name if name in (header, meta) else None)
             return _finish(text, name, declared, False)
     # undeclared or contradicted: try the CJK codecs, then a detector
     candidates = []
@@ -232,6 +264,9 @@ def decode_body(body: bytes, content_type: str | None) -> Decoded:
         text = _strict(body, name)
         if text is not None and _plausible_cjk(text):
             candidates.append((text, name))
+    if len(candidates) == 2:   # both read: the one made of common characters
+        candidates.sort(key=lambda c: _common_share(c[0], _FAMILY[c[1]]), reverse=True)
+        candidates = candidates[:1]
     if len(candidates) == 1:
         text, name = candidates[0]
         return _finish(text, _report_gb(body) if name == "gb18030" else name, declared, False)

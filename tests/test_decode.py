@@ -118,3 +118,35 @@ def test_utf8_cut_inside_last_character():
     body = page('<meta charset="utf-8">').encode("utf-8") + "工会".encode("utf-8")[:-1]
     d = decode_body(body, "text/html; charset=utf-8")
     assert d.encoding == "utf-8" and "工会组织" in d.text and "\ufffd" not in d.text
+
+
+def test_gb_label_over_big5_bytes():
+    body = TRAD.format(meta='<meta charset="gbk">').encode("big5")
+    d = decode_body(body, "text/html; charset=gbk")
+    assert d.encoding == "big5" and d.declared == "gbk" and "總工會的領導" in d.text
+
+
+def test_big5_label_over_gbk_bytes():
+    body = page('<meta charset="big5">').encode("gbk")
+    d = decode_body(body, "text/html; charset=big5")
+    assert d.encoding in ("gbk", "gb18030") and "工会组织" in d.text
+
+
+def _gbk_also_big5(chars: str) -> str:
+    def ok(c):
+        try:
+            c.encode("gbk").decode("big5hkscs")
+            return True
+        except UnicodeError:
+            return False
+    return "".join(c for c in chars if ok(c))
+
+
+def test_undeclared_both_decode_strictly():
+    # Simplified text whose GBK bytes are valid Big5 as well: common characters decide
+    words = _gbk_also_big5(BODY + "今年以来全市各级工会组织深入学习贯彻党的精神狠抓各项工作落实取得明显成效职工群众")
+    assert len(words) > 30
+    body = f"<html><body><p>{words}</p></body></html>".encode("gbk")
+    body.decode("big5hkscs")  # the trap is real
+    d = decode_body(body, "text/html")
+    assert d.encoding == "gbk" and words in d.text
