@@ -54,7 +54,7 @@ _BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "tab
           "header", "footer", "figure", "figcaption", "tbody", "thead", "main", "address"}
 _SKIP = {"script", "style", "noscript", "template", "iframe", "object", "select", "button"}
 # " - 栏目 - 站名", "_栏目_站名", "|站名", "标题-站名"; never "——" (subtitles) nor 2023-2024
-_TITLE_SEP = re.compile(r"\s+[-–—－|｜·»:：]+\s+|\s*[_|｜»]+\s*|(?<=[^\d\s])\s*[-－]\s*(?=[^\d\s])|\s{2,}")
+_TITLE_SEP = re.compile(r"\s+[-–—－|｜·»:：]+\s+|\s*[_|｜»]+\s*|(?<=\S)\s*[-－]\s*(?=[^\d\s])|\s{2,}")
 _PAGER = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"']([^\"']+)[\"']\s*,\s*"
                     r"[\"'](\w+)[\"']")
 _PAGER_VARS = re.compile(r"countPage\s*=\s*(\d+).{0,200}?currentPage\s*=\s*(\d+)|"
@@ -74,6 +74,8 @@ _PART = (
     re.compile(r"^[【\[]?\s*第\s*([0-9一二三四五六七八九十]+)\s*篇\s*[】\]]?\s*[:：.、]?\s*(.*)$"),
     re.compile(r"^(.{2,60}?)\s*[(（【\[]?\s*篇\s*([0-9一二三四五六七八九十]+)\s*[)）】\]]?$"),
 )
+_PART_SUFFIX = re.compile(r"\s*[(（【\[]?\s*(第\s*[0-9一二三四五六七八九十]+\s*篇|篇\s*[0-9一二三四五六七八九十]+)"
+                          r"\s*[)）】\]]?\s*$")
 _WORDCOUNT = re.compile(r"^[(（]?\s*\d+\s*字\s*[)）]?$")
 # TRS WCM attachment names: P0 + upload date YYYYMMDD + serial (P020240116389614168185.pdf)
 _TRS_ATTACHMENT = re.compile(r"/P0(20\d\d)(0[1-9]|1[0-2])([0-3]\d)\d{6,}\.\w+$")
@@ -540,6 +542,14 @@ def split_parts(lines: list[str], headings: list[str] | None = None,
         if n == want:
             run.append((i, rest))
             want += 1
+    if len(run) < 2 and len(marks) == 1 and marks[0][0] <= 2 and not expected:
+        # one 篇 per page: the marker (and its title line) is not text
+        i, _n, rest = marks[0]
+        body = lines[i + 1:]
+        title = rest if rest and not _WORDCOUNT.match(rest) else None
+        if title is None and body and len(body[0]) <= 60 and not re.search("[。；;]$", body[0]):
+            title, body = body[0], body[1:]
+        return [(title, body)]
     if len(run) < 2:
         return _split_by_headings(lines, headings, expected)
     parts = []
@@ -586,7 +596,9 @@ def make_documents(url: str, title: str | None, lines: list[str], hint: str | No
     m = _MULTI_TITLE.search(title or "")
     parts = split_parts(lines, headings, _num(m.group(2)) if m else None)
     if len(parts) == 1:
-        return [_document(url, 0, title, lines, hint, script)]
+        own_title, body = parts[0]
+        page = _PART_SUFFIX.sub("", title or "").strip() or None
+        return [_document(url, 0, page or own_title, body, hint, script)] if body else []
     base = _MULTI_TITLE.sub("", title or "").strip() or None
     return [_document(url, k, t or base, body, hint, script) for k, (t, body) in enumerate(parts, 1)
             if body]

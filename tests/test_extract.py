@@ -213,8 +213,9 @@ def test_split_parts_title_then_marker():
     assert parts[1][1] == ["街道工会深化职工之家建设。"]
 
 
-def test_one_marker_is_not_a_split():
-    assert split_parts(["篇1：总结", "正文内容。"]) == [(None, ["篇1：总结", "正文内容。"])]
+def test_one_marker_inside_a_text_is_not_a_split():
+    lines = ["正文内容。", "其他内容。", "还有内容。", "篇1：总结", "正文内容。"]
+    assert split_parts(lines) == [(None, lines)]
 
 
 def test_fanwen_page_split_into_documents():
@@ -344,3 +345,13 @@ def test_short_body_inside_a_print_area_survives():
     ex = process_capture("http://p.test/1.html", "text/html",
                          html("市总工会举办职工技能大赛-某市总工会", body).encode())
     assert text_of(ex) == SHORT[0]
+
+
+def test_one_part_per_page():
+    lines = ["篇2：2022年街道工会工作总结", "2022年街道工会坚持以职工为中心，深化职工之家建设，新建职工书屋3个。",
+             "下一步，街道工会将继续做好会员服务工作。"]
+    ex = process_capture("http://f.test/zj/1_2.html", "text/html",
+                         html("街道工会工作总结 篇2-范文网", "<div class='content'>" + paras(lines) + "</div>").encode())
+    doc, = ex.documents
+    assert doc["part"] == 0 and doc["title"] == "街道工会工作总结"
+    assert doc["text"].splitlines() == lines[1:]
