@@ -355,3 +355,69 @@ def test_one_part_per_page():
     doc, = ex.documents
     assert doc["part"] == 0 and doc["title"] == "街道工会工作总结"
     assert doc["text"].splitlines() == lines[1:]
+
+
+# ---------------------------------------------------------------- portals not in the zoo
+# Templates modelled on ../shared/reference/portals.md (never used to write the rules):
+# each must come out as exactly its report text, with no chrome string left.
+
+SIMING = ["思明区目前有基层工会3021家，覆盖单位13949家，工会组建率达81%；工会会员237252人，职工入会率达87%。",
+          "一、强化领导、营造环境，全力保障工会工作顺利开展",
+          "思明区委充分发挥党委“总揽全局、协调各方”的领导核心作用，切实把工会工作摆在全区工作的重要位置。"]
+
+UNSEEN = {
+    "hanweb": ("http://jsgh.test/art/2026/9/16/art_77278_11830771.html", "utf-8", f"""
+<div class="bt-head"><a href="/">江苏工会</a><a href="/col/col77278/">工会要闻</a><a href="/col/col77279/">基层动态</a><a href="/col/col77280/">通知公告</a></div>
+<div class="bt-position">您现在的位置：<a href="/">首页</a> &gt; <a href="/col/col77278/">工会要闻</a></div>
+<div class="main"><div class="art-title">强化组织保障 发挥优势作用</div>
+<div class="art-info">日期：2026-09-16　来源：省总工会　浏览次数：<span id="c">128</span>　【<a>大</a> <a>中</a> <a>小</a>】</div>
+<div id="zoom">{paras(SIMING)}</div>
+<div class="bt-share">分享到：<a>微信</a> <a>微博</a> <a>QQ空间</a></div>
+<div class="art-print">【<a href="javascript:window.print()">打印本页</a>】【<a href="javascript:window.close()">关闭窗口</a>】</div></div>
+<div class="bt-foot"><p>主办：江苏省总工会　承办：江苏工会网络中心</p><p>苏ICP备05012345号-1　苏公网安备 32010202000123号　网站标识码：3200000001</p></div>""",
+               "强化组织保障 发挥优势作用_江苏省总工会", "2026-09-16"),
+    "old-jsp-gbk": ("http://old.acftu.test/template/10001/file.jsp?cid=222&aid=98765", "gbk", f"""
+<table width="100%"><tr><td><a href="/">首页</a> | <a href="/column.jsp?cid=1">工会新闻</a> | <a href="/column.jsp?cid=2">理论研究</a> | <a href="/column.jsp?cid=3">他山之石</a></td></tr></table>
+<table><tr><td class="file_title">强化组织保障 发挥优势作用</td></tr>
+<tr><td class="file_date">2013-03-22</td></tr>
+<tr><td><div id="ArticleBody">{paras(SIMING)}</div></td></tr>
+<tr><td align="right"><a href="javascript:window.print()">【打印此页】</a><a href="javascript:window.close()">【关闭窗口】</a></td></tr></table>
+<table><tr><td>版权所有：中华全国总工会　京ICP备05012345号　(建议使用1024×768分辨率 IE7.0以上版本浏览器)</td></tr></table>""",
+                    "强化组织保障 发挥优势作用", None),
+    "people-repost": ("http://acftu.people.test/n1/2023/1013/c67502-40094626.html", "utf-8", f"""
+<div class="top_nav"><a href="/">人民网</a> <a href="/GB/">首页</a> <a href="/BIG5/">繁体</a> <a>English</a></div>
+<div class="route"><a href="/">工会新闻</a>&gt;&gt;<a href="/GB/67502/">正文</a></div>
+<div class="rm_txt"><h1>强化组织保障 发挥优势作用</h1>
+<div class="channel">2023年10月13日08:15 | 来源：<a>工人日报</a></div>
+<div class="rm_txt_con">{paras(SIMING)}<p class="edit">(责编：王明、李华)</p></div>
+<div class="share-demo">分享让更多人看到</div></div>
+<div class="rm_relevant"><h3>相关新闻</h3><ul><li><a>某某工会召开全委会</a></li><li><a>某某工会开展送温暖活动</a></li></ul></div>
+<div class="footer">人民网版权所有，未经书面授权禁止使用 Copyright © 1997-2023 by www.people.com.cn. all rights reserved</div>""",
+                      "强化组织保障 发挥优势作用--工会新闻--人民网", "2023-10-13"),
+    "taiwan-drupal": ("http://tw.test/zh-hant/news/qiang-hua-zu-zhi-bao-zhang", "utf-8", """
+<div id="header"><a href="/">勞工資訊網</a> <a href="/zh-hant/news">最新消息</a> <a href="/zh-hant/about">關於我們</a> <a href="/zh-hans">简体</a></div>
+<div class="breadcrumb"><a href="/">首頁</a> › <a href="/zh-hant/news">最新消息</a></div>
+<h1 class="page-title">強化組織保障 發揮優勢作用</h1>
+<div class="submitted">發布日期：民國114年12月26日</div>
+<div class="field-item even"><p>思明區目前有基層工會3021家，覆蓋單位13949家，工會組建率達81%；工會會員237252人，職工入會率達87%。</p>
+<p>一、強化領導、營造環境，全力保障工會工作順利開展</p>
+<p>思明區委充分發揮黨委“總攬全局、協調各方”的領導核心作用，切實把工會工作擺在全區工作的重要位置。</p></div>
+<div class="links">友善列印　回上頁　回首頁</div>
+<div id="footer">版權所有 © 勞工資訊網　地址：臺北市中正區　電話：(02)2345-6789</div>""",
+                      "強化組織保障 發揮優勢作用 | 勞工資訊網", "2025-12-26"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNSEEN))
+def test_unseen_portal_templates_come_out_clean(name):
+    from archive.evaluate import leaks_in, text_f1
+
+    url, charset, body, title, date = UNSEEN[name]
+    page = html(title, body, charset=charset).encode(charset)
+    ex = process_capture(url, f"text/html; charset={charset}", page)
+    doc, = ex.documents
+    assert text_f1("\n".join(SIMING), doc["text"]) == 1.0, doc["text"]
+    assert leaks_in(doc["text"]) == [] and "责编" not in doc["text"]
+    assert doc["title"] == "强化组织保障 发挥优势作用"
+    if date:
+        assert doc["published_date"] == date
