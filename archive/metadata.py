@@ -343,7 +343,7 @@ def describe(title: str | None, text: str | None, url: str | None = None,
     while start < min(len(lines), 3) and norm_title and _squash(lines[start]) == norm_title:
         start += 1
     head = lines[start:start + HEAD_LINES]
-    tail = lines[-TAIL_LINES:] if len(lines) > HEAD_LINES else []
+    tail = lines[max(start, len(lines) - TAIL_LINES):]   # short texts too: their signature
 
     published = parse_date(published_hint) if published_hint else None
     if not published:

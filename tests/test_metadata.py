@@ -296,3 +296,11 @@ def test_fill_from_duplicates():
     ]
     clusters = {"a": "a", "b": "a", "c": "c", "d": "c", "e": "a"}
     assert fill_from_duplicates(docs, clusters) == {"b": {"year": 2012, "region": "福建省厦门市思明区"}}
+
+
+def test_short_report_signature_dateline():
+    # a short 简报 (fewer lines than the head window) still has its signature read
+    text = ("一季度,镇工会走访慰问困难职工46户,发放慰问金2.3万元;组织春风行动招聘会1场。\n"
+            "二季度将重点做好五一劳动节系列活动。\n元坝镇工会\n2023年4月3日")
+    d = describe("元坝镇工会2023年一季度工作简报", text, "http://h/a.html")
+    assert d["report_date"] == "2023-04-03" and d["org"] == "元坝镇工会" and d["year"] == 2023
