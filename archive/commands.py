@@ -10,6 +10,7 @@ import click
 
 from archive.cli import data_option, fail
 
+EXIT_INTERRUPTED = 3        # the crawl was stopped (SIGTERM/SIGINT): `crawl --resume` continues it
 
 def _summary(row: dict | None) -> str:
     if not row:
@@ -17,7 +18,7 @@ def _summary(row: dict | None) -> str:
     return (f"crawl {row['id']} {row['status']}: {row['pages']} pages, {row['documents']} documents "
             f"({row['reports']} reports; {row.get('new_documents') or 0} new, "
             f"{row.get('changed') or 0} changed, {row.get('unchanged') or 0} unchanged), "
-            f"{row['errors']} errors")
+            f"{row['errors']} errors" + (f", {row['gone']} gone" if row.get("gone") else ""))
 
 
 def _parse_settings(pairs) -> dict:
@@ -41,14 +42,28 @@ def _parse_settings(pairs) -> dict:
               help="Seconds between requests to one host (default 1.0; Crawl-delay may raise it).")
 @click.option("--allow-loopback", is_flag=True, help="Allow 127.0.0.0/8 and localhost targets.")
 @click.option("--allow-private", is_flag=True, help="Allow private and link-local address ranges.")
+@click.option("--host-budget", type=click.IntRange(min=0), default=None,
+              help="At most N pages per host in this run (UNION_HOST_PAGE_BUDGET; 0: no limit).")
+@click.option("--resume", is_flag=True,
+              help="Continue the last interrupted crawl of this archive (same crawl id).")
 @click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE",
               help="Override a Scrapy setting (repeatable).")
-def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow_private, settings):
-    """Crawl portals, write WARC files and the SQLite archive."""
+def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow_private,
+          host_budget, resume, settings):
+    """Crawl portals, write WARC files and the SQLite archive.
+
+    Exit status: 0 finished, 1 failed, 3 interrupted (resume with --resume),
+    75 the archive is in use by another run."""
+    from crawler.lock import EXIT_LOCKED, LockedError
     from crawler.middlewares import check_url
-    from crawler.run import run_crawl, unreachable
+    from crawler.run import ResumeError, resumable, run_crawl, unreachable
     from crawler.sources import SourcesError, load_sources
 
+    if resume and not start_urls and sources is None:
+        row = resumable(data_dir)
+        if row is None:
+            fail(f"no interrupted crawl to resume in {data_dir}")
+        start_urls = [u for u in (row["start_urls"] or "").split("\n") if u]
     if not start_urls:
         try:
             start_urls = [s["url"] for s in load_sources(sources)]
@@ -67,13 +82,23 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
     overrides.update(UNION_ALLOW_LOOPBACK=allow_loopback, UNION_ALLOW_PRIVATE=allow_private)
     if max_pages:
         overrides["CLOSESPIDER_PAGECOUNT"] = max_pages
+    if host_budget is not None:
+        overrides["UNION_HOST_PAGE_BUDGET"] = host_budget
     if delay is not None:
         overrides.update(DOWNLOAD_DELAY=delay, AUTOTHROTTLE_START_DELAY=max(delay, 0.01))
         if delay == 0:
             overrides.update(AUTOTHROTTLE_ENABLED=False, RANDOMIZE_DOWNLOAD_DELAY=False)
-    row = run_crawl(list(start_urls), data_dir, overrides)
+    try:
+        row = run_crawl(list(start_urls), data_dir, overrides, resume=resume)
+    except LockedError as exc:
+        fail(str(exc), EXIT_LOCKED)
+    except ResumeError as exc:
+        fail(str(exc))
     click.echo(_summary(row))
     click.echo(f"archive: {data_dir / 'archive.db'}  WARC: {data_dir / 'warc'}")
+    if row and row["status"] == "interrupted":
+        click.echo(f"resume with: union-archive crawl --data {data_dir} --resume", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     if not row or not str(row["status"]).startswith("finished"):
         sys.exit(1)
 
@@ -83,9 +108,13 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
 def reindex(data_dir):
     """Rebuild archive.db from the WARC files alone."""
     from archive.reindex import ReindexError, reindex as do_reindex
+    from crawler.lock import EXIT_LOCKED, DataDirLock, LockedError
 
     try:
-        rows = do_reindex(data_dir)
+        with DataDirLock(data_dir, "reindex"):
+            rows = do_reindex(data_dir)
+    except LockedError as exc:
+        fail(str(exc), EXIT_LOCKED)
     except ReindexError as exc:
         fail(str(exc))
     for row in rows:

@@ -42,10 +42,15 @@ def _extractable(cap: Capture, body: bytes | None) -> bool:
 
 
 class Indexer:
-    def __init__(self, db_path: str | Path, batch_size: int = 100, flush_seconds: float = 1.0):
+    def __init__(self, db_path: str | Path, batch_size: int = 100, flush_seconds: float = 1.0,
+                 crash_at_flush: int | None = None):
         self.db_path = Path(db_path)
         self.db = store.connect(self.db_path)
         search.ensure_search(self.db)
+        _ensure_extra_columns(self.db)
+        self.crash_at_flush = crash_at_flush     # tests only: SIGKILL inside the Nth write
+        self._flushes = 0
+        self._gone: list[tuple[str, str]] = []   # (url, fetched_at) answering 404/410
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self._captures: list[dict] = []
@@ -53,13 +58,22 @@ class Indexer:
         self._last_flush = time.monotonic()
         self._multipage: dict[str, dict[int, tuple]] = defaultdict(dict)
         self.counts = dict(pages=0, documents=0, reports=0, errors=0,
-                           new_documents=0, changed=0, unchanged=0)
+                           new_documents=0, changed=0, unchanged=0, gone=0)
         self.crawl_id: str | None = None
 
     # -- crawl rows -------------------------------------------------------------
-    def start_crawl(self, crawl_id: str, start_urls: list[str], started_at: str | None = None):
+    def start_crawl(self, crawl_id: str, start_urls: list[str], started_at: str | None = None,
+                    resume: bool = False):
+        """A crawls row in state running.  ``resume``: the same crawl continues (an
+        interrupted row keeps its start time and counts and goes back to running)."""
         self.crawl_id = crawl_id
         self.counts = dict.fromkeys(self.counts, 0)
+        prev = None
+        if resume and self.db["crawls"].exists():
+            prev = next(self.db.query("select * from crawls where id = ?", [crawl_id]), None)
+        if prev:
+            self.counts = {k: prev.get(k) or 0 for k in self.counts}
+            started_at = prev["started_at"]
         self.db["crawls"].upsert({
             "id": crawl_id, "started_at": started_at or utcnow(), "finished_at": None,
             "start_urls": "\n".join(start_urls), "status": "running", **self.counts}, pk="id")
@@ -85,10 +99,17 @@ class Indexer:
         row["encoding"] = None
         if cap.error or (cap.status or 0) >= 400:
             self.counts["errors"] += 1
+        if cap.status in (404, 410) and self._has_documents(cap.url):
+            self._gone.append((cap.url, cap.fetched_at or utcnow()))   # recorded, never deleted
         body = cap.body
         if cap.record_type == "revisit":
-            if cap.refers_to_url == cap.url or self._has_documents(cap.url):
-                self.counts["unchanged"] += 1
+            has_docs = self._has_documents(cap.url)
+            # skip what was indexed before; but a page whose capture never reached the
+            # database (a killed crawl) or a possible continuation page is read again
+            if has_docs or (self._seen_payload(cap) and not self._multipage):
+                if has_docs:
+                    self.counts["unchanged"] += 1
+                    self._gone.append((cap.url, None))
                 self._captures.append(row)
                 self._maybe_flush()
                 return
@@ -143,7 +164,7 @@ class Indexer:
                 "source_url": cap.referrer if is_attachment else None,
                 "warc_filename": cap.warc_filename, "warc_offset": cap.warc_offset,
                 "warc_length": cap.warc_length, "captured_at": cap.fetched_at,
-                "crawl_id": cap.crawl_id,
+                "crawl_id": cap.crawl_id, "gone_at": None,
             })
             row["_signature"] = signature(row.get("text") or "")
             self._documents.append(row)
@@ -151,18 +172,48 @@ class Indexer:
     def _has_documents(self, url: str) -> bool:
         return bool(self.db.execute("select 1 from documents where url = ? limit 1", [url]).fetchone())
 
+    def _seen_payload(self, cap: Capture) -> bool:
+        """This URL with this payload was indexed before (a list page read again)."""
+        return bool(self.db.execute(
+            "select 1 from captures where url = ? and payload_digest = ? limit 1",
+            [cap.url, cap.payload_digest]).fetchone())
+
     def _original_payload(self, cap: Capture) -> bytes | None:
-        """A revisit of another URL: fetch the payload from the original record."""
+        """A revisit: the payload from the original record (found through captures, or
+        through the crawler's capture state when that capture never reached the database)."""
         from archive.warc_read import read_payload
 
         hit = self.db.execute(
             "select warc_filename, warc_offset, warc_length from captures where "
             "payload_digest = ? and record_type = 'response' and warc_filename is not null "
-            "order by id limit 1", [cap.payload_digest]).fetchone()
+            "order by id limit 1", [cap.payload_digest]).fetchone() or self._state_location(cap)
         if not hit:
             return None
         warc_dir = self.db_path.parent / "warc"
-        return read_payload(warc_dir / hit[0], hit[1], hit[2])
+        try:
+            return read_payload(warc_dir / hit[0], hit[1], hit[2])
+        except (OSError, ValueError) as exc:
+            logger.warning("original of %s not readable: %s", cap.url, exc)
+            return None
+
+    def _state_location(self, cap: Capture) -> tuple | None:
+        import sqlite3
+
+        path = self.db_path.parent / "warc-state.sqlite"     # crawler.warc.state.STATE_FILE
+        if not path.exists():
+            return None
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            return conn.execute(
+                "select warc_filename, warc_offset, warc_length from _validators "
+                "where url = ? and payload_digest = ? union all "
+                "select warc_filename, warc_offset, warc_length from _digests "
+                "where payload_digest = ? limit 1",
+                [cap.refers_to_url or cap.url, cap.payload_digest, cap.payload_digest]).fetchone()
+        except sqlite3.Error:
+            return None
+        finally:
+            conn.close()
 
     # -- writes -----------------------------------------------------------------------
     def _maybe_flush(self) -> None:
@@ -172,14 +223,31 @@ class Indexer:
 
     def flush(self) -> None:
         self._last_flush = time.monotonic()
-        if not self._captures and not self._documents:
+        if not self._captures and not self._documents and not self._gone:
             return
         with self.db.conn:
             if self._captures:
                 self.db["captures"].insert_all(self._captures)
             if self._documents:
                 self._write_documents(self._documents)
-        self._captures, self._documents = [], []
+            self._write_gone(self._gone)
+            self._flushes += 1
+            if self.crash_at_flush and self._flushes >= self.crash_at_flush:
+                logger.warning("UNION_TEST_CRASH: SIGKILL of crawler and indexer inside a write")
+                os.kill(os.getppid(), signal.SIGKILL)
+                os.kill(os.getpid(), signal.SIGKILL)
+        self._captures, self._documents, self._gone = [], [], []
+
+    def _write_gone(self, marks: list[tuple[str, str | None]]) -> None:
+        """404/410 on a document URL: gone_at set (the document stays); back again: cleared."""
+        for url, when in marks:
+            if when is None:
+                self.db.execute("update documents set gone_at = null "
+                                "where url = ? and gone_at is not null", [url])
+            else:
+                cur = self.db.execute("update documents set gone_at = ? "
+                                      "where url = ? and gone_at is null", [when, url])
+                self.counts["gone"] += max(cur.rowcount, 0)
 
     def _write_documents(self, docs: list[dict]) -> None:
         ids = [d["id"] for d in docs]
@@ -222,14 +290,23 @@ class Indexer:
         self.db.conn.close()
 
 
+def _ensure_extra_columns(db) -> None:
+    """Columns added after the first schema (see docs/scheduling.md)."""
+    if "gone_at" not in db["documents"].columns_dict:
+        db["documents"].add_column("gone_at", str)
+    if "gone" not in db["crawls"].columns_dict:
+        db["crawls"].add_column("gone", int)
+
+
 # -- the child process the crawler talks to ----------------------------------------------
 def run_worker(q, db_path: str, crawl_id: str, start_urls: list[str], started_at: str,
-               progress_seconds: float = 10.0) -> None:
+               progress_seconds: float = 10.0, resume: bool = False,
+               crash_at_flush: int | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the crawler decides when we stop
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [indexer] %(levelname)s: %(message)s")
-    ix = Indexer(db_path)
-    ix.start_crawl(crawl_id, start_urls, started_at)
+    ix = Indexer(db_path, crash_at_flush=crash_at_flush)
+    ix.start_crawl(crawl_id, start_urls, started_at, resume=resume)
     parent = os.getppid()
     last = time.monotonic()
     status = "interrupted"

@@ -2,16 +2,25 @@
 
 Extraction and SQLite writes run in a separate process (``archive.indexer.run_worker``)
 so that they never stall the Twisted reactor; a bounded queue gives backpressure.
+
+Also here: ``HostBudgetMiddleware`` (per-host page budgets) and the crash-test hook
+``UNION_TEST_CRASH`` (tests only: ``capture:N``, ``warc:N``, ``db:N`` make the crawl kill
+itself with SIGKILL after the Nth capture, in the middle of the Nth WARC exchange, or
+inside the indexer's Nth database transaction).
 """
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import signal
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler.signals import capture_written
 
@@ -20,6 +29,25 @@ logger = logging.getLogger(__name__)
 STATUS_BY_REASON = {"finished": "finished", "closespider_pagecount": "finished (page limit)",
                     "closespider_itemcount": "finished (item limit)",
                     "closespider_timeout": "finished (time limit)", "shutdown": "interrupted"}
+
+
+def _crash_point(settings) -> tuple[str, int] | None:
+    value = settings.get("UNION_TEST_CRASH")
+    if not value:
+        return None
+    kind, _, n = str(value).partition(":")
+    return kind, int(n or 1)
+
+
+def _worker(q, data_dir: str, crawl_id: str, start_urls: list[str], started_at: str,
+            resume: bool, crash_at_flush: int | None) -> None:
+    """The indexer child: holds the worker byte of DIR/.lock, then runs the indexer."""
+    from archive.indexer import run_worker
+    from crawler.lock import hold_worker_lock
+
+    hold_worker_lock(data_dir)
+    run_worker(q, str(Path(data_dir) / "archive.db"), crawl_id, start_urls, started_at,
+               resume=resume, crash_at_flush=crash_at_flush)
 
 
 class IndexerBridge:
@@ -31,6 +59,10 @@ class IndexerBridge:
         self.data_dir = Path(s.get("UNION_DATA_DIR", "data"))
         self.crawl_id = s.get("UNION_CRAWL_ID")
         self.queue_size = s.getint("UNION_INDEXER_QUEUE", 1000)
+        self.resume = s.getbool("UNION_RESUME", False)
+        self.jobdir = s.get("JOBDIR")
+        self.crash = _crash_point(s)
+        self.captures = 0
         self.proc = None
         self.queue = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -42,22 +74,28 @@ class IndexerBridge:
         return cls(crawler)
 
     def spider_opened(self, spider):
-        from archive.indexer import run_worker
-
         self.data_dir.mkdir(parents=True, exist_ok=True)
         ctx = multiprocessing.get_context("spawn")
         self.queue = ctx.Queue(maxsize=self.queue_size)
         started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        crash_db = self.crash[1] if self.crash and self.crash[0] == "db" else None
         self.proc = ctx.Process(
-            target=run_worker, name="union-indexer", daemon=False,
-            args=(self.queue, str(self.data_dir / "archive.db"), self.crawl_id,
-                  list(getattr(spider, "start_urls", [])), started))
+            target=_worker, name="union-indexer", daemon=False,
+            args=(self.queue, str(self.data_dir), self.crawl_id,
+                  list(getattr(spider, "start_urls", [])), started, self.resume, crash_db))
         self.proc.start()
         logger.info("indexer process %s started for crawl %s", self.proc.pid, self.crawl_id)
 
     def capture(self, capture):
         if self.queue is not None:
             self.queue.put(capture)   # blocks when the indexer is behind: backpressure
+        self.captures += 1
+        if self.crash and self.crash[0] == "warc" and self.captures == 1:
+            # armed once the WARC writer exists (it opens after this extension)
+            _arm_warc_crash(self.crawler, max(1, self.crash[1] - 1))
+        if self.crash and self.crash[0] == "capture" and self.captures >= self.crash[1]:
+            logger.warning("UNION_TEST_CRASH: SIGKILL after capture %d", self.captures)
+            os.kill(os.getpid(), signal.SIGKILL)
 
     def spider_closed(self, spider, reason):
         if self.proc is None:
@@ -70,3 +108,74 @@ class IndexerBridge:
         if self.proc.exitcode != 0:
             logger.error("indexer process exited with code %s", self.proc.exitcode)
         self.crawler.stats.set_value("union/indexer_exitcode", self.proc.exitcode)
+        if self.jobdir and Path(self.jobdir).is_dir():
+            # the scheduler saved the frontier before this signal: it may be resumed from
+            (Path(self.jobdir) / "clean-shutdown").write_text(f"{reason}\n", encoding="utf-8")
+
+
+def _arm_warc_crash(crawler, n: int) -> None:
+    """Test hook: in the Nth exchange written to WARC, write half of its bytes, then SIGKILL."""
+    from crawler.warc.middleware import WarcCaptureMiddleware
+
+    mws = crawler.engine.downloader.middleware.middlewares
+    mw = next((m for m in mws if isinstance(m, WarcCaptureMiddleware)), None)
+    if mw is None or mw.writer is None:
+        logger.error("UNION_TEST_CRASH=warc: no WARC writer to crash in")
+        return
+    writer = mw.writer
+    original = writer.write
+    count = {"n": 0}
+
+    def write(records):
+        count["n"] += 1
+        if count["n"] < n:
+            return original(records)
+        import io
+
+        buf = io.BytesIO()
+        for record in records:
+            writer.builder.serialize(buf, record)
+        data = buf.getvalue()
+        if writer._fh is None:
+            writer._open()
+        writer._fh.write(data[: len(data) // 2])
+        writer._fh.flush()
+        logger.warning("UNION_TEST_CRASH: SIGKILL inside WARC write %d", count["n"])
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    writer.write = write
+
+
+class HostBudgetMiddleware:
+    """``UNION_HOST_PAGE_BUDGET`` = N: at most N requests per host (host:port) reach the
+    network in one run (retries and robots.txt not counted); the rest are dropped, so a
+    host that never ends (calendars, generated lists) cannot hold the crawl forever."""
+
+    def __init__(self, crawler):
+        self.budget = crawler.settings.getint("UNION_HOST_PAGE_BUDGET", 0)
+        if self.budget <= 0:
+            raise NotConfigured
+        self.stats = crawler.stats
+        self.used: Counter = Counter()
+        self.spent: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request):
+        parts = urlsplit(request.url)
+        if parts.path == "/robots.txt" or request.meta.get("retry_times") or \
+                request.meta.get("_budget_counted"):
+            return None
+        host = parts.netloc.lower()
+        if self.used[host] >= self.budget:
+            self.stats.inc_value("union/budget/dropped")
+            if host not in self.spent:
+                self.spent.add(host)
+                logger.warning("page budget of %s spent (%d requests): dropping the rest",
+                               host, self.budget)
+            raise IgnoreRequest(f"page budget of {host} spent")
+        self.used[host] += 1
+        request.meta["_budget_counted"] = True
+        return None

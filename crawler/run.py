@@ -1,7 +1,21 @@
-"""Run one crawl in this process: Scrapy + WARC capture + indexer child."""
+"""Run one crawl in this process: Scrapy + WARC capture + indexer child.
+
+Around the Scrapy run (see docs/scheduling.md):
+* the data directory's lock (``crawler.lock``) is held for the whole run;
+* leftovers of a killed run are put right first: ``crawls`` rows still marked
+  running become ``interrupted``, half-written ``.open`` WARC files are cut back to
+  their last complete record and their records go into the capture state (so a
+  resumed or next crawl asks for them with conditional GET instead of storing them again);
+* the frontier lives in Scrapy's JOBDIR, ``DIR/jobs/<crawl_id>``; it is trusted on
+  ``--resume`` only if the run ended cleanly (SIGTERM/SIGINT, a marker written at
+  spider close).  After a SIGKILL it is dropped and the crawl restarts from its
+  start URLs under the same crawl id: list pages are read again, everything already
+  captured answers 304 and is a revisit.
+"""
 from __future__ import annotations
 
 import logging
+import shutil
 import socket
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -9,11 +23,24 @@ from urllib.parse import urlsplit
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+logger = logging.getLogger(__name__)
+
+CLEAN_MARKER = "clean-shutdown"        # written into the JOBDIR by crawler.extensions
+UNFINISHED = ("running", "interrupted")
+
+
+class ResumeError(Exception):
+    pass
+
 
 def crawl_settings(data_dir: Path, overrides: dict | None = None) -> Settings:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("UNION_DATA_DIR", str(data_dir), priority="cmdline")
+    # per-host page budgets (UNION_HOST_PAGE_BUDGET), after robots.txt (100/101)
+    mws = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
+    mws.setdefault("crawler.extensions.HostBudgetMiddleware", 110)
+    settings.set("DOWNLOADER_MIDDLEWARES", mws, priority="project")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     return settings
@@ -33,29 +60,123 @@ def unreachable(urls: list[str], timeout: float = 5.0) -> list[str]:
     return problems
 
 
-def run_crawl(start_urls: list[str], data_dir: Path, overrides: dict | None = None) -> dict | None:
-    """Crawl, capture and index; returns the crawls row of this run."""
+def _rows(db_path: Path, sql: str, params=()) -> list[dict]:
+    import sqlite3
+
+    if not db_path.exists():
+        return []
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        conn.close()
+
+
+def resumable(data_dir: Path) -> dict | None:
+    """The latest crawl that did not finish (interrupted, or running when it was killed)."""
+    rows = _rows(Path(data_dir) / "archive.db",
+                 "select * from crawls where status in ('running', 'interrupted') "
+                 "order by started_at desc, rowid desc limit 1")
+    return rows[0] if rows else None
+
+
+def put_right(data_dir: Path) -> dict:
+    """Repair what a killed run left behind.  Call with the data directory's lock held."""
+    import archive.store as store
+    from crawler.warc.state import STATE_FILE, CaptureState, rebuild
+    from crawler.warc.writer import recover_open_files
+
+    done = {"interrupted": [], "recovered": []}
+    db_path = data_dir / "archive.db"
+    if db_path.exists():
+        db = store.connect(db_path)
+        try:
+            stale = [r["id"] for r in db.query("select id from crawls where status = 'running'")]
+            with db.conn:
+                db.conn.executemany("update crawls set status = 'interrupted' where id = ?",
+                                    [(i,) for i in stale])
+            done["interrupted"] = stale
+        finally:
+            db.conn.close()
+    warc_dir = data_dir / "warc"
+    if warc_dir.is_dir():
+        recovered = recover_open_files(warc_dir)
+        if recovered:
+            state = CaptureState(data_dir / STATE_FILE)
+            try:
+                rebuild(state, recovered)   # their records were never committed to the state
+            finally:
+                state.close()
+        done["recovered"] = [p.name for p in recovered]
+    for crawl_id in done["interrupted"]:
+        logger.warning("crawl %s was killed: marked interrupted", crawl_id)
+    return done
+
+
+def _prepare_jobdir(jobdir: Path, resume: bool) -> bool:
+    """True when the saved frontier can be used as it is."""
+    marker = jobdir / CLEAN_MARKER
+    clean = resume and marker.exists()
+    if jobdir.exists() and not clean:
+        if resume:
+            logger.warning("the frontier in %s was not saved cleanly (the crawl was killed): "
+                           "starting again from the start URLs; what was captured comes back "
+                           "as 304 revisits", jobdir)
+        shutil.rmtree(jobdir)
+    marker.unlink(missing_ok=True)
+    jobdir.mkdir(parents=True, exist_ok=True)
+    return clean
+
+
+def run_crawl(start_urls: list[str], data_dir: Path, overrides: dict | None = None,
+              resume: bool = False) -> dict | None:
+    """Crawl, capture and index; returns the crawls row of this run.
+
+    ``resume``: continue the latest unfinished crawl (same id; its start URLs unless
+    ``start_urls`` are given).  Raises ``crawler.lock.LockedError`` when another run
+    holds the data directory, ``ResumeError`` when there is nothing to resume.
+    """
+    from crawler.lock import DataDirLock
     from crawler.spiders.union import UnionSpider
     import archive.store as store
 
     data_dir = Path(data_dir)
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
     settings = crawl_settings(data_dir, overrides)
-    crawl_id = settings.get("UNION_CRAWL_ID")
-    log_file = logging.FileHandler(data_dir / "logs" / f"crawl-{crawl_id}.log", encoding="utf-8")
-    log_file.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
-    logging.getLogger().addHandler(log_file)
-    try:
-        process = CrawlerProcess(settings, install_root_handler=True)
-        process.crawl(UnionSpider, start_urls=start_urls)
-        process.start()
-    finally:
-        logging.getLogger().removeHandler(log_file)
-        log_file.close()
-    db = store.connect(data_dir / "archive.db")
-    try:
-        row = db["crawls"].get(crawl_id)
-    except Exception:
-        row = None
-    db.conn.close()
+    with DataDirLock(data_dir, "crawl") as lock:
+        put_right(data_dir)
+        if resume:
+            row = resumable(data_dir)
+            if row is None:
+                raise ResumeError(f"no interrupted crawl to resume in {data_dir}")
+            settings.set("UNION_CRAWL_ID", row["id"], priority="cmdline")
+            settings.set("UNION_RESUME", True, priority="cmdline")
+            start_urls = list(start_urls) or [u for u in (row["start_urls"] or "").split("\n") if u]
+        crawl_id = settings.get("UNION_CRAWL_ID")
+        lock.write(crawl_id=crawl_id)
+        jobdir = data_dir / "jobs" / crawl_id
+        if not settings.get("JOBDIR"):
+            _prepare_jobdir(jobdir, resume)
+            settings.set("JOBDIR", str(jobdir), priority="cmdline")
+        log_file = logging.FileHandler(data_dir / "logs" / f"crawl-{crawl_id}.log", encoding="utf-8")
+        log_file.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
+        logging.getLogger().addHandler(log_file)
+        try:
+            process = CrawlerProcess(settings, install_root_handler=True)
+            process.crawl(UnionSpider, start_urls=start_urls)
+            process.start()
+        finally:
+            logging.getLogger().removeHandler(log_file)
+            log_file.close()
+        db = store.connect(data_dir / "archive.db")
+        try:
+            row = db["crawls"].get(crawl_id)
+        except Exception:
+            row = None
+        db.conn.close()
+        if row and str(row["status"]).startswith("finished"):
+            shutil.rmtree(jobdir, ignore_errors=True)   # nothing left to resume
     return dict(row) if row else None

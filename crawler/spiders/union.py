@@ -2,15 +2,62 @@
 
 It only discovers and schedules: every response is captured into WARC by
 ``crawler.warc`` and extracted in the indexer process, never here.
+
+Recrawls (an archive already holds documents): pages that gave documents before
+(articles) and attachments are fetched with conditional GET by the WARC middleware;
+start pages, pagination and every page that gave no document (lists, columns) are
+fetched in full (``warc_conditional = False``) because their links must be read
+again.  A 304 is parsed too, from the payload archived earlier, so nothing below an
+unchanged article is lost (attachments, continuation pages).  Documents archived
+earlier on the start hosts are re-checked even when no page links to them any more
+(``UNION_RECHECK_DOCUMENTS``), so that a vanished one is recorded as gone.
 """
 from __future__ import annotations
 
+import logging
+import sqlite3
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.http import HtmlResponse
 
 from crawler.links import extract_links, url_shape
 from crawler.sources import load_sources
+
+logger = logging.getLogger(__name__)
+
+
+class KnownDocuments:
+    """Read-only lookups in archive.db: which URLs gave documents before."""
+
+    def __init__(self, db_path: Path):
+        self.conn = None
+        if db_path.exists():
+            try:
+                self.conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True,
+                                            check_same_thread=False, timeout=30)
+                self.conn.execute("select url from documents limit 1")
+            except sqlite3.Error:
+                self.conn = None
+
+    def has(self, url: str) -> bool:
+        if self.conn is None:
+            return False
+        return self.conn.execute("select 1 from documents where url = ? limit 1",
+                                 (url,)).fetchone() is not None
+
+    def urls(self, netlocs: set[str]):
+        """Document URLs on these hosts, streamed (bounded memory)."""
+        if self.conn is None:
+            return
+        for (url,) in self.conn.execute("select distinct url from documents order by url"):
+            if urlsplit(url).netloc.lower() in netlocs:
+                yield url
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
 
 
 class UnionSpider(scrapy.Spider):
@@ -25,21 +72,67 @@ class UnionSpider(scrapy.Spider):
         self.start_urls = list(start_urls)
         # scope: the host *and port* of every start URL
         self.allowed_netlocs = {urlsplit(u).netloc.lower() for u in self.start_urls}
+        self.known: KnownDocuments | None = None
+
+    def _known(self) -> KnownDocuments:
+        if self.known is None:
+            data_dir = Path(self.settings.get("UNION_DATA_DIR") or "data")
+            self.known = KnownDocuments(data_dir / "archive.db")
+        return self.known
+
+    def closed(self, reason):
+        if self.known is not None:
+            self.known.close()
 
     async def start(self):
         for url in self.start_urls:
             yield scrapy.Request(url, callback=self.parse, priority=20,
-                                 meta={"shape": url_shape(url), "chain": 0})
+                                 meta={"shape": url_shape(url), "chain": 0,
+                                       "warc_conditional": False,
+                                       "handle_httpstatus_list": [304]})
+        if self.settings.getbool("UNION_RECHECK_DOCUMENTS", True):
+            for url in self._known().urls(self.allowed_netlocs):
+                yield scrapy.Request(url, callback=self.parse, priority=-10,
+                                     meta={"shape": url_shape(url), "chain": 0,
+                                           "link_kind": "recheck",
+                                           "handle_httpstatus_list": [304]})
 
     def parse(self, response):
+        if response.status == 304:
+            response = self._archived(response)
+            if response is None:
+                return
         if not isinstance(response, scrapy.http.TextResponse):
             return  # attachments and binaries: captured, nothing to follow
         shape = response.meta.get("shape")
         chain = response.meta.get("chain", 0)
+        known = self._known()
         for link in extract_links(response.url, response):
             link_shape = url_shape(link.url)
-            yield scrapy.Request(
-                link.url, callback=self.parse, priority=link.priority,
-                meta={"shape": link_shape, "chain": chain + 1 if link_shape == shape else 0,
-                      "link_kind": link.kind},
-            )
+            meta = {"shape": link_shape, "chain": chain + 1 if link_shape == shape else 0,
+                    "link_kind": link.kind, "handle_httpstatus_list": [304]}
+            if link.kind == "pagination" or (link.kind == "page" and not known.has(link.url)):
+                meta["warc_conditional"] = False    # lists: their links must be read again
+            yield scrapy.Request(link.url, callback=self.parse, priority=link.priority, meta=meta)
+
+    def _archived(self, response):
+        """A 304: the page as archived earlier (to read its links), or None."""
+        from archive.warc_read import read_payload
+
+        ref = response.meta.get("_warc_conditional") or {}
+        name = ref.get("warc_filename")
+        if not name:
+            return None
+        warc_dir = Path(self.settings.get("WARC_DIR") or
+                        Path(self.settings.get("UNION_DATA_DIR") or "data") / "warc")
+        for path in (warc_dir / name, warc_dir / f"{name}.open"):
+            if path.exists():
+                try:
+                    body = read_payload(path, ref["warc_offset"], ref["warc_length"])
+                except Exception as exc:
+                    logger.warning("cannot read the archived copy of %s: %s", response.url, exc)
+                    return None
+                if not body.lstrip()[:1] == b"<":
+                    return None      # not markup (an attachment): nothing to follow
+                return HtmlResponse(response.url, status=200, body=body, request=response.request)
+        return None
