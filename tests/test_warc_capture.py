@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import re
 import subprocess
@@ -12,8 +11,7 @@ import zlib
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.warc_read import (crawl_infos, iter_captures, read_payload, read_record,
-                               write_single_record)
+from archive.warc_read import crawl_infos, iter_captures, read_payload, write_single_record
 from crawler.warc.records import sha1_digest
 from tests.test_warc_support import DUP, Site, capture_dict, crawl_settings, run_crawl
 

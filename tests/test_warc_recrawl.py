@@ -3,7 +3,6 @@ rotation by size and recovery of a crashed (.open) file."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 

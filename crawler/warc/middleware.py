@@ -299,7 +299,3 @@ class WarcCaptureMiddleware:
                       record_type="failure", depth=depth, referrer=referrer)
         self.crawler.signals.send_catch_log(signal=capture_written, capture=cap)
         return None
-
-
-def _ms(seconds):
-    return None if seconds is None else int(seconds * 1000)
