@@ -221,8 +221,10 @@ class WarcCaptureMiddleware:
         extra = {}
         if response.ip_address is not None:
             extra["WARC-IP-Address"] = str(response.ip_address)
-        if "dataloss" in (response.flags or []):
-            extra["WARC-Truncated"] = "disconnect"
+        flags = response.flags or []
+        complete = "dataloss" not in flags and "download_stopped" not in flags
+        if not complete:
+            extra["WARC-Truncated"] = "disconnect" if "dataloss" in flags else "unspecified"
 
         digest = rec.sha1_digest(body)
         refers = None           # the full response record this one refers to (revisits)
@@ -233,7 +235,7 @@ class WarcCaptureMiddleware:
                                        refers, extra)
         else:
             original = None
-            if self.dedup and len(body) >= self.dedup_min:
+            if self.dedup and complete and len(body) >= self.dedup_min:
                 original = self.state.original(digest)
             if original is not None:
                 refers = dict(original)
@@ -257,9 +259,9 @@ class WarcCaptureMiddleware:
         (fname, off, length), _, _ = self.writer.write([first, second, third])
 
         record_type = "revisit" if refers is not None else "response"
-        if record_type == "response" and self.dedup and len(body) >= self.dedup_min:
+        if record_type == "response" and self.dedup and complete and len(body) >= self.dedup_min:
             self.state.add_original(digest, uri, date, fname, off, length)
-        if response.status == 200:
+        if response.status == 200 and complete:
             etag, lm = header(headers, "ETag"), header(headers, "Last-Modified")
             source = refers if refers is not None else {
                 "url": uri, "warc_date": date, "warc_filename": fname, "warc_offset": off,
