@@ -240,3 +240,23 @@ def test_timeout_is_a_failure_capture(tmp_path):
     assert slow["status"] is None and slow["record_type"] == "failure"
     assert "took longer than 1" in slow["error"] and "Timeout" in slow["error"]
     assert [capture_dict(c) for c in iter_captures(sorted((data / "warc").glob("*.warc.gz")))] == live
+
+
+def test_cut_body_is_marked_truncated_or_a_failure(tmp_path):
+    with Site() as site:
+        out = run_crawl(tmp_path, [site.base + "/cut"],
+                        crawl_settings(tmp_path / "a", "cut", DOWNLOAD_FAIL_ON_DATALOSS=False),
+                        name="kept")
+        kept = [json.loads(x) for x in out.read_text().splitlines()]
+        out = run_crawl(tmp_path, [site.base + "/cut"],
+                        crawl_settings(tmp_path / "b", "cut2", RETRY_ENABLED=False), name="failed")
+        failed = [json.loads(x) for x in out.read_text().splitlines()]
+    [cut] = [c for c in kept if c["url"].endswith("/cut")]
+    assert cut["status"] == 200 and cut["record_type"] == "response"
+    [f] = sorted((tmp_path / "a" / "warc").glob("*.warc.gz"))
+    [rec] = [(r.rec_headers.get_header("WARC-Truncated"), r.raw_stream.read())
+             for r in ArchiveIterator(open(f, "rb")) if r.rec_type == "response"
+             and r.rec_headers.get_header("WARC-Target-URI").endswith("/cut")]
+    assert rec == ("disconnect", site.sent["/cut"])
+    [cut] = [c for c in failed if c["url"].endswith("/cut")]
+    assert cut["record_type"] == "failure" and cut["status"] is None and cut["error"]

@@ -155,6 +155,15 @@ class Site:
             self._send(h, 200, DUP, html)
         elif p.startswith("/list"):
             self._send(h, 200, ("<html><body>列表第二页 " + p + "</body></html>").encode(), html)
+        elif p == "/cut":            # promises 5000 bytes, sends 40 and hangs up
+            h.send_response_only(200, "OK")
+            h.send_header("Content-Type", "text/html; charset=utf-8")
+            h.send_header("Content-Length", "5000")
+            h.end_headers()
+            h.wfile.write(ARTICLE[:40])
+            h.wfile.flush()
+            h.close_connection = True
+            self.sent[p] = ARTICLE[:40]
         elif p == "/slow":
             import time
             time.sleep(2.5)
