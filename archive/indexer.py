@@ -32,7 +32,8 @@ def utcnow() -> str:
 
 
 def _extractable(cap: Capture, body: bytes | None) -> bool:
-    if cap.status != 200 or not body:
+    ok = cap.status == 200 or (cap.status == 304 and cap.record_type == "revisit")
+    if not ok or not body:
         return False
     ctype = (cap.content_type or "").lower()
     path = urlsplit(cap.url).path.lower()
@@ -231,6 +232,8 @@ class Indexer:
             if self._documents:
                 self._write_documents(self._documents)
             self._write_gone(self._gone)
+            if self.crawl_id:      # the row's counts always match what is committed
+                self.db["crawls"].update(self.crawl_id, dict(self.counts))
             self._flushes += 1
             if self.crash_at_flush and self._flushes >= self.crash_at_flush:
                 logger.warning("UNION_TEST_CRASH: SIGKILL of crawler and indexer inside a write")
@@ -308,6 +311,11 @@ def run_worker(q, db_path: str, crawl_id: str, start_urls: list[str], started_at
     ix = Indexer(db_path, crash_at_flush=crash_at_flush)
     ix.start_crawl(crawl_id, start_urls, started_at, resume=resume)
     parent = os.getppid()
+    # our copy of the queue's write end: closed, so that a dead crawler means end-of-file
+    # here (a crawler killed in the middle of a put would otherwise block us for ever)
+    writer = getattr(q, "_writer", None)
+    if writer is not None:
+        writer.close()
     last = time.monotonic()
     status = "interrupted"
     while True:
@@ -318,6 +326,9 @@ def run_worker(q, db_path: str, crawl_id: str, start_urls: list[str], started_at
                 break
             ix.flush()
             continue
+        except (EOFError, OSError):      # the crawler died: its end of the pipe is gone
+            logger.warning("the crawler is gone: closing crawl %s as interrupted", crawl_id)
+            break
         if isinstance(msg, Capture):
             ix.add(msg)
         elif isinstance(msg, tuple) and msg[0] == "finish":

@@ -6,7 +6,8 @@ so that they never stall the Twisted reactor; a bounded queue gives backpressure
 Also here: ``HostBudgetMiddleware`` (per-host page budgets) and the crash-test hook
 ``UNION_TEST_CRASH`` (tests only: ``capture:N``, ``warc:N``, ``db:N`` make the crawl kill
 itself with SIGKILL after the Nth capture, in the middle of the Nth WARC exchange, or
-inside the indexer's Nth database transaction).
+inside the indexer's Nth database transaction; ``fetch:TEXT`` / ``fetch-term:TEXT``
+send SIGKILL / SIGTERM while a request whose URL contains TEXT is on the wire).
 """
 from __future__ import annotations
 
@@ -31,12 +32,12 @@ STATUS_BY_REASON = {"finished": "finished", "closespider_pagecount": "finished (
                     "closespider_timeout": "finished (time limit)", "shutdown": "interrupted"}
 
 
-def _crash_point(settings) -> tuple[str, int] | None:
+def _crash_point(settings) -> tuple[str, int | str] | None:
     value = settings.get("UNION_TEST_CRASH")
     if not value:
         return None
-    kind, _, n = str(value).partition(":")
-    return kind, int(n or 1)
+    kind, _, arg = str(value).partition(":")
+    return kind, (arg if kind.startswith("fetch") else int(arg or 1))
 
 
 def _worker(q, data_dir: str, crawl_id: str, start_urls: list[str], started_at: str,
@@ -68,6 +69,8 @@ class IndexerBridge:
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.capture, signal=capture_written)
+        if self.crash and self.crash[0].startswith("fetch"):
+            crawler.signals.connect(self._fetch_crash, signal=signals.request_reached_downloader)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -96,6 +99,15 @@ class IndexerBridge:
         if self.crash and self.crash[0] == "capture" and self.captures >= self.crash[1]:
             logger.warning("UNION_TEST_CRASH: SIGKILL after capture %d", self.captures)
             os.kill(os.getpid(), signal.SIGKILL)
+
+    def _fetch_crash(self, request, spider):
+        kind, text = self.crash
+        if text in request.url:
+            from twisted.internet import reactor
+
+            sig = signal.SIGTERM if kind == "fetch-term" else signal.SIGKILL
+            logger.warning("UNION_TEST_CRASH: %s while fetching %s", sig.name, request.url)
+            reactor.callLater(0.5, os.kill, os.getpid(), sig)
 
     def spider_closed(self, spider, reason):
         if self.proc is None:
