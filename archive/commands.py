@@ -54,11 +54,15 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
 
     Exit status: 0 finished, 1 failed, 3 interrupted (resume with --resume),
     75 the archive is in use by another run."""
-    from crawler.lock import EXIT_LOCKED, LockedError
+    from crawler.lock import EXIT_LOCKED, LockedError, check_free
     from crawler.middlewares import check_url
     from crawler.run import ResumeError, resumable, run_crawl, unreachable
     from crawler.sources import SourcesError, load_sources
 
+    try:
+        check_free(data_dir)
+    except LockedError as exc:
+        fail(str(exc), EXIT_LOCKED)
     if resume and not start_urls and sources is None:
         row = resumable(data_dir)
         if row is None:

@@ -136,6 +136,20 @@ class DataDirLock:
         self.release()
 
 
+def check_free(data_dir: str | Path) -> None:
+    """Raise LockedError now if a live run holds ``data_dir`` (a cheap early check)."""
+    path = Path(data_dir) / LOCK_FILE
+    if not path.exists():
+        return
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, OWNER_BYTE)
+    except OSError:
+        raise LockedError(path, _parse(os.pread(fd, 4096, 0).decode("utf-8", "replace"))) from None
+    finally:
+        os.close(fd)
+
+
 def hold_worker_lock(data_dir: str | Path) -> int | None:
     """Called in the indexer child: hold byte 1 until the process ends.  Returns the fd."""
     path = Path(data_dir) / LOCK_FILE
