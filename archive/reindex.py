@@ -19,7 +19,11 @@ def warc_files(warc_dir: Path) -> list[Path]:
 def reindex(data_dir: str | Path) -> list[dict]:
     from archive.warc_read import iter_captures, crawl_infos
 
+    from crawler.warc.writer import recover_open_files
+
     data_dir = Path(data_dir)
+    if (data_dir / "warc").is_dir():
+        recover_open_files(data_dir / "warc")   # a crashed run's .open file: its complete records count
     files = warc_files(data_dir / "warc")
     if not files:
         raise ReindexError(f"no WARC files in {data_dir / 'warc'}")

@@ -123,3 +123,23 @@ def test_datasette_serves_the_documents_table(crawled):
     assert response.status_code == 200
     urls = {d["url"] for d in response.json()}
     assert urls == {r["url"] for r in rows(crawled.data / "archive.db", "select url from documents")}
+
+
+def test_reindex_recovers_a_crashed_open_file(crawled, tmp_path):
+    """A crash leaves NAME.warc.gz.open with a half-written record: reindex keeps every
+    complete record and cuts the half one away."""
+    copy = tmp_path / "crashed"
+    shutil.copytree(crawled.data / "warc", copy / "warc")
+    last = sorted((copy / "warc").glob("*.warc.gz"))[-1]
+    data = last.read_bytes()
+    half = data[-(len(data) // 20):][:200]            # the start of some gzip member, cut short
+    opened = last.with_name(last.name + ".open")
+    last.rename(opened)
+    with open(opened, "ab") as fh:
+        fh.write(half)
+    proc = subprocess.run([sys.executable, "-m", "archive.cli", "reindex", "--data", str(copy)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert last.exists() and not opened.exists() and last.read_bytes() == data
+    ids = rows(crawled.data / "archive.db", "select id from documents order by id")
+    assert rows(copy / "archive.db", "select id from documents order by id") == ids
