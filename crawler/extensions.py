@@ -160,7 +160,7 @@ def _arm_warc_crash(crawler, n: int) -> None:
 
 class HostBudgetMiddleware:
     """``UNION_HOST_PAGE_BUDGET`` = N: at most N requests per host (host:port) reach the
-    network in one run (retries and robots.txt not counted); the rest are dropped, so a
+    network in one run (each redirect hop counts; retries and robots.txt do not); the rest are dropped, so a
     host that never ends (calendars, generated lists) cannot hold the crawl forever."""
 
     def __init__(self, crawler):
@@ -177,8 +177,7 @@ class HostBudgetMiddleware:
 
     def process_request(self, request):
         parts = urlsplit(request.url)
-        if parts.path == "/robots.txt" or request.meta.get("retry_times") or \
-                request.meta.get("_budget_counted"):
+        if parts.path == "/robots.txt" or request.meta.get("retry_times"):
             return None
         host = parts.netloc.lower()
         if self.used[host] >= self.budget:
@@ -189,5 +188,4 @@ class HostBudgetMiddleware:
                                host, self.budget)
             raise IgnoreRequest(f"page budget of {host} spent")
         self.used[host] += 1
-        request.meta["_budget_counted"] = True
         return None
