@@ -20,6 +20,7 @@ LAZY = {
     "eval": "archive.evaluate:eval_command",
     "record": "archive.warc_read:record_command",
     "wacz": "crawler.warc.wacz:wacz_command",
+    "schedule": "archive.schedule:schedule",
 }
 
 
