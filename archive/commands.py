@@ -116,6 +116,9 @@ def reindex(data_dir):
 
     try:
         with DataDirLock(data_dir, "reindex"):
+            from crawler.run import put_right
+
+            put_right(data_dir)      # a killed crawl's .open WARC files: cut back and included
             rows = do_reindex(data_dir)
     except LockedError as exc:
         fail(str(exc), EXIT_LOCKED)

@@ -10,6 +10,7 @@ table tells the truth.
 """
 from __future__ import annotations
 
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -125,6 +126,13 @@ def test_sigkill_inside_a_warc_write(zoo, tmp_path):
     assert _complete_prefix(partial) < partial.stat().st_size      # a torn record at the end
     assert crawl["status"] == "interrupted"
     counted_truthfully(data / "archive.db", crawl["id"])
+    # reindex of the crashed directory: the torn file is cut back first, then read
+    copy = tmp_path / "copy"
+    shutil.copytree(data, copy)
+    out = run([sys.executable, "-m", "archive.cli", "reindex", "--data", str(copy)])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert not list((copy / "warc").glob("*.open"))
+    assert rows(copy / "archive.db", "select count(*) n from documents")[0]["n"] > 0
     resume(data)
     check_archive(data, zoo, crawl["id"])
 
@@ -161,3 +169,9 @@ def test_sigterm_stops_cleanly_and_resumes_from_the_saved_frontier(zoo, tmp_path
     assert "not saved cleanly" not in out.stderr
     check_archive(data, zoo, crawl["id"])
     assert not jobdir.exists()          # a finished crawl leaves no frontier behind
+
+
+def test_resume_with_nothing_to_resume_says_so(zoo, tmp_path):
+    proc = run(crawl_cmd(tmp_path / "e", [], "--resume"))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"union-archive: error: no interrupted crawl to resume in {tmp_path / 'e'}"
