@@ -168,6 +168,10 @@ def test_sigterm_stops_cleanly_and_resumes_from_the_saved_frontier(zoo, tmp_path
     out = resume(data)
     assert "not saved cleanly" not in out.stderr
     check_archive(data, zoo, crawl["id"])
+    # the saved frontier was used: pages fetched before the stop were not fetched again
+    fetched = rows(data / "archive.db", "select url, count(*) n from captures where url in (%s) "
+                   "group by url" % ",".join("?" * len(zoo.start_urls)), zoo.start_urls)
+    assert fetched and all(r["n"] == 1 for r in fetched), fetched
     assert not jobdir.exists()          # a finished crawl leaves no frontier behind
 
 
