@@ -107,6 +107,15 @@ def rows(db_path, sql, params=()):
 
 
 @pytest.fixture(scope="module")
+def zoo():
+    """Our own zoo: the session one's flaky page must give its first 500 to test_e2e."""
+    from zoo import Zoo
+
+    with Zoo(slow_seconds=2.0) as z:
+        yield z
+
+
+@pytest.fixture(scope="module")
 def recrawls(tmp_path_factory):
     from zoo import Zoo
 

@@ -18,6 +18,15 @@ HOLD = ("import sys, time\n"
         "time.sleep(120)\n")
 
 
+@pytest.fixture(scope="module")
+def zoo():
+    """Our own zoo: the session one's flaky page must give its first 500 to test_e2e."""
+    from zoo import Zoo
+
+    with Zoo(slow_seconds=2.0) as z:
+        yield z
+
+
 @pytest.fixture
 def holder(tmp_path):
     """Another process holding the lock of tmp_path/data."""

@@ -38,6 +38,15 @@ def small_site(zoo):
 CRAWL_ARGS = ("--allow-loopback", "--delay", "0", "-s", "RETRY_BACKOFF_BASE=0.1")
 
 
+@pytest.fixture(scope="module")
+def zoo():
+    """Our own zoo: the session one's flaky page must give its first 500 to test_e2e."""
+    from zoo import Zoo
+
+    with Zoo(slow_seconds=2.0) as z:
+        yield z
+
+
 @pytest.fixture
 def user_crontab():
     """The real crontab of this user, restored afterwards (others' lines are never touched)."""

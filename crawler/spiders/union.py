@@ -10,7 +10,9 @@ fetched in full (``warc_conditional = False``) because their links must be read
 again.  A 304 is parsed too, from the payload archived earlier, so nothing below an
 unchanged article is lost (attachments, continuation pages).  Documents archived
 earlier on the start hosts are re-checked even when no page links to them any more
-(``UNION_RECHECK_DOCUMENTS``), so that a vanished one is recorded as gone.
+(``UNION_RECHECK_DOCUMENTS``), so that a vanished one is recorded as gone.  Links
+that answered 404/410 less than ``UNION_RECHECK_MISSING_DAYS`` (default 7) days ago
+and never gave a document are not asked again until then.
 """
 from __future__ import annotations
 
@@ -46,6 +48,16 @@ class KnownDocuments:
             return False
         return self.conn.execute("select 1 from documents where url = ? limit 1",
                                  (url,)).fetchone() is not None
+
+    def recently_missing(self, url: str, since: str) -> bool:
+        """Its last capture (at or after ``since``, ISO) answered 404/410 and it never
+        gave a document: not worth asking again so soon."""
+        if self.conn is None:
+            return False
+        row = self.conn.execute("select status, fetched_at from captures where url = ? "
+                                "order by id desc limit 1", (url,)).fetchone()
+        return bool(row and row[0] in (404, 410) and (row[1] or "") >= since
+                    and not self.has(url))
 
     def urls(self, netlocs: set[str]):
         """Document URLs on these hosts, streamed (bounded memory)."""
@@ -107,13 +119,26 @@ class UnionSpider(scrapy.Spider):
         shape = response.meta.get("shape")
         chain = response.meta.get("chain", 0)
         known = self._known()
+        since = self._missing_since()
         for link in extract_links(response.url, response):
+            if since and known.recently_missing(link.url, since):
+                self.crawler.stats.inc_value("union/skipped/recently_missing")
+                continue
             link_shape = url_shape(link.url)
             meta = {"shape": link_shape, "chain": chain + 1 if link_shape == shape else 0,
                     "link_kind": link.kind, "handle_httpstatus_list": [304]}
             if link.kind == "pagination" or (link.kind == "page" and not known.has(link.url)):
                 meta["warc_conditional"] = False    # lists: their links must be read again
             yield scrapy.Request(link.url, callback=self.parse, priority=link.priority, meta=meta)
+
+    def _missing_since(self) -> str | None:
+        if not hasattr(self, "_since"):
+            from datetime import datetime, timedelta, timezone
+
+            days = self.settings.getfloat("UNION_RECHECK_MISSING_DAYS", 7.0)
+            self._since = None if days <= 0 else (datetime.now(timezone.utc) - timedelta(days=days)
+                                                  ).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return self._since
 
     def _archived(self, response):
         """A 304: the page as archived earlier (to read its links), or None."""
