@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from archive import search, store
 from archive.capture import Capture
+from archive.metadata import fill_from_duplicates
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +32,9 @@ def utcnow() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _extractable(cap: Capture, body: bytes | None) -> bool:
-    ok = cap.status == 200 or (cap.status == 304 and cap.record_type == "revisit")
-    if not ok or not body:
+def _wanted(cap: Capture) -> bool:
+    """Is this capture a page or attachment to extract (whatever its body)?"""
+    if not (cap.status == 200 or (cap.status == 304 and cap.record_type == "revisit")):
         return False
     ctype = (cap.content_type or "").lower()
     path = urlsplit(cap.url).path.lower()
@@ -42,13 +43,16 @@ def _extractable(cap: Capture, body: bytes | None) -> bool:
     return not ctype or ctype.startswith(EXTRACTABLE) or path.endswith((".docx", ".pdf"))
 
 
+def _extractable(cap: Capture, body: bytes | None) -> bool:
+    return bool(body) and _wanted(cap)
+
+
 class Indexer:
     def __init__(self, db_path: str | Path, batch_size: int = 100, flush_seconds: float = 1.0,
                  crash_at_flush: int | None = None):
         self.db_path = Path(db_path)
         self.db = store.connect(self.db_path)
         search.ensure_search(self.db)
-        _ensure_extra_columns(self.db)
         self.crash_at_flush = crash_at_flush     # tests only: SIGKILL inside the Nth write
         self._flushes = 0
         self._gone: list[tuple[str, str]] = []   # (url, fetched_at) answering 404/410
@@ -114,7 +118,9 @@ class Indexer:
                 self._captures.append(row)
                 self._maybe_flush()
                 return
-            body = self._original_payload(cap)
+            body = cap.body if cap.body is not None else self._original_payload(cap)
+        elif body is None and cap.record_type == "response" and cap.warc_filename and _wanted(cap):
+            body = self._payload(cap)        # the crawler sends locations, not bodies
         if _extractable(cap, body):
             try:
                 self._extract(cap, body, row)
@@ -167,7 +173,7 @@ class Indexer:
                 "warc_length": cap.warc_length, "captured_at": cap.fetched_at,
                 "crawl_id": cap.crawl_id, "gone_at": None,
             })
-            row["_signature"] = signature(row.get("text") or "")
+            row["_signature"] = signature(row.get("text") or "", title=row.get("title"))
             self._documents.append(row)
 
     def _has_documents(self, url: str) -> bool:
@@ -195,6 +201,17 @@ class Indexer:
             return read_payload(warc_dir / hit[0], hit[1], hit[2])
         except (OSError, ValueError) as exc:
             logger.warning("original of %s not readable: %s", cap.url, exc)
+            return None
+
+    def _payload(self, cap: Capture) -> bytes | None:
+        """The payload of this capture's own response record (already flushed to its file)."""
+        from archive.warc_read import read_payload
+
+        try:
+            return read_payload(self.db_path.parent / "warc" / cap.warc_filename,
+                                cap.warc_offset, cap.warc_length)
+        except (OSError, ValueError) as exc:
+            logger.warning("record of %s not readable: %s", cap.url, exc)
             return None
 
     def _state_location(self, cap: Capture) -> tuple | None:
@@ -284,21 +301,18 @@ class Indexer:
         items = [(r[0], r[1]) for r in self.db.execute(
             "select doc_id, signature from _signatures order by doc_id")]
         clusters = cluster(items)
+        facts = [dict(r) for r in self.db.query(
+            "select id, is_report, report_date, year, org, region from documents")]
         with self.db.conn:
             self.db.conn.executemany(
                 "update documents set cluster_id = ? where id = ? and cluster_id is not ?",
                 [(cid, did, cid) for did, cid in clusters.items()])
+            # copies of one report share its facts: fill what a copy lacks
+            for doc_id, values in fill_from_duplicates(facts, clusters).items():
+                self.db["documents"].update(doc_id, values)
 
     def close(self) -> None:
         self.db.conn.close()
-
-
-def _ensure_extra_columns(db) -> None:
-    """Columns added after the first schema (see docs/scheduling.md)."""
-    if "gone_at" not in db["documents"].columns_dict:
-        db["documents"].add_column("gone_at", str)
-    if "gone" not in db["crawls"].columns_dict:
-        db["crawls"].add_column("gone", int)
 
 
 # -- the child process the crawler talks to ----------------------------------------------

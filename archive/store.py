@@ -19,6 +19,7 @@ DOCUMENT_COLUMNS = {
     "script": str, "placeholders": str, "encoding": str, "source_url": str,
     "cluster_id": str, "warc_filename": str, "warc_offset": int, "warc_length": int,
     "captured_at": str, "crawl_id": str,
+    "gone_at": str,          # when its URL answered 404/410 in a later crawl (never deleted)
 }
 CAPTURE_COLUMNS = {
     "id": int, "url": str, "status": int, "content_type": str, "encoding": str,
@@ -29,7 +30,7 @@ CAPTURE_COLUMNS = {
 CRAWL_COLUMNS = {
     "id": str, "started_at": str, "finished_at": str, "start_urls": str,
     "pages": int, "documents": int, "reports": int, "errors": int, "status": str,
-    "new_documents": int, "changed": int, "unchanged": int,
+    "new_documents": int, "changed": int, "unchanged": int, "gone": int,
 }
 
 
@@ -61,3 +62,10 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         for cols in (["url"], ["site"], ["year"], ["region"], ["doc_type"],
                      ["cluster_id"], ["crawl_id"]):
             db["documents"].create_index(cols)
+    # columns added after the first release: archives made before them get them here
+    for table, columns in (("documents", DOCUMENT_COLUMNS), ("crawls", CRAWL_COLUMNS),
+                           ("captures", CAPTURE_COLUMNS)):
+        have = db[table].columns_dict
+        for name, kind in columns.items():
+            if name not in have:
+                db[table].add_column(name, kind)

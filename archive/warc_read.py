@@ -254,7 +254,16 @@ def _int(v):
 # -- single records -------------------------------------------------------------------
 def read_record(path: str | Path, offset: int, length: int) -> bytes:
     """The raw bytes (one gzip member) of the record at ``offset``."""
-    with open(_resolve(path), "rb") as fh:
+    p = Path(path)
+    for candidate in (p, Path(str(p) + OPEN_SUFFIX), p):   # renamed on close: try both names
+        try:
+            fh = open(candidate, "rb")
+            break
+        except FileNotFoundError:
+            continue
+    else:
+        raise FileNotFoundError(f"no WARC file {p.name} (nor {p.name}{OPEN_SUFFIX})")
+    with fh:
         fh.seek(offset)
         data = fh.read(length)
     if len(data) != length:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+from dataclasses import replace
 import os
 import signal
 from collections import Counter
@@ -59,7 +60,7 @@ class IndexerBridge:
         self.crawler = crawler
         self.data_dir = Path(s.get("UNION_DATA_DIR", "data"))
         self.crawl_id = s.get("UNION_CRAWL_ID")
-        self.queue_size = s.getint("UNION_INDEXER_QUEUE", 1000)
+        self.queue_size = s.getint("UNION_INDEXER_QUEUE", 20000)
         self.resume = s.getbool("UNION_RESUME", False)
         self.jobdir = s.get("JOBDIR")
         self.crash = _crash_point(s)
@@ -91,7 +92,11 @@ class IndexerBridge:
 
     def capture(self, capture):
         if self.queue is not None:
-            self.queue.put(capture)   # blocks when the indexer is behind: backpressure
+            if capture.record_type == "response" and capture.warc_filename:
+                # the payload is in the WARC file already (flushed): send where, not what,
+                # so a lagging indexer costs a few hundred bytes a page, never the crawl
+                capture = replace(capture, body=None)
+            self.queue.put(capture)   # blocks only if the indexer is a whole queue behind
         self.captures += 1
         if self.crash and self.crash[0] == "warc" and self.captures == 1:
             # armed once the WARC writer exists (it opens after this extension)

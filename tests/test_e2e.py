@@ -143,3 +143,16 @@ def test_reindex_recovers_a_crashed_open_file(crawled, tmp_path):
     assert last.exists() and not opened.exists() and last.read_bytes() == data
     ids = rows(crawled.data / "archive.db", "select id from documents order by id")
     assert rows(copy / "archive.db", "select id from documents order by id") == ids
+
+
+def test_duplicate_clusters_match_the_truth(crawled):
+    """Same cluster_id exactly when the zoo says it is the same report (reposts, Traditional
+    copies, small edits); the parts of a 范文 page and relocated templates stay apart."""
+    group = {(d["url"], d["part"] or 0): d["dup_group"] for d in crawled.zoo.truth["documents"]}
+    docs = [d for d in rows(crawled.data / "archive.db", "select url, part, cluster_id from documents")
+            if (d["url"], d["part"]) in group]
+    assert len(docs) >= 40
+    for a in docs:
+        for b in docs:
+            same_truth = group[(a["url"], a["part"])] == group[(b["url"], b["part"])]
+            assert (a["cluster_id"] == b["cluster_id"]) == same_truth, (a, b)
