@@ -37,10 +37,6 @@ def crawl_settings(data_dir: Path, overrides: dict | None = None) -> Settings:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("UNION_DATA_DIR", str(data_dir), priority="cmdline")
-    # per-host page budgets (UNION_HOST_PAGE_BUDGET), after robots.txt (100/101)
-    mws = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
-    mws.setdefault("crawler.extensions.HostBudgetMiddleware", 110)
-    settings.set("DOWNLOADER_MIDDLEWARES", mws, priority="project")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     return settings

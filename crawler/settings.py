@@ -39,7 +39,9 @@ DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # bytes; larger responses are cancelled and
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
 UNION_PATTERN_CHAIN_LIMIT = 60       # consecutive hops between pages of one URL shape (calendars)
-UNION_MAX_PAGES = 0                  # 0 = no limit (CLOSESPIDER_PAGECOUNT is set from --max-pages)
+UNION_HOST_PAGE_BUDGET = 0           # pages per host and crawl (0 = no limit; --host-budget)
+UNION_RECHECK_DOCUMENTS = True       # recrawls re-check known document URLs (marks vanished ones gone)
+UNION_RECHECK_MISSING_DAYS = 7       # links that answered 404/410 this recently are not asked again
 
 # --- archive ------------------------------------------------------------------
 UNION_DATA_DIR = "data"
@@ -54,6 +56,7 @@ WARC_PREFIX = "union"
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": 100,
     "crawler.middlewares.CrawlDelayMiddleware": 101,
+    "crawler.extensions.HostBudgetMiddleware": 110,     # UNION_HOST_PAGE_BUDGET
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     # closer to the downloader than redirects (600) and decompression (590): sees every

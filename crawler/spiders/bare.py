@@ -13,6 +13,7 @@ class BareSpider(scrapy.Spider):
     custom_settings = {
         "EXTENSIONS": {"crawler.extensions.IndexerBridge": None},
         "DOWNLOADER_MIDDLEWARES": {},
+        "DOWNLOAD_HANDLERS": {},          # Scrapy's own HTTP handler, not the WARC tee
         "SPIDER_MIDDLEWARES": {},
         "WARC_ENABLED": False,
         "UNION_INDEXER_ENABLED": False,
