@@ -318,7 +318,9 @@ class Indexer:
 # -- the child process the crawler talks to ----------------------------------------------
 def run_worker(q, db_path: str, crawl_id: str, start_urls: list[str], started_at: str,
                progress_seconds: float = 10.0, resume: bool = False,
-               crash_at_flush: int | None = None) -> None:
+               crash_at_flush: int | None = None, nice: int = 10) -> None:
+    if nice:
+        os.nice(nice)   # the crawl has the CPU first: extraction catches up, never stalls it
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the crawler decides when we stop
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [indexer] %(levelname)s: %(message)s")

@@ -72,6 +72,13 @@ def count_pages(stderr: str) -> int:
     return int(m[-1]) if m else 0
 
 
+def catchup_seconds(stderr: str) -> float:
+    import re
+
+    m = re.findall(r"indexer finished ([\d.]+)s after the last fetch", stderr)
+    return float(m[-1]) if m else 0.0
+
+
 def bench(pages: int, concurrency: int) -> dict:
     from zoo import Zoo
 
@@ -86,6 +93,7 @@ def bench(pages: int, concurrency: int) -> dict:
                     "--allow-loopback", "--delay", "0", *common]
         t_full, m_full, p_full = run_measured(full_cmd, ROOT)
         n_bare, n_full = count_pages(p_bare.stderr), count_pages(p_full.stderr)
+        catchup = catchup_seconds(p_full.stderr)
         warc_bytes = sum(f.stat().st_size for f in Path(tmp, "warc").glob("*.warc.gz"))
         import sqlite3
         conn = sqlite3.connect(Path(tmp, "archive.db"))
@@ -93,6 +101,7 @@ def bench(pages: int, concurrency: int) -> dict:
         conn.close()
     return dict(pages=pages, bare_pages=n_bare, bare_s=t_bare, bare_pps=n_bare / t_bare, bare_peak=m_bare,
                 full_pages=n_full, full_s=t_full, full_pps=n_full / t_full, full_peak=m_full,
+                fetch_pps=n_full / max(t_full - catchup, 1e-9), catchup_s=catchup,
                 documents=docs, warc_mb=warc_bytes / 1e6, full_rc=p_full.returncode, bare_rc=p_bare.returncode)
 
 
@@ -102,7 +111,11 @@ def show(r: dict) -> None:
           f"peak {r['bare_peak'] / 2**20:6.0f} MiB")
     print(f"  union crawl : {r['full_pages']:>7} responses in {r['full_s']:7.1f}s = {r['full_pps']:6.1f} pages/s, "
           f"peak {r['full_peak'] / 2**20:6.0f} MiB, {r['documents']} documents, {r['warc_mb']:.1f} MB WARC")
-    print(f"  ratio full/bare pages/s: {r['full_pps'] / r['bare_pps']:.2f}  (target >= 0.70)")
+    print(f"  union crawl, fetch phase (until the last fetch; the indexer then needed "
+          f"{r['catchup_s']:.1f}s more): {r['fetch_pps']:6.1f} pages/s")
+    print(f"  ratio full/bare pages/s, end to end (archive complete): {r['full_pps'] / r['bare_pps']:.2f}"
+          f"  (target >= 0.70)")
+    print(f"  ratio full/bare pages/s, fetch phase:                   {r['fetch_pps'] / r['bare_pps']:.2f}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import time
 from dataclasses import replace
 import os
 import signal
@@ -118,10 +119,14 @@ class IndexerBridge:
         if self.proc is None:
             return
         status = STATUS_BY_REASON.get(reason, reason)
+        waited = time.monotonic()
         self.queue.put(("finish", status))
         self.queue.close()
         self.queue.join_thread()
         self.proc.join()
+        waited = time.monotonic() - waited
+        self.crawler.stats.set_value("union/indexer_catchup_seconds", round(waited, 2))
+        logger.info("indexer finished %.1fs after the last fetch", waited)
         if self.proc.exitcode != 0:
             logger.error("indexer process exited with code %s", self.proc.exitcode)
         self.crawler.stats.set_value("union/indexer_exitcode", self.proc.exitcode)
