@@ -12,6 +12,7 @@ send SIGKILL / SIGTERM while a request whose URL contains TEXT is on the wire).
 from __future__ import annotations
 
 import logging
+import atexit
 import multiprocessing
 import time
 from dataclasses import replace
@@ -43,14 +44,25 @@ def _crash_point(settings) -> tuple[str, int | str] | None:
 
 
 def _worker(q, data_dir: str, crawl_id: str, start_urls: list[str], started_at: str,
-            resume: bool, crash_at_flush: int | None) -> None:
+            resume: bool, crash_at_flush: int | None, ready=None) -> None:
     """The indexer child: holds the worker byte of DIR/.lock, then runs the indexer."""
+    if ready is not None:
+        ready.set()          # the queue is unpickled: the crawler may now close it at any time
     from archive.indexer import run_worker
     from crawler.lock import hold_worker_lock
 
     hold_worker_lock(data_dir)
     run_worker(q, str(Path(data_dir) / "archive.db"), crawl_id, start_urls, started_at,
                resume=resume, crash_at_flush=crash_at_flush)
+
+
+_OPEN_BRIDGES: set = set()
+
+
+def finish_open_bridges() -> None:
+    """Tell every indexer still running that its crawl is over (see IndexerBridge._finish)."""
+    for bridge in list(_OPEN_BRIDGES):
+        bridge._stopped_without_close()
 
 
 class IndexerBridge:
@@ -68,8 +80,10 @@ class IndexerBridge:
         self.captures = 0
         self.proc = None
         self.queue = None
+        self.finished = False
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self._stopped_without_close, signal=signals.engine_stopped)
         crawler.signals.connect(self.capture, signal=capture_written)
         if self.crash and self.crash[0].startswith("fetch"):
             crawler.signals.connect(self._fetch_crash, signal=signals.request_reached_downloader)
@@ -84,11 +98,21 @@ class IndexerBridge:
         self.queue = ctx.Queue(maxsize=self.queue_size)
         started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         crash_db = self.crash[1] if self.crash and self.crash[0] == "db" else None
+        ready = ctx.Event()
         self.proc = ctx.Process(
             target=_worker, name="union-indexer", daemon=False,
             args=(self.queue, str(self.data_dir), self.crawl_id,
-                  list(getattr(spider, "start_urls", [])), started, self.resume, crash_db))
+                  list(getattr(spider, "start_urls", [])), started, self.resume, crash_db, ready))
         self.proc.start()
+        atexit.register(self._stopped_without_close)   # runs before multiprocessing joins it
+        _OPEN_BRIDGES.add(self)
+        # Wait until the child has unpickled its queue: a crawl stopped (SIGTERM) in the
+        # first instant would otherwise release the queue's semaphores under the starting
+        # child, which then dies with FileNotFoundError in SemLock._rebuild.
+        while not ready.wait(0.5):
+            if not self.proc.is_alive():
+                logger.error("indexer process exited at start (code %s)", self.proc.exitcode)
+                break
         logger.info("indexer process %s started for crawl %s", self.proc.pid, self.crawl_id)
 
     def capture(self, capture):
@@ -116,8 +140,18 @@ class IndexerBridge:
             reactor.callLater(0.5, os.kill, os.getpid(), sig)
 
     def spider_closed(self, spider, reason):
-        if self.proc is None:
+        self._finish(reason)
+
+    def _stopped_without_close(self):
+        """engine_stopped / interpreter exit without spider_closed (a stop signal that
+        arrived while the spider was still opening): the indexer must still be told."""
+        self._finish("shutdown")
+
+    def _finish(self, reason):
+        if self.proc is None or self.finished:
             return
+        self.finished = True
+        _OPEN_BRIDGES.discard(self)
         status = STATUS_BY_REASON.get(reason, reason)
         waited = time.monotonic()
         self.queue.put(("finish", status))

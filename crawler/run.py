@@ -164,6 +164,8 @@ def run_crawl(start_urls: list[str], data_dir: Path, overrides: dict | None = No
             process = CrawlerProcess(settings, install_root_handler=True)
             process.crawl(UnionSpider, start_urls=start_urls)
             process.start()
+            from crawler.extensions import finish_open_bridges
+            finish_open_bridges()   # a stop that came before spider_closed could run
         finally:
             logging.getLogger().removeHandler(log_file)
             log_file.close()

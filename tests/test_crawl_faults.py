@@ -54,3 +54,25 @@ def test_bad_arguments_are_clear(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "archive.cli", "reindex", "--data", str(tmp_path)],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "no WARC files" in proc.stderr
+
+
+def test_sigterm_while_the_indexer_starts_is_a_clean_interrupt(zoo, tmp_path):
+    """A stop in the crawl's first instant (the indexer child still starting) once killed
+    the child (SemLock FileNotFoundError) or hung the crawler at exit: it must be a plain
+    interrupted run, resumable, exit 3."""
+    import signal
+
+    proc = subprocess.Popen(crawl_cmd(tmp_path, [zoo.truth["sites"]["traps"]["start_url"]]),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "indexer process" in line:
+            proc.send_signal(signal.SIGTERM)
+            break
+    out, err = proc.communicate(timeout=120)
+    err = "".join(seen) + err
+    assert proc.returncode == 3, err[-3000:]
+    assert "Traceback" not in err and "interrupted" in out
+    conn = sqlite3.connect(tmp_path / "archive.db")
+    assert conn.execute("select status from crawls").fetchall() == [("interrupted",)]
