@@ -1,7 +1,6 @@
 """Duplicate reports: MinHash signatures and LSH clusters."""
 import random
 import time
-from pathlib import Path
 
 import numpy as np
 import opencc
@@ -10,7 +9,7 @@ import pytest
 from archive.dedup import NUM_PERM, cluster, signature, similarity
 from archive.normalize import normalize_text
 
-from tests.seeds import SEEDS, seed  # noqa: F401
+from tests.seeds import seed
 
 
 @pytest.fixture(scope="module")

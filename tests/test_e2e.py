@@ -3,26 +3,19 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sqlite3
 import subprocess
 import sys
 from urllib.parse import urlsplit
 
-import pytest
 from warcio.archiveiterator import ArchiveIterator
+
+from tests.sql import rows
 
 COMPARED = ("id", "url", "part", "site", "title", "text", "published_date", "report_date", "year",
             "org", "region", "doc_type", "is_report", "script", "cluster_id", "warc_filename",
             "warc_offset", "warc_length", "captured_at", "crawl_id")
 
 
-def rows(db_path, sql, params=()):
-    conn = sqlite3.connect(db_path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
 
 
 def test_crawl_exits_cleanly_with_summary(crawled):

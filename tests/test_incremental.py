@@ -11,13 +11,14 @@ The helpers that change a running zoo are used by benchmarks/bench_recrawl.py to
 """
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 
 import pytest
 
 from archive.store import document_id
 from tests.conftest import crawl_cmd
+
+from tests.sql import rows
 
 NEW_LAST_MODIFIED = "Tue, 01 Jul 2025 08:00:00 GMT"
 
@@ -97,13 +98,6 @@ def remove_document(zoo, doc: dict) -> None:
 
 
 # -- tests -------------------------------------------------------------------------------
-def rows(db_path, sql, params=()):
-    conn = sqlite3.connect(db_path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """Metadata of documents: dates, year, org, region, doc_type, report detection."""
 import time
-from pathlib import Path
 
 import pytest
 
@@ -8,7 +7,7 @@ from archive.metadata import date_from_url, describe, doc_type_of
 from archive.normalize import normalize_text
 from archive.regions import find_places, region_of
 
-from tests.seeds import SEEDS, seed  # noqa: F401
+from tests.seeds import seed
 
 
 def body(raw: str, start: str, end: str | None = None) -> str:

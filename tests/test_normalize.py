@@ -1,12 +1,11 @@
 """Normalisation: script detection + t2s, width, punctuation, whitespace, placeholders."""
 import time
-from pathlib import Path
 
 import pytest
 
 from archive.normalize import detect_script, normalize_text
 
-from tests.seeds import SEEDS, seed  # noqa: F401
+from tests.seeds import seed
 
 
 # ------------------------------------------------------------------ script

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -23,6 +22,8 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler.warc.writer import _complete_prefix
 from tests.conftest import crawl_cmd
 
+from tests.sql import rows
+
 
 @pytest.fixture(scope="module")
 def zoo():
@@ -32,13 +33,6 @@ def zoo():
         yield z
 
 
-def rows(db_path, sql, params=()):
-    conn = sqlite3.connect(db_path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
 
 
 def run(cmd):
