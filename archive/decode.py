@@ -136,21 +136,22 @@ def _report_gb(body: bytes, name: str | None = None) -> str:
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
-def _han_share(text: str) -> float:
+def _non_ascii_share(text: str, pattern: re.Pattern, default: float) -> float:
+    """Share of the non-ASCII characters (first 20,000 characters) that match ``pattern``."""
     sample = text[:20000]
     non_ascii = len(_NON_ASCII.findall(sample))
     if not non_ascii:
-        return 1.0
-    return len(_HAN.findall(sample)) / non_ascii
+        return default
+    return len(pattern.findall(sample)) / non_ascii
+
+
+def _han_share(text: str) -> float:
+    return _non_ascii_share(text, _HAN, 1.0)
 
 
 def mojibake_score(text: str) -> float:
     """Share of non-ASCII characters that look like Western-codec mojibake."""
-    sample = text[:20000]
-    non_ascii = len(_NON_ASCII.findall(sample))
-    if not non_ascii:
-        return 0.0
-    return len(_MOJIBAKE.findall(sample)) / non_ascii
+    return _non_ascii_share(text, _MOJIBAKE, 0.0)
 
 
 def has_mojibake(text: str) -> bool:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import math
 import re
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -30,16 +29,10 @@ sys.path.insert(0, str(ROOT))
 
 from archive.store import document_id  # noqa: E402
 from tests.conftest import crawl_cmd  # noqa: E402
+from tests.sql import rows as q  # noqa: E402
 from tests.test_incremental import editable_docs, edit_document  # noqa: E402
 
 
-def q(db, sql, params=()):
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
 
 
 def warc_bytes(data: Path) -> int:

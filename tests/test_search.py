@@ -49,6 +49,18 @@ def oracle(docs, q, norm=None):
     return hits
 
 
+def random_substrings(docs, rnd, lengths, per_length: int) -> list[str]:
+    """Queries cut at random from the documents' normalised texts."""
+    texts = [search.normalize_document_text(d["text"]) for d in docs]
+    queries = []
+    for n in lengths:
+        for _ in range(per_length):
+            t = rnd.choice(texts)
+            i = rnd.randrange(0, max(1, len(t) - n))
+            queries.append(t[i:i + n])
+    return queries
+
+
 def measure(db, docs, queries):
     tp = fp = fn = 0
     misses = []
@@ -96,13 +108,7 @@ def test_random_substrings_recall_and_precision(db):
     """Substrings of 1..8 characters cut at random from the archive's own normalised text."""
     docs = all_docs(db)
     rnd = random.Random(20261121)
-    texts = [search.normalize_document_text(d["text"]) for d in docs]
-    queries = []
-    for n in range(1, 9):
-        for _ in range(25):
-            t = rnd.choice(texts)
-            i = rnd.randrange(0, max(1, len(t) - n))
-            queries.append(t[i:i + n])
+    queries = random_substrings(docs, rnd, range(1, 9), 25)
     recall, precision, tp, misses = measure(db, docs, queries)
     print(f"random substrings: {len(queries)} queries, {tp} hits, recall={recall:.3f} "
           f"precision={precision:.3f}")
@@ -187,13 +193,7 @@ def zoo_docs():
 
 def measure_zoo(db, docs, label):
     rnd = random.Random(7)
-    texts = [search.normalize_document_text(d["text"]) for d in docs]
-    queries = list(ZOO_QUERIES)
-    for n in (1, 2, 2, 3, 4, 6):
-        for _ in range(30):
-            t = rnd.choice(texts)
-            i = rnd.randrange(0, max(1, len(t) - n))
-            queries.append(t[i:i + n])
+    queries = list(ZOO_QUERIES) + random_substrings(docs, rnd, (1, 2, 2, 3, 4, 6), 30)
     recall, precision, tp, misses = measure(db, docs, queries)
     print(f"{label}: {len(docs)} documents, {len(queries)} queries, {tp} hits, "
           f"recall={recall:.3f} precision={precision:.3f}")
