@@ -16,6 +16,7 @@ site's strings:
 """
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 
@@ -105,9 +106,9 @@ _INFO_LABELS = (r"发布时间|发表时间|发布日期|发表日期|更新时�
                 r"发布机构|主题分类|字号|字体|供稿|摄影|通讯员|记者|分享到|分享")
 INFO_FIELD = re.compile(rf"(?:^|[\s【\[|｜丨])({_INFO_LABELS}){_SP}{_COLON}")
 INFO_START = re.compile(rf"^{_SP}[【\[(（]?({_INFO_LABELS}){_SP}[】\]]?{_SP}{_COLON}")
+_SIZE_PAIR = rf"{_SP}[大中小]{_SP}[】\]]{_SP}[【\[]{_SP}[大中小]{_SP}[】\]]"
 FONT_BAR = re.compile(rf"字体{_SP}{_COLON}?{_SP}[】\]]?{_SP}[【\[]?{_SP}大{_SP}[】\]]?{_SP}[【\[]?{_SP}中"
-                      rf"{_SP}[】\]]?{_SP}[【\[]?{_SP}小|[【\[]{_SP}[大中小]{_SP}[】\]]{_SP}[【\[]"
-                      rf"{_SP}[大中小]{_SP}[】\]]")
+                      rf"{_SP}[】\]]?{_SP}[【\[]?{_SP}小|【{_SIZE_PAIR}|\[{_SIZE_PAIR}")
 WENKU = re.compile(rf"(上传人|上传者|上传用户|文档编号|文档ID|资源ID|资源编号|下载积分|所需积分|下载券)"
                    rf"{_SP}(\(卖家\)|（卖家）)?{_SP}{_COLON}")
 WENKU_WEAK = re.compile(rf"(上传时间|文档格式|文件大小|文档大小|文档页数|页数|格式|大小|浏览|下载次数|收藏){_SP}{_COLON}")
@@ -124,10 +125,12 @@ PREVIEW = re.compile(r"(超出(免费)?预览范围|全部预览完了|该文档
 INTRO = re.compile(r"(小编|以下是.{0,40}(整理|收集|分享|为大家|为你|为您|推荐|精选|范文)|仅供参考|"
                    r"供(大家|您|你)参考|希望.{0,12}(帮助|有用|启发)|欢迎(大家)?(阅读|借鉴|参考|分享|收藏)|"
                    r"更多.{0,20}(请|欢迎)?(关注|访问|点击))")
-FOOTER = re.compile(rf"(主办单位|承办单位|协办单位|主管单位|网站标识码|ICP\s*备|ICP\s*证|公网安备|"
-                    rf"版权所有|Copyright|©|\(c\)\s*\d{{4}}|建议使用.{{0,40}}(浏览器|分辨率)|"
-                    rf"(最佳)?(浏览|显示)(效果|分辨率)|技术支持{_SP}{_COLON}|网站维护|"
-                    rf"网站管理|网站地图|联系我们|设为首页|加入收藏|举报电话|违法和不良信息)", re.I)
+# (two patterns, each with literal first characters, so a search skips ahead quickly)
+FOOTER = re.compile(rf"主办单位|承办单位|协办单位|主管单位|网站标识码|公网安备|版权所有|©|"
+                    rf"建议使用.{{0,40}}(浏览器|分辨率)|浏览(效果|分辨率)|显示(效果|分辨率)|"
+                    rf"技术支持{_SP}{_COLON}|网站维护|网站管理|网站地图|联系我们|设为首页|加入收藏|"
+                    rf"举报电话|违法和不良信息")
+FOOTER_LATIN = re.compile(r"[Ii][Cc][Pp]\s*[备证]|[Cc][Oo][Pp][Yy][Rr][Ii][Gg][Hh][Tt]|\([Cc]\)\s*\d{4}")
 CONTACT = re.compile(rf"^{_SP}(地址|通讯地址|电话|联系电话|传真|邮箱|E-?mail|邮编|邮政编码){_SP}{_COLON}", re.I)
 CONTACT_FIELD = re.compile(rf"(地址|电话|传真|邮箱|E-?mail|邮编|邮政编码){_SP}{_COLON}", re.I)
 RELATED = re.compile(rf"^{_SP}[【\[]?{_SP}(相关(文章|阅读|推荐|新闻|链接|文档|资料|范文|内容|专题|资讯|搜索|资源|下载|热词|标签)|"
@@ -214,7 +217,7 @@ def chrome_reason(line: str) -> str | None:
         return "caption"
     if PREVIEW.search(line) and len(line) < 200:
         return "preview"
-    if FOOTER.search(line) and len(line) < 300:
+    if len(line) < 300 and (FOOTER.search(line) or FOOTER_LATIN.search(line)):
         return "footer"
     if CONTACT.match(line) and len(CONTACT_FIELD.findall(line)) >= 2 and len(line) < 160:
         return "contact"
@@ -240,19 +243,78 @@ def _squash(s: str) -> str:
     return re.sub(r"[\s\u3000\xa0|｜丨【】\[\]]+", "", s)
 
 
+# Families found by an unanchored search: one scan of the whole body marks the lines
+# they touch (a match inside a line is also a match in the joined text), so only
+# those lines, and lines an anchored family matches, get the full per-line test.
+# INFO_KEY: an info label and its colon, wherever it stands (every INFO_FIELD match has one)
+INFO_KEY = re.compile(rf"(?:{_INFO_LABELS}){_SP}{_COLON}")
+_SCANNED = (FONT_BAR, INFO_KEY, WENKU, WENKU_WEAK, PREVIEW, FOOTER, FOOTER_LATIN)
+_ANCHORED = (BREADCRUMB, INFO_START, CAPTION, CONTACT, PREV_NEXT, _DATE_ONLY)
+_CONTROL_CHARS = frozenset("".join(_CONTROL))
+
+
+def _non_control_han_class() -> re.Pattern:
+    ranges, start, prev = [], None, None
+    for o in range(0x4E00, 0xA000):
+        if chr(o) in _CONTROL_CHARS:
+            continue
+        if start is not None and o == prev + 1:
+            prev = o
+            continue
+        if start is not None:
+            ranges.append((start, prev))
+        start = prev = o
+    ranges.append((start, prev))
+    return re.compile("[" + "".join(f"\\u{a:04x}-\\u{b:04x}" if a != b else f"\\u{a:04x}"
+                                    for a, b in ranges) + "]")
+
+
+# a Han character no control word has: a line holding one is no control bar
+_NON_CONTROL_HAN = _non_control_han_class()
+
+
+def chrome_flags(lines: list[str]) -> list[bool]:
+    """``chrome_reason(line) is not None`` for each line, the same answers for a
+    fraction of the cost: unanchored families are searched once over the joined lines."""
+    joined = "\n".join(lines)
+    starts, pos = [], 0
+    for line in lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    marked: set[int] = set()
+    lower = joined.lower()
+    latin = "icp" in lower or "copyright" in lower or "(c)" in lower
+    for rx in _SCANNED if latin else _SCANNED[:-1]:     # FOOTER_LATIN last: needs one of those
+        for m in rx.finditer(joined):
+            first = bisect.bisect_right(starts, m.start()) - 1
+            last = bisect.bisect_right(starts, max(m.end() - 1, m.start())) - 1
+            marked.update(range(first, last + 1))
+    flags = []
+    for i, line in enumerate(lines):
+        suspect = (i in marked or any(rx.match(line) for rx in _ANCHORED)
+                   or (not _NON_CONTROL_HAN.search(line) and _CONTROL_RE.search(line)))
+        flags.append(bool(suspect) and chrome_reason(line) is not None)
+    return flags
+
+
 def clean_lines(lines: list[str], title: str | None = None) -> tuple[list[str], str | None]:
     """Drop chrome lines and leading repeats of the title; return (lines, title).
 
     A repeat is the title itself, or the title as a file name (``X.docx``); a
     document's own different heading under a shared file's name is content.
     """
-    out: list[str] = []
-    for n, raw in enumerate(lines):
-        line = EMOJI.sub("", raw).strip(" \t\u3000\xa0\r\n")
+    emoji = EMOJI.search("".join(lines)) is not None
+    cleaned: list[str] = []
+    for raw in lines:
+        line = (EMOJI.sub("", raw) if emoji else raw).strip(" \t\u3000\xa0\r\n")
         if "(" in line or "（" in line:
             line = PINYIN.sub("", line)
         if len(line) >= 200 and INLINE.search(line):
             line = INLINE.sub("", line).strip()
+        cleaned.append(line)
+    chrome = chrome_flags(cleaned)
+    out: list[str] = []
+    for n, line in enumerate(cleaned):
         if not line:
             continue
         if RELATED.match(line):
@@ -262,7 +324,7 @@ def clean_lines(lines: list[str], title: str | None = None) -> tuple[list[str], 
             if out and sum(1 for x in rest if len(x) >= 60 and _SENTENCE.search(x)) < 2:
                 break
             continue
-        if chrome_reason(line):
+        if chrome[n]:
             continue
         out.append(line)
     # intros, outros and menus: only where chrome lives, at the edges

@@ -33,7 +33,7 @@ def text_of(ex):
 
 # ---------------------------------------------------------------- chrome families (lines)
 
-@pytest.mark.parametrize("line,family", [
+FAMILY_EXAMPLES = [
     ("当前位置：首页 > 工作动态 > 正文", "breadcrumb"),
     ("您的位置:快淘范文网>范文>工作总结>工会工作总结", "breadcrumb"),
     ("现在位置： 首页>>经验交流", "breadcrumb"),
@@ -60,9 +60,37 @@ def text_of(ex):
     ("加入收藏 | 网站地图 | 联系我们", "footer"),
     ("上一篇：关于做好2024年劳动节期间工作的通知", "prevnext"),
     ("首页 图片新闻 动态报道 领导讲话 相关文件 经验交流材料", "nav"),
-])
+]
+
+
+@pytest.mark.parametrize("line,family", FAMILY_EXAMPLES)
 def test_chrome_families(line, family):
     assert (chrome.chrome_reason(line) or chrome.edge_reason(line)) == family
+
+
+def test_chrome_flags_agree_with_chrome_reason():
+    """clean_lines' one-scan chrome test gives exactly chrome_reason's answers: on real
+    captures, zoo texts, every family example alone, glued into prose, padded, in a body."""
+    from pathlib import Path
+
+    from tests.seeds import SEEDS
+
+    lines = REPORT + SHORT + [x for x, _f in FAMILY_EXAMPLES]
+    sources = list(Path(__file__).resolve().parents[1].joinpath("zoo", "data").glob("*.txt"))
+    sources += list(SEEDS.glob("*.txt")) if SEEDS else []
+    for path in sources:
+        lines += [x.strip() for x in path.read_text(encoding="utf-8").splitlines()]
+    for x, _f in FAMILY_EXAMPLES:
+        lines += [REPORT[2] + x, x + REPORT[2], "  " + x, x[: len(x) // 2], x[len(x) // 2:],
+                  "　" + x + "　", x.replace(":", "："), x.upper(), x.lower()]
+    lines += ["", "大 中 小", "【大】【中】【小】", "打印 关闭", "大会", "Copyright 2024", "(C) 2024",
+              "icp备05015515号", "2024-03-05", "2024-03-05 10:11", "3 / 5", "— 2 —", "第3页"]
+    assert len(sources) >= 4 and len(lines) > 400
+    want = [chrome.chrome_reason(x) is not None for x in lines]
+    assert chrome.chrome_flags(lines) == want
+    for i in range(0, len(lines), 7):          # neighbours in other orders and alone
+        chunk = lines[i:i + 7][::-1]
+        assert chrome.chrome_flags(chunk) == [chrome.chrome_reason(x) is not None for x in chunk]
 
 
 def test_edge_families_only_at_the_edges():
