@@ -25,15 +25,15 @@
 """
 from __future__ import annotations
 
+import functools
 import re
 import struct
-import unicodedata
 import zlib
 
 import numpy as np
 from datasketch import MinHash
 
-from .normalize import to_simplified
+from .normalize import fold
 
 NUM_PERM = 128
 SEED = 1
@@ -53,8 +53,9 @@ _MAX = np.uint32(0xFFFFFFFF)
 
 
 def _folded(text: str) -> str:
-    """Simplified, NFKC, lower case."""
-    return unicodedata.normalize("NFKC", to_simplified(text or "")).lower()
+    """NFKC, Simplified, lower case, blanks collapsed (``archive.normalize.fold``: the
+    form search indexes too, so the indexer folds each text once for both)."""
+    return fold(text)
 
 
 def canonical(text: str) -> str:
@@ -74,10 +75,6 @@ def shingle_hashes(text: str, folded: bool = False) -> np.ndarray:
         h = h * np.uint64(1000003) + codes[j:j + n]
     h ^= h >> np.uint64(29)
     return np.unique((h & np.uint64(0xFFFFFFFF)).astype(np.uint32))
-
-
-def _identity(x):
-    return x
 
 
 _YEAR = re.compile(r"(?<![0-9a-z])((?:19|20)\d\d)\s*年")
@@ -115,14 +112,35 @@ def _token_hash(token: str) -> int:
     return zlib.crc32(token.encode("utf-8"))
 
 
-def signature(text: str, title: str | None = None) -> bytes:
-    """MinHash signature and identity tokens of a report (layout in the module docstring)."""
-    folded = _folded(text)
+@functools.lru_cache(maxsize=1)
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's permutations for (NUM_PERM, SEED, affine32), as (1, NUM_PERM) rows."""
+    a, b = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32").permutations
+    return a.astype(np.uint32).reshape(1, -1), b.astype(np.uint32).reshape(1, -1)
+
+
+def minhash_values(hashes: np.ndarray) -> np.ndarray:
+    """datasketch ``MinHash(NUM_PERM, SEED, scheme="affine32")`` after ``update_batch`` of
+    these 32-bit values (``hashfunc`` the identity): the same numbers (a test compares
+    them), computed on the whole array at once instead of a Python call per value."""
+    if not len(hashes):
+        return np.full(NUM_PERM, 0xFFFFFFFF, dtype="<u4")
+    a, b = _permutations()
+    hv = np.asarray(hashes, dtype=np.uint32).reshape(-1, 1)
+    hv = hv ^ (hv >> np.uint32(16))        # MurmurHash3's finalizer, as datasketch pre-mixes
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    hv = hv ^ (hv >> np.uint32(16))
+    return (hv * a + b).min(axis=0).astype("<u4")
+
+
+def signature(text: str, title: str | None = None, folded: str | None = None) -> bytes:
+    """MinHash signature and identity tokens of a report (layout in the module docstring).
+    ``folded``: ``_folded(text)``, when the caller has it already."""
+    folded = _folded(text) if folded is None else folded
     hashes = shingle_hashes(folded, folded=True)
-    m = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32", hashfunc=_identity)
-    if len(hashes):
-        m.update_batch(hashes)
-    values = np.asarray(m.hashvalues, dtype="<u4")
+    values = minhash_values(hashes)
     tokens = identity_tokens(folded, title, folded=True)
     ident = np.array(sorted({_token_hash(tok) for tok in tokens})[:1000], dtype="<u4")
     return _HEADER.pack(_MAGIC, len(hashes), len(ident)) + values.tobytes() + ident.tobytes()

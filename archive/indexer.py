@@ -159,6 +159,7 @@ class Indexer:
 
     def _add_documents(self, cap: Capture, docs: list[dict], encoding: str | None) -> None:
         from archive.dedup import signature
+        from archive.normalize import fold
 
         site = urlsplit(cap.url).netloc
         is_attachment = urlsplit(cap.url).path.lower().endswith((".docx", ".pdf", ".doc"))
@@ -173,7 +174,10 @@ class Indexer:
                 "warc_length": cap.warc_length, "captured_at": cap.fetched_at,
                 "crawl_id": cap.crawl_id, "gone_at": None,
             })
-            row["_signature"] = signature(row.get("text") or "", title=row.get("title"))
+            # folded once: the duplicate signature and the search index both read it
+            row["_folded"] = fold(row.get("text"))
+            row["_signature"] = signature(row.get("text") or "", title=row.get("title"),
+                                          folded=row["_folded"])
             self._documents.append(row)
 
     def _has_documents(self, url: str) -> bool:
@@ -289,9 +293,10 @@ class Indexer:
             self.counts["reports"] += 1 if d.get("is_report") else 0
             d.setdefault("cluster_id", d["id"])
         sigs = [{"doc_id": d["id"], "signature": d.pop("_signature")} for d in docs]
+        folded = {d["id"]: d.pop("_folded", None) for d in docs}
         self.db["documents"].upsert_all(docs, pk="id", alter=True)
         self.db["_signatures"].upsert_all(sigs, pk="doc_id")
-        search.index_documents(self.db, docs)
+        search.index_documents(self.db, [{**d, "_folded": folded[d["id"]]} for d in docs])
 
     def _cluster(self) -> None:
         from archive.dedup import cluster

@@ -49,22 +49,6 @@ NO_MATCH = '""'  # an empty phrase: valid FTS5, matches nothing
 _WS = re.compile(r"\s+")
 
 
-class _FullWidthMap(dict):
-    """codepoint -> str for str.translate: full-width ASCII forms and the ideographic
-    space as NFKC maps them, everything else itself.  Every codepoint seen is cached,
-    so translate() never takes its slow path of a failed lookup per character."""
-
-    def __missing__(self, o: int) -> str:
-        if 0xFF01 <= o <= 0xFF5E:
-            self[o] = ch = chr(o - 0xFEE0)
-        elif o == 0x3000:
-            self[o] = ch = " "
-        else:
-            self[o] = ch = chr(o)
-        return ch
-
-
-_FULLWIDTH = _FullWidthMap()
 _TERMS = re.compile(r'"([^"]*)"|(\S+)')
 
 
@@ -80,15 +64,10 @@ def _common(text: str) -> str:
 
 
 def normalize_document_text(text: str | None) -> str:
-    """Normalised form of a title or text as indexed."""
-    if not text:
-        return ""
-    text = text.translate(_FULLWIDTH)   # the common case of NFKC, in one C loop
-    if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
-    from archive.normalize import to_simplified  # converts only Traditional text
+    """Normalised form of a title or text as indexed (``archive.normalize.fold``)."""
+    from archive.normalize import fold
 
-    return _common(to_simplified(text))
+    return fold(text)
 
 
 def normalize_query(q: str | None) -> str:
@@ -123,24 +102,24 @@ def tokens(normalized: str) -> list[str]:
     return list(map(_TOKENS.__getitem__, normalized))
 
 
-class _TranslateMap(dict):
-    """codepoint -> token for str.translate; "\x01" (the join separator) -> blank."""
-
-    def __missing__(self, o: int) -> str:
-        self[o] = tok = " " if o == 1 else _token(chr(o))
-        return tok
+# one piece per run of characters that are their own tokens, and one per other character
+_SPLIT = re.compile(r"([^a-z0-9\u3400-\u4dbf\u4e00-\u9fff])")
 
 
-_TRANSLATE = _TranslateMap()
-
-
-def index_form(text: str | None) -> str:
-    """What is stored in the FTS5 table for a title or text."""
-    normalized = normalize_document_text(text)
-    if "\x01" in normalized:   # the separator below: fall back to the plain form
-        return " ".join(map(_TOKENS.__getitem__, normalized))
-    # the same as " ".join(tokens(normalized)), done by two C loops (join, translate)
-    return "\x01".join(normalized).translate(_TRANSLATE)
+def index_form(text: str | None, normalized: str | None = None) -> str:
+    """What is stored in the FTS5 table for a title or text (``normalized``: its
+    ``normalize_document_text``, when the caller has it already)."""
+    if normalized is None:
+        normalized = normalize_document_text(text)
+    # the same as " ".join(tokens(normalized)): runs of Han/letters/digits are spaced by
+    # str.join in C; only the other characters (about one in ten) take a lookup
+    out = []
+    for i, piece in enumerate(_SPLIT.split(normalized)):
+        if i & 1:
+            out.append(_TOKENS[piece])
+        elif piece:
+            out.append(" ".join(piece))
+    return " ".join(out)
 
 
 def query_terms(q: str | None) -> list[str]:
@@ -177,7 +156,8 @@ def index_documents(db, docs: Iterable[dict]) -> int:
         found = db.execute("SELECT rowid FROM documents WHERE id = ?", [d["id"]]).fetchone()
         if found is None:
             continue
-        rows.append((found[0], d["id"], index_form(d.get("title")), index_form(d.get("text"))))
+        rows.append((found[0], d["id"], index_form(d.get("title")),
+                     index_form(d.get("text"), d.get("_folded"))))
     if not rows:
         return 0
     conn = db.conn

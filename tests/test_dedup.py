@@ -209,3 +209,33 @@ def test_zoo_gold_duplicates(zoo):
     merged = [(group[a], group[b]) for a, b in itertools.combinations(keys, 2)
               if group[a] != group[b] and out[a] == out[b]]
     assert not missed and not merged, (missed, merged)
+
+
+def test_minhash_values_equal_datasketch():
+    """The vectorised MinHash gives datasketch's own numbers (same permutations, same
+    affine32 scheme), so signatures mean what datasketch's documentation says."""
+    import numpy as np
+    from datasketch import MinHash
+
+    from archive.dedup import SEED, minhash_values, shingle_hashes
+
+    rng = np.random.default_rng(7)
+    samples = [np.zeros(0, dtype=np.uint32), np.array([0, 1, 0xFFFFFFFF], dtype=np.uint32),
+               rng.integers(0, 2**32, size=5000, dtype=np.uint64).astype(np.uint32),
+               shingle_hashes("今年以来，我市各级工会组织深入学习贯彻党的十七大精神" * 3)]
+    for hashes in samples:
+        m = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32", hashfunc=lambda x: x)
+        if len(hashes):
+            m.update_batch([int(h) for h in hashes])
+        assert np.array_equal(minhash_values(hashes), np.asarray(m.hashvalues, dtype=np.uint32))
+
+
+def test_fold_is_nfkc_simplified_lower():
+    import unicodedata
+
+    from archive.normalize import fold, nfkc, to_simplified
+
+    for text in ["２０２４年　工会ＡＢＣ……㎡①", "e\u0301t\u00e9 ℃\u0301 Ⅱ ﬁ", "總工會工作報告", "", "x\u0301\u0323"]:
+        assert nfkc(text) == unicodedata.normalize("NFKC", text)
+        want = " ".join(to_simplified(unicodedata.normalize("NFKC", text)).lower().split())
+        assert fold(text) == want

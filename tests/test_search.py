@@ -240,3 +240,18 @@ def test_snippet_shows_the_text_around_the_match():
     assert search.snippet("短文工会", "工会 没有") == "短文工会"
     assert search.snippet("短文", "工会") == ""
     assert search.snippet(None, "工会") == ""
+
+
+def test_index_form_is_one_token_per_character():
+    import random
+
+    from archive.search import index_form, normalize_document_text, tokens
+
+    rng = random.Random(5)
+    alphabet = "工会劳模㐀䶵a z09 ，。、“”\u3000\x01\t\n-_㎡①ÅéＡ"
+    texts = ["", " ", "工", "a", "，", "工会 abc，劳模"] + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))) for _ in range(300)]
+    for text in texts:
+        norm = normalize_document_text(text)
+        assert index_form(text) == " ".join(tokens(norm)), text
+        assert index_form(None, norm) == index_form(text)
