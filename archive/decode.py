@@ -41,6 +41,8 @@ _MOJIBAKE = re.compile("[\u00c0-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e
                        "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039"
                        "\u203a\u20ac\u2122\u0080-\u009f]")
 _HAN = re.compile("[\u4e00-\u9fff]")
+# runs of the characters outside each class: deleting them counts the class in one C pass
+_OUTSIDE = {rx: re.compile("[^" + rx.pattern[1:-1] + "]+") for rx in (_MOJIBAKE, _HAN)}
 
 _GB = {"gb2312", "gbk", "gb18030", "x-gbk", "gb_2312-80", "gb_2312", "cp936", "ms936",
        "windows-936", "euc-cn", "csgb2312", "iso-ir-58", "chinese", "hz-gb-2312"}
@@ -133,16 +135,15 @@ def _report_gb(body: bytes, name: str | None = None) -> str:
         return "gb18030"
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def _non_ascii_share(text: str, pattern: re.Pattern, default: float) -> float:
     """Share of the non-ASCII characters (first 20,000 characters) that match ``pattern``."""
     sample = text[:20000]
-    non_ascii = len(_NON_ASCII.findall(sample))
+    non_ascii = len(sample) - len(sample.encode("ascii", "ignore"))
     if not non_ascii:
         return default
-    return len(pattern.findall(sample)) / non_ascii
+    return len(_OUTSIDE[pattern].sub("", sample)) / non_ascii
 
 
 def _han_share(text: str) -> float:
@@ -200,7 +201,7 @@ def _common_share(text: str, family: str, sample: int = 3000) -> float:
     """Share of Han characters among the common ones of their charset: GB2312 level 1
     (the 3,755 most frequent Simplified characters) or Big5 level 1 (5,401 frequent
     Traditional ones).  Text decoded with the wrong family is made of rare characters."""
-    han = _HAN.findall(text)[:sample]
+    han = _OUTSIDE[_HAN].sub("", text)[:sample]
     if not han:
         return 0.0
     common = 0
