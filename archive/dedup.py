@@ -196,14 +196,13 @@ def same_report(na: int, va: np.ndarray, nb: int, vb: np.ndarray) -> bool:
     return small >= MIN_SHINGLES_CONTAINMENT and c >= SAME_CONTAINMENT
 
 
-def _candidate_pairs(values: np.ndarray) -> np.ndarray:
-    """LSH banding: pairs (i < j) that agree on every row of at least one band.
-    Returns an (n, 2) int64 array without repeats."""
+def _band_pairs(values: np.ndarray):
+    """LSH banding, one band at a time: (k, 2) arrays of pairs (i < j) that agree on every
+    row of the band (a pair may come again from another band)."""
     n = len(values)
     if n < 2:
-        return np.zeros((0, 2), dtype=np.int64)
+        return
     v = values.astype(np.uint64)
-    chunks = []
     for band in range(LSH_BANDS):
         cols = v[:, band * LSH_ROWS:(band + 1) * LSH_ROWS]
         key = np.zeros(n, dtype=np.uint64)
@@ -213,6 +212,7 @@ def _candidate_pairs(values: np.ndarray) -> np.ndarray:
         k = key[order]
         run_starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
         run_lens = np.diff(np.r_[run_starts, n])
+        chunks = []
         for st, ln in zip(run_starts[run_lens > 1], run_lens[run_lens > 1]):
             end = st + ln
             group = np.sort(order[st:end])
@@ -224,18 +224,35 @@ def _candidate_pairs(values: np.ndarray) -> np.ndarray:
                 keep = jj < len(group)
                 ii, jj = ii[keep], jj[keep]
             chunks.append(np.stack([group[ii], group[jj]], axis=1))
-    if not chunks:
+        if chunks:
+            yield np.concatenate(chunks).astype(np.int64)
+
+
+def _unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
+    if not len(pairs):
         return np.zeros((0, 2), dtype=np.int64)
-    pairs = np.concatenate(chunks).astype(np.int64)
     codes = np.unique(pairs[:, 0] * n + pairs[:, 1])
     return np.stack([codes // n, codes % n], axis=1)
+
+
+def _verified_pairs(counts: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The candidate pairs that are the same report, without repeats.  Each band's
+    candidates are checked as they come, so memory follows one band's candidates and
+    the pairs that pass, not every candidate at once (templated portals share so many
+    phrases that candidates run to hundreds per document)."""
+    kept = []
+    for pairs in _band_pairs(values):
+        pairs = pairs[_verify(counts, values, pairs)]
+        if len(pairs):
+            kept.append(_unique_pairs(pairs, len(values)))
+    return _unique_pairs(np.concatenate(kept) if kept else np.zeros((0, 2), np.int64), len(values))
 
 
 def _verify(counts: np.ndarray, values: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     """Boolean mask: which candidate pairs are the same report (see same_report)."""
     keep = np.zeros(len(pairs), dtype=bool)
-    for lo in range(0, len(pairs), 200_000):
-        a, b = pairs[lo:lo + 200_000, 0], pairs[lo:lo + 200_000, 1]
+    for lo in range(0, len(pairs), 20_000):
+        a, b = pairs[lo:lo + 20_000, 0], pairs[lo:lo + 20_000, 1]
         j = np.count_nonzero(values[a] == values[b], axis=1) / NUM_PERM
         na, nb = counts[a], counts[b]
         small = np.minimum(na, nb)
@@ -243,7 +260,7 @@ def _verify(counts: np.ndarray, values: np.ndarray, pairs: np.ndarray) -> np.nda
         ok = np.where(small < MIN_SHINGLES_SHORT, j >= 0.9,
                       (j >= SAME_JACCARD) |
                       ((small >= MIN_SHINGLES_CONTAINMENT) & (contain >= SAME_CONTAINMENT)))
-        keep[lo:lo + 200_000] = ok
+        keep[lo:lo + 20_000] = ok
     return keep
 
 
@@ -270,12 +287,13 @@ def cluster(items: list[tuple[str, bytes]]) -> dict[str, str]:
     if len(keyed) >= 2:
         counts = np.array([k[1] for k in keyed], dtype=np.float64)
         values = np.stack([k[2] for k in keyed])
-        pairs = _candidate_pairs(values)
+        pairs = _verified_pairs(counts, values)
         if len(pairs):
-            pairs = pairs[_verify(counts, values, pairs)]
             # most similar pairs first; a group never takes in a report whose years or
             # places conflict with any of its members (checked on the group's tokens)
-            sim = np.count_nonzero(values[pairs[:, 0]] == values[pairs[:, 1]], axis=1)
+            sim = np.concatenate([   # in slices: a (pairs x NUM_PERM) array at once is large
+                np.count_nonzero(values[pairs[lo:lo + 20_000, 0]] == values[pairs[lo:lo + 20_000, 1]],
+                                 axis=1) for lo in range(0, len(pairs), 20_000)])
             pairs = pairs[np.argsort(-sim, kind="stable")]
             tokens = {k[0]: k[3] for k in keyed}
             for i, j in pairs:

@@ -306,8 +306,18 @@ class Indexer:
         items = [(r[0], r[1]) for r in self.db.execute(
             "select doc_id, signature from _signatures order by doc_id")]
         clusters = cluster(items)
-        facts = [dict(r) for r in self.db.query(
-            "select id, is_report, report_date, year, org, region from documents")]
+        del items
+        # facts only of documents that have copies (bounded memory on large archives)
+        sizes: dict[str, int] = defaultdict(int)
+        for cid in clusters.values():
+            sizes[cid] += 1
+        copies = [did for did, cid in clusters.items() if sizes[cid] > 1]
+        facts = []
+        for lo in range(0, len(copies), 500):
+            chunk = copies[lo:lo + 500]
+            facts += [dict(r) for r in self.db.query(
+                "select id, is_report, report_date, year, org, region from documents "
+                f"where id in ({','.join('?' * len(chunk))})", chunk)]
         with self.db.conn:
             self.db.conn.executemany(
                 "update documents set cluster_id = ? where id = ? and cluster_id is not ?",

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urldefrag
 
+from lxml import etree
+
 ATTACHMENT_EXTENSIONS = (".docx", ".doc", ".pdf", ".wps")
 REPORT_WORDS = re.compile(r"汇报|總結|总结|报告|報告|經驗|经验交流|工作|工會|工会|范文|範文|文库|文庫")
 _CREATE_PAGE = re.compile(
@@ -54,6 +56,11 @@ def script_pagination(base_url: str, script_text: str) -> list[str]:
     return urls
 
 
+_ANCHORS = etree.XPath("//a[@href]")
+_TEXTS = etree.XPath(".//text()")
+_INLINE_SCRIPTS = etree.XPath("//script[not(@src)]/text()")
+
+
 def extract_links(base_url: str, selector) -> list[Link]:
     """All candidate links of a page (a parsel Selector / Scrapy response)."""
     seen: set[str] = set()
@@ -71,9 +78,10 @@ def extract_links(base_url: str, selector) -> list[Link]:
             kind = "attachment"
         out.append(Link(url, kind, text))
 
-    for a in selector.xpath("//a[@href]"):
-        add(a.attrib.get("href", ""), "page", " ".join(a.xpath(".//text()").getall()).strip())
-    for script in selector.xpath("//script[not(@src)]/text()").getall():
+    root = getattr(selector, "selector", selector).root     # lxml, without a Selector per link
+    for a in _ANCHORS(root):
+        add(a.get("href", ""), "page", " ".join(_TEXTS(a)).strip())
+    for script in _INLINE_SCRIPTS(root):
         for url in script_pagination(base_url, script):
             add(url, "pagination")
         for href in _SCRIPT_HREF.findall(script):
