@@ -222,17 +222,38 @@ def heading_texts(el) -> list[str]:
 _COMPILED: dict = {}
 
 
-def _select(root, sel: str) -> list:
+def _select(root, sel: str, names: tuple[set, set] | None = None) -> list:
+    """CSS selection; with ``names`` (``_names(root)``) a ``#id``/``.class``/``tag.class``
+    selector naming an id or class the page does not have is answered without a search."""
     from lxml.cssselect import CSSSelector
 
+    if names is not None:
+        ids, classes = names
+        if sel.startswith("#") and sel[1:] not in ids:
+            return []
+        if "." in sel and sel.split(".", 1)[1] not in classes:
+            return []
     if sel not in _COMPILED:
         _COMPILED[sel] = CSSSelector(sel)
     return _COMPILED[sel](root)
 
 
+_IDS = etree.XPath("//@id")
+_CLASSES = etree.XPath("//@class")
+
+
+def _names(root) -> tuple[set, set]:
+    """The ids and class names used in a tree."""
+    classes: set[str] = set()
+    for value in _CLASSES(root):
+        classes.update(value.split())
+    return set(_IDS(root)), classes
+
+
 def body_container(root):
+    names = _names(root)
     for sel in BODY_SELECTORS:
-        found = _select(root, sel)
+        found = _select(root, sel, names)
         best = None
         for el in found:
             n = han_count(el.text_content())
@@ -403,8 +424,9 @@ def page_title(root, metas: dict | None = None) -> str | None:
     site = {_flat(x) for x in segments[1:]}
     if len(segments) == 1 and any(_flat(a.text_content()) == first for a in root.iter("a")):
         site.add(first)   # a site-wide <title>: the site's name, as in its home link
+    names = _names(root)
     for sel in _TITLE_SELECTORS:
-        for el in _select(root, sel):
+        for el in _select(root, sel, names):
             t = re.sub(r"\s+", " ", el.text_content()).strip()
             if not 4 <= len(t) <= 120 or _flat(t) in site:
                 continue
@@ -414,7 +436,7 @@ def page_title(root, metas: dict | None = None) -> str | None:
     if first in site:
         # the page's own heading says more than the site's name
         for sel in _TITLE_SELECTORS:
-            for el in _select(root, sel):
+            for el in _select(root, sel, names):
                 t = re.sub(r"\s+", " ", el.text_content()).strip()
                 if 6 <= len(t) <= 120 and _flat(t) not in site and \
                         next(el.iterdescendants("a"), None) is None:

@@ -61,10 +61,24 @@ def _script_sets() -> tuple[frozenset[str], frozenset[str], dict[str, str]]:
     return frozenset(trad_only), frozenset(simp_only), char_map
 
 
+@functools.lru_cache(maxsize=1)
+def _traditional_re() -> re.Pattern:
+    """Any Traditional-only character (one scan, no set of the text's characters)."""
+    trad, _simp, _map = _script_sets()
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(trad)) + "]")
+
+
+def has_traditional(text: str) -> bool:
+    return _traditional_re().search(text) is not None
+
+
 def detect_script(text: str, chars: set[str] | None = None) -> str:
     """'Hant' if the text uses more distinct Traditional-only than Simplified-only characters."""
     trad, simp, _map = _script_sets()
-    chars = set(text) if chars is None else chars
+    if chars is None:
+        if not has_traditional(text):    # most texts: decided without building a set
+            return "Hans"
+        chars = set(text)
     n_trad = len(trad.intersection(chars))
     if n_trad == 0:
         return "Hans"
@@ -262,7 +276,7 @@ def fix_punctuation(text: str) -> str:
     if not matches:
         return text
     pairs = _paren_pairs_text(text) if ("(" in text or ")" in text) else {}
-    out = list(text)
+    out: dict[int, str] = {}      # position -> replacement (few: the text is not copied per mark)
     n = len(text)
     # Only a mark with a Chinese neighbour changes, so URLs, e-mail addresses, file names
     # and numbers (all ASCII around their marks) are left alone without being parsed.
@@ -294,7 +308,14 @@ def fix_punctuation(text: str) -> str:
             continue  # 10,000  9:37
         if _is_cjk(prev) or _is_cjk(nxt):
             out[i] = _PUNCT[ch]
-    return "".join(out)
+    if not out:
+        return text
+    pieces, last = [], 0
+    for i in sorted(out):
+        pieces += [text[last:i], out[i]]
+        last = i + 1
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 # ---------------------------------------------------------------- placeholders
@@ -383,19 +404,18 @@ def normalize_text(text: str | None) -> NormalizedText:
     """Normalise an extracted text; see the module docstring for the rules."""
     if not text:
         return NormalizedText("", "Hans", None)
-    chars = set(text)
-    if not _FW_KEYS.isdisjoint(chars):
+    if _FW_RE.search(text):
         text = _fold_width(text)
+    if has_traditional(text):
         chars = set(text)
-    script = detect_script(text, chars)
-    if script == "Hant":
-        text = t2s(text)
+        script = detect_script(text, chars)
+        text = t2s(text) if script == "Hant" else _fix_stray_traditional(text, chars)
     else:
-        text = _fix_stray_traditional(text, chars)
+        script = "Hans"
     text = clean_whitespace(text)
-    if not _ASCII_PUNCT_CHARS.isdisjoint(chars) or "：" in chars or "．" in chars:
+    if _ASCII_PUNCT.search(text) or "：" in text or "．" in text:
         text = fix_punctuation(text)
         if " " in text:
             text = _PUNCT_GAP.sub("", text)
-    placeholders = None if _PH_CHARS.isdisjoint(chars) else _find_placeholders(text)
+    placeholders = _find_placeholders(text) if _PH_START.search(text) else None
     return NormalizedText(text, script, placeholders)
