@@ -62,14 +62,24 @@ def _script_sets() -> tuple[frozenset[str], frozenset[str], dict[str, str]]:
 
 
 @functools.lru_cache(maxsize=1)
-def _traditional_re() -> re.Pattern:
-    """Any Traditional-only character (one scan, no set of the text's characters)."""
+def _traditional_res() -> tuple[re.Pattern, re.Pattern]:
+    """Traditional-only characters as two classes: the BMP ones (sre compiles a class of
+    BMP characters to a bitmap: one lookup per character scanned) and the others (a list
+    it walks, so only searched when the text has characters beyond the BMP at all)."""
     trad, _simp, _map = _script_sets()
-    return re.compile("[" + "".join(re.escape(c) for c in sorted(trad)) + "]")
+    bmp = "".join(re.escape(c) for c in sorted(trad) if ord(c) <= 0xFFFF)
+    astral = "".join(re.escape(c) for c in sorted(trad) if ord(c) > 0xFFFF)
+    return re.compile(f"[{bmp}]"), re.compile(f"[{astral}]" if astral else "(?!)")
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 
 
 def has_traditional(text: str) -> bool:
-    return _traditional_re().search(text) is not None
+    """Does the text hold a Traditional-only character (one scan, no set of its characters)?"""
+    bmp, astral = _traditional_res()
+    return bmp.search(text) is not None or (
+        _ASTRAL.search(text) is not None and astral.search(text) is not None)
 
 
 def detect_script(text: str, chars: set[str] | None = None) -> str:

@@ -161,3 +161,21 @@ def test_speed_on_simplified_seeds():
         best = min(best, (time.process_time() - t0) / 5)
     per_10kb_ms = best * 1000 / (n_bytes / 10_000)
     assert per_10kb_ms < 5, per_10kb_ms
+
+
+def test_has_traditional_agrees_with_the_character_tables():
+    import random
+
+    from archive.normalize import _script_sets, has_traditional
+
+    trad, simp, _map = _script_sets()
+    astral = sorted(c for c in trad if ord(c) > 0xFFFF)
+    bmp = sorted(c for c in trad if ord(c) <= 0xFFFF)
+    assert astral and bmp
+    rng = random.Random(3)
+    plain = "今年以来我市各级工会组织深入学习贯彻精神，abc 123\U00020000"
+    texts = [plain, "", "工會", plain + rng.choice(astral), rng.choice(bmp) + plain]
+    texts += ["".join(rng.choice(plain + "".join(rng.sample(bmp + astral, 3))) for _ in range(40))
+              for _ in range(200)]
+    for text in texts:
+        assert has_traditional(text) == bool(trad & set(text)), text
