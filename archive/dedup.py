@@ -74,7 +74,8 @@ def shingle_hashes(text: str, folded: bool = False) -> np.ndarray:
     for j in range(SHINGLE):  # polynomial hash, mod 2^64, folded to 32 bits
         h = h * np.uint64(1000003) + codes[j:j + n]
     h ^= h >> np.uint64(29)
-    return np.unique((h & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+    h = np.sort((h & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+    return h[np.r_[True, h[1:] != h[:-1]]]      # np.unique's result; its hash path is 10x slower
 
 
 _YEAR = re.compile(r"(?<![0-9a-z])((?:19|20)\d\d)\s*年")
@@ -132,7 +133,14 @@ def minhash_values(hashes: np.ndarray) -> np.ndarray:
     hv = hv ^ (hv >> np.uint32(13))
     hv = hv * np.uint32(0xC2B2AE35)
     hv = hv ^ (hv >> np.uint32(16))
-    return (hv * a + b).min(axis=0).astype("<u4")
+    out = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+    tmp = np.empty((min(len(hv), 1024), NUM_PERM), dtype=np.uint32)
+    for lo in range(0, len(hv), 1024):     # blocks that stay in cache
+        block = tmp[:len(hv[lo:lo + 1024])]
+        np.multiply(hv[lo:lo + 1024], a, out=block)
+        np.add(block, b, out=block)
+        np.minimum(out, block.min(axis=0), out=out)
+    return out.astype("<u4")
 
 
 def signature(text: str, title: str | None = None, folded: str | None = None) -> bytes:
