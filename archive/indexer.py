@@ -372,3 +372,6 @@ def run_worker(q, db_path: str, crawl_id: str, start_urls: list[str], started_at
                   f"({c['reports']} reports), {c['errors']} errors", file=sys.stderr, flush=True)
     ix.finish(status)
     ix.close()
+    cpu = time.process_time()
+    print(f"[union-archive] indexer used {cpu:.1f} s of CPU for {ix.counts['pages']} captures "
+          f"({1000 * cpu / max(1, ix.counts['pages']):.1f} ms each)", file=sys.stderr, flush=True)

@@ -79,7 +79,14 @@ def catchup_seconds(stderr: str) -> float:
     return float(m[-1]) if m else 0.0
 
 
-def bench(pages: int, concurrency: int) -> dict:
+def indexer_ms(stderr: str) -> float:
+    import re
+
+    m = re.findall(r"indexer used [\d.]+ s of CPU for \d+ captures \(([\d.]+) ms each\)", stderr)
+    return float(m[-1]) if m else float("nan")
+
+
+def bench(pages: int, concurrency: int, bare: bool = True) -> dict:
     from zoo import Zoo
 
     common = ["-s", f"CONCURRENT_REQUESTS={concurrency}", "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}",
@@ -88,7 +95,8 @@ def bench(pages: int, concurrency: int) -> dict:
     with Zoo(large_pages=pages) as z, tempfile.TemporaryDirectory() as tmp:
         start = z.urls["large"]
         bare_cmd = [sys.executable, "-m", "scrapy", "crawl", "bare", "-a", f"start_urls={start}", *common]
-        t_bare, m_bare, p_bare = run_measured(bare_cmd, ROOT)
+        t_bare, m_bare, p_bare = run_measured(bare_cmd, ROOT) if bare else (
+            float("nan"), 0, subprocess.CompletedProcess(bare_cmd, 0, "", ""))
         full_cmd = [sys.executable, "-m", "archive.cli", "crawl", "--data", tmp, "--start-url", start,
                     "--allow-loopback", "--delay", "0", *common]
         t_full, m_full, p_full = run_measured(full_cmd, ROOT)
@@ -102,7 +110,8 @@ def bench(pages: int, concurrency: int) -> dict:
     return dict(pages=pages, bare_pages=n_bare, bare_s=t_bare, bare_pps=n_bare / t_bare, bare_peak=m_bare,
                 full_pages=n_full, full_s=t_full, full_pps=n_full / t_full, full_peak=m_full,
                 fetch_pps=n_full / max(t_full - catchup, 1e-9), catchup_s=catchup,
-                documents=docs, warc_mb=warc_bytes / 1e6, full_rc=p_full.returncode, bare_rc=p_bare.returncode)
+                documents=docs, warc_mb=warc_bytes / 1e6, full_rc=p_full.returncode, bare_rc=p_bare.returncode,
+                indexer_ms=indexer_ms(p_full.stderr))
 
 
 def show(r: dict) -> None:
@@ -111,6 +120,7 @@ def show(r: dict) -> None:
           f"peak {r['bare_peak'] / 2**20:6.0f} MiB")
     print(f"  union crawl : {r['full_pages']:>7} responses in {r['full_s']:7.1f}s = {r['full_pps']:6.1f} pages/s, "
           f"peak {r['full_peak'] / 2**20:6.0f} MiB, {r['documents']} documents, {r['warc_mb']:.1f} MB WARC")
+    print(f"  indexer CPU per capture: {r['indexer_ms']:.1f} ms (extraction, signatures, search index, SQLite)")
     print(f"  union crawl, fetch phase (until the last fetch; the indexer then needed "
           f"{r['catchup_s']:.1f}s more): {r['fetch_pps']:6.1f} pages/s")
     print(f"  ratio full/bare pages/s, end to end (archive complete): {r['full_pps'] / r['bare_pps']:.2f}"
@@ -123,11 +133,13 @@ if __name__ == "__main__":
     ap.add_argument("--pages", type=int, default=10000)
     ap.add_argument("--also", type=int, default=0, help="a second, larger run for the memory ratio")
     ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--also-full-only", action="store_true",
+                    help="the --also run crawls with the full pipeline only (the memory ratio needs no bare run)")
     args = ap.parse_args()
     first = bench(args.pages, args.concurrency)
     show(first)
     if args.also:
-        second = bench(args.also, args.concurrency)
+        second = bench(args.also, args.concurrency, bare=not args.also_full_only)
         show(second)
         print(f"peak memory {args.also} vs {args.pages} pages (full pipeline): "
               f"{second['full_peak'] / first['full_peak']:.2f}x  (target <= 1.20)")
