@@ -11,6 +11,7 @@ go through archive.attachments.
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -94,6 +95,10 @@ def _trafilatura_config():
     cfg.set("DEFAULT", "MIN_EXTRACTED_COMM_SIZE", "10")
     cfg.set("DEFAULT", "MIN_OUTPUT_COMM_SIZE", "10")
     cfg.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
+    # a page with too little text is a result here (not an article), not a warning:
+    # trafilatura's "discarding data: None" would be logged for every list page
+    logging.getLogger("trafilatura.core").addFilter(
+        lambda record: not record.getMessage().startswith("discarding data"))
     return cfg
 
 
