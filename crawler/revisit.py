@@ -120,8 +120,10 @@ def explicit_freshness(headers) -> float | None:
     expires = header(headers, "Expires")
     if expires is not None:
         exp, date = http_date(expires), http_date(header(headers, "Date"))
-        if exp is None or date is None:
-            return None          # an invalid Expires means "already expired"
+        if date is None:
+            return None
+        if exp is None:
+            return 0.0           # an invalid Expires ("0", "-1") means "already expired"
         return max(0.0, (exp - date).total_seconds())
     return None
 
