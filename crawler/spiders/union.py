@@ -63,6 +63,17 @@ class KnownDocuments:
         return bool(row and row[0] in (404, 410) and (row[1] or "") >= since
                     and not self.has(url))
 
+    def unfinished(self) -> list[tuple[str, str]]:
+        """(started_at, finished_at or "~") of the crawls that did not finish (killed,
+        interrupted, stopped by a limit; also the one running now)."""
+        if self.conn is None:
+            return []
+        try:
+            return [(a or "", b or "~") for a, b in self.conn.execute(
+                "select started_at, finished_at from crawls where status != 'finished'")]
+        except sqlite3.Error:
+            return []
+
     def urls(self, netlocs: set[str]):
         """Document URLs on these hosts, streamed (bounded memory)."""
         if self.conn is None:
@@ -80,9 +91,11 @@ class Schedule:
     """Read-only lookups in the revisit schedule (warc-state.sqlite, ``_schedule``): is
     an archived URL due for a re-check?  Unknown URLs are due; ``everything`` makes all due."""
 
-    def __init__(self, state_path: Path, due_before: str, everything: bool = False):
+    def __init__(self, state_path: Path, due_before: str, everything: bool = False,
+                 unfinished: list[tuple[str, str]] = ()):
         self.due_before = due_before
         self.everything = everything
+        self.unfinished = list(unfinished)
         self.conn = None
         if not everything and state_path.exists():
             try:
@@ -95,8 +108,13 @@ class Schedule:
     def due(self, url: str) -> bool:
         if self.conn is None:
             return True
-        row = self.conn.execute("select next_due from _schedule where url = ?", (url,)).fetchone()
-        return row is None or not row[0] or row[0] <= self.due_before
+        row = self.conn.execute("select next_due, checked_at from _schedule where url = ?",
+                                (url,)).fetchone()
+        if row is None or not row[0] or row[0] <= self.due_before:
+            return True
+        # checked by a crawl that did not finish: the links it led to may never have been
+        # followed, so it is asked again (conditionally: a 304 is parsed from the archive)
+        return any(a <= (row[1] or "") <= b for a, b in self.unfinished)
 
     def close(self) -> None:
         if self.conn is not None:
@@ -131,7 +149,8 @@ class UnionSpider(scrapy.Spider):
             data_dir = Path(self.settings.get("UNION_DATA_DIR") or "data")
             path = Path(self.settings.get("WARC_STATE_PATH") or data_dir / STATE_FILE)
             self.schedule = Schedule(path, RevisitPolicy.from_settings(self.settings).due_before(),
-                                     everything=mode == "all")
+                                     everything=mode == "all",
+                                     unfinished=self._known().unfinished())
         return self.schedule
 
     def _not_due(self, url: str) -> bool:
