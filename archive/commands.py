@@ -46,10 +46,13 @@ def _parse_settings(pairs) -> dict:
               help="At most N pages per host in this run (UNION_HOST_PAGE_BUDGET; 0: no limit).")
 @click.option("--resume", is_flag=True,
               help="Continue the last interrupted crawl of this archive (same crawl id).")
+@click.option("--recheck", type=click.Choice(["due", "all"]), default=None,
+              help="Archived articles and attachments to re-check: those due by their revisit "
+                   "schedule (default) or all of them now.")
 @click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE",
               help="Override a Scrapy setting (repeatable).")
 def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow_private,
-          host_budget, resume, settings):
+          host_budget, resume, recheck, settings):
     """Crawl portals, write WARC files and the SQLite archive.
 
     Exit status: 0 finished, 1 failed, 3 interrupted (resume with --resume),
@@ -88,6 +91,8 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
         overrides["CLOSESPIDER_PAGECOUNT"] = max_pages
     if host_budget is not None:
         overrides["UNION_HOST_PAGE_BUDGET"] = host_budget
+    if recheck is not None:
+        overrides["UNION_RECHECK"] = recheck
     if delay is not None:
         overrides.update(DOWNLOAD_DELAY=delay, AUTOTHROTTLE_START_DELAY=max(delay, 0.01))
         if delay == 0:

@@ -62,6 +62,8 @@ class Indexer:
         self._documents: list[dict] = []
         self._last_flush = time.monotonic()
         self._multipage: dict[str, dict[int, tuple]] = defaultdict(dict)
+        self._page_rows: list[dict] = []         # _pages: which article each page belongs to
+        self._unchanged_urls: set[str] = set()   # revisits counted unchanged in this run
         self.counts = dict(pages=0, documents=0, reports=0, errors=0,
                            new_documents=0, changed=0, unchanged=0, gone=0)
         self.crawl_id: str | None = None
@@ -114,6 +116,7 @@ class Indexer:
             if has_docs or (self._seen_payload(cap) and not self._multipage):
                 if has_docs:
                     self.counts["unchanged"] += 1
+                    self._unchanged_urls.add(cap.url)
                     self._gone.append((cap.url, None))
                 self._captures.append(row)
                 self._maybe_flush()
@@ -141,6 +144,8 @@ class Indexer:
             self.counts["errors"] += 1
         if (ex.page_count or 1) > 1 or ex.continuation_of:
             base = ex.continuation_of or cap.url
+            self._page_rows.append({"url": cap.url, "base": base, "page_index": ex.page_index or 0,
+                                    "page_count": ex.page_count or 1})
             self._multipage[base][ex.page_index or 0] = (ex, cap)
             if len(self._multipage[base]) >= (ex.page_count or 1):
                 self._emit_multipage(base)
@@ -151,6 +156,13 @@ class Indexer:
         from archive.extract import stitch
 
         pages = self._multipage.pop(base)
+        count, had_first = max(p[0].page_count or 1 for p in pages.values()), 0 in pages
+        if len(pages) < count:
+            # pages not read again in this run (unchanged, not due): their archived copies,
+            # so that a changed later page of an unchanged article is stitched again
+            self._archived_pages(base, pages, count)
+            if not had_first and 0 in pages and base in self._unchanged_urls:
+                self.counts["unchanged"] -= 1       # counted in add(); counted again when written
         if 0 not in pages:
             return  # continuation pages without their first page: captured, not a document
         ordered = [pages[i][0] for i in sorted(pages)]
@@ -179,6 +191,31 @@ class Indexer:
             row["_signature"] = signature(row.get("text") or "", title=row.get("title"),
                                           folded=row["_folded"])
             self._documents.append(row)
+
+    def _archived_pages(self, base: str, pages: dict, count: int) -> None:
+        """Fill ``pages`` (index -> (Extraction, Capture)) from the latest archived 200 of
+        each missing page of ``base`` (pages known from ``_pages``)."""
+        from archive.extract import process_capture
+
+        if "_pages" not in self.db.table_names():
+            return
+        urls = {i: u for u, i in self.db.execute(
+            "select url, page_index from _pages where base = ? and page_index < ?", [base, count])}
+        for i, url in sorted(urls.items()):
+            if i in pages:
+                continue
+            row = next(self.db.query(
+                "select * from captures where url = ? and status = 200 and record_type in "
+                "('response', 'revisit') order by id desc limit 1", [url]), None)
+            if row is None:
+                continue
+            cap = Capture(**{k: row[k] for k in Capture.__dataclass_fields__ if k in row})
+            body = (self._payload(cap) if cap.record_type == "response"
+                    else self._original_payload(cap))
+            if body:
+                ex = process_capture(cap.url, cap.content_type, body)
+                if (ex.page_index or 0) == i:
+                    pages[i] = (ex, cap)
 
     def _has_documents(self, url: str) -> bool:
         return bool(self.db.execute("select 1 from documents where url = ? limit 1", [url]).fetchone())
@@ -245,13 +282,15 @@ class Indexer:
 
     def flush(self) -> None:
         self._last_flush = time.monotonic()
-        if not self._captures and not self._documents and not self._gone:
+        if not self._captures and not self._documents and not self._gone and not self._page_rows:
             return
         with self.db.conn:
             if self._captures:
                 self.db["captures"].insert_all(self._captures)
             if self._documents:
                 self._write_documents(self._documents)
+            if self._page_rows:
+                self.db["_pages"].upsert_all(self._page_rows, pk="url")
             self._write_gone(self._gone)
             if self.crawl_id:      # the row's counts always match what is committed
                 self.db["crawls"].update(self.crawl_id, dict(self.counts))
@@ -260,7 +299,7 @@ class Indexer:
                 logger.warning("UNION_TEST_CRASH: SIGKILL of crawler and indexer inside a write")
                 os.kill(os.getppid(), signal.SIGKILL)
                 os.kill(os.getpid(), signal.SIGKILL)
-        self._captures, self._documents, self._gone = [], [], []
+        self._captures, self._documents, self._gone, self._page_rows = [], [], [], []
 
     def _write_gone(self, marks: list[tuple[str, str | None]]) -> None:
         """404/410 on a document URL: gone_at set (the document stays); back again: cleared."""

@@ -6,6 +6,8 @@
 * ``ScopeMiddleware`` keeps requests on the start hosts (host and port), on
   http(s), off private address ranges unless allowed, and ends URL-shape chains
   (next-day calendars and similar traps).
+* ``NotDueRedirectMiddleware`` drops a redirect to an archived document that is not
+  due for a re-check (the spider's revisit rule, for requests the spider never sees).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import logging
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
+from scrapy.exceptions import IgnoreRequest
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
@@ -47,6 +50,26 @@ class CrawlDelayMiddleware:
         slot = downloader.slots.get(downloader.get_slot_key(request))
         if slot is not None and slot.delay < delay:
             slot.delay = delay  # AutoThrottle may lower it between requests: re-raise it
+        return None
+
+
+class NotDueRedirectMiddleware:
+    """Redirects are followed by RedirectMiddleware without passing the spider: apply the
+    spider's not-due rule (``UnionSpider._not_due``) to their targets here."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request):
+        if not request.meta.get("redirect_urls"):
+            return None
+        not_due = getattr(self.crawler.spider, "_not_due", None)
+        if not_due is not None and not_due(request.url):
+            raise IgnoreRequest(f"archived and not due for a re-check: {request.url}")
         return None
 
 

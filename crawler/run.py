@@ -79,8 +79,9 @@ def resumable(data_dir: Path) -> dict | None:
     return rows[0] if rows else None
 
 
-def put_right(data_dir: Path) -> dict:
-    """Repair what a killed run left behind.  Call with the data directory's lock held."""
+def put_right(data_dir: Path, policy=None) -> dict:
+    """Repair what a killed run left behind.  Call with the data directory's lock held.
+    ``policy``: the crawl's ``crawler.revisit.RevisitPolicy`` (default: the defaults)."""
     import archive.store as store
     from crawler.warc.state import STATE_FILE, CaptureState, rebuild
     from crawler.warc.writer import recover_open_files
@@ -103,7 +104,7 @@ def put_right(data_dir: Path) -> dict:
         if recovered:
             state = CaptureState(data_dir / STATE_FILE)
             try:
-                rebuild(state, recovered)   # their records were never committed to the state
+                rebuild(state, recovered, policy=policy)   # their records were never committed to the state
             finally:
                 state.close()
         done["recovered"] = [p.name for p in recovered]
@@ -143,7 +144,9 @@ def run_crawl(start_urls: list[str], data_dir: Path, overrides: dict | None = No
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
     settings = crawl_settings(data_dir, overrides)
     with DataDirLock(data_dir, "crawl") as lock:
-        put_right(data_dir)
+        from crawler.revisit import RevisitPolicy
+
+        put_right(data_dir, RevisitPolicy.from_settings(settings))
         if resume:
             row = resumable(data_dir)
             if row is None:

@@ -42,6 +42,14 @@ UNION_PATTERN_CHAIN_LIMIT = 60       # consecutive hops between pages of one URL
 UNION_HOST_PAGE_BUDGET = 0           # pages per host and crawl (0 = no limit; --host-budget)
 UNION_RECHECK_DOCUMENTS = True       # recrawls re-check known document URLs (marks vanished ones gone)
 UNION_RECHECK_MISSING_DAYS = 7       # links that answered 404/410 this recently are not asked again
+# revisit schedule of archived articles and attachments (crawler/revisit.py, docs/scheduling.md)
+UNION_RECHECK = "due"                # "due": only those whose revisit time has come; "all": every one
+UNION_REVISIT_MIN_DAYS = 1.0         # bounds of a URL's revisit interval
+UNION_REVISIT_MAX_DAYS = 30.0
+UNION_REVISIT_INITIAL_DAYS = 7.0     # first interval without Last-Modified (else 10 % of its age)
+UNION_REVISIT_GROWTH = 1.5           # interval x this after an unchanged check
+UNION_REVISIT_SHRINK = 0.5           # interval x this after a changed one
+UNION_REVISIT_SLACK_HOURS = 6.0      # due this much before its time still counts as due
 
 # --- archive ------------------------------------------------------------------
 UNION_DATA_DIR = "data"
@@ -57,6 +65,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": 100,
     "crawler.middlewares.CrawlDelayMiddleware": 101,
     "crawler.extensions.HostBudgetMiddleware": 110,     # UNION_HOST_PAGE_BUDGET
+    "crawler.middlewares.NotDueRedirectMiddleware": 120,  # revisit schedule for redirect targets
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     # closer to the downloader than redirects (600) and decompression (590): sees every

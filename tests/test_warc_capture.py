@@ -260,3 +260,33 @@ def test_cut_body_is_marked_truncated_or_a_failure(tmp_path):
     assert rec == ("disconnect", site.sent["/cut"])
     [cut] = [c for c in failed if c["url"].endswith("/cut")]
     assert cut["record_type"] == "failure" and cut["status"] is None and cut["error"]
+
+
+def _metadata_of(crawl, record) -> list[tuple[str, str]]:
+    [meta] = [r for r in crawl.records if r["type"] == "metadata"
+              and r["h"].get("WARC-Concurrent-To") == record["h"]["WARC-Record-ID"]]
+    return [tuple(x.strip() for x in line.split(":", 1))
+            for line in meta["payload"].decode("utf-8").splitlines()]
+
+
+def test_metadata_records_carry_outlinks_and_charsets(crawl):
+    base = crawl.site.base
+    [home] = by(crawl, base + "/")
+    fields = _metadata_of(crawl, home)
+    outlinks = [v for k, v in fields if k == "outlink"]
+    # every link of the page, resolved, with its kind: also those not followed
+    # (disallowed by robots.txt, unreachable host)
+    assert f"{base}/fine page" in outlinks and f"{base}/private/secret page" in outlinks
+    assert f"{base}/list?page=2&sort=date page" in outlinks
+    assert f"http://127.0.0.1:{crawl.site.refused_port}/gone page" in outlinks
+    assert len(outlinks) == crawl.site.index().count(b"<a href=")
+    got = dict(f for f in fields if f[0] != "outlink")
+    assert got["charset-http-header"] == "utf-8" and got["charset-meta"] == "utf-8"
+    assert got["charset-read-as"] == "utf-8"
+    assert got["depth"] == "0"
+    # a gzip body: facts of the decoded page; a 404 and non-HTML: none
+    [gz] = by(crawl, "/gzip")
+    assert dict(_metadata_of(crawl, gz))["charset-meta"] == "utf-8"
+    for end in ("/missing", "/robots.txt", "/headers"):
+        [rec] = by(crawl, end)
+        assert not {k for k, _ in _metadata_of(crawl, rec)} & {"outlink", "charset-read-as"}, end

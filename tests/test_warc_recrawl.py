@@ -81,6 +81,15 @@ def test_unchanged_recrawl_is_revisits(recrawl):
         assert h["WARC-Refers-To-Target-URI"] == base + path
         assert h["WARC-Refers-To-Date"] == first[base + path]["WARC-Date"]
         assert h["WARC-Payload-Digest"] == first[base + path]["WARC-Payload-Digest"]
+    # a revisit of the same URL leaves the payload's facts (outlinks, charsets) to the
+    # record it refers to; the crawl's own facts (depth, referrer) are still written
+    revisit_ids = {h["WARC-Record-ID"] for _, t, h, _, _ in records(recrawl.second)
+                   if t == "revisit" and h["WARC-Refers-To-Target-URI"] == h["WARC-Target-URI"]}
+    metas = [p for _, t, h, _, p in records(recrawl.second)
+             if t == "metadata" and h.get("WARC-Concurrent-To") in revisit_ids]
+    assert metas and all(b"outlink:" not in p and b"charset-" not in p and b"depth:" in p
+                         for p in metas)
+    assert any(b"outlink: " in p for _, t, _, _, p in records(recrawl.first) if t == "metadata")
     # robots.txt is small: stored again, and never asked conditionally
     assert not any("If-None-Match" in h or "If-Modified-Since" in h
                    for m, p, h in recrawl.log2 if p == "/robots.txt")

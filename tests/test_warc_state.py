@@ -37,3 +37,55 @@ def test_hundred_thousand_urls_bounded_memory_and_fast_lookups(tmp_path):
     assert per_lookup < 0.002, per_lookup
     assert state.validators("http://portal.example.cn/never") is None
     state.close()
+
+
+def test_revisit_intervals_follow_freshness_and_adapt(tmp_path):
+    """crawler.revisit on the state file: heuristic and explicit freshness, growth while
+    unchanged, shrinking on change, bounds, gone pages, per-URL spread of due times."""
+    from datetime import datetime, timedelta, timezone
+
+    from crawler.revisit import DAY, RevisitPolicy, explicit_freshness, jitter, parse_iso
+
+    policy = RevisitPolicy()               # the defaults: 1..30 days, 7 without Last-Modified
+    state = CaptureState(tmp_path / "s.sqlite")
+    t0 = datetime(2026, 11, 21, 2, 30, tzinfo=timezone.utc)
+
+    def check(url, days_later, status=200, digest="sha1:A", headers=()):
+        when = (t0 + timedelta(days=days_later)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        state.checked(url, when, status, digest, list(headers), policy)
+        if status == 200:
+            state.set_validators(url, None, None, digest, {"url": url, "warc_date": when,
+                                 "warc_filename": "f", "warc_offset": 0, "warc_length": 1}, when)
+        row = state.schedule(url)
+        return dict(row) if row else None
+
+    lm = [("Last-Modified", "Sat, 11 Nov 2026 02:30:00 GMT")]          # 10 days old
+    a = "http://p.example.cn/a.html"
+    assert check(a, 0, headers=lm)["interval_s"] == 1.0 * DAY          # 10 % of 10 days
+    assert check(a, 1, 304)["interval_s"] == 1.5 * DAY                 # unchanged: x1.5
+    assert check(a, 3, 200, "sha1:A")["interval_s"] == 2.25 * DAY      # same payload: unchanged
+    row = check(a, 6, 200, "sha1:B")                                   # changed: x0.5
+    assert row["interval_s"] == 1.125 * DAY and row["changes"] == 1 and row["checks"] == 4
+    assert abs((parse_iso(row["next_due"]) - parse_iso(row["checked_at"])).total_seconds()
+               - 1.125 * DAY * jitter(a)) < 1
+    old = [("Last-Modified", "Sun, 01 Jan 2012 00:00:00 GMT")]
+    assert check("http://p.example.cn/old.html", 0, headers=old)["interval_s"] == 30 * DAY   # capped
+    assert check("http://p.example.cn/none.html", 0)["interval_s"] == 7 * DAY
+    # the server's own freshness lifetime is respected when longer (up to the cap)
+    assert check("http://p.example.cn/cc.html", 0, headers=[
+        ("Cache-Control", "public, max-age=1209600")])["interval_s"] == 14 * DAY
+    assert explicit_freshness([("Cache-Control", "no-cache, max-age=99999")]) is None
+    assert explicit_freshness([("Expires", "Sat, 28 Nov 2026 02:30:00 GMT"),
+                               ("Date", "Sat, 21 Nov 2026 02:30:00 GMT")]) == 7 * DAY
+    assert explicit_freshness([("Expires", "0"), ("Date", "Sat, 21 Nov 2026 02:30:00 GMT")]) == 0
+    # a 404 keeps the interval and counts as a change; an unknown URL's 404 makes no row
+    before = check(a, 7, 304)
+    gone = check(a, 9, 404, None)
+    assert gone["interval_s"] == before["interval_s"] and gone["changes"] == before["changes"] + 1
+    check("http://p.example.cn/never.html", 0, 404, None)
+    assert state.schedule("http://p.example.cn/never.html") is None
+    # due: by the crawl's start + slack; due times of one night's pages spread out
+    assert policy.due_before(t0) == "2026-11-21T08:30:00Z"
+    factors = [jitter(f"http://p.example.cn/{i}.html") for i in range(1000)]
+    assert 0.9 <= min(factors) < 0.91 and 1.09 < max(factors) < 1.1
+    state.close()

@@ -3,13 +3,16 @@
 It only discovers and schedules: every response is captured into WARC by
 ``crawler.warc`` and extracted in the indexer process, never here.
 
-Recrawls (an archive already holds documents): pages that gave documents before
-(articles) and attachments are fetched with conditional GET by the WARC middleware;
-start pages, pagination and every page that gave no document (lists, columns) are
-fetched in full (``warc_conditional = False``) because their links must be read
-again.  A 304 is parsed too, from the payload archived earlier, so nothing below an
-unchanged article is lost (attachments, continuation pages).  Documents archived
-earlier on the start hosts are re-checked even when no page links to them any more
+Recrawls (an archive already holds documents): start pages, pagination and every
+page that gave no document (lists, columns) are fetched in full every time
+(``warc_conditional = False``) because their links must be read again.  Pages that
+gave documents (articles) and attachments are re-checked only when their revisit
+schedule says they are due (``crawler.revisit``; ``UNION_RECHECK = "all"``, i.e.
+``crawl --recheck all``, re-checks every one now), and then with conditional GET by
+the WARC middleware; a link to one that is not due is not requested at all.  A 304 is
+parsed too, from the payload archived earlier, so nothing below an unchanged article
+is lost (attachments, continuation pages).  Documents archived earlier on the start
+hosts are re-checked when due even when no page links to them any more
 (``UNION_RECHECK_DOCUMENTS``), so that a vanished one is recorded as gone.  Links
 that answered 404/410 less than ``UNION_RECHECK_MISSING_DAYS`` (default 7) days ago
 and never gave a document are not asked again until then.
@@ -25,6 +28,7 @@ import scrapy
 from scrapy.http import HtmlResponse
 
 from crawler.links import extract_links, url_shape
+from crawler.revisit import RevisitPolicy
 from crawler.sources import load_sources
 
 logger = logging.getLogger(__name__)
@@ -59,6 +63,17 @@ class KnownDocuments:
         return bool(row and row[0] in (404, 410) and (row[1] or "") >= since
                     and not self.has(url))
 
+    def unfinished(self) -> list[tuple[str, str]]:
+        """(started_at, finished_at or "~") of the crawls that did not finish (killed,
+        interrupted, stopped by a limit; also the one running now)."""
+        if self.conn is None:
+            return []
+        try:
+            return [(a or "", b or "~") for a, b in self.conn.execute(
+                "select started_at, finished_at from crawls where status != 'finished'")]
+        except sqlite3.Error:
+            return []
+
     def urls(self, netlocs: set[str]):
         """Document URLs on these hosts, streamed (bounded memory)."""
         if self.conn is None:
@@ -70,6 +85,43 @@ class KnownDocuments:
     def close(self) -> None:
         if self.conn is not None:
             self.conn.close()
+
+
+class Schedule:
+    """Read-only lookups in the revisit schedule (warc-state.sqlite, ``_schedule``): is
+    an archived URL due for a re-check?  Unknown URLs are due; ``everything`` makes all due."""
+
+    def __init__(self, state_path: Path, due_before: str, everything: bool = False,
+                 unfinished: list[tuple[str, str]] = ()):
+        self.due_before = due_before
+        self.everything = everything
+        self.unfinished = list(unfinished)
+        self.conn = None
+        if not everything and state_path.exists():
+            try:
+                self.conn = sqlite3.connect(f"file:{state_path}?mode=ro", uri=True,
+                                            check_same_thread=False, timeout=30)
+                self.conn.execute("select next_due from _schedule limit 1")
+            except sqlite3.Error:
+                self.conn = None
+
+    def due(self, url: str) -> bool:
+        if self.conn is None:
+            return True
+        row = self.conn.execute("select next_due, checked_at from _schedule where url = ?",
+                                (url,)).fetchone()
+        if row is None or not row[0] or row[0] <= self.due_before:
+            return True
+        # checked by a crawl that did not finish: the links it led to may never have been
+        # followed, so it is asked again (conditionally: a 304 is parsed from the archive)
+        return any(a <= (row[1] or "") <= b for a, b in self.unfinished)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+RECHECK_MODES = ("due", "all")
 
 
 class UnionSpider(scrapy.Spider):
@@ -85,6 +137,28 @@ class UnionSpider(scrapy.Spider):
         # scope: the host *and port* of every start URL
         self.allowed_netlocs = {urlsplit(u).netloc.lower() for u in self.start_urls}
         self.known: KnownDocuments | None = None
+        self.schedule: Schedule | None = None
+
+    def _schedule(self) -> Schedule:
+        if self.schedule is None:
+            from crawler.warc.state import STATE_FILE
+
+            mode = (self.settings.get("UNION_RECHECK") or "due").lower()
+            if mode not in RECHECK_MODES:
+                raise ValueError(f"UNION_RECHECK must be one of {RECHECK_MODES}, not {mode!r}")
+            data_dir = Path(self.settings.get("UNION_DATA_DIR") or "data")
+            path = Path(self.settings.get("WARC_STATE_PATH") or data_dir / STATE_FILE)
+            self.schedule = Schedule(path, RevisitPolicy.from_settings(self.settings).due_before(),
+                                     everything=mode == "all",
+                                     unfinished=self._known().unfinished())
+        return self.schedule
+
+    def _not_due(self, url: str) -> bool:
+        """An archived document that is not due for a re-check: not to be requested."""
+        if self._known().has(url) and not self._schedule().due(url):
+            self.crawler.stats.inc_value("union/skipped/not_due")
+            return True
+        return False
 
     def _known(self) -> KnownDocuments:
         if self.known is None:
@@ -95,6 +169,8 @@ class UnionSpider(scrapy.Spider):
     def closed(self, reason):
         if self.known is not None:
             self.known.close()
+        if self.schedule is not None:
+            self.schedule.close()
 
     async def start(self):
         for url in self.start_urls:
@@ -104,6 +180,9 @@ class UnionSpider(scrapy.Spider):
                                        "handle_httpstatus_list": [304]})
         if self.settings.getbool("UNION_RECHECK_DOCUMENTS", True):
             for url in self._known().urls(self.allowed_netlocs):
+                if not self._schedule().due(url):
+                    self.crawler.stats.inc_value("union/skipped/not_due")
+                    continue
                 yield scrapy.Request(url, callback=self.parse, priority=-10,
                                      meta={"shape": url_shape(url), "chain": 0,
                                            "link_kind": "recheck",
@@ -120,9 +199,14 @@ class UnionSpider(scrapy.Spider):
         chain = response.meta.get("chain", 0)
         known = self._known()
         since = self._missing_since()
-        for link in extract_links(response.url, response):
+        links = response.meta.get("union_outlinks")     # found by the WARC middleware
+        if links is None:
+            links = extract_links(response.url, response)
+        for link in links:
             if since and known.recently_missing(link.url, since):
                 self.crawler.stats.inc_value("union/skipped/recently_missing")
+                continue
+            if link.kind != "pagination" and self._not_due(link.url):
                 continue
             link_shape = url_shape(link.url)
             meta = {"shape": link_shape, "chain": chain + 1 if link_shape == shape else 0,

@@ -14,7 +14,16 @@ metadata record (referrer, depth, ...).  A network failure gets one metadata rec
 Recrawls: a payload already archived (same WARC-Payload-Digest, any URL, this crawl
 or an earlier one on the same data dir) is written as an identical-payload-digest
 revisit; a URL with a stored ETag/Last-Modified is fetched with If-None-Match /
-If-Modified-Since and a 304 is written as a server-not-modified revisit.
+If-Modified-Since and a 304 is written as a server-not-modified revisit.  Every check
+(200, 304, 404/410) also updates the URL's revisit schedule (``crawler.revisit``).
+
+The metadata record of a response carries the page's outlinks (``outlink: URL KIND``,
+found by ``crawler.links.extract_links``, the very list the spider then follows: it is
+handed over in ``request.meta["union_outlinks"]``) and the charsets the crawler knows:
+declared in the HTTP header and in ``<meta>``, and the one it read the page with
+(Scrapy/w3lib's choice).  The codec the indexer finally decodes with (it repairs
+mislabelled pages) is ``captures.encoding``, not in the WARC.  A revisit of the same URL
+leaves outlinks and charsets out: they are those of the record it refers to.
 ``request.meta["warc_conditional"] = False`` turns conditional GET off for one request
 (e.g. list pages whose links must be read again); robots.txt is never conditional.
 """
@@ -35,6 +44,8 @@ from twisted.internet import reactor
 from archive.capture import Capture
 from archive.warc_read import body_and_error, header, iso_seconds
 from crawler.signals import capture_written
+from crawler.links import extract_links
+from crawler.revisit import RevisitPolicy
 from crawler.warc import records as rec
 from crawler.warc.handler import RAW_META_KEY
 from crawler.warc.state import STATE_FILE, CaptureState
@@ -42,6 +53,8 @@ from crawler.warc.writer import (DEFAULT_GZIP_LEVEL, DEFAULT_MAX_SIZE, WarcFileW
                                  default_info, recover_open_files)
 
 logger = logging.getLogger(__name__)
+
+OUTLINKS_KEY = "union_outlinks"        # request.meta: the links written into the metadata record
 
 
 def _text(value) -> str | None:
@@ -88,6 +101,7 @@ class WarcCaptureMiddleware:
         self.cdxj = s.getbool("WARC_CDXJ", True)
         self.state_path = Path(s.get("WARC_STATE_PATH") or self.data_dir / STATE_FILE)
         self.user_agent = s.get("USER_AGENT")
+        self.policy = RevisitPolicy.from_settings(s)
         self.writer: WarcFileWriter | None = None
         self._failed = False
         self.cpu = 0.0
@@ -127,7 +141,7 @@ class WarcCaptureMiddleware:
         existing = sorted(self.warc_dir.glob("*.warc.gz"))
         if existing and self.state.is_empty():
             from crawler.warc.state import rebuild
-            n = rebuild(self.state, existing, self.dedup_min)
+            n = rebuild(self.state, existing, self.dedup_min, self.policy)
             logger.info("WARC history rebuilt from %d files (%d responses)", len(existing), n)
         info = default_info(self.crawl_id, self.description,
                             **{"start-url": list(getattr(spider, "start_urls", []) or []),
@@ -169,6 +183,7 @@ class WarcCaptureMiddleware:
     # -- conditional GET -------------------------------------------------------------
     @_timed
     def process_request(self, request):
+        request.meta.pop(OUTLINKS_KEY, None)     # a redirect or retry copied the meta
         if not self.conditional or request.method != "GET":
             return None
         url = urldefrag(request.url)[0]
@@ -255,12 +270,17 @@ class WarcCaptureMiddleware:
         depth = request.meta.get("depth", 0)
         fields = [("referrer", referrer), ("via", redirects[-1] if redirects else None),
                   ("depth", depth), ("content-error", error)]
+        if (response.status == 200 and decoded is not None and error is None
+                and not (refers is not None and refers["url"] == uri)):
+            fields += self._page_facts(request, response, decoded, headers)
         third = rec.metadata_record(b, uri, date, fields, concurrent_to=first_id)
         (fname, off, length), _, _ = self.writer.write([first, second, third])
 
         record_type = "revisit" if refers is not None else "response"
         if record_type == "response" and self.dedup and complete and len(body) >= self.dedup_min:
             self.state.add_original(digest, uri, date, fname, off, length)
+        if complete:
+            self.state.checked(uri, date, response.status, digest, headers, self.policy)
         if response.status == 200 and complete:
             etag, lm = header(headers, "ETag"), header(headers, "Last-Modified")
             source = refers if refers is not None else {
@@ -279,6 +299,34 @@ class WarcCaptureMiddleware:
                       body=decoded, depth=depth, referrer=referrer)
         self.crawler.signals.send_catch_log(signal=capture_written, capture=cap)
         return response
+
+    def _page_facts(self, request, response, body: bytes, headers) -> list[tuple[str, str]]:
+        """Charsets and outlinks of an HTML page (metadata fields); the links are handed
+        to the spider in ``request.meta`` so that the page is parsed once."""
+        from scrapy.http import HtmlResponse
+
+        ctype = header(headers, "Content-Type") or ""
+        if not isinstance(response, HtmlResponse) and "html" not in ctype.lower():
+            return []
+        from archive.decode import declared_charsets
+
+        http_cs, meta_cs = declared_charsets(body, ctype)
+        page = HtmlResponse(response.url, body=body, headers={"Content-Type": ctype} if ctype
+                            else None, request=request)
+        t = time.thread_time()
+        try:
+            links = extract_links(page.url, page)
+            read_as = page.encoding
+        except Exception as exc:         # links are the spider's business: never fail a capture
+            logger.debug("no outlinks for %s: %s", page.url, exc)
+            return []
+        finally:
+            # the spider's own work, done here once for both: not counted as capture cost
+            self.cpu -= time.thread_time() - t
+        request.meta[OUTLINKS_KEY] = links
+        return ([("charset-http-header", http_cs), ("charset-meta", meta_cs),
+                 ("charset-read-as", read_as)]
+                + [("outlink", f"{link.url} {link.kind}") for link in links])
 
     @_timed
     def process_exception(self, request, exception):

@@ -8,11 +8,18 @@ primary keys), so memory stays bounded whatever the number of URLs.
 Rows are committed when the WARC file holding their records is closed: a crash
 can lose history (the next crawl then stores those payloads in full again) but
 can never leave a revisit pointing at a record that was cut away.
+
+``_schedule`` is the revisit schedule (``crawler.revisit``): per URL when it was last
+checked, its current revisit interval and when it is next due.  It is derived from the
+capture history alone, so ``rebuild`` recomputes it from the WARC files.
 """
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
+
+from crawler.revisit import RevisitPolicy, iso, jitter, parse_iso
 
 SCHEMA = """
 create table if not exists _validators (
@@ -22,6 +29,10 @@ create table if not exists _validators (
 create table if not exists _digests (
     payload_digest text primary key, url text, warc_date text,
     warc_filename text, warc_offset integer, warc_length integer);
+create table if not exists _schedule (
+    url text primary key, first_checked text, checked_at text, changed_at text,
+    interval_s real, next_due text, checks integer, changes integer, status integer);
+create index if not exists _schedule_due on _schedule(next_due);
 """
 
 STATE_FILE = "warc-state.sqlite"
@@ -62,6 +73,41 @@ class CaptureState:
              original["warc_filename"], original["warc_offset"], original["warc_length"],
              fetched_at))
 
+    def schedule(self, url: str) -> sqlite3.Row | None:
+        return self.db.execute("select * from _schedule where url = ?", (url,)).fetchone()
+
+    def checked(self, url: str, warc_date: str, status: int, payload_digest: str | None,
+                headers, policy: RevisitPolicy) -> None:
+        """A check of ``url`` at ``warc_date``: 200 (complete), 304, 404 or 410.  Call it
+        before ``set_validators`` (the previous payload digest is read from there)."""
+        if status not in (200, 304, 404, 410):
+            return
+        when = parse_iso(warc_date)
+        now = iso(when)
+        row = self.schedule(url)
+        if status in (404, 410):
+            if row is None:
+                return              # never archived: the spider's recently-missing rule
+            interval, changed = row["interval_s"], row["status"] in (200, 304)
+        elif row is None:
+            interval, changed = policy.with_freshness(policy.first_interval(headers, when),
+                                                      headers), False
+        else:
+            prev = self.validators(url) if status == 200 else None
+            changed = status == 200 and (prev is None or prev["payload_digest"] != payload_digest)
+            interval = policy.with_freshness(policy.next_interval(row["interval_s"], changed),
+                                             headers)
+        due = iso(when + timedelta(seconds=interval * jitter(url)))
+        if row is None:
+            self.db.execute("insert or replace into _schedule values (?,?,?,?,?,?,?,?,?)",
+                            (url, now, now, now, interval, due, 1, 0, status))
+        else:
+            self.db.execute(
+                "update _schedule set checked_at = ?, changed_at = ?, interval_s = ?, "
+                "next_due = ?, checks = checks + 1, changes = changes + ?, status = ? "
+                "where url = ?", (now, now if changed else row["changed_at"], interval, due,
+                                  int(changed), status, url))
+
     def commit(self) -> None:
         self.db.commit()
 
@@ -72,13 +118,16 @@ class CaptureState:
         self.db.close()
 
 
-def rebuild(state: CaptureState, warc_files: list[Path], min_size: int = 256) -> int:
-    """Refill an empty state from existing WARC files (e.g. the state file was lost).
+def rebuild(state: CaptureState, warc_files: list[Path], min_size: int = 256,
+            policy: RevisitPolicy | None = None) -> int:
+    """Refill an empty state from existing WARC files (e.g. the state file was lost),
+    in the order given (oldest first): digests, validators and the revisit schedule.
     Returns the number of response records seen."""
     from warcio.archiveiterator import ArchiveIterator
 
     from archive.warc_read import header, iso_seconds
 
+    policy = policy or RevisitPolicy()
     n = 0
     for path in warc_files:
         with open(path, "rb") as fh:
@@ -91,6 +140,9 @@ def rebuild(state: CaptureState, warc_files: list[Path], min_size: int = 256) ->
                 it.read_to_end(record)
                 url, date = rh.get_header("WARC-Target-URI"), rh.get_header("WARC-Date")
                 digest = rh.get_header("WARC-Payload-Digest")
+                status = int(hh.get_statuscode() or 0)
+                if status in (404, 410):
+                    state.checked(url, date, status, None, list(hh.headers), policy)
                 if not digest:
                     continue
                 if record.rec_type == "response":
@@ -101,14 +153,14 @@ def rebuild(state: CaptureState, warc_files: list[Path], min_size: int = 256) ->
                     if size >= min_size:
                         state.add_original(digest, url, date, path.name, source["warc_offset"],
                                            source["warc_length"])
-                else:
-                    if hh.get_statuscode() != "200":
-                        continue
-                    row = state.original(digest)
+                if status in (200, 304) and not rh.get_header("WARC-Truncated"):
+                    state.checked(url, date, status, digest, list(hh.headers), policy)
+                if record.rec_type == "revisit":
+                    row = state.original(digest) if status == 200 else None
                     if row is None:
                         continue
                     source = dict(row)
-                if hh.get_statuscode() == "200":
+                if status == 200:
                     headers = list(hh.headers)
                     state.set_validators(url, header(headers, "ETag"), header(headers, "Last-Modified"),
                                          digest, source, iso_seconds(date))
