@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import signal
 import socket
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -128,6 +129,43 @@ def _prepare_jobdir(jobdir: Path, resume: bool) -> bool:
     return clean
 
 
+class _EarlyStop:
+    """Catches SIGTERM/SIGINT from the moment the crawl starts until Scrapy installs its
+    shutdown handlers (after the reactor has started, a second or more after the data
+    directory is locked); a signal caught here becomes Scrapy's own graceful stop as soon
+    as the reactor runs, instead of killing the process half way through start-up."""
+
+    def __init__(self):
+        self.signum = None
+        self.process = None
+        self.routed = False
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                signal.signal(sig, self._caught)
+            except ValueError:      # not the main thread: Scrapy's handlers are not used either
+                pass
+
+    def _caught(self, signum, _frame):
+        self.signum = signum
+        if self.process is None:
+            return      # importing twisted's reactor now would install the wrong one
+        from twisted.internet import reactor
+
+        if reactor.running:
+            self._route()
+
+    def _route(self):
+        if self.signum is not None and not self.routed:
+            self.routed = True
+            self.process._signal_shutdown(self.signum, None)   # Scrapy's own graceful stop
+
+    def hand_over(self, process) -> None:
+        from twisted.internet import reactor
+
+        self.process = process
+        reactor.callWhenRunning(self._route)
+
+
 def run_crawl(start_urls: list[str], data_dir: Path, overrides: dict | None = None,
               resume: bool = False) -> dict | None:
     """Crawl, capture and index; returns the crawls row of this run.
@@ -143,6 +181,7 @@ def run_crawl(start_urls: list[str], data_dir: Path, overrides: dict | None = No
     data_dir = Path(data_dir)
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
     settings = crawl_settings(data_dir, overrides)
+    early = _EarlyStop()      # SIGTERM/SIGINT before Scrapy's own handlers: a clean stop too
     with DataDirLock(data_dir, "crawl") as lock:
         from crawler.revisit import RevisitPolicy
 
@@ -166,6 +205,7 @@ def run_crawl(start_urls: list[str], data_dir: Path, overrides: dict | None = No
         try:
             process = CrawlerProcess(settings, install_root_handler=True)
             process.crawl(UnionSpider, start_urls=start_urls)
+            early.hand_over(process)
             process.start()
             from crawler.extensions import finish_open_bridges
             finish_open_bridges()   # a stop that came before spider_closed could run

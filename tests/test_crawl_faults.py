@@ -76,3 +76,25 @@ def test_sigterm_while_the_indexer_starts_is_a_clean_interrupt(zoo, tmp_path):
     assert "Traceback" not in err and "interrupted" in out
     conn = sqlite3.connect(tmp_path / "archive.db")
     assert conn.execute("select status from crawls").fetchall() == [("interrupted",)]
+
+
+def test_sigterm_before_scrapy_runs_is_a_clean_interrupt(zoo, tmp_path):
+    """SIGTERM as soon as the data directory is locked (before Scrapy has installed its
+    shutdown handlers: the default action would kill the process, exit -15) is the same
+    graceful stop: exit 3, crawls row interrupted, no traceback."""
+    import signal
+    import time
+
+    proc = subprocess.Popen(crawl_cmd(tmp_path, zoo.start_urls),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lock = tmp_path / ".lock"
+    deadline = time.monotonic() + 60
+    while "pid=" not in (lock.read_text() if lock.exists() else ""):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3, err[-3000:]
+    assert "Traceback" not in err and "interrupted" in out
+    conn = sqlite3.connect(tmp_path / "archive.db")
+    assert conn.execute("select status from crawls").fetchall() == [("interrupted",)]
