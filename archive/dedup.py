@@ -63,12 +63,20 @@ def canonical(text: str) -> str:
     return _NOISE.sub("", _folded(text))
 
 
+def _kept_codes(folded: str) -> np.ndarray:
+    """Code points of ``_NOISE.sub("", folded)`` (Han, a-z, 0-9), as uint64, by a mask."""
+    c = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    keep = (((c >= 0x30) & (c <= 0x39)) | ((c >= 0x61) & (c <= 0x7A))
+            | ((c >= 0x3400) & (c <= 0x4DBF)) | ((c >= 0x4E00) & (c <= 0x9FFF))
+            | ((c >= 0xF900) & (c <= 0xFAFF)))
+    return c[keep].astype(np.uint64)
+
+
 def shingle_hashes(text: str, folded: bool = False) -> np.ndarray:
     """Distinct 32-bit hashes of the 5-character shingles of the canonical text."""
-    s = _NOISE.sub("", text if folded else _folded(text))
-    if len(s) < SHINGLE:
+    codes = _kept_codes(text if folded else _folded(text))
+    if len(codes) < SHINGLE:
         return np.zeros(0, dtype=np.uint32)
-    codes = np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     n = len(codes) - SHINGLE + 1
     h = np.zeros(n, dtype=np.uint64)
     for j in range(SHINGLE):  # polynomial hash, mod 2^64, folded to 32 bits
