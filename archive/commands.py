@@ -99,7 +99,8 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
     except ResumeError as exc:
         fail(str(exc))
     click.echo(_summary(row))
-    click.echo(f"archive: {data_dir / 'archive.db'}  WARC: {data_dir / 'warc'}")
+    warc = overrides.get("WARC_DIR") or data_dir / "warc"
+    click.echo(f"archive: {data_dir / 'archive.db'}  WARC: {warc}")
     if row and row["status"] == "interrupted":
         click.echo(f"resume with: union-archive crawl --data {data_dir} --resume", err=True)
         sys.exit(EXIT_INTERRUPTED)
@@ -110,15 +111,24 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
 @click.command()
 @data_option
 def reindex(data_dir):
-    """Rebuild archive.db from the WARC files alone."""
+    """Rebuild archive.db from the WARC files alone.
+
+    They are read from DIR/warc, the WARC_DIRs recorded in DIR/warc-dirs.txt and the
+    data directories of Redis workers, DIR/workers/* (each locked while it is read)."""
+    from contextlib import ExitStack
+
     from archive.reindex import ReindexError, reindex as do_reindex
+    from archive.warc_dirs import warc_dirs, worker_dirs
     from crawler.lock import EXIT_LOCKED, DataDirLock, LockedError
 
     try:
-        with DataDirLock(data_dir, "reindex"):
+        with ExitStack() as locks:
             from crawler.run import put_right
 
-            put_right(data_dir)      # a killed crawl's .open WARC files: cut back and included
+            # a worker still crawling holds its lock: refuse rather than read half a crawl
+            for d in [data_dir, *worker_dirs(data_dir)]:
+                locks.enter_context(DataDirLock(d, "reindex"))
+                put_right(d)     # a killed crawl's .open WARC files: cut back and included
             rows = do_reindex(data_dir)
     except LockedError as exc:
         fail(str(exc), EXIT_LOCKED)
@@ -126,7 +136,8 @@ def reindex(data_dir):
         fail(str(exc))
     for row in rows:
         click.echo(_summary(row))
-    click.echo(f"rebuilt {data_dir / 'archive.db'} from {data_dir / 'warc'}")
+    click.echo(f"rebuilt {data_dir / 'archive.db'} from "
+               + ", ".join(str(d) for d in warc_dirs(data_dir) if d.is_dir()))
 
 
 @click.command()
