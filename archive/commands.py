@@ -48,8 +48,14 @@ def _parse_settings(pairs) -> dict:
               help="Continue the last interrupted crawl of this archive (same crawl id).")
 @click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE",
               help="Override a Scrapy setting (repeatable).")
+@click.option("--redis", "redis_url", default=None, metavar="URL",
+              help="Share the frontier with other workers in this Redis (scrapy-redis); this "
+                   "worker writes into DIR/workers/NAME. Build the archive afterwards with "
+                   "`union-archive reindex --data DIR`.")
+@click.option("--worker", default=None, metavar="NAME",
+              help="Name of this worker with --redis (default: the host name); distinct per process.")
 def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow_private,
-          host_budget, resume, settings):
+          host_budget, resume, settings, redis_url, worker):
     """Crawl portals, write WARC files and the SQLite archive.
 
     Exit status: 0 finished, 1 failed, 3 interrupted (resume with --resume),
@@ -59,6 +65,22 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
     from crawler.run import ResumeError, resumable, run_crawl, unreachable
     from crawler.sources import SourcesError, load_sources
 
+    archive_dir = data_dir
+    if worker is not None and not redis_url:
+        fail("--worker needs --redis")
+    if redis_url:
+        import re
+
+        from archive.warc_dirs import WORKERS_DIR
+        from crawler.distributed import default_worker_name
+
+        worker = worker or default_worker_name()
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", worker):
+            fail(f"--worker {worker!r}: letters, digits, '.', '_', '-' only")
+        if resume:
+            fail("--resume does not apply to --redis: the frontier is in Redis; start the "
+                 "worker again under the same --worker name to continue")
+        data_dir = archive_dir / WORKERS_DIR / worker
     try:
         check_free(data_dir)
     except LockedError as exc:
@@ -92,13 +114,22 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
         overrides.update(DOWNLOAD_DELAY=delay, AUTOTHROTTLE_START_DELAY=max(delay, 0.01))
         if delay == 0:
             overrides.update(AUTOTHROTTLE_ENABLED=False, RANDOMIZE_DOWNLOAD_DELAY=False)
+    if redis_url:
+        resume = _join_redis(redis_url, worker, data_dir, overrides)
     try:
         row = run_crawl(list(start_urls), data_dir, overrides, resume=resume)
     except LockedError as exc:
         fail(str(exc), EXIT_LOCKED)
     except ResumeError as exc:
         fail(str(exc))
-    click.echo(_summary(row))
+    if redis_url and row and str(row["status"]).startswith("finished"):
+        from crawler.distributed import leave
+
+        last = leave(redis_url, worker, overrides.get("UNION_REDIS_KEY"))
+        click.echo(f"worker {worker} done" + (
+            f"; it was the last one: build the archive with "
+            f"union-archive reindex --data {archive_dir}" if last else
+            "; other workers of this crawl are still running"))
     warc = overrides.get("WARC_DIR") or data_dir / "warc"
     click.echo(f"archive: {data_dir / 'archive.db'}  WARC: {warc}")
     if row and row["status"] == "interrupted":
@@ -106,6 +137,30 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
         sys.exit(EXIT_INTERRUPTED)
     if not row or not str(row["status"]).startswith("finished"):
         sys.exit(1)
+
+
+def _join_redis(url: str, worker: str, data_dir: Path, overrides: dict) -> bool:
+    """Join the workers of the crawl in Redis; puts its settings into ``overrides`` (the
+    user's -s settings win) and says whether this worker continues its own crawl row."""
+    from datetime import datetime, timezone
+    import secrets
+
+    from crawler.distributed import DEFAULT_KEY, RedisError, join, redis_settings
+    from crawler.run import resumable
+
+    prefix = overrides.get("UNION_REDIS_KEY") or DEFAULT_KEY
+    new_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    try:
+        crawl_id = join(url, worker, new_id, prefix)
+    except RedisError as exc:
+        fail(str(exc))
+    for key, value in redis_settings(url, worker, crawl_id, prefix).items():
+        overrides.setdefault(key, value)
+    overrides["UNION_CRAWL_ID"] = crawl_id
+    click.echo(f"worker {worker}: crawl {crawl_id} ({'joined' if crawl_id != new_id else 'new'}), "
+               f"frontier in {url}, data in {data_dir}", err=True)
+    unfinished = resumable(data_dir)
+    return bool(unfinished and unfinished["id"] == crawl_id)   # restarted after a kill
 
 
 @click.command()
