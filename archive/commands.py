@@ -122,6 +122,7 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
         fail(str(exc), EXIT_LOCKED)
     except ResumeError as exc:
         fail(str(exc))
+    click.echo(_summary(row))
     if redis_url and row and str(row["status"]).startswith("finished"):
         from crawler.distributed import leave
 
@@ -133,7 +134,9 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
     warc = overrides.get("WARC_DIR") or data_dir / "warc"
     click.echo(f"archive: {data_dir / 'archive.db'}  WARC: {warc}")
     if row and row["status"] == "interrupted":
-        click.echo(f"resume with: union-archive crawl --data {data_dir} --resume", err=True)
+        click.echo(f"continue with: union-archive crawl --data {archive_dir} --redis {redis_url} "
+                   f"--worker {worker} ..." if redis_url else
+                   f"resume with: union-archive crawl --data {data_dir} --resume", err=True)
         sys.exit(EXIT_INTERRUPTED)
     if not row or not str(row["status"]).startswith("finished"):
         sys.exit(1)
