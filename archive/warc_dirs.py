@@ -89,13 +89,14 @@ def warc_dirs(data_dir: str | Path, workers: bool = True) -> list[Path]:
 
 
 def find_warc(data_dir: str | Path, name: str, dirs: list[Path] | None = None) -> Path | None:
-    """The WARC file called ``name`` (or ``name.open`` while it is written), or None."""
+    """``DIR/name`` for the directory holding the WARC file ``name`` or, while it is still
+    written, ``name.open``; None if none does.  The final name is returned either way: the
+    file may be renamed at any moment, and ``archive.warc_read.read_record`` tries both."""
     if not name or "/" in name or "\\" in name or name in (".", ".."):
         return None
     for d in (dirs if dirs is not None else warc_dirs(data_dir)):
-        for candidate in (d / name, d / (name + OPEN_SUFFIX)):
-            if candidate.is_file():
-                return candidate
+        if (d / name).is_file() or (d / (name + OPEN_SUFFIX)).is_file():
+            return d / name
     return None
 
 
