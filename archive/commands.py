@@ -54,8 +54,10 @@ def _parse_settings(pairs) -> dict:
                    "`union-archive reindex --data DIR`.")
 @click.option("--worker", default=None, metavar="NAME",
               help="Name of this worker with --redis (default: the host name); distinct per process.")
+@click.option("--wait-workers", type=click.IntRange(min=1), default=1, metavar="N",
+              help="With --redis: start crawling once N workers have joined (at most 120 s).")
 def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow_private,
-          host_budget, resume, settings, redis_url, worker):
+          host_budget, resume, settings, redis_url, worker, wait_workers):
     """Crawl portals, write WARC files and the SQLite archive.
 
     Exit status: 0 finished, 1 failed, 3 interrupted (resume with --resume),
@@ -115,7 +117,7 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
         if delay == 0:
             overrides.update(AUTOTHROTTLE_ENABLED=False, RANDOMIZE_DOWNLOAD_DELAY=False)
     if redis_url:
-        resume = _join_redis(redis_url, worker, data_dir, overrides)
+        resume = _join_redis(redis_url, worker, data_dir, overrides, wait_workers)
     try:
         row = run_crawl(list(start_urls), data_dir, overrides, resume=resume)
     except LockedError as exc:
@@ -142,7 +144,7 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
         sys.exit(1)
 
 
-def _join_redis(url: str, worker: str, data_dir: Path, overrides: dict) -> bool:
+def _join_redis(url: str, worker: str, data_dir: Path, overrides: dict, wait: int = 1) -> bool:
     """Join the workers of the crawl in Redis; puts its settings into ``overrides`` (the
     user's -s settings win) and says whether this worker continues its own crawl row."""
     from datetime import datetime, timezone
@@ -162,6 +164,13 @@ def _join_redis(url: str, worker: str, data_dir: Path, overrides: dict) -> bool:
     overrides["UNION_CRAWL_ID"] = crawl_id
     click.echo(f"worker {worker}: crawl {crawl_id} ({'joined' if crawl_id != new_id else 'new'}), "
                f"frontier in {url}, data in {data_dir}", err=True)
+    if wait > 1:
+        from crawler.distributed import wait_for_workers
+
+        n = wait_for_workers(url, wait, prefix)
+        if n < wait:
+            click.echo(f"union-archive: warning: only {n} of {wait} workers joined; crawling",
+                       err=True)
     unfinished = resumable(data_dir)
     return bool(unfinished and unfinished["id"] == crawl_id)   # restarted after a kill
 

@@ -101,6 +101,20 @@ def leave(url: str, worker: str, prefix: str = DEFAULT_KEY) -> bool:
         server.close()
 
 
+def wait_for_workers(url: str, n: int, prefix: str = DEFAULT_KEY, timeout: float = 120.0) -> int:
+    """Wait until ``n`` workers have joined (or ``timeout``); the number that did."""
+    server = connect(url)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            joined = server.scard(_keys(prefix)[0])
+            if joined >= n or time.monotonic() > deadline:
+                return joined
+            time.sleep(0.1)
+    finally:
+        server.close()
+
+
 def redis_settings(url: str, worker: str, crawl_id: str, prefix: str = DEFAULT_KEY) -> dict:
     """Scrapy settings of one worker."""
     return {

@@ -67,7 +67,8 @@ def two_workers(redis_url, tmp_path_factory):
     root = tmp_path_factory.mktemp("distributed")
     with Zoo(slow_seconds=0.5) as z:
         starts = [z.urls[s] for s in SITES]
-        procs = [subprocess.Popen(crawl_cmd(root, starts, "--redis", redis_url, "--worker", name),
+        procs = [subprocess.Popen(crawl_cmd(root, starts, "--redis", redis_url, "--worker", name,
+                                            "--wait-workers", "2"),
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for name in ("w1", "w2")]
         outs = [p.communicate(timeout=300) for p in procs]
