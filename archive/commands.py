@@ -51,8 +51,16 @@ def _parse_settings(pairs) -> dict:
                    "schedule (default) or all of them now.")
 @click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE",
               help="Override a Scrapy setting (repeatable).")
+@click.option("--redis", "redis_url", default=None, metavar="URL",
+              help="Share the frontier with other workers in this Redis (scrapy-redis); this "
+                   "worker writes into DIR/workers/NAME. Build the archive afterwards with "
+                   "`union-archive reindex --data DIR`.")
+@click.option("--worker", default=None, metavar="NAME",
+              help="Name of this worker with --redis (default: the host name); distinct per process.")
+@click.option("--wait-workers", type=click.IntRange(min=1), default=1, metavar="N",
+              help="With --redis: start crawling once N workers have joined (at most 120 s).")
 def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow_private,
-          host_budget, resume, recheck, settings):
+          host_budget, resume, recheck, settings, redis_url, worker, wait_workers):
     """Crawl portals, write WARC files and the SQLite archive.
 
     Exit status: 0 finished, 1 failed, 3 interrupted (resume with --resume),
@@ -62,6 +70,22 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
     from crawler.run import ResumeError, resumable, run_crawl, unreachable
     from crawler.sources import SourcesError, load_sources
 
+    archive_dir = data_dir
+    if worker is not None and not redis_url:
+        fail("--worker needs --redis")
+    if redis_url:
+        import re
+
+        from archive.warc_dirs import WORKERS_DIR
+        from crawler.distributed import default_worker_name
+
+        worker = worker or default_worker_name()
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", worker):
+            fail(f"--worker {worker!r}: letters, digits, '.', '_', '-' only")
+        if resume:
+            fail("--resume does not apply to --redis: the frontier is in Redis; start the "
+                 "worker again under the same --worker name to continue")
+        data_dir = archive_dir / WORKERS_DIR / worker
     try:
         check_free(data_dir)
     except LockedError as exc:
@@ -97,6 +121,8 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
         overrides.update(DOWNLOAD_DELAY=delay, AUTOTHROTTLE_START_DELAY=max(delay, 0.01))
         if delay == 0:
             overrides.update(AUTOTHROTTLE_ENABLED=False, RANDOMIZE_DOWNLOAD_DELAY=False)
+    if redis_url:
+        resume = _join_redis(redis_url, worker, data_dir, overrides, wait_workers)
     try:
         row = run_crawl(list(start_urls), data_dir, overrides, resume=resume)
     except LockedError as exc:
@@ -104,26 +130,77 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
     except ResumeError as exc:
         fail(str(exc))
     click.echo(_summary(row))
-    click.echo(f"archive: {data_dir / 'archive.db'}  WARC: {data_dir / 'warc'}")
+    if redis_url and row and str(row["status"]).startswith("finished"):
+        from crawler.distributed import leave
+
+        last = leave(redis_url, worker, overrides.get("UNION_REDIS_KEY"))
+        click.echo(f"worker {worker} done" + (
+            f"; it was the last one: build the archive with "
+            f"union-archive reindex --data {archive_dir}" if last else
+            "; other workers of this crawl are still running"))
+    warc = overrides.get("WARC_DIR") or data_dir / "warc"
+    click.echo(f"archive: {data_dir / 'archive.db'}  WARC: {warc}")
     if row and row["status"] == "interrupted":
-        click.echo(f"resume with: union-archive crawl --data {data_dir} --resume", err=True)
+        click.echo(f"continue with: union-archive crawl --data {archive_dir} --redis {redis_url} "
+                   f"--worker {worker} ..." if redis_url else
+                   f"resume with: union-archive crawl --data {data_dir} --resume", err=True)
         sys.exit(EXIT_INTERRUPTED)
     if not row or not str(row["status"]).startswith("finished"):
         sys.exit(1)
 
 
+def _join_redis(url: str, worker: str, data_dir: Path, overrides: dict, wait: int = 1) -> bool:
+    """Join the workers of the crawl in Redis; puts its settings into ``overrides`` (the
+    user's -s settings win) and says whether this worker continues its own crawl row."""
+    from datetime import datetime, timezone
+    import secrets
+
+    from crawler.distributed import DEFAULT_KEY, RedisError, join, redis_settings
+    from crawler.run import resumable
+
+    prefix = overrides.get("UNION_REDIS_KEY") or DEFAULT_KEY
+    new_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    try:
+        crawl_id = join(url, worker, new_id, prefix)
+    except RedisError as exc:
+        fail(str(exc))
+    for key, value in redis_settings(url, worker, crawl_id, prefix).items():
+        overrides.setdefault(key, value)
+    overrides["UNION_CRAWL_ID"] = crawl_id
+    click.echo(f"worker {worker}: crawl {crawl_id} ({'joined' if crawl_id != new_id else 'new'}), "
+               f"frontier in {url}, data in {data_dir}", err=True)
+    if wait > 1:
+        from crawler.distributed import wait_for_workers
+
+        n = wait_for_workers(url, wait, prefix)
+        if n < wait:
+            click.echo(f"union-archive: warning: only {n} of {wait} workers joined; crawling",
+                       err=True)
+    unfinished = resumable(data_dir)
+    return bool(unfinished and unfinished["id"] == crawl_id)   # restarted after a kill
+
+
 @click.command()
 @data_option
 def reindex(data_dir):
-    """Rebuild archive.db from the WARC files alone."""
+    """Rebuild archive.db from the WARC files alone.
+
+    They are read from DIR/warc, the WARC_DIRs recorded in DIR/warc-dirs.txt and the
+    data directories of Redis workers, DIR/workers/* (each locked while it is read)."""
+    from contextlib import ExitStack
+
     from archive.reindex import ReindexError, reindex as do_reindex
+    from archive.warc_dirs import warc_dirs, worker_dirs
     from crawler.lock import EXIT_LOCKED, DataDirLock, LockedError
 
     try:
-        with DataDirLock(data_dir, "reindex"):
+        with ExitStack() as locks:
             from crawler.run import put_right
 
-            put_right(data_dir)      # a killed crawl's .open WARC files: cut back and included
+            # a worker still crawling holds its lock: refuse rather than read half a crawl
+            for d in [data_dir, *worker_dirs(data_dir)]:
+                locks.enter_context(DataDirLock(d, "reindex"))
+                put_right(d)     # a killed crawl's .open WARC files: cut back and included
             rows = do_reindex(data_dir)
     except LockedError as exc:
         fail(str(exc), EXIT_LOCKED)
@@ -131,7 +208,8 @@ def reindex(data_dir):
         fail(str(exc))
     for row in rows:
         click.echo(_summary(row))
-    click.echo(f"rebuilt {data_dir / 'archive.db'} from {data_dir / 'warc'}")
+    click.echo(f"rebuilt {data_dir / 'archive.db'} from "
+               + ", ".join(str(d) for d in warc_dirs(data_dir) if d.is_dir()))
 
 
 @click.command()

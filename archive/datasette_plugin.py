@@ -8,8 +8,10 @@
   ``search_snippet(text, q)`` (the text around the first match).
   Note: every database served by this Datasette gets that ``escape_fts``.
 * ``/-/warc/`` lists the WARC files; ``/-/warc/FILENAME`` serves one whole WARC file
-  (HTTP Range -> 206, ``application/warc``); only plain files directly inside
-  ``<archive.db's directory>/warc`` whose name ends in .warc or .warc.gz are served
+  (HTTP Range -> 206, ``application/warc``); only plain files directly inside one of the
+  archive's WARC directories (``<archive.db's directory>/warc``, the ``WARC_DIR``s recorded
+  in its ``warc-dirs.txt``, Redis workers' ``workers/*/warc``: ``archive.warc_dirs``)
+  whose name ends in .warc or .warc.gz are served
   (no ``..``, no symlinks leading out, no ``.open`` files still being written).
 * ``/-/record/DOC_ID`` serves the single WARC record a document was extracted from
   (documents.warc_filename / warc_offset / warc_length): a gzip member of a .warc.gz
@@ -143,18 +145,18 @@ def archive_database(datasette):
         return None
 
 
-def warc_dir(datasette) -> Path | None:
+def warc_dirs(datasette) -> list[Path]:
+    """The archive's WARC directories: DIR/warc, WARC_DIRs its crawls recorded in
+    DIR/warc-dirs.txt, Redis workers' DIR/workers/*/warc (archive.warc_dirs)."""
+    from archive.warc_dirs import warc_dirs as dirs_of
+
     db = archive_database(datasette)
     if db is None or not db.path:
-        return None
-    return Path(db.path).resolve().parent / "warc"
+        return []
+    return dirs_of(Path(db.path).resolve().parent)
 
 
-def safe_warc_path(datasette, filename: str) -> Path | None:
-    """The file ``filename`` inside the WARC directory, or None if it must not be served."""
-    base = warc_dir(datasette)
-    if base is None or not filename or not WARC_NAME.match(filename):
-        return None
+def _plain_file_in(base: Path, filename: str) -> Path | None:
     path = base / filename
     try:
         if path.is_symlink() or path.resolve().parent != base.resolve() or not path.is_file():
@@ -162,6 +164,18 @@ def safe_warc_path(datasette, filename: str) -> Path | None:
     except OSError:
         return None
     return path
+
+
+def safe_warc_path(datasette, filename: str) -> Path | None:
+    """The file ``filename`` directly inside one of the WARC directories, or None if it must
+    not be served."""
+    if not filename or not WARC_NAME.match(filename):
+        return None
+    for base in warc_dirs(datasette):
+        path = _plain_file_in(base, filename)
+        if path is not None:
+            return path
+    return None
 
 
 def parse_range(header: str | None, size: int):
@@ -224,11 +238,13 @@ def _not_found(message="Not found"):
 # ---------------------------------------------------------------------- views
 
 async def warc_index(datasette, request):
-    base = warc_dir(datasette)
-    files = []
-    if base is not None and base.is_dir():
+    files, seen = [], set()
+    for base in warc_dirs(datasette):
+        if not base.is_dir():
+            continue
         for p in sorted(base.iterdir()):
-            if safe_warc_path(datasette, p.name):
+            if p.name not in seen and safe_warc_path(datasette, p.name) == p:
+                seen.add(p.name)
                 files.append((p.name, p.stat().st_size))
     if request.args.get("_format") == "json" or request.path.endswith(".json"):
         return Response.json([{"filename": n, "size": s, "url": datasette.urls.path(
@@ -282,14 +298,10 @@ def record_source(datasette, filename: str) -> Path | None:
     path = safe_warc_path(datasette, filename)
     if path is not None or not WARC_NAME.match(filename or ""):
         return path
-    base = warc_dir(datasette)
-    open_path = base / (filename + ".open")
-    try:
-        if (not open_path.is_symlink() and open_path.resolve().parent == base.resolve()
-                and open_path.is_file()):
+    for base in warc_dirs(datasette):
+        open_path = _plain_file_in(base, filename + ".open")
+        if open_path is not None:
             return open_path
-    except OSError:
-        pass
     return None
 
 

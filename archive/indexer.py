@@ -51,6 +51,9 @@ class Indexer:
     def __init__(self, db_path: str | Path, batch_size: int = 100, flush_seconds: float = 1.0,
                  crash_at_flush: int | None = None):
         self.db_path = Path(db_path)
+        from archive.warc_dirs import WarcLocator
+
+        self._locator = WarcLocator(self.db_path.parent)   # DATA/warc, WARC_DIR, workers
         self.db = store.connect(self.db_path)
         search.ensure_search(self.db)
         self.crash_at_flush = crash_at_flush     # tests only: SIGKILL inside the Nth write
@@ -237,9 +240,8 @@ class Indexer:
             "order by id limit 1", [cap.payload_digest]).fetchone() or self._state_location(cap)
         if not hit:
             return None
-        warc_dir = self.db_path.parent / "warc"
         try:
-            return read_payload(warc_dir / hit[0], hit[1], hit[2])
+            return read_payload(self._locator.path(hit[0]), hit[1], hit[2])
         except (OSError, ValueError) as exc:
             logger.warning("original of %s not readable: %s", cap.url, exc)
             return None
@@ -249,7 +251,7 @@ class Indexer:
         from archive.warc_read import read_payload
 
         try:
-            return read_payload(self.db_path.parent / "warc" / cap.warc_filename,
+            return read_payload(self._locator.path(cap.warc_filename),
                                 cap.warc_offset, cap.warc_length)
         except (OSError, ValueError) as exc:
             logger.warning("record of %s not readable: %s", cap.url, exc)

@@ -11,22 +11,24 @@ class ReindexError(Exception):
     pass
 
 
-def warc_files(warc_dir: Path) -> list[Path]:
-    """Closed WARC files in write order (names carry timestamp and serial)."""
-    return sorted(p for p in Path(warc_dir).glob("*.warc.gz"))
+def warc_files(data_dir: Path) -> list[Path]:
+    """Closed WARC files of the archive (DATA/warc, recorded WARC_DIRs, Redis workers'
+    directories) in the order they were opened (names carry timestamp and serial)."""
+    from archive.warc_dirs import warc_dirs, warc_files as files_in, write_order
+
+    return write_order(files_in(warc_dirs(data_dir)))
 
 
 def reindex(data_dir: str | Path) -> list[dict]:
+    """Call with the data directory's lock held (and the Redis workers' ones, if any); a
+    crashed run's .open files are cut back and renamed first (``crawler.run.put_right``)."""
     from archive.warc_read import iter_captures, crawl_infos
-
-    from crawler.warc.writer import recover_open_files
+    from archive.warc_dirs import warc_dirs
 
     data_dir = Path(data_dir)
-    if (data_dir / "warc").is_dir():
-        recover_open_files(data_dir / "warc")   # a crashed run's .open file: its complete records count
-    files = warc_files(data_dir / "warc")
+    files = warc_files(data_dir)
     if not files:
-        raise ReindexError(f"no WARC files in {data_dir / 'warc'}")
+        raise ReindexError("no WARC files in " + ", ".join(str(d) for d in warc_dirs(data_dir)))
     target = data_dir / "archive.db"
     tmp = data_dir / "archive.db.reindex"
     for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):

@@ -334,10 +334,12 @@ def _record_command():
             fail(f"no document {doc_id!r} in {db_path}")
         if row[0] is None:
             fail(f"document {doc_id} has no WARC record")
+        from archive.warc_dirs import WarcLocator
+
         name = Path(row[0]).name
         out = output or Path(f"{doc_id}.warc.gz")
         try:
-            write_single_record(Path(data_dir) / "warc" / name, row[1], row[2], out)
+            write_single_record(WarcLocator(data_dir).path(name), row[1], row[2], out)
         except (OSError, ValueError) as exc:
             fail(str(exc))
         click.echo(str(out))

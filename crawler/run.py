@@ -99,16 +99,16 @@ def put_right(data_dir: Path, policy=None) -> dict:
             done["interrupted"] = stale
         finally:
             db.conn.close()
-    warc_dir = data_dir / "warc"
-    if warc_dir.is_dir():
-        recovered = recover_open_files(warc_dir)
-        if recovered:
-            state = CaptureState(data_dir / STATE_FILE)
-            try:
-                rebuild(state, recovered, policy=policy)   # their records were never committed to the state
-            finally:
-                state.close()
-        done["recovered"] = [p.name for p in recovered]
+    from archive.warc_dirs import own_warc_dirs
+
+    recovered = [p for d in own_warc_dirs(data_dir) if d.is_dir() for p in recover_open_files(d)]
+    if recovered:
+        state = CaptureState(data_dir / STATE_FILE)
+        try:
+            rebuild(state, recovered, policy=policy)   # their records were never committed to the state
+        finally:
+            state.close()
+    done["recovered"] = [p.name for p in recovered]
     for crawl_id in done["interrupted"]:
         logger.warning("crawl %s was killed: marked interrupted", crawl_id)
     return done

@@ -81,6 +81,7 @@ SPIDER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "crawler.extensions.IndexerBridge": 500,
+    "crawler.distributed.WorkerIdle": 510,              # only with `crawl --redis` (UNION_REDIS_URL)
 }
 
 LOG_LEVEL = "INFO"

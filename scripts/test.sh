@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
-# README command 2: set everything up for the tests (venv, Python packages, Debian's
-# packages: chromium, cron, a CJK font) and run the test suite.
+# README command 2: set everything up for the tests (venv, Python packages, pywb in its own
+# venv, Debian's packages: chromium, cron, a CJK font, redis-server) and run the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 UNION_EXTRAS="[test]" bash scripts/setup.sh
+# pywb (replay test) lives in .venv-pywb: it pins redis==2.10.6, scrapy-redis needs redis>=4.2
+if [ ! -x .venv-pywb/bin/wayback ]; then
+  "${PYTHON:-python3}" -m venv .venv-pywb
+  .venv-pywb/bin/python -m pip install --quiet "pywb>=2.10,<2.11" 2>&1 | grep -v "^WARNING: Location" \
+    || true
+  [ -x .venv-pywb/bin/wayback ] || echo "test: could not install pywb (its test will skip)" >&2
+fi
 # Debian packages some tests use: chromium (browser test), cron (crontab scheduling test),
-# a CJK font (readable screenshots). Installed when missing and we are root.
+# a CJK font (readable screenshots), redis-server (two crawlers sharing a Redis frontier).
+# Installed when missing and we are root.
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v crontab >/dev/null 2>&1 || missing="$missing cron"
 fc-list 2>/dev/null | grep -qi "wqy\|noto.*cjk" || missing="$missing fonts-wqy-zenhei"
+command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test: installing Debian packages:$missing" >&2

@@ -232,16 +232,19 @@ class UnionSpider(scrapy.Spider):
         name = ref.get("warc_filename")
         if not name:
             return None
-        warc_dir = Path(self.settings.get("WARC_DIR") or
-                        Path(self.settings.get("UNION_DATA_DIR") or "data") / "warc")
-        for path in (warc_dir / name, warc_dir / f"{name}.open"):
-            if path.exists():
-                try:
-                    body = read_payload(path, ref["warc_offset"], ref["warc_length"])
-                except Exception as exc:
-                    logger.warning("cannot read the archived copy of %s: %s", response.url, exc)
-                    return None
-                if not body.lstrip()[:1] == b"<":
-                    return None      # not markup (an attachment): nothing to follow
-                return HtmlResponse(response.url, status=200, body=body, request=response.request)
+        from archive.warc_dirs import WarcLocator
+
+        if getattr(self, "_warc_locator", None) is None:
+            self._warc_locator = WarcLocator(self.settings.get("UNION_DATA_DIR") or "data",
+                                             first=self.settings.get("WARC_DIR"))
+        path = self._warc_locator.find(name)
+        if path is not None:
+            try:
+                body = read_payload(path, ref["warc_offset"], ref["warc_length"])
+            except Exception as exc:
+                logger.warning("cannot read the archived copy of %s: %s", response.url, exc)
+                return None
+            if not body.lstrip()[:1] == b"<":
+                return None      # not markup (an attachment): nothing to follow
+            return HtmlResponse(response.url, status=200, body=body, request=response.request)
         return None

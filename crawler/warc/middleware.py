@@ -135,7 +135,10 @@ class WarcCaptureMiddleware:
         return engine.close_spider(spider, "warc_failed")
 
     def _open(self, spider):
+        from archive.warc_dirs import record_warc_dir
+
         self.warc_dir.mkdir(parents=True, exist_ok=True)
+        record_warc_dir(self.data_dir, self.warc_dir)   # so record/wacz/serve/reindex find it
         recover_open_files(self.warc_dir)
         self.state = CaptureState(self.state_path)
         existing = sorted(self.warc_dir.glob("*.warc.gz"))

@@ -41,20 +41,26 @@ def _iso(ts14: str) -> str:
     return f"{ts14[0:4]}-{ts14[4:6]}-{ts14[6:8]}T{ts14[8:10]}:{ts14[10:12]}:{ts14[12:14]}Z"
 
 
-def crawl_files(warc_dir: Path, crawl_id: str | None) -> tuple[str, list[Path], dict]:
+def crawl_files(data_dir: Path, crawl_id: str | None) -> tuple[str, list[Path], dict]:
+    """The WARC files of one crawl of the archive in ``data_dir``, wherever they were written
+    (DATA/warc, a recorded WARC_DIR, Redis workers' directories: archive.warc_dirs)."""
+    from archive.reindex import warc_files
+    from archive.warc_dirs import warc_dirs
     from archive.warc_read import crawl_infos
 
-    files = sorted(Path(warc_dir).glob("*.warc.gz"))
+    files = warc_files(Path(data_dir))        # in the order they were opened
+    where = " ".join(str(d) for d in warc_dirs(data_dir))
     infos = crawl_infos(files)
     if not infos:
-        raise click.ClickException(f"no WARC files in {warc_dir}")
+        raise click.ClickException(f"no WARC files in {where}")
     if crawl_id is None:
         crawl_id = list(infos)[-1]          # files are in write order: the latest crawl
     if crawl_id not in infos:
-        raise click.ClickException(f"no crawl {crawl_id!r} in {warc_dir} "
+        raise click.ClickException(f"no crawl {crawl_id!r} in {where} "
                                    f"(crawls: {', '.join(infos)})")
     info = infos[crawl_id]
-    return crawl_id, [Path(warc_dir) / name for name in info["files"]], info
+    by_name = {p.name: p for p in files}
+    return crawl_id, [by_name[name] for name in info["files"]], info
 
 
 def build_wacz(warc_files: list[Path], out_path: Path, *, title: str, description: str | None = None,
@@ -123,7 +129,7 @@ def build_wacz(warc_files: list[Path], out_path: Path, *, title: str, descriptio
               help="WACZ file to write (default: DIR/wacz/CRAWL_ID.wacz).")
 def wacz_command(data_dir, crawl_id, output):
     """Package a crawl's WARC files as a WACZ (WARCs, CDXJ, pages.jsonl, datapackage.json)."""
-    crawl_id, files, info = crawl_files(Path(data_dir) / "warc", crawl_id)
+    crawl_id, files, info = crawl_files(Path(data_dir), crawl_id)
     out = output or Path(data_dir) / "wacz" / f"{crawl_id}.wacz"
     build_wacz(files, out, title=f"union-archive crawl {crawl_id}",
                description=info.get("description"), start_urls=info.get("start_urls"))

@@ -1,0 +1,141 @@
+"""pywb replays the crawl's WARC files: its identity-mode (``id_``) body, decoded, equals what
+the zoo sends for that URL, byte for byte.
+
+pywb runs as its own program (``wb-manager`` + ``wayback`` on 127.0.0.1) from its own venv:
+it pins redis==2.10.6, which cannot share an environment with scrapy-redis (redis>=4.2), so
+``scripts/test.sh`` installs it into ``.venv-pywb`` (docs/warc.md, *Replay with pywb*).
+Two collections: one built the documented way (``wb-manager add`` indexes the WARCs itself),
+one that uses the crawl's own CDXJ index (``DATA/indexes/<crawl>.cdxj``) as it is.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from archive.warc_read import decode_content
+from crawler.warc.cdxj import lookup
+from tests.sql import rows
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pywb_bin() -> Path | None:
+    """Directory holding pywb's `wayback` and `wb-manager`."""
+    for candidate in (os.environ.get("UNION_PYWB_BIN"), ROOT / ".venv-pywb" / "bin"):
+        if candidate and (Path(candidate) / "wayback").exists():
+            return Path(candidate)
+    found = shutil.which("wayback")
+    return Path(found).parent if found and shutil.which("wb-manager") else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, timeout: float = 10) -> tuple[int, dict, bytes]:
+    req = urllib.request.Request(url, headers={"Accept-Encoding": "identity"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, dict(r.headers.items()), r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers.items()), exc.read()
+
+
+@pytest.fixture(scope="module")
+def wayback(crawled, tmp_path_factory):
+    bin_dir = pywb_bin()
+    if bin_dir is None:
+        pytest.skip("pywb is not installed: `bash scripts/test.sh` puts it into .venv-pywb "
+                    "(or set UNION_PYWB_BIN to the bin/ directory of a venv with pywb)")
+    assert crawled.proc.returncode == 0, crawled.proc.stderr[-3000:]
+    root = tmp_path_factory.mktemp("pywb")
+    warcs = sorted((crawled.data / "warc").glob("*.warc.gz"))
+    [cdxj] = sorted((crawled.data / "indexes").glob("*.cdxj"))
+    run = dict(cwd=root, capture_output=True, text=True, timeout=120)
+    # 1. the documented way: wb-manager copies and indexes the WARCs
+    for args in (["init", "union"], ["add", "union", *map(str, warcs)]):
+        proc = subprocess.run([str(bin_dir / "wb-manager"), *args], **run)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    # 2. the crawl's own CDXJ index over the WARC files where they are
+    proc = subprocess.run([str(bin_dir / "wb-manager"), "init", "ownindex"], **run)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    coll = root / "collections" / "ownindex"
+    for w in warcs:
+        (coll / "archive" / w.name).symlink_to(w)
+    shutil.copy(cdxj, coll / "indexes" / "index.cdxj")
+
+    port = _free_port()
+    log = open(root / "wayback.log", "wb")
+    proc = subprocess.Popen([str(bin_dir / "wayback"), "-b", "127.0.0.1", "-p", str(port)],
+                            cwd=root, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if _get(base + "/", timeout=2)[0] == 200:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("wayback did not start: "
+                                   + (root / "wayback.log").read_text(errors="replace")[-2000:])
+            time.sleep(0.2)
+        yield type("W", (), dict(base=base, cdxj=cdxj, zoo=crawled.zoo, data=crawled.data))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _samples(w) -> dict[str, str]:
+    """A GBK page, a Big5 page, a .docx and a .pdf attachment, as archived by the crawl."""
+    docs = rows(w.data / "archive.db", "select url, site, encoding from documents")
+    site = {name: base.split("/")[2] for name, base in w.zoo.urls.items()}
+    gbk = next(d["url"] for d in docs if d["site"] == site["trs"] and d["encoding"] == "gbk")
+    big5 = next(d["url"] for d in docs if d["site"] == site["big5"] and d["encoding"] == "big5")
+    gold = w.zoo.truth["documents"]
+    docx = next(d["url"] for d in gold if d["kind"] == "docx")
+    pdf = next(d["url"] for d in gold if d["kind"] == "pdf")
+    return {"gbk": gbk, "big5": big5, "docx": docx, "pdf": pdf}
+
+
+@pytest.mark.parametrize("collection", ["union", "ownindex"])
+def test_pywb_identity_replay_equals_what_the_zoo_sends(wayback, collection):
+    samples = _samples(wayback)
+    for kind, url in samples.items():
+        [entry] = [e for e in lookup(wayback.cdxj, url) if e.get("status") == "200"][:1]
+        status, headers, body = _get(f"{wayback.base}/{collection}/{entry['timestamp']}id_/{url}")
+        assert status == 200, (kind, url, status, body[:300])
+        assert headers.get("Memento-Datetime"), (kind, headers)   # served from the archive
+        replayed = decode_content(body, headers.get("Content-Encoding"))
+        zoo_status, zoo_headers, sent = _get(url)
+        assert zoo_status == 200
+        assert replayed == decode_content(sent, zoo_headers.get("Content-Encoding")), (kind, url)
+        if kind in ("gbk", "big5"):
+            assert replayed.decode(kind).count("工") or replayed.decode(kind).count("會"), kind
+        if kind == "docx":
+            assert replayed[:2] == b"PK"
+        if kind == "pdf":
+            assert replayed[:5] == b"%PDF-"
+
+
+def test_pywb_does_not_invent_captures(wayback):
+    """A URL the crawl never fetched is not in the archive (pywb answers 404)."""
+    url = wayback.zoo.urls["trs"] + "never/crawled.html"
+    status, _, _ = _get(f"{wayback.base}/union/2026id_/{url}")
+    assert status == 404
