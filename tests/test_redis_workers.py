@@ -67,8 +67,10 @@ def two_workers(redis_url, tmp_path_factory):
     root = tmp_path_factory.mktemp("distributed")
     with Zoo(slow_seconds=0.5) as z:
         starts = [z.urls[s] for s in SITES]
+        # a polite delay, as on a real portal: one worker cannot drain the shared frontier in
+        # the second or so the other may still spend starting Scrapy after the barrier
         procs = [subprocess.Popen(crawl_cmd(root, starts, "--redis", redis_url, "--worker", name,
-                                            "--wait-workers", "2"),
+                                            "--wait-workers", "2", "--delay", "0.25"),
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for name in ("w1", "w2")]
         outs = [p.communicate(timeout=300) for p in procs]

@@ -93,10 +93,11 @@ def test_datasette_serves_file_and_record(elsewhere):
 
 def test_recrawl_and_reindex_use_the_custom_directory(elsewhere):
     before = rows(elsewhere.data / "archive.db", "select id, text from documents order by id")
-    # a recrawl: unchanged articles answer 304 and their links are read from the
-    # archived copy in the custom directory (so attachments below them are re-checked)
+    # a recrawl that re-checks every article (--recheck all: by default none is due yet):
+    # unchanged articles answer 304 and their links are read from the archived copy in the
+    # custom directory (so attachments below them are re-checked)
     proc = subprocess.run(crawl_cmd(elsewhere.data, [elsewhere.zoo.urls["trs"]],
-                                    "-s", f"WARC_DIR={elsewhere.warc}"),
+                                    "--recheck", "all", "-s", f"WARC_DIR={elsewhere.warc}"),
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "cannot read the archived copy" not in proc.stderr
