@@ -82,7 +82,9 @@ class IndexerBridge:
         self.queue = None
         self.finished = False
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        # spider_closed is connected in spider_opened, after the WARC middleware's own
+        # handler: its files are closed (renamed from .open) and indexed while the indexer
+        # catches up, not after it
         crawler.signals.connect(self._stopped_without_close, signal=signals.engine_stopped)
         crawler.signals.connect(self.capture, signal=capture_written)
         if self.crash and self.crash[0].startswith("fetch"):
@@ -93,6 +95,8 @@ class IndexerBridge:
         return cls(crawler)
 
     def spider_opened(self, spider):
+        self.crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        self._last_capture = time.monotonic()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         ctx = multiprocessing.get_context("spawn")
         self.queue = ctx.Queue(maxsize=self.queue_size)
@@ -116,6 +120,7 @@ class IndexerBridge:
         logger.info("indexer process %s started for crawl %s", self.proc.pid, self.crawl_id)
 
     def capture(self, capture):
+        self._last_capture = time.monotonic()
         if self.queue is not None:
             if capture.record_type == "response" and capture.warc_filename:
                 # the payload is in the WARC file already (flushed): send where, not what,
@@ -153,12 +158,11 @@ class IndexerBridge:
         self.finished = True
         _OPEN_BRIDGES.discard(self)
         status = STATUS_BY_REASON.get(reason, reason)
-        waited = time.monotonic()
         self.queue.put(("finish", status))
         self.queue.close()
         self.queue.join_thread()
         self.proc.join()
-        waited = time.monotonic() - waited
+        waited = time.monotonic() - getattr(self, "_last_capture", time.monotonic())
         self.crawler.stats.set_value("union/indexer_catchup_seconds", round(waited, 2))
         logger.info("indexer finished %.1fs after the last fetch", waited)
         if self.proc.exitcode != 0:
