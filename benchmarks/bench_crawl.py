@@ -45,8 +45,18 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, subprocess.CompletedProcess]:
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's waited-for descendants."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, float, subprocess.CompletedProcess]:
+    """Wall time, peak tree RSS and CPU seconds of the command's process tree."""
     peak = 0
+    cpu0 = children_cpu()
     start = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     done = threading.Event()
@@ -60,9 +70,10 @@ def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, subprocess.Comp
     t = threading.Thread(target=sample, daemon=True)
     t.start()
     out, err = proc.communicate()
+    wall = time.monotonic() - start
     done.set()
     t.join()
-    return time.monotonic() - start, peak, subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    return wall, peak, children_cpu() - cpu0, subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def count_pages(stderr: str) -> int:
@@ -95,12 +106,17 @@ def bench(pages: int, concurrency: int, bare: bool = True) -> dict:
     with Zoo(large_pages=pages) as z, tempfile.TemporaryDirectory() as tmp:
         start = z.urls["large"]
         bare_cmd = [sys.executable, "-m", "scrapy", "crawl", "bare", "-a", f"start_urls={start}", *common]
-        t_bare, m_bare, p_bare = run_measured(bare_cmd, ROOT) if bare else (
-            float("nan"), 0, subprocess.CompletedProcess(bare_cmd, 0, "", ""))
+        skipped = (float("nan"), 0, float("nan"), subprocess.CompletedProcess(bare_cmd, 0, "", ""))
+        # bare Scrapy as shipped (CONCURRENT_ITEMS=100), and with this project's engine tuning
+        # (crawler/settings.py: CONCURRENT_ITEMS=8), which the bare spider otherwise inherits
+        t_bare, m_bare, c_bare, p_bare = run_measured(
+            [*bare_cmd, "-s", "CONCURRENT_ITEMS=100"], ROOT) if bare else skipped
+        t_tuned, _, c_tuned, p_tuned = run_measured(bare_cmd, ROOT) if bare else skipped
         full_cmd = [sys.executable, "-m", "archive.cli", "crawl", "--data", tmp, "--start-url", start,
                     "--allow-loopback", "--delay", "0", *common]
-        t_full, m_full, p_full = run_measured(full_cmd, ROOT)
+        t_full, m_full, c_full, p_full = run_measured(full_cmd, ROOT)
         n_bare, n_full = count_pages(p_bare.stderr), count_pages(p_full.stderr)
+        n_tuned = count_pages(p_tuned.stderr)
         catchup = catchup_seconds(p_full.stderr)
         warc_bytes = sum(f.stat().st_size for f in Path(tmp, "warc").glob("*.warc.gz"))
         import sqlite3
@@ -111,21 +127,29 @@ def bench(pages: int, concurrency: int, bare: bool = True) -> dict:
                 full_pages=n_full, full_s=t_full, full_pps=n_full / t_full, full_peak=m_full,
                 fetch_pps=n_full / max(t_full - catchup, 1e-9), catchup_s=catchup,
                 documents=docs, warc_mb=warc_bytes / 1e6, full_rc=p_full.returncode, bare_rc=p_bare.returncode,
-                indexer_ms=indexer_ms(p_full.stderr))
+                indexer_ms=indexer_ms(p_full.stderr),
+                bare_cpu_ms=1000 * c_bare / max(n_bare, 1), full_cpu_ms=1000 * c_full / max(n_full, 1),
+                tuned_pps=n_tuned / t_tuned, tuned_cpu_ms=1000 * c_tuned / max(n_tuned, 1))
 
 
 def show(r: dict) -> None:
     print(f"large portal, {r['pages']} pages")
     print(f"  bare Scrapy : {r['bare_pages']:>7} responses in {r['bare_s']:7.1f}s = {r['bare_pps']:6.1f} pages/s, "
-          f"peak {r['bare_peak'] / 2**20:6.0f} MiB")
+          f"peak {r['bare_peak'] / 2**20:6.0f} MiB  (Scrapy's defaults: CONCURRENT_ITEMS=100)")
+    print(f"  bare Scrapy, CONCURRENT_ITEMS=8 as in crawler/settings.py: {r['tuned_pps']:6.1f} pages/s, "
+          f"{r['tuned_cpu_ms']:.1f} ms CPU per response")
     print(f"  union crawl : {r['full_pages']:>7} responses in {r['full_s']:7.1f}s = {r['full_pps']:6.1f} pages/s, "
           f"peak {r['full_peak'] / 2**20:6.0f} MiB, {r['documents']} documents, {r['warc_mb']:.1f} MB WARC")
-    print(f"  indexer CPU per capture: {r['indexer_ms']:.1f} ms (extraction, signatures, search index, SQLite)")
+    print(f"  CPU per response (process tree, user+system): bare {r['bare_cpu_ms']:.1f} ms, union "
+          f"{r['full_cpu_ms']:.1f} ms, of which the indexer {r['indexer_ms']:.1f} ms "
+          f"(extraction, signatures, search index, SQLite)")
     print(f"  union crawl, fetch phase (until the last fetch; the indexer then needed "
           f"{r['catchup_s']:.1f}s more): {r['fetch_pps']:6.1f} pages/s")
     print(f"  ratio full/bare pages/s, end to end (archive complete): {r['full_pps'] / r['bare_pps']:.2f}"
           f"  (target >= 0.70)")
     print(f"  ratio full/bare pages/s, fetch phase:                   {r['fetch_pps'] / r['bare_pps']:.2f}")
+    print(f"  ratio full/bare pages/s, fetch phase, bare with CONCURRENT_ITEMS=8: "
+          f"{r['fetch_pps'] / r['tuned_pps']:.2f}")
 
 
 if __name__ == "__main__":

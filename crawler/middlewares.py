@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 from urllib.parse import urlsplit
@@ -103,6 +104,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return result
 
 
+@functools.lru_cache(maxsize=4096)
 def address_refused(host: str, allow_loopback: bool, allow_private: bool) -> str | None:
     """Why a literal-IP or localhost host is out of the default scope, else None."""
     host = host.strip("[]").lower()

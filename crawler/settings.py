@@ -84,6 +84,11 @@ EXTENSIONS = {
     "crawler.distributed.WorkerIdle": 510,              # only with `crawl --redis` (UNION_REDIS_URL)
 }
 
+# Scrapy (asyncio reactor) starts CONCURRENT_ITEMS tasks for every callback's output; its
+# default of 100 costs about 1 ms of CPU per response (docs/performance.md). Our callbacks
+# yield a few requests and no items: 8 is plenty.
+CONCURRENT_ITEMS = 8
+
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 15.0
 TELNETCONSOLE_ENABLED = False
