@@ -42,7 +42,7 @@ def warc_bytes(data: Path) -> int:
     return sum(p.stat().st_size for p in (data / "warc").glob("*.warc.gz"))
 
 
-EXTRA: list[str] = []        # -s DEPTH_LIMIT=... for the large portal (main)
+EXTRA: list[str] = []        # further -s settings for every crawl
 
 
 def crawl(zoo, data: Path, start_urls: list[str], *extra) -> tuple[float, list[dict], dict]:
@@ -115,14 +115,6 @@ def main():
     args = ap.parse_args()
     from zoo import Zoo
 
-    if args.large_pages:
-        # the large portal's list pages link first/previous/next/last only: list k is
-        # min(k, lists - k) + 1 hops from the start, deeper than the default DEPTH_LIMIT
-        # (16) beyond 1,500 articles; a first crawl that missed articles would find them
-        # in a later one (rechecked articles link to their neighbours) and count them new
-        depth = max(16, math.ceil(args.large_pages / 50) // 2 + 4)
-        EXTRA.extend(["-s", f"DEPTH_LIMIT={depth}"])
-        print(f"(every crawl with -s DEPTH_LIMIT={depth})")
     with Zoo(slow_seconds=args.slow_seconds, large_pages=args.large_pages) as zoo:
         no_faults = [u for u in zoo.start_urls if u != zoo.truth["sites"]["traps"]["start_url"]]
         pair(zoo, no_faults, "zoo without the traps site (fault-excluded)")

@@ -20,12 +20,19 @@ _CREATE_PAGE = re.compile(
 _VAR = re.compile(r"var\s+(\w+)\s*=\s*(\d+)\b(?!\s*(?:[-+*.]|/(?!/)))")  # N, not N+1; "//" comments ok
 _SCRIPT_HREF = re.compile(r"""href\s*=\s*\\?["']([^"'\\]+)\\?["']""")
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
+# anchor texts of list pagers: page numbers, next/previous/last ("首页" is left out: it is
+# also every portal's home link)
+_PAGER_TEXT = re.compile(
+    r"\[?\s*(?:\d{1,5}|第\s*\d{1,5}\s*[页頁]|[下上前后後]一?[页頁]|[尾末][页頁]|最[后後]一?[页頁]|第一[页頁]"
+    r"|next|prev(?:ious)?|last|first|[<>«»‹›]{1,3})\s*\]?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Link:
     url: str
     kind: str          # "page" | "pagination" | "attachment"
+    # pagination: a later page of the same list or article, from a createPageHTML script
+    # or a pager anchor (page number, 下一页 ...) into the page's own directory
     text: str = ""
 
     @property
@@ -66,6 +73,8 @@ def extract_links(base_url: str, selector) -> list[Link]:
     seen: set[str] = set()
     out: list[Link] = []
 
+    directory = base_url.split("#")[0].split("?")[0].rsplit("/", 1)[0] + "/"
+
     def add(href: str, kind: str, text: str = "") -> None:
         href = (href or "").strip()
         if not href or href.lower().startswith(_SKIP_SCHEMES):
@@ -74,8 +83,12 @@ def extract_links(base_url: str, selector) -> list[Link]:
         if url in seen:
             return
         seen.add(url)
-        if url.lower().split("?")[0].endswith(ATTACHMENT_EXTENSIONS):
+        path = url.split("?")[0]
+        if path.lower().endswith(ATTACHMENT_EXTENSIONS):
             kind = "attachment"
+        elif (kind == "page" and _PAGER_TEXT.fullmatch(text) and path.startswith(directory)
+              and "/" not in path[len(directory):]):
+            kind = "pagination"      # a pager anchor to a page beside this one
         out.append(Link(url, kind, text))
 
     root = getattr(selector, "selector", selector).root     # lxml, without a Selector per link

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.spidermiddlewares.depth import DepthMiddleware
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
@@ -171,3 +172,18 @@ class ScopeMiddleware:
         for item in result:
             if not isinstance(item, Request) or self._keep(item):
                 yield item
+
+
+class PaginationDepthMiddleware(DepthMiddleware):
+    """Scrapy's DepthMiddleware, except that the next page of a list (or of a multi-page
+    article) is as deep as the page that links to it: DEPTH_LIMIT counts clicks away
+    from the start pages, not pages of one list, so a list of 500 pages is read to its
+    end.  Pagination chains stay bounded by UNION_PATTERN_CHAIN_LIMIT (same-shape hops),
+    the host page budget and the URL length limit."""
+
+    def get_processed_request(self, request, response):
+        if response is not None and request.meta.get("link_kind") == "pagination":
+            request.meta.pop("depth_reset", None)
+            request.meta["depth"] = response.meta.get("depth", 0)
+            return request
+        return super().get_processed_request(request, response)

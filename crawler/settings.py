@@ -33,7 +33,7 @@ RETRY_BACKOFF_MAX = 30.0
 DOWNLOAD_TIMEOUT = 30
 
 # --- limits so that traps end -----------------------------------------------
-DEPTH_LIMIT = 16
+DEPTH_LIMIT = 16                     # clicks from a start page; next pages of a list are free
 URLLENGTH_LIMIT = 512
 DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # bytes; larger responses are cancelled and recorded as failures
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
@@ -78,6 +78,9 @@ DOWNLOAD_HANDLERS = {   # keeps reason phrase and raw header lines for the WARC 
 }
 SPIDER_MIDDLEWARES = {
     "crawler.middlewares.ScopeMiddleware": 50,
+    # pages of one list do not add depth (DEPTH_LIMIT counts clicks from the start pages)
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "crawler.middlewares.PaginationDepthMiddleware": 900,
 }
 EXTENSIONS = {
     "crawler.extensions.IndexerBridge": 500,

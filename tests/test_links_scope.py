@@ -82,3 +82,24 @@ def test_bad_sources_file(tmp_path):
         load_sources(bad)
     with pytest.raises(SourcesError, match="cannot read"):
         load_sources(tmp_path / "missing.yml")
+
+
+def test_pager_anchors_beside_the_page_are_pagination():
+    html = ('<a href="/">首页</a> <a href="/list/1.html">2</a> <a href="/list/3.html">下一页</a> '
+            '<a href="/list/9.html">尾頁</a> <a href="/art/5.html">2</a> <a href="sub/x.html">4</a> '
+            '<a href="/calendar/2024-01-02.html">后一天</a> <a href="/list/7.html">全部文章</a> '
+            '<a href="/list/8.pdf">3</a>')
+    kinds = {l.url: l.kind for l in extract_links("http://h/list/0.html", Selector(text=html))}
+    assert kinds == {
+        "http://h/": "page",                                  # home, not a pager
+        "http://h/list/1.html": "pagination",                 # page number beside this page
+        "http://h/list/3.html": "pagination",
+        "http://h/list/9.html": "pagination",                 # Traditional 尾頁
+        "http://h/art/5.html": "page",                        # a number, but another directory
+        "http://h/list/sub/x.html": "page",
+        "http://h/calendar/2024-01-02.html": "page",          # a calendar's next day is no pager
+        "http://h/list/7.html": "page",                       # same directory, not a pager text
+        "http://h/list/8.pdf": "attachment",
+    }
+    query = {l.url: l.kind for l in extract_links("http://h/news", Selector(text='<a href="/news?page=2">3</a>'))}
+    assert query == {"http://h/news?page=2": "pagination"}
