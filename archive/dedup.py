@@ -13,7 +13,7 @@
     Layout: b"MH2" | uint32 shingle count | uint16 identity count |
             128 x uint32 MinHash values | identity count x uint32 (little endian).
 
-``cluster(items: list[tuple[doc_id, signature]]) -> dict[doc_id, cluster_id]``
+``cluster(items: iterable of (doc_id, signature)) -> dict[doc_id, cluster_id]``
     Candidates come from LSH banding (42 bands of 3 values; no all-pairs comparison:
     100,000 documents cluster in ~2 s), then each candidate pair is checked: the same
     report when the estimated Jaccard similarity is >= SAME_JACCARD, or when the smaller
@@ -29,6 +29,8 @@ import functools
 import re
 import struct
 import zlib
+from array import array
+from typing import Iterable
 
 import numpy as np
 from datasketch import MinHash
@@ -214,18 +216,19 @@ def same_report(na: int, va: np.ndarray, nb: int, vb: np.ndarray) -> bool:
 
 def _band_pairs(values: np.ndarray):
     """LSH banding, one band at a time: (k, 2) arrays of pairs (i < j) that agree on every
-    row of the band (a pair may come again from another band)."""
+    row of the band (a pair may come again from another band).  Only one band's columns
+    are widened to 64 bits at a time."""
     n = len(values)
     if n < 2:
         return
-    v = values.astype(np.uint64)
     for band in range(LSH_BANDS):
-        cols = v[:, band * LSH_ROWS:(band + 1) * LSH_ROWS]
         key = np.zeros(n, dtype=np.uint64)
-        for c in range(LSH_ROWS):  # mix the band's values into one 64-bit key
-            key = (key ^ cols[:, c]) * np.uint64(0x9E3779B97F4A7C15)
+        for c in range(band * LSH_ROWS, (band + 1) * LSH_ROWS):  # the band's values, one key
+            key ^= values[:, c]
+            key *= np.uint64(0x9E3779B97F4A7C15)
         order = np.argsort(key, kind="stable")
         k = key[order]
+        del key
         run_starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
         run_lens = np.diff(np.r_[run_starts, n])
         chunks = []
@@ -280,12 +283,33 @@ def _verify(counts: np.ndarray, values: np.ndarray, pairs: np.ndarray) -> np.nda
     return keep
 
 
-def cluster(items: list[tuple[str, bytes]]) -> dict[str, str]:
-    """doc_id -> cluster_id (the smallest doc_id among the documents of the same report)."""
-    ids = [doc_id for doc_id, _sig in items]
-    parent = {doc_id: doc_id for doc_id in ids}
+def cluster(items: Iterable[tuple[str, bytes | None]]) -> dict[str, str]:
+    """doc_id -> cluster_id (the smallest doc_id among the documents of the same report).
 
-    def find(x: str) -> str:
+    ``items`` may be an iterator (a database cursor): signatures are read once into one
+    (documents x NUM_PERM) array; identity tokens are parsed only for documents that
+    have a candidate copy.  Memory is about 0.6 KB per document."""
+    ids: list[str] = []
+    keyed: list[int] = []                 # index in ids of the documents with shingles
+    counts = array("d")
+    values = bytearray()
+    idents: list[bytes] = []
+    vsize = 4 * NUM_PERM
+    for doc_id, sig in items:
+        ids.append(doc_id)
+        if sig is None:
+            continue
+        magic, count, n_ident = _HEADER.unpack_from(sig)
+        if magic != _MAGIC or _HEADER.size + 4 * (NUM_PERM + n_ident) != len(sig):
+            raise ValueError(f"not an archive.dedup signature: {doc_id}")
+        if count:
+            keyed.append(len(ids) - 1)
+            counts.append(count)
+            values += sig[_HEADER.size:_HEADER.size + vsize]
+            idents.append(sig[_HEADER.size + vsize:])
+    parent = list(range(len(ids)))
+
+    def find(x: int) -> int:
         root = x
         while parent[root] != root:
             root = parent[root]
@@ -293,31 +317,35 @@ def cluster(items: list[tuple[str, bytes]]) -> dict[str, str]:
             parent[x], x = root, parent[x]
         return root
 
-    keyed = []
-    for doc_id, sig in items:
-        if sig is None:
-            continue
-        count, values, ident = _parse(sig)
-        if count:
-            keyed.append((doc_id, count, values, ident))
     if len(keyed) >= 2:
-        counts = np.array([k[1] for k in keyed], dtype=np.float64)
-        values = np.stack([k[2] for k in keyed])
-        pairs = _verified_pairs(counts, values)
+        vals = np.frombuffer(values, dtype="<u4").reshape(len(keyed), NUM_PERM)
+        cnts = np.frombuffer(counts, dtype=np.float64)
+        pairs = _verified_pairs(cnts, vals)
         if len(pairs):
             # most similar pairs first; a group never takes in a report whose years or
             # places conflict with any of its members (checked on the group's tokens)
             sim = np.concatenate([   # in slices: a (pairs x NUM_PERM) array at once is large
-                np.count_nonzero(values[pairs[lo:lo + 20_000, 0]] == values[pairs[lo:lo + 20_000, 1]],
+                np.count_nonzero(vals[pairs[lo:lo + 20_000, 0]] == vals[pairs[lo:lo + 20_000, 1]],
                                  axis=1) for lo in range(0, len(pairs), 20_000)])
             pairs = pairs[np.argsort(-sim, kind="stable")]
-            tokens = {k[0]: k[3] for k in keyed}
+            pairs = pairs.tolist()
+            position = {}                # ids index -> keyed index, for documents in pairs
             for i, j in pairs:
-                ra, rb = find(keyed[i][0]), find(keyed[j][0])
-                if ra == rb or conflict(tokens[ra], tokens[rb]):
+                position[keyed[i]], position[keyed[j]] = i, j
+            tokens: dict[int, frozenset] = {}   # a group's tokens, by its root
+
+            def tokens_of(root: int) -> frozenset:
+                if root not in tokens:
+                    tokens[root] = frozenset(
+                        np.frombuffer(idents[position[root]], dtype="<u4").tolist())
+                return tokens[root]
+
+            for i, j in pairs:
+                ra, rb = find(keyed[i]), find(keyed[j])
+                if ra == rb or conflict(tokens_of(ra), tokens_of(rb)):
                     continue
-                if rb < ra:
+                if ids[rb] < ids[ra]:
                     ra, rb = rb, ra
                 parent[rb] = ra
-                tokens[ra] = tokens[ra] | tokens[rb]
-    return {doc_id: find(doc_id) for doc_id in ids}
+                tokens[ra] = tokens_of(ra) | tokens_of(rb)
+    return {doc_id: ids[find(x)] for x, doc_id in enumerate(ids)}

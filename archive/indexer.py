@@ -344,10 +344,8 @@ class Indexer:
 
         if "_signatures" not in self.db.table_names():
             return
-        items = [(r[0], r[1]) for r in self.db.execute(
-            "select doc_id, signature from _signatures order by doc_id")]
-        clusters = cluster(items)
-        del items
+        clusters = cluster(self.db.execute(    # streamed: one array of MinHash values
+            "select doc_id, signature from _signatures order by doc_id"))
         # facts only of documents that have copies (bounded memory on large archives)
         sizes: dict[str, int] = defaultdict(int)
         for cid in clusters.values():
@@ -362,7 +360,7 @@ class Indexer:
         with self.db.conn:
             self.db.conn.executemany(
                 "update documents set cluster_id = ? where id = ? and cluster_id is not ?",
-                [(cid, did, cid) for did, cid in clusters.items()])
+                ((cid, did, cid) for did, cid in clusters.items()))
             # copies of one report share its facts: fill what a copy lacks
             for doc_id, values in fill_from_duplicates(facts, clusters).items():
                 self.db["documents"].update(doc_id, values)

@@ -91,3 +91,17 @@ def test_wacz_unknown_crawl_is_a_clear_error(crawled):
 
     result = CliRunner().invoke(wacz_command, ["--data", str(crawled.data), "--crawl", "nope"])
     assert result.exit_code != 0 and "no crawl 'nope'" in result.output
+
+
+def test_cdxj_sorted_in_runs_equals_one_sort(crawled, tmp_path, monkeypatch):
+    """A crawl's index larger than the sort buffer is sorted in runs and merged: the
+    same file as one in-memory sort (so memory stays bounded on large crawls)."""
+    from crawler.warc import cdxj
+
+    warcs = sorted((crawled.data / "warc").glob("*.warc.gz"))
+    whole = cdxj.write_index(warcs, tmp_path / "whole.cdxj").read_text(encoding="utf-8")
+    monkeypatch.setattr(cdxj, "SORT_BUFFER_CHARS", 500)       # a run every two lines or so
+    runs = cdxj.write_index(warcs, tmp_path / "runs.cdxj").read_text(encoding="utf-8")
+    lines = whole.splitlines()
+    assert len(lines) >= 10 and len(whole) > 5 * 500
+    assert lines == sorted(lines) and runs == whole

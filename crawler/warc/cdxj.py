@@ -12,11 +12,17 @@ from pathlib import Path
 from cdxj_indexer.main import CDXJIndexer
 
 
+SORT_BUFFER_CHARS = 4 * 1024 * 1024   # lines held before a sorted run goes to a temporary file
+
+
 def write_index(warc_files: list[Path], out_path: Path) -> Path:
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".part")
-    CDXJIndexer(str(tmp), [str(p) for p in warc_files], sort=True).process_all()
+    # cdxj-indexer sorts in runs merged from temporary files: memory stays bounded
+    # however large the crawl (its default run of 32 M characters is ~60 MB of str)
+    CDXJIndexer(str(tmp), [str(p) for p in warc_files], sort=True,
+                max_sort_buff_size=SORT_BUFFER_CHARS).process_all()
     tmp.replace(out_path)
     return out_path
 
