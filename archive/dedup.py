@@ -25,9 +25,12 @@
 """
 from __future__ import annotations
 
+import bisect
 import functools
+import os
 import re
 import struct
+import tempfile
 import zlib
 from array import array
 from typing import Iterable
@@ -247,40 +250,60 @@ def _band_pairs(values: np.ndarray):
             yield np.concatenate(chunks).astype(np.int64)
 
 
-def _unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
-    if not len(pairs):
-        return np.zeros((0, 2), dtype=np.int64)
-    codes = np.unique(pairs[:, 0] * n + pairs[:, 1])
-    return np.stack([codes // n, codes % n], axis=1)
+def _ordered_pairs(counts: np.ndarray, values: np.ndarray, chunk: int = 65_536):
+    """The candidate pairs that are the same report, each once, most similar first (ties
+    in (i, j) order), as (k, 2) arrays of at most ``chunk`` pairs.
+
+    Templated portals share so many phrases that verified pairs run to hundreds per
+    document; holding them all (to sort them) took ~0.8 GB for 100,000 documents.  Each
+    band's pairs are verified as they come and appended, by similarity (the number of
+    equal MinHash values, 0..NUM_PERM: the same for a pair in every band), to one
+    temporary file per similarity; the files are then read back from the most similar
+    down, each deduplicated on its own.  Memory follows one band and one similarity."""
+    n = len(values)
+    with tempfile.TemporaryDirectory(prefix="union-dedup-") as tmp:
+        levels: set[int] = set()
+        for pairs in _band_pairs(values):
+            keep, sim = _verify(counts, values, pairs)
+            if not keep.any():
+                continue
+            codes, sim = pairs[keep, 0] * n + pairs[keep, 1], sim[keep]
+            order = np.argsort(sim, kind="stable")
+            codes, sim = codes[order], sim[order]
+            starts = np.flatnonzero(np.r_[True, sim[1:] != sim[:-1]])
+            for lo, hi in zip(starts, np.r_[starts[1:], len(sim)]):
+                level = int(sim[lo])
+                levels.add(level)
+                with open(os.path.join(tmp, str(level)), "ab") as fh:
+                    codes[lo:hi].astype("<i8").tofile(fh)
+        for level in sorted(levels, reverse=True):
+            codes = np.unique(np.fromfile(os.path.join(tmp, str(level)), dtype="<i8"))
+            for lo in range(0, len(codes), chunk):
+                part = codes[lo:lo + chunk]
+                yield np.stack([part // n, part % n], axis=1)
 
 
-def _verified_pairs(counts: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """The candidate pairs that are the same report, without repeats.  Each band's
-    candidates are checked as they come, so memory follows one band's candidates and
-    the pairs that pass, not every candidate at once (templated portals share so many
-    phrases that candidates run to hundreds per document)."""
-    kept = []
-    for pairs in _band_pairs(values):
-        pairs = pairs[_verify(counts, values, pairs)]
-        if len(pairs):
-            kept.append(_unique_pairs(pairs, len(values)))
-    return _unique_pairs(np.concatenate(kept) if kept else np.zeros((0, 2), np.int64), len(values))
+_SLICE = 4096      # pairs compared at once: two (slice x NUM_PERM) uint32 copies, 2 MB each
 
 
-def _verify(counts: np.ndarray, values: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    """Boolean mask: which candidate pairs are the same report (see same_report)."""
+def _verify(counts: np.ndarray, values: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(boolean mask: which candidate pairs are the same report (see same_report),
+    number of equal MinHash values of each pair)."""
     keep = np.zeros(len(pairs), dtype=bool)
-    for lo in range(0, len(pairs), 20_000):
-        a, b = pairs[lo:lo + 20_000, 0], pairs[lo:lo + 20_000, 1]
-        j = np.count_nonzero(values[a] == values[b], axis=1) / NUM_PERM
+    equal = np.zeros(len(pairs), dtype=np.int16)
+    for lo in range(0, len(pairs), _SLICE):
+        a, b = pairs[lo:lo + _SLICE, 0], pairs[lo:lo + _SLICE, 1]
+        eq = np.count_nonzero(values[a] == values[b], axis=1)
+        j = eq / NUM_PERM
         na, nb = counts[a], counts[b]
         small = np.minimum(na, nb)
         contain = np.minimum(1.0, j * (na + nb) / (1.0 + j) / np.maximum(small, 1))
         ok = np.where(small < MIN_SHINGLES_SHORT, j >= 0.9,
                       (j >= SAME_JACCARD) |
                       ((small >= MIN_SHINGLES_CONTAINMENT) & (contain >= SAME_CONTAINMENT)))
-        keep[lo:lo + 20_000] = ok
-    return keep
+        keep[lo:lo + _SLICE] = ok
+        equal[lo:lo + _SLICE] = eq
+    return keep, equal
 
 
 def cluster(items: Iterable[tuple[str, bytes | None]]) -> dict[str, str]:
@@ -288,7 +311,8 @@ def cluster(items: Iterable[tuple[str, bytes | None]]) -> dict[str, str]:
 
     ``items`` may be an iterator (a database cursor): signatures are read once into one
     (documents x NUM_PERM) array; identity tokens are parsed only for documents that
-    have a candidate copy.  Memory is about 0.6 KB per document."""
+    have a candidate copy; verified pairs wait on disk (see _ordered_pairs).  Memory is
+    about 0.6 KB per document plus one similarity level's pairs."""
     ids: list[str] = []
     keyed: list[int] = []                 # index in ids of the documents with shingles
     counts = array("d")
@@ -320,27 +344,18 @@ def cluster(items: Iterable[tuple[str, bytes | None]]) -> dict[str, str]:
     if len(keyed) >= 2:
         vals = np.frombuffer(values, dtype="<u4").reshape(len(keyed), NUM_PERM)
         cnts = np.frombuffer(counts, dtype=np.float64)
-        pairs = _verified_pairs(cnts, vals)
-        if len(pairs):
-            # most similar pairs first; a group never takes in a report whose years or
-            # places conflict with any of its members (checked on the group's tokens)
-            sim = np.concatenate([   # in slices: a (pairs x NUM_PERM) array at once is large
-                np.count_nonzero(vals[pairs[lo:lo + 20_000, 0]] == vals[pairs[lo:lo + 20_000, 1]],
-                                 axis=1) for lo in range(0, len(pairs), 20_000)])
-            pairs = pairs[np.argsort(-sim, kind="stable")]
-            pairs = pairs.tolist()
-            position = {}                # ids index -> keyed index, for documents in pairs
-            for i, j in pairs:
-                position[keyed[i]], position[keyed[j]] = i, j
-            tokens: dict[int, frozenset] = {}   # a group's tokens, by its root
+        tokens: dict[int, frozenset] = {}   # a group's identity tokens, by its root
 
-            def tokens_of(root: int) -> frozenset:
-                if root not in tokens:
-                    tokens[root] = frozenset(
-                        np.frombuffer(idents[position[root]], dtype="<u4").tolist())
-                return tokens[root]
+        def tokens_of(root: int) -> frozenset:
+            if root not in tokens:
+                k = bisect.bisect_left(keyed, root)        # keyed is ascending
+                tokens[root] = frozenset(np.frombuffer(idents[k], dtype="<u4").tolist())
+            return tokens[root]
 
-            for i, j in pairs:
+        # most similar pairs first; a group never takes in a report whose years or
+        # places conflict with any of its members (checked on the group's tokens)
+        for pairs in _ordered_pairs(cnts, vals):
+            for i, j in pairs.tolist():
                 ra, rb = find(keyed[i]), find(keyed[j])
                 if ra == rb or conflict(tokens_of(ra), tokens_of(rb)):
                     continue
