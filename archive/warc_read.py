@@ -94,9 +94,9 @@ def decode_content(body: bytes, content_encoding: str | None, limit: int = MAX_D
     return body
 
 
-def header(headers: list[tuple[str, str]], name: str) -> str | None:
+def header(headers: list[tuple[str, str]] | None, name: str) -> str | None:
     name = name.lower()
-    for k, v in headers:
+    for k, v in headers or ():
         if k.lower() == name:
             return v
     return None

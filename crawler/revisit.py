@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
+from archive.warc_read import header
+
 DAY = 86400.0
 _MAX_AGE = re.compile(r"(?:^|,)\s*(s-maxage|max-age)\s*=\s*\"?(\d+)", re.I)
 _NO_FRESHNESS = re.compile(r"(?:^|,)\s*(no-store|no-cache)\b", re.I)
@@ -86,14 +88,6 @@ def jitter(url: str) -> float:
     """A fixed factor in [0.9, 1.1) per URL (spreads due dates)."""
     h = int.from_bytes(hashlib.sha1(url.encode("utf-8", "surrogatepass")).digest()[:4], "big")
     return 0.9 + 0.2 * h / 2 ** 32
-
-
-def header(headers, name: str) -> str | None:
-    low = name.lower()
-    for k, v in headers or ():
-        if k.lower() == low:
-            return v
-    return None
 
 
 def http_date(value: str | None) -> datetime | None:
