@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import bisect
 import functools
+import mmap
 import os
 import re
 import struct
 import tempfile
 import zlib
 from array import array
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 from datasketch import MinHash
@@ -217,67 +218,98 @@ def same_report(na: int, va: np.ndarray, nb: int, vb: np.ndarray) -> bool:
     return small >= MIN_SHINGLES_CONTAINMENT and c >= SAME_CONTAINMENT
 
 
-def _band_pairs(values: np.ndarray):
-    """LSH banding, one band at a time: (k, 2) arrays of pairs (i < j) that agree on every
-    row of the band (a pair may come again from another band).  Only one band's columns
-    are widened to 64 bits at a time."""
+_BLOCK_ROWS = 8192      # rows of MinHash values read at once (4 MiB), then let go of
+_PIECE = 1 << 18        # candidate pairs handed on at once (~20 MB of working arrays)
+_REPLAY_ROWS = 1 << 14  # verified pairs wait on disk by similarity and by this many first rows
+
+
+def _no_release(lo: int = 0, hi: int | None = None) -> None:
+    pass
+
+
+def _band_pairs(values: np.ndarray, release=_no_release):
+    """LSH banding, one band at a time: (band, (k, 2) array of pairs (i < j) that agree on
+    every row of the band), at most about ``_PIECE`` pairs an array.
+
+    A pair that already agreed on an earlier band, in a bucket small enough that all its
+    pairs were handed on then, is not handed on again (see ``_verify``); ``small`` is the
+    (documents x bands) record of that.  ``values`` is read ``_BLOCK_ROWS`` rows at a time
+    and ``release(lo, hi)`` is called after each block (see ``_ValueFile``)."""
     n = len(values)
     if n < 2:
         return
+    small = np.zeros((n, LSH_BANDS), dtype=bool)
     for band in range(LSH_BANDS):
         key = np.zeros(n, dtype=np.uint64)
-        for c in range(band * LSH_ROWS, (band + 1) * LSH_ROWS):  # the band's values, one key
-            key ^= values[:, c]
-            key *= np.uint64(0x9E3779B97F4A7C15)
+        cols = slice(band * LSH_ROWS, (band + 1) * LSH_ROWS)
+        for lo in range(0, n, _BLOCK_ROWS):     # the band's values, one key
+            block = values[lo:lo + _BLOCK_ROWS, cols].astype(np.uint64)
+            k = key[lo:lo + len(block)]
+            for c in range(LSH_ROWS):
+                k ^= block[:, c]
+                k *= np.uint64(0x9E3779B97F4A7C15)
+            release(lo, lo + len(block))
         order = np.argsort(key, kind="stable")
         k = key[order]
         del key
         run_starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
         run_lens = np.diff(np.r_[run_starts, n])
-        chunks = []
+        chunks, size = [], 0
         for st, ln in zip(run_starts[run_lens > 1], run_lens[run_lens > 1]):
             end = st + ln
             group = np.sort(order[st:end])
             if len(group) <= MAX_BUCKET:
                 ii, jj = np.triu_indices(len(group), 1)
+                small[group, band] = True
             else:  # a huge bucket (shared boilerplate): link neighbours only
                 ii = np.repeat(np.arange(len(group)), NEIGHBOURS)
                 jj = ii + np.tile(np.arange(1, NEIGHBOURS + 1), len(group))
                 keep = jj < len(group)
                 ii, jj = ii[keep], jj[keep]
             chunks.append(np.stack([group[ii], group[jj]], axis=1))
+            size += len(ii)
+            if size >= _PIECE:
+                yield band, small, np.concatenate(chunks).astype(np.int64)
+                chunks, size = [], 0
         if chunks:
-            yield np.concatenate(chunks).astype(np.int64)
+            yield band, small, np.concatenate(chunks).astype(np.int64)
 
 
-def _ordered_pairs(counts: np.ndarray, values: np.ndarray, chunk: int = 65_536):
+def _ordered_pairs(counts: np.ndarray, values: np.ndarray, chunk: int = 65_536,
+                   release=_no_release):
     """The candidate pairs that are the same report, each once, most similar first (ties
     in (i, j) order), as (k, 2) arrays of at most ``chunk`` pairs.
 
     Templated portals share so many phrases that verified pairs run to hundreds per
     document; holding them all (to sort them) took ~0.8 GB for 100,000 documents.  Each
-    band's pairs are verified as they come and appended, by similarity (the number of
-    equal MinHash values, 0..NUM_PERM: the same for a pair in every band), to one
-    temporary file per similarity; the files are then read back from the most similar
-    down, each deduplicated on its own.  Memory follows one band and one similarity."""
+    band's pairs are verified as they come (a pair already handed on by an earlier band
+    is dropped there) and appended to a temporary file per similarity (the number of
+    equal MinHash values, 0..NUM_PERM: the same for a pair in every band) and per block
+    of ``_REPLAY_ROWS`` first documents; the files are then read back from the most
+    similar down, block by block, each deduplicated on its own.  Memory follows one
+    piece of one band and one file."""
     n = len(values)
     with tempfile.TemporaryDirectory(prefix="union-dedup-") as tmp:
-        levels: set[int] = set()
-        for pairs in _band_pairs(values):
-            keep, sim = _verify(counts, values, pairs)
+        files: set[tuple[int, int]] = set()
+        for band, small, pairs in _band_pairs(values, release):
+            keep, sim = _verify(counts, values, pairs, band, small, release)
             if not keep.any():
                 continue
-            codes, sim = pairs[keep, 0] * n + pairs[keep, 1], sim[keep]
-            order = np.argsort(sim, kind="stable")
-            codes, sim = codes[order], sim[order]
-            starts = np.flatnonzero(np.r_[True, sim[1:] != sim[:-1]])
-            for lo, hi in zip(starts, np.r_[starts[1:], len(sim)]):
-                level = int(sim[lo])
-                levels.add(level)
-                with open(os.path.join(tmp, str(level)), "ab") as fh:
+            pairs, sim = pairs[keep], sim[keep]
+            codes = pairs[:, 0] * n + pairs[:, 1]
+            part = (sim.astype(np.int64) << 32) | (pairs[:, 0] // _REPLAY_ROWS)
+            order = np.argsort(part, kind="stable")
+            codes, part = codes[order], part[order]
+            starts = np.flatnonzero(np.r_[True, part[1:] != part[:-1]])
+            for lo, hi in zip(starts, np.r_[starts[1:], len(part)]):
+                name = (int(part[lo] >> 32), int(part[lo] & 0xFFFFFFFF))
+                files.add(name)
+                with open(os.path.join(tmp, "%d-%d" % name), "ab") as fh:
                     codes[lo:hi].astype("<i8").tofile(fh)
-        for level in sorted(levels, reverse=True):
-            codes = np.unique(np.fromfile(os.path.join(tmp, str(level)), dtype="<i8"))
+        for level, block in sorted(files, key=lambda f: (-f[0], f[1])):
+            path = os.path.join(tmp, "%d-%d" % (level, block))
+            codes = np.unique(np.fromfile(path, dtype="<i8"))
+            os.unlink(path)
             for lo in range(0, len(codes), chunk):
                 part = codes[lo:lo + chunk]
                 yield np.stack([part // n, part % n], axis=1)
@@ -286,81 +318,159 @@ def _ordered_pairs(counts: np.ndarray, values: np.ndarray, chunk: int = 65_536):
 _SLICE = 4096      # pairs compared at once: two (slice x NUM_PERM) uint32 copies, 2 MB each
 
 
-def _verify(counts: np.ndarray, values: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(boolean mask: which candidate pairs are the same report (see same_report),
+def _verify(counts: np.ndarray, values: np.ndarray, pairs: np.ndarray, band: int | None = None,
+            small: np.ndarray | None = None, release=_no_release) -> tuple[np.ndarray, np.ndarray]:
+    """(boolean mask: which candidate pairs are the same report (see same_report) and were
+    not handed on by a band before ``band`` (one whose bucket was small in ``small``),
     number of equal MinHash values of each pair)."""
     keep = np.zeros(len(pairs), dtype=bool)
     equal = np.zeros(len(pairs), dtype=np.int16)
     for lo in range(0, len(pairs), _SLICE):
         a, b = pairs[lo:lo + _SLICE, 0], pairs[lo:lo + _SLICE, 1]
-        eq = np.count_nonzero(values[a] == values[b], axis=1)
+        same = values[a] == values[b]
+        release()
+        eq = np.count_nonzero(same, axis=1)
         j = eq / NUM_PERM
         na, nb = counts[a], counts[b]
-        small = np.minimum(na, nb)
-        contain = np.minimum(1.0, j * (na + nb) / (1.0 + j) / np.maximum(small, 1))
-        ok = np.where(small < MIN_SHINGLES_SHORT, j >= 0.9,
+        smaller = np.minimum(na, nb)
+        contain = np.minimum(1.0, j * (na + nb) / (1.0 + j) / np.maximum(smaller, 1))
+        ok = np.where(smaller < MIN_SHINGLES_SHORT, j >= 0.9,
                       (j >= SAME_JACCARD) |
-                      ((small >= MIN_SHINGLES_CONTAINMENT) & (contain >= SAME_CONTAINMENT)))
+                      ((smaller >= MIN_SHINGLES_CONTAINMENT) & (contain >= SAME_CONTAINMENT)))
+        if band:    # handed on already: the pair agreed on an earlier band, in a small bucket
+            w = band * LSH_ROWS        # rows of the earlier bands, equal in each of them
+            earlier = same[:, 0:w:LSH_ROWS].copy()
+            for r in range(1, LSH_ROWS):
+                earlier &= same[:, r:w:LSH_ROWS]
+            ok &= ~(earlier & small[a, :band]).any(axis=1)
         keep[lo:lo + _SLICE] = ok
         equal[lo:lo + _SLICE] = eq
     return keep, equal
 
 
+class _ValueFile:
+    """The (documents x NUM_PERM) MinHash values of an archive in a temporary file, read
+    through a shared read-only mmap.  ``release`` drops the pages the process has
+    touched (MADV_DONTNEED: they stay in the kernel's page cache, the file is not
+    re-read), so resident memory is a block or a slice of values, not 512 bytes per
+    document of the whole archive (51 MB at 100,000 documents)."""
+
+    def __init__(self, directory: str):
+        self.path = os.path.join(directory, "values")
+        self._fh = open(self.path, "wb")
+        self._buf = bytearray()
+        self.rows = 0
+        self._mm = None
+
+    def append(self, row: bytes) -> None:
+        self._buf += row
+        self.rows += 1
+        if len(self._buf) >= 1 << 22:
+            self._fh.write(self._buf)
+            self._buf.clear()
+
+    def array(self) -> np.ndarray:
+        self._fh.write(self._buf)
+        self._buf = bytearray()
+        self._fh.close()
+        with open(self.path, "rb") as fh:
+            self._mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        return np.frombuffer(self._mm, dtype="<u4").reshape(self.rows, NUM_PERM)
+
+    def release(self, lo: int = 0, hi: int | None = None) -> None:
+        if self._mm is None or not hasattr(self._mm, "madvise"):
+            return
+        row = 4 * NUM_PERM
+        start = (lo * row) // mmap.PAGESIZE * mmap.PAGESIZE
+        end = len(self._mm) if hi is None else min(len(self._mm), hi * row)
+        if end > start:
+            self._mm.madvise(_DONTNEED, start, end - start)
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self._fh.close()
+        if self._mm is not None:
+            try:
+                self._mm.close()
+            except BufferError:     # a view is still alive: the mapping goes with it
+                pass
+            self._mm = None
+
+
+_DONTNEED = getattr(mmap, "MADV_DONTNEED", 4)
+
+
 def cluster(items: Iterable[tuple[str, bytes | None]]) -> dict[str, str]:
-    """doc_id -> cluster_id (the smallest doc_id among the documents of the same report).
+    """doc_id -> cluster_id (the smallest doc_id among the documents of the same report)."""
+    return dict(cluster_iter(items))
 
-    ``items`` may be an iterator (a database cursor): signatures are read once into one
-    (documents x NUM_PERM) array; identity tokens are parsed only for documents that
-    have a candidate copy; verified pairs wait on disk (see _ordered_pairs).  Memory is
-    about 0.6 KB per document plus one similarity level's pairs."""
+
+def cluster_iter(items: Iterable[tuple[str, bytes | None]]) -> Iterator[tuple[str, str]]:
+    """(doc_id, cluster_id) of every document, in the order of ``items``.
+
+    ``items`` may be an iterator (a database cursor); it is read to the end before the
+    first answer.  The MinHash values go to a temporary file read through mmap (see
+    ``_ValueFile``); identity tokens are parsed only for documents that have a candidate
+    copy; verified pairs wait on disk (see ``_ordered_pairs``).  Memory is about 150
+    bytes per document (its id, counts, offsets) plus one piece of one band."""
     ids: list[str] = []
-    keyed: list[int] = []                 # index in ids of the documents with shingles
+    keyed = array("q")                     # index in ids of the documents with shingles
     counts = array("d")
-    values = bytearray()
-    idents: list[bytes] = []
+    idents = bytearray()                   # identity tokens of keyed documents, one after another
+    ident_end = array("q")
     vsize = 4 * NUM_PERM
-    for doc_id, sig in items:
-        ids.append(doc_id)
-        if sig is None:
-            continue
-        magic, count, n_ident = _HEADER.unpack_from(sig)
-        if magic != _MAGIC or _HEADER.size + 4 * (NUM_PERM + n_ident) != len(sig):
-            raise ValueError(f"not an archive.dedup signature: {doc_id}")
-        if count:
-            keyed.append(len(ids) - 1)
-            counts.append(count)
-            values += sig[_HEADER.size:_HEADER.size + vsize]
-            idents.append(sig[_HEADER.size + vsize:])
-    parent = list(range(len(ids)))
+    with tempfile.TemporaryDirectory(prefix="union-dedup-") as tmp:
+        store = _ValueFile(tmp)
+        for doc_id, sig in items:
+            ids.append(doc_id)
+            if sig is None:
+                continue
+            magic, count, n_ident = _HEADER.unpack_from(sig)
+            if magic != _MAGIC or _HEADER.size + 4 * (NUM_PERM + n_ident) != len(sig):
+                raise ValueError(f"not an archive.dedup signature: {doc_id}")
+            if count:
+                keyed.append(len(ids) - 1)
+                counts.append(count)
+                store.append(sig[_HEADER.size:_HEADER.size + vsize])
+                idents += sig[_HEADER.size + vsize:]
+                ident_end.append(len(idents))
+        parent = array("q", range(len(ids)))
 
-    def find(x: int) -> int:
-        root = x
-        while parent[root] != root:
-            root = parent[root]
-        while parent[x] != root:
-            parent[x], x = root, parent[x]
-        return root
+        def find(x: int) -> int:
+            root = x
+            while parent[root] != root:
+                root = parent[root]
+            while parent[x] != root:
+                parent[x], x = root, parent[x]
+            return root
 
-    if len(keyed) >= 2:
-        vals = np.frombuffer(values, dtype="<u4").reshape(len(keyed), NUM_PERM)
-        cnts = np.frombuffer(counts, dtype=np.float64)
-        tokens: dict[int, frozenset] = {}   # a group's identity tokens, by its root
+        if len(keyed) >= 2:
+            vals = store.array()
+            cnts = np.frombuffer(counts, dtype=np.float64)
+            tokens: dict[int, frozenset] = {}   # a group's identity tokens, by its root
 
-        def tokens_of(root: int) -> frozenset:
-            if root not in tokens:
-                k = bisect.bisect_left(keyed, root)        # keyed is ascending
-                tokens[root] = frozenset(np.frombuffer(idents[k], dtype="<u4").tolist())
-            return tokens[root]
+            def tokens_of(root: int) -> frozenset:
+                if root not in tokens:
+                    k = bisect.bisect_left(keyed, root)        # keyed is ascending
+                    lo = ident_end[k - 1] if k else 0
+                    tokens[root] = frozenset(
+                        np.frombuffer(idents, dtype="<u4", count=(ident_end[k] - lo) // 4,
+                                      offset=lo).tolist())
+                return tokens[root]
 
-        # most similar pairs first; a group never takes in a report whose years or
-        # places conflict with any of its members (checked on the group's tokens)
-        for pairs in _ordered_pairs(cnts, vals):
-            for i, j in pairs.tolist():
-                ra, rb = find(keyed[i]), find(keyed[j])
-                if ra == rb or conflict(tokens_of(ra), tokens_of(rb)):
-                    continue
-                if ids[rb] < ids[ra]:
-                    ra, rb = rb, ra
-                parent[rb] = ra
-                tokens[ra] = tokens_of(ra) | tokens_of(rb)
-    return {doc_id: ids[find(x)] for x, doc_id in enumerate(ids)}
+            # most similar pairs first; a group never takes in a report whose years or
+            # places conflict with any of its members (checked on the group's tokens)
+            for pairs in _ordered_pairs(cnts, vals, release=store.release):
+                for i, j in pairs.tolist():
+                    ra, rb = find(keyed[i]), find(keyed[j])
+                    if ra == rb or conflict(tokens_of(ra), tokens_of(rb)):
+                        continue
+                    if ids[rb] < ids[ra]:
+                        ra, rb = rb, ra
+                    parent[rb] = ra
+                    tokens[ra] = tokens_of(ra) | tokens_of(rb)
+                    del tokens[rb]
+            del vals, tokens
+        store.close()
+    for x, doc_id in enumerate(ids):
+        yield doc_id, ids[find(x)]

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from archive import search, store
 from archive.capture import Capture
-from archive.metadata import fill_from_duplicates
+from archive.metadata import SHARED_FACTS, fill_from_duplicates
 
 logger = logging.getLogger(__name__)
 
@@ -340,30 +340,41 @@ class Indexer:
         search.index_documents(self.db, [{**d, "_folded": folded[d["id"]]} for d in docs])
 
     def _cluster(self) -> None:
-        from archive.dedup import cluster
+        """Near-duplicate clusters over the whole archive (``archive.dedup``), then the
+        facts copies share (``fill_from_duplicates``), one cluster at a time.  Memory
+        follows the number of documents (ids), not their rows: the signatures are
+        streamed from SQLite and the facts are read back cluster by cluster."""
+        from itertools import groupby
+
+        from archive.dedup import cluster_iter
 
         if "_signatures" not in self.db.table_names():
             return
-        clusters = cluster(self.db.execute(    # streamed: one array of MinHash values
+        conn = self.db.conn
+        clusters = cluster_iter(self.db.execute(    # read to the end before the first answer
             "select doc_id, signature from _signatures order by doc_id"))
-        # facts only of documents that have copies (bounded memory on large archives)
-        sizes: dict[str, int] = defaultdict(int)
-        for cid in clusters.values():
-            sizes[cid] += 1
-        copies = [did for did, cid in clusters.items() if sizes[cid] > 1]
-        facts = []
-        for lo in range(0, len(copies), 500):
-            chunk = copies[lo:lo + 500]
-            facts += [dict(r) for r in self.db.query(
-                "select id, is_report, report_date, year, org, region from documents "
-                f"where id in ({','.join('?' * len(chunk))})", chunk)]
-        with self.db.conn:
-            self.db.conn.executemany(
+        with conn:
+            conn.executemany(
                 "update documents set cluster_id = ? where id = ? and cluster_id is not ?",
-                ((cid, did, cid) for did, cid in clusters.items()))
-            # copies of one report share its facts: fill what a copy lacks
-            for doc_id, values in fill_from_duplicates(facts, clusters).items():
-                self.db["documents"].update(doc_id, values)
+                ((cid, did, cid) for did, cid in clusters))
+            # copies of one report share its facts: fill what a copy lacks.  The fills
+            # wait in a temporary table while the clusters are read, then go in at once.
+            conn.execute("create temp table if not exists _fills (id text, field text, value)")
+            conn.execute("delete from temp._fills")
+            rows = conn.execute(
+                "select id, cluster_id, is_report, report_date, year, org, region from documents "
+                "where cluster_id in (select cluster_id from documents "
+                "group by cluster_id having count(*) > 1) order by cluster_id")
+            names = [c[0] for c in rows.description]
+            for cid, members in groupby(rows, key=lambda r: r[1]):
+                group = [dict(zip(names, r)) for r in members]
+                fills = fill_from_duplicates(group, {d["id"]: cid for d in group})
+                conn.executemany("insert into temp._fills values (?, ?, ?)",
+                                 [(did, f, v) for did, vals in fills.items() for f, v in vals.items()])
+            for field in SHARED_FACTS:
+                conn.execute(f"update documents set [{field}] = f.value from temp._fills f "
+                             "where f.id = documents.id and f.field = ?", [field])
+            conn.execute("delete from temp._fills")
 
     def close(self) -> None:
         self.db.conn.close()

@@ -287,3 +287,39 @@ def test_fold_is_nfkc_simplified_lower():
         assert nfkc(text) == unicodedata.normalize("NFKC", text)
         want = " ".join(to_simplified(unicodedata.normalize("NFKC", text)).lower().split())
         assert fold(text) == want
+
+
+def test_indexer_clusters_the_archive_and_fills_what_copies_lack(tmp_path, reports):
+    """At the end of a crawl the indexer clusters every signature in archive.db and a
+    copy missing a fact takes the value its cluster's reports agree on, read back cluster
+    by cluster (a real SQLite file; the same path a crawl's finish takes)."""
+    from archive.indexer import Indexer
+
+    t = reports["siming"]
+    rnd = random.Random(3)
+    rows = [  # three copies of one report (one lacks year and region), a report of its own
+        dict(id="d1", url="http://a/1", year=2012, region="福建省厦门市思明区", org="思明区总工会",
+             is_report=1, text=t),
+        dict(id="d2", url="http://b/2", year=None, region=None, org="思明区总工会", is_report=1,
+             text=small_edits(t, 4, rnd)),
+        dict(id="d3", url="http://c/3", year=2012, region="福建省厦门市思明区", org=None, is_report=1,
+             text=small_edits(t, 4, rnd)),
+        dict(id="d4", url="http://d/4", year=2011, region=None, org=None, is_report=1,
+             text=reports["guangyuan"]),
+    ]
+    ix = Indexer(tmp_path / "archive.db")
+    ix.db["documents"].insert_all([{**r, "cluster_id": r["id"]} for r in rows], alter=True)
+    ix.db["_signatures"].insert_all([{"doc_id": r["id"], "signature": signature(r["text"])}
+                                     for r in rows], pk="doc_id")
+    ix._cluster()
+    ix.close()
+    import sqlite3
+    conn = sqlite3.connect(tmp_path / "archive.db")
+    got = {r[0]: r[1:] for r in conn.execute(
+        "select id, cluster_id, year, region, org from documents order by id")}
+    assert got == {
+        "d1": ("d1", 2012, "福建省厦门市思明区", "思明区总工会"),
+        "d2": ("d1", 2012, "福建省厦门市思明区", "思明区总工会"),
+        "d3": ("d1", 2012, "福建省厦门市思明区", "思明区总工会"),
+        "d4": ("d4", 2011, None, None),
+    }
