@@ -290,3 +290,39 @@ def test_metadata_records_carry_outlinks_and_charsets(crawl):
     for end in ("/missing", "/robots.txt", "/headers"):
         [rec] = by(crawl, end)
         assert not {k for k, _ in _metadata_of(crawl, rec)} & {"outlink", "charset-read-as"}, end
+
+
+def test_one_payload_fetched_at_once_is_written_once(tmp_path):
+    """Records are written on the writer thread while the reactor goes on: 16 URLs of one
+    payload, fetched concurrently, still give one response record and 15 revisits that
+    refer to it, and the capture state knows where that record is."""
+    import sqlite3
+
+    data = tmp_path / "data"
+    with Site() as site:
+        run_crawl(tmp_path, [site.base + "/dups"],
+                  crawl_settings(data, "c1", CONCURRENT_REQUESTS=16, CONCURRENT_REQUESTS_PER_DOMAIN=16))
+    recs = []
+    for f in sorted((data / "warc").glob("*.warc.gz")):
+        with open(f, "rb") as fh:
+            it = ArchiveIterator(fh)
+            for r in it:
+                if "/dup-c" in (r.rec_headers.get_header("WARC-Target-URI") or "") and \
+                        r.rec_type in ("response", "revisit"):
+                    payload = r.content_stream().read()
+                    recs.append((f.name, it.get_record_offset(), r.rec_type,
+                                 dict(r.rec_headers.headers), payload))
+    assert len(recs) == 16
+    [resp] = [r for r in recs if r[2] == "response"]
+    assert resp[4] == DUP
+    for _f, _o, kind, h, _p in recs:
+        if kind == "revisit":
+            assert h["WARC-Refers-To-Target-URI"] == resp[3]["WARC-Target-URI"]
+            assert h["WARC-Refers-To-Date"] == resp[3]["WARC-Date"]
+    conn = sqlite3.connect(data / "warc-state.sqlite")
+    rows = conn.execute("select url, warc_filename, warc_offset from _digests where payload_digest = ?",
+                        [resp[3]["WARC-Payload-Digest"]]).fetchall()
+    assert rows == [(resp[3]["WARC-Target-URI"], resp[0], resp[1])]
+    originals = {r[0] for r in conn.execute(
+        "select original_url from _validators where url like '%/dup-c%'")}
+    assert originals == {resp[3]["WARC-Target-URI"]}

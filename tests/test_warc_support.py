@@ -151,8 +151,11 @@ class Site:
                 self._send(h, 304, b"", [], path="/lm#304")
             else:
                 self._send(h, 200, article + b"<!--lm-->", html + [("Last-Modified", LAST_MODIFIED)])
-        elif p in ("/dup-a", "/dup-b"):
+        elif p.startswith("/dup-"):
             self._send(h, 200, DUP, html)
+        elif p == "/dups":          # 16 URLs of one payload, fetched at once
+            links = "".join(f'<a href="/dup-c{i}">{i}</a>' for i in range(16))
+            self._send(h, 200, f"<html><body>{links}</body></html>".encode(), html)
         elif p.startswith("/list"):
             self._send(h, 200, ("<html><body>列表第二页 " + p + "</body></html>").encode(), html)
         elif p == "/cut":            # promises 5000 bytes, sends 40 and hangs up
