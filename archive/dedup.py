@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import mmap
 import os
 import re
 import struct
@@ -218,37 +217,80 @@ def same_report(na: int, va: np.ndarray, nb: int, vb: np.ndarray) -> bool:
     return small >= MIN_SHINGLES_CONTAINMENT and c >= SAME_CONTAINMENT
 
 
-_BLOCK_ROWS = 8192      # rows of MinHash values read at once (4 MiB), then let go of
+_BLOCK_ROWS = 2048      # documents per block of the value file (1 MB)
 _PIECE = 1 << 18        # candidate pairs handed on at once (~20 MB of working arrays)
 _REPLAY_ROWS = 1 << 14  # verified pairs wait on disk by similarity and by this many first rows
+_COLUMNS_AT_ONCE = 2 * LSH_ROWS   # MinHash columns read at once while verifying
 
 
-def _no_release(lo: int = 0, hi: int | None = None) -> None:
-    pass
+class _ValueFile:
+    """The (documents x NUM_PERM) MinHash values of an archive, in a temporary file laid
+    out by columns (in blocks of ``_BLOCK_ROWS`` documents), so that a few columns of
+    every document are read at once: one band for LSH keys, a few columns for checking a
+    piece of candidate pairs.  Holding all values took 512 bytes a document (51 MB at
+    100,000); this holds 4 bytes a document per column read, and reading rows at random
+    through mmap mapped nearly the whole file anyway (the kernel maps pages around each
+    fault)."""
+
+    def __init__(self, directory: str):
+        self.path = os.path.join(directory, "values")
+        self._fh = open(self.path, "w+b")
+        self._buf = bytearray()
+        self._blocks: list[tuple[int, int]] = []     # (file offset, documents) of each block
+        self.rows = 0
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def append(self, row: bytes) -> None:
+        self._buf += row
+        self.rows += 1
+        if len(self._buf) >= 4 * NUM_PERM * _BLOCK_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._buf:
+            return
+        rows = len(self._buf) // (4 * NUM_PERM)
+        block = np.frombuffer(self._buf, dtype="<u4").reshape(rows, NUM_PERM)
+        self._blocks.append((self._fh.tell(), rows))
+        np.ascontiguousarray(block.T).tofile(self._fh)
+        del block
+        self._buf = bytearray()
+
+    def columns(self, lo: int, hi: int) -> np.ndarray:
+        """Columns ``lo:hi`` of every document: a (hi - lo, documents) uint32 array."""
+        self._flush()
+        self._fh.flush()
+        out = np.empty((hi - lo, self.rows), dtype=np.uint32)
+        start = 0
+        for offset, rows in self._blocks:
+            self._fh.seek(offset + 4 * lo * rows)
+            data = np.frombuffer(self._fh.read(4 * (hi - lo) * rows), dtype="<u4")
+            out[:, start:start + rows] = data.reshape(hi - lo, rows)
+            start += rows
+        return out
+
+    def close(self) -> None:
+        self._fh.close()
 
 
-def _band_pairs(values: np.ndarray, release=_no_release):
-    """LSH banding, one band at a time: (band, (k, 2) array of pairs (i < j) that agree on
-    every row of the band), at most about ``_PIECE`` pairs an array.
+def _band_pairs(values: _ValueFile):
+    """LSH banding, one band at a time: (band, small, (k, 2) array of pairs (i < j) that
+    agree on every row of the band), at most about ``_PIECE`` pairs an array.
 
     A pair that already agreed on an earlier band, in a bucket small enough that all its
     pairs were handed on then, is not handed on again (see ``_verify``); ``small`` is the
-    (documents x bands) record of that.  ``values`` is read ``_BLOCK_ROWS`` rows at a time
-    and ``release(lo, hi)`` is called after each block (see ``_ValueFile``)."""
+    (documents x bands) record of that."""
     n = len(values)
     if n < 2:
         return
     small = np.zeros((n, LSH_BANDS), dtype=bool)
     for band in range(LSH_BANDS):
         key = np.zeros(n, dtype=np.uint64)
-        cols = slice(band * LSH_ROWS, (band + 1) * LSH_ROWS)
-        for lo in range(0, n, _BLOCK_ROWS):     # the band's values, one key
-            block = values[lo:lo + _BLOCK_ROWS, cols].astype(np.uint64)
-            k = key[lo:lo + len(block)]
-            for c in range(LSH_ROWS):
-                k ^= block[:, c]
-                k *= np.uint64(0x9E3779B97F4A7C15)
-            release(lo, lo + len(block))
+        for col in values.columns(band * LSH_ROWS, (band + 1) * LSH_ROWS):  # the band: one key
+            key ^= col.astype(np.uint64)
+            key *= np.uint64(0x9E3779B97F4A7C15)
         order = np.argsort(key, kind="stable")
         k = key[order]
         del key
@@ -275,8 +317,7 @@ def _band_pairs(values: np.ndarray, release=_no_release):
             yield band, small, np.concatenate(chunks).astype(np.int64)
 
 
-def _ordered_pairs(counts: np.ndarray, values: np.ndarray, chunk: int = 65_536,
-                   release=_no_release):
+def _ordered_pairs(counts: np.ndarray, values: _ValueFile, chunk: int = 65_536):
     """The candidate pairs that are the same report, each once, most similar first (ties
     in (i, j) order), as (k, 2) arrays of at most ``chunk`` pairs.
 
@@ -291,8 +332,8 @@ def _ordered_pairs(counts: np.ndarray, values: np.ndarray, chunk: int = 65_536,
     n = len(values)
     with tempfile.TemporaryDirectory(prefix="union-dedup-") as tmp:
         files: set[tuple[int, int]] = set()
-        for band, small, pairs in _band_pairs(values, release):
-            keep, sim = _verify(counts, values, pairs, band, small, release)
+        for band, small, pairs in _band_pairs(values):
+            keep, sim = _verify(counts, values, pairs, band, small)
             if not keep.any():
                 continue
             pairs, sim = pairs[keep], sim[keep]
@@ -315,89 +356,34 @@ def _ordered_pairs(counts: np.ndarray, values: np.ndarray, chunk: int = 65_536,
                 yield np.stack([part // n, part % n], axis=1)
 
 
-_SLICE = 4096      # pairs compared at once: two (slice x NUM_PERM) uint32 copies, 2 MB each
-
-
-def _verify(counts: np.ndarray, values: np.ndarray, pairs: np.ndarray, band: int | None = None,
-            small: np.ndarray | None = None, release=_no_release) -> tuple[np.ndarray, np.ndarray]:
+def _verify(counts: np.ndarray, values: _ValueFile, pairs: np.ndarray, band: int = 0,
+            small: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(boolean mask: which candidate pairs are the same report (see same_report) and were
     not handed on by a band before ``band`` (one whose bucket was small in ``small``),
-    number of equal MinHash values of each pair)."""
-    keep = np.zeros(len(pairs), dtype=bool)
-    equal = np.zeros(len(pairs), dtype=np.int16)
-    for lo in range(0, len(pairs), _SLICE):
-        a, b = pairs[lo:lo + _SLICE, 0], pairs[lo:lo + _SLICE, 1]
-        same = values[a] == values[b]
-        release()
-        eq = np.count_nonzero(same, axis=1)
-        j = eq / NUM_PERM
-        na, nb = counts[a], counts[b]
-        smaller = np.minimum(na, nb)
-        contain = np.minimum(1.0, j * (na + nb) / (1.0 + j) / np.maximum(smaller, 1))
-        ok = np.where(smaller < MIN_SHINGLES_SHORT, j >= 0.9,
-                      (j >= SAME_JACCARD) |
-                      ((smaller >= MIN_SHINGLES_CONTAINMENT) & (contain >= SAME_CONTAINMENT)))
-        if band:    # handed on already: the pair agreed on an earlier band, in a small bucket
-            w = band * LSH_ROWS        # rows of the earlier bands, equal in each of them
-            earlier = same[:, 0:w:LSH_ROWS].copy()
-            for r in range(1, LSH_ROWS):
-                earlier &= same[:, r:w:LSH_ROWS]
-            ok &= ~(earlier & small[a, :band]).any(axis=1)
-        keep[lo:lo + _SLICE] = ok
-        equal[lo:lo + _SLICE] = eq
-    return keep, equal
-
-
-class _ValueFile:
-    """The (documents x NUM_PERM) MinHash values of an archive in a temporary file, read
-    through a shared read-only mmap.  ``release`` drops the pages the process has
-    touched (MADV_DONTNEED: they stay in the kernel's page cache, the file is not
-    re-read), so resident memory is a block or a slice of values, not 512 bytes per
-    document of the whole archive (51 MB at 100,000 documents)."""
-
-    def __init__(self, directory: str):
-        self.path = os.path.join(directory, "values")
-        self._fh = open(self.path, "wb")
-        self._buf = bytearray()
-        self.rows = 0
-        self._mm = None
-
-    def append(self, row: bytes) -> None:
-        self._buf += row
-        self.rows += 1
-        if len(self._buf) >= 1 << 22:
-            self._fh.write(self._buf)
-            self._buf.clear()
-
-    def array(self) -> np.ndarray:
-        self._fh.write(self._buf)
-        self._buf = bytearray()
-        self._fh.close()
-        with open(self.path, "rb") as fh:
-            self._mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        return np.frombuffer(self._mm, dtype="<u4").reshape(self.rows, NUM_PERM)
-
-    def release(self, lo: int = 0, hi: int | None = None) -> None:
-        if self._mm is None or not hasattr(self._mm, "madvise"):
-            return
-        row = 4 * NUM_PERM
-        start = (lo * row) // mmap.PAGESIZE * mmap.PAGESIZE
-        end = len(self._mm) if hi is None else min(len(self._mm), hi * row)
-        if end > start:
-            self._mm.madvise(_DONTNEED, start, end - start)
-
-    def close(self) -> None:
-        if not self._fh.closed:
-            self._fh.close()
-        if self._mm is not None:
-            try:
-                self._mm.close()
-            except BufferError:     # a view is still alive: the mapping goes with it
-                pass
-            self._mm = None
-
-
-_DONTNEED = getattr(mmap, "MADV_DONTNEED", 4)
+    number of equal MinHash values of each pair).  The values are read a few columns
+    at a time for the whole piece."""
+    a, b = pairs[:, 0], pairs[:, 1]
+    eq = np.zeros(len(pairs), dtype=np.int16)
+    earlier = np.zeros(len(pairs), dtype=bool)      # agreed on an earlier, small bucket
+    for lo in range(0, NUM_PERM, _COLUMNS_AT_ONCE):   # a whole number of bands at a time
+        cols = values.columns(lo, min(NUM_PERM, lo + _COLUMNS_AT_ONCE))
+        for c0 in range(0, len(cols), LSH_ROWS):
+            in_band = None
+            for col in cols[c0:c0 + LSH_ROWS]:
+                same = col[a] == col[b]
+                eq += same
+                in_band = same if in_band is None else in_band & same
+            this = (lo + c0) // LSH_ROWS
+            if this < band and lo + c0 + LSH_ROWS <= LSH_BANDS * LSH_ROWS:
+                earlier |= in_band & small[a, this]
+    j = eq / NUM_PERM
+    na, nb = counts[a], counts[b]
+    smaller = np.minimum(na, nb)
+    contain = np.minimum(1.0, j * (na + nb) / (1.0 + j) / np.maximum(smaller, 1))
+    ok = np.where(smaller < MIN_SHINGLES_SHORT, j >= 0.9,
+                  (j >= SAME_JACCARD) |
+                  ((smaller >= MIN_SHINGLES_CONTAINMENT) & (contain >= SAME_CONTAINMENT)))
+    return ok & ~earlier, eq
 
 
 def cluster(items: Iterable[tuple[str, bytes | None]]) -> dict[str, str]:
@@ -409,10 +395,11 @@ def cluster_iter(items: Iterable[tuple[str, bytes | None]]) -> Iterator[tuple[st
     """(doc_id, cluster_id) of every document, in the order of ``items``.
 
     ``items`` may be an iterator (a database cursor); it is read to the end before the
-    first answer.  The MinHash values go to a temporary file read through mmap (see
-    ``_ValueFile``); identity tokens are parsed only for documents that have a candidate
-    copy; verified pairs wait on disk (see ``_ordered_pairs``).  Memory is about 150
-    bytes per document (its id, counts, offsets) plus one piece of one band."""
+    first answer.  The MinHash values wait in a temporary file, read a few columns at a
+    time (see ``_ValueFile``); identity tokens are parsed when a pair is checked and kept
+    only for groups; verified pairs wait on disk (see ``_ordered_pairs``).  Memory is
+    about 200 bytes per document (its id, count, tokens, LSH bookkeeping) plus one piece
+    of one band."""
     ids: list[str] = []
     keyed = array("q")                     # index in ids of the documents with shingles
     counts = array("d")
@@ -445,32 +432,35 @@ def cluster_iter(items: Iterable[tuple[str, bytes | None]]) -> Iterator[tuple[st
             return root
 
         if len(keyed) >= 2:
-            vals = store.array()
             cnts = np.frombuffer(counts, dtype=np.float64)
-            tokens: dict[int, frozenset] = {}   # a group's identity tokens, by its root
+            # identity tokens: parsed when a pair is checked, kept only for groups of two
+            # or more (a set for each of 100,000 documents took ~65 MB)
+            merged: dict[int, frozenset] = {}
 
             def tokens_of(root: int) -> frozenset:
-                if root not in tokens:
+                toks = merged.get(root)
+                if toks is None:
                     k = bisect.bisect_left(keyed, root)        # keyed is ascending
                     lo = ident_end[k - 1] if k else 0
-                    tokens[root] = frozenset(
-                        np.frombuffer(idents, dtype="<u4", count=(ident_end[k] - lo) // 4,
-                                      offset=lo).tolist())
-                return tokens[root]
+                    toks = frozenset(struct.unpack_from("<%dI" % ((ident_end[k] - lo) // 4), idents, lo))
+                return toks
 
             # most similar pairs first; a group never takes in a report whose years or
             # places conflict with any of its members (checked on the group's tokens)
-            for pairs in _ordered_pairs(cnts, vals, release=store.release):
+            for pairs in _ordered_pairs(cnts, store):
                 for i, j in pairs.tolist():
                     ra, rb = find(keyed[i]), find(keyed[j])
-                    if ra == rb or conflict(tokens_of(ra), tokens_of(rb)):
+                    if ra == rb:
+                        continue
+                    ta, tb = tokens_of(ra), tokens_of(rb)
+                    if conflict(ta, tb):
                         continue
                     if ids[rb] < ids[ra]:
                         ra, rb = rb, ra
                     parent[rb] = ra
-                    tokens[ra] = tokens_of(ra) | tokens_of(rb)
-                    del tokens[rb]
-            del vals, tokens
+                    merged[ra] = ta | tb
+                    merged.pop(rb, None)
+            del merged
         store.close()
     for x, doc_id in enumerate(ids):
         yield doc_id, ids[find(x)]
