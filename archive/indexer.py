@@ -89,11 +89,16 @@ class Indexer:
             "start_urls": "\n".join(start_urls), "status": "running", **self.counts}, pk="id")
         self.db.conn.commit()
 
-    def finish(self, status: str = "finished", finished_at: str | None = None) -> dict:
+    def finish(self, status: str = "finished", finished_at: str | None = None,
+               cluster: bool = True) -> dict:
+        """Write what waits, the crawls row and (``cluster``) the duplicate clusters of
+        the whole archive; a crawl's indexer leaves those to ``run_cluster`` in a fresh
+        process (see there)."""
         for base in list(self._multipage):
             self._emit_multipage(base)
         self.flush()
-        self._cluster()
+        if cluster:
+            self._cluster()
         row = {"id": self.crawl_id, "finished_at": finished_at or utcnow(), "status": status,
                **self.counts}
         if self.crawl_id:
@@ -381,9 +386,28 @@ class Indexer:
 
 
 # -- the child process the crawler talks to ----------------------------------------------
+def run_cluster(db_path: str, crawl_id: str | None = None, nice: int = 10) -> None:
+    """The duplicate clusters of the whole archive, at the end of a crawl, in a process
+    of their own: the crawl's indexer has exited by then, so its heap (parsers, caches,
+    a long run's fragments: ~200 MB) is back with the system before the one pass whose
+    memory grows with the archive.  The crawls row's ``finished_at`` moves to the end."""
+    if nice:
+        os.nice(nice)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the crawler decides when we stop
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    ix = Indexer(db_path)
+    try:
+        ix._cluster()
+        if crawl_id:
+            with ix.db.conn:
+                ix.db.execute("update crawls set finished_at = ? where id = ?", [utcnow(), crawl_id])
+    finally:
+        ix.close()
+
+
 def run_worker(q, db_path: str, crawl_id: str, start_urls: list[str], started_at: str,
                progress_seconds: float = 10.0, resume: bool = False,
-               crash_at_flush: int | None = None, nice: int = 10) -> None:
+               crash_at_flush: int | None = None, nice: int = 10, cluster: bool = True) -> None:
     if nice:
         os.nice(nice)   # the crawl has the CPU first: extraction catches up, never stalls it
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the crawler decides when we stop
@@ -420,7 +444,7 @@ def run_worker(q, db_path: str, crawl_id: str, start_urls: list[str], started_at
             c = ix.counts
             print(f"[union-archive] indexed {c['pages']} captures: {c['documents']} documents "
                   f"({c['reports']} reports), {c['errors']} errors", file=sys.stderr, flush=True)
-    ix.finish(status)
+    ix.finish(status, cluster=cluster)
     ix.close()
     cpu = time.process_time()
     print(f"[union-archive] indexer used {cpu:.1f} s of CPU for {ix.counts['pages']} captures "

@@ -53,7 +53,17 @@ def _worker(q, data_dir: str, crawl_id: str, start_urls: list[str], started_at: 
 
     hold_worker_lock(data_dir)
     run_worker(q, str(Path(data_dir) / "archive.db"), crawl_id, start_urls, started_at,
-               resume=resume, crash_at_flush=crash_at_flush)
+               resume=resume, crash_at_flush=crash_at_flush, cluster=False)
+
+
+def _cluster_worker(data_dir: str, crawl_id: str) -> None:
+    """After the indexer: the archive's duplicate clusters, in a fresh process
+    (``archive.indexer.run_cluster``), holding the worker byte of DIR/.lock too."""
+    from archive.indexer import run_cluster
+    from crawler.lock import hold_worker_lock
+
+    hold_worker_lock(data_dir)
+    run_cluster(str(Path(data_dir) / "archive.db"), crawl_id)
 
 
 _OPEN_BRIDGES: set = set()
@@ -162,12 +172,24 @@ class IndexerBridge:
         self.queue.close()
         self.queue.join_thread()
         self.proc.join()
+        exitcode = self.proc.exitcode
+        if exitcode != 0:
+            logger.error("indexer process exited with code %s", exitcode)
+        else:
+            # the clusters of the whole archive, in a fresh process now that the
+            # indexer's memory is back with the system (archive.indexer.run_cluster)
+            ctx = multiprocessing.get_context("spawn")
+            clustering = ctx.Process(target=_cluster_worker, name="union-cluster", daemon=False,
+                                     args=(str(self.data_dir), self.crawl_id))
+            clustering.start()
+            clustering.join()
+            if clustering.exitcode != 0:
+                logger.error("duplicate clustering exited with code %s", clustering.exitcode)
+                exitcode = clustering.exitcode
         waited = time.monotonic() - getattr(self, "_last_capture", time.monotonic())
         self.crawler.stats.set_value("union/indexer_catchup_seconds", round(waited, 2))
         logger.info("indexer finished %.1fs after the last fetch", waited)
-        if self.proc.exitcode != 0:
-            logger.error("indexer process exited with code %s", self.proc.exitcode)
-        self.crawler.stats.set_value("union/indexer_exitcode", self.proc.exitcode)
+        self.crawler.stats.set_value("union/indexer_exitcode", exitcode)
         if self.jobdir and Path(self.jobdir).is_dir():
             # the scheduler saved the frontier before this signal: it may be resumed from
             (Path(self.jobdir) / "clean-shutdown").write_text(f"{reason}\n", encoding="utf-8")
