@@ -39,9 +39,7 @@ from urllib.parse import urldefrag, urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import defer, reactor, threads
-from twisted.python.threadpool import ThreadPool
+from twisted.internet import reactor
 
 from archive.capture import Capture
 from archive.warc_read import body_and_error, header, iso_seconds
@@ -107,9 +105,6 @@ class WarcCaptureMiddleware:
         self.writer: WarcFileWriter | None = None
         self._failed = False
         self.cpu = 0.0
-        self.io_cpu = 0.0           # CPU of the writer thread (serialising, gzip, writes)
-        self._pool: ThreadPool | None = None
-        self._pending: dict[str, dict] = {}   # payload digest -> a response being written
         self.state: CaptureState | None = None
         self.stats = crawler.stats
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -158,39 +153,7 @@ class WarcCaptureMiddleware:
                                else "ignore"})
         self.writer = WarcFileWriter(self.warc_dir, self.prefix, max_size=self.max_size,
                                      gzip_level=self.gzip_level, info=info,
-                                     on_close=self._file_closed_in_writer)
-        # one writer thread: records are serialised, gzipped (zlib lets go of the GIL) and
-        # written there in the order they were handed over, while the reactor goes on
-        self._pool = ThreadPool(minthreads=1, maxthreads=1, name="warc-writer")
-        self._pool.start()
-        # a stop before spider_closed (a signal while the spider opens) must not leave
-        # the thread holding the process at exit
-        reactor.addSystemEventTrigger("during", "shutdown", self._stop_pool)
-        self.crawler.signals.connect(self._stop_pool, signal=signals.engine_stopped)
-
-    def _stop_pool(self, *args, **kwargs):
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
-            pool.stop()          # the writes handed over are done first (joins the thread)
-
-    def _write(self, records: list):
-        """Write one exchange's records on the writer thread: a Deferred of their
-        (filename, offset, length).  Writes keep the order of the calls."""
-        def job():
-            t = time.thread_time()
-            try:
-                return self.writer.write(records)
-            finally:
-                self.io_cpu += time.thread_time() - t
-        if self._pool is None:          # stopping: no writer thread any more
-            return defer.maybeDeferred(job)
-        return threads.deferToThreadPool(reactor, self._pool, job)
-
-    def _file_closed_in_writer(self, path: Path):
-        # called on the writer thread when a file is full; the capture state (SQLite) is
-        # the reactor's: it commits there, after the records of the closed file were
-        # added (their results were queued to the reactor before this call)
-        reactor.callFromThread(self._file_closed, path)
+                                     on_close=self._file_closed)
 
     def _file_closed(self, path: Path):
         self.state.commit()         # history only for records that are now in a closed file
@@ -200,13 +163,12 @@ class WarcCaptureMiddleware:
     def spider_closed(self, spider, reason):
         if self.writer is None:
             return
-        self._stop_pool()
         t = time.thread_time()
         self.writer.close()
         self.state.commit()
         self.state.close()
         self.cpu += time.thread_time() - t
-        self.stats.set_value("warc/cpu_seconds", round(self.cpu + self.io_cpu, 3))
+        self.stats.set_value("warc/cpu_seconds", round(self.cpu, 3))
         if self.cdxj and self.writer.closed_files:
             try:
                 from crawler.warc.cdxj import write_crawl_index
@@ -255,28 +217,8 @@ class WarcCaptureMiddleware:
         return None
 
     # -- exchanges -----------------------------------------------------------------
-    async def process_response(self, request, response):
-        t = time.thread_time()
-        records, after = self._exchange(request, response)
-        self.cpu += time.thread_time() - t
-        try:
-            written = await maybe_deferred_to_future(self._write(records))
-        except BaseException:
-            digest = records[0].rec_headers.get_header("WARC-Payload-Digest")
-            date = records[0].rec_headers.get_header("WARC-Date")
-            if self._pending.get(digest, {}).get("warc_date") == date:
-                del self._pending[digest]      # never written: nothing may refer to it
-            raise
-        t = time.thread_time()
-        try:
-            after(written[0])
-        finally:
-            self.cpu += time.thread_time() - t
-        return response
-
-    def _exchange(self, request, response):
-        """The records of one exchange, and what to do once they are written (given
-        their file, offset and length): the capture state and ``capture_written``."""
+    @_timed
+    def process_response(self, request, response):
         self._ensure_open()
         raw = request.meta.pop(RAW_META_KEY, None)
         conditional = request.meta.get("_warc_conditional")
@@ -312,10 +254,7 @@ class WarcCaptureMiddleware:
         else:
             original = None
             if self.dedup and complete and len(body) >= self.dedup_min:
-                # archived before, or on its way to the file (a write not done yet)
-                original = self.state.original(digest) or self._pending.get(digest)
-                if original is None:
-                    self._pending[digest] = {"url": uri, "warc_date": date}
+                original = self.state.original(digest)
             if original is not None:
                 refers = dict(original)
                 first = rec.revisit_record(b, uri, date, resp_head, rec.REVISIT_IDENTICAL, digest,
@@ -338,22 +277,11 @@ class WarcCaptureMiddleware:
                 and not (refers is not None and refers["url"] == uri)):
             fields += self._page_facts(request, response, decoded, headers)
         third = rec.metadata_record(b, uri, date, fields, concurrent_to=first_id)
-        record_type = "revisit" if refers is not None else "response"
-        return [first, second, third], functools.partial(
-            self._written, request, response, uri, date, headers, digest, refers, complete,
-            record_type, error, decoded, referrer, depth, len(body))
+        (fname, off, length), _, _ = self.writer.write([first, second, third])
 
-    def _written(self, request, response, uri, date, headers, digest, refers, complete,
-                 record_type, error, decoded, referrer, depth, size, location):
-        fname, off, length = location
-        body_len = size
-        if refers is not None and "warc_filename" not in refers.keys():
-            # it referred to a write then on its way: written now (writes keep their order)
-            refers = dict(self.state.original(digest) or refers)
-        if record_type == "response" and self.dedup and complete and body_len >= self.dedup_min:
+        record_type = "revisit" if refers is not None else "response"
+        if record_type == "response" and self.dedup and complete and len(body) >= self.dedup_min:
             self.state.add_original(digest, uri, date, fname, off, length)
-            if self._pending.get(digest, {}).get("warc_date") == date:
-                del self._pending[digest]
         if complete:
             self.state.checked(uri, date, response.status, digest, headers, self.policy)
         if response.status == 200 and complete:
@@ -373,6 +301,7 @@ class WarcCaptureMiddleware:
                       refers_to_date=refers["warc_date"] if refers else None,
                       body=decoded, depth=depth, referrer=referrer)
         self.crawler.signals.send_catch_log(signal=capture_written, capture=cap)
+        return response
 
     def _page_facts(self, request, response, body: bytes, headers) -> list[tuple[str, str]]:
         """Charsets and outlinks of an HTML page (metadata fields); the links are handed
@@ -402,7 +331,8 @@ class WarcCaptureMiddleware:
                  ("charset-read-as", read_as)]
                 + [("outlink", f"{link.url} {link.kind}") for link in links])
 
-    async def process_exception(self, request, exception):
+    @_timed
+    def process_exception(self, request, exception):
         request.meta.pop(RAW_META_KEY, None)
         if isinstance(exception, IgnoreRequest):
             return None             # not fetched (robots.txt, scope, ...): nothing to archive
@@ -415,7 +345,7 @@ class WarcCaptureMiddleware:
         depth = request.meta.get("depth", 0)
         record = rec.metadata_record(b, uri, date, [
             ("fetch-error", error), ("referrer", referrer), ("depth", depth)])
-        [(fname, off, length)] = await maybe_deferred_to_future(self._write([record]))
+        [(fname, off, length)] = self.writer.write([record])
         self.stats.inc_value("warc/records/failure")
         cap = Capture(url=uri, status=None, warc_filename=fname, warc_offset=off, warc_length=length,
                       fetched_at=iso_seconds(date), crawl_id=self.crawl_id, error=error,
