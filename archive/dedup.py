@@ -253,6 +253,7 @@ class _ValueFile:
             return
         rows = len(self._buf) // (4 * NUM_PERM)
         block = np.frombuffer(self._buf, dtype="<u4").reshape(rows, NUM_PERM)
+        self._fh.seek(0, os.SEEK_END)            # columns() may have read in between
         self._blocks.append((self._fh.tell(), rows))
         np.ascontiguousarray(block.T).tofile(self._fh)
         del block

@@ -323,3 +323,22 @@ def test_indexer_clusters_the_archive_and_fills_what_copies_lack(tmp_path, repor
         "d3": ("d1", 2012, "福建省厦门市思明区", "思明区总工会"),
         "d4": ("d4", 2011, None, None),
     }
+
+
+def test_value_file_gives_back_columns_of_every_document(tmp_path):
+    """Clustering reads MinHash values a few columns at a time from a column-blocked
+    temporary file: what comes back is the values as appended, across blocks, also when
+    rows are appended after a read."""
+    from archive.dedup import _BLOCK_ROWS, _ValueFile
+
+    rng = np.random.default_rng(0)
+    rows = rng.integers(0, 2**32, (2 * _BLOCK_ROWS + 77, NUM_PERM), dtype=np.uint32)
+    store = _ValueFile(str(tmp_path))
+    for r in rows[:_BLOCK_ROWS + 5]:
+        store.append(r.astype("<u4").tobytes())
+    assert (store.columns(3, 9) == rows[:_BLOCK_ROWS + 5, 3:9].T).all()
+    for r in rows[_BLOCK_ROWS + 5:]:
+        store.append(r.astype("<u4").tobytes())
+    assert len(store) == len(rows)
+    assert (store.columns(0, NUM_PERM) == rows.T).all()
+    store.close()
