@@ -26,6 +26,7 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import os
 import re
@@ -407,8 +408,8 @@ def cluster_iter(items: Iterable[tuple[str, bytes | None]]) -> Iterator[tuple[st
     idents = bytearray()                   # identity tokens of keyed documents, one after another
     ident_end = array("q")
     vsize = 4 * NUM_PERM
-    with tempfile.TemporaryDirectory(prefix="union-dedup-") as tmp:
-        store = _ValueFile(tmp)
+    with tempfile.TemporaryDirectory(prefix="union-dedup-") as tmp, \
+            contextlib.closing(_ValueFile(tmp)) as store:
         for doc_id, sig in items:
             ids.append(doc_id)
             if sig is None:
@@ -462,6 +463,5 @@ def cluster_iter(items: Iterable[tuple[str, bytes | None]]) -> Iterator[tuple[st
                     merged[ra] = ta | tb
                     merged.pop(rb, None)
             del merged
-        store.close()
     for x, doc_id in enumerate(ids):
         yield doc_id, ids[find(x)]

@@ -386,15 +386,22 @@ class Indexer:
 
 
 # -- the child process the crawler talks to ----------------------------------------------
+def _as_crawl_child(nice: int) -> None:
+    """A child process of the crawler: niced (the crawl has the CPU first: extraction
+    catches up, never stalls it) and deaf to SIGINT/SIGTERM (the crawler decides when we
+    stop)."""
+    if nice:
+        os.nice(nice)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def run_cluster(db_path: str, crawl_id: str | None = None, nice: int = 10) -> None:
     """The duplicate clusters of the whole archive, at the end of a crawl, in a process
     of their own: the crawl's indexer has exited by then, so its heap (parsers, caches,
     a long run's fragments: ~200 MB) is back with the system before the one pass whose
     memory grows with the archive.  The crawls row's ``finished_at`` moves to the end."""
-    if nice:
-        os.nice(nice)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the crawler decides when we stop
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _as_crawl_child(nice)
     ix = Indexer(db_path)
     try:
         ix._cluster()
@@ -408,10 +415,7 @@ def run_cluster(db_path: str, crawl_id: str | None = None, nice: int = 10) -> No
 def run_worker(q, db_path: str, crawl_id: str, start_urls: list[str], started_at: str,
                progress_seconds: float = 10.0, resume: bool = False,
                crash_at_flush: int | None = None, nice: int = 10, cluster: bool = True) -> None:
-    if nice:
-        os.nice(nice)   # the crawl has the CPU first: extraction catches up, never stalls it
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the crawler decides when we stop
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _as_crawl_child(nice)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [indexer] %(levelname)s: %(message)s")
     ix = Indexer(db_path, crash_at_flush=crash_at_flush)
     ix.start_crawl(crawl_id, start_urls, started_at, resume=resume)
