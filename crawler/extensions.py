@@ -1,7 +1,11 @@
 """IndexerBridge: hands every capture to the indexer child process.
 
 Extraction and SQLite writes run in a separate process (``archive.indexer.run_worker``)
-so that they never stall the Twisted reactor; a bounded queue gives backpressure.
+so that they never stall the Twisted reactor.  Captures reach it through a bounded
+in-memory queue; when the indexer is a whole queue behind, they wait in a spool on disk
+(``DIR/.indexer-spool``, queuelib's FifoDiskQueue, the queue Scrapy's JOBDIR uses) and go
+on in order as the queue drains: a crawl runs at its own rate whatever extraction costs,
+and the crawler's memory does not grow with the indexer's backlog.
 
 Also here: ``HostBudgetMiddleware`` (per-host page budgets) and the crash-test hook
 ``UNION_TEST_CRASH`` (tests only: ``capture:N``, ``warc:N``, ``db:N`` make the crawl kill
@@ -14,6 +18,9 @@ from __future__ import annotations
 import logging
 import atexit
 import multiprocessing
+import pickle
+import queue as queue_mod
+import shutil
 import time
 from dataclasses import replace
 import os
@@ -83,13 +90,16 @@ class IndexerBridge:
         self.crawler = crawler
         self.data_dir = Path(s.get("UNION_DATA_DIR", "data"))
         self.crawl_id = s.get("UNION_CRAWL_ID")
-        self.queue_size = s.getint("UNION_INDEXER_QUEUE", 20000)
+        self.queue_size = s.getint("UNION_INDEXER_QUEUE", 2000)
         self.resume = s.getbool("UNION_RESUME", False)
         self.jobdir = s.get("JOBDIR")
         self.crash = _crash_point(s)
         self.captures = 0
         self.proc = None
         self.queue = None
+        self.spool = None          # queuelib.FifoDiskQueue, opened on the first overflow
+        self.spilled = 0
+        self._drainer = None
         self.finished = False
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         # spider_closed is connected in spider_opened, after the WARC middleware's own
@@ -110,6 +120,7 @@ class IndexerBridge:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         ctx = multiprocessing.get_context("spawn")
         self.queue = ctx.Queue(maxsize=self.queue_size)
+        self._clear_spool()
         started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         crash_db = self.crash[1] if self.crash and self.crash[0] == "db" else None
         ready = ctx.Event()
@@ -128,6 +139,73 @@ class IndexerBridge:
                 logger.error("indexer process exited at start (code %s)", self.proc.exitcode)
                 break
         logger.info("indexer process %s started for crawl %s", self.proc.pid, self.crawl_id)
+        from twisted.internet import task
+
+        self._drainer = task.LoopingCall(self._drain)
+        self._drainer.start(0.2, now=False)
+
+    # -- the spool: captures wait on disk while the indexer is a whole queue behind --------
+    @property
+    def spool_dir(self) -> Path:
+        return self.data_dir / ".indexer-spool"
+
+    def _clear_spool(self) -> None:
+        if self.spool_dir.exists():
+            # a killed crawl's backlog (queuelib saves its state only on close): those
+            # captures are in the WARC files; `union-archive reindex` indexes them
+            logger.warning("a spool of captures not indexed by an interrupted crawl is removed "
+                           "(%s); `union-archive reindex` rebuilds the archive from the WARC files",
+                           self.spool_dir)
+            shutil.rmtree(self.spool_dir, ignore_errors=True)
+
+    def _send(self, msg) -> None:
+        """To the indexer, in order: straight into the queue unless it is full or captures
+        already wait in the spool (then behind them)."""
+        if self.spool is None or not len(self.spool):
+            try:
+                self.queue.put_nowait(msg)
+                return
+            except queue_mod.Full:
+                pass
+        if self.spool is None:
+            from queuelib import FifoDiskQueue
+
+            self.spool = FifoDiskQueue(str(self.spool_dir))
+        self.spool.push(pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
+        self.spilled += 1
+
+    def _drain(self, block: bool = False) -> None:
+        """Spooled captures into the queue while it has room (``block``: all of them, as
+        long as the indexer lives)."""
+        while self.spool is not None and len(self.spool):
+            msg = pickle.loads(self.spool.peek())
+            try:
+                if not block:
+                    self.queue.put_nowait(msg)
+                else:
+                    while True:
+                        try:
+                            self.queue.put(msg, timeout=1.0)
+                            break
+                        except queue_mod.Full:
+                            if not self.proc.is_alive():
+                                return
+            except queue_mod.Full:
+                return
+            self.spool.pop()
+
+    def _close_spool(self) -> None:
+        if self._drainer is not None and self._drainer.running:
+            self._drainer.stop()
+        if self.spool is not None:
+            left = len(self.spool)
+            self.spool.close()
+            self.spool = None
+            if left:
+                logger.error("%d captures were not handed to the indexer (it exited); "
+                             "`union-archive reindex` indexes them from the WARC files", left)
+        shutil.rmtree(self.spool_dir, ignore_errors=True)
+        self.crawler.stats.set_value("union/indexer_spilled", self.spilled)
 
     def capture(self, capture):
         self._last_capture = time.monotonic()
@@ -136,7 +214,7 @@ class IndexerBridge:
                 # the payload is in the WARC file already (flushed): send where, not what,
                 # so a lagging indexer costs a few hundred bytes a page, never the crawl
                 capture = replace(capture, body=None)
-            self.queue.put(capture)   # blocks only if the indexer is a whole queue behind
+            self._send(capture)       # never blocks: a backlog waits on disk
         self.captures += 1
         if self.crash and self.crash[0] == "warc" and self.captures == 1:
             # armed once the WARC writer exists (it opens after this extension)
@@ -168,7 +246,15 @@ class IndexerBridge:
         self.finished = True
         _OPEN_BRIDGES.discard(self)
         status = STATUS_BY_REASON.get(reason, reason)
-        self.queue.put(("finish", status))
+        self._drain(block=True)
+        self._close_spool()
+        while True:
+            try:
+                self.queue.put(("finish", status), timeout=1.0)
+                break
+            except queue_mod.Full:
+                if not self.proc.is_alive():
+                    break
         self.queue.close()
         self.queue.join_thread()
         self.proc.join()
