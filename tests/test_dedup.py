@@ -270,6 +270,7 @@ def test_minhash_values_equal_datasketch():
     rng = np.random.default_rng(7)
     samples = [np.zeros(0, dtype=np.uint32), np.array([0, 1, 0xFFFFFFFF], dtype=np.uint32),
                rng.integers(0, 2**32, size=5000, dtype=np.uint64).astype(np.uint32),
+               rng.integers(0, 2**32, size=20000, dtype=np.uint64).astype(np.uint32),  # 3 blocks
                shingle_hashes("今年以来，我市各级工会组织深入学习贯彻党的十七大精神" * 3)]
     for hashes in samples:
         m = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32", hashfunc=lambda x: x)
