@@ -90,6 +90,13 @@ def catchup_seconds(stderr: str) -> float:
     return float(m[-1]) if m else 0.0
 
 
+def spilled(stderr: str) -> int:
+    import re
+
+    m = re.findall(r"'union/indexer_spilled': (\d+)", stderr)
+    return int(m[-1]) if m else 0
+
+
 def indexer_ms(stderr: str) -> float:
     import re
 
@@ -127,7 +134,7 @@ def bench(pages: int, concurrency: int, bare: bool = True) -> dict:
                 full_pages=n_full, full_s=t_full, full_pps=n_full / t_full, full_peak=m_full,
                 fetch_pps=n_full / max(t_full - catchup, 1e-9), catchup_s=catchup,
                 documents=docs, warc_mb=warc_bytes / 1e6, full_rc=p_full.returncode, bare_rc=p_bare.returncode,
-                indexer_ms=indexer_ms(p_full.stderr),
+                indexer_ms=indexer_ms(p_full.stderr), spilled=spilled(p_full.stderr),
                 bare_cpu_ms=1000 * c_bare / max(n_bare, 1), full_cpu_ms=1000 * c_full / max(n_full, 1),
                 tuned_pps=n_tuned / t_tuned, tuned_cpu_ms=1000 * c_tuned / max(n_tuned, 1))
 
@@ -144,7 +151,8 @@ def show(r: dict) -> None:
           f"{r['full_cpu_ms']:.1f} ms, of which the indexer {r['indexer_ms']:.1f} ms "
           f"(extraction, signatures, search index, SQLite)")
     print(f"  union crawl, fetch phase (until the last fetch; the indexer then needed "
-          f"{r['catchup_s']:.1f}s more): {r['fetch_pps']:6.1f} pages/s")
+          f"{r['catchup_s']:.1f}s more): {r['fetch_pps']:6.1f} pages/s; "
+          f"{r['spilled']} captures waited in the disk spool")
     print(f"  ratio full/bare pages/s, end to end (archive complete): {r['full_pps'] / r['bare_pps']:.2f}"
           f"  (target >= 0.70)")
     print(f"  ratio full/bare pages/s, fetch phase:                   {r['fetch_pps'] / r['bare_pps']:.2f}")
