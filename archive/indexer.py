@@ -47,6 +47,30 @@ def _extractable(cap: Capture, body: bytes | None) -> bool:
     return bool(body) and _wanted(cap)
 
 
+_DERIVED = ("_folded", "_signature", "_index")
+
+
+def derived(title: str | None, text: str | None) -> dict:
+    """What the indexer derives from a document's title and text: the folded text (read
+    by both of the others), the duplicate signature and the search index forms."""
+    from archive.dedup import signature
+    from archive.normalize import fold
+
+    folded = fold(text)
+    return {"_folded": folded,
+            "_signature": signature(text or "", title=title, folded=folded),
+            "_index": (search.index_form(title), search.index_form(text, folded))}
+
+
+def prepare_documents(ex) -> None:
+    """Add ``derived`` to the documents of an extraction that ``Indexer.add`` writes as
+    they are (not pages of a multi-page article: those are stitched first)."""
+    if (ex.page_count or 1) > 1 or ex.continuation_of:
+        return
+    for doc in ex.documents:
+        doc.update(derived(doc.get("title"), doc.get("text")))
+
+
 class Indexer:
     def __init__(self, db_path: str | Path, batch_size: int = 100, flush_seconds: float = 1.0,
                  crash_at_flush: int | None = None):
@@ -107,7 +131,9 @@ class Indexer:
         return dict(self.db["crawls"].get(self.crawl_id)) if self.crawl_id else row
 
     # -- captures -----------------------------------------------------------------
-    def add(self, cap: Capture) -> None:
+    def add(self, cap: Capture, extraction=None) -> None:
+        """Index one capture.  ``extraction``: its ``process_capture`` result when it was
+        extracted ahead (``archive.ahead``); None: extracted here if it is to be."""
         self.counts["pages"] += 1
         row = cap.row()
         row.pop("id", None)
@@ -130,11 +156,13 @@ class Indexer:
                 self._maybe_flush()
                 return
             body = cap.body if cap.body is not None else self._original_payload(cap)
+        elif extraction is not None:
+            body = None                      # extracted ahead from this record's payload
         elif body is None and cap.record_type == "response" and cap.warc_filename and _wanted(cap):
             body = self._payload(cap)        # the crawler sends locations, not bodies
-        if _extractable(cap, body):
+        if extraction is not None or _extractable(cap, body):
             try:
-                self._extract(cap, body, row)
+                self._extract(cap, body, row, extraction)
             except Exception as exc:  # a bad page must never stop the archive
                 logger.exception("extraction failed for %s", cap.url)
                 row["error"] = f"extraction failed: {exc.__class__.__name__}: {exc}"[:500]
@@ -142,10 +170,11 @@ class Indexer:
         self._captures.append(row)
         self._maybe_flush()
 
-    def _extract(self, cap: Capture, body: bytes, row: dict) -> None:
+    def _extract(self, cap: Capture, body: bytes | None, row: dict, ex=None) -> None:
         from archive.extract import process_capture
 
-        ex = process_capture(cap.url, cap.content_type, body)
+        if ex is None:
+            ex = process_capture(cap.url, cap.content_type, body)
         row["encoding"] = ex.encoding
         if ex.error and not row.get("error"):
             row["error"] = ex.error
@@ -178,9 +207,6 @@ class Indexer:
         self._add_documents(first_cap, stitch(ordered), ordered[0].encoding)
 
     def _add_documents(self, cap: Capture, docs: list[dict], encoding: str | None) -> None:
-        from archive.dedup import signature
-        from archive.normalize import fold
-
         site = urlsplit(cap.url).netloc
         is_attachment = urlsplit(cap.url).path.lower().endswith((".docx", ".pdf", ".doc"))
         for doc in docs:
@@ -194,10 +220,10 @@ class Indexer:
                 "warc_length": cap.warc_length, "captured_at": cap.fetched_at,
                 "crawl_id": cap.crawl_id, "gone_at": None,
             })
-            # folded once: the duplicate signature and the search index both read it
-            row["_folded"] = fold(row.get("text"))
-            row["_signature"] = signature(row.get("text") or "", title=row.get("title"),
-                                          folded=row["_folded"])
+            if "_signature" in doc:           # computed ahead (archive.ahead)
+                row.update({k: doc[k] for k in _DERIVED})
+            else:
+                row.update(derived(row.get("title"), row.get("text")))
             self._documents.append(row)
 
     def _archived_pages(self, base: str, pages: dict, count: int) -> None:
@@ -339,10 +365,11 @@ class Indexer:
             self.counts["reports"] += 1 if d.get("is_report") else 0
             d.setdefault("cluster_id", d["id"])
         sigs = [{"doc_id": d["id"], "signature": d.pop("_signature")} for d in docs]
-        folded = {d["id"]: d.pop("_folded", None) for d in docs}
+        extra = {d["id"]: {"_folded": d.pop("_folded", None), "_index": d.pop("_index", None)}
+                 for d in docs}
         self.db["documents"].upsert_all(docs, pk="id", alter=True)
         self.db["_signatures"].upsert_all(sigs, pk="doc_id")
-        search.index_documents(self.db, [{**d, "_folded": folded[d["id"]]} for d in docs])
+        search.index_documents(self.db, [{**d, **extra[d["id"]]} for d in docs])
 
     def _cluster(self) -> None:
         """Near-duplicate clusters over the whole archive (``archive.dedup``), then the
@@ -419,6 +446,9 @@ def run_worker(q, db_path: str, crawl_id: str, start_urls: list[str], started_at
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [indexer] %(levelname)s: %(message)s")
     ix = Indexer(db_path, crash_at_flush=crash_at_flush)
     ix.start_crawl(crawl_id, start_urls, started_at, resume=resume)
+    from archive.ahead import AheadIndexer
+
+    ahead = AheadIndexer(ix)     # a backlog is extracted on two cores (niced like us)
     parent = os.getppid()
     # our copy of the queue's write end: closed, so that a dead crawler means end-of-file
     # here (a crawler killed in the middle of a put would otherwise block us for ever)
@@ -429,8 +459,11 @@ def run_worker(q, db_path: str, crawl_id: str, start_urls: list[str], started_at
     status = "interrupted"
     while True:
         try:
-            msg = q.get(timeout=1.0)
+            msg = q.get_nowait() if ahead.pending else q.get(timeout=1.0)
         except queue_mod.Empty:
+            if ahead.pending:            # nothing new: apply what waits, oldest first
+                ahead.step()
+                continue
             if os.getppid() != parent:   # the crawler died (SIGKILL): close what we have
                 break
             ix.flush()
@@ -439,7 +472,7 @@ def run_worker(q, db_path: str, crawl_id: str, start_urls: list[str], started_at
             logger.warning("the crawler is gone: closing crawl %s as interrupted", crawl_id)
             break
         if isinstance(msg, Capture):
-            ix.add(msg)
+            ahead.add(msg)
         elif isinstance(msg, tuple) and msg[0] == "finish":
             status = msg[1]
             break
@@ -448,6 +481,7 @@ def run_worker(q, db_path: str, crawl_id: str, start_urls: list[str], started_at
             c = ix.counts
             print(f"[union-archive] indexed {c['pages']} captures: {c['documents']} documents "
                   f"({c['reports']} reports), {c['errors']} errors", file=sys.stderr, flush=True)
+    ahead.close()
     ix.finish(status, cluster=cluster)
     ix.close()
     cpu = time.process_time()

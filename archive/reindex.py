@@ -34,16 +34,24 @@ def reindex(data_dir: str | Path) -> list[dict]:
     for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
         leftover.unlink(missing_ok=True)
     infos = crawl_infos(files)          # crawl id -> {"start_urls": [...], ...} from warcinfo records
+    from archive.ahead import AheadIndexer
+
     ix = Indexer(tmp)
+    ahead = AheadIndexer(ix)            # extraction on a second core, results in order
     rows, current, last_seen = [], None, None
-    for cap in iter_captures(files):
-        if cap.crawl_id != current:
-            if current is not None:
-                rows.append(ix.finish("reindexed", last_seen))
-            current = cap.crawl_id
-            ix.start_crawl(current, infos.get(current, {}).get("start_urls", []), cap.fetched_at)
-        ix.add(cap)
-        last_seen = cap.fetched_at
+    try:
+        for cap in iter_captures(files):
+            if cap.crawl_id != current:
+                if current is not None:
+                    ahead.flush()
+                    rows.append(ix.finish("reindexed", last_seen))
+                current = cap.crawl_id
+                ix.start_crawl(current, infos.get(current, {}).get("start_urls", []), cap.fetched_at)
+            ahead.add(cap)
+            last_seen = cap.fetched_at
+        ahead.flush()
+    finally:
+        ahead.stop()
     if current is not None:
         rows.append(ix.finish("reindexed", last_seen))
     ix.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -188,7 +188,8 @@ def ensure_search(db) -> None:
 
 
 def index_documents(db, docs: Iterable[dict]) -> int:
-    """(Re-)index documents (dicts with id, title, text) already written to ``documents``.
+    """(Re-)index documents (dicts with id, title, text) already written to ``documents``
+    (``_index``: their (title, text) index forms, when the caller has them already).
 
     Idempotent per id: an existing entry is replaced.  Returns how many were indexed
     (documents missing from the ``documents`` table are skipped)."""
@@ -198,8 +199,9 @@ def index_documents(db, docs: Iterable[dict]) -> int:
         found = db.execute("SELECT rowid FROM documents WHERE id = ?", [d["id"]]).fetchone()
         if found is None:
             continue
-        rows.append((found[0], d["id"], index_form(d.get("title")),
-                     index_form(d.get("text"), d.get("_folded"))))
+        forms = d.get("_index") or (index_form(d.get("title")),
+                                    index_form(d.get("text"), d.get("_folded")))
+        rows.append((found[0], d["id"], *forms))
     if not rows:
         return 0
     conn = db.conn
