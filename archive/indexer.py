@@ -484,6 +484,11 @@ def run_worker(q, db_path: str, crawl_id: str, start_urls: list[str], started_at
     ahead.close()
     ix.finish(status, cluster=cluster)
     ix.close()
-    cpu = time.process_time()
+    import resource
+
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)     # the extraction helper, if any
+    helper = kids.ru_utime + kids.ru_stime
+    cpu = time.process_time() + helper
     print(f"[union-archive] indexer used {cpu:.1f} s of CPU for {ix.counts['pages']} captures "
-          f"({1000 * cpu / max(1, ix.counts['pages']):.1f} ms each)", file=sys.stderr, flush=True)
+          f"({1000 * cpu / max(1, ix.counts['pages']):.1f} ms each; of it the extraction helper "
+          f"{helper:.1f} s, {ahead.in_helper} captures)", file=sys.stderr, flush=True)

@@ -100,7 +100,7 @@ def spilled(stderr: str) -> int:
 def indexer_ms(stderr: str) -> float:
     import re
 
-    m = re.findall(r"indexer used [\d.]+ s of CPU for \d+ captures \(([\d.]+) ms each\)", stderr)
+    m = re.findall(r"indexer used [\d.]+ s of CPU for \d+ captures \(([\d.]+) ms each", stderr)
     return float(m[-1]) if m else float("nan")
 
 
@@ -148,8 +148,8 @@ def show(r: dict) -> None:
     print(f"  union crawl : {r['full_pages']:>7} responses in {r['full_s']:7.1f}s = {r['full_pps']:6.1f} pages/s, "
           f"peak {r['full_peak'] / 2**20:6.0f} MiB, {r['documents']} documents, {r['warc_mb']:.1f} MB WARC")
     print(f"  CPU per response (process tree, user+system): bare {r['bare_cpu_ms']:.1f} ms, union "
-          f"{r['full_cpu_ms']:.1f} ms, of which the indexer {r['indexer_ms']:.1f} ms "
-          f"(extraction, signatures, search index, SQLite)")
+          f"{r['full_cpu_ms']:.1f} ms, of which the indexer and its extraction helper "
+          f"{r['indexer_ms']:.1f} ms (extraction, signatures, search index, SQLite)")
     print(f"  union crawl, fetch phase (until the last fetch; the indexer then needed "
           f"{r['catchup_s']:.1f}s more): {r['fetch_pps']:6.1f} pages/s; "
           f"{r['spilled']} captures waited in the disk spool")
