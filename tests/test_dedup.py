@@ -332,6 +332,54 @@ def test_indexer_clusters_the_archive_and_fills_what_copies_lack(tmp_path, repor
     }
 
 
+def test_crawl_clustering_process_clusters_and_moves_finished_at(tmp_path, reports):
+    """The process a crawl starts after its indexer (crawler.extensions._cluster_worker,
+    spawned as the bridge spawns it) clusters the archive and moves the crawls row's
+    finished_at to its end; when it fails (a damaged signature) it exits non-zero and
+    nothing archived changes."""
+    import multiprocessing
+    import sqlite3
+
+    from archive.indexer import Indexer
+    from crawler.extensions import _cluster_worker
+
+    t = reports["siming"]
+    rows = [dict(id="d1", url="http://a/1", is_report=1, text=t),
+            dict(id="d2", url="http://b/2", is_report=1, text=small_edits(t, 4, random.Random(1))),
+            dict(id="d3", url="http://c/3", is_report=1, text=reports["guangyuan"])]
+    ix = Indexer(tmp_path / "archive.db")
+    ix.db["documents"].insert_all([{**r, "cluster_id": r["id"]} for r in rows], alter=True)
+    ix.db["_signatures"].insert_all([{"doc_id": r["id"], "signature": signature(r["text"])}
+                                     for r in rows], pk="doc_id")
+    ix.db["crawls"].insert({"id": "c1", "status": "finished", "finished_at": "2000-01-01T00:00:00Z"},
+                           pk="id")
+    ix.close()
+
+    def run():
+        proc = multiprocessing.get_context("spawn").Process(
+            target=_cluster_worker, args=(str(tmp_path), "c1"))
+        proc.start()
+        proc.join(120)
+        return proc.exitcode
+
+    def state():
+        with sqlite3.connect(tmp_path / "archive.db") as conn:
+            return (dict(conn.execute("select id, cluster_id from documents")),
+                    conn.execute("select finished_at from crawls").fetchone()[0])
+
+    assert run() == 0
+    clusters, finished = state()
+    assert clusters == {"d1": "d1", "d2": "d1", "d3": "d3"}
+    assert finished > "2026-"
+
+    with sqlite3.connect(tmp_path / "archive.db") as conn:
+        conn.execute("update documents set cluster_id = id")
+        conn.execute("update crawls set finished_at = '2000-01-01T00:00:00Z'")
+        conn.execute("update _signatures set signature = x'00112233' where doc_id = 'd3'")
+    assert run() != 0
+    assert state() == ({"d1": "d1", "d2": "d2", "d3": "d3"}, "2000-01-01T00:00:00Z")
+
+
 def test_value_file_gives_back_columns_of_every_document(tmp_path):
     """Clustering reads MinHash values a few columns at a time from a column-blocked
     temporary file: what comes back is the values as appended, across blocks, also when
