@@ -441,14 +441,15 @@ def run_cluster(db_path: str, crawl_id: str | None = None, nice: int = 10) -> No
 
 def run_worker(q, db_path: str, crawl_id: str, start_urls: list[str], started_at: str,
                progress_seconds: float = 10.0, resume: bool = False,
-               crash_at_flush: int | None = None, nice: int = 10, cluster: bool = True) -> None:
+               crash_at_flush: int | None = None, nice: int = 10, cluster: bool = True,
+               helpers: int = 1) -> None:
     _as_crawl_child(nice)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [indexer] %(levelname)s: %(message)s")
     ix = Indexer(db_path, crash_at_flush=crash_at_flush)
     ix.start_crawl(crawl_id, start_urls, started_at, resume=resume)
     from archive.ahead import AheadIndexer
 
-    ahead = AheadIndexer(ix)     # a backlog is extracted on two cores (niced like us)
+    ahead = AheadIndexer(ix, helpers=helpers)   # a backlog: extracted on two cores
     parent = os.getppid()
     # our copy of the queue's write end: closed, so that a dead crawler means end-of-file
     # here (a crawler killed in the middle of a put would otherwise block us for ever)

@@ -51,7 +51,7 @@ def _crash_point(settings) -> tuple[str, int | str] | None:
 
 
 def _worker(q, data_dir: str, crawl_id: str, start_urls: list[str], started_at: str,
-            resume: bool, crash_at_flush: int | None, ready=None) -> None:
+            resume: bool, crash_at_flush: int | None, ready=None, helpers: int = 1) -> None:
     """The indexer child: holds the worker byte of DIR/.lock, then runs the indexer."""
     if ready is not None:
         ready.set()          # the queue is unpickled: the crawler may now close it at any time
@@ -60,7 +60,7 @@ def _worker(q, data_dir: str, crawl_id: str, start_urls: list[str], started_at: 
 
     hold_worker_lock(data_dir)
     run_worker(q, str(Path(data_dir) / "archive.db"), crawl_id, start_urls, started_at,
-               resume=resume, crash_at_flush=crash_at_flush, cluster=False)
+               resume=resume, crash_at_flush=crash_at_flush, cluster=False, helpers=helpers)
 
 
 def _cluster_worker(data_dir: str, crawl_id: str) -> None:
@@ -91,6 +91,8 @@ class IndexerBridge:
         self.data_dir = Path(s.get("UNION_DATA_DIR", "data"))
         self.crawl_id = s.get("UNION_CRAWL_ID")
         self.queue_size = s.getint("UNION_INDEXER_QUEUE", 2000)
+        # helper processes that extract ahead when captures back up (archive.ahead); 0: none
+        self.helpers = max(0, s.getint("UNION_EXTRACT_HELPERS", 1))
         self.resume = s.getbool("UNION_RESUME", False)
         self.jobdir = s.get("JOBDIR")
         self.crash = _crash_point(s)
@@ -127,7 +129,8 @@ class IndexerBridge:
         self.proc = ctx.Process(
             target=_worker, name="union-indexer", daemon=False,
             args=(self.queue, str(self.data_dir), self.crawl_id,
-                  list(getattr(spider, "start_urls", [])), started, self.resume, crash_db, ready))
+                  list(getattr(spider, "start_urls", [])), started, self.resume, crash_db, ready,
+                  self.helpers))
         self.proc.start()
         atexit.register(self._stopped_without_close)   # runs before multiprocessing joins it
         _OPEN_BRIDGES.add(self)

@@ -1,5 +1,7 @@
 """The indexer's backlog waits on disk: a crawl never blocks on extraction, and every
-capture still reaches the archive, in order (crawler/extensions.py: IndexerBridge)."""
+capture still reaches the archive, in order (crawler/extensions.py: IndexerBridge); with a
+backlog a helper process extracts ahead (archive.ahead), and the archive is the same as one
+extracted inline."""
 from __future__ import annotations
 
 import re
@@ -39,7 +41,7 @@ def _archive(data):
 
 def test_a_spooled_backlog_reaches_the_archive_whole(large, tmp_path):
     direct, spooled = tmp_path / "direct", tmp_path / "spooled"
-    p1 = _crawl(large, direct)
+    p1 = _crawl(large, direct, "-s", "UNION_EXTRACT_HELPERS=0")      # all inline
     # a leftover spool of a killed crawl: removed, with a pointer to reindex
     (spooled / ".indexer-spool").mkdir(parents=True)
     (spooled / ".indexer-spool" / "q00000").write_bytes(b"\0\0\0\x05junk!")
@@ -49,6 +51,10 @@ def test_a_spooled_backlog_reaches_the_archive_whole(large, tmp_path):
     spilled = int(re.search(r"'union/indexer_spilled': (\d+)", p2.stderr).group(1))
     assert spilled > 50, p2.stderr[-2000:]
     assert "not indexed by an interrupted crawl is removed" in p2.stderr
+    # the backlog was also extracted ahead by the helper process (archive.ahead)
+    helped = r"of it the extraction helper [\d.]+ s, (\d+) captures"
+    assert int(re.search(helped, p1.stderr).group(1)) == 0
+    assert int(re.search(helped, p2.stderr).group(1)) > 10, p2.stderr[-2000:]
     assert not (spooled / ".indexer-spool").exists()
 
     d1, c1 = _archive(direct)
