@@ -28,20 +28,21 @@ _UNSET = object()
 
 
 def _helper_start(nice: int) -> None:
+    """The helper: dies with the indexer (Linux: SIGKILL when its parent goes), and is a
+    crawl child like the indexer (``archive.indexer._as_crawl_child``)."""
     import ctypes
     import os
     import signal
 
-    try:   # die with the indexer (Linux): SIGKILL when the parent goes
+    from archive.indexer import _as_crawl_child
+
+    try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
     if os.getppid() == 1:      # the parent went before prctl took effect
         os._exit(0)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    if nice:
-        os.nice(nice)
+    _as_crawl_child(nice)
 
 
 def extract_payload(url: str, content_type: str | None, body: bytes | None,
@@ -74,7 +75,6 @@ class AheadIndexer:
         self.pending: deque[list] = deque()     # [capture, Future | extraction | _UNSET]
         self.pool: ProcessPoolExecutor | None = None
         self.in_helper = 0       # extractions done by the helper (for tests and logs)
-        self.in_advance = 0      # extractions done ahead here
 
     # -- what may be extracted ahead ---------------------------------------------------
     def _candidate(self, cap: Capture) -> bool:
@@ -144,9 +144,7 @@ class AheadIndexer:
 
     def _extract_here(self, cap: Capture):
         try:
-            got = extract_payload(*self._task(cap))
-            self.in_advance += 1
-            return got
+            return extract_payload(*self._task(cap))
         except Exception:
             return None              # Indexer.add extracts it again and records the error
 
