@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import queue as queue_mod
 import signal
 import sys
@@ -472,6 +473,8 @@ def run_worker(q, db_path: str, crawl_id: str, start_urls: list[str], started_at
         except (EOFError, OSError):      # the crawler died: its end of the pipe is gone
             logger.warning("the crawler is gone: closing crawl %s as interrupted", crawl_id)
             break
+        if isinstance(msg, bytes):       # a capture that waited in the crawler's disk spool
+            msg = pickle.loads(msg)
         if isinstance(msg, Capture):
             ahead.add(msg)
         elif isinstance(msg, tuple) and msg[0] == "finish":

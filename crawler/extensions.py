@@ -179,23 +179,29 @@ class IndexerBridge:
 
     def _drain(self, block: bool = False) -> None:
         """Spooled captures into the queue while it has room (``block``: all of them, as
-        long as the indexer lives)."""
+        long as the indexer lives).  They go as the pickled bytes the spool holds (the
+        indexer unpickles them): not unpickled and pickled again on the reactor."""
         while self.spool is not None and len(self.spool):
-            msg = pickle.loads(self.spool.peek())
-            try:
-                if not block:
-                    self.queue.put_nowait(msg)
-                else:
-                    while True:
-                        try:
-                            self.queue.put(msg, timeout=1.0)
-                            break
-                        except queue_mod.Full:
-                            if not self.proc.is_alive():
-                                return
-            except queue_mod.Full:
-                return
+            data = self.spool.peek()
+            if block:
+                if not self._put_while_alive(data):
+                    return
+            else:
+                try:
+                    self.queue.put_nowait(data)
+                except queue_mod.Full:
+                    return
             self.spool.pop()
+
+    def _put_while_alive(self, msg) -> bool:
+        """A blocking put that gives up when the indexer has exited."""
+        while True:
+            try:
+                self.queue.put(msg, timeout=1.0)
+                return True
+            except queue_mod.Full:
+                if not self.proc.is_alive():
+                    return False
 
     def _close_spool(self) -> None:
         if self._drainer is not None and self._drainer.running:
@@ -251,13 +257,7 @@ class IndexerBridge:
         status = STATUS_BY_REASON.get(reason, reason)
         self._drain(block=True)
         self._close_spool()
-        while True:
-            try:
-                self.queue.put(("finish", status), timeout=1.0)
-                break
-            except queue_mod.Full:
-                if not self.proc.is_alive():
-                    break
+        self._put_while_alive(("finish", status))
         self.queue.close()
         self.queue.join_thread()
         self.proc.join()
