@@ -250,6 +250,9 @@ def _squash(s: str) -> str:
 INFO_KEY = re.compile(rf"(?:{_INFO_LABELS}){_SP}{_COLON}")
 _SCANNED = (FONT_BAR, INFO_KEY, WENKU, WENKU_WEAK, PREVIEW, FOOTER, FOOTER_LATIN)
 _ANCHORED = (BREADCRUMB, INFO_START, CAPTION, CONTACT, PREV_NEXT, _DATE_ONLY)
+# any of them matching at a line's start: one alternation, each under its own flags
+_ANY_ANCHORED = re.compile("|".join(
+    f"(?{'i' if rx.flags & re.I else ''}:{rx.pattern})" for rx in _ANCHORED))
 _CONTROL_CHARS = frozenset("".join(_CONTROL))
 
 
@@ -291,7 +294,7 @@ def chrome_flags(lines: list[str]) -> list[bool]:
             marked.update(range(first, last + 1))
     flags = []
     for i, line in enumerate(lines):
-        suspect = (i in marked or any(rx.match(line) for rx in _ANCHORED)
+        suspect = (i in marked or _ANY_ANCHORED.match(line)
                    or (not _NON_CONTROL_HAN.search(line) and _CONTROL_RE.search(line)))
         flags.append(bool(suspect) and chrome_reason(line) is not None)
     return flags

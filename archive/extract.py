@@ -506,18 +506,27 @@ def published_hint(root, text: str, metas: dict | None = None) -> str | None:
 def pagination_from_links(root, url: str) -> tuple[int, int, str] | None:
     """Pager links to stem_N.html siblings (0-based like TRS _1, or 1-based like _2)."""
     path = urlsplit(url).path
-    m = re.match(r"^(.*?)(?:_(\d{1,3}))?\.(s?html?)$", path)
+    m = _OWN_PAGE.match(path)
     if not m:
         return None
     stem, own, ext = m.group(1), int(m.group(2)) if m.group(2) else None, m.group(3)
-    sibling = re.compile(re.escape(stem) + r"_(\d{1,3})\." + ext + "$")
-    nums = set()
+    nums, unsure = set(), []
     for a in root.iter("a"):
         href = a.get("href")
-        if href and not href.startswith(("javascript:", "#", "mailto:")):
-            mm = sibling.match(urlsplit(urljoin(url, href)).path)
-            if mm:
-                nums.add(int(mm.group(1)))
+        if not href or href.startswith(("javascript:", "#", "mailto:")):
+            continue
+        if "_" not in href:
+            # no sibling's name in it: it can only come back to this page itself (an empty
+            # path: "?page=2", ""), which counts only if nothing else does (below)
+            if own is not None:
+                unsure.append(href)
+            continue
+        n = _sibling_number(urlsplit(urljoin(url, href)).path, stem, ext)
+        if n is not None:
+            nums.add(n)
+    if not nums and any(_sibling_number(urlsplit(urljoin(url, h)).path, stem, ext) is not None
+                        for h in unsure):
+        nums.add(own)
     if not nums:
         return None
     if own is not None:
@@ -527,6 +536,18 @@ def pagination_from_links(root, url: str) -> tuple[int, int, str] | None:
     count = max(nums) + 1 if zero_based else max(nums)
     first = urljoin(url, f"{stem.rsplit('/', 1)[-1]}.{ext}")
     return (index, count, first) if count > 1 and index < count else None
+
+
+_OWN_PAGE = re.compile(r"^(.*?)(?:_(\d{1,3}))?\.(s?html?)$")
+_SIBLING_TAIL = re.compile(r"_(\d{1,3})\.(s?html?)")
+
+
+def _sibling_number(path: str, stem: str, ext: str) -> int | None:
+    """N when ``path`` is ``{stem}_N.{ext}``."""
+    if not path.startswith(stem):
+        return None
+    m = _SIBLING_TAIL.fullmatch(path, len(stem))
+    return int(m.group(1)) if m and m.group(2) == ext else None
 
 
 def pagination(text: str, url: str) -> tuple[int, int, str] | None:

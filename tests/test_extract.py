@@ -309,6 +309,58 @@ def test_pagination_from_pager_links():
     assert pagination_from_links(parse_html(html("x", links)), "http://a.test/gz/other.html") is None
 
 
+def _pagination_from_links_by_definition(root, url):
+    """pagination_from_links as first written: every link resolved and matched against a
+    pattern made for the page (the fast path skips links that cannot name a sibling)."""
+    import re
+    from urllib.parse import urljoin, urlsplit
+
+    m = re.match(r"^(.*?)(?:_(\d{1,3}))?\.(s?html?)$", urlsplit(url).path)
+    if not m:
+        return None
+    stem, own, ext = m.group(1), int(m.group(2)) if m.group(2) else None, m.group(3)
+    sibling = re.compile(re.escape(stem) + r"_(\d{1,3})\." + ext + "$")
+    nums = set()
+    for a in root.iter("a"):
+        href = a.get("href")
+        if href and not href.startswith(("javascript:", "#", "mailto:")):
+            mm = sibling.match(urlsplit(urljoin(url, href)).path)
+            if mm:
+                nums.add(int(mm.group(1)))
+    if not nums:
+        return None
+    if own is not None:
+        nums.add(own)
+    zero_based = 1 in nums
+    index = 0 if own is None else (own if zero_based else own - 1)
+    count = max(nums) + 1 if zero_based else max(nums)
+    first = urljoin(url, f"{stem.rsplit('/', 1)[-1]}.{ext}")
+    return (index, count, first) if count > 1 and index < count else None
+
+
+def test_pagination_from_links_fast_path_matches_its_definition():
+    import random
+
+    from archive.extract import pagination_from_links, parse_html
+
+    # a link back to the page itself ("?page=2") names no sibling but counts as one
+    own = parse_html(html("x", "<a href='?page=2'>2</a>"))
+    assert pagination_from_links(own, "http://a.test/b_1.html") == (1, 2, "http://a.test/b.html")
+    assert pagination_from_links(own, "http://a.test/b.html") is None
+    pages = ["http://h/a/b.html", "http://h/a/b_1.html", "http://h/a/b_2.shtml", "http://h/x_y/c_3.htm",
+             "http://h/a/b_12.html", "http://h/a/b"]
+    hrefs = ["", "?p=2", " ?x", "http:", "b_1.html", "b_2.html", "b_3.shtml", "./b_4.html", "/a/b_5.html",
+             "../a/b_1.html", "http://o/a/b_2.html", "c_3.htm", "b.html", "x_y/c_1.htm", "/x_y/c_2.htm",
+             "b_1.html?q=1", "b_1000.html", "//h", "B_2.html", "b_2.HTML", "..", "b%5F2.html", "\tb_2.html",
+             "#top", "javascript:;"]
+    rnd = random.Random(11)
+    for _ in range(3000):
+        url, links = rnd.choice(pages), [rnd.choice(hrefs) for _ in range(rnd.randint(0, 4))]
+        root = parse_html(html("x", "".join(f'<a href="{h}">x</a>' for h in links)))
+        assert pagination_from_links(root, url) == _pagination_from_links_by_definition(root, url), \
+            (url, links)
+
+
 def test_fanwen_split_by_headings_when_title_counts_parts():
     body = ("<div class='content'><p>以下是小编整理的工会工作总结，供大家参考。</p>"
             "<h2>2022年社区工会工作总结</h2><p>今年以来，社区工会围绕中心工作开展职工服务，走访困难职工20户。</p>"
