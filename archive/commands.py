@@ -110,6 +110,12 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
     for p in problems:
         click.echo(f"union-archive: warning: {p}", err=True)
     overrides = _parse_settings(settings)
+    from crawler.warc.writer import compression
+
+    try:
+        compression(overrides.get("WARC_COMPRESSOR"), overrides.get("WARC_GZIP_LEVEL"))
+    except ValueError as exc:
+        fail(str(exc))
     overrides.update(UNION_ALLOW_LOOPBACK=allow_loopback, UNION_ALLOW_PRIVATE=allow_private)
     if max_pages:
         overrides["CLOSESPIDER_PAGECOUNT"] = max_pages

@@ -4,15 +4,15 @@ Serves ~2,000 generated 24 KB Chinese portal pages (index -> column lists -> art
 nginx-like ETag/Last-Modified) from a separate process on 127.0.0.1, then crawls them
 with Scrapy in child processes and prints:
 
-* CPU time (user+sys of the crawl process) with WARC capture off and on, for gzip
-  levels 1, 3, 6, 9, and the on/off ratio (target <= 1.15);
+* CPU time (user+sys of the crawl process) with WARC capture off and on, for ISA-L
+  (isal, the default) and zlib at several levels, and the on/off ratio (target <= 1.15);
 * WARC bytes of the first crawl and of a recrawl of the unchanged site on the same
   data dir in which *every* article is asked again with a conditional GET: the worst
   case, what one 304 exchange (request, revisit and metadata records) costs.  The
   default revisit schedule asks only articles whose time has come (the 5 % target on the
   zoo is measured by bench_recrawl.py).
 
-    python benchmarks/bench_warc.py [--pages 2000] [--repeat 2] [--levels 1,3,6,9]
+    python benchmarks/bench_warc.py [--pages 2000] [--repeat 2] [--levels isal:3,zlib:6]
 """
 from __future__ import annotations
 
@@ -172,7 +172,7 @@ def crawl_child(cfg_path: str) -> None:
                                             "warc_cpu": stats.get("warc/cpu_seconds", 0.0)}))
 
 
-def run_crawl(base: str, data: Path, warc: bool, level: int | None, crawl_id: str) -> dict:
+def run_crawl(base: str, data: Path, warc: bool, level: str | None, crawl_id: str) -> dict:
     settings = {
         "LOG_LEVEL": "ERROR", "TELNETCONSOLE_ENABLED": False, "ROBOTSTXT_OBEY": True,
         "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "DOWNLOAD_DELAY": 0,
@@ -183,7 +183,8 @@ def run_crawl(base: str, data: Path, warc: bool, level: int | None, crawl_id: st
     if warc:
         settings["DOWNLOADER_MIDDLEWARES"] = {"crawler.warc.middleware.WarcCaptureMiddleware": 950}
         settings["DOWNLOAD_HANDLERS"] = {"http": "crawler.warc.handler.WarcHTTPDownloadHandler"}
-        settings["WARC_GZIP_LEVEL"] = level
+        if level:                                # "compressor:level"
+            settings["WARC_COMPRESSOR"], settings["WARC_GZIP_LEVEL"] = level.split(":")
         settings["WARC_CDXJ"] = False            # indexing runs after the crawl; timed apart
     with tempfile.TemporaryDirectory() as tmp:
         cfg, out = Path(tmp) / "cfg.json", Path(tmp) / "out.json"
@@ -202,9 +203,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=2)
-    ap.add_argument("--levels", default="1,3,6,9")
+    ap.add_argument("--levels", default="isal:2,isal:3,zlib:1,zlib:6,zlib:9",
+                    help="compressor:level pairs (WARC_COMPRESSOR, WARC_GZIP_LEVEL)")
     args = ap.parse_args()
-    levels = [int(x) for x in args.levels.split(",")]
+    levels = args.levels.split(",")
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-warc-"))
     port_file = tmp / "port"
@@ -220,20 +222,20 @@ def main() -> None:
         print(f"site: {len(pages)} URLs, articles {avg / 1024:.1f} KB on average")
 
         results: dict[str, list[float]] = {"off": []}
-        inner: dict[int, list[float]] = {}
-        sizes: dict[int, int] = {}
+        inner: dict[str, list[float]] = {}
+        sizes: dict[str, int] = {}
         for r in range(args.repeat):
             res = run_crawl(base, tmp / f"off{r}", False, None, f"off{r}")
             results["off"].append(res["cpu"])
             print(f"  off     run {r}: cpu {res['cpu']:.2f}s wall {res['wall']:.2f}s "
                   f"responses {res['responses']}")
             for level in levels:
-                data = tmp / f"l{level}-{r}"
-                res = run_crawl(base, data, True, level, f"l{level}-{r}")
+                data = tmp / f"l{level.replace(':', '-')}-{r}"
+                res = run_crawl(base, data, True, level, f"l{level.replace(':', '-')}-{r}")
                 results.setdefault(level, []).append(res["cpu"])
                 inner.setdefault(level, []).append(res["cpu"] / (res["cpu"] - res["warc_cpu"]))
                 sizes[level], _ = warc_bytes(data)
-                print(f"  level {level} run {r}: cpu {res['cpu']:.2f}s (capture {res['warc_cpu']:.2f}s) "
+                print(f"  {level:7} run {r}: cpu {res['cpu']:.2f}s (capture {res['warc_cpu']:.2f}s) "
                       f"wall {res['wall']:.2f}s responses {res['responses']} "
                       f"WARC {sizes[level] / 1e6:.2f} MB")
                 shutil.rmtree(data)
@@ -244,10 +246,11 @@ def main() -> None:
         print(f"  WARC off           {off:6.2f} s")
         for level in levels:
             on = min(results[level])
-            print(f"  WARC on, gzip {level}    {on:6.2f} s   ratio {on / off:5.3f}   in-run ratio "
+            print(f"  WARC on, {level:7}  {on:6.2f} s   ratio {on / off:5.3f}   in-run ratio "
                   f"{min(inner[level]):5.3f}   files {sizes[level] / 1e6:6.2f} MB")
 
-        from crawler.warc.writer import DEFAULT_GZIP_LEVEL as level
+        from crawler.warc.writer import DEFAULT_COMPRESSOR, DEFAULT_GZIP_LEVEL
+        level = f"{DEFAULT_COMPRESSOR}:{DEFAULT_GZIP_LEVEL}"
         data = tmp / "recrawl"
         run_crawl(base, data, True, level, "first")
         first, files = warc_bytes(data)
@@ -260,7 +263,7 @@ def main() -> None:
               f"{time.process_time() - t:.2f} s CPU after the crawl")
         if os.environ.get("BENCH_KEEP"):
             shutil.copytree(data, os.environ["BENCH_KEEP"], dirs_exist_ok=True)
-        print(f"\nRecrawl of the unchanged site (gzip level {level}, lists in full, every article "
+        print(f"\nRecrawl of the unchanged site (gzip {level}, lists in full, every article "
               f"asked again with a conditional GET: the worst case, not the default schedule):")
         print(f"  first crawl {first / 1e6:.2f} MB, recrawl {second / 1e6:.3f} MB: "
               f"{100 * second / first:.1f}% of the first, {second / len(pages):.0f} bytes per exchange "

@@ -98,3 +98,16 @@ def test_sigterm_before_scrapy_runs_is_a_clean_interrupt(zoo, tmp_path):
     assert "Traceback" not in err and "interrupted" in out
     conn = sqlite3.connect(tmp_path / "archive.db")
     assert conn.execute("select status from crawls").fetchall() == [("interrupted",)]
+
+
+def test_bad_warc_compression_settings_are_one_line_errors(zoo, tmp_path):
+    """Checked before the crawl starts: no traceback, nothing fetched, nothing written."""
+    for setting, expected in (("WARC_GZIP_LEVEL=7", "WARC_GZIP_LEVEL must be 0..3 for the isal"),
+                              ("WARC_COMPRESSOR=brotli", "WARC_COMPRESSOR must be one of isal, zlib"),
+                              ("WARC_GZIP_LEVEL=high", "WARC_GZIP_LEVEL must be 0..3")):
+        proc = subprocess.run(crawl_cmd(tmp_path, [zoo.start_urls[0]], "-s", setting),
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2, proc.stderr[-2000:]
+        assert proc.stderr.startswith(f"union-archive: error: {expected}"), proc.stderr
+        assert "Traceback" not in proc.stderr and not (tmp_path / "warc").exists()
+

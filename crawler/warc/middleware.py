@@ -49,7 +49,7 @@ from crawler.revisit import RevisitPolicy
 from crawler.warc import records as rec
 from crawler.warc.handler import RAW_META_KEY
 from crawler.warc.state import STATE_FILE, CaptureState
-from crawler.warc.writer import (DEFAULT_GZIP_LEVEL, DEFAULT_MAX_SIZE, WarcFileWriter,
+from crawler.warc.writer import (DEFAULT_MAX_SIZE, WarcFileWriter,
                                  default_info, recover_open_files)
 
 logger = logging.getLogger(__name__)
@@ -90,8 +90,8 @@ class WarcCaptureMiddleware:
         self.warc_dir = Path(s.get("WARC_DIR") or self.data_dir / "warc")
         self.prefix = s.get("WARC_PREFIX") or "union"
         self.max_size = s.getint("WARC_MAX_SIZE", DEFAULT_MAX_SIZE)
-        level = s.get("WARC_GZIP_LEVEL")
-        self.gzip_level = DEFAULT_GZIP_LEVEL if level in (None, "") else int(level)
+        self.gzip_level = s.get("WARC_GZIP_LEVEL")     # None: the compressor's default
+        self.compressor = s.get("WARC_COMPRESSOR")
         self.description = s.get("WARC_DESCRIPTION")
         self.crawl_id = s.get("UNION_CRAWL_ID") or (
             datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3))
@@ -152,8 +152,8 @@ class WarcCaptureMiddleware:
                                "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY")
                                else "ignore"})
         self.writer = WarcFileWriter(self.warc_dir, self.prefix, max_size=self.max_size,
-                                     gzip_level=self.gzip_level, info=info,
-                                     on_close=self._file_closed)
+                                     gzip_level=self.gzip_level, compressor=self.compressor,
+                                     info=info, on_close=self._file_closed)
 
     def _file_closed(self, path: Path):
         self.state.commit()         # history only for records that are now in a closed file
