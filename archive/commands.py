@@ -151,6 +151,10 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
                    f"--worker {worker} ..." if redis_url else
                    f"resume with: union-archive crawl --data {data_dir} --resume", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    if row and row["status"] == "indexer failed":
+        click.echo(f"union-archive: error: the indexer stopped during the crawl; every capture "
+                   f"is in the WARC files: union-archive reindex --data {data_dir} builds the "
+                   f"archive from them", err=True)
     if not row or not str(row["status"]).startswith("finished"):
         sys.exit(1)
 

@@ -124,12 +124,13 @@ class IndexerBridge:
         self.queue = ctx.Queue(maxsize=self.queue_size)
         self._clear_spool()
         started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.started_at, self.start_urls = started, list(getattr(spider, "start_urls", []))
         crash_db = self.crash[1] if self.crash and self.crash[0] == "db" else None
         ready = ctx.Event()
         self.proc = ctx.Process(
             target=_worker, name="union-indexer", daemon=False,
             args=(self.queue, str(self.data_dir), self.crawl_id,
-                  list(getattr(spider, "start_urls", [])), started, self.resume, crash_db, ready,
+                  self.start_urls, started, self.resume, crash_db, ready,
                   self.helpers))
         self.proc.start()
         atexit.register(self._stopped_without_close)   # runs before multiprocessing joins it
@@ -231,6 +232,10 @@ class IndexerBridge:
         if self.crash and self.crash[0] == "capture" and self.captures >= self.crash[1]:
             logger.warning("UNION_TEST_CRASH: SIGKILL after capture %d", self.captures)
             os.kill(os.getpid(), signal.SIGKILL)
+        if self.crash and self.crash[0] == "indexer" and self.captures == self.crash[1] \
+                and self.proc is not None:
+            logger.warning("UNION_TEST_CRASH: SIGKILL of the indexer after capture %d", self.captures)
+            os.kill(self.proc.pid, signal.SIGKILL)
 
     def _fetch_crash(self, request, spider):
         kind, text = self.crash
@@ -258,12 +263,19 @@ class IndexerBridge:
         self._drain(block=True)
         self._close_spool()
         self._put_while_alive(("finish", status))
-        self.queue.close()
-        self.queue.join_thread()
-        self.proc.join()
+        self.proc.join()            # the queue's feeder thread writes on meanwhile
         exitcode = self.proc.exitcode
         if exitcode != 0:
-            logger.error("indexer process exited with code %s", exitcode)
+            # nobody reads the pipe any more: waiting for the feeder thread to empty the
+            # queue into it would hang the crawl once the pipe is full
+            self.queue.cancel_join_thread()
+        self.queue.close()
+        self.queue.join_thread()
+        if exitcode != 0:
+            logger.error("indexer process exited with code %s; every capture is in the WARC "
+                         "files: `union-archive reindex --data %s` builds the archive from them",
+                         exitcode, self.data_dir)
+            _mark_indexer_failed(self.data_dir, self.crawl_id, self.start_urls, self.started_at)
         else:
             # the clusters of the whole archive, in a fresh process now that the
             # indexer's memory is back with the system (archive.indexer.run_cluster)
@@ -282,6 +294,31 @@ class IndexerBridge:
         if self.jobdir and Path(self.jobdir).is_dir():
             # the scheduler saved the frontier before this signal: it may be resumed from
             (Path(self.jobdir) / "clean-shutdown").write_text(f"{reason}\n", encoding="utf-8")
+
+
+def _mark_indexer_failed(data_dir: Path, crawl_id: str, start_urls: list[str],
+                         started_at: str) -> None:
+    """The crawls row of a run whose indexer died: ``indexer failed`` instead of a
+    ``running`` that no one would close (the row is written if the indexer died before
+    it could): not resumable, since the fetching itself ended as it should."""
+    import archive.store as store
+    from archive.indexer import utcnow
+
+    try:
+        db = store.connect(data_dir / "archive.db")
+        try:
+            with db.conn:
+                db.conn.execute("update crawls set status = 'indexer failed', finished_at = ? "
+                                "where id = ? and status = 'running'", [utcnow(), crawl_id])
+                if not db.conn.execute("select 1 from crawls where id = ?", [crawl_id]).fetchone():
+                    db["crawls"].insert({
+                        "id": crawl_id, "started_at": started_at, "finished_at": utcnow(),
+                        "start_urls": "\n".join(start_urls), "status": "indexer failed",
+                        "pages": 0, "documents": 0, "reports": 0, "errors": 0})
+        finally:
+            db.conn.close()
+    except Exception:
+        logger.exception("could not mark crawl %s as 'indexer failed'", crawl_id)
 
 
 def _arm_warc_crash(crawler, n: int) -> None:

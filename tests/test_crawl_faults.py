@@ -111,3 +111,39 @@ def test_bad_warc_compression_settings_are_one_line_errors(zoo, tmp_path):
         assert proc.stderr.startswith(f"union-archive: error: {expected}"), proc.stderr
         assert "Traceback" not in proc.stderr and not (tmp_path / "warc").exists()
 
+
+def test_indexer_killed_mid_crawl_loses_nothing(crawled, tmp_path):
+    """The indexer dies alone (SIGKILL after the 60th capture): the crawl still fetches
+    and archives everything, ends (it used to hang on the queue's pipe) with one clear
+    error and an `indexer failed` crawls row, and `reindex` then gives the same
+    documents as the crawl of the whole zoo whose indexer lived."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    data = tmp_path / "data"
+    proc = subprocess.run(crawl_cmd(data, crawled.zoo.start_urls, "-s", "UNION_TEST_CRASH=indexer:60"),
+                          capture_output=True, text=True, timeout=300)
+    assert "UNION_TEST_CRASH: SIGKILL of the indexer after capture 60" in proc.stderr
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert (f"union-archive: error: the indexer stopped during the crawl; every capture is in the "
+            f"WARC files: union-archive reindex --data {data} builds the archive from them"
+            ) in proc.stderr.splitlines()
+    [crawl] = sqlite3.connect(data / "archive.db").execute("select id, status from crawls").fetchall()
+    assert crawl[1] == "indexer failed" and f"crawl {crawl[0]} indexer failed" in proc.stdout
+
+    files = sorted((data / "warc").glob("*.warc.gz"))
+    assert files and not list((data / "warc").glob("*.open"))
+    fetched = set()
+    for f in files:
+        with open(f, "rb") as fh:
+            fetched |= {r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(fh)
+                        if r.rec_type in ("response", "revisit")}
+    ref = sqlite3.connect(crawled.data / "archive.db")
+    assert fetched >= {u for (u,) in ref.execute("select url from documents")}
+
+    out = subprocess.run([sys.executable, "-m", "archive.cli", "reindex", "--data", str(data)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    q = "select url, part, title, text, is_report from documents order by url, part"
+    got = sqlite3.connect(data / "archive.db")
+    assert got.execute(q).fetchall() == ref.execute(q).fetchall()
+    assert got.execute("select status from crawls").fetchall() == [("reindexed",)]
