@@ -1,6 +1,5 @@
 """Duplicate reports: MinHash signatures and LSH clusters."""
 import random
-import time
 
 import numpy as np
 import opencc
@@ -132,14 +131,25 @@ def planted(n: int) -> list[tuple[str, bytes]]:
     return [(f"{i:06d}", head + vals[i].astype("<u4").tobytes()) for i in range(n)]
 
 
-def test_scales_with_lsh_not_all_pairs():
-    """30,000 documents (random signatures, 300 planted near-duplicate pairs) in seconds."""
+def test_scales_with_lsh_not_all_pairs(monkeypatch):
+    """30,000 documents (random signatures, 300 planted near-duplicate pairs): LSH hands
+    a few candidate pairs per band to verification, not the 450 million pairs of all
+    against all (the work is counted, not timed: benchmarks time things)."""
+    import archive.dedup as dedup
+
     n = 30_000
     items = planted(n)
-    t0 = time.process_time()
+    verified = []
+    real_verify = dedup._verify
+
+    def counting_verify(counts, values, pairs, band=0, small=None):
+        verified.append(len(pairs))
+        return real_verify(counts, values, pairs, band, small)
+
+    monkeypatch.setattr(dedup, "_verify", counting_verify)
     out = cluster(items)
-    elapsed = time.process_time() - t0     # CPU time: other work on the machine does not count
-    assert elapsed < 8, elapsed
+    assert len(verified) >= dedup.LSH_BANDS            # every band was looked at
+    assert 300 <= sum(verified) < n                    # measured: 6,524 candidates
     assert all(out[f"{i + 1:06d}"] == f"{i:06d}" for i in range(0, 600, 2))
     assert len(set(out.values())) == n - 300
 
