@@ -327,7 +327,8 @@ def _band_pairs(values: _ValueFile):
             yield band, small, np.concatenate(chunks).astype(np.int64)
 
 
-def _ordered_pairs(counts: np.ndarray, values: _ValueFile, chunk: int = 65_536):
+def _ordered_pairs(counts: np.ndarray, values: _ValueFile, chunk: int = 65_536,
+                   tmp_dir: str | None = None):
     """The candidate pairs that are the same report, each once, most similar first (ties
     in (i, j) order), as (k, 2) arrays of at most ``chunk`` pairs.
 
@@ -340,7 +341,7 @@ def _ordered_pairs(counts: np.ndarray, values: _ValueFile, chunk: int = 65_536):
     similar down, block by block, each deduplicated on its own.  Memory follows one
     piece of one band and one file."""
     n = len(values)
-    with tempfile.TemporaryDirectory(prefix="union-dedup-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=tmp_prefix(), dir=tmp_dir) as tmp:
         files: set[tuple[int, int]] = set()
         for band, small, pairs in _band_pairs(values):
             keep, sim = _verify(counts, values, pairs, band, small)
@@ -401,11 +402,44 @@ def cluster(items: Iterable[tuple[str, bytes | None]]) -> dict[str, str]:
     return dict(cluster_iter(items))
 
 
-def cluster_iter(items: Iterable[tuple[str, bytes | None]]) -> Iterator[tuple[str, str]]:
+def tmp_prefix() -> str:
+    """Temporary directories of a clustering run are named after its process, so that
+    ``remove_leftovers`` knows which ones a killed run left behind."""
+    return f"union-dedup-{os.getpid()}-"
+
+
+def remove_leftovers(tmp_dir: str | os.PathLike) -> int:
+    """Remove the temporary directories of clustering runs that are no longer alive (a
+    SIGKILL leaves them: TemporaryDirectory cleans up on return and exceptions only)."""
+    import shutil
+
+    removed = 0
+    for entry in os.scandir(tmp_dir):
+        parts = entry.name.split("-")
+        if entry.is_dir() and entry.name.startswith("union-dedup-") and len(parts) >= 4 \
+                and parts[2].isdigit() and not _alive(int(parts[2])):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def cluster_iter(items: Iterable[tuple[str, bytes | None]],
+                 tmp_dir: str | os.PathLike | None = None) -> Iterator[tuple[str, str]]:
     """(doc_id, cluster_id) of every document, in the order of ``items``.
 
     ``items`` may be an iterator (a database cursor); it is read to the end before the
-    first answer.  The MinHash values wait in a temporary file, read a few columns at a
+    first answer.  ``tmp_dir``: where the temporary files go (default: the system's; the
+    indexer uses the archive's directory, on disk beside the data, not a tmpfs in RAM).  The MinHash values wait in a temporary file, read a few columns at a
     time (see ``_ValueFile``); identity tokens are parsed when a pair is checked and kept
     only for groups; verified pairs wait on disk (see ``_ordered_pairs``).  Memory is
     about 200 bytes per document (its id, count, tokens, LSH bookkeeping) plus one piece
@@ -416,7 +450,7 @@ def cluster_iter(items: Iterable[tuple[str, bytes | None]]) -> Iterator[tuple[st
     idents = bytearray()                   # identity tokens of keyed documents, one after another
     ident_end = array("q")
     vsize = 4 * NUM_PERM
-    with tempfile.TemporaryDirectory(prefix="union-dedup-") as tmp, \
+    with tempfile.TemporaryDirectory(prefix=tmp_prefix(), dir=tmp_dir) as tmp, \
             contextlib.closing(_ValueFile(tmp)) as store:
         for doc_id, sig in items:
             ids.append(doc_id)
@@ -457,7 +491,7 @@ def cluster_iter(items: Iterable[tuple[str, bytes | None]]) -> Iterator[tuple[st
 
             # most similar pairs first; a group never takes in a report whose years or
             # places conflict with any of its members (checked on the group's tokens)
-            for pairs in _ordered_pairs(cnts, store):
+            for pairs in _ordered_pairs(cnts, store, tmp_dir=tmp):
                 for i, j in pairs.tolist():
                     ra, rb = find(keyed[i]), find(keyed[j])
                     if ra == rb:

@@ -49,6 +49,7 @@ def _extractable(cap: Capture, body: bytes | None) -> bool:
 
 
 _DERIVED = ("_folded", "_signature", "_index")
+DEDUP_TMP = ".dedup-tmp"    # in the archive's directory: the clustering's temporary files
 
 
 def derived(title: str | None, text: str | None) -> dict:
@@ -379,13 +380,17 @@ class Indexer:
         streamed from SQLite and the facts are read back cluster by cluster."""
         from itertools import groupby
 
-        from archive.dedup import cluster_iter
+        from archive.dedup import cluster_iter, remove_leftovers
 
         if "_signatures" not in self.db.table_names():
             return
+        tmp = self.db_path.parent / DEDUP_TMP
+        tmp.mkdir(exist_ok=True)
+        if remove_leftovers(tmp):
+            logger.warning("removed the temporary files of a killed clustering run from %s", tmp)
         conn = self.db.conn
         clusters = cluster_iter(self.db.execute(    # read to the end before the first answer
-            "select doc_id, signature from _signatures order by doc_id"))
+            "select doc_id, signature from _signatures order by doc_id"), tmp_dir=tmp)
         with conn:
             conn.executemany(
                 "update documents set cluster_id = ? where id = ? and cluster_id is not ?",

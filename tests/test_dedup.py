@@ -1,5 +1,7 @@
 """Duplicate reports: MinHash signatures and LSH clusters."""
+import os
 import random
+import sys
 
 import numpy as np
 import opencc
@@ -377,10 +379,21 @@ def test_crawl_clustering_process_clusters_and_moves_finished_at(tmp_path, repor
             return (dict(conn.execute("select id, cluster_id from documents")),
                     conn.execute("select finished_at from crawls").fetchone()[0])
 
+    # what a SIGKILLed clustering run leaves in the archive's directory (its process is
+    # gone), and the files of a run still alive (this process): only the first go
+    import subprocess
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    tmp = tmp_path / ".dedup-tmp"
+    for pid in (gone.pid, os.getpid()):
+        (tmp / f"union-dedup-{pid}-x1y2" / f"union-dedup-{pid}-z3").mkdir(parents=True)
+        (tmp / f"union-dedup-{pid}-x1y2" / "values").write_bytes(b"\0" * 512)
     assert run() == 0
     clusters, finished = state()
     assert clusters == {"d1": "d1", "d2": "d1", "d3": "d3"}
     assert finished > "2026-"
+    assert sorted(p.name for p in tmp.iterdir()) == [f"union-dedup-{os.getpid()}-x1y2"]
 
     with sqlite3.connect(tmp_path / "archive.db") as conn:
         conn.execute("update documents set cluster_id = id")
@@ -388,6 +401,7 @@ def test_crawl_clustering_process_clusters_and_moves_finished_at(tmp_path, repor
         conn.execute("update _signatures set signature = x'00112233' where doc_id = 'd3'")
     assert run() != 0
     assert state() == ({"d1": "d1", "d2": "d2", "d3": "d3"}, "2000-01-01T00:00:00Z")
+    assert sorted(p.name for p in tmp.iterdir()) == [f"union-dedup-{os.getpid()}-x1y2"]
 
 
 def test_value_file_gives_back_columns_of_every_document(tmp_path):
