@@ -393,6 +393,14 @@ def test_gzip_and_conditional_requests(zoo, docs):
     assert fetch(url, headers={"If-None-Match": h_plain["ETag"]})[0] == 304
     assert fetch(url, headers={"If-Modified-Since": h_plain["Last-Modified"]})[0] == 304
     assert fetch(url, headers={"If-None-Match": '"other"'})[0] == 200
+    # RFC 9110 13.2.2: If-None-Match decides when sent, If-Modified-Since only without it
+    lm = h_plain["Last-Modified"]
+    assert fetch(url, headers={"If-None-Match": '"other"', "If-Modified-Since": lm})[0] == 200
+    assert fetch(url, headers={"If-None-Match": f'"x", W/{h_plain["ETag"]}'})[0] == 304
+    assert fetch(url, headers={"If-None-Match": "*"})[0] == 304
+    assert fetch(url, headers={"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"})[0] == 304
+    assert fetch(url, headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})[0] == 200
+    assert fetch(url, headers={"If-Modified-Since": "not a date"})[0] == 200
     pdf = next(d["url"] for d in docs if d["kind"] == "pdf")
     assert "Content-Encoding" not in fetch(pdf, headers={"Accept-Encoding": "gzip"})[1]
     assert "ETag" not in fetch(zoo.truth["faults"]["flaky_500"])[1]      # generated pages: none

@@ -11,6 +11,28 @@ from urllib.parse import urlsplit
 from .site import NOT_FOUND, Page, Site
 
 
+def not_modified(if_none_match: str | None, if_modified_since: str | None, etag: str,
+                 last_modified: str) -> bool:
+    """RFC 9110 13.2.2: If-None-Match decides when it is sent (weak comparison, a list or
+    "*"); only without it does If-Modified-Since count (not modified when the page's
+    Last-Modified is not later; an unreadable date is ignored)."""
+    if if_none_match is not None:
+        if if_none_match.strip() == "*":
+            return True
+        weak = etag[2:] if etag.startswith("W/") else etag
+        tags = [t.strip() for t in if_none_match.split(",")]
+        return any((t[2:] if t.startswith("W/") else t) == weak for t in tags)
+    if if_modified_since is not None:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            since, modified = parsedate_to_datetime(if_modified_since), parsedate_to_datetime(last_modified)
+            return modified <= since
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_version = "ZooHTTP/1.0"
     protocol_version = "HTTP/1.1"
@@ -43,8 +65,8 @@ class _Handler(BaseHTTPRequestHandler):
         status = page.status
         if stored and status == 200 and site.validators:
             headers += [("ETag", page.etag), ("Last-Modified", site.last_modified)]
-            if (self.headers.get("If-None-Match") == page.etag
-                    or self.headers.get("If-Modified-Since") == site.last_modified):
+            if not_modified(self.headers.get("If-None-Match"),
+                            self.headers.get("If-Modified-Since"), page.etag, site.last_modified):
                 status, body = 304, b""
                 headers = [h for h in headers if h[0] in ("ETag", "Last-Modified")]
         textual = (page.content_type or "").startswith("text/")
