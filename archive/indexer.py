@@ -319,9 +319,15 @@ class Indexer:
         self._last_flush = time.monotonic()
         if not self._captures and not self._documents and not self._gone and not self._page_rows:
             return
-        with self.db.conn:
+        # one transaction: sqlite-utils' writes nest in it as savepoints (its atomic();
+        # a plain `with conn:` was committed by the first of them), so after any crash
+        # the crawls row's counts agree with the captures and documents committed
+        if self.db.conn.in_transaction:     # a write left open elsewhere: not nested in ours
+            self.db.conn.commit()
+        with self.db.atomic():
             if self._captures:
                 self.db["captures"].insert_all(self._captures)
+                self._maybe_crash()
             if self._documents:
                 self._write_documents(self._documents)
             if self._page_rows:
@@ -330,11 +336,15 @@ class Indexer:
             if self.crawl_id:      # the row's counts always match what is committed
                 self.db["crawls"].update(self.crawl_id, dict(self.counts))
             self._flushes += 1
-            if self.crash_at_flush and self._flushes >= self.crash_at_flush:
-                logger.warning("UNION_TEST_CRASH: SIGKILL of crawler and indexer inside a write")
-                os.kill(os.getppid(), signal.SIGKILL)
-                os.kill(os.getpid(), signal.SIGKILL)
         self._captures, self._documents, self._gone, self._page_rows = [], [], [], []
+
+    def _maybe_crash(self) -> None:
+        """Test hook (UNION_TEST_CRASH=db:N): SIGKILL of crawler and indexer in the middle
+        of the Nth write, its captures written, its documents and counts not yet."""
+        if self.crash_at_flush and self._flushes + 1 >= self.crash_at_flush:
+            logger.warning("UNION_TEST_CRASH: SIGKILL of crawler and indexer inside a write")
+            os.kill(os.getppid(), signal.SIGKILL)
+            os.kill(os.getpid(), signal.SIGKILL)
 
     def _write_gone(self, marks: list[tuple[str, str | None]]) -> None:
         """404/410 on a document URL: gone_at set (the document stays); back again: cleared."""

@@ -205,7 +205,7 @@ def index_documents(db, docs: Iterable[dict]) -> int:
     if not rows:
         return 0
     conn = db.conn
-    with conn:
+    with db.atomic():      # nests in the caller's transaction (the indexer's flush)
         # only entries that exist are deleted (a new document has none: a delete per row
         # would cost ~8 % of the writes)
         rowids = [r[0] for r in rows]

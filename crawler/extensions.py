@@ -307,7 +307,7 @@ def _mark_indexer_failed(data_dir: Path, crawl_id: str, start_urls: list[str],
     try:
         db = store.connect(data_dir / "archive.db")
         try:
-            with db.conn:
+            with db.atomic():
                 db.conn.execute("update crawls set status = 'indexer failed', finished_at = ? "
                                 "where id = ? and status = 'running'", [utcnow(), crawl_id])
                 if not db.conn.execute("select 1 from crawls where id = ?", [crawl_id]).fetchone():
