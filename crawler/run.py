@@ -72,6 +72,15 @@ def _rows(db_path: Path, sql: str, params=()) -> list[dict]:
         conn.close()
 
 
+def _ran_to_its_end(jobdir: Path) -> bool:
+    """Did the spider close for a reason other than a stop signal (CLEAN_MARKER's text)?"""
+    try:
+        reason = (jobdir / CLEAN_MARKER).read_text(encoding="utf-8").strip()
+    except OSError:
+        return False
+    return reason != "shutdown"
+
+
 def resumable(data_dir: Path) -> dict | None:
     """The latest crawl that did not finish (interrupted, or running when it was killed)."""
     rows = _rows(Path(data_dir) / "archive.db",
@@ -220,4 +229,6 @@ def run_crawl(start_urls: list[str], data_dir: Path, overrides: dict | None = No
         db.conn.close()
         if row and str(row["status"]).startswith("finished"):
             shutil.rmtree(jobdir, ignore_errors=True)   # nothing left to resume
+        elif row and row["status"] == "indexer failed" and _ran_to_its_end(jobdir):
+            shutil.rmtree(jobdir, ignore_errors=True)   # fetched all: reindex, not resume
     return dict(row) if row else None

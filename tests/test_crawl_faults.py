@@ -129,6 +129,7 @@ def test_indexer_killed_mid_crawl_loses_nothing(crawled, tmp_path):
             ) in proc.stderr.splitlines()
     [crawl] = sqlite3.connect(data / "archive.db").execute("select id, status from crawls").fetchall()
     assert crawl[1] == "indexer failed" and f"crawl {crawl[0]} indexer failed" in proc.stdout
+    assert not (data / "jobs" / crawl[0]).exists()      # all fetched: nothing to resume
 
     files = sorted((data / "warc").glob("*.warc.gz"))
     assert files and not list((data / "warc").glob("*.open"))
