@@ -439,9 +439,10 @@ def cluster_iter(items: Iterable[tuple[str, bytes | None]],
 
     ``items`` may be an iterator (a database cursor); it is read to the end before the
     first answer.  ``tmp_dir``: where the temporary files go (default: the system's; the
-    indexer uses the archive's directory, on disk beside the data, not a tmpfs in RAM).  The MinHash values wait in a temporary file, read a few columns at a
-    time (see ``_ValueFile``); identity tokens are parsed when a pair is checked and kept
-    only for groups; verified pairs wait on disk (see ``_ordered_pairs``).  Memory is
+    indexer uses the archive's directory, on disk beside the data, not a tmpfs in RAM).
+    The MinHash values wait in a temporary file, read a few columns at a time (see
+    ``_ValueFile``); identity tokens are parsed when a pair is checked and kept only for
+    groups; verified pairs wait on disk (see ``_ordered_pairs``).  Memory is
     about 200 bytes per document (its id, count, tokens, LSH bookkeeping) plus one piece
     of one band."""
     ids: list[str] = []
