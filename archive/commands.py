@@ -104,18 +104,18 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
         why = check_url(url, allow_loopback, allow_private)
         if why:
             fail(why)
+    overrides = _parse_settings(settings)
+    from crawler.warc.writer import compression
+
+    try:        # settings first: a wrong one fails before anything goes over the network
+        compression(overrides.get("WARC_COMPRESSOR"), overrides.get("WARC_GZIP_LEVEL"))
+    except ValueError as exc:
+        fail(str(exc))
     problems = unreachable(list(start_urls))
     if len(problems) == len({u.split("/")[2] for u in start_urls}):
         fail("; ".join(problems))
     for p in problems:
         click.echo(f"union-archive: warning: {p}", err=True)
-    overrides = _parse_settings(settings)
-    from crawler.warc.writer import compression
-
-    try:
-        compression(overrides.get("WARC_COMPRESSOR"), overrides.get("WARC_GZIP_LEVEL"))
-    except ValueError as exc:
-        fail(str(exc))
     overrides.update(UNION_ALLOW_LOOPBACK=allow_loopback, UNION_ALLOW_PRIVATE=allow_private)
     if max_pages:
         overrides["CLOSESPIDER_PAGECOUNT"] = max_pages

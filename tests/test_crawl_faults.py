@@ -100,12 +100,15 @@ def test_sigterm_before_scrapy_runs_is_a_clean_interrupt(zoo, tmp_path):
     assert conn.execute("select status from crawls").fetchall() == [("interrupted",)]
 
 
-def test_bad_warc_compression_settings_are_one_line_errors(zoo, tmp_path):
-    """Checked before the crawl starts: no traceback, nothing fetched, nothing written."""
+def test_bad_warc_compression_settings_are_one_line_errors(tmp_path):
+    """Settings are checked before anything goes over the network: a wrong one is the
+    error even when the start host is down; a right one gets as far as the host check."""
+    down = "http://127.0.0.1:9/"
     for setting, expected in (("WARC_GZIP_LEVEL=7", "WARC_GZIP_LEVEL must be 0..3 for the isal"),
                               ("WARC_COMPRESSOR=brotli", "WARC_COMPRESSOR must be one of isal, zlib"),
-                              ("WARC_GZIP_LEVEL=high", "WARC_GZIP_LEVEL must be 0..3")):
-        proc = subprocess.run(crawl_cmd(tmp_path, [zoo.start_urls[0]], "-s", setting),
+                              ("WARC_GZIP_LEVEL=high", "WARC_GZIP_LEVEL must be 0..3"),
+                              ("WARC_COMPRESSOR=zlib", "cannot reach 127.0.0.1:9")):
+        proc = subprocess.run(crawl_cmd(tmp_path, [down], "-s", setting),
                               capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2, proc.stderr[-2000:]
         assert proc.stderr.startswith(f"union-archive: error: {expected}"), proc.stderr
