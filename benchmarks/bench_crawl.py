@@ -126,6 +126,7 @@ def bench(pages: int, concurrency: int, bare: bool = True) -> dict:
         n_tuned = count_pages(p_tuned.stderr)
         catchup = catchup_seconds(p_full.stderr)
         warc_bytes = sum(f.stat().st_size for f in Path(tmp, "warc").glob("*.warc.gz"))
+        db_bytes = sum(f.stat().st_size for f in Path(tmp).glob("archive.db*"))
         import sqlite3
         conn = sqlite3.connect(Path(tmp, "archive.db"))
         docs = conn.execute("select count(*) from documents").fetchone()[0]
@@ -133,7 +134,7 @@ def bench(pages: int, concurrency: int, bare: bool = True) -> dict:
     return dict(pages=pages, bare_pages=n_bare, bare_s=t_bare, bare_pps=n_bare / t_bare, bare_peak=m_bare,
                 full_pages=n_full, full_s=t_full, full_pps=n_full / t_full, full_peak=m_full,
                 fetch_pps=n_full / max(t_full - catchup, 1e-9), catchup_s=catchup,
-                documents=docs, warc_mb=warc_bytes / 1e6, full_rc=p_full.returncode, bare_rc=p_bare.returncode,
+                documents=docs, warc_mb=warc_bytes / 1e6, db_mb=db_bytes / 1e6, full_rc=p_full.returncode, bare_rc=p_bare.returncode,
                 indexer_ms=indexer_ms(p_full.stderr), spilled=spilled(p_full.stderr),
                 bare_cpu_ms=1000 * c_bare / max(n_bare, 1), full_cpu_ms=1000 * c_full / max(n_full, 1),
                 tuned_pps=n_tuned / t_tuned, tuned_cpu_ms=1000 * c_tuned / max(n_tuned, 1))
@@ -146,7 +147,8 @@ def show(r: dict) -> None:
     print(f"  bare Scrapy, CONCURRENT_ITEMS=8 as in crawler/settings.py: {r['tuned_pps']:6.1f} pages/s, "
           f"{r['tuned_cpu_ms']:.1f} ms CPU per response")
     print(f"  union crawl : {r['full_pages']:>7} responses in {r['full_s']:7.1f}s = {r['full_pps']:6.1f} pages/s, "
-          f"peak {r['full_peak'] / 2**20:6.0f} MiB, {r['documents']} documents, {r['warc_mb']:.1f} MB WARC")
+          f"peak {r['full_peak'] / 2**20:6.0f} MiB, {r['documents']} documents, {r['warc_mb']:.1f} MB WARC, "
+          f"{r['db_mb']:.0f} MB archive.db")
     print(f"  CPU per response (process tree, user+system): bare {r['bare_cpu_ms']:.1f} ms, union "
           f"{r['full_cpu_ms']:.1f} ms, of which the indexer and its extraction helper "
           f"{r['indexer_ms']:.1f} ms (extraction, signatures, search index, SQLite)")
