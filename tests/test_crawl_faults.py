@@ -151,3 +151,24 @@ def test_indexer_killed_mid_crawl_loses_nothing(crawled, tmp_path):
     got = sqlite3.connect(data / "archive.db")
     assert got.execute(q).fetchall() == ref.execute(q).fetchall()
     assert got.execute("select status from crawls").fetchall() == [("reindexed",)]
+
+
+def test_missing_isal_is_a_clear_error_and_zlib_still_works():
+    """Without the isal package the default compressor is refused with a way out, and
+    WARC_COMPRESSOR=zlib writes a record (a fresh interpreter that cannot import isal)."""
+    code = ("import sys, io; sys.modules['isal'] = None\n"
+            "from crawler.warc.writer import compression, WarcFileWriter\n"
+            "try:\n    compression()\nexcept ValueError as e:\n    print('ERR', e)\n"
+            "import tempfile, gzip, pathlib\n"
+            "from crawler.warc import records as rec\n"
+            "d = tempfile.mkdtemp(); w = WarcFileWriter(d, compressor='zlib')\n"
+            "b = w.builder\n"
+            "w.write([rec.metadata_record(b, 'http://x.test/', b.curr_warc_date(), [('k', 'v')])])\n"
+            "w.close()\n"
+            "f = next(pathlib.Path(d).glob('*.warc.gz'))\n"
+            "print('OK', gzip.decompress(f.read_bytes())[:8])\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert ("ERR WARC_COMPRESSOR 'isal' needs the isal package (pip install isal); "
+            "or set WARC_COMPRESSOR to 'zlib'") in proc.stdout
+    assert "OK b'WARC/1.1'" in proc.stdout
