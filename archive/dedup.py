@@ -117,10 +117,12 @@ def identity_tokens(text: str, title: str | None = None, folded: bool = False) -
     t = _folded(title or "") + "\n" + (text if folded else _folded(text))
     tokens = {"y:" + y for y in _YEAR.findall(t)}
     tokens.update("y:" + y.translate(_CN_DIGITS) for y in _CN_YEAR.findall(t))
-    if _BLANK_YEAR.search(t):
-        tokens.add("y:20xx")
-    if _BLANK.search(t):
-        tokens.add("xx")
+    # both patterns need one of these characters: a text without any (most) skips them
+    if any(c in t for c in "x×_＿*＊"):
+        if _BLANK_YEAR.search(t):
+            tokens.add("y:20xx")
+        if _BLANK.search(t):
+            tokens.add("xx")
     for _pos, cands in find_places(t, short=False):
         tokens.add("p:" + "|".join(sorted({c.code for c in cands})))
     return tokens
