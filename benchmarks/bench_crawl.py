@@ -134,7 +134,8 @@ def bench(pages: int, concurrency: int, bare: bool = True) -> dict:
     return dict(pages=pages, bare_pages=n_bare, bare_s=t_bare, bare_pps=n_bare / t_bare, bare_peak=m_bare,
                 full_pages=n_full, full_s=t_full, full_pps=n_full / t_full, full_peak=m_full,
                 fetch_pps=n_full / max(t_full - catchup, 1e-9), catchup_s=catchup,
-                documents=docs, warc_mb=warc_bytes / 1e6, db_mb=db_bytes / 1e6, full_rc=p_full.returncode, bare_rc=p_bare.returncode,
+                documents=docs, warc_mb=warc_bytes / 1e6, db_mb=db_bytes / 1e6,
+                full_rc=p_full.returncode, bare_rc=p_bare.returncode,
                 indexer_ms=indexer_ms(p_full.stderr), spilled=spilled(p_full.stderr),
                 bare_cpu_ms=1000 * c_bare / max(n_bare, 1), full_cpu_ms=1000 * c_full / max(n_full, 1),
                 tuned_pps=n_tuned / t_tuned, tuned_cpu_ms=1000 * c_tuned / max(n_tuned, 1))

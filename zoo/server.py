@@ -26,8 +26,7 @@ def not_modified(if_none_match: str | None, if_modified_since: str | None, etag:
         from email.utils import parsedate_to_datetime
 
         try:
-            since, modified = parsedate_to_datetime(if_modified_since), parsedate_to_datetime(last_modified)
-            return modified <= since
+            return parsedate_to_datetime(last_modified) <= parsedate_to_datetime(if_modified_since)
         except (TypeError, ValueError):
             return False
     return False
