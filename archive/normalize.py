@@ -330,6 +330,33 @@ def fix_punctuation(text: str) -> str:
         text = _FW_COLON_TIME.sub(":", text)  # 14：30 -> 14:30
     if "．" in text:
         text = _FW_DECIMAL.sub(".", text)     # ７６．２ -> 76.2
+    if len(text) < 512:
+        return _fix_ascii_marks_loop(text)
+    return _fix_ascii_marks(text)
+
+
+def _paren_changes(text: str, i: int, pairs: dict[int, int]) -> bool:
+    """Does the parenthesis at i become full-width? A pair does when it holds a Chinese
+    character or has a CJK neighbour outside; a lone one when a neighbour is CJK."""
+    n = len(text)
+    j = pairs.get(i)
+    if j is not None:
+        lo, hi = (i, j) if i < j else (j, i)
+        before = text[lo - 1] if lo > 0 else ""
+        after = text[hi + 1] if hi + 1 < n else ""
+        return bool(_HAN_RE.search(text, lo + 1, hi) or _is_cjk(before) or _is_cjk(after))
+    prev = text[i - 1] if i > 0 else ""
+    nxt = text[i + 1] if i + 1 < n else ""
+    if prev == " " and i > 1:
+        prev = text[i - 2]
+    if nxt == " " and i + 2 < n:
+        nxt = text[i + 2]
+    return _is_cjk(prev) or _is_cjk(nxt)
+
+
+def _fix_ascii_marks_loop(text: str) -> str:
+    """The definition, one mark at a time (short texts, texts beyond the BMP; the tests
+    compare ``_fix_ascii_marks`` with it)."""
     matches = [m.start() for m in _ASCII_PUNCT.finditer(text)]
     if not matches:
         return text
@@ -347,14 +374,7 @@ def fix_punctuation(text: str) -> str:
         if nxt == " " and i + 2 < n:
             nxt = text[i + 2]
         if ch in "()":
-            j = pairs.get(i)
-            if j is not None:
-                lo, hi = (i, j) if i < j else (j, i)
-                before = text[lo - 1] if lo > 0 else ""
-                after = text[hi + 1] if hi + 1 < n else ""
-                if _HAN_RE.search(text, lo + 1, hi) or _is_cjk(before) or _is_cjk(after):
-                    out[i] = _PUNCT[ch]
-            elif _is_cjk(prev) or _is_cjk(nxt):
+            if _paren_changes(text, i, pairs):
                 out[i] = _PUNCT[ch]
             continue
         if ch == ".":
@@ -374,6 +394,96 @@ def fix_punctuation(text: str) -> str:
         last = i + 1
     pieces.append(text[last:])
     return "".join(pieces)
+
+
+_SENTINEL = 0x10000           # "no character": past either end of the text
+
+
+@functools.lru_cache(maxsize=1)
+def _mark_tables():
+    """bool[0x10001] tables over the BMP (plus the sentinel, all False): Chinese character,
+    CJK (Chinese or CJK punctuation), ``str.isdigit``; and uint32 replacements per mark."""
+    import numpy as np
+
+    chars = [chr(o) for o in range(0x10000)]
+    han = np.zeros(0x10001, dtype=bool)
+    cjk = np.zeros(0x10001, dtype=bool)
+    digit = np.zeros(0x10001, dtype=bool)
+    han[:0x10000] = [_HAN_RE.match(c) is not None for c in chars]
+    cjk[:0x10000] = [_CJK_CHAR.match(c) is not None for c in chars]
+    digit[:0x10000] = [c.isdigit() for c in chars]
+    repl = np.zeros(0x10001, dtype=np.uint32)      # 0: not one of the marks
+    for a, b in _PUNCT.items():
+        repl[ord(a)] = ord(b)
+    return han, cjk, digit, repl
+
+
+def _paren_pairs_codes(text: str, codes) -> dict[int, int]:
+    """``_paren_pairs_text`` from the code points: the parentheses are found by numpy, and
+    their line numbers by where the newlines are; the stack runs over the parentheses only."""
+    import numpy as np
+
+    pos = np.flatnonzero((codes == 40) | (codes == 41) | (codes == 0xFF08) | (codes == 0xFF09))
+    lines = np.searchsorted(np.flatnonzero(codes == 10), pos)
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    line = -1
+    for i, k in zip(pos.tolist(), lines.tolist()):
+        if k != line:
+            stack.clear()
+            line = k
+        if text[i] in "(（":
+            stack.append(i)
+        elif stack:
+            j = stack.pop()
+            pairs[j] = i
+            pairs[i] = j
+    return pairs
+
+
+def _fix_ascii_marks(text: str) -> str:
+    """``_fix_ascii_marks_loop`` for long texts: every , : ; ! ? . decided at once over the
+    text's code points (numpy); only parentheses, which need their pairs, go one by one."""
+    import numpy as np
+
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    n = len(codes)
+    if not n or int(codes.max()) > 0xFFFF:
+        return _fix_ascii_marks_loop(text)
+    han, cjk, digit, repl = _mark_tables()
+    at = np.flatnonzero(repl[codes])
+    if not len(at):
+        return text
+    padded = np.empty(n + 4, dtype=np.int64)          # two sentinels on each side
+    padded[:2] = padded[-2:] = _SENTINEL
+    padded[2:-2] = codes
+    prev = padded[at + 1]
+    skip = (prev == 32) & (at > 1)                     # one blank is looked across
+    prev[skip] = padded[at[skip]]
+    nxt = padded[at + 3]
+    skip = (nxt == 32) & (at + 2 < n)
+    nxt[skip] = padded[at[skip] + 4]
+    mark = codes[at]
+    dot = mark == 46
+    change = np.where(
+        dot,
+        han[prev] & ((nxt == _SENTINEL) | (nxt == 10) | cjk[nxt]),
+        ~(digit[prev] & digit[nxt]) & (cjk[prev] | cjk[nxt]))
+    parens = (mark == 40) | (mark == 41)
+    change &= ~parens
+    out = None
+    if change.any():
+        out = codes.copy()
+        where = at[change]
+        out[where] = np.where(mark[change] == 46, 0x3002, repl[mark[change]])
+    if parens.any():
+        pairs = _paren_pairs_codes(text, codes)
+        for i in at[parens].tolist():
+            if _paren_changes(text, i, pairs):
+                if out is None:
+                    out = codes.copy()
+                out[i] = 0xFF08 if text[i] == "(" else 0xFF09
+    return text if out is None else out.tobytes().decode("utf-32-le", "surrogatepass")
 
 
 # ---------------------------------------------------------------- placeholders

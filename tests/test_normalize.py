@@ -159,3 +159,28 @@ def test_has_traditional_agrees_with_the_character_tables():
               for _ in range(200)]
     for text in texts:
         assert has_traditional(text) == bool(trad & set(text)), text
+
+
+def test_punctuation_fast_path_agrees_with_the_definition():
+    """Long texts have their ASCII marks decided at once over code points; the loop that
+    decides one mark at a time is the definition. Random texts full of the hard cases:
+    marks at either end, blanks beside marks, digits (ASCII, full-width, superscript) on
+    both sides, nested and lone parentheses, newlines, CJK punctuation, letters, and
+    characters beyond the BMP (the fast path hands those to the loop)."""
+    import random
+
+    from archive.normalize import _fix_ascii_marks, _fix_ascii_marks_loop, fix_punctuation
+
+    rng = random.Random(11)
+    alphabet = list(",:;!?().") * 4 + list("  \n工会职工年月aZ19０²、。“”（）—…") + ["\U00020000"]
+    changed = 0
+    for k in range(600):
+        n = rng.choice([1, 2, 3, 50, 700, 3000])
+        text = "".join(rng.choice(alphabet) for _ in range(n))
+        if k % 3 == 0:
+            text = text.replace("\U00020000", "")
+        want = _fix_ascii_marks_loop(text)
+        assert _fix_ascii_marks(text) == want, text
+        assert fix_punctuation(text) == want, text     # long or short, same answer
+        changed += want != text
+    assert changed > 300
