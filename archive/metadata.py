@@ -229,11 +229,22 @@ def doc_type_of(title: str, head: str = "", context: str = "", text: str = "") -
 
 _UNION = re.compile(r"工会|职工|劳模|劳动模范|工人|总工会|会员|劳动竞赛|集体协商|职代会|困难职工|农民工")
 _REPORT_CUES = re.compile(
-    r"现将.{0,20}(?:汇报|报告|总结)如下|今年以来|一年来|(?:上|本)半年|主要工作|工作开展情况|主要做法|取得的?成效|"
+    r"现将.{0,20}(?:汇报|报告|总结)如下|今年以来|一年来|上半年|本半年|主要工作|工作开展情况|主要做法|取得的?成效|"
     r"存在的(?:问题|不足)|下一步|工作打算|工作思路|明年|20\d\d年工作|工作总结|回顾|扎实推进|稳步推进|"
     r"进一步加强|取得了|积极开展|深入开展")
-_HEADINGS = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|\d+[、.．]|[一二三四五六七八九十]是)",
-                       re.M)
+# every branch starts with a literal: re skips ahead to the characters that can start one
+# (a group such as (?:上|本) first would make it try the whole pattern at every position)
+_HEADING = r"(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|\d+[、.．]|[一二三四五六七八九十]是)"
+_HEADING_AT_START = re.compile(_HEADING)
+_HEADING_AFTER_NL = re.compile("\n" + _HEADING)     # a literal first: re jumps newline to newline
+
+
+def _count_headings(text: str) -> int:
+    """Lines starting with a heading number (一、 （二） 3、 四是): what
+    ``re.findall("^" + _HEADING, text, re.M)`` counts, in a scan from newline to newline."""
+    return len(_HEADING_AFTER_NL.findall(text)) + (_HEADING_AT_START.match(text) is not None)
+
+
 _NEWS_CUES = re.compile(
     r"记者|通讯员|本报讯|本网讯|讯\s|日电|据悉|日前|近日|消息|报道|编辑[:：]|责编|来源[:：]|（图）|图为|获悉|"
     r"日上午|日下午|日晚")
@@ -253,7 +264,7 @@ def report_score_of(title: str, text: str, doc_type: str) -> float:
     head = text[:3000]
     union_hits = len(_UNION.findall(head)) + 3 * len(_UNION.findall(title))
     cues = len(_REPORT_CUES.findall(head))
-    headings = len(_HEADINGS.findall(text[:8000]))
+    headings = _count_headings(text[:8000])
     news = len(_NEWS_CUES.findall(text[:600]))
     titled = _REPORT_TITLE.search(title) is not None
     score = 0.0

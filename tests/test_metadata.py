@@ -284,3 +284,24 @@ def test_short_report_signature_dateline():
             "二季度将重点做好五一劳动节系列活动。\n元坝镇工会\n2023年4月3日")
     d = describe("元坝镇工会2023年一季度工作简报", text, "http://h/a.html")
     assert d["report_date"] == "2023-04-03" and d["org"] == "元坝镇工会" and d["year"] == 2023
+
+
+def test_heading_count_agrees_with_the_multiline_definition():
+    """``_count_headings`` scans newline to newline; the definition is ``^`` under re.M."""
+    import random
+    import re
+
+    from archive.metadata import _HEADING, _count_headings
+
+    definition = re.compile("^" + _HEADING, re.M)
+    rng = random.Random(5)
+    pieces = ["\n", "\n\n", "一、", "十二、", "（三）", "(四)", "3、", "12.", "７．", "五是", "是", "工会",
+              "职工", "、", "（", ")", "2024", " "]
+    counted = 0
+    for n in (0, 1, 2, 5, 40, 300):
+        for _ in range(150):
+            text = "".join(rng.choice(pieces) for _ in range(n))
+            want = len(definition.findall(text))
+            assert _count_headings(text) == want, text
+            counted += want
+    assert counted > 1000
