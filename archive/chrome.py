@@ -143,8 +143,13 @@ PREV_NEXT = re.compile(rf"^{_SP}[【\[]?(上一篇|下一篇|上一条|下一条
 # chrome glued into running text (文库 previews without paragraph breaks)
 INLINE = re.compile(r"\s*(?:已阅读\s*\d+\s*页[,，]?\s*还剩\s*\d+\s*页未读|继续免费阅读|展开阅读全文|下载本文档|"
                     r"免费预览已结束[^。]*|第\s*\d+\s*页\s*[/／]?\s*共\s*\d+\s*页|版权说明[:：].*$)\s*")
-# pinyin glued after characters by spam converters: 報(bào)告
-PINYIN = re.compile(r"(?<=[\u4e00-\u9fff])[(（][a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]*[)）]")
+# a line holds INLINE exactly when it holds one of its alternatives: searched without the
+# leading blanks, the pattern starts with literals and re skips ahead to them
+_INLINE_KEY = re.compile(INLINE.pattern.removeprefix(r"\s*"))
+# pinyin glued after characters by spam converters: 報(bào)告 (the bracket first, then the
+# look-behind for the character before it: re jumps from bracket to bracket)
+PINYIN = re.compile(r"[(（](?<=[\u4e00-\u9fff][(（])[a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]"
+                    r"[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]*[)）]")
 EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200d]")
 
 # control words: a line made only of these (and punctuation) is a bar
@@ -312,7 +317,7 @@ def clean_lines(lines: list[str], title: str | None = None) -> tuple[list[str], 
         line = (EMOJI.sub("", raw) if emoji else raw).strip(" \t\u3000\xa0\r\n")
         if "(" in line or "（" in line:
             line = PINYIN.sub("", line)
-        if len(line) >= 200 and INLINE.search(line):
+        if len(line) >= 200 and _INLINE_KEY.search(line):
             line = INLINE.sub("", line).strip()
         cleaned.append(line)
     chrome = chrome_flags(cleaned)

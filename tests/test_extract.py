@@ -93,6 +93,31 @@ def test_chrome_flags_agree_with_chrome_reason():
         assert chrome.chrome_flags(chunk) == [chrome.chrome_reason(x) is not None for x in chunk]
 
 
+def test_inline_and_pinyin_fast_forms_agree_with_their_definitions():
+    """clean_lines tests long lines with INLINE minus its leading blanks, and PINYIN puts
+    the bracket before its look-behind; both must answer as the first forms did."""
+    import random
+    import re
+
+    pinyin = re.compile(r"(?<=[\u4e00-\u9fff])[(（][a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]"
+                        r"[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]*[)）]")
+    rng = random.Random(8)
+    pieces = ["報", "告", "工会", "(", "（", ")", "）", "bào", "gào", "ǎ", "a", "ü", " ", "\n", "x", "(bào)",
+              "（gào）", "(lǜ)", "(ǎ",
+              "已阅读", "3", "页", "，", "还剩", "页未读", "继续免费阅读", "第", "/", "共", "版权说明", "：",
+              "免费预览已结束", "。", "下载本文档"]
+    hits = [0, 0]
+    for n in (1, 3, 8, 30, 120):
+        for _ in range(400):
+            line = "".join(rng.choice(pieces) for _ in range(n))
+            assert chrome.PINYIN.sub("", line) == pinyin.sub("", line), line
+            found = chrome.INLINE.search(line) is not None
+            assert (chrome._INLINE_KEY.search(line) is not None) == found, line
+            hits[0] += pinyin.search(line) is not None
+            hits[1] += found
+    assert min(hits) > 100
+
+
 def test_edge_families_only_at_the_edges():
     names = "王喆 李明 张华 赵升 刘芳"           # a list of award winners looks like a menu
     hope = "希望各基层工会结合实际认真抓好落实，确保取得实效，对职工群众有所帮助。"
