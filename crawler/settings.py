@@ -91,6 +91,11 @@ EXTENSIONS = {
 # default of 100 costs about 1 ms of CPU per response (docs/performance.md). Our callbacks
 # yield a few requests and no items: 8 is plenty.
 CONCURRENT_ITEMS = 8
+# Scrapy checks each callback for a generator that returns a value by reading its source
+# and parsing it (inspect.getsource + ast.parse); its cache holds bound methods weakly, so
+# the check runs again for every response. It is off; tests/test_links_scope.py runs the
+# same check once over the spiders' callbacks instead.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 15.0

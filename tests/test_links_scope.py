@@ -103,3 +103,26 @@ def test_pager_anchors_beside_the_page_are_pagination():
     }
     query = {l.url: l.kind for l in extract_links("http://h/news", Selector(text='<a href="/news?page=2">3</a>'))}
     assert query == {"http://h/news?page=2": "pagination"}
+
+
+def test_spider_callbacks_are_no_generators_returning_values():
+    """WARN_ON_GENERATOR_RETURN_VALUE is off in crawler/settings.py (Scrapy re-parsed the
+    callback's source for every response); this is the check it made, done once."""
+    import inspect
+
+    from scrapy.utils.misc import is_generator_with_return_value
+
+    from crawler.spiders.bare import BareSpider
+    from crawler.spiders.union import UnionSpider
+
+    checked = 0
+    for cls in (UnionSpider, BareSpider):
+        for name, func in inspect.getmembers(cls, inspect.isgeneratorfunction):
+            assert not is_generator_with_return_value(func), f"{cls.__name__}.{name}"
+            checked += 1
+    assert checked >= 2      # both parse() methods
+
+    def bad():              # the check itself still catches one
+        yield 1
+        return 2
+    assert is_generator_with_return_value(bad)
