@@ -600,7 +600,7 @@ def split_parts(lines: list[str], headings: list[str] | None = None,
     """
     marks = []
     for i, line in enumerate(lines):
-        if len(line) > 80:
+        if len(line) > 80 or "篇" not in line:     # every marker has a 篇
             continue
         for k, rx in enumerate(_PART):
             m = rx.match(line)

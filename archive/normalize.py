@@ -354,10 +354,12 @@ def _paren_changes(text: str, i: int, pairs: dict[int, int]) -> bool:
     return _is_cjk(prev) or _is_cjk(nxt)
 
 
-def _fix_ascii_marks_loop(text: str) -> str:
-    """The definition, one mark at a time (short texts, texts beyond the BMP; the tests
-    compare ``_fix_ascii_marks`` with it)."""
-    matches = [m.start() for m in _ASCII_PUNCT.finditer(text)]
+def _fix_ascii_marks_loop(text: str, matches: list[int] | None = None) -> str:
+    """The definition, one mark at a time (short texts, texts with few marks or beyond the
+    BMP; the tests compare ``_fix_ascii_marks`` with it). ``matches``: the marks'
+    positions, when the caller has them."""
+    if matches is None:
+        matches = [m.start() for m in _ASCII_PUNCT.finditer(text)]
     if not matches:
         return text
     pairs = _paren_pairs_text(text) if ("(" in text or ")" in text) else {}
@@ -405,13 +407,18 @@ def _mark_tables():
     CJK (Chinese or CJK punctuation), ``str.isdigit``; and uint32 replacements per mark."""
     import numpy as np
 
-    chars = [chr(o) for o in range(0x10000)]
-    han = np.zeros(0x10001, dtype=bool)
-    cjk = np.zeros(0x10001, dtype=bool)
+    every = "".join(map(chr, range(0x10000)))
+
+    def members(rx: re.Pattern) -> np.ndarray:      # one scan of the BMP, no call per character
+        marked = rx.sub("\x01", every).encode("utf-32-le", "surrogatepass")
+        table = np.zeros(0x10001, dtype=bool)
+        table[:0x10000] = np.frombuffer(marked, dtype=np.uint32) == 1
+        table[1] = rx.match("\x01") is not None
+        return table
+
+    han, cjk = members(_HAN_RE), members(_CJK_CHAR)
     digit = np.zeros(0x10001, dtype=bool)
-    han[:0x10000] = [_HAN_RE.match(c) is not None for c in chars]
-    cjk[:0x10000] = [_CJK_CHAR.match(c) is not None for c in chars]
-    digit[:0x10000] = [c.isdigit() for c in chars]
+    digit[:0x10000] = [c.isdigit() for c in every]
     repl = np.zeros(0x10001, dtype=np.uint32)      # 0: not one of the marks
     for a, b in _PUNCT.items():
         repl[ord(a)] = ord(b)
@@ -452,8 +459,8 @@ def _fix_ascii_marks(text: str) -> str:
         return _fix_ascii_marks_loop(text)
     han, cjk, digit, repl = _mark_tables()
     at = np.flatnonzero(repl[codes])
-    if not len(at):
-        return text
+    if len(at) < 48:          # numpy's fixed costs outweigh a short loop
+        return _fix_ascii_marks_loop(text, at.tolist()) if len(at) else text
     padded = np.empty(n + 4, dtype=np.int64)          # two sentinels on each side
     padded[:2] = padded[-2:] = _SENTINEL
     padded[2:-2] = codes
