@@ -19,7 +19,6 @@ import datetime as _dt
 import re
 from typing import Iterator
 
-import cn2an
 
 _FW_DIGITS = str.maketrans("０１２３４５６７８９：／－．", "0123456789:/-.")
 
@@ -50,6 +49,8 @@ def _valid(y: int, m: int, d: int) -> str | None:
 
 
 def _cn_int(s: str) -> int | None:
+    import cn2an     # here, not at the top: its import builds converters (~0.15 s)
+
     try:
         return int(cn2an.cn2an(s, "smart"))
     except (ValueError, KeyError, TypeError):

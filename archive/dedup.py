@@ -1,7 +1,7 @@
-"""Near-duplicate reports: MinHash signatures (datasketch) and LSH clustering.
+"""Near-duplicate reports: MinHash signatures (datasketch 2's scheme) and LSH clustering.
 
 ``signature(text, title=None) -> bytes``
-    * MinHash (datasketch, affine32 scheme, 128 permutations, seed 1) over the set of
+    * MinHash (datasketch 2's affine32 scheme, 128 permutations, seed 1) over the set of
       5-character shingles of the canonical text: Traditional converted to Simplified
       (OpenCC t2s, only when Traditional), NFKC, lower case, everything but Chinese
       characters, letters and digits removed (punctuation and layout do not count).
@@ -37,7 +37,6 @@ from array import array
 from typing import Iterable, Iterator
 
 import numpy as np
-from datasketch import MinHash
 
 from .normalize import fold
 
@@ -134,9 +133,16 @@ def _token_hash(token: str) -> int:
 
 @functools.lru_cache(maxsize=1)
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    """datasketch's permutations for (NUM_PERM, SEED, affine32), as (1, NUM_PERM) rows."""
-    a, b = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32").permutations
-    return a.astype(np.uint32).reshape(1, -1), b.astype(np.uint32).reshape(1, -1)
+    """datasketch's permutations for (NUM_PERM, SEED, affine32), as (1, NUM_PERM) rows,
+    drawn as datasketch 2.x draws them (``MinHash._init_permutations``: an odd multiplier
+    and an offset from numpy's RandomState). datasketch itself is not imported here: it
+    imports scipy (~0.7 s in every indexer, helper and clustering process), and the
+    archive's signatures stay what they are whatever a later datasketch draws. The tests
+    compare these permutations and the values made with them to datasketch's own."""
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a.reshape(1, -1), b.reshape(1, -1)
 
 
 def minhash_values(hashes: np.ndarray) -> np.ndarray:

@@ -277,8 +277,11 @@ def test_minhash_values_equal_datasketch():
     import numpy as np
     from datasketch import MinHash
 
-    from archive.dedup import SEED, minhash_values, shingle_hashes
+    from archive.dedup import SEED, _permutations, minhash_values, shingle_hashes
 
+    a, b = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32").permutations
+    assert np.array_equal(_permutations()[0][0], a) and np.array_equal(_permutations()[1][0], b)
+    assert a.dtype == np.uint32 and len(set(a.tolist())) == NUM_PERM
     rng = np.random.default_rng(7)
     samples = [np.zeros(0, dtype=np.uint32), np.array([0, 1, 0xFFFFFFFF], dtype=np.uint32),
                rng.integers(0, 2**32, size=5000, dtype=np.uint64).astype(np.uint32),
