@@ -381,7 +381,15 @@ class Indexer:
                  for d in docs}
         self.db["documents"].upsert_all(docs, pk="id", alter=True)
         self.db["_signatures"].upsert_all(sigs, pk="doc_id")
-        search.index_documents(self.db, [{**d, **extra[d["id"]]} for d in docs])
+        # the search index (contentless) changes only where title or text did: the last
+        # version of each id in this batch against its row before the batch, whose values
+        # are what the index holds
+        last = {d["id"]: d for d in docs}
+        changed = [d for d in last.values() if d["id"] not in old
+                   or (old[d["id"]].get("title"), old[d["id"]].get("text"))
+                   != (d.get("title"), d.get("text"))]
+        search.index_documents(self.db, [{**d, **extra[d["id"]]} for d in changed],
+                               previous={d["id"]: old[d["id"]] for d in changed if d["id"] in old})
 
     def _cluster(self) -> None:
         """Near-duplicate clusters over the whole archive (``archive.dedup``), then the

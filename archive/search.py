@@ -29,10 +29,17 @@ Query syntax (``rewrite_query``): whitespace-separated terms, all required (AND)
 "double quotes" keep a phrase with blanks together.  Nothing the user types reaches
 FTS5 syntax: every term is rebuilt from tokens.
 
-Storage: ``documents_fts(doc_id UNINDEXED, title, text)``; its rowid is the rowid of the
-``documents`` row (Datasette: ``fts_pk: rowid``).  ``index_documents`` replaces a
-document's entry, so re-indexing is idempotent; ``rebuild_search`` re-creates the
-whole index from ``documents`` (e.g. after a VACUUM, which may renumber rowids).
+Storage: ``documents_fts(title, text)``, a *contentless* FTS5 table (``content=''``): it
+keeps the index only, not a second copy of the token strings (those are 2.5x the text:
+a content table took ~45 % of archive.db).  Its rowid is the rowid of the ``documents``
+row (Datasette: ``fts_pk: rowid``; join ``documents`` on it for ids and columns).  A
+contentless entry is removed by giving the exact values it was indexed with, so
+``index_documents`` is given each changed document's row from before the write
+(``previous``); the indexer re-indexes only documents whose title or text changed.
+``FORM_VERSION`` stamps the index form in ``_search_form``: an index made with another
+form, or of the older layout with a content table, is rebuilt once by ``ensure_search``.
+``rebuild_search`` re-creates the whole index from ``documents`` (also after a VACUUM,
+which may renumber rowids).
 """
 from __future__ import annotations
 
@@ -42,8 +49,8 @@ import unicodedata
 from typing import Iterable
 
 FTS_TABLE = "documents_fts"
-# title weighs 5x the body in bm25 (first column doc_id is unindexed)
-BM25 = f"bm25({FTS_TABLE}, 0.0, 5.0, 1.0)"
+# title weighs 5x the body in bm25
+BM25 = f"bm25({FTS_TABLE}, 5.0, 1.0)"
 NO_MATCH = '""'  # an empty phrase: valid FTS5, matches nothing
 
 _WS = re.compile(r"\s+")
@@ -180,61 +187,120 @@ def rewrite_query(q: str | None) -> str:
     return " AND ".join(phrases) if phrases else NO_MATCH
 
 
-def ensure_search(db) -> None:
-    """Create the FTS5 table if it is missing (sqlite_utils.Database)."""
+FORM_VERSION = "1"     # of index_form: an index made with another form is rebuilt
+_FORM_TABLE = "_search_form"
+
+
+def _layout_is_current(db) -> bool:
+    """Contentless, and made with this FORM_VERSION (deletes must give the exact values
+    that were indexed, so an index of another form cannot be updated, only rebuilt)."""
+    row = db.execute("select sql from sqlite_master where name = ?", [FTS_TABLE]).fetchone()
+    if row is None or not re.search(r"content\s*=\s*''", row[0] or ""):
+        return False
+    if _FORM_TABLE not in db.table_names():
+        return False
+    stamp = db.execute(f"select version from {_FORM_TABLE}").fetchone()
+    return stamp is not None and stamp[0] == FORM_VERSION
+
+
+def _create(db) -> None:
     db.execute(
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
-        "doc_id UNINDEXED, title, text, tokenize = 'unicode61 remove_diacritics 0')")
+        f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
+        "title, text, tokenize = 'unicode61 remove_diacritics 0', content = '')")
+    db.execute(f"CREATE TABLE IF NOT EXISTS {_FORM_TABLE} (version TEXT NOT NULL)")
+    db.execute(f"DELETE FROM {_FORM_TABLE}")
+    db.execute(f"INSERT INTO {_FORM_TABLE} (version) VALUES (?)", [FORM_VERSION])
 
 
-def index_documents(db, docs: Iterable[dict]) -> int:
+def ensure_search(db) -> None:
+    """Create the FTS5 table if it is missing (sqlite_utils.Database).  An index of the
+    older layout (with a content table and a doc_id column, as union-archive made them
+    until November 2026) or of another index form is rebuilt from ``documents``, once."""
+    exists = db.execute("select 1 from sqlite_master where name = ?", [FTS_TABLE]).fetchone()
+    if exists is None:
+        with db.atomic():
+            _create(db)
+    elif not _layout_is_current(db):
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "the search index is of an older layout or form: rebuilding it from documents")
+        rebuild_search(db)
+
+
+def _forms(doc: dict) -> tuple[str, str]:
+    return doc.get("_index") or (index_form(doc.get("title")),
+                                 index_form(doc.get("text"), doc.get("_folded")))
+
+
+def index_documents(db, docs: Iterable[dict], previous: dict[str, dict] | None = None) -> int:
     """(Re-)index documents (dicts with id, title, text) already written to ``documents``
     (``_index``: their (title, text) index forms, when the caller has them already).
 
-    Idempotent per id: an existing entry is replaced.  Returns how many were indexed
-    (documents missing from the ``documents`` table are skipped)."""
-    ensure_search(db)
-    rows = []
-    for d in {d["id"]: d for d in docs}.values():  # the same id twice: the last one wins
-        found = db.execute("SELECT rowid FROM documents WHERE id = ?", [d["id"]]).fetchone()
-        if found is None:
-            continue
-        forms = d.get("_index") or (index_form(d.get("title")),
-                                    index_form(d.get("text"), d.get("_folded")))
-        rows.append((found[0], d["id"], *forms))
-    if not rows:
+    The table is contentless: an entry is removed by giving the values it was indexed
+    with.  A document that has an entry is therefore re-indexed from ``previous[id]``
+    (its title and text *as they were indexed*: the ``documents`` row before the write
+    that changed it) or, without one, from its ``documents`` row as it is now - right
+    when the row has not changed since it was indexed (re-indexing is then idempotent).
+    Returns how many were indexed (documents missing from ``documents`` are skipped)."""
+    docs = list({d["id"]: d for d in docs}.values())  # the same id twice: the last one wins
+    if not docs:
         return 0
+    ensure_search(db)
     conn = db.conn
+    found: dict[str, int] = {}
+    for lo in range(0, len(docs), 500):
+        part = [d["id"] for d in docs[lo:lo + 500]]
+        found.update(conn.execute(
+            f"SELECT id, rowid FROM documents WHERE id IN ({','.join('?' * len(part))})", part))
+    docs = [d for d in docs if d["id"] in found]
+    if not docs:
+        return 0
+    rowids = [found[d["id"]] for d in docs]
+    present: set[int] = set()
+    for lo in range(0, len(rowids), 500):
+        part = rowids[lo:lo + 500]
+        present.update(r[0] for r in conn.execute(
+            f"SELECT rowid FROM {FTS_TABLE} WHERE rowid IN ({','.join('?' * len(part))})", part))
+    previous = previous or {}
     with db.atomic():      # nests in the caller's transaction (the indexer's flush)
-        # only entries that exist are deleted (a new document has none: a delete per row
-        # would cost ~8 % of the writes)
-        rowids = [r[0] for r in rows]
-        for lo in range(0, len(rowids), 500):
-            part = rowids[lo:lo + 500]
-            present = conn.execute(
-                f"SELECT rowid FROM {FTS_TABLE} WHERE rowid IN ({','.join('?' * len(part))})",
-                part).fetchall()
-            conn.executemany(f"DELETE FROM {FTS_TABLE} WHERE rowid = ?", present)
-        conn.executemany(
-            f"INSERT INTO {FTS_TABLE}(rowid, doc_id, title, text) VALUES (?, ?, ?, ?)", rows)
-    return len(rows)
+        if present:         # only entries that exist are deleted (a new document has none)
+            old = []
+            for d in docs:
+                rowid = found[d["id"]]
+                if rowid not in present:
+                    continue
+                before = previous.get(d["id"])
+                if before is None:
+                    title, text = conn.execute("SELECT title, text FROM documents WHERE rowid = ?",
+                                               [rowid]).fetchone()
+                    before = {"title": title, "text": text}
+                old.append((rowid, index_form(before.get("title")), index_form(before.get("text"))))
+            conn.executemany(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, text) "
+                             "VALUES ('delete', ?, ?, ?)", old)
+        conn.executemany(f"INSERT INTO {FTS_TABLE}(rowid, title, text) VALUES (?, ?, ?)",
+                         [(found[d["id"]], *_forms(d)) for d in docs])
+    return len(docs)
 
 
 def rebuild_search(db, batch: int = 200) -> int:
-    """Drop and rebuild the whole index from the ``documents`` table."""
-    db.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
-    ensure_search(db)
-    n = 0
-    last = None
-    while True:
-        where, params = ("WHERE rowid > ?", [last]) if last is not None else ("", [])
-        chunk = db.execute(
-            f"SELECT rowid, id, title, text FROM documents {where} ORDER BY rowid LIMIT {batch}",
-            params).fetchall()
-        if not chunk:
-            return n
-        n += index_documents(db, [{"id": r[1], "title": r[2], "text": r[3]} for r in chunk])
-        last = chunk[-1][0]
+    """Drop and rebuild the whole index from the ``documents`` table (also after a
+    VACUUM, which may renumber the rowids the index is keyed on)."""
+    with db.atomic():
+        db.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+        _create(db)
+        n = 0
+        last = None
+        while True:
+            where, params = ("WHERE rowid > ?", [last]) if last is not None else ("", [])
+            chunk = db.execute(f"SELECT rowid, title, text FROM documents {where} "
+                               f"ORDER BY rowid LIMIT {batch}", params).fetchall()
+            if not chunk:
+                return n
+            db.conn.executemany(f"INSERT INTO {FTS_TABLE}(rowid, title, text) VALUES (?, ?, ?)",
+                                [(r[0], index_form(r[1]), index_form(r[2])) for r in chunk])
+            n += len(chunk)
+            last = chunk[-1][0]
 
 
 def snippet(text: str | None, q: str | None, width: int = 40) -> str:
@@ -251,6 +317,6 @@ def snippet(text: str | None, q: str | None, width: int = 40) -> str:
 
 def search(db, q: str, limit: int | None = None) -> list[str]:
     """Document ids matching ``q``, best first (bm25, title weighted)."""
-    sql = (f"SELECT doc_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY {BM25}"
-           + (f" LIMIT {int(limit)}" if limit else ""))
+    sql = (f"SELECT d.id FROM {FTS_TABLE} JOIN documents d ON d.rowid = {FTS_TABLE}.rowid "
+           f"WHERE {FTS_TABLE} MATCH ? ORDER BY {BM25}" + (f" LIMIT {int(limit)}" if limit else ""))
     return [r[0] for r in db.execute(sql, [rewrite_query(q)]).fetchall()]

@@ -13,6 +13,7 @@ from archive.ahead import AheadIndexer
 from archive.indexer import Indexer
 from archive.reindex import warc_files
 from archive.warc_read import iter_captures
+from tests.sql import index_mismatches, indexed
 
 
 def _index(db_path, caps, ahead: bool, kill_helper_at: int | None = None):
@@ -39,8 +40,7 @@ def _content(db_path):
     with sqlite3.connect(db_path) as conn:
         cols = [r[1] for r in conn.execute("pragma table_info(documents)")]
         docs = conn.execute(f"select {', '.join(cols)} from documents order by id").fetchall()
-        fts = conn.execute("select d.id, f.title, f.text from documents_fts f join documents d "
-                           "on d.rowid = f.rowid order by d.id").fetchall()
+        fts = indexed(conn)
         sigs = conn.execute("select doc_id, signature from _signatures order by doc_id").fetchall()
         caps = conn.execute("select url, status, encoding, error, warc_offset from captures "
                             "order by id").fetchall()
@@ -57,7 +57,8 @@ def test_ahead_builds_the_same_archive(captures, tmp_path):
     _index(tmp_path / "inline.db", captures, ahead=False)
     runner = _index(tmp_path / "ahead.db", captures, ahead=True)
     inline, ahead = _content(tmp_path / "inline.db"), _content(tmp_path / "ahead.db")
-    assert len(inline[0]) > 30
+    assert len(inline[0]) > 30 and len(inline[1]) > 10_000   # documents, index entries
+    assert index_mismatches(tmp_path / "inline.db") == (set(), set())
     assert runner.in_helper > 10          # the helper did extract
     for a, b in zip(inline, ahead):
         assert a == b

@@ -89,8 +89,9 @@ def test_internal_tables_are_hidden(ds):
     for name in ("documents", "captures", "crawls"):
         assert tables[name]["hidden"] is False
     hidden = {n for n, t in tables.items() if t["hidden"]}
-    assert {"_signatures", "documents_fts", "documents_fts_data", "documents_fts_idx",
-            "documents_fts_content", "documents_fts_docsize", "documents_fts_config"} <= hidden
+    assert {"_signatures", "_search_form", "documents_fts", "documents_fts_data",
+            "documents_fts_idx", "documents_fts_docsize", "documents_fts_config"} <= hidden
+    assert "documents_fts_content" not in tables      # contentless: no second copy of the text
     assert "_signatures" not in get(ds, "/archive").text
 
 

@@ -18,7 +18,7 @@ import pytest
 from archive.store import document_id
 from tests.conftest import crawl_cmd
 
-from tests.sql import rows
+from tests.sql import index_mismatches, rows
 
 _EDITS = iter(range(1, 10 ** 6))
 
@@ -309,6 +309,25 @@ def test_changed_zoo_gives_exactly_the_changed_new_and_gone(recrawls):
     assert recrawls.texts_unchanged == before == recrawls.texts_due
     assert set(after) - set(before) == {document_id(recrawls.added, 0)}
     assert {i for i in before if after[i] != before[i]} == edited | {multi_id}
+
+
+def test_search_index_follows_the_documents_through_the_recrawls(recrawls):
+    """The index is contentless: a changed document's entry is removed with the values it
+    was indexed with (its row before the change). After four crawls with edits, a stitched
+    article changed and a page gone, it holds exactly the documents' current forms."""
+    from archive import search, store
+
+    db_path = recrawls.data / "archive.db"
+    stale, missing = index_mismatches(db_path)
+    assert not stale and not missing, (sorted(stale)[:5], sorted(missing)[:5])
+    db = store.connect(db_path)
+    try:
+        for d in recrawls.edited:
+            assert document_id(d["url"], 0) in search.search(db, "本文已于2025年7月修订")
+        assert document_id(recrawls.added, 0) in search.search(db, "新增段落")
+        assert document_id(recrawls.multipage["url"], 0) in search.search(db, NOTE.strip())
+    finally:
+        db.conn.close()
 
 
 def test_changed_later_page_of_an_unchanged_article_is_stitched_again(recrawls):

@@ -8,6 +8,7 @@ import pytest
 
 from archive import search, store
 from tests.fixtures_archive import add_document, build_archive
+from tests.sql import index_mismatches
 
 QUERIES = [
     "工", "会", "书", "模",                      # one character
@@ -144,12 +145,17 @@ def test_index_documents_is_idempotent_and_replaces(tmp_path):
         docs = [dict(id=d["id"], title=d["title"], text=d["text"]) for d in arch.docs.values()]
         assert search.index_documents(db, docs) == len(docs)
         assert db.execute("select count(*) from documents_fts").fetchone()[0] == n
+        assert index_mismatches(arch.db_path) == (set(), set())
         books = arch.doc("books")
+        before = db["documents"].get(books["id"])
         db["documents"].update(books["id"], {"text": "职工书屋改名为职工阅览室。"})
-        search.index_documents(db, [dict(books, text="职工书屋改名为职工阅览室。")])
+        # contentless: the entry is removed with the values it was indexed with
+        search.index_documents(db, [dict(books, text="职工书屋改名为职工阅览室。")],
+                               previous={books["id"]: before})
         assert books["id"] in search.search(db, "阅览室")
         assert books["id"] not in search.search(db, "图书三百册")
         assert db.execute("select count(*) from documents_fts").fetchone()[0] == n
+        assert index_mismatches(arch.db_path) == (set(), set())     # no stale terms
         # unknown documents are skipped, not indexed under a dangling rowid
         assert search.index_documents(db, [dict(id="nope", title="工会", text="工会")]) == 0
         # a full rebuild gives the same answers
@@ -157,8 +163,12 @@ def test_index_documents_is_idempotent_and_replaces(tmp_path):
         assert search.rebuild_search(db) == n
         assert {q: sorted(search.search(db, q)) for q in QUERIES} == before
         # the same id twice in one batch: the last one wins
-        assert search.index_documents(db, [dict(books, text="甲"), dict(books, text="乙")]) == 1
+        before = db["documents"].get(books["id"])
+        db["documents"].update(books["id"], {"text": "乙"})
+        assert search.index_documents(db, [dict(books, text="甲"), dict(books, text="乙")],
+                                      previous={books["id"]: before}) == 1
         assert books["id"] in search.search(db, "乙") and books["id"] not in search.search(db, "甲")
+        assert index_mismatches(arch.db_path) == (set(), set())
     finally:
         db.conn.close()
 
@@ -168,13 +178,11 @@ def test_indexes_written_by_another_connection_are_visible(tmp_path):
     row = add_document(arch.db_path, "late", "新到的工会简报", "劳模事迹报告会在今天举行。")
     conn = sqlite3.connect(arch.db_path)
     try:
-        got = [r[0] for r in conn.execute(
-            "select doc_id from documents_fts where documents_fts match ?",
-            [search.rewrite_query("劳模事迹")])]
-        assert got == [row["id"]]
         # the FTS rowid is the documents rowid (Datasette: fts_pk rowid)
-        assert conn.execute("select d.id from documents d join documents_fts f on f.rowid = d.rowid "
-                            "where f.doc_id = ?", [row["id"]]).fetchone()[0] == row["id"]
+        got = [r[0] for r in conn.execute(
+            "select d.id from documents_fts f join documents d on d.rowid = f.rowid "
+            "where documents_fts match ?", [search.rewrite_query("劳模事迹")])]
+        assert got == [row["id"]]
     finally:
         conn.close()
 
@@ -257,3 +265,67 @@ def test_index_form_is_one_token_per_character():
         norm = normalize_document_text(text)
         assert index_form(text) == " ".join(tokens(norm)), text
         assert index_form(None, norm) == index_form(text)
+
+
+def test_the_indexer_replaces_a_changed_document_without_stale_terms(tmp_path):
+    """The indexer gives index_documents each changed document's row from before the
+    write: every term of the old version goes, including terms the new one lacks (a
+    delete with the new values would leave 甲乙丙丁 in the index for good)."""
+    from archive.indexer import Indexer, derived
+
+    ix = Indexer(tmp_path / "archive.db")
+
+    def doc(text):
+        d = dict(id="d1", url="http://127.0.0.1/1.html", part=0, title="工作汇报", text=text)
+        return {**d, **derived(d["title"], d["text"])}
+
+    def write(*docs):
+        with ix.db.atomic():
+            ix._write_documents([dict(d) for d in docs])
+
+    try:
+        write(doc("甲乙丙丁。"))
+        assert search.search(ix.db, "甲乙") == ["d1"]
+        write(doc("戊己庚。"))
+        assert search.search(ix.db, "甲") == [] and search.search(ix.db, "戊己") == ["d1"]
+        assert index_mismatches(tmp_path / "archive.db") == (set(), set())
+        write(doc("辛壬。"), doc("戊己庚。"))        # changed and back in one batch: as before
+        assert search.search(ix.db, "辛") == [] and search.search(ix.db, "戊己") == ["d1"]
+        write(doc("戊己庚。"))                        # unchanged: the index is not touched
+        assert index_mismatches(tmp_path / "archive.db") == (set(), set())
+        assert ix.counts["changed"] == 2 and ix.counts["unchanged"] == 2
+    finally:
+        ix.close()
+
+
+def test_an_index_of_the_older_layout_is_rebuilt_once(tmp_path, caplog):
+    """Archives made before the index was contentless (a content table and a doc_id
+    column), or with another index form, are rebuilt from documents when opened for
+    writing; after that the index is left alone."""
+    arch = build_archive(tmp_path)
+    db = store.connect(arch.db_path)
+    try:
+        answers = {q: sorted(search.search(db, q)) for q in QUERIES}
+        db.execute(f"drop table {search.FTS_TABLE}")
+        db.execute("drop table _search_form")
+        db.execute(f"create virtual table {search.FTS_TABLE} using fts5(doc_id unindexed, title, "
+                   "text, tokenize = 'unicode61 remove_diacritics 0')")
+        db.conn.executemany(f"insert into {search.FTS_TABLE}(rowid, doc_id, title, text) "
+                            "select rowid, id, title, text from documents where rowid = ?",
+                            [(r[0],) for r in db.execute("select rowid from documents")])
+        db.conn.commit()
+        with caplog.at_level("WARNING", logger="archive.search"):
+            search.ensure_search(db)
+            search.ensure_search(db)
+        assert [r.message for r in caplog.records].count(
+            "the search index is of an older layout or form: rebuilding it from documents") == 1
+        sql = db.execute("select sql from sqlite_master where name = ?", [search.FTS_TABLE]).fetchone()[0]
+        assert "content = ''" in sql and "doc_id" not in sql
+        assert {q: sorted(search.search(db, q)) for q in QUERIES} == answers
+        assert index_mismatches(arch.db_path) == (set(), set())
+        db.execute("update _search_form set version = 'old'")       # another index form
+        search.ensure_search(db)
+        assert db.execute("select version from _search_form").fetchone()[0] == search.FORM_VERSION
+        assert index_mismatches(arch.db_path) == (set(), set())
+    finally:
+        db.conn.close()
