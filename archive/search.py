@@ -15,10 +15,14 @@ Approach: one token per character, phrase queries.
   ``escape_fts`` override in ``archive.datasette_plugin``) can query it.
 
 Tokens: ``[a-z0-9]`` and CJK ideographs (U+3400-4DBF, U+4E00-9FFF) stand for
-themselves; every other character (punctuation, symbols, other scripts, and one blank
-for each run of whitespace) becomes ``u<hex codepoint>`` - a multi-letter token that no
-single letter can collide with.  Whitespace and punctuation are therefore positions
-too, so a term never matches across a paragraph break.
+themselves; every other character of the BMP (punctuation, symbols, other scripts, and one
+blank for each run of whitespace) becomes the character U+F0000 + its code point, in
+Supplementary Private Use Area-A, which unicode61 reads as a token character of its own
+(category Co) and no text character can collide with (a character beyond the BMP, which
+plane 15 itself is in, and the noncharacters U+FFFE and U+FFFF become ``u<hex codepoint>``,
+a multi-letter token no single letter collides with).  Whitespace and punctuation are therefore positions too, so a term never
+matches across a paragraph break.  (Index form 1, until November 2026, wrote ``u<hex>``
+for every such character: ~25 % longer token strings to write and tokenize.)
 
 Normalisation (the same for documents and queries): NFKC (full-width -> half-width,
 compatibility forms), Traditional -> Simplified (OpenCC t2s; documents only when their
@@ -90,7 +94,11 @@ def _token(ch: str) -> str:
     o = ord(ch)
     if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF:
         return ch
-    return f"u{o:x}"
+    return chr(_PRIVATE + o) if o <= _LAST_MOVED else f"u{o:x}"
+
+
+_PRIVATE = 0xF0000      # a BMP character that is not a token of its own: U+F0000 + it,
+_LAST_MOVED = 0xFFFD    # up to U+FFFFD (U+FFFFE and U+FFFFF are noncharacters, not Co)
 
 
 class _TokenMap(dict):
@@ -121,8 +129,13 @@ def index_form(text: str | None, normalized: str | None = None) -> str:
         normalized = normalize_document_text(text)
     if len(normalized) >= 64:
         return _spaced_tokens(normalized)
-    # runs of Han/letters/digits are spaced by str.join in C; only the other characters
-    # (about one in ten) take a lookup
+    return _joined_tokens(normalized)
+
+
+def _joined_tokens(normalized: str) -> str:
+    """``" ".join(tokens(normalized))`` by str operations (short texts, and texts with
+    ``u<hex>`` tokens): runs of Han/letters/digits are spaced by str.join in C; only the
+    other characters (about one in ten) take a lookup."""
     out = []
     for i, piece in enumerate(_SPLIT.split(normalized)):
         if i & 1:
@@ -134,41 +147,30 @@ def index_form(text: str | None, normalized: str | None = None) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _own_table():
-    """bool[0x10000]: which BMP code points are tokens of their own; and the hex digits."""
+    """bool[0x10000]: which BMP code points are tokens of their own."""
     import numpy as np
 
     own = np.zeros(0x10000, dtype=bool)
     for lo, hi in ((0x61, 0x7A), (0x30, 0x39), (0x4E00, 0x9FFF), (0x3400, 0x4DBF)):
         own[lo:hi + 1] = True
-    return own, np.frombuffer("0123456789abcdef".encode("utf-32-le"), dtype=np.uint32)
+    return own
 
 
 def _spaced_tokens(normalized: str) -> str:
     """``" ".join(tokens(normalized))`` built on UTF-32 code units with numpy (a long
     text: several times faster than the str path): a token character is copied, any
-    other becomes ``u`` and its code point in lower-case hex; one blank between tokens."""
+    other moved to U+F0000 + itself; one blank between tokens.  A text with characters
+    whose tokens are ``u<hex>`` (beyond the BMP, U+FFFE, U+FFFF) takes the str path."""
     import numpy as np
 
-    own_table, hex_digits = _own_table()
     c = np.frombuffer(normalized.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    own = own_table[np.minimum(c, 0xFFFF)]
-    own &= c <= 0xFFFF
-    other = np.flatnonzero(~own)
-    oc = c[other]
-    digits = 1 + sum((oc >= (1 << s)).astype(np.int64) for s in (4, 8, 12, 16, 20))
-    width = np.ones(len(c), dtype=np.int64)           # characters of each token
-    width[other] += digits
-    starts = np.cumsum(width + 1) - (width + 1)
-    out = np.full(int(starts[-1] + width[-1]), 0x20, dtype=np.uint32)
-    out[starts[own]] = c[own]
-    if len(other):
-        os_ = starts[other]
-        out[os_] = 0x75                                   # "u"
-        k = np.arange(6)
-        valid = k < digits[:, None]
-        shift = (4 * np.maximum(digits[:, None] - 1 - k, 0)).astype(np.uint32)
-        out[(os_[:, None] + 1 + k)[valid]] = hex_digits[((oc[:, None] >> shift) & 0xF)[valid]]
-    return out.tobytes().decode("utf-32-le")
+    if not len(c):
+        return ""
+    if int(c.max()) > _LAST_MOVED:
+        return _joined_tokens(normalized)
+    out = np.full(2 * len(c) - 1, 0x20, dtype=np.uint32)
+    out[0::2] = np.where(_own_table()[c], c, c + _PRIVATE)
+    return out.tobytes().decode("utf-32-le", "surrogatepass")
 
 
 def query_terms(q: str | None) -> list[str]:
@@ -187,7 +189,7 @@ def rewrite_query(q: str | None) -> str:
     return " AND ".join(phrases) if phrases else NO_MATCH
 
 
-FORM_VERSION = "1"     # of index_form: an index made with another form is rebuilt
+FORM_VERSION = "2"     # of index_form: an index made with another form is rebuilt
 _FORM_TABLE = "_search_form"
 
 

@@ -256,15 +256,24 @@ def test_index_form_is_one_token_per_character():
     from archive.search import index_form, normalize_document_text, tokens
 
     rng = random.Random(5)
-    alphabet = "工会劳模㐀䶵a z09 ，。、“”\u3000\x01\t\n-_㎡①ÅéＡ😀\U0010fffd\uffff\x00"
+    alphabet = "工会劳模㐀䶵a z09 ，。、“”\u3000\x01\t\n-_㎡①ÅéＡ😀\U0010fffd\uffff\ufffe\ufffd\x00\u0301"
     # short texts take the str path, 64 characters and more the numpy one
     texts = ["", " ", "工", "a", "，", "工会 abc，劳模", "工" * 64, "，" * 64, "😀" * 70] + [
         "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))) for _ in range(300)] + [
         "".join(rng.choice(alphabet) for _ in range(rng.randint(60, 400))) for _ in range(300)]
-    for text in texts:
+    fts = sqlite3.connect(":memory:")
+    fts.execute("create virtual table f using fts5(t, tokenize = 'unicode61 remove_diacritics 0', "
+                "content = '')")
+    fts.execute("create virtual table temp.v using fts5vocab(main, f, instance)")
+    for k, text in enumerate(texts):
         norm = normalize_document_text(text)
         assert index_form(text) == " ".join(tokens(norm)), text
         assert index_form(None, norm) == index_form(text)
+        # SQLite's tokenizer reads each token as one token, in order: one position per character
+        fts.execute("insert into f(rowid, t) values (?, ?)", [k + 1, index_form(text)])
+        got = [r[0] for r in fts.execute("select term from temp.v where doc = ? order by offset",
+                                         [k + 1])]
+        assert got == tokens(norm), text
 
 
 def test_the_indexer_replaces_a_changed_document_without_stale_terms(tmp_path):
