@@ -345,13 +345,21 @@ def _paren_changes(text: str, i: int, pairs: dict[int, int]) -> bool:
         before = text[lo - 1] if lo > 0 else ""
         after = text[hi + 1] if hi + 1 < n else ""
         return bool(_HAN_RE.search(text, lo + 1, hi) or _is_cjk(before) or _is_cjk(after))
+    prev, nxt = _neighbours(text, i)
+    return _is_cjk(prev) or _is_cjk(nxt)
+
+
+def _neighbours(text: str, i: int) -> tuple[str, str]:
+    """The characters before and after position i ("" past an end), looking across one
+    blank on either side."""
+    n = len(text)
     prev = text[i - 1] if i > 0 else ""
     nxt = text[i + 1] if i + 1 < n else ""
     if prev == " " and i > 1:
         prev = text[i - 2]
     if nxt == " " and i + 2 < n:
         nxt = text[i + 2]
-    return _is_cjk(prev) or _is_cjk(nxt)
+    return prev, nxt
 
 
 def _fix_ascii_marks_loop(text: str, matches: list[int] | None = None) -> str:
@@ -364,17 +372,11 @@ def _fix_ascii_marks_loop(text: str, matches: list[int] | None = None) -> str:
         return text
     pairs = _paren_pairs_text(text) if ("(" in text or ")" in text) else {}
     out: dict[int, str] = {}      # position -> replacement (few: the text is not copied per mark)
-    n = len(text)
     # Only a mark with a Chinese neighbour changes, so URLs, e-mail addresses, file names
     # and numbers (all ASCII around their marks) are left alone without being parsed.
     for i in matches:
         ch = text[i]
-        prev = text[i - 1] if i > 0 else ""
-        nxt = text[i + 1] if i + 1 < n else ""
-        if prev == " " and i > 1:
-            prev = text[i - 2]
-        if nxt == " " and i + 2 < n:
-            nxt = text[i + 2]
+        prev, nxt = _neighbours(text, i)
         if ch in "()":
             if _paren_changes(text, i, pairs):
                 out[i] = _PUNCT[ch]
