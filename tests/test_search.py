@@ -262,8 +262,11 @@ def test_index_form_is_one_token_per_character():
         "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))) for _ in range(300)] + [
         "".join(rng.choice(alphabet) for _ in range(rng.randint(60, 400))) for _ in range(300)]
     fts = sqlite3.connect(":memory:")
-    fts.execute("create virtual table f using fts5(t, tokenize = 'unicode61 remove_diacritics 0', "
+    fts.execute(f"create virtual table f using fts5(t, tokenize = '{search.TOKENIZER}', "
                 "content = '')")
+    fts.execute("create virtual table u using fts5(t, tokenize = 'unicode61 remove_diacritics 0', "
+                "content = '')")
+    fts.execute("create virtual table temp.vu using fts5vocab(main, u, instance)")
     fts.execute("create virtual table temp.v using fts5vocab(main, f, instance)")
     for k, text in enumerate(texts):
         norm = normalize_document_text(text)
@@ -274,6 +277,10 @@ def test_index_form_is_one_token_per_character():
         got = [r[0] for r in fts.execute("select term from temp.v where doc = ? order by offset",
                                          [k + 1])]
         assert got == tokens(norm), text
+        # and unicode61 (the tokenizer of index form 1) reads them the same way
+        fts.execute("insert into u(rowid, t) values (?, ?)", [k + 1, index_form(text)])
+        assert [r[0] for r in fts.execute("select term from temp.vu where doc = ? order by offset",
+                                          [k + 1])] == got, text
 
 
 def test_the_indexer_replaces_a_changed_document_without_stale_terms(tmp_path):
