@@ -306,13 +306,27 @@ def _is_cjk(ch: str) -> bool:
 
 def _paren_pairs_text(text: str) -> dict[int, int]:
     """Matching parentheses (ASCII or full-width), within one line."""
+    def found():
+        line = 0
+        for m in _PARENS_NL.finditer(text):
+            if m.group() == "\n":
+                line += 1
+            else:
+                yield m.start(), line
+    return _pair_parens(text, found())
+
+
+def _pair_parens(text: str, found) -> dict[int, int]:
+    """Pairs from the parentheses' (position, line number), in order: a stack that a new
+    line empties."""
     pairs: dict[int, int] = {}
     stack: list[int] = []
-    for m in _PARENS_NL.finditer(text):
-        i, ch = m.start(), m.group()
-        if ch == "\n":
+    line = -1
+    for i, k in found:
+        if k != line:
             stack.clear()
-        elif ch in "(（":
+            line = k
+        if text[i] in "(（":
             stack.append(i)
         elif stack:
             j = stack.pop()
@@ -434,20 +448,7 @@ def _paren_pairs_codes(text: str, codes) -> dict[int, int]:
 
     pos = np.flatnonzero((codes == 40) | (codes == 41) | (codes == 0xFF08) | (codes == 0xFF09))
     lines = np.searchsorted(np.flatnonzero(codes == 10), pos)
-    pairs: dict[int, int] = {}
-    stack: list[int] = []
-    line = -1
-    for i, k in zip(pos.tolist(), lines.tolist()):
-        if k != line:
-            stack.clear()
-            line = k
-        if text[i] in "(（":
-            stack.append(i)
-        elif stack:
-            j = stack.pop()
-            pairs[j] = i
-            pairs[i] = j
-    return pairs
+    return _pair_parens(text, zip(pos.tolist(), lines.tolist()))
 
 
 def _fix_ascii_marks(text: str) -> str:
