@@ -485,7 +485,7 @@ def _fix_ascii_marks(text: str) -> str:
     if change.any():
         out = codes.copy()
         where = at[change]
-        out[where] = np.where(mark[change] == 46, 0x3002, repl[mark[change]])
+        out[where] = repl[mark[change]]          # "." -> "。" too (_PUNCT)
     if parens.any():
         pairs = _paren_pairs_codes(text, codes)
         for i in at[parens].tolist():
