@@ -448,3 +448,69 @@ def test_identity_patterns_match_their_look_behind_first_definitions():
             got = getattr(dedup, name)
             assert [m.span() for m in got.finditer(text)] == [m.span() for m in want.finditer(text)], (name, text)
             assert got.findall(text) == want.findall(text), (name, text)
+
+
+def _band_pairs_per_bucket(values):
+    """The first definition of ``dedup._band_pairs``: one bucket at a time (per band: its
+    pairs as a set of (i, j), and ``small`` after the band)."""
+    from archive.dedup import LSH_BANDS, LSH_ROWS, MAX_BUCKET, NEIGHBOURS
+
+    n = len(values)
+    small = np.zeros((n, LSH_BANDS), dtype=bool)
+    for band in range(LSH_BANDS):
+        key = np.zeros(n, dtype=np.uint64)
+        for col in values.columns(band * LSH_ROWS, (band + 1) * LSH_ROWS):
+            key ^= col.astype(np.uint64)
+            key *= np.uint64(0x9E3779B97F4A7C15)
+        order = np.argsort(key, kind="stable")
+        k = key[order]
+        starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+        lens = np.diff(np.r_[starts, n])
+        pairs = set()
+        for st, ln in zip(starts[lens > 1], lens[lens > 1]):
+            group = np.sort(order[st:st + ln])
+            if ln <= MAX_BUCKET:
+                ii, jj = np.triu_indices(ln, 1)
+                small[group, band] = True
+            else:
+                ii = np.repeat(np.arange(ln), NEIGHBOURS)
+                jj = ii + np.tile(np.arange(1, NEIGHBOURS + 1), ln)
+                ii, jj = ii[jj < ln], jj[jj < ln]
+            pairs.update(zip(group[ii].tolist(), group[jj].tolist()))
+        yield band, small.copy(), pairs
+
+
+def test_band_pairs_by_bucket_size_equal_their_per_bucket_definition(tmp_path, monkeypatch):
+    """``_band_pairs`` pairs all small buckets of one size at once: per band, the same
+    pairs (each once, i < j) and the same record of small buckets as pairing them one
+    bucket at a time; buckets from 2 documents to huge ones (a few templates copied
+    thousands of times), pieces cut small so that a band spans several."""
+    from archive import dedup
+
+    monkeypatch.setattr(dedup, "_PIECE", 5000)
+    rng = np.random.default_rng(3)
+    for sources, noise in ((4, 0.05), (60, 0.3), (900, 0.5), (2500, 0.2)):
+        n = 5000
+        vals = rng.integers(0, 2**32, (sources, NUM_PERM), dtype=np.uint32)[rng.integers(0, sources, n)]
+        mask = rng.random((n, NUM_PERM)) < noise
+        vals[mask] = rng.integers(0, 2**32, int(mask.sum()), dtype=np.uint32)
+        store = dedup._ValueFile(str(tmp_path))
+        for r in vals:
+            store.append(r.astype("<u4").tobytes())
+        got: dict[int, list] = {}
+        last_small = None
+        for band, small, pairs in dedup._band_pairs(store):
+            assert len(pairs) <= 2 * 5000 + dedup.MAX_BUCKET ** 2
+            assert (pairs[:, 0] < pairs[:, 1]).all()
+            got.setdefault(band, []).append(pairs)
+            last_small = small
+        sizes = 0
+        for band, small, want in _band_pairs_per_bucket(store):
+            have = np.concatenate(got.pop(band)) if want else np.zeros((0, 2), dtype=np.int64)
+            assert len(have) == len(want)                # each pair once
+            assert set(map(tuple, have.tolist())) == want
+            sizes += len(want)
+        assert not got
+        assert (last_small == small).all()
+        assert sizes > 0
+        store.close()
