@@ -80,6 +80,20 @@ def test_warc_files_pass_warcio_check(crawled):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_crawl_index_is_what_cdxj_indexer_reads_from_the_warc_files(crawled, tmp_path):
+    """The crawl made its CDXJ index as it wrote records; cdxj-indexer over the WARC files
+    afterwards gives the same bytes (the zoo: redirects, errors, encodings, attachments,
+    revisits), and no side file is left."""
+    from crawler.warc.cdxj import write_index
+
+    [index] = (crawled.data / "indexes").glob("*.cdxj")
+    warcs = sorted((crawled.data / "warc").glob("*.warc.gz"))
+    made = index.read_text(encoding="utf-8")
+    assert made == write_index(warcs, tmp_path / "read.cdxj").read_text(encoding="utf-8")
+    assert len(made.splitlines()) > 100
+    assert not [p for p in (crawled.data / "indexes").iterdir() if p != index]
+
+
 def test_failures_are_recorded_not_fatal(crawled):
     faults = crawled.zoo.truth["faults"]
     caps = {r["url"]: r for r in rows(crawled.data / "archive.db", "select * from captures")}

@@ -105,3 +105,29 @@ def test_cdxj_sorted_in_runs_equals_one_sort(crawled, tmp_path, monkeypatch):
     lines = whole.splitlines()
     assert len(lines) >= 10 and len(whole) > 5 * 500
     assert lines == sorted(lines) and runs == whole
+
+
+def test_crawl_index_made_while_writing_equals_cdxj_indexer_on_the_files(crawled, tmp_path,
+                                                                      monkeypatch):
+    """The index the crawl made record by record is cdxj-indexer's index of its WARC files
+    (revisits, gzip, chunked, 404s); ``IndexLines`` given the records read back, sorting in
+    runs of ~2 lines, makes the same file too."""
+    from crawler.warc import cdxj
+
+    [index] = (crawled.data / "indexes").glob("*.cdxj")
+    warcs = sorted((crawled.data / "warc").glob("*.warc.gz"))
+    read = cdxj.write_index(warcs, tmp_path / "read.cdxj").read_text(encoding="utf-8")
+    assert index.read_text(encoding="utf-8") == read
+    assert "warc/revisit" in read and '"status": "404"' in read
+
+    monkeypatch.setattr(cdxj, "SORT_BUFFER_CHARS", 500)
+    lines = cdxj.IndexLines(tmp_path, "again")
+    for path in warcs:
+        with open(path, "rb") as fh:
+            it = ArchiveIterator(fh)
+            for record in it:
+                record.content_stream().read()
+                lines.add(record, path.name, it.get_record_offset(), it.get_record_length())
+    assert lines.lines == len(read.splitlines())
+    assert lines.finish().read_text(encoding="utf-8") == read
+    assert sorted(p.name for p in (tmp_path / "indexes").iterdir()) == ["again.cdxj"]

@@ -103,6 +103,7 @@ class WarcCaptureMiddleware:
         self.user_agent = s.get("USER_AGENT")
         self.policy = RevisitPolicy.from_settings(s)
         self.writer: WarcFileWriter | None = None
+        self.index_lines = None          # crawler.warc.cdxj.IndexLines: made as records are written
         self._failed = False
         self.cpu = 0.0
         self.state: CaptureState | None = None
@@ -154,6 +155,25 @@ class WarcCaptureMiddleware:
         self.writer = WarcFileWriter(self.warc_dir, self.prefix, max_size=self.max_size,
                                      gzip_level=self.gzip_level, compressor=self.compressor,
                                      info=info, on_close=self._file_closed)
+        if self.cdxj:
+            from crawler.warc.cdxj import IndexLines
+            try:
+                self.index_lines = IndexLines(self.data_dir, self.crawl_id)
+            except OSError as exc:       # the index is then read from the WARC files at the end
+                logger.warning("CDXJ lines not kept as records are written (%s)", exc)
+
+    def _index(self, records: list, written: list[tuple[str, int, int]]) -> None:
+        """The CDXJ lines of records just written (response and revisit records have one)."""
+        if self.index_lines is None:
+            return
+        try:
+            for record, (fname, off, length) in zip(records, written):
+                self.index_lines.add(record, fname, off, length)
+        except Exception:     # never fail a capture: the index is read from the files instead
+            logger.exception("CDXJ line of %s failed: the index will be read from the WARC files",
+                             records[0].rec_headers.get_header("WARC-Target-URI"))
+            self.index_lines.discard()
+            self.index_lines = None
 
     def _file_closed(self, path: Path):
         self.state.commit()         # history only for records that are now in a closed file
@@ -171,11 +191,16 @@ class WarcCaptureMiddleware:
         self.stats.set_value("warc/cpu_seconds", round(self.cpu, 3))
         if self.cdxj and self.writer.closed_files:
             try:
-                from crawler.warc.cdxj import write_crawl_index
-                path = write_crawl_index(self.writer.closed_files, self.data_dir, self.crawl_id)
+                if self.index_lines is not None:
+                    path = self.index_lines.finish()
+                else:
+                    from crawler.warc.cdxj import write_crawl_index
+                    path = write_crawl_index(self.writer.closed_files, self.data_dir, self.crawl_id)
                 logger.info("CDXJ index: %s", path)
             except Exception:   # an index can always be rebuilt from the WARCs
                 logger.exception("CDXJ indexing failed")
+        elif self.index_lines is not None:
+            self.index_lines.discard()
 
     def _ensure_open(self):
         if self.writer is None:        # used before spider_opened (should not happen)
@@ -277,7 +302,9 @@ class WarcCaptureMiddleware:
                 and not (refers is not None and refers["url"] == uri)):
             fields += self._page_facts(request, response, decoded, headers)
         third = rec.metadata_record(b, uri, date, fields, concurrent_to=first_id)
-        (fname, off, length), _, _ = self.writer.write([first, second, third])
+        written = self.writer.write([first, second, third])
+        self._index([first, second, third], written)
+        fname, off, length = written[0]
 
         record_type = "revisit" if refers is not None else "response"
         if record_type == "response" and self.dedup and complete and len(body) >= self.dedup_min:
@@ -345,7 +372,9 @@ class WarcCaptureMiddleware:
         depth = request.meta.get("depth", 0)
         record = rec.metadata_record(b, uri, date, [
             ("fetch-error", error), ("referrer", referrer), ("depth", depth)])
-        [(fname, off, length)] = self.writer.write([record])
+        written = self.writer.write([record])
+        self._index([record], written)
+        [(fname, off, length)] = written
         self.stats.inc_value("warc/records/failure")
         cap = Capture(url=uri, status=None, warc_filename=fname, warc_offset=off, warc_length=length,
                       fetched_at=iso_seconds(date), crawl_id=self.crawl_id, error=error,
