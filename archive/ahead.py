@@ -59,7 +59,13 @@ def extract_payload(url: str, content_type: str | None, body: bytes | None,
     from archive.indexer import prepare_documents
 
     ex = process_capture(url, content_type, body)
-    prepare_documents(ex)       # folded text, signature, index forms: work done here too
+    if prepare_documents(ex):   # folded text, signature, index forms: work done here too
+        # what only making those needed, left out of the result the helper pickles back
+        # (~95 -> ~50 KB a page): the body lines (stitch() reads them, for multi-page
+        # articles, which are not prepared) and the folded text
+        ex.lines = []
+        for doc in ex.documents:
+            doc.pop("_folded", None)
     return ex
 
 

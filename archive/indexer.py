@@ -64,13 +64,14 @@ def derived(title: str | None, text: str | None) -> dict:
             "_index": (search.index_form(title), search.index_form(text, folded))}
 
 
-def prepare_documents(ex) -> None:
+def prepare_documents(ex) -> bool:
     """Add ``derived`` to the documents of an extraction that ``Indexer.add`` writes as
-    they are (not pages of a multi-page article: those are stitched first)."""
+    they are (not pages of a multi-page article: those are stitched first); True if so."""
     if (ex.page_count or 1) > 1 or ex.continuation_of:
-        return
+        return False
     for doc in ex.documents:
         doc.update(derived(doc.get("title"), doc.get("text")))
+    return True
 
 
 class Indexer:
@@ -223,7 +224,7 @@ class Indexer:
                 "crawl_id": cap.crawl_id, "gone_at": None,
             })
             if "_signature" in doc:           # computed ahead (archive.ahead)
-                row.update({k: doc[k] for k in _DERIVED})
+                row.update({k: doc[k] for k in _DERIVED if k in doc})
             else:
                 row.update(derived(row.get("title"), row.get("text")))
             self._documents.append(row)
