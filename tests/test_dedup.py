@@ -514,3 +514,31 @@ def test_band_pairs_by_bucket_size_equal_their_per_bucket_definition(tmp_path, m
         assert (last_small == small).all()
         assert sizes > 0
         store.close()
+
+
+def test_verify_in_two_threads_equals_one(tmp_path, monkeypatch):
+    """A large piece of candidate pairs is compared in two threads (columns split at a
+    band boundary): the same mask and counts of equal values as in one, for every band
+    (the earlier-band record included)."""
+    from archive import dedup
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    vals = rng.integers(0, 2**32, (40, NUM_PERM), dtype=np.uint32)[rng.integers(0, 40, n)]
+    mask = rng.random((n, NUM_PERM)) < 0.4
+    vals[mask] = rng.integers(0, 2**32, int(mask.sum()), dtype=np.uint32)
+    store = dedup._ValueFile(str(tmp_path))
+    for r in vals:
+        store.append(r.astype("<u4").tobytes())
+    counts = rng.integers(20, 400, n).astype(np.float64)
+    pieces = 0
+    for band, small, pairs in dedup._band_pairs(store):
+        monkeypatch.setattr(dedup, "_THREADED_PAIRS", 10**9)
+        one = dedup._verify(counts, store, pairs, band, small)
+        monkeypatch.setattr(dedup, "_THREADED_PAIRS", 0)
+        two = dedup._verify(counts, store, pairs, band, small)
+        assert (one[0] == two[0]).all() and (one[1] == two[1]).all()
+        pieces += 1
+    assert pieces >= dedup.LSH_BANDS // 2
+    assert 0 < dedup._SPLIT < NUM_PERM and dedup._SPLIT % dedup.LSH_ROWS == 0
+    store.close()
