@@ -16,10 +16,13 @@ from archive.warc_read import iter_captures
 from tests.sql import index_mismatches, indexed
 
 
-def _index(db_path, caps, ahead: bool, kill_helper_at: int | None = None):
+def _index(db_path, caps, ahead: bool, kill_helper_at: int | None = None, window: int | None = 4):
+    """``window``: None for the indexer's own settings."""
     ix = Indexer(db_path)
     ix.start_crawl("c", [], "2026-11-22T00:00:00Z")
-    runner = AheadIndexer(ix, window=4) if ahead else None
+    runner = None
+    if ahead:
+        runner = AheadIndexer(ix) if window is None else AheadIndexer(ix, window=window)
     for n, cap in enumerate(caps):
         if runner is None:
             ix.add(cap)
@@ -53,9 +56,13 @@ def captures(crawled):
     return list(iter_captures(warc_files(crawled.data)))
 
 
-def test_ahead_builds_the_same_archive(captures, tmp_path):
+@pytest.mark.parametrize("window", [4, None], ids=["window-4", "defaults"])
+def test_ahead_builds_the_same_archive(captures, tmp_path, window):
+    """With a small window (the helper gets 3 extractions at a time) and with the
+    indexer's own (64 held, 12 queued to the helper)."""
     _index(tmp_path / "inline.db", captures, ahead=False)
-    runner = _index(tmp_path / "ahead.db", captures, ahead=True)
+    runner = _index(tmp_path / "ahead.db", captures, ahead=True, window=window)
+    assert runner.window == (window or 64)
     inline, ahead = _content(tmp_path / "inline.db"), _content(tmp_path / "ahead.db")
     assert len(inline[0]) > 30 and len(inline[1]) > 10_000   # documents, index entries
     assert index_mismatches(tmp_path / "inline.db") == (set(), set())
