@@ -294,9 +294,15 @@ def body_container(root):
 
 
 
+_NON_HAN = re.compile("[^\u4e00-\u9fff]+")
+
+
 def han_count(text: str) -> int:
-    """How many Han characters (U+4E00-9FFF) ``text`` holds (code points compared as an
-    array: no string or list per character)."""
+    """How many Han characters (U+4E00-9FFF) ``text`` holds: a short text (a line, an
+    anchor) through one regex substitution (~1 us), a longer one as an array of code
+    points (numpy's ~5 us a call, then ~2 us per 1,000 characters)."""
+    if len(text) < 64:
+        return len(_NON_HAN.sub("", text))
     import numpy as np
 
     c = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)

@@ -526,3 +526,18 @@ def test_unseen_portal_templates_come_out_clean(name):
     assert doc["title"] == "强化组织保障 发挥优势作用"
     if date:
         assert doc["published_date"] == date
+
+
+def test_han_count_is_the_number_of_han_characters():
+    """Both paths of ``han_count`` (short texts by regex, long ones by numpy) count the
+    characters in U+4E00-9FFF, edges and astral or lone-surrogate neighbours included."""
+    import random
+
+    from archive.extract import han_count
+
+    rnd = random.Random(8)
+    pool = ["\u4e00", "\u9fff", "\u4dff", "\ua000", "工", "會", "a", " ", "\n", "，",
+            "\U00020000", "\ud800", "\u3000", "1"]
+    for n in [0, 1, 5, 63, 64, 65, 200, 3000] * 25:
+        text = "".join(rnd.choice(pool) for _ in range(n))
+        assert han_count(text) == sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff"), text
