@@ -279,9 +279,8 @@ class _ValueFile:
     def columns(self, lo: int, hi: int) -> np.ndarray:
         """Columns ``lo:hi`` of every document: a (hi - lo, documents) uint32 array.
         Safe to call from several threads once every row is appended (positioned reads)."""
-        if self._buf:
-            self._flush()
-            self._fh.flush()
+        self._flush()                # rows still in the buffer (none once all are appended)
+        self._fh.flush()
         fd = self._fh.fileno()
         out = np.empty((hi - lo, self.rows), dtype=np.uint32)
         start = 0
