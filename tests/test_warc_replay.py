@@ -131,3 +131,21 @@ def test_crawl_index_made_while_writing_equals_cdxj_indexer_on_the_files(crawled
     assert lines.lines == len(read.splitlines())
     assert lines.finish().read_text(encoding="utf-8") == read
     assert sorted(p.name for p in (tmp_path / "indexes").iterdir()) == ["again.cdxj"]
+
+
+def test_crawl_index_is_read_from_the_files_when_its_lines_fail(tmp_path):
+    """A CDXJ line that cannot be made (here: a write error after five records) never fails
+    a capture: the crawl reads its index from the WARC files at the end instead, the same
+    index, and leaves no side file."""
+    from crawler.warc.cdxj import write_index
+    from tests.test_warc_support import Site, crawl_settings, run_crawl
+
+    data = tmp_path / "data"
+    with Site() as site:
+        run_crawl(tmp_path, [site.base + "/"], crawl_settings(data, "broken", DOWNLOADER_MIDDLEWARES={
+            "tests.test_warc_support.BrokenIndexLines": 950}))
+    [index] = (data / "indexes").glob("*.cdxj")
+    warcs = sorted((data / "warc").glob("*.warc.gz"))
+    read = write_index(warcs, tmp_path / "read.cdxj").read_text(encoding="utf-8")
+    assert len(read.splitlines()) > 5 and index.read_text(encoding="utf-8") == read
+    assert [p.name for p in (data / "indexes").iterdir()] == ["broken.cdxj"]

@@ -217,6 +217,37 @@ def run_crawl(tmp: Path, start_urls: list[str], settings: dict, name="crawl", ti
     return out
 
 
+def _broken_index_lines_middleware():
+    from crawler.warc.middleware import WarcCaptureMiddleware
+
+    class BrokenIndexLines(WarcCaptureMiddleware):
+        """The capture middleware whose CDXJ lines fail after the first five records, as
+        a full disk or a record cdxj-indexer cannot read would make them fail."""
+
+        def _open(self, spider):
+            super()._open(spider)
+            real, calls = self.index_lines.add, []
+
+            def add(*args):
+                calls.append(1)
+                if len(calls) > 5:
+                    raise OSError("no space left on device (test)")
+                return real(*args)
+
+            self.index_lines.add = add
+
+    return BrokenIndexLines
+
+
+def __getattr__(name):
+    """``tests.test_warc_support.BrokenIndexLines``, made when Scrapy's settings name it: the
+    middleware module imports Twisted's reactor, which must not happen on importing this
+    module (Scrapy installs the asyncio reactor first)."""
+    if name == "BrokenIndexLines":
+        return _broken_index_lines_middleware()
+    raise AttributeError(name)
+
+
 def capture_dict(cap) -> dict:
     d = dict(cap.__dict__)
     body = d.pop("body")
