@@ -60,8 +60,8 @@ def extract_payload(url: str, content_type: str | None, body: bytes | None,
 
     ex = process_capture(url, content_type, body)
     if prepare_documents(ex):   # folded text, signature, index forms: work done here too
-        # what only making those needed, left out of the result the helper pickles back
-        # (~95 -> ~50 KB a page): the body lines (stitch() reads them, for multi-page
+        # left out of the result the helper pickles back (~95 -> ~54 KB a page), as only
+        # making the forms above read them: the body lines (and stitch(), for multi-page
         # articles, which are not prepared) and the folded text
         ex.lines = []
         for doc in ex.documents:

@@ -149,3 +149,19 @@ def test_crawl_index_is_read_from_the_files_when_its_lines_fail(tmp_path):
     read = write_index(warcs, tmp_path / "read.cdxj").read_text(encoding="utf-8")
     assert len(read.splitlines()) > 5 and index.read_text(encoding="utf-8") == read
     assert [p.name for p in (data / "indexes").iterdir()] == ["broken.cdxj"]
+
+
+def test_index_lines_remove_a_killed_runs_side_files(tmp_path):
+    """Side files a SIGKILLed crawl left in indexes/ (this crawl's or another's) are
+    removed when the next crawl of the data directory starts its own."""
+    from crawler.warc.cdxj import IndexLines
+
+    (tmp_path / "indexes").mkdir()
+    for name in (".c1.111.cdxj-lines", ".c0.222.cdxj-lines"):
+        (tmp_path / "indexes" / name).write_text("x\n", encoding="utf-8")
+    (tmp_path / "indexes" / "c0.cdxj").write_text("kept\n", encoding="utf-8")
+    lines = IndexLines(tmp_path, "c1")
+    assert sorted(p.name for p in (tmp_path / "indexes").iterdir()) == sorted(
+        ["c0.cdxj", lines.path.name])
+    lines.discard()
+    assert [p.name for p in (tmp_path / "indexes").iterdir()] == ["c0.cdxj"]

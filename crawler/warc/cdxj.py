@@ -62,8 +62,10 @@ class IndexLines:
     def __init__(self, data_dir: Path, crawl_id: str):
         self.out_path = index_path(data_dir, crawl_id)
         self.out_path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in self.out_path.parent.glob(f".{crawl_id}.*.cdxj-lines"):
-            stale.unlink(missing_ok=True)        # a killed run's: its files are not in this index
+        # a killed run's side files (any crawl: one crawler holds a data directory at a time,
+        # crawler.lock); its WARC files are in no index, as before this file existed
+        for stale in self.out_path.parent.glob(".*.cdxj-lines"):
+            stale.unlink(missing_ok=True)
         self.path = self.out_path.parent / f".{crawl_id}.{os.getpid()}.cdxj-lines"
         self._fh = open(self.path, "w", encoding="utf-8")
         self._indexer = CDXJIndexer(None, [])    # its fields, record filter and line format
