@@ -76,11 +76,13 @@ class AheadIndexer:
 
     The helper must not run dry while this process writes a batch (``Indexer.flush``:
     ~100 documents, ~0.1 s): with 3 extractions queued (~20 ms of work) it waited ~20 % of
-    the time, with 12 in a window of 64 it hardly waits (a 3,000-capture reindex on two
-    cores: 14.4-14.8 -> 13.6-13.8 s, the CPU in all the same)."""
+    the time, with 12 in a window of 64 ~10 %, with 32 in a window of 128 ~3 % (3,000
+    captures with their bodies, as a crawl's backlog hands them over, on two cores:
+    12.0-12.5 -> 11.5-11.6 s, the CPU in all the same).  The window must stay well above
+    ``in_flight``: with 32 in a window of 64 this process ran out of captures to extract."""
 
-    def __init__(self, ix, window: int = 64, helpers: int = 1, nice: int = 0,
-                 in_flight: int = 12):
+    def __init__(self, ix, window: int = 128, helpers: int = 1, nice: int = 0,
+                 in_flight: int = 32):
         self.ix = ix
         self.window = window
         self.in_flight = max(1, min(in_flight, window - 1))

@@ -59,10 +59,10 @@ def captures(crawled):
 @pytest.mark.parametrize("window", [4, None], ids=["window-4", "defaults"])
 def test_ahead_builds_the_same_archive(captures, tmp_path, window):
     """With a small window (the helper gets 3 extractions at a time) and with the
-    indexer's own (64 held, 12 queued to the helper)."""
+    indexer's own (128 held, 32 queued to the helper)."""
     _index(tmp_path / "inline.db", captures, ahead=False)
     runner = _index(tmp_path / "ahead.db", captures, ahead=True, window=window)
-    assert runner.window == (window or 64)
+    assert runner.window == (window or 128)
     inline, ahead = _content(tmp_path / "inline.db"), _content(tmp_path / "ahead.db")
     assert len(inline[0]) > 30 and len(inline[1]) > 10_000   # documents, index entries
     assert index_mismatches(tmp_path / "inline.db") == (set(), set())
