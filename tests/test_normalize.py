@@ -157,6 +157,15 @@ def test_has_traditional_agrees_with_the_character_tables():
     texts = [plain, "", "工會", plain + rng.choice(astral), rng.choice(bmp) + plain]
     texts += ["".join(rng.choice(plain + "".join(rng.sample(bmp + astral, 3))) for _ in range(40))
               for _ in range(200)]
+    # long texts (64 characters and more) are looked up in a table, short ones searched
+    texts += ["".join(rng.choice(plain + "".join(rng.sample(bmp + astral, 3))) for _ in range(n))
+              for n in (64, 65, 300, 9000) for _ in range(50)]
+    texts += [plain * 10, plain * 10 + rng.choice(astral), rng.choice(bmp) + plain * 10,
+              plain * 10 + "\ud800" + rng.choice(bmp), plain * 10 + "\udfff"]
+    texts += ["".join(rng.choice(plain + "\ud800") for _ in range(n)) for n in range(64, 128, 8)]
+    assert sum(len(t) >= 64 for t in texts) > 200
+    assert sum(has_traditional(t) for t in texts if len(t) >= 64) > 100
+    assert sum(not has_traditional(t) for t in texts if len(t) >= 64) > 3
     for text in texts:
         assert has_traditional(text) == bool(trad & set(text)), text
 
