@@ -542,3 +542,33 @@ def test_verify_in_two_threads_equals_one(tmp_path, monkeypatch):
     assert pieces >= dedup.LSH_BANDS // 2
     assert 0 < dedup._SPLIT < NUM_PERM and dedup._SPLIT % dedup.LSH_ROWS == 0
     store.close()
+
+
+def test_identity_patterns_equal_their_slower_first_forms():
+    """``_BLANK`` and ``_CN_YEAR`` are written so that re skips ahead to their first
+    characters; they must find exactly what their first forms found (every match, at every
+    position, on strings made of the characters that matter)."""
+    import re
+
+    from archive import dates, dedup
+
+    units = dedup._BLANK_UNITS
+    first_blank = re.compile(r"[x×](?<![a-z].)[x×]+(?![a-z])|_{3,}|＿{2,}|"
+                             rf"[x×](?<![a-z0-9].)(?=[万千百]?(?:{units}))")
+    first_cn = re.compile(r"([〇○零一二三四五六七八九]{4})\s*年")
+    first_cn_dates = re.compile(r"([〇○零一二三四五六七八九]{4})年")
+    rng = random.Random(11)
+    alphabet = list("xx××__＿＿aZ09 \n人名万千百次年一二〇○九工会") + ["人次"]
+    blanks = 0
+    for _ in range(20_000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randrange(14)))
+        for p in range(len(s) + 1):
+            a, b = first_blank.match(s, p), dedup._BLANK.match(s, p)
+            assert (a and a.span()) == (b and b.span()), (s, p)
+        a, b = first_blank.search(s), dedup._BLANK.search(s)
+        assert (a and a.span()) == (b and b.span()), s
+        blanks += a is not None
+        assert first_cn.findall(s) == dedup._CN_YEAR.findall(s), s
+        assert first_cn_dates.findall(s) == dates._CN_YEAR.findall(s), s
+    assert blanks > 1000
+    assert dedup._CN_YEAR.findall("二〇二三 年、一九九九年") == ["二〇二三", "一九九九"]

@@ -305,3 +305,18 @@ def test_heading_count_agrees_with_the_multiline_definition():
             assert _count_headings(text) == want, text
             counted += want
     assert counted > 1000
+
+
+def test_qa_lines_counted_as_the_multiline_pattern_counts():
+    import random
+
+    from archive.metadata import _QA, _count_qa
+
+    rng = random.Random(5)
+    alphabet = list("问答QA:：\n工会 x") + ["\n问：", "\nA:"]
+    seen = 0
+    for _ in range(20_000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randrange(16)))
+        assert _count_qa(s) == len(_QA.findall(s)), s
+        seen += _count_qa(s) >= 2
+    assert seen > 500
