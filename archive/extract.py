@@ -189,9 +189,10 @@ def _from_html(ex: Extraction, url: str, text: str) -> None:
         ex.error = "unparseable html"
         return
     metas = meta_tags(root)
-    ex.title = page_title(root, metas)
+    names = _names(root)          # ids and classes: read once for both selectors' passes
+    ex.title = page_title(root, metas, names)
     ex.published_hint = published_hint(root, text, metas)
-    container = body_container(root)
+    container = body_container(root, names)
     anchors = None
     if container is None:
         anchors = _anchor_texts(root)
@@ -274,8 +275,8 @@ def _names(root) -> tuple[set, set]:
     return set(_IDS(root)), classes
 
 
-def body_container(root):
-    names = _names(root)
+def body_container(root, names: tuple[set, set] | None = None):
+    names = _names(root) if names is None else names
     for sel in BODY_SELECTORS:
         found = _select(root, sel, names)
         best = None
@@ -444,7 +445,7 @@ def _mostly_links(line: str, anchors: set[str]) -> bool:
     return han_count(rest) < 0.3 * max(1, han_count(flat))
 
 
-def page_title(root, metas: dict | None = None) -> str | None:
+def page_title(root, metas: dict | None = None, names: tuple[set, set] | None = None) -> str | None:
     """ArticleTitle meta, else the page's heading that <title> starts with, else <title>."""
     metas = meta_tags(root) if metas is None else metas
     for name in ("articletitle", "og:title"):
@@ -457,7 +458,7 @@ def page_title(root, metas: dict | None = None) -> str | None:
     site = {_flat(x) for x in segments[1:]}
     if len(segments) == 1 and any(_flat(a.text_content()) == first for a in root.iter("a")):
         site.add(first)   # a site-wide <title>: the site's name, as in its home link
-    names = _names(root)
+    names = _names(root) if names is None else names
     for sel in _TITLE_SELECTORS:
         for el in _select(root, sel, names):
             t = re.sub(r"\s+", " ", el.text_content()).strip()
