@@ -306,7 +306,10 @@ _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_PUNCT = r"\u3001-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u2018-\u201f\u2026\u2014\u00b7"
 _CJK = _HAN + _CJK_PUNCT
 _BLANKS = re.compile(r" {2,}")
-_PUNCT_GAP = re.compile(rf" +(?=[{_CJK_PUNCT}])|(?<=[{_CJK_PUNCT}]) +")
+# blanks before or after CJK punctuation: " +(?=[P])|(?<=[P]) +", its first blank taken out
+# of the alternatives so that re searches for it (a look-behind first made re try the
+# pattern at every position: 340 -> 6 us over a report; tested equal)
+_PUNCT_GAP = re.compile(rf" (?: *(?=[{_CJK_PUNCT}])|(?<=[{_CJK_PUNCT}] ) *)")
 _SPACED_HAN = re.compile(rf"[{_HAN}] (?=[{_HAN}])")
 _HAN_RE = re.compile(f"[{_HAN}]")
 _CJK_CHAR = re.compile(f"[{_CJK}]")

@@ -195,3 +195,22 @@ def test_punctuation_fast_path_agrees_with_the_definition():
         assert fix_punctuation(text) == want, text     # long or short, same answer
         changed += want != text
     assert changed > 300
+
+
+def test_punctuation_gap_pattern_equals_its_first_form():
+    import random
+    import re
+
+    from archive import normalize
+
+    p = normalize._CJK_PUNCT
+    first = re.compile(rf" +(?=[{p}])|(?<=[{p}]) +")
+    rng = random.Random(2)
+    alphabet = list("  ab工，。、：“”）（x\n") + [" ，", "， "]
+    changed = 0
+    for _ in range(30_000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randrange(14)))
+        assert [m.span() for m in first.finditer(s)] == \
+            [m.span() for m in normalize._PUNCT_GAP.finditer(s)], s
+        changed += first.sub("", s) != s
+    assert changed > 5000
