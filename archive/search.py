@@ -30,7 +30,9 @@ for every such character: ~25 % longer token strings to write and tokenize.)
 Normalisation (the same for documents and queries): NFKC (full-width -> half-width,
 compatibility forms), Traditional -> Simplified (OpenCC t2s; documents only when their
 script is Traditional, see ``archive.normalize.to_simplified``; queries always), lower
-case, whitespace runs -> one blank.
+case, runs of blanks -> one blank.  A document's line breaks stay (``normalize.fold``): each
+is a position of its own, so a phrase never matches across a paragraph break; a query's
+whitespace runs become one blank (terms are split on them anyway).
 
 Query syntax (``rewrite_query``): whitespace-separated terms, all required (AND);
 "double quotes" keep a phrase with blanks together.  Nothing the user types reaches
