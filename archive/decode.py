@@ -140,8 +140,8 @@ def _report_gb(body: bytes, name: str | None = None) -> str:
 
 @functools.lru_cache(maxsize=None)
 def _class_table(pattern: re.Pattern):
-    """bool[0x10000]: which BMP characters the one-class ``pattern`` matches (both classes
-    here are BMP characters only)."""
+    """bool[0x10001]: which BMP characters the one-class ``pattern`` matches (both classes
+    here are BMP characters only); the last entry stands for every character beyond."""
     import numpy as np
 
     every = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x10000)))
