@@ -311,6 +311,18 @@ def test_fold_is_nfkc_simplified_lower():
         assert fold(text) == want
 
 
+
+def test_fold_collapses_runs_of_blanks_and_keeps_line_breaks():
+    """Runs of blanks (U+3000 included, after NFKC) become one blank; a line break stays a
+    character of its own (the search index makes it a position: no phrase across
+    paragraphs); the ends are stripped."""
+    from archive.normalize import fold
+
+    assert fold("  工会  工作\u3000\u3000总结 \n\n 二〇二四  ") == "工会 工作 总结 \n\n 二〇二四"
+    assert fold("工会\n工作") == "工会\n工作"
+    assert fold("a" * 70 + "   b") == "a" * 70 + " b"
+    assert fold("　") == ""
+
 def test_indexer_clusters_the_archive_and_fills_what_copies_lack(tmp_path, reports):
     """At the end of a crawl the indexer clusters every signature in archive.db and a
     copy missing a fact takes the value its cluster's reports agree on, read back cluster
