@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from crawler import children
 from crawler.signals import capture_written
 
 logger = logging.getLogger(__name__)
@@ -48,29 +49,6 @@ def _crash_point(settings) -> tuple[str, int | str] | None:
         return None
     kind, _, arg = str(value).partition(":")
     return kind, (arg if kind.startswith("fetch") else int(arg or 1))
-
-
-def _worker(q, data_dir: str, crawl_id: str, start_urls: list[str], started_at: str,
-            resume: bool, crash_at_flush: int | None, ready=None, helpers: int = 1) -> None:
-    """The indexer child: holds the worker byte of DIR/.lock, then runs the indexer."""
-    if ready is not None:
-        ready.set()          # the queue is unpickled: the crawler may now close it at any time
-    from archive.indexer import run_worker
-    from crawler.lock import hold_worker_lock
-
-    hold_worker_lock(data_dir)
-    run_worker(q, str(Path(data_dir) / "archive.db"), crawl_id, start_urls, started_at,
-               resume=resume, crash_at_flush=crash_at_flush, cluster=False, helpers=helpers)
-
-
-def _cluster_worker(data_dir: str, crawl_id: str) -> None:
-    """After the indexer: the archive's duplicate clusters, in a fresh process
-    (``archive.indexer.run_cluster``), holding the worker byte of DIR/.lock too."""
-    from archive.indexer import run_cluster
-    from crawler.lock import hold_worker_lock
-
-    hold_worker_lock(data_dir)
-    run_cluster(str(Path(data_dir) / "archive.db"), crawl_id)
 
 
 _OPEN_BRIDGES: set = set()
@@ -128,7 +106,7 @@ class IndexerBridge:
         crash_db = self.crash[1] if self.crash and self.crash[0] == "db" else None
         ready = ctx.Event()
         self.proc = ctx.Process(
-            target=_worker, name="union-indexer", daemon=False,
+            target=children.index_worker, name="union-indexer", daemon=False,
             args=(self.queue, str(self.data_dir), self.crawl_id,
                   self.start_urls, started, self.resume, crash_db, ready,
                   self.helpers))
@@ -280,7 +258,7 @@ class IndexerBridge:
             # the clusters of the whole archive, in a fresh process now that the
             # indexer's memory is back with the system (archive.indexer.run_cluster)
             ctx = multiprocessing.get_context("spawn")
-            clustering = ctx.Process(target=_cluster_worker, name="union-cluster", daemon=False,
+            clustering = ctx.Process(target=children.cluster_worker, name="union-cluster", daemon=False,
                                      args=(str(self.data_dir), self.crawl_id))
             clustering.start()
             clustering.join()

@@ -67,3 +67,16 @@ def test_a_spooled_backlog_reaches_the_archive_whole(large, tmp_path):
     assert [r[:5] for r in d2] == [r[:5] for r in d1]
     assert len(c2) == len(c1)
     assert sorted(r[:3] for r in c2) == sorted(r[:3] for r in c1)
+
+
+def test_child_processes_import_no_scrapy():
+    """The indexer's and the clustering's entry points, and what they run, import no Scrapy:
+    a spawned child loads only what it needs (~0.27 s less at each start)."""
+    import sys
+
+    code = ("import sys, pickle; from crawler import children; import archive.indexer, "
+            "archive.ahead, crawler.lock; pickle.loads(pickle.dumps(children.cluster_worker)); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
