@@ -85,6 +85,14 @@ def check_archive(data, zoo, crawl_id):
     proc = subprocess.run([sys.executable, "-m", "warcio.cli", "check", *map(str, files)],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # the crawl's CDXJ index holds every response and revisit record of every file, as
+    # cdxj-indexer reads them from the files: none lost to the kill or to the resumed run
+    from crawler.warc.cdxj import write_index
+
+    index = data / "indexes" / f"{crawl_id}.cdxj"
+    assert index.read_text(encoding="utf-8") == write_index(
+        files, data / "read-back.cdxj").read_text(encoding="utf-8")
+    assert sorted(p.name for p in (data / "indexes").iterdir()) == [index.name]
 
 
 def resume(data):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from cdxj_indexer.main import CDXJIndexer, SortingWriter
@@ -36,7 +37,76 @@ def write_index(warc_files: list[Path], out_path: Path) -> Path:
 
 
 def write_crawl_index(warc_files: list[Path], data_dir: Path, crawl_id: str) -> Path:
-    return write_index(warc_files, index_path(data_dir, crawl_id))
+    """The crawl's index with these files' lines added (a resumed crawl adds to it)."""
+    out = index_path(data_dir, crawl_id)
+    read = write_index(warc_files, out.with_name(f".{out.name}.files"))
+    try:
+        with open(read, encoding="utf-8") as lines:
+            return merge_into(out, lines)
+    finally:
+        read.unlink(missing_ok=True)
+
+
+def merge_into(index: Path, lines) -> Path:
+    """``index`` (if it exists) and ``lines``, sorted into ``index`` (in runs merged from
+    temporary files: memory stays bounded); replaced at once, never left half written."""
+    index = Path(index)
+    index.parent.mkdir(parents=True, exist_ok=True)
+    tmp = index.with_name(index.name + ".part")
+    with open(tmp, "w", encoding="utf-8") as out:
+        sorter = SortingWriter(out, SORT_BUFFER_CHARS)
+        if index.exists():
+            with open(index, encoding="utf-8") as old:
+                for line in old:
+                    sorter.write(line)
+        for line in lines:
+            sorter.write(line)
+        sorter.flush()
+    tmp.replace(index)
+    return index
+
+
+_FILENAME = re.compile(r'"filename": "([^"]+)"')
+
+
+def indexed_files(index: Path) -> set[str]:
+    """The WARC file names an index has lines for."""
+    if not Path(index).exists():
+        return set()
+    with open(index, encoding="utf-8") as fh:
+        return {m.group(1) for line in fh for m in [_FILENAME.search(line)] if m}
+
+
+def side_files(data_dir: Path) -> list[Path]:
+    """Line files of runs that never closed (killed): ``indexes/.<crawl_id>.<pid>.cdxj-lines``."""
+    return sorted((Path(data_dir) / "indexes").glob(".*.cdxj-lines"))
+
+
+def repair(data_dir: Path, warc_files: list[Path]) -> dict[str, list[str]]:
+    """After a killed run (its side file left behind): the closed WARC files of its crawl
+    that the crawl's index has no line for are read back and their lines merged into it;
+    then the side files go.  Returns crawl id -> the file names indexed.  Call with the
+    data directory's lock held, after the killed run's ``.open`` files were recovered."""
+    stale = side_files(data_dir)
+    if not stale:
+        return {}
+    from archive.warc_read import crawl_infos
+
+    crawls = {p.name[1:].removesuffix(".cdxj-lines").rsplit(".", 1)[0] for p in stale}
+    by_name = {Path(f).name: Path(f) for f in warc_files}
+    done: dict[str, list[str]] = {}
+    for crawl_id, info in crawl_infos(by_name.values()).items():
+        if crawl_id not in crawls:
+            continue
+        index = index_path(data_dir, crawl_id)
+        covered = indexed_files(index)
+        todo = [by_name[n] for n in info["files"] if n in by_name and n not in covered]
+        if todo:
+            write_crawl_index(todo, data_dir, crawl_id)
+            done[crawl_id] = [p.name for p in todo]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return done
 
 
 def index_path(data_dir: Path, crawl_id: str) -> Path:
@@ -62,10 +132,7 @@ class IndexLines:
     def __init__(self, data_dir: Path, crawl_id: str):
         self.out_path = index_path(data_dir, crawl_id)
         self.out_path.parent.mkdir(parents=True, exist_ok=True)
-        # a killed run's side files (any crawl: one crawler holds a data directory at a time,
-        # crawler.lock); its WARC files are in no index, as before this file existed
-        for stale in self.out_path.parent.glob(".*.cdxj-lines"):
-            stale.unlink(missing_ok=True)
+        # a killed run's side file stays until ``repair`` has indexed its WARC files
         self.path = self.out_path.parent / f".{crawl_id}.{os.getpid()}.cdxj-lines"
         self._fh = open(self.path, "w", encoding="utf-8")
         self._indexer = CDXJIndexer(None, [])    # its fields, record filter and line format
@@ -83,16 +150,11 @@ class IndexLines:
         self.lines += 1
 
     def finish(self) -> Path:
-        """Sort the lines into the index (in runs merged from temporary files, as
-        ``write_index`` does) and remove the side file."""
+        """Sort the lines into the index, with the lines it has (a resumed crawl's earlier
+        runs), and remove the side file."""
         self._fh.close()
-        tmp = self.out_path.with_name(self.out_path.name + ".part")
-        with open(self.path, encoding="utf-8") as lines, open(tmp, "w", encoding="utf-8") as out:
-            sorter = SortingWriter(out, SORT_BUFFER_CHARS)
-            for line in lines:
-                sorter.write(line)
-            sorter.flush()
-        tmp.replace(self.out_path)
+        with open(self.path, encoding="utf-8") as lines:
+            merge_into(self.out_path, lines)     # a resumed crawl adds to its index
         self.path.unlink(missing_ok=True)
         return self.out_path
 

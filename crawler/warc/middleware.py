@@ -141,6 +141,8 @@ class WarcCaptureMiddleware:
         self.warc_dir.mkdir(parents=True, exist_ok=True)
         record_warc_dir(self.data_dir, self.warc_dir)   # so record/wacz/serve/reindex find it
         recover_open_files(self.warc_dir)
+        if self.cdxj:
+            self._repair_indexes()
         self.state = CaptureState(self.state_path)
         existing = sorted(self.warc_dir.glob("*.warc.gz"))
         if existing and self.state.is_empty():
@@ -161,6 +163,22 @@ class WarcCaptureMiddleware:
                 self.index_lines = IndexLines(self.data_dir, self.crawl_id)
             except OSError as exc:       # the index is then read from the WARC files at the end
                 logger.warning("CDXJ lines not kept as records are written (%s)", exc)
+
+    def _repair_indexes(self) -> None:
+        """A killed run's WARC files into its crawl's CDXJ index (``cdxj.repair``): read
+        back from the files, as its lines died with it."""
+        from archive.warc_dirs import own_warc_dirs
+        from crawler.warc.cdxj import repair
+
+        dirs = [*own_warc_dirs(self.data_dir), self.warc_dir]
+        files = sorted({p.resolve(): p for d in dirs if d.is_dir()
+                        for p in d.glob("*.warc.gz")}.values())
+        try:
+            for crawl_id, names in repair(self.data_dir, files).items():
+                logger.warning("CDXJ index of crawl %s: %d WARC file(s) of a killed run added "
+                               "from the files: %s", crawl_id, len(names), ", ".join(names))
+        except Exception:    # never fail a crawl over an index: cdxj-indexer can rebuild it
+            logger.exception("CDXJ index repair failed")
 
     def _index(self, records: list, written: list[tuple[str, int, int]]) -> None:
         """The CDXJ lines of records just written (response and revisit records have one)."""
