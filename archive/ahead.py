@@ -90,6 +90,7 @@ class AheadIndexer:
         self.nice = nice
         self.pending: deque[list] = deque()     # [capture, Future | extraction | _UNSET]
         self.pool: ProcessPoolExecutor | None = None
+        self.inflight: deque[Future] = deque()   # extractions queued to the helper
         self.in_helper = 0       # extractions done by the helper (for tests and logs)
 
     # -- what may be extracted ahead ---------------------------------------------------
@@ -122,7 +123,10 @@ class AheadIndexer:
         waiting (the oldest are nearest to being applied: this process extracts those)."""
         if self.pool is None:
             return
-        busy = sum(1 for s in self.pending if isinstance(s[1], Future) and not s[1].done())
+        inflight = self.inflight      # submitted, oldest first: one helper does them in order
+        while inflight and inflight[0].done():
+            inflight.popleft()
+        busy = len(inflight)          # with more helpers, an upper bound: fewer submitted
         for slot in reversed(self.pending):
             if busy >= self.in_flight * self.helpers:
                 return
@@ -132,6 +136,7 @@ class AheadIndexer:
                 except RuntimeError:         # the pool broke: extract here from now on
                     self._stop_pool(broken=True)
                     return
+                inflight.append(slot[1])
                 busy += 1
 
     def step(self) -> None:
@@ -194,3 +199,4 @@ class AheadIndexer:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+        self.inflight.clear()
