@@ -360,7 +360,7 @@ def test_indexer_clusters_the_archive_and_fills_what_copies_lack(tmp_path, repor
 
 
 def test_crawl_clustering_process_clusters_and_moves_finished_at(tmp_path, reports):
-    """The process a crawl starts after its indexer (crawler.extensions._cluster_worker,
+    """The process a crawl starts after its indexer (crawler.children.cluster_worker,
     spawned as the bridge spawns it) clusters the archive and moves the crawls row's
     finished_at to its end; when it fails (a damaged signature) it exits non-zero and
     nothing archived changes."""
@@ -368,7 +368,7 @@ def test_crawl_clustering_process_clusters_and_moves_finished_at(tmp_path, repor
     import sqlite3
 
     from archive.indexer import Indexer
-    from crawler.extensions import _cluster_worker
+    from crawler.children import cluster_worker as _cluster_worker
 
     t = reports["siming"]
     rows = [dict(id="d1", url="http://a/1", is_report=1, text=t),

@@ -151,17 +151,41 @@ def test_crawl_index_is_read_from_the_files_when_its_lines_fail(tmp_path):
     assert [p.name for p in (data / "indexes").iterdir()] == ["broken.cdxj"]
 
 
-def test_index_lines_remove_a_killed_runs_side_files(tmp_path):
-    """Side files a SIGKILLed crawl left in indexes/ (this crawl's or another's) are
-    removed when the next crawl of the data directory starts its own."""
-    from crawler.warc.cdxj import IndexLines
+def _small_warc(path, crawl_id, url):
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
 
-    (tmp_path / "indexes").mkdir()
-    for name in (".c1.111.cdxj-lines", ".c0.222.cdxj-lines"):
-        (tmp_path / "indexes" / name).write_text("x\n", encoding="utf-8")
-    (tmp_path / "indexes" / "c0.cdxj").write_text("kept\n", encoding="utf-8")
-    lines = IndexLines(tmp_path, "c1")
-    assert sorted(p.name for p in (tmp_path / "indexes").iterdir()) == sorted(
-        ["c0.cdxj", lines.path.name])
+    with open(path, "wb") as fh:
+        w = WARCWriter(fh, gzip=True)
+        w.write_record(w.create_warcinfo_record(path.name, {"crawl-id": crawl_id}))
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        w.write_record(w.create_warc_record(url, "response", http_headers=http,
+                                            payload=io.BytesIO(b"<p>" + url.encode() + b"</p>")))
+    return path
+
+
+def test_a_killed_runs_files_are_read_into_its_crawls_index(tmp_path):
+    """A SIGKILLed crawl leaves its side file in indexes/ and its WARC files in no index
+    line: ``repair`` (the next run, before it writes) reads the files of that crawl that
+    its index lacks into it, leaves other crawls' indexes alone, and removes the side
+    files; a new run's ``IndexLines`` no longer removes them before that."""
+    from crawler.warc.cdxj import IndexLines, repair, write_index
+
+    warc = tmp_path / "warc"
+    warc.mkdir()
+    a = _small_warc(warc / "union-20261122000000-00000.warc.gz", "c1", "http://h/a")
+    b = _small_warc(warc / "union-20261122000001-00000.warc.gz", "c1", "http://h/b")
+    c = _small_warc(warc / "union-20261122000002-00000.warc.gz", "c0", "http://h/c")
+    idx = tmp_path / "indexes"
+    idx.mkdir()
+    write_index([a], idx / "c1.cdxj")                    # the run before the killed one
+    (idx / ".c1.111.cdxj-lines").write_text("half a li", encoding="utf-8")
+    (idx / "c0.cdxj").write_text("kept\n", encoding="utf-8")
+    lines = IndexLines(tmp_path, "c2")
+    assert (idx / ".c1.111.cdxj-lines").exists()
     lines.discard()
-    assert [p.name for p in (tmp_path / "indexes").iterdir()] == ["c0.cdxj"]
+    assert repair(tmp_path, [a, b, c]) == {"c1": [b.name]}
+    assert (idx / "c1.cdxj").read_text() == write_index([a, b], tmp_path / "ab.cdxj").read_text()
+    assert (idx / "c0.cdxj").read_text() == "kept\n"
+    assert sorted(p.name for p in idx.iterdir()) == ["c0.cdxj", "c1.cdxj"]
+    assert repair(tmp_path, [a, b, c]) == {}             # nothing left to repair
