@@ -6,8 +6,12 @@
 * ``ScopeMiddleware`` keeps requests on the start hosts (host and port), on
   http(s), off private address ranges unless allowed, and ends URL-shape chains
   (next-day calendars and similar traps).
+* ``RedirectScopeMiddleware`` holds redirect targets to the same hosts and ranges: the
+  redirect is archived, a target elsewhere is not fetched (nor its robots.txt).
 * ``NotDueRedirectMiddleware`` drops a redirect to an archived document that is not
   due for a re-check (the spider's revisit rule, for requests the spider never sees).
+* ``PageRefererMiddleware`` is Scrapy's ``RefererMiddleware``, its answer computed once
+  per page for the links to one origin.
 """
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.spidermiddlewares.depth import DepthMiddleware
+from scrapy.spidermiddlewares.referer import RefererMiddleware
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
@@ -149,14 +155,20 @@ class ScopeMiddleware:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def _keep(self, request: Request) -> bool:
+    def _out_of_scope(self, request: Request) -> str | None:
+        """Why ``request`` leaves the crawl's hosts or address ranges, or None."""
         netlocs = getattr(self.crawler.spider, "allowed_netlocs", None)
         parts = urlsplit(request.url)
         if netlocs and parts.netloc.lower() not in netlocs:
-            self.stats.inc_value("union/filtered/offsite")
-            return False
+            return "offsite"
         if check_url(request.url, self.allow_loopback, self.allow_private):
-            self.stats.inc_value("union/filtered/scope")
+            return "scope"
+        return None
+
+    def _keep(self, request: Request) -> bool:
+        why = self._out_of_scope(request)
+        if why:
+            self.stats.inc_value(f"union/filtered/{why}")
             return False
         if request.meta.get("chain", 0) > self.chain_limit:
             self.stats.inc_value("union/filtered/trap_chain")
@@ -174,6 +186,24 @@ class ScopeMiddleware:
                 yield item
 
 
+class RedirectScopeMiddleware(ScopeMiddleware):
+    """A downloader middleware, before robots.txt's: a redirected request (HTTP or meta
+    refresh) whose target leaves the start hosts, or goes to a loopback or private
+    address when those are not allowed, is dropped. The redirect itself is archived;
+    ``ScopeMiddleware`` only sees the links the spider yields."""
+
+    def process_request(self, request, spider=None):
+        if not request.meta.get("redirect_urls"):
+            return None
+        why = self._out_of_scope(request)
+        if why:
+            self.stats.inc_value(f"union/filtered/redirect_{why}")
+            logger.info("redirect to %s not followed: out of the crawl's scope (%s)",
+                        request.url, why)
+            raise IgnoreRequest(f"redirect out of scope ({why}): {request.url}")
+        return None
+
+
 class PaginationDepthMiddleware(DepthMiddleware):
     """Scrapy's DepthMiddleware, except that the next page of a list (or of a multi-page
     article) is as deep as the page that links to it: DEPTH_LIMIT counts clicks away
@@ -187,3 +217,33 @@ class PaginationDepthMiddleware(DepthMiddleware):
             request.meta["depth"] = response.meta.get("depth", 0)
             return request
         return super().get_processed_request(request, response)
+
+
+class PageRefererMiddleware(RefererMiddleware):
+    """Scrapy's ``RefererMiddleware`` (same policies, settings, ``Referrer-Policy``
+    headers and redirect handling), its Referer computed once per page for the links to
+    one (scheme, host) and reused: every policy decides from the request URL's scheme
+    and origin alone, and its meta ``referrer_policy``, which the key holds too.  The
+    links of a page are processed one after another; the last page's answers are kept.
+    The policy and URL parsing per link cost ~0.2 ms of the crawler's CPU a page."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._page = None
+        self._answers: dict = {}
+
+    def get_processed_request(self, request, response):
+        if response is None:
+            return request
+        parts = urlparse_cached(request)
+        key = (parts.scheme, parts.netloc, request.meta.get("referrer_policy"))
+        if response is not self._page:
+            self._page, self._answers = response, {}
+        try:
+            referrer = self._answers[key]
+        except KeyError:
+            referrer = self._answers[key] = self.policy(response, request).referrer(
+                response.url, request.url)
+        if referrer is not None:
+            request.headers.setdefault("Referer", referrer)
+        return request

@@ -172,3 +172,88 @@ def test_missing_isal_is_a_clear_error_and_zlib_still_works():
     assert ("ERR WARC_COMPRESSOR 'isal' needs the isal package (pip install isal); "
             "or set WARC_COMPRESSOR to 'zlib'") in proc.stdout
     assert "OK b'WARC/1.1'" in proc.stdout
+
+
+class _TwoHosts:
+    """Two loopback servers (two netlocs); A's pages redirect and set referrer policies,
+    and every request's path and Referer is logged per server."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        self.log: list[tuple[int, str, str | None]] = []
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                port = self.server.server_port
+                owner.log.append((port, self.path, self.headers.get("Referer")))
+                a, b = owner.a.server_port, owner.b.server_port
+                pages = {
+                    "/start/": ("", '<a href="/p1">p1</a><a href="/np">np</a><a href="/or">or</a>'
+                              '<a href="/go">go</a><a href="/same">same</a>'),
+                    "/np": ("no-referrer", '<a href="/np-child">c</a>'),
+                    "/or": ("origin", '<a href="/or-child1">c1</a><a href="/or-child2">c2</a>'),
+                }
+                if port == a and self.path in ("/go", "/same"):
+                    target = f"http://127.0.0.1:{b}/secret" if self.path == "/go" else "/target"
+                    self.send_response(302)
+                    self.send_header("Location", target)
+                    self.end_headers()
+                    return
+                policy, links = pages.get(self.path, ("", ""))
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                if policy:
+                    self.send_header("Referrer-Policy", policy)
+                self.end_headers()
+                self.wfile.write(f"<html><body><p>{self.path}</p>{links}</body></html>".encode())
+
+        self.a = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.b = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        for server in (self.a, self.b):
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def close(self):
+        for server in (self.a, self.b):
+            server.shutdown()
+            server.server_close()
+
+
+def test_redirects_stay_in_scope_and_referers_follow_the_policies(tmp_path):
+    """A redirect to another host is archived, its target is not fetched (nor that host's
+    robots.txt); a redirect on the host is followed.  The Referer of each link is what
+    Scrapy's own policies give (PageRefererMiddleware computes it once a page), the
+    page's Referrer-Policy header included."""
+    from scrapy.spidermiddlewares.referer import (DefaultReferrerPolicy, NoReferrerPolicy,
+                                                  OriginPolicy)
+
+    hosts = _TwoHosts()
+    try:
+        a, b = hosts.a.server_port, hosts.b.server_port
+        base = f"http://127.0.0.1:{a}"
+        proc = subprocess.run(crawl_cmd(tmp_path, [base + "/start/"]), capture_output=True,
+                              text=True, timeout=120)
+    finally:
+        hosts.close()
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert not [entry for entry in hosts.log if entry[0] == b]            # B never asked
+    assert "'union/filtered/redirect_offsite': 1" in proc.stderr
+    got = {path: ref for port, path, ref in hosts.log if port == a}
+    assert "/target" in got                                               # same host: followed
+    want = {
+        "/p1": DefaultReferrerPolicy().referrer(base + "/start/", base + "/p1"),
+        "/np-child": NoReferrerPolicy().referrer(base + "/np", base + "/np-child"),
+        "/or-child1": OriginPolicy().referrer(base + "/or", base + "/or-child1"),
+        "/or-child2": OriginPolicy().referrer(base + "/or", base + "/or-child2"),
+    }
+    assert want["/p1"] == base + "/start/" and want["/np-child"] is None
+    assert want["/or-child1"] == base + "/"
+    assert {path: got.get(path) for path in want} == want
+    conn = sqlite3.connect(tmp_path / "archive.db")
+    urls = {u for (u,) in conn.execute("select url from captures")}
+    assert base + "/go" in urls and f"http://127.0.0.1:{b}/secret" not in urls
