@@ -80,3 +80,21 @@ def test_child_processes_import_no_scrapy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_links_to_pages_already_scheduled_skip_the_duplicate_filter(large, tmp_path):
+    """The spider drops a link to a URL the scheduler already took before it makes a
+    Request (UnionSpider.scheduled): the portal's pages link to each other over and over
+    (~5 repeats a page), and those used to reach Scrapy's duplicate filter, after the
+    archive lookups and the spider middlewares.  The same pages are fetched."""
+    proc = _crawl(large, tmp_path / "d")
+    stats = dict(re.findall(r"'([a-z_/]+)': (\d+)", proc.stderr))
+    responses = int(stats["downloader/response_count"])
+    assert responses > 300
+    assert int(stats.get("dupefilter/filtered", 0)) <= 5, stats
+    from archive.warc_read import iter_captures
+
+    urls = [c.url for c in iter_captures(sorted((tmp_path / "d" / "warc").glob("*.warc.gz")))]
+    assert len(urls) == len(set(urls)) == responses
+    assert {u for u in urls if "/art/" in u} == {f"{large.urls['large'].rstrip('/')}/art/{i}.html"
+                                                for i in range(300)}

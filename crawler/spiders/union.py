@@ -138,6 +138,19 @@ class UnionSpider(scrapy.Spider):
         self.allowed_netlocs = {urlsplit(u).netloc.lower() for u in self.start_urls}
         self.known: KnownDocuments | None = None
         self.schedule: Schedule | None = None
+        # URLs the scheduler took in this run: a link to one of them would only be dropped
+        # by the duplicate filter, after the archive lookups, a Request, the spider
+        # middlewares and a fingerprint (most links of a portal's pages are such repeats)
+        self.scheduled: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._request_scheduled, signal=scrapy.signals.request_scheduled)
+        return spider
+
+    def _request_scheduled(self, request, spider):
+        self.scheduled.add(request.url)
 
     def _schedule(self) -> Schedule:
         if self.schedule is None:
@@ -202,7 +215,10 @@ class UnionSpider(scrapy.Spider):
         links = response.meta.get("union_outlinks")     # found by the WARC middleware
         if links is None:
             links = extract_links(response.url, response)
+        scheduled = self.scheduled
         for link in links:
+            if link.url in scheduled:
+                continue
             if since and known.recently_missing(link.url, since):
                 self.crawler.stats.inc_value("union/skipped/recently_missing")
                 continue
