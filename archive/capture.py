@@ -8,7 +8,7 @@ same archive as the crawl did.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field, fields
 
 
 @dataclass
@@ -31,8 +31,10 @@ class Capture:
     referrer: str | None = None
 
     def row(self) -> dict:
-        """The ``captures`` table row (public schema)."""
-        d = asdict(self)
-        for k in ("body", "refers_to_date"):
-            d.pop(k)
-        return d
+        """The ``captures`` table row (public schema): every field but the body and the
+        revisit's original date (read attribute by attribute: ``dataclasses.asdict``
+        copies each value through a recursive walk, ~10x slower)."""
+        return {name: getattr(self, name) for name in _ROW_FIELDS}
+
+
+_ROW_FIELDS = tuple(f.name for f in fields(Capture) if f.name not in ("body", "refers_to_date"))

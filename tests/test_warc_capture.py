@@ -374,3 +374,19 @@ def test_fast_payload_reads_equal_warcio_on_every_response(crawl):
             r["payload"], header(headers, "Content-Encoding")), r["h"]["WARC-Target-URI"]
         fast += _payload_fast(read_record(r["file"], r["offset"], length)) is not None
     assert fast == len(responses)
+
+
+def test_capture_row_is_every_field_but_body_and_revisit_date():
+    """``Capture.row`` (the captures table row) against ``dataclasses.asdict``, keys in
+    order: the public schema's columns."""
+    from dataclasses import asdict
+
+    from archive.capture import Capture
+
+    cap = Capture(url="http://h/a", status=200, content_type="text/html", warc_filename="f",
+                  warc_offset=1, warc_length=2, payload_digest="sha1:X", record_type="revisit",
+                  refers_to_url="http://h/b", refers_to_date="2026", body=b"x" * 100, depth=3,
+                  referrer="http://h/")
+    want = asdict(cap)
+    del want["body"], want["refers_to_date"]
+    assert list(cap.row().items()) == list(want.items())
