@@ -12,6 +12,8 @@
   due for a re-check (the spider's revisit rule, for requests the spider never sees).
 * ``PageRefererMiddleware`` is Scrapy's ``RefererMiddleware``, its answer computed once
   per page for the links to one origin.
+* ``QuickMetaRefreshMiddleware`` is Scrapy's ``MetaRefreshMiddleware``, which it asks
+  only about pages that have the word "refresh" at all.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.spidermiddlewares.depth import DepthMiddleware
 from scrapy.spidermiddlewares.referer import RefererMiddleware
@@ -247,3 +250,19 @@ class PageRefererMiddleware(RefererMiddleware):
         if referrer is not None:
             request.headers.setdefault("Referer", referrer)
         return request
+
+
+class QuickMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Scrapy's ``MetaRefreshMiddleware``, skipped for a page without "refresh" in its
+    bytes (any case): it decodes the whole page and strips tags from it to look for
+    ``<meta http-equiv="refresh">`` (~0.09 ms a page).  Pages that may be UTF-16 or
+    UTF-32 (a BOM or NUL bytes at the start), where the word is not in ASCII, still go
+    through it whole."""
+
+    def process_response(self, request, response, spider=None):
+        body = response.body
+        head = body[:1024]
+        if (b"refresh" not in body.lower() and b"\0" not in head
+                and not head.startswith((b"\xff\xfe", b"\xfe\xff"))):
+            return response
+        return super().process_response(request, response)

@@ -72,6 +72,8 @@ DOWNLOADER_MIDDLEWARES = {
     # through, at ~0.2 ms of CPU a page (a signal handler and a URL parse per request):
     # scope is ScopeMiddleware's (links) and RedirectScopeMiddleware's (redirect targets)
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.QuickMetaRefreshMiddleware": 580,   # Scrapy's, asked when it may matter
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     # closer to the downloader than redirects (600) and decompression (590): sees every
     # hop and the body as on the wire

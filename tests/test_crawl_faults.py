@@ -195,7 +195,8 @@ class _TwoHosts:
                 a, b = owner.a.server_port, owner.b.server_port
                 pages = {
                     "/start/": ("", '<a href="/p1">p1</a><a href="/np">np</a><a href="/or">or</a>'
-                              '<a href="/go">go</a><a href="/same">same</a>'),
+                              '<a href="/go">go</a><a href="/same">same</a><a href="/mr">mr</a>'
+                              '<a href="/mr16">mr16</a>'),
                     "/np": ("no-referrer", '<a href="/np-child">c</a>'),
                     "/or": ("origin", '<a href="/or-child1">c1</a><a href="/or-child2">c2</a>'),
                 }
@@ -204,6 +205,16 @@ class _TwoHosts:
                     self.send_response(302)
                     self.send_header("Location", target)
                     self.end_headers()
+                    return
+                if self.path in ("/mr", "/mr16"):     # meta refresh, mixed case / UTF-16
+                    page = (f'<html><head><META HTTP-EQUIV="ReFresh" CONTENT="0; url='
+                            f'{self.path}-target"></head><body>moved</body></html>')
+                    wide = self.path == "/mr16"
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html; charset="
+                                     + ("utf-16" if wide else "utf-8"))
+                    self.end_headers()
+                    self.wfile.write(page.encode("utf-16") if wide else page.encode())
                     return
                 policy, links = pages.get(self.path, ("", ""))
                 self.send_response(200)
@@ -226,7 +237,8 @@ class _TwoHosts:
 
 def test_redirects_stay_in_scope_and_referers_follow_the_policies(tmp_path):
     """A redirect to another host is archived, its target is not fetched (nor that host's
-    robots.txt); a redirect on the host is followed.  The Referer of each link is what
+    robots.txt); a redirect on the host is followed, and so are meta refreshes (in mixed
+    case, and in a UTF-16 page: QuickMetaRefreshMiddleware's shortcut must not miss them).  The Referer of each link is what
     Scrapy's own policies give (PageRefererMiddleware computes it once a page), the
     page's Referrer-Policy header included."""
     from scrapy.spidermiddlewares.referer import (DefaultReferrerPolicy, NoReferrerPolicy,
@@ -245,6 +257,7 @@ def test_redirects_stay_in_scope_and_referers_follow_the_policies(tmp_path):
     assert "'union/filtered/redirect_offsite': 1" in proc.stderr
     got = {path: ref for port, path, ref in hosts.log if port == a}
     assert "/target" in got                                               # same host: followed
+    assert "/mr-target" in got and "/mr16-target" in got                  # meta refresh
     want = {
         "/p1": DefaultReferrerPolicy().referrer(base + "/start/", base + "/p1"),
         "/np-child": NoReferrerPolicy().referrer(base + "/np", base + "/np-child"),
