@@ -109,5 +109,9 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 15.0
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's remote control: an HTTP server in the crawler that runs Python code sent
+# to it (token in a job file under the user's home): no such door in an archiving crawler
+# of untrusted pages, as with the telnet console; it also imports aiohttp at each start
+REMOTE_CONTROL_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

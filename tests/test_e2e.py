@@ -25,6 +25,11 @@ def test_crawl_exits_cleanly_with_summary(crawled):
     assert len(crawls) == 1 and crawls[0]["status"] == "finished"
     assert crawls[0]["documents"] > 0 and crawls[0]["pages"] > crawls[0]["documents"] // 2
     assert list((crawled.data / "logs").glob("crawl-*.log"))
+    # no door into the crawler: neither Scrapy's telnet console nor its remote control
+    # (an HTTP server that runs the Python code sent to it) listens
+    enabled = crawled.proc.stderr.split("Enabled extensions:", 1)[1].split("]", 1)[0]
+    assert "remote_control" not in enabled and "telnet" not in enabled.lower()
+    assert "listening" not in crawled.proc.stderr.lower()
 
 
 def test_every_reachable_gold_document_is_archived(crawled):
