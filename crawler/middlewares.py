@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.spidermiddlewares.depth import DepthMiddleware
@@ -260,6 +261,8 @@ class QuickMetaRefreshMiddleware(MetaRefreshMiddleware):
     through it whole."""
 
     def process_response(self, request, response, spider=None):
+        if not isinstance(response, HtmlResponse):    # Scrapy's own answer: unchanged,
+            return super().process_response(request, response)   # and no copy of a PDF
         body = response.body
         head = body[:1024]
         if (b"refresh" not in body.lower() and b"\0" not in head
