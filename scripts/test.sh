@@ -17,7 +17,9 @@ fi
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v crontab >/dev/null 2>&1 || missing="$missing cron"
-fc-list 2>/dev/null | grep -qi "wqy\|noto.*cjk" || missing="$missing fonts-wqy-zenhei"
+# (grep reads fc-list to its end: with -q it would stop at the first match, and under
+# pipefail fc-list's SIGPIPE made the font look missing, so it was installed every run)
+fc-list 2>/dev/null | grep -i "wqy\|noto.*cjk" >/dev/null || missing="$missing fonts-wqy-zenhei"
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
