@@ -98,3 +98,30 @@ def test_links_to_pages_already_scheduled_skip_the_duplicate_filter(large, tmp_p
     assert len(urls) == len(set(urls)) == responses
     assert {u for u in urls if "/art/" in u} == {f"{large.urls['large'].rstrip('/')}/art/{i}.html"
                                                 for i in range(300)}
+
+
+def test_flush_commits_a_write_left_open_before_its_own(tmp_path):
+    """A write left open on the indexer's connection (an implicit BEGIN) is committed
+    before a flush's transaction, so that the flush is a transaction of its own and is on
+    disk when it returns, not a savepoint inside a transaction nobody commits."""
+    import sqlite3
+
+    from archive.capture import Capture
+    from archive.indexer import Indexer
+
+    ix = Indexer(tmp_path / "archive.db")
+    ix.start_crawl("c1", ["http://h/"], "2026-11-22T00:00:00Z")
+    ix.db.conn.execute("insert into crawls (id, status) values ('stray', 'x')")
+    assert ix.db.conn.in_transaction
+    ix.add(Capture(url="http://h/missing", status=404, crawl_id="c1",
+                   fetched_at="2026-11-22T00:00:01Z", warc_filename="f.warc.gz",
+                   warc_offset=0, warc_length=10))
+    ix.flush()
+    other = sqlite3.connect(tmp_path / "archive.db")
+    try:
+        assert other.execute("select status from captures where url = 'http://h/missing'"
+                             ).fetchall() == [(404,)]
+        assert other.execute("select status from crawls where id = 'stray'").fetchall() == [("x",)]
+    finally:
+        other.close()
+        ix.close()
