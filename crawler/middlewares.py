@@ -194,12 +194,28 @@ class RedirectScopeMiddleware(ScopeMiddleware):
     """A downloader middleware, before robots.txt's: a redirected request (HTTP or meta
     refresh) whose target leaves the start hosts, or goes to a loopback or private
     address when those are not allowed, is dropped. The redirect itself is archived;
-    ``ScopeMiddleware`` only sees the links the spider yields."""
+    ``ScopeMiddleware`` only sees the links the spider yields.
+
+    A start URL that moves to another host (``example.org`` -> ``www.example.org``) is
+    followed, and that host joins the start hosts: it is where the site is (unless it is
+    a loopback or private address that is not allowed)."""
 
     def process_request(self, request, spider=None):
-        if not request.meta.get("redirect_urls"):
+        hops = request.meta.get("redirect_urls")
+        if not hops:
             return None
         why = self._out_of_scope(request)
+        spider = self.crawler.spider
+        netlocs = getattr(spider, "allowed_netlocs", None)
+        if (why == "offsite" and isinstance(netlocs, set)
+                and hops[0] in getattr(spider, "start_urls", ())
+                and not check_url(request.url, self.allow_loopback, self.allow_private)):
+            netloc = urlsplit(request.url).netloc.lower()
+            netlocs.add(netloc)
+            self.stats.inc_value("union/scope/hosts_from_start_redirects")
+            logger.info("start URL %s moved to %s: %s joins the crawl's hosts",
+                        hops[0], request.url, netloc)
+            return None
         if why:
             self.stats.inc_value(f"union/filtered/redirect_{why}")
             logger.info("redirect to %s not followed: out of the crawl's scope (%s)",

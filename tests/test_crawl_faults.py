@@ -174,9 +174,9 @@ def test_missing_isal_is_a_clear_error_and_zlib_still_works():
     assert "OK b'WARC/1.1'" in proc.stdout
 
 
-class _TwoHosts:
-    """Two loopback servers (two netlocs); A's pages redirect and set referrer policies,
-    and every request's path and Referer is logged per server."""
+class _ThreeHosts:
+    """Three loopback servers (three netlocs); A's pages redirect and set referrer
+    policies, and every request's path and Referer is logged per server."""
 
     def __init__(self):
         import http.server
@@ -192,16 +192,18 @@ class _TwoHosts:
             def do_GET(self):
                 port = self.server.server_port
                 owner.log.append((port, self.path, self.headers.get("Referer")))
-                a, b = owner.a.server_port, owner.b.server_port
+                a, b, c = owner.a.server_port, owner.b.server_port, owner.c.server_port
                 pages = {
                     "/start/": ("", '<a href="/p1">p1</a><a href="/np">np</a><a href="/or">or</a>'
                               '<a href="/go">go</a><a href="/same">same</a><a href="/mr">mr</a>'
                               '<a href="/mr16">mr16</a>'),
                     "/np": ("no-referrer", '<a href="/np-child">c</a>'),
                     "/or": ("origin", '<a href="/or-child1">c1</a><a href="/or-child2">c2</a>'),
+                    "/home/": ("", '<a href="/b-child">c</a>'),
                 }
-                if port == a and self.path in ("/go", "/same"):
-                    target = f"http://127.0.0.1:{b}/secret" if self.path == "/go" else "/target"
+                if port == a and self.path in ("/go", "/same", "/moved/"):
+                    target = {"/go": f"http://127.0.0.1:{c}/secret", "/same": "/target",
+                              "/moved/": f"http://127.0.0.1:{b}/home/"}[self.path]
                     self.send_response(302)
                     self.send_header("Location", target)
                     self.end_headers()
@@ -224,37 +226,68 @@ class _TwoHosts:
                 self.end_headers()
                 self.wfile.write(f"<html><body><p>{self.path}</p>{links}</body></html>".encode())
 
-        self.a = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.b = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        for server in (self.a, self.b):
+        self.a, self.b, self.c = (http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+                                  for _ in range(3))
+        for server in (self.a, self.b, self.c):
             threading.Thread(target=server.serve_forever, daemon=True).start()
 
     def close(self):
-        for server in (self.a, self.b):
+        for server in (self.a, self.b, self.c):
             server.shutdown()
             server.server_close()
 
 
+def test_a_start_url_moving_to_a_refused_address_is_not_followed():
+    """The start-URL exception of RedirectScopeMiddleware does not open loopback or private
+    addresses: the target is checked as any link is.  Scrapy's own test crawler and the
+    real spider, the middleware called directly: a failing check must not send a request
+    to those addresses."""
+    import pytest
+    from scrapy import Request
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.utils.test import get_crawler
+
+    from crawler.middlewares import RedirectScopeMiddleware
+    from crawler.spiders.union import UnionSpider
+
+    crawler = get_crawler(UnionSpider)
+    crawler.spider = spider = crawler._create_spider(start_urls=["http://example.org/"])
+    mw = RedirectScopeMiddleware.from_crawler(crawler)
+    moved = Request("http://www.example.org/", meta={"redirect_urls": ["http://example.org/"]})
+    assert mw.process_request(moved) is None and "www.example.org" in spider.allowed_netlocs
+    for target in ("http://127.0.0.1/", "http://10.0.0.1/", "http://169.254.169.254/"):
+        with pytest.raises(IgnoreRequest):
+            mw.process_request(Request(target, meta={"redirect_urls": ["http://example.org/"]}))
+    assert spider.allowed_netlocs == {"example.org", "www.example.org"}
+    elsewhere = Request("http://other.org/", meta={"redirect_urls": ["http://example.org/a"]})
+    with pytest.raises(IgnoreRequest):
+        mw.process_request(elsewhere)
+
 def test_redirects_stay_in_scope_and_referers_follow_the_policies(tmp_path):
-    """A redirect to another host is archived, its target is not fetched (nor that host's
-    robots.txt); a redirect on the host is followed, and so are meta refreshes (in mixed
+    """A redirect to another host is archived, its target is not fetched (unless a start
+    URL moved there: that host joins the crawl's); a redirect on the host is followed, and so are meta refreshes (in mixed
     case, and in a UTF-16 page: QuickMetaRefreshMiddleware's shortcut must not miss them).  The Referer of each link is what
     Scrapy's own policies give (PageRefererMiddleware computes it once a page), the
     page's Referrer-Policy header included."""
     from scrapy.spidermiddlewares.referer import (DefaultReferrerPolicy, NoReferrerPolicy,
                                                   OriginPolicy)
 
-    hosts = _TwoHosts()
+    hosts = _ThreeHosts()
     try:
-        a, b = hosts.a.server_port, hosts.b.server_port
+        a, b, c = hosts.a.server_port, hosts.b.server_port, hosts.c.server_port
         base = f"http://127.0.0.1:{a}"
-        proc = subprocess.run(crawl_cmd(tmp_path, [base + "/start/"]), capture_output=True,
-                              text=True, timeout=120)
+        proc = subprocess.run(crawl_cmd(tmp_path, [base + "/start/", base + "/moved/"]),
+                              capture_output=True, text=True, timeout=120)
     finally:
         hosts.close()
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert not [entry for entry in hosts.log if entry[0] == b]            # B never asked
+    # a start URL that moved to B made B a crawl host (its page and links); a page's
+    # redirect to C is archived, and C is never asked anything (not even robots.txt)
+    on_b = {path for port, path, _ref in hosts.log if port == b}
+    assert {"/home/", "/b-child"} <= on_b, on_b
+    assert not [entry for entry in hosts.log if entry[0] == c]
     assert "'union/filtered/redirect_offsite': 1" in proc.stderr
+    assert "'union/scope/hosts_from_start_redirects': 1" in proc.stderr
     got = {path: ref for port, path, ref in hosts.log if port == a}
     assert "/target" in got                                               # same host: followed
     assert "/mr-target" in got and "/mr16-target" in got                  # meta refresh
@@ -269,4 +302,4 @@ def test_redirects_stay_in_scope_and_referers_follow_the_policies(tmp_path):
     assert {path: got.get(path) for path in want} == want
     conn = sqlite3.connect(tmp_path / "archive.db")
     urls = {u for (u,) in conn.execute("select url from captures")}
-    assert base + "/go" in urls and f"http://127.0.0.1:{b}/secret" not in urls
+    assert base + "/go" in urls and f"http://127.0.0.1:{c}/secret" not in urls
