@@ -168,8 +168,10 @@ class WarcCaptureMiddleware:
         """A killed run's WARC files into its crawl's CDXJ index (``cdxj.repair``): read
         back from the files, as its lines died with it."""
         from archive.warc_dirs import own_warc_dirs
-        from crawler.warc.cdxj import repair
+        from crawler.warc.cdxj import repair, side_files
 
+        if not side_files(self.data_dir):     # no killed run: no need to list the WARC files
+            return
         dirs = [*own_warc_dirs(self.data_dir), self.warc_dir]
         files = sorted({p.resolve(): p for d in dirs if d.is_dir()
                         for p in d.glob("*.warc.gz")}.values())
