@@ -198,6 +198,43 @@ def test_trafilatura_path_short_body_without_container():
     assert "".join(text_of(ex).split()) == "".join("".join(SHORT).split())
 
 
+def test_justext_stoplist_is_a_frozenset_of_the_same_words():
+    """trafilatura's justext rescue gets its stop list as a frozenset (hashed once) instead
+    of a tuple of ~154,000 words hashed on every page: the same words, and justext keeps
+    the same paragraphs with either (an English page, where it keeps some, and a Chinese
+    list page, where it keeps none)."""
+    import copy
+
+    import lxml.html
+    from trafilatura import external
+
+    from archive.extract import _trafilatura_lines
+
+    list_page = html("通知公告-某市总工会", "<ul>" + "".join(
+        f"<li><a href='/n/{i}.html'>市总工会关于开展第{i}期职工技能培训的通知</a> 2024-03-0{i % 9 + 1}</li>"
+        for i in range(30)) + "</ul>")
+    _trafilatura_lines(lxml.html.fromstring(list_page))      # configures trafilatura once
+    words = external.JT_STOPLIST
+    assert isinstance(words, frozenset) and len(words) > 100_000
+    from justext import get_stoplist, get_stoplists
+
+    assert words == {w for lang in get_stoplists() for w in get_stoplist(lang)}
+    english = html("News", "".join(
+        f"<p>The union of the workers in the city has been working on the report for {i} years, "
+        "and it is one of the best that we have read in all of the time since then.</p>"
+        for i in range(6)) + "<div><a href='/'>Home</a> | <a href='/x'>Contact</a></div>")
+    for page, kept in ((english, True), (list_page, False)):
+        tree = lxml.html.fromstring(page)
+        try:
+            external.JT_STOPLIST = tuple(sorted(words))
+            as_tuple = lxml.html.tostring(external.try_justext(copy.deepcopy(tree), None, None))
+        finally:
+            external.JT_STOPLIST = words
+        as_set = lxml.html.tostring(external.try_justext(copy.deepcopy(tree), None, None))
+        assert as_set == as_tuple
+        assert (b"working on the report" in as_set) is kept
+
+
 def test_wenku_page():
     head = ["关于我市工会工作情况的汇报.docx",
             "上传人:b****6 文档编号:7125872 上传时间:2023-01-20 格式:DOCX 页数:5 大小:21.70KB",
