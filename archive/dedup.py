@@ -25,12 +25,12 @@
 """
 from __future__ import annotations
 
-import bisect
 import contextlib
 import functools
 import os
 import re
 import struct
+import sys
 import tempfile
 import zlib
 from array import array
@@ -538,23 +538,32 @@ def cluster_iter(items: Iterable[tuple[str, bytes | None]],
             # identity tokens: parsed when a pair is checked, kept only for groups of two
             # or more (a set for each of 100,000 documents took ~65 MB)
             merged: dict[int, frozenset] = {}
-
-            def tokens_of(root: int) -> frozenset:
-                toks = merged.get(root)
-                if toks is None:
-                    k = bisect.bisect_left(keyed, root)        # keyed is ascending
-                    lo = ident_end[k - 1] if k else 0
-                    toks = frozenset(struct.unpack_from("<%dI" % ((ident_end[k] - lo) // 4), idents, lo))
-                return toks
+            tokens = array("I")                # of keyed document k: tokens[starts[k]:ends[k]]
+            tokens.frombytes(idents)
+            if sys.byteorder == "big":         # written little-endian
+                tokens.byteswap()
+            ends = array("q", (e // 4 for e in ident_end))
+            starts = array("q", [0]) + ends[:-1]
 
             # most similar pairs first; a group never takes in a report whose years or
-            # places conflict with any of its members (checked on the group's tokens)
+            # places conflict with any of its members (checked on the group's tokens).
+            # A root that is no group's is the document itself (keyed[i] for pair member i)
             for pairs in _ordered_pairs(cnts, store, tmp_dir=tmp):
                 for i, j in pairs.tolist():
-                    ra, rb = find(keyed[i]), find(keyed[j])
+                    ra = keyed[i]
+                    if parent[ra] != ra:
+                        ra = find(ra)
+                    rb = keyed[j]
+                    if parent[rb] != rb:
+                        rb = find(rb)
                     if ra == rb:
                         continue
-                    ta, tb = tokens_of(ra), tokens_of(rb)
+                    ta = merged.get(ra)
+                    if ta is None:
+                        ta = frozenset(tokens[starts[i]:ends[i]])
+                    tb = merged.get(rb)
+                    if tb is None:
+                        tb = frozenset(tokens[starts[j]:ends[j]])
                     if conflict(ta, tb):
                         continue
                     if ids[rb] < ids[ra]:
@@ -562,6 +571,6 @@ def cluster_iter(items: Iterable[tuple[str, bytes | None]],
                     parent[rb] = ra
                     merged[ra] = ta | tb
                     merged.pop(rb, None)
-            del merged
+            del merged, tokens
     for x, doc_id in enumerate(ids):
         yield doc_id, ids[find(x)]
