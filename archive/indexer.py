@@ -467,7 +467,11 @@ def run_cluster(db_path: str, crawl_id: str | None = None, nice: int = 10) -> No
 def run_worker(q, db_path: str, crawl_id: str, start_urls: list[str], started_at: str,
                progress_seconds: float = 10.0, resume: bool = False,
                crash_at_flush: int | None = None, nice: int = 10, cluster: bool = True,
-               helpers: int = 1) -> None:
+               helpers: int = 1, closing=None) -> None:
+    """The crawl's indexer: captures from ``q`` until ("finish", status).  ``closing``: an
+    event set once every capture is applied and the extraction helper has exited (the
+    crawler then starts the clustering process, which imports while this one writes its
+    last batch and the crawls row, and exits)."""
     _as_crawl_child(nice)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [indexer] %(levelname)s: %(message)s")
     ix = Indexer(db_path, crash_at_flush=crash_at_flush)
@@ -510,6 +514,8 @@ def run_worker(q, db_path: str, crawl_id: str, start_urls: list[str], started_at
             print(f"[union-archive] indexed {c['pages']} captures: {c['documents']} documents "
                   f"({c['reports']} reports), {c['errors']} errors", file=sys.stderr, flush=True)
     ahead.close()
+    if closing is not None:     # every capture is in and the helper has exited
+        closing.set()
     ix.finish(status, cluster=cluster)
     ix.close()
     import resource

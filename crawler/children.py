@@ -10,8 +10,10 @@ from pathlib import Path
 
 
 def index_worker(q, data_dir: str, crawl_id: str, start_urls: list[str], started_at: str,
-                 resume: bool, crash_at_flush: int | None, ready=None, helpers: int = 1) -> None:
-    """The indexer child: holds the worker byte of DIR/.lock, then runs the indexer."""
+                 resume: bool, crash_at_flush: int | None, ready=None, helpers: int = 1,
+                 closing=None) -> None:
+    """The indexer child: holds the worker byte of DIR/.lock, then runs the indexer
+    (``closing``: an event it sets once it has every capture, and only closes)."""
     if ready is not None:
         ready.set()          # the queue is unpickled: the crawler may now close it at any time
     from archive.indexer import run_worker
@@ -19,14 +21,31 @@ def index_worker(q, data_dir: str, crawl_id: str, start_urls: list[str], started
 
     hold_worker_lock(data_dir)
     run_worker(q, str(Path(data_dir) / "archive.db"), crawl_id, start_urls, started_at,
-               resume=resume, crash_at_flush=crash_at_flush, cluster=False, helpers=helpers)
+               resume=resume, crash_at_flush=crash_at_flush, cluster=False, helpers=helpers,
+               closing=closing)
 
 
-def cluster_worker(data_dir: str, crawl_id: str) -> None:
+def cluster_worker(data_dir: str, crawl_id: str, go=None) -> None:
     """After the indexer: the archive's duplicate clusters, in a fresh process
-    (``archive.indexer.run_cluster``), holding the worker byte of DIR/.lock too."""
-    from archive.indexer import run_cluster
+    (``archive.indexer.run_cluster``), holding the worker byte of DIR/.lock too.
+
+    ``go``: the read end of a pipe.  The process is then started while the indexer
+    closes, imports what it runs, and waits for a word: True (the indexer is done and
+    exited cleanly: cluster) or False, or the crawler gone (end of file): exit."""
+    from archive.indexer import _as_crawl_child, run_cluster
+
+    _as_crawl_child(0)       # deaf to SIGINT/SIGTERM while it waits, as the indexer is
+    from archive import dedup  # noqa: F401  (the clustering's imports, before the word)
     from crawler.lock import hold_worker_lock
 
+    if go is not None:
+        try:
+            word = go.recv()
+        except (EOFError, OSError):
+            return
+        finally:
+            go.close()
+        if word is not True:
+            return
     hold_worker_lock(data_dir)
     run_cluster(str(Path(data_dir) / "archive.db"), crawl_id)

@@ -76,6 +76,7 @@ class IndexerBridge:
         self.crash = _crash_point(s)
         self.captures = 0
         self.proc = None
+        self.closing = None        # set by the indexer once it has every capture
         self.queue = None
         self.spool = None          # queuelib.FifoDiskQueue, opened on the first overflow
         self.spilled = 0
@@ -105,11 +106,12 @@ class IndexerBridge:
         self.started_at, self.start_urls = started, list(getattr(spider, "start_urls", []))
         crash_db = self.crash[1] if self.crash and self.crash[0] == "db" else None
         ready = ctx.Event()
+        self.closing = ctx.Event()
         self.proc = ctx.Process(
             target=children.index_worker, name="union-indexer", daemon=False,
             args=(self.queue, str(self.data_dir), self.crawl_id,
                   self.start_urls, started, self.resume, crash_db, ready,
-                  self.helpers))
+                  self.helpers, self.closing))
         self.proc.start()
         atexit.register(self._stopped_without_close)   # runs before multiprocessing joins it
         _OPEN_BRIDGES.add(self)
@@ -232,6 +234,27 @@ class IndexerBridge:
         arrived while the spider was still opening): the indexer must still be told."""
         self._finish("shutdown")
 
+    def _start_clustering(self, at_once: bool = False):
+        """The clustering process, started while the indexer closes: once every capture
+        is applied and its extraction helper has exited (then ~0.3 s of work is left), so
+        that the new process's start and imports (~0.6 s) overlap the indexer's last
+        writes, not the helper's memory.  Waits for that point unless ``at_once``; None if
+        the indexer exits first.  Returns (process, the write end of its pipe: True to
+        cluster, False to exit)."""
+        if not at_once:
+            if self.closing is None:
+                return None
+            while not self.closing.wait(0.1):
+                if not self.proc.is_alive():
+                    return None
+        ctx = multiprocessing.get_context("spawn")
+        read, write = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=children.cluster_worker, name="union-cluster", daemon=False,
+                           args=(str(self.data_dir), self.crawl_id, read))
+        proc.start()
+        read.close()
+        return proc, write
+
     def _finish(self, reason):
         if self.proc is None or self.finished:
             return
@@ -241,6 +264,7 @@ class IndexerBridge:
         self._drain(block=True)
         self._close_spool()
         self._put_while_alive(("finish", status))
+        clustering = self._start_clustering()
         self.proc.join()            # the queue's feeder thread writes on meanwhile
         exitcode = self.proc.exitcode
         if exitcode != 0:
@@ -250,6 +274,10 @@ class IndexerBridge:
         self.queue.close()
         self.queue.join_thread()
         if exitcode != 0:
+            if clustering is not None:
+                clustering[1].send(False)
+                clustering[1].close()
+                clustering[0].join()
             logger.error("indexer process exited with code %s; every capture is in the WARC "
                          "files: `union-archive reindex --data %s` builds the archive from them",
                          exitcode, self.data_dir)
@@ -257,14 +285,15 @@ class IndexerBridge:
         else:
             # the clusters of the whole archive, in a fresh process now that the
             # indexer's memory is back with the system (archive.indexer.run_cluster)
-            ctx = multiprocessing.get_context("spawn")
-            clustering = ctx.Process(target=children.cluster_worker, name="union-cluster", daemon=False,
-                                     args=(str(self.data_dir), self.crawl_id))
-            clustering.start()
-            clustering.join()
-            if clustering.exitcode != 0:
-                logger.error("duplicate clustering exited with code %s", clustering.exitcode)
-                exitcode = clustering.exitcode
+            if clustering is None:
+                clustering = self._start_clustering(at_once=True)
+            proc, go = clustering
+            go.send(True)
+            go.close()
+            proc.join()
+            if proc.exitcode != 0:
+                logger.error("duplicate clustering exited with code %s", proc.exitcode)
+                exitcode = proc.exitcode
         waited = time.monotonic() - getattr(self, "_last_capture", time.monotonic())
         self.crawler.stats.set_value("union/indexer_catchup_seconds", round(waited, 2))
         logger.info("indexer finished %.1fs after the last fetch", waited)

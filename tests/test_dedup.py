@@ -419,6 +419,62 @@ def test_crawl_clustering_process_clusters_and_moves_finished_at(tmp_path, repor
     assert sorted(p.name for p in tmp.iterdir()) == [f"union-dedup-{os.getpid()}-x1y2"]
 
 
+def test_clustering_process_started_early_waits_for_its_word(tmp_path, reports):
+    """The crawl starts the clustering process while its indexer closes; the process
+    imports, then waits for a word on a pipe without holding the data directory's worker
+    lock: True clusters, False or a crawler gone (the pipe closed) exits with nothing
+    changed."""
+    import fcntl
+    import multiprocessing
+    import sqlite3
+    import time
+
+    from archive.indexer import Indexer
+    from crawler.children import cluster_worker as _cluster_worker
+    from crawler.lock import LOCK_FILE, WORKER_BYTE
+
+    t = reports["siming"]
+    rows = [dict(id="d1", url="http://a/1", is_report=1, text=t),
+            dict(id="d2", url="http://b/2", is_report=1, text=small_edits(t, 4, random.Random(1)))]
+    ix = Indexer(tmp_path / "archive.db")
+    ix.db["documents"].insert_all([{**r, "cluster_id": r["id"]} for r in rows], alter=True)
+    ix.db["_signatures"].insert_all([{"doc_id": r["id"], "signature": signature(r["text"])}
+                                     for r in rows], pk="doc_id")
+    ix.db["crawls"].insert({"id": "c1", "status": "finished", "finished_at": "2000-01-01T00:00:00Z"},
+                           pk="id")
+    ix.close()
+    ctx = multiprocessing.get_context("spawn")
+
+    def state():
+        with sqlite3.connect(tmp_path / "archive.db") as conn:
+            return (dict(conn.execute("select id, cluster_id from documents")),
+                    conn.execute("select finished_at from crawls").fetchone()[0])
+
+    before = state()
+    lock_fd = os.open(tmp_path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        for word in (False, None, True):
+            read, write = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_cluster_worker, args=(str(tmp_path), "c1", read))
+            proc.start()
+            read.close()
+            time.sleep(1.0)
+            assert proc.is_alive()                      # waiting for its word
+            fcntl.lockf(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, WORKER_BYTE)  # not held by it
+            fcntl.lockf(lock_fd, fcntl.LOCK_UN, 1, WORKER_BYTE)
+            if word is not None:
+                write.send(word)
+            write.close()                               # None: the crawler is gone
+            proc.join(120)
+            assert proc.exitcode == 0
+            if word is not True:
+                assert state() == before
+    finally:
+        os.close(lock_fd)
+    clusters, finished = state()
+    assert clusters == {"d1": "d1", "d2": "d1"} and finished > "2026-"
+
+
 def test_value_file_gives_back_columns_of_every_document(tmp_path):
     """Clustering reads MinHash values a few columns at a time from a column-blocked
     temporary file: what comes back is the values as appended, across blocks, also when
