@@ -392,3 +392,48 @@ class HostBudgetMiddleware:
             raise IgnoreRequest(f"page budget of {host} spent")
         self.used[host] += 1
         return None
+
+
+class GcTuning:
+    """``UNION_GC_THRESHOLD`` = "gen0,gen1,gen2": the crawler's cyclic garbage collector,
+    tuned once the engine has started.  Scrapy makes cycles on every request (Deferreds,
+    failures, request <-> response), so the collector runs ~280 times per 1,000 pages at
+    Python's default (700, 10, 10), ~6 % of the crawl process's CPU.  Objects made before
+    the engine starts (imports, settings, components) are frozen (``gc.freeze``: never
+    scanned again), and the youngest generation is collected every 5,000 allocations: the
+    collector's time over 4,000 pages 0.90-0.94 -> 0.44-0.45 s, the process's peak RSS
+    +7 MB (cycles wait longer; 50,000 held +80 MB).  Empty: Python's defaults."""
+
+    def __init__(self, threshold: tuple[int, ...]):
+        self.threshold = threshold
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        value = crawler.settings.get("UNION_GC_THRESHOLD")
+        if not value:
+            raise NotConfigured
+        parts = value.split(",") if isinstance(value, str) else list(value)
+        try:
+            threshold = tuple(int(p) for p in parts)
+        except (TypeError, ValueError):
+            raise NotConfigured(f"UNION_GC_THRESHOLD must be integers a,b,c: {value!r}") from None
+        if not 1 <= len(threshold) <= 3 or min(threshold) < 1:
+            raise NotConfigured(f"UNION_GC_THRESHOLD must be 1-3 positive integers: {value!r}")
+        ext = cls(threshold)
+        crawler.signals.connect(ext.engine_started, signal=signals.engine_started)
+        crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
+        return ext
+
+    def engine_started(self):
+        import gc
+
+        self.before = gc.get_threshold()
+        gc.freeze()
+        gc.set_threshold(*self.threshold)
+
+    def engine_stopped(self):
+        import gc
+
+        if hasattr(self, "before"):     # another crawl may run in this process after
+            gc.set_threshold(*self.before)
+            gc.unfreeze()
