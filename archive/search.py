@@ -47,8 +47,10 @@ contentless entry is removed by giving the exact values it was indexed with, so
 (``previous``); the indexer re-indexes only documents whose title or text changed.
 ``FORM_VERSION`` stamps the index form in ``_search_form``: an index made with another
 form, or of the older layout with a content table, is rebuilt once by ``ensure_search``.
-``rebuild_search`` re-creates the whole index from ``documents`` (also after a VACUUM,
-which may renumber rowids).
+``rebuild_search`` re-creates the whole index from ``documents``.  A VACUUM keeps the
+rowids: SQLite may renumber a table without an INTEGER PRIMARY KEY, but copies rows with
+their rowids when the table has indexes, as ``documents`` has (tests/test_search.py VACUUMs
+an archive with a gap and searches it).
 """
 from __future__ import annotations
 
@@ -300,8 +302,9 @@ def index_documents(db, docs: Iterable[dict], previous: dict[str, dict] | None =
 
 
 def rebuild_search(db, batch: int = 200) -> int:
-    """Drop and rebuild the whole index from the ``documents`` table (also after a
-    VACUUM, which may renumber the rowids the index is keyed on)."""
+    """Drop and rebuild the whole index from the ``documents`` table (e.g. after rows
+    were deleted from ``documents`` by hand: their entries stay in a contentless index,
+    joining no row, until it is rebuilt)."""
     with db.atomic():
         db.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
         _create(db)
