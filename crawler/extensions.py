@@ -275,8 +275,7 @@ class IndexerBridge:
         self.queue.join_thread()
         if exitcode != 0:
             if clustering is not None:
-                clustering[1].send(False)
-                clustering[1].close()
+                _tell(clustering[1], False)
                 clustering[0].join()
             logger.error("indexer process exited with code %s; every capture is in the WARC "
                          "files: `union-archive reindex --data %s` builds the archive from them",
@@ -288,9 +287,8 @@ class IndexerBridge:
             if clustering is None:
                 clustering = self._start_clustering(at_once=True)
             proc, go = clustering
-            go.send(True)
-            go.close()
-            proc.join()
+            _tell(go, True)
+            proc.join()                 # a process that died waiting: its exit code below
             if proc.exitcode != 0:
                 logger.error("duplicate clustering exited with code %s", proc.exitcode)
                 exitcode = proc.exitcode
@@ -301,6 +299,16 @@ class IndexerBridge:
         if self.jobdir and Path(self.jobdir).is_dir():
             # the scheduler saved the frontier before this signal: it may be resumed from
             (Path(self.jobdir) / "clean-shutdown").write_text(f"{reason}\n", encoding="utf-8")
+
+
+def _tell(pipe, word: bool) -> None:
+    """The clustering process's word, and the pipe closed (it may have died waiting)."""
+    try:
+        pipe.send(word)
+    except OSError:
+        pass
+    finally:
+        pipe.close()
 
 
 def _mark_indexer_failed(data_dir: Path, crawl_id: str, start_urls: list[str],

@@ -469,9 +469,28 @@ def test_clustering_process_started_early_waits_for_its_word(tmp_path, reports):
             assert proc.exitcode == 0
             if word is not True:
                 assert state() == before
+        # killed while it waits: the crawler's word meets a closed pipe and is dropped
+        import signal
+
+        clustered = state()
+        with sqlite3.connect(tmp_path / "archive.db") as conn:
+            conn.execute("update documents set cluster_id = id")
+        before = state()
+        from crawler.extensions import _tell
+
+        read, write = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_cluster_worker, args=(str(tmp_path), "c1", read))
+        proc.start()
+        read.close()
+        time.sleep(1.0)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join(30)
+        _tell(write, True)
+        assert proc.exitcode == -signal.SIGKILL and write.closed
+        assert state() == before
     finally:
         os.close(lock_fd)
-    clusters, finished = state()
+    clusters, finished = clustered
     assert clusters == {"d1": "d1", "d2": "d1"} and finished > "2026-"
 
 
