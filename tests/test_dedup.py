@@ -286,6 +286,9 @@ def test_minhash_values_equal_datasketch():
     samples = [np.zeros(0, dtype=np.uint32), np.array([0, 1, 0xFFFFFFFF], dtype=np.uint32),
                rng.integers(0, 2**32, size=5000, dtype=np.uint64).astype(np.uint32),
                rng.integers(0, 2**32, size=20000, dtype=np.uint64).astype(np.uint32),  # 3 blocks
+               # either side of where 16 permutations at a time begin
+               rng.integers(0, 2**32, size=2047, dtype=np.uint64).astype(np.uint32),
+               rng.integers(0, 2**32, size=2048, dtype=np.uint64).astype(np.uint32),
                shingle_hashes("今年以来，我市各级工会组织深入学习贯彻党的十七大精神" * 3)]
     for hashes in samples:
         m = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32", hashfunc=lambda x: x)
