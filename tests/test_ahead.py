@@ -3,12 +3,14 @@ extracting inline builds, from the zoo crawl's own WARC files; a helper that die
 mid-way costs nothing but time."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sqlite3
 
 import pytest
 
+from archive import ahead as ahead_mod
 from archive.ahead import AheadIndexer
 from archive.indexer import Indexer
 from archive.reindex import warc_files
@@ -30,8 +32,8 @@ def _index(db_path, caps, ahead: bool, kill_helper_at: int | None = None, window
         runner.add(cap)
         if n == kill_helper_at:
             assert runner.pool is not None, "the helper never started"
-            for pid in list(runner.pool._processes):
-                os.kill(pid, signal.SIGKILL)
+            for helper in runner.pool:
+                os.kill(helper.proc.pid, signal.SIGKILL)
     if runner is not None:
         runner.close()
     ix.finish("done", "2026-11-22T00:00:01Z")
@@ -75,5 +77,28 @@ def test_a_dead_helper_costs_nothing_but_time(captures, tmp_path):
     _index(tmp_path / "inline.db", captures, ahead=False)
     runner = _index(tmp_path / "ahead.db", captures, ahead=True, kill_helper_at=len(captures) // 3)
     assert runner.pool is None and runner.helpers == 0     # carried on in one process
+    for a, b in zip(_content(tmp_path / "inline.db"), _content(tmp_path / "ahead.db")):
+        assert a == b
+
+
+@pytest.mark.timeout(120)
+def test_pipes_of_one_page_neither_side_waits_on_the_other(captures, crawled, tmp_path,
+                                                          monkeypatch):
+    """A task goes to the helper only when the task pipe has room for it and for every
+    task not yet answered, or when the helper has nothing left.  With one-page pipes
+    (4 KB) that is one task at a time, the results (~50 KB) and many tasks (the
+    captures sent with their bodies) larger than the pipe: sending never blocks, so the
+    indexer never waits on a helper that waits on it (the task pipe full one way, the
+    result pipe the other).  Without the rule this test hangs.  The archive is the
+    inline one, half the pages sent as WARC locations (as the crawler sends them)."""
+    monkeypatch.setattr(ahead_mod, "_PIPE_SIZE", 4096)
+    mixed = [dataclasses.replace(c, body=None)          # as the crawler sends responses
+             if n % 2 and c.record_type == "response" and c.warc_filename else c
+             for n, c in enumerate(captures)]
+    (tmp_path / "warc").symlink_to(crawled.data / "warc")     # where the locations point
+    _index(tmp_path / "inline.db", captures, ahead=False)
+    runner = _index(tmp_path / "ahead.db", mixed, ahead=True, window=16)
+    assert runner.in_helper > 0
+    assert sum(1 for c in mixed if c.body is not None and len(c.body) > 4096) > 10
     for a, b in zip(_content(tmp_path / "inline.db"), _content(tmp_path / "ahead.db")):
         assert a == b
