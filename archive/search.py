@@ -244,6 +244,12 @@ def ensure_search(db) -> None:
         logging.getLogger(__name__).warning(
             "the search index is of an older layout or form: rebuilding it from documents")
         rebuild_search(db)
+    else:       # an index made when AUTOMERGE was lower keeps its own: moved up, not rebuilt
+        row = db.execute(f"select v from {FTS_TABLE}_config where k = 'automerge'").fetchone()
+        if row is None or row[0] != AUTOMERGE:
+            with db.atomic():
+                db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', ?)",
+                           [AUTOMERGE])
 
 
 def _forms(doc: dict) -> tuple[str, str]:

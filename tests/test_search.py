@@ -388,3 +388,26 @@ def test_vacuum_keeps_the_rowids_the_index_is_keyed_on(tmp_path):
     finally:
         db.close()
     assert index_mismatches(db_path) == (set(), set())   # the orphan entry joins no row
+
+
+def test_an_index_made_with_a_lower_automerge_is_moved_up_not_rebuilt(tmp_path, caplog):
+    """Archives made before AUTOMERGE was 16 (sessions before 9 set 8) keep FTS5's
+    setting in the index's own config: the indexer's writes then merge segments as
+    often as before.  Opening the archive for writing moves it up, without a rebuild
+    (its segments stay as they are) and without changing any answer."""
+    arch = build_archive(tmp_path)
+    db = store.connect(arch.db_path)
+    try:
+        answers = {q: sorted(search.search(db, q)) for q in QUERIES}
+        db.execute(f"INSERT INTO {search.FTS_TABLE}({search.FTS_TABLE}, rank) VALUES ('automerge', 8)")
+        db.conn.commit()
+        segments = db.execute(f"select count(*) from {search.FTS_TABLE}_data").fetchone()[0]
+        with caplog.at_level("WARNING", logger="archive.search"):
+            search.ensure_search(db)
+        assert not caplog.records                                   # no rebuild
+        assert db.execute(f"select v from {search.FTS_TABLE}_config where k = 'automerge'"
+                          ).fetchone()[0] == search.AUTOMERGE
+        assert db.execute(f"select count(*) from {search.FTS_TABLE}_data").fetchone()[0] == segments
+        assert {q: sorted(search.search(db, q)) for q in QUERIES} == answers
+    finally:
+        db.conn.close()
