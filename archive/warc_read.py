@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeadersParserException
 
 from archive.capture import Capture
 
@@ -364,10 +366,14 @@ def read_payload(path: str | Path, offset: int, length: int) -> bytes:
     fast = _payload_fast(data)
     if fast is not None:
         return decode_content(*fast)
-    for record in ArchiveIterator(io.BytesIO(data)):
-        raw = record.raw_stream.read()
-        headers = list(record.http_headers.headers) if record.http_headers else []
-        return decode_content(raw, header(headers, "Content-Encoding"))
+    try:
+        for record in ArchiveIterator(io.BytesIO(data)):
+            raw = record.raw_stream.read()
+            headers = list(record.http_headers.headers) if record.http_headers else []
+            return decode_content(raw, header(headers, "Content-Encoding"))
+    except (ArchiveLoadFailed, StatusAndHeadersParserException) as exc:
+        # a wrong location or a damaged record: the ValueError every caller handles
+        raise ValueError(f"no readable record at {path}@{offset}: {str(exc)[:200]}") from exc
     raise ValueError(f"no record at {path}@{offset}")
 
 

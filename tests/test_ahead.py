@@ -102,3 +102,28 @@ def test_pipes_of_one_page_neither_side_waits_on_the_other(captures, crawled, tm
     assert sum(1 for c in mixed if c.body is not None and len(c.body) > 4096) > 10
     for a, b in zip(_content(tmp_path / "inline.db"), _content(tmp_path / "ahead.db")):
         assert a == b
+
+
+def test_a_task_the_helper_cannot_do_is_done_inline_and_the_helper_goes_on(captures, crawled,
+                                                                          tmp_path):
+    """A capture whose WARC location is wrong: the helper's read fails there, it answers
+    "failed" and carries on; the indexer does the capture inline, where the failure is
+    handled as it always is.  The same archive as indexing everything inline."""
+    bad = {n for n, c in enumerate(captures) if c.record_type == "response" and c.warc_filename
+           and c.status == 200}
+    bad = set(sorted(bad)[5::7])
+    assert len(bad) >= 3
+    caps = [dataclasses.replace(c, body=None, warc_offset=c.warc_offset + 1) if n in bad
+            else dataclasses.replace(c, body=None) if c.record_type == "response" and c.warc_filename
+            else c for n, c in enumerate(captures)]
+    (tmp_path / "warc").symlink_to(crawled.data / "warc")
+    _index(tmp_path / "inline.db", caps, ahead=False)
+    runner = _index(tmp_path / "ahead.db", caps, ahead=True, window=4)
+    assert runner.helpers == 1                  # the helper was never given up on
+    assert runner.in_helper > 10
+    with sqlite3.connect(tmp_path / "ahead.db") as conn:
+        unread = conn.execute("select count(*) from captures where status = 200 "
+                              "and record_type = 'response' and encoding is null").fetchone()[0]
+    assert unread >= len(bad)                   # not extracted, as inline
+    for a, b in zip(_content(tmp_path / "inline.db"), _content(tmp_path / "ahead.db")):
+        assert a == b

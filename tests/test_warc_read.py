@@ -64,3 +64,16 @@ def test_fast_path_reads_what_warcio_reads(name, tmp_path):
 ], ids=["revisit", "request", "uncompressed", "two members", "zlib stream"])
 def test_fast_path_leaves_other_records_to_warcio(data):
     assert _payload_fast(data) is None
+
+
+@pytest.mark.parametrize("shift", [1, 9], ids=["inside the gzip header", "inside the record"])
+def test_a_wrong_location_is_a_value_error(tmp_path, shift):
+    """A location that does not start a record (a wrong offset, a damaged file) gives
+    the ValueError every caller handles (the indexer records the capture unread and
+    goes on), not warcio's parser errors, which stopped the indexer."""
+    data = gzip.compress(warc_record(CASES["plain"][0]))
+    path = tmp_path / "a.warc.gz"
+    path.write_bytes(b"\0" * 7 + data)
+    assert read_payload(path, 7, len(data))
+    with pytest.raises(ValueError):
+        read_payload(path, 7 + shift, len(data) - shift)
