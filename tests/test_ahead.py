@@ -90,11 +90,12 @@ def test_pipes_of_one_page_neither_side_waits_on_the_other(captures, crawled, tm
     captures sent with their bodies) larger than the pipe: sending never blocks, so the
     indexer never waits on a helper that waits on it (the task pipe full one way, the
     result pipe the other).  Without the rule this test hangs.  The archive is the
-    inline one, half the pages sent as WARC locations (as the crawler sends them)."""
+    inline one: pages larger than the pipe keep their bodies, the others are sent as WARC
+    locations (as the crawler sends them)."""
     monkeypatch.setattr(ahead_mod, "_PIPE_SIZE", 4096)
     mixed = [dataclasses.replace(c, body=None)          # as the crawler sends responses
-             if n % 2 and c.record_type == "response" and c.warc_filename else c
-             for n, c in enumerate(captures)]
+             if c.record_type == "response" and c.warc_filename and len(c.body or b"") <= 4096
+             else c for c in captures]
     (tmp_path / "warc").symlink_to(crawled.data / "warc")     # where the locations point
     _index(tmp_path / "inline.db", captures, ahead=False)
     runner = _index(tmp_path / "ahead.db", mixed, ahead=True, window=16)
