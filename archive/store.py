@@ -48,7 +48,7 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     # 8 KB pages: a document's text (~22 KB) spans 3 pages instead of 6, and the writes of
     # a batch (documents and their search index segment) took 7-13 % less CPU than with
     # SQLite's 4 KB (3,000 large-portal documents in batches of 100, five alternated runs
-    # each, in two sessions' hours: least 0.58 -> 0.50 and 0.69 -> 0.64 ms a document;
+    # each, in two hours of one session: least 0.58 -> 0.50 and 0.69 -> 0.64 ms a document;
     # 16 KB: 0.52).  Only before the file has a first page: later, and once in WAL mode,
     # SQLite ignores it.
     db.execute(f"PRAGMA page_size={PAGE_SIZE}")

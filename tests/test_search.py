@@ -411,3 +411,30 @@ def test_an_index_made_with_a_lower_automerge_is_moved_up_not_rebuilt(tmp_path, 
         assert {q: sorted(search.search(db, q)) for q in QUERIES} == answers
     finally:
         db.conn.close()
+
+
+def test_new_archives_have_8_kb_pages_and_old_ones_keep_theirs(tmp_path):
+    """``store.connect`` makes a new archive with ``PAGE_SIZE`` pages; an archive made with
+    SQLite's 4 KB keeps them (the pragma is a no-op on a file with pages), and its
+    documents and search answers are as they were."""
+    import sqlite3
+
+    new = store.connect(tmp_path / "new.db")
+    assert new.execute("pragma page_size").fetchone()[0] == store.PAGE_SIZE == 8192
+    new.conn.close()
+    old_path = tmp_path / "old.db"
+    conn = sqlite3.connect(old_path)
+    conn.execute("pragma page_size=4096")
+    conn.execute("create table t (x)")
+    conn.commit()
+    conn.close()
+    old = store.connect(old_path)
+    assert old.execute("pragma page_size").fetchone()[0] == 4096
+    old.conn.close()
+    arch = build_archive(tmp_path / "arch")
+    db = store.connect(arch.db_path)
+    try:
+        assert db.execute("pragma page_size").fetchone()[0] == 8192
+        assert search.search(db, "工会")
+    finally:
+        db.conn.close()
