@@ -575,8 +575,8 @@ def _replay(chunks, ids: list[str], keyed: np.ndarray, tokens: array,
 
     The same groups as replaying pair by pair in Python (a test keeps that definition),
     ~3x faster (0.5 -> 0.15 s on the bench archive): on templated portals almost every
-    verified pair joins two groups whose years or places conflict (459,000 of the 487,000 of the 10,000-page bench
-    archive; 2,100 pairs join).  Each step classifies ``_REPLAY_STEP`` pairs at once
+    verified pair joins two groups whose years or places conflict (459,000 of the
+    487,000 of the 10,000-page bench archive; 2,100 pairs join).  Each step classifies ``_REPLAY_STEP`` pairs at once
     against every document's group and its token mask: a pair inside one group, or
     whose groups' masks prove a conflict, changes nothing; the others are replayed one
     by one with their token sets, and after each join the pairs after it are
