@@ -50,7 +50,7 @@ def strip_elements(root, keep=None) -> None:
         protected.update(keep.iterancestors())
     for el in list(root.iter(*_DROP_TAGS)):
         if el not in protected and el.getparent() is not None:
-            _drop(el)
+            drop(el)
     for el in list(root.iter()):
         if not isinstance(el.tag, str) or el in protected or el.getparent() is None:
             continue
@@ -65,16 +65,17 @@ def strip_elements(root, keep=None) -> None:
         text = el.text_content()
         if strong:
             if len(text) <= _SMALL or _link_density(el) > 0.5:
-                _drop(el)
+                drop(el)
         elif _link_density(el) > 0.3 or (len(text) <= _TINY and not _PROSE.search(text)):
-            _drop(el)
+            drop(el)
 
 
 def _contains(el, other) -> bool:
     return any(a is el for a in other.iterancestors())
 
 
-def _drop(el) -> None:
+def drop(el) -> None:
+    """Remove ``el`` from its tree, keeping its tail text."""
     parent = el.getparent()
     if parent is None:
         return

@@ -362,8 +362,17 @@ def _fmt(v) -> str:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the full result (per document) as JSON here.")
 @click.option("--site", "sites", multiple=True, help="Only score documents of these zoo sites.")
-def eval_command(json_path, sites):
-    """Score extraction on the local portal zoo against its ground truth."""
+@click.option("--pages", "pages_dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Score saved real pages instead (pages/*.html, gold/*.txt, titles.json).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="With --pages: write each extractor's text per page under this folder.")
+@click.option("--no-baselines", is_flag=True, help="With --pages: score ours only.")
+def eval_command(json_path, sites, pages_dir, out_dir, no_baselines):
+    """Score extraction on the local portal zoo (or saved real pages) against gold."""
+    if pages_dir:
+        from archive.realpages import pages_command
+
+        return pages_command(pages_dir, json_path, out_dir, not no_baselines)
     from zoo import Zoo
 
     with Zoo() as zoo:

@@ -204,19 +204,15 @@ def _from_html(ex: Extraction, url: str, text: str) -> None:
     if root is None:
         ex.error = "unparseable html"
         return
+    drop_hidden(root)
     metas = meta_tags(root)
     names = _names(root)          # ids and classes: read once for both selectors' passes
     ex.title = page_title(root, metas, names)
     ex.published_hint = published_hint(root, text, metas)
-    container = body_container(root, names)
-    anchors = None
-    if container is None:
-        anchors = _anchor_texts(root)
-        chrome.strip_elements(root)
-        container = densest_block(root)
+    container, known = choose_body(root, names)
+    anchors = None if known else _anchor_texts(root)
     headings: list[str] = []
     if container is not None:
-        chrome.strip_elements(container)
         lines = element_lines(container)
         headings = heading_texts(container)
     else:
@@ -243,6 +239,47 @@ def _from_html(ex: Extraction, url: str, text: str) -> None:
         ex.page_index, ex.page_count, first = pager
         ex.continuation_of = first if ex.page_index > 0 else None
     ex.documents = make_documents(url, ex.title, lines, ex.published_hint, ex.script, headings)
+
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.I)
+
+
+def drop_hidden(root) -> None:
+    """Remove what a reader never sees: ``display:none`` boxes and ``hidden`` elements
+    (keyword spam, collapsed playlists, login gates, duplicate 原标题 lines)."""
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str) or el.getparent() is None or el.tag in ("html", "body"):
+            continue
+        style = el.get("style")
+        if (style and _HIDDEN_STYLE.search(style)) or el.get("hidden") is not None:
+            chrome.drop(el)
+
+
+def choose_body(root, names) -> tuple:
+    """(body element or None, whether it is the CMS's own container).
+
+    The CMS's container (``body_container``) and the densest prose block (``densest_block``)
+    are both found; the container is trusted unless the prose says it is a wrapper around
+    much more than the article (comments, sidebars, a whole column) or a fragment of it.
+    """
+    known = body_container(root, names)
+    chrome.strip_elements(root, keep=known)
+    mass = text_mass(root)
+    dense = densest_block(root, mass=mass)
+    if known is None or dense is None or dense is known:
+        return (known if dense is None else dense), dense is None and known is not None
+    k, d = mass[1].get(known, 0), mass[1].get(dense, 0)
+    if _contains(known, dense):        # the container is wider than the article
+        generic = known.tag == "article" or (known.get("id") == "content" or "content" in
+                                             (known.get("class") or "").split())
+        return (dense, False) if generic or d < 0.6 * k else (known, True)
+    if _contains(dense, known):        # the container is a fragment of the article
+        return (dense, False) if k < 0.6 * d else (known, True)
+    return (dense, False) if d > k else (known, True)
+
+
+def _contains(outer, inner) -> bool:
+    return any(a is outer for a in inner.iterancestors())
 
 
 def heading_texts(el) -> list[str]:
@@ -363,15 +400,10 @@ def element_lines(el) -> list[str]:
 _TEXT_TAGS = ("p", "td", "div", "section", "article", "font", "span", "li", "pre", "blockquote")
 
 
-def densest_block(root, min_han: int = 30):
-    """Readability-style body finder for pages without a known container.
-
-    Each text block scores its own non-link Han characters; the block (or parent
-    of paragraphs) with the highest score is the seed.  Text split over sibling
-    blocks (document pages, sections) is then gathered by climbing to an ancestor
-    when, within three levels, it holds another low-link branch carrying at least
-    30% of the seed's text.
-    """
+def text_mass(root) -> tuple[dict, dict]:
+    """(own score, mass) of every text block: its own non-link Han characters (paragraphs
+    also feed their parent and, at half weight, grandparent), and the Han characters of
+    all text blocks inside an element."""
     own_score: dict = {}
     mass: dict = {}
     for el in root.iter(*_TEXT_TAGS):
@@ -391,11 +423,25 @@ def densest_block(root, min_han: int = 30):
         mass[el] = mass.get(el, 0) + n
         for anc in el.iterancestors():
             mass[anc] = mass.get(anc, 0) + n
+    return own_score, mass
+
+
+def densest_block(root, min_han: int = 30, mass: tuple[dict, dict] | None = None):
+    """Readability-style fallback: the element holding the densest run of prose.
+
+    Each text block scores its own non-link Han characters; the block (or parent of
+    paragraphs) with the highest score is the seed.  Text split over sibling blocks
+    (document pages, sections) is then gathered by climbing to an ancestor when, within
+    three levels, another low-link branch holds a block of at least 30% of the seed's
+    own score: a continuation of the text, not a run of small items (comments, lists).
+    """
+    own_score, mass = text_mass(root) if mass is None else mass
     if not own_score:
         return None
     best = max(own_score, key=own_score.get)
     if own_score[best] < min_han or best.tag in ("body", "html"):
         return None
+    seed_el, seed = best, own_score[best]
     node, misses = best, 0
     while misses < 3:
         parent = node.getparent()
@@ -403,11 +449,20 @@ def densest_block(root, min_han: int = 30):
             break
         need = 0.3 * mass.get(best, 0)
         if any(child is not node and mass.get(child, 0) >= need
+               and _continues(child, seed_el, own_score, 0.3 * seed)
                and chrome._link_density(child) < 0.3 for child in parent):
             best, node, misses = parent, parent, 0
         else:
             node, misses = parent, misses + 1
     return best
+
+
+def _continues(branch, seed, own_score: dict, need: float) -> bool:
+    """Whether ``branch`` holds a block like ``seed`` (same tag and class) with at least
+    ``need`` of its own text: the next page or section of the same text."""
+    key = (seed.tag, seed.get("class"))
+    return any(own_score.get(x, 0) >= need and (x.tag, x.get("class")) == key
+               for x in branch.iter(seed.tag))
 
 
 _INLINE = {"b", "strong", "span", "font", "em", "i", "u", "sub", "sup", "br", "small", "big"}
