@@ -583,6 +583,9 @@ def meta_tags(root) -> dict[str, str]:
 
 
 def published_hint(root, text: str, metas: dict | None = None) -> str | None:
+    """The page's publication date: a date meta, a labelled info-bar date (发布时间：…), the
+    first timestamp shown (an info bar's 2020-10-04 20:30), a script's publish-time
+    variable, then htmldate's reading of the page."""
     from archive.dates import parse_date
 
     metas = meta_tags(root) if metas is None else metas
@@ -592,12 +595,59 @@ def published_hint(root, text: str, metas: dict | None = None) -> str | None:
             return iso
 
     body = root.find("body")
-    visible = body.text_content() if body is not None else text
+    visible = _visible_text(body) if body is not None else text
     for m in _LABELLED_DATE.finditer(visible):
         iso = parse_date(m.group(2))
         if iso:
             return iso
-    return None
+    for m in _TIMESTAMP.finditer(visible):
+        iso = parse_date(m.group(0))
+        if iso:
+            return iso
+    m = _SCRIPT_TIME.search(text)
+    if m:
+        import datetime as dt
+
+        stamp = dt.datetime.fromtimestamp(int(m.group(2)), dt.timezone(dt.timedelta(hours=8)))
+        if 1995 <= stamp.year <= dt.date.today().year:
+            return stamp.date().isoformat()
+    return _htmldate(root)
+
+
+# a date with a time of day, as info bars show it: 2020-10-04 20:30, 2020年10月4日 20:30
+_TIMESTAMP = re.compile(r"(?:19|20)\d\d\s*(?:[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}|年\s*\d{1,2}\s*月"
+                        r"\s*\d{1,2}\s*日)\s*\d{1,2}\s*[:：]\s*\d{2}")
+# publish-time variables in page scripts, as Unix seconds (var ct = "1581517074")
+_SCRIPT_TIME = re.compile(r"\b(ct|publish_?time|pub_?time|publishTime|pubTime|createTime)\s*"
+                          r"[=:]\s*[\"']?(1\d{9})[\"']?")
+
+
+def _visible_text(el) -> str:
+    """Text of ``el`` without scripts and styles (whose numbers are not dates shown)."""
+    parts: list[str] = []
+
+    def walk(node):
+        if isinstance(node.tag, str) and node.tag not in _SKIP:
+            parts.append(node.text or "")
+            for child in node:
+                walk(child)
+        parts.append(node.tail or "")
+
+    walk(el)
+    return " ".join(p for p in parts if p)
+
+
+def _htmldate(root) -> str | None:
+    try:
+        from htmldate import find_date
+    except ImportError:   # trafilatura's dependency; absent only in odd installs
+        return None
+    try:
+        found = find_date(root, original_date=True, extensive_search=False,
+                          outputformat="%Y-%m-%d")
+    except Exception:      # htmldate's own parsing errors cost the hint, not the page
+        return None
+    return found or None
 
 
 def pagination_from_links(root, url: str) -> tuple[int, int, str] | None:
