@@ -33,7 +33,7 @@ _ROLE_STRONG = re.compile(
     r"footer|copyright|banquan|related|xgwz|xgxw|relate|recommend|tuijian|hot-?list|"
     r"toolbar|tool-?bar|fontsize|font-size|zihao|wza|barrier|accessib|guanhuai|sidebar|"
     r"side-?nav|navbar|topbar|top-?nav|qrcode|erweima|ad-?box|advert|prev-?next|pre-?next|"
-    r"shangxia|updown)", re.I)
+    r"shangxia|updown|player|video-?(box|wrap))", re.I)
 _ROLE_WEAK = re.compile(
     r"(print|dayin|foot\b|bottom|older|elder|menu|login|search|comment|pinglun|info-?bar|"
     r"infobar|article-?info|attr|source|meta-?info)", re.I)
@@ -68,6 +68,40 @@ def strip_elements(root, keep=None) -> None:
                 drop(el)
         elif _link_density(el) > 0.3 or (len(text) <= _TINY and not _PROSE.search(text)):
             drop(el)
+
+
+# a link back to the site (返回腾讯网首页>>) glued to a paragraph's end
+BACK_LINK = re.compile(r"^[\s\u3000]*((返回|回到).{0,12}(首页|列表|频道|栏目|顶部|主页)|.{0,16}(>>|»|》》))"
+                       r"[\s\u3000]*$")
+
+
+def strip_link_chrome(root) -> None:
+    """Links that are page furniture inside a body: back-to-site links, and a related-links
+    heading (相关新闻：) with the paragraphs of nothing but links that follow it."""
+    for a in list(root.iter("a")):
+        if a.getparent() is not None and BACK_LINK.match(a.text_content()):
+            drop(a)
+    for el in list(root.iter("p", "div", "h2", "h3", "h4", "h5", "strong")):
+        if el.getparent() is None or len(el.text_content()) > 20:
+            continue
+        if not RELATED.match(el.text_content().strip()) or next(el.iter("a"), None) is not None:
+            continue
+        box = el
+        while box.getparent() is not None and box.getnext() is None and \
+                box.getparent().text_content().strip() == el.text_content().strip():
+            box = box.getparent()
+        nxt = box.getnext()
+        while nxt is not None and _links_only(nxt):
+            after = nxt.getnext()
+            drop(nxt)
+            nxt = after
+        drop(box)
+
+
+def _links_only(el) -> bool:
+    text = re.sub(r"[\s\u3000\xa0]+", "", el.text_content())
+    links = "".join(re.sub(r"[\s\u3000\xa0]+", "", a.text_content()) for a in el.iter("a"))
+    return bool(text) and len(links) >= len(text) - 2
 
 
 def _contains(el, other) -> bool:
@@ -127,7 +161,7 @@ INTRO = re.compile(r"(小编|以下是.{0,40}(整理|收集|分享|为大家|为
                    r"供(大家|您|你)参考|希望.{0,12}(帮助|有用|启发)|欢迎(大家)?(阅读|借鉴|参考|分享|收藏)|"
                    r"更多.{0,20}(请|欢迎)?(关注|访问|点击))")
 # (two patterns, each with literal first characters, so a search skips ahead quickly)
-FOOTER = re.compile(rf"主办单位|承办单位|协办单位|主管单位|网站标识码|公网安备|版权所有|©|"
+FOOTER = re.compile(rf"(主办|承办|协办|主管)单位{_SP}{_COLON}|网站标识码|公网安备|版权所有|©|"
                     rf"建议使用.{{0,40}}(浏览器|分辨率)|浏览(效果|分辨率)|显示(效果|分辨率)|"
                     rf"技术支持{_SP}{_COLON}|网站维护|网站管理|网站地图|联系我们|设为首页|加入收藏|"
                     rf"举报电话|违法和不良信息")
@@ -198,13 +232,37 @@ def is_info_bar(line: str) -> bool:
     return False
 
 
+# credit lines: who wrote, edited, photographed or where it came from (记者 张三, 【文/…】,
+# 执笔/…, （实习生…对此文亦有贡献）, 图片均来自网络, （原题为《…》）)
+_CREDIT_LABEL = (r"文|图|文图|图文|文字|执笔|采写|撰文|撰稿|作者|记者|通讯员|编辑|责编|责任编辑|编审|审核|"
+                 r"实习生|摄影|摄|整理|编译|编者|来源|出处|原标题|原题|本文作者")
+CREDIT = re.compile(
+    rf"^{_SP}[【\[(（]?{_SP}(本报)?({_CREDIT_LABEL}){_SP}[/:：|｜丨]|"
+    rf"^.{{0,16}}(记者|作者|通讯员|特约撰稿人?){_SP}([\u4e00-\u9fff·]{{2,4}}{_SP}){{1,4}}$|"
+    rf"^{_SP}[(（【\[].{{0,60}}(贡献|整理自|综合自|编译自|转载自|转自|来源于|原题为|原标题|"
+    rf"综合整理)[^)）】\]]*[)）】\]]{_SP}$|"
+    rf"(图片|信息|内容|资料|文章|素材)(均|皆)?(来自|来源于|源于|选自|取自)(网络|互联网)|"
+    rf"(重新编排|编辑整理|整理编辑)[。.]?$")
+# a reader's prompt: （点击看清晰大图）, 【点击查看原文】
+PROMPT = re.compile(rf"^{_SP}[（(【\[]{_SP}(点击|点此|戳这里|戳此){_SP}[^）)】\]]{{0,14}}[)）】\]]{_SP}$")
+# promotion of an app, an account or another product
+PROMO = re.compile(r"下载(客户端|APP|App|app)|扫(码|一扫|描二维码)|关注(我们|公众号|微信|微博)|"
+                   r"(请|敬请|欢迎)关注|专享福利|免费试(玩|用)|长按(识别|二维码)")
+SUMMARY_LABEL = re.compile(rf"^{_SP}[【\[]?(划重点|摘要|内容摘要|内容提要|导读|核心提示|要点提示|"
+                           rf"本文要点){_SP}[】\]]?{_SP}{_COLON}?")
+
+
 def edge_reason(line: str) -> str | None:
     """Families only trusted at the top or bottom of a body (they resemble content):
-    范文 editor intros/outros and menu-like lines."""
+    范文 editor intros/outros, menu-like lines, credits and promotions."""
     if INTRO.search(line) and len(line) < 200:
         return "intro"
     if is_nav_line(line):
         return "nav"
+    if len(line) < 80 and CREDIT.search(line):
+        return "credit"
+    if len(line) < 120 and PROMO.search(line):
+        return "promo"
     return None
 
 
@@ -333,7 +391,7 @@ def clean_lines(lines: list[str], title: str | None = None) -> tuple[list[str], 
             if out and sum(1 for x in rest if len(x) >= 60 and _SENTENCE.search(x)) < 2:
                 break
             continue
-        if chrome[n]:
+        if chrome[n] or PROMPT.match(line):
             continue
         out.append(line)
     # intros, outros and menus: only where chrome lives, at the edges
@@ -341,6 +399,8 @@ def clean_lines(lines: list[str], title: str | None = None) -> tuple[list[str], 
         out.pop(0)
     while out and edge_reason(out[-1]):
         out.pop()
+    out = _cut_tail_credit(out)
+    out = _drop_restated_summary(out)
     for i in [*range(min(EDGE, len(out))), *range(max(EDGE, len(out) - EDGE), len(out))][::-1]:
         if i < len(out) and edge_reason(out[i]):
             out.pop(i)
@@ -353,6 +413,60 @@ def clean_lines(lines: list[str], title: str | None = None) -> tuple[list[str], 
                 continue
             i += 1
     return out, title
+
+
+TAIL = 6   # lines at the end of a body where a labelled credit ends the article
+
+
+def _cut_tail_credit(lines: list[str]) -> list[str]:
+    """A labelled credit near the end (作者：…, 采写：…, 责任编辑：…) closes the article:
+    it and what follows it (a teaser for another article, a source tag) go."""
+    for i in range(max(0, len(lines) - TAIL), len(lines)):
+        line = lines[i]
+        if len(line) < 80 and CREDIT.match(line) and re.search(rf"{_SP}[:：/]", line[:12]):
+            return lines[:i]
+    return lines
+
+
+def _drop_restated_summary(lines: list[str]) -> list[str]:
+    """Summary boxes above the body (摘要：…, 划重点： and its bullets) restate what the body
+    says: a labelled line, or the run of lines under a bare label, most of whose phrases
+    recur later in the body is not body text."""
+    head = min(8, len(lines))
+    drop: set[int] = set()
+    i = 0
+    while i < head:
+        if not SUMMARY_LABEL.match(lines[i]):
+            i += 1
+            continue
+        bare = len(_squash(SUMMARY_LABEL.sub("", lines[i]))) == 0
+        j = i + 1 if bare else i
+        run = []
+        while j < len(lines) and _restated(lines[j], lines[j + 1:]):
+            run.append(j)
+            j += 1
+            if not bare:
+                break
+        if run:
+            drop.update(run)
+            if bare:
+                drop.add(i)
+        i = j + 1
+    if not drop:
+        return lines
+    kept = [x for i, x in enumerate(lines) if i not in drop]
+    while kept and edge_reason(kept[0]):    # a byline under the box now stands at the top
+        kept.pop(0)
+    return kept
+
+
+def _restated(line: str, later_lines: list[str]) -> bool:
+    key = _squash(SUMMARY_LABEL.sub("", line))
+    if len(key) < 15:
+        return False
+    later = "".join(_squash(x) for x in later_lines)
+    grams = {key[j:j + 6] for j in range(len(key) - 5)}
+    return sum(g in later for g in grams) >= 0.6 * len(grams)
 
 
 def _strip_ext(s: str) -> str:

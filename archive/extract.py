@@ -207,12 +207,17 @@ def _from_html(ex: Extraction, url: str, text: str) -> None:
     drop_hidden(root)
     metas = meta_tags(root)
     names = _names(root)          # ids and classes: read once for both selectors' passes
-    ex.title = page_title(root, metas, names)
     ex.published_hint = published_hint(root, text, metas)
+    heads, order = headline_candidates(root)
+    shown = root.find("body")
+    shown = _flat(_visible_text(shown)) if shown is not None else ""
     container, known = choose_body(root, names)
+    ex.title = headline(heads, order.get(container), root, metas, shown) or \
+        page_title(root, metas, names)
     anchors = None if known else _anchor_texts(root)
     headings: list[str] = []
     if container is not None:
+        chrome.strip_link_chrome(container)
         lines = element_lines(container)
         headings = heading_texts(container)
     else:
@@ -514,6 +519,67 @@ def _mostly_links(line: str, anchors: set[str]) -> bool:
         if len(a) >= 2 and a in rest:
             rest = rest.replace(a, "")
     return han_count(rest) < 0.3 * max(1, han_count(flat))
+
+
+_HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_TITLE_NAME = re.compile(r"(^|[-_\s])(title|headline|biaoti|bt|tit)([-_\s]|$)|title", re.I)
+
+
+def headline_candidates(root) -> tuple[list[tuple[int, str]], dict]:
+    """Headings and title-named elements that could be the article's own headline, as
+    (position in document order, text): 4-120 characters, not a link; with the position
+    of every element, read before chrome is stripped."""
+    out, order = [], {}
+    for i, el in enumerate(root.iter()):
+        order[el] = i
+        if not isinstance(el.tag, str):
+            continue
+        if el.tag not in _HEADING_TAGS and not _TITLE_NAME.search(
+                f"{el.get('class', '')} {el.get('id', '')}"):
+            continue
+        t = re.sub(r"\s+", " ", el.text_content()).strip()
+        if not 4 <= len(t) <= 120 or chrome.RELATED.match(t) or chrome.chrome_reason(t):
+            continue
+        linked = "".join(a.text_content() for a in el.iter("a")).strip()
+        if len(linked) > 0.5 * len(t):
+            continue
+        out.append((i, t))
+    return out, order
+
+
+def headline(heads: list[tuple[int, str]], body_at: int | None, root, metas: dict,
+             shown: str = "") -> str | None:
+    """The article's own headline: the heading nearest before the body that <title> or
+    og:title repeats (their site suffixes are not part of it), else, when those name only
+    the column or site, the nearest heading of 8 characters or more. None: no such heading
+    (the CMS's ArticleTitle meta, when there is one, is taken as it is). ``shown``: the
+    page's visible text, flattened, before chrome was stripped."""
+    if metas.get("articletitle") or body_at is None:
+        return None
+    before = [(i, t) for i, t in heads if i < body_at]
+    if not before:
+        return None
+    head = root.find(".//title")
+    segments = _title_segments(head.text_content()) if head is not None else []
+    refs = [_flat(x) for x in (head.text_content() if head is not None else None,
+                               metas.get("og:title")) if x]
+    # the site's and column's names: every segment but the longest
+    site = {_flat(x) for x in sorted(segments, key=len)[:-1]}
+    for _i, t in reversed(before):
+        ft = _flat(t)
+        if ft and ft not in site and any(ft in r for r in refs):
+            return _strip_ext(t)
+    first = _flat(max(segments, key=len)) if segments else ""
+    if first and first in shown:
+        return None     # <title> names something the page shows: page_title weighs it
+    for _i, t in reversed(before):
+        if len(_flat(t)) >= 8 and _flat(t) not in site:
+            return _strip_ext(t)
+    return None
+
+
+def _strip_ext(t: str) -> str:
+    return re.sub(r"\.(docx?|pdf|pptx?|txt|wps)$", "", t.strip(), flags=re.I).strip()
 
 
 def page_title(root, metas: dict | None = None, names: tuple[set, set] | None = None) -> str | None:
