@@ -391,6 +391,8 @@ def clean_lines(lines: list[str], title: str | None = None) -> tuple[list[str], 
             if out and sum(1 for x in rest if len(x) >= 60 and _SENTENCE.search(x)) < 2:
                 break
             continue
+        if out and _ends_article(line, lines[n + 1:]):
+            break
         if chrome[n] or PROMPT.match(line):
             continue
         out.append(line)
@@ -399,7 +401,6 @@ def clean_lines(lines: list[str], title: str | None = None) -> tuple[list[str], 
         out.pop(0)
     while out and edge_reason(out[-1]):
         out.pop()
-    out = _cut_tail_credit(out)
     out = _drop_restated_summary(out)
     for i in [*range(min(EDGE, len(out))), *range(max(EDGE, len(out) - EDGE), len(out))][::-1]:
         if i < len(out) and edge_reason(out[i]):
@@ -415,17 +416,12 @@ def clean_lines(lines: list[str], title: str | None = None) -> tuple[list[str], 
     return out, title
 
 
-TAIL = 6   # lines at the end of a body where a labelled credit ends the article
-
-
-def _cut_tail_credit(lines: list[str]) -> list[str]:
-    """A labelled credit near the end (作者：…, 采写：…, 责任编辑：…) closes the article:
-    it and what follows it (a teaser for another article, a source tag) go."""
-    for i in range(max(0, len(lines) - TAIL), len(lines)):
-        line = lines[i]
-        if len(line) < 80 and CREDIT.match(line) and re.search(rf"{_SP}[:：/]", line[:12]):
-            return lines[:i]
-    return lines
+def _ends_article(line: str, rest: list[str]) -> bool:
+    """A labelled credit (作者：…, 采写：…, 责任编辑：…) with little prose after it closes the
+    article: what follows is a teaser for another article or a source tag."""
+    if len(line) >= 80 or not CREDIT.match(line) or not re.search(rf"{_SP}[:：/]", line[:12]):
+        return False
+    return sum(1 for x in rest if len(x) >= 60 and _SENTENCE.search(x)) < 2
 
 
 def _drop_restated_summary(lines: list[str]) -> list[str]:

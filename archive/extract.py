@@ -188,8 +188,14 @@ def _html_parser() -> etree.HTMLParser:
 _PARSERS = threading.local()      # lxml parsers are not to be shared between threads
 
 
+_END_ROOT = re.compile(r"</\s*(html|body)\s*>", re.I)
+
+
 def parse_html(text: str):
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    # a stray </html> or </body> (server-side includes have them) would leave the rest of the
+    # page in a second root that lxml drops; without them the parser closes both at the end
+    text = _END_ROOT.sub("", text)
     parser = getattr(_PARSERS, "parser", None)
     if parser is None:
         parser = _PARSERS.parser = _html_parser()
@@ -211,7 +217,7 @@ def _from_html(ex: Extraction, url: str, text: str) -> None:
     heads, order = headline_candidates(root)
     shown = root.find("body")
     shown = _flat(_visible_text(shown)) if shown is not None else ""
-    container, known = choose_body(root, names)
+    container, known, prose = choose_body(root, names)
     ex.title = headline(heads, order.get(container), root, metas, shown) or \
         page_title(root, metas, names)
     anchors = None if known else _anchor_texts(root)
@@ -234,10 +240,19 @@ def _from_html(ex: Extraction, url: str, text: str) -> None:
             headings = [to_simplified(h) for h in headings]
     ex.script = script
     lines, ex.title = chrome.clean_lines(lines, ex.title)
-    pager = pagination(text, url) or pagination_from_links(root, url)
-    if not _is_article(lines, anchors, 1 if pager and pager[0] > 0 else
-                       10 if container is not None else 40):
+    if not lines and container is not None:
+        # the chosen block held nothing but chrome: trafilatura reads the whole page
+        lines, _ = chrome.clean_lines(_trafilatura_lines(root), ex.title)
+    pager = pagination(text, url) or pagination_from_links(root, url) or \
+        pagination_by_pager(root, url)
+    verdict = _article_verdict(lines, anchors, 1 if pager and pager[0] > 0 else
+                               10 if container is not None else 40)
+    if verdict:
         ex.lines = []
+        if verdict == "short" and prose >= SILENT_PAGE_HAN and \
+                han_count("".join(lines)) < 0.05 * prose:
+            # a page of prose that gave nothing: say so rather than archive silence
+            ex.error = f"no article text found ({int(prose)} Han characters of prose on the page)"
         return
     ex.lines = lines
     if pager:
@@ -261,7 +276,8 @@ def drop_hidden(root) -> None:
 
 
 def choose_body(root, names) -> tuple:
-    """(body element or None, whether it is the CMS's own container).
+    """(body element or None, whether it is the CMS's own container, the page's prose: Han
+    characters of its text blocks outside links).
 
     The CMS's container (``body_container``) and the densest prose block (``densest_block``)
     are both found; the container is trusted unless the prose says it is a wrapper around
@@ -270,17 +286,19 @@ def choose_body(root, names) -> tuple:
     known = body_container(root, names)
     chrome.strip_elements(root, keep=known)
     mass = text_mass(root)
+    body = root.find("body")
+    prose = mass[1].get(body if body is not None else root, 0)
     dense = densest_block(root, mass=mass)
     if known is None or dense is None or dense is known:
-        return (known if dense is None else dense), dense is None and known is not None
+        return (known if dense is None else dense), dense is None and known is not None, prose
     k, d = mass[1].get(known, 0), mass[1].get(dense, 0)
     if _contains(known, dense):        # the container is wider than the article
         generic = known.tag == "article" or (known.get("id") == "content" or "content" in
                                              (known.get("class") or "").split())
-        return (dense, False) if generic or d < 0.6 * k else (known, True)
+        return (dense, False, prose) if generic or d < 0.6 * k else (known, True, prose)
     if _contains(dense, known):        # the container is a fragment of the article
-        return (dense, False) if k < 0.6 * d else (known, True)
-    return (dense, False) if d > k else (known, True)
+        return (dense, False, prose) if k < 0.6 * d else (known, True, prose)
+    return (dense, False, prose) if d > k else (known, True, prose)
 
 
 def _contains(outer, inner) -> bool:
@@ -405,10 +423,14 @@ def element_lines(el) -> list[str]:
 _TEXT_TAGS = ("p", "td", "div", "section", "article", "font", "span", "li", "pre", "blockquote")
 
 
+_SENTENCE_MARK = re.compile("[。，；！？、,;!?]")
+
+
 def text_mass(root) -> tuple[dict, dict]:
     """(own score, mass) of every text block: its own non-link Han characters (paragraphs
-    also feed their parent and, at half weight, grandparent), and the Han characters of
-    all text blocks inside an element."""
+    also feed their parent, not farther: a list of comments, each a box with a paragraph,
+    adds up in no single element), and the Han characters of all text blocks inside an
+    element."""
     own_score: dict = {}
     mass: dict = {}
     for el in root.iter(*_TEXT_TAGS):
@@ -416,15 +438,12 @@ def text_mass(root) -> tuple[dict, dict]:
             (c.tail or "") + (c.text_content() if isinstance(c.tag, str) and c.tag.lower() in
                               _INLINE else "") for c in el)
         n = han_count(own)
-        if n < 5:
-            continue
+        if n < 5 or (n >= 200 and len(_SENTENCE_MARK.findall(own)) < n / 150):
+            continue    # too little, or a run of keywords with no sentences: not prose
         own_score[el] = own_score.get(el, 0) + n
         parent = el.getparent()
         if parent is not None and el.tag in ("p", "font", "span", "pre", "blockquote", "li"):
             own_score[parent] = own_score.get(parent, 0) + n
-            grand = parent.getparent()
-            if grand is not None:
-                own_score[grand] = own_score.get(grand, 0) + n / 2
         mass[el] = mass.get(el, 0) + n
         for anc in el.iterancestors():
             mass[anc] = mass.get(anc, 0) + n
@@ -495,19 +514,25 @@ def _anchor_texts(root) -> set[str]:
             if a.text_content().strip()}
 
 
-def _is_article(lines: list[str], anchors: set[str] | None, min_han: int = 40) -> bool:
+# a page showing this much Han text that yields no article records why
+SILENT_PAGE_HAN = 300
+
+
+def _article_verdict(lines: list[str], anchors: set[str] | None, min_han: int = 40) -> str | None:
+    """None for an article; else why not: "short" (too little text), "links" (mostly link
+    text), "list" (short dated lines: a list page)."""
     han = han_count("".join(lines))
     if han < min_han:
-        return False
+        return "short"
     if anchors:
         linked = sum(han_count(x) for x in lines if _mostly_links(x, anchors))
         if linked > 0.5 * han:
-            return False
+            return "links"
         # list pages: many short lines, each ending in a date
         dated = sum(1 for x in lines if len(x) < 80 and _ANY_DATE.search(x[-12:]))
         if dated >= 5 and dated > 0.5 * len(lines):
-            return False
-    return True
+            return "list"
+    return None
 
 
 def _mostly_links(line: str, anchors: set[str]) -> bool:
@@ -749,6 +774,75 @@ def pagination_from_links(root, url: str) -> tuple[int, int, str] | None:
     count = max(nums) + 1 if zero_based else max(nums)
     first = urljoin(url, f"{stem.rsplit('/', 1)[-1]}.{ext}")
     return (index, count, first) if count > 1 and index < count else None
+
+
+# a pager link's own words: a page number or next/previous/last
+_PAGER_TEXT = re.compile(r"^[\s\[【(（]*(\d{1,3}|下一页|上一页|下页|上页|尾页|末页|后页|前页|"
+                         r"第\s*\d{1,3}\s*页|余下全文|[»›>]+)[\s\]】)）]*$")
+_DASH_PAGE = re.compile(r"^(.*?)(?:-(\d{1,3}))?\.(s?html?)$")
+_DATED_NAME = re.compile(r"(19|20)\d\d-\d{1,2}(-\d{1,2})?\.s?html?$")
+_PAGE_PARAM = re.compile(r"^(page|p|pn|pg|pageno|pagenum|curpage|currentpage)$", re.I)
+
+
+def pagination_by_pager(root, url: str) -> tuple[int, int, str] | None:
+    """Pager links that name a page in another form than ``_N``: ``stem-N.html`` (people.cn)
+    or a page parameter (``?page=N``), each only in a link whose words are a page number or
+    下一页, so that a dated name (2024-03-05.html) is never read as a page."""
+    from urllib.parse import parse_qsl, urlencode
+
+    parts = urlsplit(url)
+    m = _DASH_PAGE.match(parts.path)
+    if m and _DATED_NAME.search(parts.path):
+        m = None        # 2024-03-05.html: a day, not a page
+    whole = m.group(0)[:-len(m.group(3)) - 1] if m else None   # the name with no page number
+    query = dict(parse_qsl(parts.query))
+    param = next((k for k in query if _PAGE_PARAM.match(k) and query[k].isdigit()), None)
+    nums, stem = set(), None
+    for a in root.iter("a"):
+        href = a.get("href")
+        if not href or not _PAGER_TEXT.match(a.text_content() or ""):
+            continue
+        target = urlsplit(urljoin(url, href))
+        if (target.scheme, target.netloc) != (parts.scheme, parts.netloc):
+            continue
+        if target.path == parts.path:
+            tq = dict(parse_qsl(target.query))
+            key = next((k for k in tq if _PAGE_PARAM.match(k) and tq[k].isdigit()), None)
+            if key and param in (None, key):
+                param = key
+                nums.add(int(tq[key]))
+            continue
+        tm = _DASH_PAGE.match(target.path) if m else None
+        if not tm or tm.group(3) != m.group(3):
+            continue
+        t_whole = tm.group(0)[:-len(tm.group(3)) - 1]
+        if tm.group(2) and tm.group(1) == whole and stem in (None, whole):
+            stem = whole                     # this is page 1: its pages are whole-N
+            nums.add(int(tm.group(2)))
+        elif m.group(2) and stem in (None, m.group(1)):
+            if t_whole == m.group(1):        # this is page N; the link is page 1
+                stem = m.group(1)
+                nums.add(1)
+            elif tm.group(2) and tm.group(1) == m.group(1):
+                stem = m.group(1)
+                nums.add(int(tm.group(2)))
+    if not nums:
+        return None
+    if param:
+        own = int(query.get(param, 0) or 0) or None
+        rest = {k: v for k, v in query.items() if k != param}
+        first = parts._replace(query=urlencode(rest)).geturl()
+    elif stem is None:
+        return None
+    else:
+        own = None if stem == whole else int(m.group(2))
+        first = urljoin(url, f"{stem.rsplit('/', 1)[-1]}.{m.group(3)}")
+    if own is not None:
+        nums.add(own)
+    zero_based = 0 in nums
+    index = 0 if own is None else (own if zero_based else own - 1)
+    count = max(nums) + 1 if zero_based else max(nums)
+    return (index, count, first) if count > 1 and 0 <= index < count else None
 
 
 _OWN_PAGE = re.compile(r"^(.*?)(?:_(\d{1,3}))?\.(s?html?)$")
