@@ -178,6 +178,13 @@ def safe_warc_path(datasette, filename: str) -> Path | None:
     return None
 
 
+def _byte_position(digits: str) -> int:
+    """A Range position; one past any file size when it has more than 18 significant
+    digits (``int()`` refuses strings of over 4,300 digits, which would be a 500)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else 10 ** 18
+
+
 def parse_range(header: str | None, size: int):
     """(start, end inclusive) for a single satisfiable byte range, None for a full
     response, or "unsatisfiable"."""
@@ -187,12 +194,12 @@ def parse_range(header: str | None, size: int):
     if not m or (m.group(1) == "" and m.group(2) == ""):
         return None  # multiple or malformed ranges: the whole file (RFC 9110 allows it)
     if m.group(1) == "":
-        suffix = int(m.group(2))
+        suffix = _byte_position(m.group(2))
         if suffix == 0 or size == 0:
             return "unsatisfiable"
         return max(0, size - suffix), size - 1
-    start = int(m.group(1))
-    end = int(m.group(2)) if m.group(2) else size - 1
+    start = _byte_position(m.group(1))
+    end = _byte_position(m.group(2)) if m.group(2) else size - 1
     if start >= size or end < start:
         return "unsatisfiable"
     return start, min(end, size - 1)

@@ -257,6 +257,20 @@ def test_warc_range_requests(arch, ds):
     assert r.status_code == 200 and r.headers["content-length"] == str(size) and r.content == b""
 
 
+@pytest.mark.parametrize("header,status,part", [
+    ("bytes=" + "9" * 5000 + "-", 416, None),            # starts past any file
+    ("bytes=0-" + "9" * 5000, 206, slice(0, None)),      # ends past the file: up to its end
+    ("bytes=-" + "9" * 5000, 206, slice(0, None)),       # a suffix longer than the file
+    ("bytes=" + "0" * 5000 + "5-" + "0" * 5000 + "9", 206, slice(5, 10)),  # leading zeros
+])
+def test_warc_range_with_thousands_of_digits(arch, ds, header, status, part):
+    """Python's int() refuses strings of over 4,300 digits: such a Range is still answered."""
+    r = get(ds, f"/-/warc/{WARC_NAME}", headers={"Range": header})
+    assert r.status_code == status, r.text
+    if part is not None:
+        assert r.content == arch.warc_path.read_bytes()[part]
+
+
 @pytest.mark.parametrize("path", [
     "/-/warc/..%2Fsecret.txt", "/-/warc/..%2Farchive.db", "/-/warc/%2Fetc%2Fpasswd",
     "/-/warc/escape.warc.gz",            # a symlink leading out of the WARC directory
