@@ -23,6 +23,8 @@
   error handler calls ``rich...print_exception()`` outside an ``except`` block for plain
   404s, which raises and turns every unmatched URL into a 500. The plugin turns that
   rich printing off (Datasette still prints 500 tracebacks with ``traceback``).
+* ``permission_allowed``: tables of the archive whose names start with ``_`` (internal)
+  are not served at all (403), not only hidden from the lists.
 * ``render_cell``: in canned query results, an ``id`` column links to the document
   page, ``cluster_id`` to the cluster's documents and ``url`` to the source (http/https
   only); values stay escaped.
@@ -82,6 +84,16 @@ def prepare_connection(conn):
     conn.create_function("escape_fts", 1, rewrite_query, deterministic=True)
     conn.create_function("search_query", 1, rewrite_query, deterministic=True)
     conn.create_function("search_snippet", 2, snippet, deterministic=True)
+
+
+@hookimpl
+def permission_allowed(action, resource):
+    # Tables whose names start with "_" are internal (README): hidden is not enough, since
+    # Datasette still serves a hidden table to anyone who types its URL.
+    if (action == "view-table" and isinstance(resource, (tuple, list)) and len(resource) == 2
+            and resource[0] == ARCHIVE_DB and str(resource[1]).startswith("_")):
+        return False
+    return None
 
 
 @hookimpl

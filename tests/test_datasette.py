@@ -89,10 +89,22 @@ def test_internal_tables_are_hidden(ds):
     for name in ("documents", "captures", "crawls"):
         assert tables[name]["hidden"] is False
     hidden = {n for n, t in tables.items() if t["hidden"]}
-    assert {"_signatures", "_search_form", "documents_fts", "documents_fts_data",
+    assert {"documents_fts", "documents_fts_data",
             "documents_fts_idx", "documents_fts_docsize", "documents_fts_config"} <= hidden
+    assert not {"_signatures", "_search_form"} & set(tables)   # internal: not even listed
     assert "documents_fts_content" not in tables      # contentless: no second copy of the text
     assert "_signatures" not in get(ds, "/archive").text
+
+
+@pytest.mark.parametrize("path", [
+    "/archive/_signatures", "/archive/_signatures.json", "/archive/_signatures.csv",
+    "/archive/~5Fsignatures.json", "/archive/_signatures/1", "/archive/_signatures/1.json",
+    "/archive/_search_form.json", "/archive/_search_form?_facet=version",
+])
+def test_internal_tables_are_not_served(ds, path):
+    r = get(ds, path)
+    assert r.status_code in (403, 404), (path, r.status_code)
+    assert "doc_id" not in r.text and '"version"' not in r.text    # none of their columns
 
 
 # ------------------------------------------------------------------ search
