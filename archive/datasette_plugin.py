@@ -23,6 +23,7 @@
   error handler calls ``rich...print_exception()`` outside an ``except`` block for plain
   404s, which raises and turns every unmatched URL into a 500. The plugin turns that
   rich printing off (Datasette still prints 500 tracebacks with ``traceback``).
+* ``/-/databases`` (and ``.json``) gives each database's file name, not its absolute path.
 * ``permission_allowed``: tables of the archive whose names start with ``_`` (internal)
   are not served at all (403), not only hidden from the lists.
 * ``render_cell``: in canned query results, an ``id`` column links to the document
@@ -97,12 +98,26 @@ def permission_allowed(action, resource):
 
 
 @hookimpl
-def register_routes():
+def register_routes(datasette):
+    from datasette.views.special import JsonDataView
+
     return [
         (r"^/-/warc/?$", warc_index),
         (r"^/-/warc/(?P<filename>[^/]+)$", warc_file),
         (r"^/-/record/(?P<doc_id>[^/]+)$", warc_record),
+        # plugin routes come before Datasette's own: this one replaces /-/databases
+        (r"^/-/databases(\.(?P<format>json))?$",
+         JsonDataView.as_view(datasette, "databases.json", lambda: public_databases(datasette))),
     ]
+
+
+def public_databases(datasette) -> list[dict]:
+    """Datasette's /-/databases data with each file's name where it gives its absolute
+    path (where the archive lives on the server is nobody's business)."""
+    return [{"name": db.name, "route": db.route, "path": Path(db.path).name if db.path else None,
+             "size": db.size, "is_mutable": db.is_mutable, "is_memory": db.is_memory,
+             "hash": db.hash}
+            for name, db in datasette.databases.items() if name != "_internal"]
 
 
 @hookimpl

@@ -84,6 +84,17 @@ def test_database_is_mutable_not_immutable_and_reads_are_read_only(ds):
         run(ds.get_database("archive").execute("insert into crawls (id) values ('x')"))
 
 
+def test_databases_json_does_not_show_where_the_archive_is(arch, ds):
+    rows = get(ds, "/-/databases.json").json()
+    assert [(d["name"], d["path"], d["is_mutable"]) for d in rows] == [
+        ("archive", "archive.db", True)]
+    for path in ("/-/databases.json", "/-/databases", "/-/versions.json", "/-/plugins.json",
+                 "/-/settings.json", "/-/metadata.json", "/.json", "/archive.json"):
+        r = get(ds, path)
+        assert r.status_code == 200 and str(arch.root.resolve()) not in r.text, path
+        assert str(arch.root) not in r.text, path
+
+
 def test_internal_tables_are_hidden(ds):
     tables = {t["name"]: t for t in get(ds, "/archive.json").json()["tables"]}
     for name in ("documents", "captures", "crawls"):
