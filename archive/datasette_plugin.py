@@ -23,6 +23,8 @@
   error handler calls ``rich...print_exception()`` outside an ``except`` block for plain
   404s, which raises and turns every unmatched URL into a 500. The plugin turns that
   rich printing off (Datasette still prints 500 tracebacks with ``traceback``).
+* ``/-/text/DOC_ID``: a document's whole text as plain text (a document page shows at most
+  ``LIMITS["page_text_chars"]`` characters of it, ``archive.serve``).
 * ``/-/databases`` (and ``.json``) gives each database's file name, not its absolute path.
 * ``permission_allowed``: tables of the archive whose names start with ``_`` (internal)
   are not served at all (403), not only hidden from the lists.
@@ -42,6 +44,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from archive.search import rewrite_query, snippet
+from archive.serve import LIMITS
 
 ARCHIVE_DB = "archive"
 WARC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.warc(\.gz)?$")
@@ -105,6 +108,7 @@ def register_routes(datasette):
         (r"^/-/warc/?$", warc_index),
         (r"^/-/warc/(?P<filename>[^/]+)$", warc_file),
         (r"^/-/record/(?P<doc_id>[^/]+)$", warc_record),
+        (r"^/-/text/(?P<doc_id>[^/]+)$", document_text),
         # plugin routes come before Datasette's own: this one replaces /-/databases
         (r"^/-/databases(\.(?P<format>json))?$",
          JsonDataView.as_view(datasette, "databases.json", lambda: public_databases(datasette))),
@@ -146,6 +150,7 @@ def extra_template_vars(view_name, table, database, datasette, request):
                 if q else None}
     if view_name != "row":
         return {}
+    page_text_chars = LIMITS["page_text_chars"]
 
     async def inner():
         from datasette.utils import urlsafe_components
@@ -153,12 +158,12 @@ def extra_template_vars(view_name, table, database, datasette, request):
         pks = urlsafe_components(request.url_vars.get("pks", ""))
         db = archive_database(datasette)
         if db is None or len(pks) != 1:
-            return {"same_cluster": []}
+            return {"same_cluster": [], "page_text_chars": page_text_chars}
         rows = (await db.execute(
             "select id, title, site, published_date from documents where cluster_id = "
             "(select cluster_id from documents where id = :id) and id != :id "
             "order by published_date limit 50", {"id": pks[0]})).rows
-        return {"same_cluster": [dict(r) for r in rows]}
+        return {"same_cluster": [dict(r) for r in rows], "page_text_chars": page_text_chars}
 
     return inner
 
@@ -375,3 +380,16 @@ async def warc_record(datasette, request):
     for key in ("content-type", "content-length", "accept-ranges"):
         headers.pop(key)
     return Response(data, status=200, headers=headers, content_type="application/warc")
+
+
+async def document_text(datasette, request):
+    """A document's whole text as UTF-8 plain text (its page shows the start of a long one)."""
+    db = archive_database(datasette)
+    doc_id = request.url_vars["doc_id"]
+    rows = [] if db is None else (await db.execute(
+        "select cast(text as blob) from documents where id = ?", [doc_id])).rows
+    if not rows:
+        return _not_found("No such document")
+    return Response(rows[0][0] or b"", status=200, content_type="text/plain; charset=utf-8",
+                    headers={"content-disposition": f'inline; filename="{doc_id}.txt"',
+                             "x-content-type-options": "nosniff"})

@@ -33,6 +33,12 @@ SETTINGS = {
 }
 
 
+# What one page may render, whatever the archive holds (docs/publishing.md, "Limits").
+LIMITS = {
+    "page_text_chars": 100_000,   # of a document's text on its page; all of it at /-/text/ID
+}
+
+
 class ArchiveMissing(Exception):
     pass
 

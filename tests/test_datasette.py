@@ -12,7 +12,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive import search, store
-from archive.serve import SETTINGS, make_datasette
+from archive.serve import LIMITS, SETTINGS, make_datasette
 from tests.fixtures_archive import (OPEN_WARC_NAME, WARC_NAME, XSS, add_document, build_archive,
                                      serving)
 
@@ -193,6 +193,35 @@ def test_document_page_reads_like_a_document(arch, ds):
     assert f'href="/-/record/{doc["id"]}"' in html
     assert f'href="/-/warc/{WARC_NAME}"' in html
     assert "中共厦门市思明区委" in html and "福建省厦门市" in html
+
+
+def test_a_huge_document_page_shows_its_start_and_links_the_whole_text(tmp_path):
+    arch = build_archive(tmp_path)
+    text = "\n".join(f"第{i:07d}段 工会工作情况汇报" for i in range(250_000))   # 4.75 M characters
+    row = add_document(arch.db_path, "huge", "一份巨大的工会文档", text)
+    ds = make_datasette(arch.root)
+    limit = LIMITS["page_text_chars"]
+    html = get(ds, f"/archive/documents/{row['id']}").text
+    assert len(html) < 2 * limit + 20_000                # the start of the text, not all of it
+    shown = text[:limit].split("\n")
+    assert f"<p>{shown[-2]}</p>" in html and "第0249999段" not in html
+    assert f"The first {limit:,} of {len(text):,} characters are shown." in html
+    assert f'href="/-/text/{row["id"]}"' in html and f'href="/-/record/{row["id"]}"' in html
+    r = get(ds, f"/-/text/{row['id']}")
+    assert r.status_code == 200 and r.content.decode("utf-8") == text
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"
+    siming = arch.doc("siming")["id"]
+    small = get(ds, f"/archive/documents/{siming}").text
+    assert "characters are shown" not in small and f'href="/-/text/{siming}"' in small
+
+
+def test_document_text_download(arch, ds):
+    doc = arch.doc("xss")
+    r = get(ds, f"/-/text/{doc['id']}")
+    assert r.status_code == 200 and r.text == doc["text"]
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"       # never read as HTML
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert get(ds, "/-/text/0000000000000000").status_code == 404
 
 
 def test_document_page_lists_its_duplicates(arch, ds):
