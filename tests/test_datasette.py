@@ -13,8 +13,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive import search, store
 from archive.serve import LIMITS, SETTINGS, make_datasette
-from tests.fixtures_archive import (OPEN_WARC_NAME, WARC_NAME, XSS, add_document, build_archive,
-                                     serving)
+from tests.fixtures_archive import (DISTRICT_HANT, OPEN_WARC_NAME, WARC_NAME, XSS, add_document,
+                                     build_archive, document_row, serving)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -271,6 +271,26 @@ def test_canned_queries(arch, ds):
     assert "工资集体协商" in rows[2]["excerpt"] and len(rows[2]["excerpt"]) < 100
     html = get(ds, "/archive/search?q=工资集体协商").text
     assert f'href="/archive/documents/{arch.doc("guangyuan")["id"]}"' in html
+
+
+def test_search_excerpts_stay_cheap_on_a_huge_text(tmp_path):
+    """The ranked search computes each listed document's excerpt in its SQL query: over a
+    huge text that took longer than the SQL time limit, and the search failed for all."""
+    arch = build_archive(tmp_path)
+    text = "\n".join([DISTRICT_HANT] * (4_000_000 // len(DISTRICT_HANT)))   # Traditional
+    huge = add_document(arch.db_path, "huge", "工會文檔", text, script="Hant")
+    db = store.connect(arch.db_path)     # and enough other matches for the limit to be checked
+    rows = [document_row(dict(arch.docs["books"], url=f"http://www.xmgh.org/n/{i}.html",
+                              text=f"第{i}期工会简报"), WARC_NAME, 0, 0) for i in range(300)]
+    db["documents"].insert_all(rows, pk="id")
+    search.index_documents(db, rows)
+    db.conn.close()
+    ds = make_datasette(arch.root, settings={"sql_time_limit_ms": 400})
+    r = get(ds, "/archive/search.json?q=工会&_shape=array")
+    assert r.status_code == 200, r.text
+    excerpts = {row["id"]: row["excerpt"] for row in r.json()}
+    assert set(excerpts) >= {huge["id"], arch.doc("district")["id"], arch.doc("siming")["id"]}
+    assert "工会" in excerpts[huge["id"]] and len(excerpts[huge["id"]]) < 100
 
 
 # ------------------------------------------------------------------ WARC downloads
