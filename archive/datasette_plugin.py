@@ -18,7 +18,10 @@
   file is itself a valid one-record .warc.gz. While the crawl still writes that file
   (``NAME.open``), the record is read from there (read with ``archive.warc_read``).
 * ``asgi_wrapper``: read-only at the edge: any method but GET, HEAD and OPTIONS is
-  answered 405 before Datasette sees it (no write endpoints, no CSRF-able forms).
+  answered 405 before Datasette sees it (no write endpoints, no CSRF-able forms). Searches
+  are bounded there too (``LIMITS`` in ``archive.serve``): a search parameter longer than
+  ``search_chars`` and ``_searchmode=raw`` (FTS5 syntax) are a 400; at most
+  ``running_searches`` searches run at once, ``waiting_searches`` wait, more are a 503.
 * Works around Datasette 0.65 with rich >= 14 (installed here through typer): its default
   error handler calls ``rich...print_exception()`` outside an ``except`` block for plain
   404s, which raises and turns every unmatched URL into a 500. The plugin turns that
@@ -34,10 +37,12 @@
 """
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 import re
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import markupsafe
 from datasette import hookimpl
@@ -68,19 +73,92 @@ _no_rich_error_printing()
 @hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
-        async def read_only(scope, receive, send):
-            if scope.get("type") == "http" and scope.get("method") not in READ_METHODS:
-                await send({"type": "http.response.start", "status": 405, "headers": [
-                    [b"allow", b"GET, HEAD, OPTIONS"],
-                    [b"content-type", b"text/plain; charset=utf-8"]]})
-                await send({"type": "http.response.body",
-                            "body": b"This archive is read-only.\n"})
-                return
-            await app(scope, receive, send)
+        gate = SearchGate(LIMITS["running_searches"], LIMITS["waiting_searches"])
 
-        return read_only
+        async def guarded(scope, receive, send):
+            if scope.get("type") != "http":
+                await app(scope, receive, send)
+                return
+            if scope.get("method") not in READ_METHODS:
+                await _refuse(scope, send, 405, "This archive is read-only.",
+                              [[b"allow", b"GET, HEAD, OPTIONS"]])
+                return
+            searches = search_parameters(scope)
+            problem = search_problem(searches)
+            if problem:
+                await _refuse(scope, send, 400, problem)
+                return
+            if not any(v.strip() for k, v in searches if k != "_searchmode"):
+                await app(scope, receive, send)
+                return
+            if not await gate.enter():
+                await _refuse(scope, send, 503, "Too many searches at once: please try again "
+                              "in a few seconds.", [[b"retry-after", b"5"]])
+                return
+            try:
+                await app(scope, receive, send)
+            finally:
+                gate.leave()
+
+        return guarded
 
     return wrap
+
+
+class SearchGate:
+    """At most ``running`` searches run at once and ``waiting`` wait for a turn; a search
+    beyond those is turned away, so searches never fill every SQL thread or queue without
+    end (Datasette runs each request's queries one after another)."""
+
+    def __init__(self, running: int, waiting: int):
+        self.slots = asyncio.Semaphore(running)
+        self.waiting, self.max_waiting = 0, waiting
+
+    async def enter(self) -> bool:
+        if self.slots.locked() and self.waiting >= self.max_waiting:
+            return False
+        self.waiting += 1
+        try:
+            await self.slots.acquire()
+        finally:
+            self.waiting -= 1
+        return True
+
+    def leave(self) -> None:
+        self.slots.release()
+
+
+def search_parameters(scope) -> list[tuple[str, str]]:
+    """The request's search parameters (``_search``, ``_search_COLUMN``, ``_searchmode``,
+    ``q``), decoded as Datasette decodes them."""
+    query = scope.get("query_string", b"").decode("latin-1")
+    return [(k, v) for k, v in parse_qsl(query, keep_blank_values=True)
+            if k == "q" or k.startswith("_search")]
+
+
+def search_problem(searches: list[tuple[str, str]]) -> str | None:
+    """Why these search parameters are refused (400), or None."""
+    for key, value in searches:
+        if key == "_searchmode":
+            if value != "escaped":
+                return ("_searchmode=raw is off: queries are plain text (terms separated by "
+                        'blanks, "a phrase" in double quotes).')
+        elif len(value) > LIMITS["search_chars"]:
+            return (f"The search is too long: {len(value):,} characters in {key}, at most "
+                    f"{LIMITS['search_chars']}.")
+    return None
+
+
+async def _refuse(scope, send, status: int, message: str, headers: list | None = None):
+    """A short error answered before Datasette sees the request (JSON for .json URLs)."""
+    if scope.get("path", "").endswith(".json"):
+        body = json.dumps({"ok": False, "error": message, "status": status}).encode()
+        kind = b"application/json; charset=utf-8"
+    else:
+        body, kind = (message + "\n").encode(), b"text/plain; charset=utf-8"
+    await send({"type": "http.response.start", "status": status,
+                "headers": [[b"content-type", kind], *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})
 
 
 @hookimpl(trylast=True)

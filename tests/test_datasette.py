@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -154,6 +156,27 @@ def test_search_page_html_and_ranked_link(arch, ds):
     assert arch.doc("near_miss")["title"] not in r.text
     assert "rank them by relevance" in r.text
     assert "/archive/search?q=%E5%8A%B3%E6%A8%A1" in r.text
+
+
+def test_over_long_searches_are_refused_with_a_clear_400(ds):
+    n = LIMITS["search_chars"]
+    assert get(ds, "/archive/documents?_search=" + "工" * n).status_code == 200
+    for path in ("/archive/documents?_search=", "/archive/documents.json?_search_title=",
+                 "/archive/search?q=", "/archive/search.json?q="):
+        r = get(ds, path + "工" * (n + 1))
+        assert r.status_code == 400, path
+        assert f"too long: {n + 1:,} characters" in r.text and f"at most {n}" in r.text
+        if ".json" in path:
+            assert r.json()["ok"] is False
+
+
+def test_raw_search_mode_is_off(arch, ds):
+    r = get(ds, "/archive/documents.json?_search=工资集体协商 OR 书&_searchmode=raw&_shape=array")
+    assert r.status_code == 400 and "_searchmode=raw is off" in r.json()["error"], r.text[:200]
+    r = get(ds, '/archive/documents?_search="工" NEAR "会"&_searchmode=raw')
+    assert r.status_code == 400 and "_searchmode=raw is off" in r.text
+    got = table_search(ds, "工资集体协商", "&_searchmode=escaped")
+    assert got == ids_of(arch, {"guangyuan", "dup_a", "dup_b"})
 
 
 def test_search_with_facet_narrows(arch, ds):
@@ -538,3 +561,60 @@ def test_served_over_http_by_union_archive_serve(arch):
         status, _, body = raw_get(base, "/archive/documents.json?_search=%E5%8A%B3%E6%A8%A1&_shape=array")
         assert status == 200 and b"hant_raw" not in body and len(__import__("json").loads(body)) >= 3
         assert raw_get(base, "/archive?sql=select+1")[0] == 403
+
+
+def test_light_requests_are_answered_while_many_searches_run(tmp_path):
+    """30 ranked searches at once, then a light request: searches beyond the running and
+    waiting ones are a 503, and the light request does not queue behind the others for
+    Datasette's SQL threads (it is answered while most admitted searches still run)."""
+    import http.client
+    import random
+    import threading
+    from urllib.parse import quote, urlsplit
+
+    arch = build_archive(tmp_path)
+    paras = [p for p in arch.doc("siming")["text"].split("\n") + arch.doc("guangyuan")[
+        "text"].split("\n") if p]
+    rnd = random.Random(7)
+    rows = [document_row(dict(arch.docs["books"], url=f"http://www.xmgh.org/n/{i}.html",
+                              text="\n".join(rnd.choices(paras, k=30))), WARC_NAME, 0, 0)
+            for i in range(2000)]
+    db = store.connect(arch.db_path)
+    db["documents"].insert_all(rows, pk="id")
+    search.index_documents(db, rows)
+    db.conn.close()
+    done, lock = [], threading.Lock()
+    QUERY = "工会 工作 职工 组织"          # every document has all four: a long ranked search
+
+    def fetch(conn, name):
+        r = conn.getresponse()
+        body = r.read()
+        with lock:
+            done.append((name, r.status, r.getheader("retry-after"), body))
+
+    with serving(arch.root) as base:
+        u = urlsplit(base)
+        conns = []
+        for i in range(30):
+            conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+            conn.request("GET", f"/archive/search.json?q={quote(QUERY)}&_shape=array&n={i}")
+            conns.append((conn, f"search {i}"))
+        time.sleep(0.1)           # the searches are in; now a light request
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+        conn.request("GET", "/archive/crawls.json?_shape=array")
+        conns.append((conn, "light"))
+        threads = [threading.Thread(target=fetch, args=c) for c in conns]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    order = [name for name, *_ in done]
+    light = done[order.index("light")]
+    assert light[1] == 200 and len(json.loads(light[3])) == 2
+    searches = [d for d in done if d[0] != "light"]
+    refused = [d for d in searches if d[1] == 503]
+    answered = [d for d in searches if d[1] == 200]
+    assert len(refused) + len(answered) == 30 and refused and all(d[2] for d in refused)
+    assert all(len(json.loads(d[3])) == 500 for d in answered)
+    after = [d for d in done[order.index("light") + 1:] if d[1] == 200]
+    assert len(after) >= len(answered) // 2, (len(after), len(answered), len(refused))
