@@ -18,27 +18,38 @@
   file is itself a valid one-record .warc.gz. While the crawl still writes that file
   (``NAME.open``), the record is read from there (read with ``archive.warc_read``).
 * ``asgi_wrapper``: read-only at the edge: any method but GET, HEAD and OPTIONS is
-  answered 405 before Datasette sees it (no write endpoints, no CSRF-able forms).
+  answered 405 before Datasette sees it (no write endpoints, no CSRF-able forms). Searches
+  are bounded there too (``LIMITS`` in ``archive.serve``): a search parameter longer than
+  ``search_chars`` and ``_searchmode=raw`` (FTS5 syntax) are a 400; at most
+  ``running_searches`` searches run at once, ``waiting_searches`` wait, more are a 503.
 * Works around Datasette 0.65 with rich >= 14 (installed here through typer): its default
   error handler calls ``rich...print_exception()`` outside an ``except`` block for plain
   404s, which raises and turns every unmatched URL into a 500. The plugin turns that
   rich printing off (Datasette still prints 500 tracebacks with ``traceback``).
+* ``/-/text/DOC_ID``: a document's whole text as plain text (a document page shows at most
+  ``LIMITS["page_text_chars"]`` characters of it, ``archive.serve``).
+* ``/-/databases`` (and ``.json``) gives each database's file name, not its absolute path.
+* ``permission_allowed``: tables of the archive whose names start with ``_`` (internal)
+  are not served at all (403), not only hidden from the lists.
 * ``render_cell``: in canned query results, an ``id`` column links to the document
   page, ``cluster_id`` to the cluster's documents and ``url`` to the source (http/https
   only); values stay escaped.
 """
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 import re
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import markupsafe
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from archive.search import rewrite_query, snippet
+from archive.serve import LIMITS
 
 ARCHIVE_DB = "archive"
 WARC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.warc(\.gz)?$")
@@ -62,19 +73,92 @@ _no_rich_error_printing()
 @hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
-        async def read_only(scope, receive, send):
-            if scope.get("type") == "http" and scope.get("method") not in READ_METHODS:
-                await send({"type": "http.response.start", "status": 405, "headers": [
-                    [b"allow", b"GET, HEAD, OPTIONS"],
-                    [b"content-type", b"text/plain; charset=utf-8"]]})
-                await send({"type": "http.response.body",
-                            "body": b"This archive is read-only.\n"})
-                return
-            await app(scope, receive, send)
+        gate = SearchGate(LIMITS["running_searches"], LIMITS["waiting_searches"])
 
-        return read_only
+        async def guarded(scope, receive, send):
+            if scope.get("type") != "http":
+                await app(scope, receive, send)
+                return
+            if scope.get("method") not in READ_METHODS:
+                await _refuse(scope, send, 405, "This archive is read-only.",
+                              [[b"allow", b"GET, HEAD, OPTIONS"]])
+                return
+            searches = search_parameters(scope)
+            problem = search_problem(searches)
+            if problem:
+                await _refuse(scope, send, 400, problem)
+                return
+            if not any(v.strip() for k, v in searches if k != "_searchmode"):
+                await app(scope, receive, send)
+                return
+            if not await gate.enter():
+                await _refuse(scope, send, 503, "Too many searches at once: please try again "
+                              "in a few seconds.", [[b"retry-after", b"5"]])
+                return
+            try:
+                await app(scope, receive, send)
+            finally:
+                gate.leave()
+
+        return guarded
 
     return wrap
+
+
+class SearchGate:
+    """At most ``running`` searches run at once and ``waiting`` wait for a turn; a search
+    beyond those is turned away, so searches never fill every SQL thread or queue without
+    end (Datasette runs each request's queries one after another)."""
+
+    def __init__(self, running: int, waiting: int):
+        self.slots = asyncio.Semaphore(running)
+        self.waiting, self.max_waiting = 0, waiting
+
+    async def enter(self) -> bool:
+        if self.slots.locked() and self.waiting >= self.max_waiting:
+            return False
+        self.waiting += 1
+        try:
+            await self.slots.acquire()
+        finally:
+            self.waiting -= 1
+        return True
+
+    def leave(self) -> None:
+        self.slots.release()
+
+
+def search_parameters(scope) -> list[tuple[str, str]]:
+    """The request's search parameters (``_search``, ``_search_COLUMN``, ``_searchmode``,
+    ``q``), decoded as Datasette decodes them."""
+    query = scope.get("query_string", b"").decode("latin-1")
+    return [(k, v) for k, v in parse_qsl(query, keep_blank_values=True)
+            if k == "q" or k.startswith("_search")]
+
+
+def search_problem(searches: list[tuple[str, str]]) -> str | None:
+    """Why these search parameters are refused (400), or None."""
+    for key, value in searches:
+        if key == "_searchmode":
+            if value != "escaped":
+                return ("_searchmode=raw is off: queries are plain text (terms separated by "
+                        'blanks, "a phrase" in double quotes).')
+        elif len(value) > LIMITS["search_chars"]:
+            return (f"The search is too long: {len(value):,} characters in {key}, at most "
+                    f"{LIMITS['search_chars']}.")
+    return None
+
+
+async def _refuse(scope, send, status: int, message: str, headers: list | None = None):
+    """A short error answered before Datasette sees the request (JSON for .json URLs)."""
+    if scope.get("path", "").endswith(".json"):
+        body = json.dumps({"ok": False, "error": message, "status": status}).encode()
+        kind = b"application/json; charset=utf-8"
+    else:
+        body, kind = (message + "\n").encode(), b"text/plain; charset=utf-8"
+    await send({"type": "http.response.start", "status": status,
+                "headers": [[b"content-type", kind], *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})
 
 
 @hookimpl(trylast=True)
@@ -85,12 +169,37 @@ def prepare_connection(conn):
 
 
 @hookimpl
-def register_routes():
+def permission_allowed(action, resource):
+    # Tables whose names start with "_" are internal (README): hidden is not enough, since
+    # Datasette still serves a hidden table to anyone who types its URL.
+    if (action == "view-table" and isinstance(resource, (tuple, list)) and len(resource) == 2
+            and resource[0] == ARCHIVE_DB and str(resource[1]).startswith("_")):
+        return False
+    return None
+
+
+@hookimpl
+def register_routes(datasette):
+    from datasette.views.special import JsonDataView
+
     return [
         (r"^/-/warc/?$", warc_index),
         (r"^/-/warc/(?P<filename>[^/]+)$", warc_file),
         (r"^/-/record/(?P<doc_id>[^/]+)$", warc_record),
+        (r"^/-/text/(?P<doc_id>[^/]+)$", document_text),
+        # plugin routes come before Datasette's own: this one replaces /-/databases
+        (r"^/-/databases(\.(?P<format>json))?$",
+         JsonDataView.as_view(datasette, "databases.json", lambda: public_databases(datasette))),
     ]
+
+
+def public_databases(datasette) -> list[dict]:
+    """Datasette's /-/databases data with each file's name where it gives its absolute
+    path (where the archive lives on the server is nobody's business)."""
+    return [{"name": db.name, "route": db.route, "path": Path(db.path).name if db.path else None,
+             "size": db.size, "is_mutable": db.is_mutable, "is_memory": db.is_memory,
+             "hash": db.hash}
+            for name, db in datasette.databases.items() if name != "_internal"]
 
 
 @hookimpl
@@ -119,6 +228,7 @@ def extra_template_vars(view_name, table, database, datasette, request):
                 if q else None}
     if view_name != "row":
         return {}
+    page_text_chars = LIMITS["page_text_chars"]
 
     async def inner():
         from datasette.utils import urlsafe_components
@@ -126,12 +236,12 @@ def extra_template_vars(view_name, table, database, datasette, request):
         pks = urlsafe_components(request.url_vars.get("pks", ""))
         db = archive_database(datasette)
         if db is None or len(pks) != 1:
-            return {"same_cluster": []}
+            return {"same_cluster": [], "page_text_chars": page_text_chars}
         rows = (await db.execute(
             "select id, title, site, published_date from documents where cluster_id = "
             "(select cluster_id from documents where id = :id) and id != :id "
             "order by published_date limit 50", {"id": pks[0]})).rows
-        return {"same_cluster": [dict(r) for r in rows]}
+        return {"same_cluster": [dict(r) for r in rows], "page_text_chars": page_text_chars}
 
     return inner
 
@@ -178,6 +288,13 @@ def safe_warc_path(datasette, filename: str) -> Path | None:
     return None
 
 
+def _byte_position(digits: str) -> int:
+    """A Range position; one past any file size when it has more than 18 significant
+    digits (``int()`` refuses strings of over 4,300 digits, which would be a 500)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else 10 ** 18
+
+
 def parse_range(header: str | None, size: int):
     """(start, end inclusive) for a single satisfiable byte range, None for a full
     response, or "unsatisfiable"."""
@@ -187,12 +304,12 @@ def parse_range(header: str | None, size: int):
     if not m or (m.group(1) == "" and m.group(2) == ""):
         return None  # multiple or malformed ranges: the whole file (RFC 9110 allows it)
     if m.group(1) == "":
-        suffix = int(m.group(2))
+        suffix = _byte_position(m.group(2))
         if suffix == 0 or size == 0:
             return "unsatisfiable"
         return max(0, size - suffix), size - 1
-    start = int(m.group(1))
-    end = int(m.group(2)) if m.group(2) else size - 1
+    start = _byte_position(m.group(1))
+    end = _byte_position(m.group(2)) if m.group(2) else size - 1
     if start >= size or end < start:
         return "unsatisfiable"
     return start, min(end, size - 1)
@@ -341,3 +458,16 @@ async def warc_record(datasette, request):
     for key in ("content-type", "content-length", "accept-ranges"):
         headers.pop(key)
     return Response(data, status=200, headers=headers, content_type="application/warc")
+
+
+async def document_text(datasette, request):
+    """A document's whole text as UTF-8 plain text (its page shows the start of a long one)."""
+    db = archive_database(datasette)
+    doc_id = request.url_vars["doc_id"]
+    rows = [] if db is None else (await db.execute(
+        "select cast(text as blob) from documents where id = ?", [doc_id])).rows
+    if not rows:
+        return _not_found("No such document")
+    return Response(rows[0][0] or b"", status=200, content_type="text/plain; charset=utf-8",
+                    headers={"content-disposition": f'inline; filename="{doc_id}.txt"',
+                             "x-content-type-options": "nosniff"})

@@ -328,15 +328,24 @@ def rebuild_search(db, batch: int = 200) -> int:
             last = chunk[-1][0]
 
 
+# of a text searched for an excerpt: a search lists up to 500 texts, which may be huge
+SNIPPET_SCAN_CHARS = 20_000
+
+
 def snippet(text: str | None, q: str | None, width: int = 40) -> str:
     """About ``2 * width`` characters of the (normalised) text around the first match of
-    the query's first term found in it, with "…" where it was cut; "" without a match."""
-    norm = normalize_document_text(text)
+    the query's first term found in it, with "…" where it was cut; "" without a match.
+    Only the first ``SNIPPET_SCAN_CHARS`` characters are searched (and normalised), so a
+    huge text costs what a long report does."""
+    text = text or ""
+    norm = normalize_document_text(text[:SNIPPET_SCAN_CHARS])
+    more = len(text) > SNIPPET_SCAN_CHARS
     for term in query_terms(q):
         i = norm.find(term)
         if i >= 0:
             start, end = max(0, i - width), min(len(norm), i + len(term) + width)
-            return ("…" if start else "") + norm[start:end] + ("…" if end < len(norm) else "")
+            return (("…" if start else "") + norm[start:end]
+                    + ("…" if end < len(norm) or more else ""))
     return ""
 
 

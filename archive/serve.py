@@ -33,6 +33,15 @@ SETTINGS = {
 }
 
 
+# What one page may render, whatever the archive holds (docs/publishing.md, "Limits").
+LIMITS = {
+    "page_text_chars": 100_000,   # of a document's text on its page; all of it at /-/text/ID
+    "search_chars": 100,          # of a search (_search, _search_COLUMN, q): longer is a 400
+    "running_searches": 2,        # at once: one of the 3 SQL threads stays free for the rest
+    "waiting_searches": 16,       # for a free slot; a search beyond those is answered 503
+}
+
+
 class ArchiveMissing(Exception):
     pass
 

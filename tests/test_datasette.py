@@ -3,18 +3,20 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive import search, store
-from archive.serve import SETTINGS, make_datasette
-from tests.fixtures_archive import (OPEN_WARC_NAME, WARC_NAME, XSS, add_document, build_archive,
-                                     serving)
+from archive.serve import LIMITS, SETTINGS, make_datasette
+from tests.fixtures_archive import (DISTRICT_HANT, OPEN_WARC_NAME, WARC_NAME, XSS, add_document,
+                                     build_archive, document_row, serving)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,15 +86,38 @@ def test_database_is_mutable_not_immutable_and_reads_are_read_only(ds):
         run(ds.get_database("archive").execute("insert into crawls (id) values ('x')"))
 
 
+def test_databases_json_does_not_show_where_the_archive_is(arch, ds):
+    rows = get(ds, "/-/databases.json").json()
+    assert [(d["name"], d["path"], d["is_mutable"]) for d in rows] == [
+        ("archive", "archive.db", True)]
+    for path in ("/-/databases.json", "/-/databases", "/-/versions.json", "/-/plugins.json",
+                 "/-/settings.json", "/-/metadata.json", "/.json", "/archive.json"):
+        r = get(ds, path)
+        assert r.status_code == 200 and str(arch.root.resolve()) not in r.text, path
+        assert str(arch.root) not in r.text, path
+
+
 def test_internal_tables_are_hidden(ds):
     tables = {t["name"]: t for t in get(ds, "/archive.json").json()["tables"]}
     for name in ("documents", "captures", "crawls"):
         assert tables[name]["hidden"] is False
     hidden = {n for n, t in tables.items() if t["hidden"]}
-    assert {"_signatures", "_search_form", "documents_fts", "documents_fts_data",
+    assert {"documents_fts", "documents_fts_data",
             "documents_fts_idx", "documents_fts_docsize", "documents_fts_config"} <= hidden
+    assert not {"_signatures", "_search_form"} & set(tables)   # internal: not even listed
     assert "documents_fts_content" not in tables      # contentless: no second copy of the text
     assert "_signatures" not in get(ds, "/archive").text
+
+
+@pytest.mark.parametrize("path", [
+    "/archive/_signatures", "/archive/_signatures.json", "/archive/_signatures.csv",
+    "/archive/~5Fsignatures.json", "/archive/_signatures/1", "/archive/_signatures/1.json",
+    "/archive/_search_form.json", "/archive/_search_form?_facet=version",
+])
+def test_internal_tables_are_not_served(ds, path):
+    r = get(ds, path)
+    assert r.status_code in (403, 404), (path, r.status_code)
+    assert "doc_id" not in r.text and '"version"' not in r.text    # none of their columns
 
 
 # ------------------------------------------------------------------ search
@@ -133,6 +158,27 @@ def test_search_page_html_and_ranked_link(arch, ds):
     assert "/archive/search?q=%E5%8A%B3%E6%A8%A1" in r.text
 
 
+def test_over_long_searches_are_refused_with_a_clear_400(ds):
+    n = LIMITS["search_chars"]
+    assert get(ds, "/archive/documents?_search=" + "工" * n).status_code == 200
+    for path in ("/archive/documents?_search=", "/archive/documents.json?_search_title=",
+                 "/archive/search?q=", "/archive/search.json?q="):
+        r = get(ds, path + "工" * (n + 1))
+        assert r.status_code == 400, path
+        assert f"too long: {n + 1:,} characters" in r.text and f"at most {n}" in r.text
+        if ".json" in path:
+            assert r.json()["ok"] is False
+
+
+def test_raw_search_mode_is_off(arch, ds):
+    r = get(ds, "/archive/documents.json?_search=工资集体协商 OR 书&_searchmode=raw&_shape=array")
+    assert r.status_code == 400 and "_searchmode=raw is off" in r.json()["error"], r.text[:200]
+    r = get(ds, '/archive/documents?_search="工" NEAR "会"&_searchmode=raw')
+    assert r.status_code == 400 and "_searchmode=raw is off" in r.text
+    got = table_search(ds, "工资集体协商", "&_searchmode=escaped")
+    assert got == ids_of(arch, {"guangyuan", "dup_a", "dup_b"})
+
+
 def test_search_with_facet_narrows(arch, ds):
     r = get(ds, "/archive/documents.json?_search=工会&_size=max")
     facets = r.json()["facet_results"]
@@ -170,6 +216,35 @@ def test_document_page_reads_like_a_document(arch, ds):
     assert f'href="/-/record/{doc["id"]}"' in html
     assert f'href="/-/warc/{WARC_NAME}"' in html
     assert "中共厦门市思明区委" in html and "福建省厦门市" in html
+
+
+def test_a_huge_document_page_shows_its_start_and_links_the_whole_text(tmp_path):
+    arch = build_archive(tmp_path)
+    text = "\n".join(f"第{i:07d}段 工会工作情况汇报" for i in range(250_000))   # 4.75 M characters
+    row = add_document(arch.db_path, "huge", "一份巨大的工会文档", text)
+    ds = make_datasette(arch.root)
+    limit = LIMITS["page_text_chars"]
+    html = get(ds, f"/archive/documents/{row['id']}").text
+    assert len(html) < 2 * limit + 20_000                # the start of the text, not all of it
+    shown = text[:limit].split("\n")
+    assert f"<p>{shown[-2]}</p>" in html and "第0249999段" not in html
+    assert f"The first {limit:,} of {len(text):,} characters are shown." in html
+    assert f'href="/-/text/{row["id"]}"' in html and f'href="/-/record/{row["id"]}"' in html
+    r = get(ds, f"/-/text/{row['id']}")
+    assert r.status_code == 200 and r.content.decode("utf-8") == text
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"
+    siming = arch.doc("siming")["id"]
+    small = get(ds, f"/archive/documents/{siming}").text
+    assert "characters are shown" not in small and f'href="/-/text/{siming}"' in small
+
+
+def test_document_text_download(arch, ds):
+    doc = arch.doc("xss")
+    r = get(ds, f"/-/text/{doc['id']}")
+    assert r.status_code == 200 and r.text == doc["text"]
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"       # never read as HTML
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert get(ds, "/-/text/0000000000000000").status_code == 404
 
 
 def test_document_page_lists_its_duplicates(arch, ds):
@@ -221,6 +296,26 @@ def test_canned_queries(arch, ds):
     assert f'href="/archive/documents/{arch.doc("guangyuan")["id"]}"' in html
 
 
+def test_search_excerpts_stay_cheap_on_a_huge_text(tmp_path):
+    """The ranked search computes each listed document's excerpt in its SQL query: over a
+    huge text that took longer than the SQL time limit, and the search failed for all."""
+    arch = build_archive(tmp_path)
+    text = "\n".join([DISTRICT_HANT] * (4_000_000 // len(DISTRICT_HANT)))   # Traditional
+    huge = add_document(arch.db_path, "huge", "工會文檔", text, script="Hant")
+    db = store.connect(arch.db_path)     # and enough other matches for the limit to be checked
+    rows = [document_row(dict(arch.docs["books"], url=f"http://www.xmgh.org/n/{i}.html",
+                              text=f"第{i}期工会简报"), WARC_NAME, 0, 0) for i in range(300)]
+    db["documents"].insert_all(rows, pk="id")
+    search.index_documents(db, rows)
+    db.conn.close()
+    ds = make_datasette(arch.root, settings={"sql_time_limit_ms": 400})
+    r = get(ds, "/archive/search.json?q=工会&_shape=array")
+    assert r.status_code == 200, r.text
+    excerpts = {row["id"]: row["excerpt"] for row in r.json()}
+    assert set(excerpts) >= {huge["id"], arch.doc("district")["id"], arch.doc("siming")["id"]}
+    assert "工会" in excerpts[huge["id"]] and len(excerpts[huge["id"]]) < 100
+
+
 # ------------------------------------------------------------------ WARC downloads
 
 def test_whole_warc_file(arch, ds):
@@ -255,6 +350,20 @@ def test_warc_range_requests(arch, ds):
     assert r.status_code == 416 and r.headers["content-range"] == f"bytes */{size}"
     r = run(ds.client.head(f"/-/warc/{WARC_NAME}"))
     assert r.status_code == 200 and r.headers["content-length"] == str(size) and r.content == b""
+
+
+@pytest.mark.parametrize("header,status,part", [
+    ("bytes=" + "9" * 5000 + "-", 416, None),            # starts past any file
+    ("bytes=0-" + "9" * 5000, 206, slice(0, None)),      # ends past the file: up to its end
+    ("bytes=-" + "9" * 5000, 206, slice(0, None)),       # a suffix longer than the file
+    ("bytes=" + "0" * 5000 + "5-" + "0" * 5000 + "9", 206, slice(5, 10)),  # leading zeros
+])
+def test_warc_range_with_thousands_of_digits(arch, ds, header, status, part):
+    """Python's int() refuses strings of over 4,300 digits: such a Range is still answered."""
+    r = get(ds, f"/-/warc/{WARC_NAME}", headers={"Range": header})
+    assert r.status_code == status, r.text
+    if part is not None:
+        assert r.content == arch.warc_path.read_bytes()[part]
 
 
 @pytest.mark.parametrize("path", [
@@ -452,3 +561,60 @@ def test_served_over_http_by_union_archive_serve(arch):
         status, _, body = raw_get(base, "/archive/documents.json?_search=%E5%8A%B3%E6%A8%A1&_shape=array")
         assert status == 200 and b"hant_raw" not in body and len(__import__("json").loads(body)) >= 3
         assert raw_get(base, "/archive?sql=select+1")[0] == 403
+
+
+def test_light_requests_are_answered_while_many_searches_run(tmp_path):
+    """30 ranked searches at once, then a light request: searches beyond the running and
+    waiting ones are a 503, and the light request does not queue behind the others for
+    Datasette's SQL threads (it is answered while most admitted searches still run)."""
+    import http.client
+    import random
+    import threading
+    from urllib.parse import quote, urlsplit
+
+    arch = build_archive(tmp_path)
+    paras = [p for p in arch.doc("siming")["text"].split("\n") + arch.doc("guangyuan")[
+        "text"].split("\n") if p]
+    rnd = random.Random(7)
+    rows = [document_row(dict(arch.docs["books"], url=f"http://www.xmgh.org/n/{i}.html",
+                              text="\n".join(rnd.choices(paras, k=30))), WARC_NAME, 0, 0)
+            for i in range(2000)]
+    db = store.connect(arch.db_path)
+    db["documents"].insert_all(rows, pk="id")
+    search.index_documents(db, rows)
+    db.conn.close()
+    done, lock = [], threading.Lock()
+    QUERY = "工会 工作 职工 组织"          # every document has all four: a long ranked search
+
+    def fetch(conn, name):
+        r = conn.getresponse()
+        body = r.read()
+        with lock:
+            done.append((name, r.status, r.getheader("retry-after"), body))
+
+    with serving(arch.root) as base:
+        u = urlsplit(base)
+        conns = []
+        for i in range(30):
+            conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+            conn.request("GET", f"/archive/search.json?q={quote(QUERY)}&_shape=array&n={i}")
+            conns.append((conn, f"search {i}"))
+        time.sleep(0.1)           # the searches are in; now a light request
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+        conn.request("GET", "/archive/crawls.json?_shape=array")
+        conns.append((conn, "light"))
+        threads = [threading.Thread(target=fetch, args=c) for c in conns]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    order = [name for name, *_ in done]
+    light = done[order.index("light")]
+    assert light[1] == 200 and len(json.loads(light[3])) == 2
+    searches = [d for d in done if d[0] != "light"]
+    refused = [d for d in searches if d[1] == 503]
+    answered = [d for d in searches if d[1] == 200]
+    assert len(refused) + len(answered) == 30 and refused and all(d[2] for d in refused)
+    assert all(len(json.loads(d[3])) == 500 for d in answered)
+    after = [d for d in done[order.index("light") + 1:] if d[1] == 200]
+    assert len(after) >= len(answered) // 2, (len(after), len(answered), len(refused))

@@ -250,6 +250,14 @@ def test_snippet_shows_the_text_around_the_match():
     assert search.snippet(None, "工会") == ""
 
 
+def test_snippet_reads_only_the_start_of_a_huge_text():
+    scan = search.SNIPPET_SCAN_CHARS
+    text = "工会" + "甲" * scan + "劳模" + "乙" * 10 * scan
+    assert search.snippet(text, "工会", width=3) == "工会甲甲甲…"
+    assert search.snippet(text, "劳模") == ""          # beyond what is read: no excerpt
+    assert search.snippet(text[-scan:], "乙", width=1) == "乙乙…"
+
+
 def test_index_form_is_one_token_per_character():
     import random
 
