@@ -75,6 +75,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.QuickMetaRefreshMiddleware": 580,   # Scrapy's, asked when it may matter
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "crawler.middlewares.OfflineCookiesMiddleware": 700,   # Scrapy's, without publicsuffix.org
     # closer to the downloader than redirects (600) and decompression (590): sees every
     # hop and the body as on the wire
     "crawler.warc.middleware.WarcCaptureMiddleware": 950,
