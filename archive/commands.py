@@ -95,11 +95,15 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
         if row is None:
             fail(f"no interrupted crawl to resume in {data_dir}")
         start_urls = [u for u in (row["start_urls"] or "").split("\n") if u]
+    browser_hosts = []       # sources marked `render: browser` (crawler/browser.py)
     if not start_urls:
         try:
-            start_urls = [s["url"] for s in load_sources(sources)]
+            listed = load_sources(sources)
         except SourcesError as exc:
             fail(str(exc))
+        start_urls = [s["url"] for s in listed]
+        browser_hosts = [s["url"].split("/")[2].lower() for s in listed
+                         if s.get("render") == "browser"]
     for url in start_urls:
         why = check_url(url, allow_loopback, allow_private)
         if why:
@@ -117,6 +121,8 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
     for p in problems:
         click.echo(f"union-archive: warning: {p}", err=True)
     overrides.update(UNION_ALLOW_LOOPBACK=allow_loopback, UNION_ALLOW_PRIVATE=allow_private)
+    if browser_hosts:
+        overrides.setdefault("UNION_BROWSER_HOSTS", browser_hosts)
     if max_pages:
         overrides["CLOSESPIDER_PAGECOUNT"] = max_pages
     if host_budget is not None:
@@ -231,7 +237,7 @@ def demo(data_dir, port, no_serve):
     """Start the demo portals on loopback, crawl them, build the archive, serve it."""
     from zoo import Zoo
 
-    with Zoo(slow_seconds=1.0) as z:
+    with Zoo(slow_seconds=1.0, browser_sites=True) as z:     # guard, spa: through Chromium
         for name, url in z.urls.items():
             click.echo(f"zoo: {name:<11} {url}")
         cmd = [sys.executable, "-m", "archive.cli", "crawl", "--data", str(data_dir),

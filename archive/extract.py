@@ -152,6 +152,13 @@ def process_capture(url: str, content_type: str | None, body: bytes) -> Extracti
         ex.lines, ex.title = chrome.clean_lines(lines, title)
         ex.documents = make_documents(url, ex.title, ex.lines, None)
         return ex
+    if ctype == "application/json" or ctype.endswith("+json"):
+        from archive.json_api import article_html
+
+        page = article_html(dec.text)      # an app's article API; lists give no document
+        if page is not None:
+            _from_html(ex, url, page)
+        return ex
     _from_html(ex, url, dec.text)
     return ex
 

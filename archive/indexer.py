@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 
 EXTRACTABLE = ("text/html", "application/xhtml", "text/plain", "application/pdf",
                "application/vnd.openxmlformats-officedocument.wordprocessingml",
-               "application/msword", "application/octet-stream")
+               "application/msword", "application/octet-stream",
+               "application/json")      # an app's article API (archive/json_api.py)
 
 
 def utcnow() -> str:

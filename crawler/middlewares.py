@@ -12,6 +12,8 @@
   due for a re-check (the spider's revisit rule, for requests the spider never sees).
 * ``PageRefererMiddleware`` is Scrapy's ``RefererMiddleware``, its answer computed once
   per page for the links to one origin.
+* ``OfflineCookiesMiddleware`` is Scrapy's ``CookiesMiddleware`` with tldextract's
+  bundled public-suffix list, never one downloaded from publicsuffix.org.
 * ``QuickMetaRefreshMiddleware`` is Scrapy's ``MetaRefreshMiddleware``, which it asks
   only about pages that have the word "refresh" at all.
 """
@@ -25,6 +27,7 @@ from urllib.parse import urlsplit
 from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse
+from scrapy.downloadermiddlewares.cookies import CookiesMiddleware
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.spidermiddlewares.depth import DepthMiddleware
@@ -285,3 +288,29 @@ class QuickMetaRefreshMiddleware(MetaRefreshMiddleware):
                 and not head.startswith((b"\xff\xfe", b"\xfe\xff"))):
             return response
         return super().process_response(request, response)
+
+
+@functools.lru_cache(maxsize=1)
+def _offline_suffixes():
+    from tldextract import TLDExtract
+
+    # no suffix_list_urls: the snapshot shipped with tldextract, no request to the internet
+    return TLDExtract(suffix_list_urls=(), include_psl_private_domains=True)
+
+
+class OfflineCookiesMiddleware(CookiesMiddleware):
+    """Scrapy's ``CookiesMiddleware``, whose check of a cookie's domain against the public
+    suffix list uses tldextract's bundled snapshot: Scrapy's own extractor fetches the list
+    from publicsuffix.org the first time a site sets a cookie with a domain."""
+
+    def _process_cookies(self, cookies, *, jar, request) -> None:
+        for cookie in cookies:
+            cookie_domain = cookie.domain.removeprefix(".")
+            hostname = urlparse_cached(request).hostname
+            if hostname is None:
+                continue
+            if cookie_domain and not _offline_suffixes()(cookie_domain).domain:
+                if cookie_domain != hostname.lower():
+                    continue
+                cookie.domain = hostname.lower()
+            jar.set_cookie_if_ok(cookie, request)

@@ -75,10 +75,24 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.QuickMetaRefreshMiddleware": 580,   # Scrapy's, asked when it may matter
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "crawler.middlewares.OfflineCookiesMiddleware": 700,   # Scrapy's, without publicsuffix.org
+    # after decompression and redirects in the response order: challenges and app shells
+    # go to Chromium (crawler/browser.py); other pages pass untouched
+    "crawler.browser.BrowserMiddleware": 585,
     # closer to the downloader than redirects (600) and decompression (590): sees every
     # hop and the body as on the wire
     "crawler.warc.middleware.WarcCaptureMiddleware": 950,
 }
+# --- browser capture (crawler/browser.py): only for challenges, app shells, `render: browser`
+UNION_BROWSER_ENABLED = True
+UNION_BROWSER_EXECUTABLE = "/usr/bin/chromium"   # Debian's; Playwright never downloads one
+UNION_BROWSER_PAGES = 1               # browser pages at a time
+UNION_BROWSER_PAGE_TIMEOUT = 30.0     # seconds a page may take, its requests included
+UNION_BROWSER_JS_HEAP_MB = 256        # V8 heap bound of a page
+UNION_BROWSER_CHALLENGES_PER_HOST = 3  # browser runs for challenges of one host, then a failure
+UNION_BROWSER_HOSTS = []              # host:port whose every page is rendered (`render: browser`)
+
 DOWNLOAD_HANDLERS = {   # keeps reason phrase and raw header lines for the WARC records
     "http": "crawler.warc.handler.WarcHTTPDownloadHandler",
     "https": "crawler.warc.handler.WarcHTTPDownloadHandler",

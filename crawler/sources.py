@@ -10,6 +10,9 @@ import yaml
 KINDS = {"trs", "hanweb", "jsp", "newspaper", "wenku", "fanwen", "traditional", "other"}
 
 
+RENDER_MODES = ("http", "browser")      # browser: every page through Chromium (crawler/browser.py)
+
+
 class SourcesError(ValueError):
     pass
 
@@ -44,6 +47,9 @@ def load_sources(path: str | Path | None = None) -> list[dict]:
             raise SourcesError(f"{where}: source {src['name']!r} has no http(s) URL")
         if src["kind"] not in KINDS:
             raise SourcesError(f"{where}: source {src['name']!r} has unknown kind {src['kind']!r}")
+        if src.get("render", "http") not in RENDER_MODES:
+            raise SourcesError(f"{where}: source {src['name']!r} has unknown render "
+                               f"{src['render']!r} (one of {', '.join(RENDER_MODES)})")
         if src["name"] in names:
             raise SourcesError(f"{where}: duplicate source name {src['name']!r}")
         names.add(src["name"])

@@ -3,6 +3,7 @@
 # venv, Debian's packages: chromium, cron, a CJK font, redis-server) and run the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1     # playwright drives Debian's chromium
 UNION_EXTRAS="[test]" bash scripts/setup.sh
 # pywb (replay test) lives in .venv-pywb: it pins redis==2.10.6, scrapy-redis needs redis>=4.2
 if [ ! -x .venv-pywb/bin/wayback ]; then

@@ -23,14 +23,17 @@ def zoo():
 @click.option("--slow-seconds", type=float, default=3.0, show_default=True,
               help="How long the slow page sleeps.")
 @click.option("--seed", type=int, default=2026, show_default=True, help="Seed of the large portal.")
-def serve(large_pages, truth_path, host, slow_seconds, seed):
+@click.option("--browser-sites", is_flag=True,
+              help="Also serve guard (JS cookie challenge) and spa (single-page app).")
+def serve(large_pages, truth_path, host, slow_seconds, seed, browser_sites):
     """Start all sites, print each site's name and URL, run until Ctrl-C."""
     from . import Zoo
 
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):     # Ctrl-C / kill: leave the loop cleanly
         signal.signal(signum, lambda *_: stop.set())
-    with Zoo(large_pages=large_pages, slow_seconds=slow_seconds, host=host, seed=seed) as z:
+    with Zoo(large_pages=large_pages, slow_seconds=slow_seconds, host=host, seed=seed,
+             browser_sites=browser_sites) as z:
         for name, url in z.urls.items():
             click.echo(f"{name:<11} {url}")
         if truth_path:

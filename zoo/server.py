@@ -47,7 +47,10 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         path, query = split.path or "/", split.query
         site = self.site
-        page = site.dynamic(path, query)
+        gate = getattr(site, "gate", None)      # a site behind an anti-bot challenge
+        page = gate(path, self.headers.get("Cookie")) if gate is not None else None
+        if page is None:
+            page = site.dynamic(path, query)
         stored = False
         if page is None:
             page = site.pages.get(path)
@@ -107,12 +110,15 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
-def _site_classes(large_pages: int):
+def _site_classes(large_pages: int, browser_sites: bool = False):
     from .sites import big5, fanwen, large, mislabeled, news, traps, trs, wenku
     classes = [trs.TrsSite, news.NewsSite, wenku.WenkuSite, fanwen.FanwenSite,
                big5.Big5Site, mislabeled.MislabeledSite, traps.TrapsSite]
     if large_pages > 0:
         classes.append(large.LargeSite)
+    if browser_sites:
+        from .sites import guard, spa
+        classes += [guard.GuardSite, spa.SpaSite]
     return classes
 
 
@@ -120,13 +126,15 @@ class Zoo:
     """Start with ``with Zoo() as z`` or ``Zoo().start()``; see docs/zoo.md."""
 
     def __init__(self, large_pages: int = 0, slow_seconds: float = 3.0, host: str = "127.0.0.1",
-                 oversized_bytes: int = 30 * 1024 * 1024, seed: int = 2026, ports: dict | None = None):
+                 oversized_bytes: int = 30 * 1024 * 1024, seed: int = 2026,
+                 ports: dict | None = None, browser_sites: bool = False):
         if host != "127.0.0.1":
             raise ValueError("the zoo only serves on 127.0.0.1")
         self.host = host
         self.options = dict(large_pages=large_pages, slow_seconds=slow_seconds,
                             oversized_bytes=oversized_bytes, seed=seed)
         self.ports = ports or {}
+        self.browser_sites = browser_sites      # the two sites only a browser enters
         self.sites: dict[str, Site] = {}
         self._servers: dict[str, _Server] = {}
         self._logs: dict[str, list] = {}
@@ -137,7 +145,7 @@ class Zoo:
 
     # ---- lifecycle
     def start(self) -> "Zoo":
-        classes = _site_classes(self.options["large_pages"])
+        classes = _site_classes(self.options["large_pages"], self.browser_sites)
         servers = {}
         try:
             for cls in classes:

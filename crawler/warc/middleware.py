@@ -383,11 +383,16 @@ class WarcCaptureMiddleware:
         request.meta.pop(RAW_META_KEY, None)
         if isinstance(exception, IgnoreRequest):
             return None             # not fetched (robots.txt, scope, ...): nothing to archive
+        self.record_failure(request, _one_line(exception))
+        return None
+
+    def record_failure(self, request, error: str) -> None:
+        """A fetch-error metadata record and a failure capture for ``request`` (a network
+        failure, or a page another component could not capture, e.g. the browser's)."""
         self._ensure_open()
         uri = urldefrag(request.url)[0]
         b = self.writer.builder
         date = b.curr_warc_date()
-        error = _one_line(exception)
         referrer = _text(request.headers.get(b"Referer"))
         depth = request.meta.get("depth", 0)
         record = rec.metadata_record(b, uri, date, [
@@ -400,4 +405,3 @@ class WarcCaptureMiddleware:
                       fetched_at=iso_seconds(date), crawl_id=self.crawl_id, error=error,
                       record_type="failure", depth=depth, referrer=referrer)
         self.crawler.signals.send_catch_log(signal=capture_written, capture=cap)
-        return None

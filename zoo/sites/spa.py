@@ -1,0 +1,124 @@
+"""A provincial union portal built as a single-page app over a JSON API (history routes).
+
+Every page path (``/``, ``/list/N``, ``/article/ID``) answers the same shell: an empty
+``<div id="app">`` and ``/static/app.js``.  The script reads the path, fetches
+``/api/list?page=N`` or ``/api/article/ID`` and writes the list (links, a 下一页 pager)
+or the article into the page.  The report is only on list page 2.  Article pages also
+call ``/api/stat`` (disallowed by robots.txt) and load a beacon from another zoo host:
+a crawler that runs the page must fetch neither.  The documents' text is in the JSON
+answers, so their gold URL is ``/api/article/ID``.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from .. import content as c
+from ..site import Page, Site, esc
+
+SITE = "陇原职工之家"
+PER_PAGE = 2
+
+SHELL = f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{SITE}</title>
+<link rel="stylesheet" href="/static/app.css">
+<script src="/static/app.js" defer></script></head>
+<body><div id="app"></div><noscript>请启用JavaScript</noscript></body></html>
+"""
+
+APP_JS = r"""(function () {
+  var app = document.getElementById("app");
+  function h(tag, text, attrs) {
+    var el = document.createElement(tag);
+    if (text) el.textContent = text;
+    for (var k in (attrs || {})) el.setAttribute(k, attrs[k]);
+    return el;
+  }
+  function get(url) {
+    return fetch(url, {headers: {"Accept": "application/json"}})
+      .then(function (r) { return r.json(); });
+  }
+  var path = location.pathname, m;
+  app.appendChild(h("div", "%(site)s", {"class": "logo"}));
+  if ((m = path.match(/^\/article\/(\d+)$/))) {
+    get("/api/article/" + m[1]).then(function (a) {
+      app.appendChild(h("h1", a.title, {"class": "title"}));
+      app.appendChild(h("div", "发布时间：" + a.date + "  来源：" + a.source, {"class": "info"}));
+      var body = h("div", "", {"class": "content"});
+      body.innerHTML = a.content;
+      app.appendChild(body);
+      document.title = a.title + " - %(site)s";
+    });
+    fetch("/api/stat?id=" + m[1]).catch(function () {});
+    app.appendChild(h("img", "", {"src": "%(beacon)s", "alt": ""}));
+  } else {
+    var page = (m = path.match(/^\/list\/(\d+)$/)) ? +m[1] : 1;
+    get("/api/list?page=" + page).then(function (l) {
+      var ul = h("ul", "", {"class": "list"});
+      l.items.forEach(function (it) {
+        var li = h("li");
+        li.appendChild(h("a", it.title, {"href": it.url}));
+        li.appendChild(h("span", it.date));
+        ul.appendChild(li);
+      });
+      app.appendChild(ul);
+      if (page < l.pages) app.appendChild(h("a", "下一页", {"href": "/list/" + (page + 1)}));
+    });
+  }
+})();
+"""
+
+ARTICLES = [  # (text, id, date), PER_PAGE a list page, newest first
+    ("news-jineng", 41, "2024-05-08"),
+    ("notice-holiday", 40, "2024-04-25"),
+    ("weizi-2023q1", 27, "2023-04-06"),
+]
+
+
+def _text(text_id: str) -> c.Text:
+    if text_id == "weizi-2023q1":
+        return c.relocate(c.load("zhen-2023q1"), "weizi-2023q1", {"元坝镇": "卫子镇"})
+    return c.load(text_id)
+
+
+def _json(data) -> Page:
+    return Page(body=json.dumps(data, ensure_ascii=False).encode("utf-8"),
+                content_type="application/json; charset=utf-8")
+
+
+class SpaSite(Site):
+    name = "spa"
+
+    def build(self) -> None:
+        self.add("/robots.txt", Page(body=b"User-agent: *\nDisallow: /api/stat\n",
+                                     content_type="text/plain"))
+        self.forbidden.append("/api/stat")
+        beacon = self.urls.get("news", self.base) + "beacon.gif"
+        self.add("/static/app.js", Page(body=(APP_JS % {"site": SITE, "beacon": beacon}).encode(),
+                                        content_type="application/javascript; charset=utf-8"))
+        self.add("/static/app.css", Page(body=b"#app{max-width:960px;margin:auto}",
+                                         content_type="text/css"))
+        self.shell = self.html_page(SHELL)
+        self.add("/", self.shell)
+        items = []
+        for text_id, num, when in ARTICLES:
+            t = _text(text_id)
+            self.add(f"/api/article/{num}", _json({
+                "id": num, "title": t.title, "date": when, "source": SITE,
+                "content": "".join(f"<p>{esc(p)}</p>" for p in t.paras)}))
+            self.add(f"/article/{num}", self.shell)
+            self.gold(f"/api/article/{num}", t, published_date=when)
+            items.append({"id": num, "title": t.title, "date": when, "url": f"/article/{num}"})
+        pages = -(-len(items) // PER_PAGE)
+        for n in range(1, pages + 1):
+            self.add(f"/list/{n}", self.shell)
+            shown = items[(n - 1) * PER_PAGE:n * PER_PAGE]
+            self.add(f"/api/list?page={n}", _json({"page": n, "pages": pages, "items": shown}))
+        self.truth_extra = {"list_pages": pages}
+
+    def dynamic(self, path: str, query: str):
+        if path == "/api/list" and re.fullmatch(r"page=\d+", query):
+            return self.pages.get(f"{path}?{query}")
+        if path == "/api/stat":
+            return _json({"ok": True})
+        return None
