@@ -42,6 +42,7 @@ _PARAMS = re.compile(r"\bajaxParam\s*:\s*\{([^{}]*)\}")
 _PAIR = re.compile(r"""['"]?(\w+)['"]?\s*:\s*(?:'([^']*)'|"([^"]*)"|([^,\s}]+))""")
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
 
+_POST_FORM = re.compile(rb"<form\b[^>]*\bmethod\s*=\s*['\"]?post", re.IGNORECASE)
 PAGE_FIELDS = ("pgno", "pageno", "pagenum", "pageindex", "currentpage", "curpage", "page")
 _PAGE_COUNT = re.compile(r"共\s*(\d{1,5})\s*页|第?\s*\d{1,5}\s*/\s*(\d{1,5})\s*页")
 _JS_PAGE_ARG = re.compile(r"\w+\(\s*['\"]?(\d{1,5})['\"]?\s*\)")
@@ -155,7 +156,8 @@ def later_pages(response, links: list[Link]) -> tuple[list, list[Link]]:
     if not isinstance(response, HtmlResponse):
         return [], links
     body = response.body
-    has_jpage, has_form = b"jpage" in body, b"<form" in body.lower()
+    # most pages have neither: no parse of the page for them (the middleware found the links)
+    has_jpage, has_form = b"jpage" in body, _POST_FORM.search(body) is not None
     if not (has_jpage or has_form):
         return [], links
     requests = []
