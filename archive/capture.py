@@ -29,6 +29,7 @@ class Capture:
     body: bytes | None = field(default=None, repr=False)  # payload, Content-Encoding removed
     depth: int | None = None
     referrer: str | None = None
+    method: str = "GET"                 # the request's: a POST (a list's later page) is not a document
 
     def row(self) -> dict:
         """The ``captures`` table row (public schema): every field but the body and the

@@ -35,8 +35,11 @@ def utcnow() -> str:
 
 
 def _wanted(cap: Capture) -> bool:
-    """Is this capture a page or attachment to extract (whatever its body)?"""
+    """Is this capture a page or attachment to extract (whatever its body)?  Not the
+    answer to a POST: a later page of a list, whose links the crawler followed."""
     if not (cap.status == 200 or (cap.status == 304 and cap.record_type == "revisit")):
+        return False
+    if (cap.method or "GET") != "GET":
         return False
     ctype = (cap.content_type or "").lower()
     path = urlsplit(cap.url).path.lower()
@@ -144,6 +147,10 @@ class Indexer:
         row["encoding"] = None
         if cap.error or (cap.status or 0) >= 400:
             self.counts["errors"] += 1
+        if (cap.method or "GET") != "GET":       # a POST-paged list's page: links, no document
+            self._captures.append(row)
+            self._maybe_flush()
+            return
         if cap.status in (404, 410) and self._has_documents(cap.url):
             self._gone.append((cap.url, cap.fetched_at or utcnow()))   # recorded, never deleted
         body = cap.body

@@ -26,6 +26,7 @@ CAPTURE_COLUMNS = {
     "warc_filename": str, "warc_offset": int, "warc_length": int,
     "payload_digest": str, "fetched_at": str, "crawl_id": str, "error": str,
     "record_type": str, "refers_to_url": str, "depth": int, "referrer": str,
+    "method": str,           # GET, or POST for the later pages of POST-paged lists
 }
 CRAWL_COLUMNS = {
     "id": str, "started_at": str, "finished_at": str, "start_urls": str,

@@ -220,6 +220,11 @@ def iter_captures(paths: Iterable[str | Path]) -> Iterator[Capture]:
                                 cap.body, cap.error = body_and_error(read_payload_raw(*hit), headers)
                     pending, pending_id = cap, rh.get_header("WARC-Record-ID")
                     continue
+                if rtype == "request":
+                    if (pending is not None and record.http_headers is not None
+                            and rh.get_header("WARC-Concurrent-To") == pending_id):
+                        pending.method = record.http_headers.protocol or "GET"
+                    continue
                 if rtype == "metadata":
                     fields = parse_fields(record.content_stream().read())
                     concurrent = rh.get_header("WARC-Concurrent-To")
@@ -241,7 +246,8 @@ def iter_captures(paths: Iterable[str | Path]) -> Iterator[Capture]:
                             warc_length=it.get_record_length(),
                             fetched_at=iso_seconds(rh.get_header("WARC-Date")),
                             crawl_id=crawl_id, error=fields["fetch-error"], record_type="failure",
-                            depth=_int(fields.get("depth")), referrer=fields.get("referrer"))
+                            depth=_int(fields.get("depth")), referrer=fields.get("referrer"),
+                            method=fields.get("method") or "GET")
             if pending is not None:
                 yield pending
 

@@ -34,9 +34,9 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 _plain = urllib.request.build_opener(NoRedirect)
 
 
-def fetch(url: str, method: str = "GET", headers: dict | None = None):
+def fetch(url: str, method: str = "GET", headers: dict | None = None, data: bytes | None = None):
     """(status, headers, body) without following redirects; errors are answers too."""
-    req = urllib.request.Request(url, method=method, headers=headers or {})
+    req = urllib.request.Request(url, method=method, headers=headers or {}, data=data)
     try:
         with _plain.open(req, timeout=30) as r:
             return r.status, r.headers, r.read()
@@ -64,7 +64,8 @@ def docs(zoo):
 
 
 def test_truth_shape(zoo, docs, tmp_path):
-    assert set(zoo.urls) == {"trs", "news", "wenku", "fanwen", "big5", "mislabeled", "traps", "large"}
+    assert set(zoo.urls) == {"trs", "news", "wenku", "fanwen", "big5", "mislabeled", "traps", "hanweb",
+                             "large"}
     assert all(u.startswith("http://127.0.0.1:") for u in zoo.urls.values())
     assert len(set(zoo.urls.values())) == len(zoo.urls)
     assert sorted(zoo.start_urls) == sorted(zoo.urls.values())
@@ -134,6 +135,8 @@ _PAGER = re.compile(r'createPageHTML\((\w+),\s*(\w+),\s*"([^"]+)",\s*"([^"]+)"\)
 def _links(url: str, body: bytes, encoding: str) -> set[str]:
     """<a href> links plus the pages a TRS createPageHTML(...) call would write."""
     html = body.decode(encoding, errors="replace")
+    if html.startswith("<?xml"):       # a Hanweb dataproxy answer: only its records
+        return {urllib.parse.urljoin(url, h) for h in _RECORD_HREF.findall(html)}
     out = {urllib.parse.urljoin(url, a.get("href")) for a in lxml.html.fromstring(html).iter("a")
            if a.get("href") and not a.get("href").startswith(("javascript:", "#", "mailto:"))}
     variables = dict(re.findall(r"var\s+(\w+)\s*=\s*(\d+)", html))
@@ -141,7 +144,36 @@ def _links(url: str, body: bytes, encoding: str) -> set[str]:
         n = int(variables.get(count, count))
         out |= {urllib.parse.urljoin(url, f"{stem}.{ext}")}
         out |= {urllib.parse.urljoin(url, f"{stem}_{i}.{ext}") for i in range(1, n)}
+    # a Hanweb <datastore>: its records' links are in CDATA inside a script
+    out |= {urllib.parse.urljoin(url, h) for h in _RECORD_HREF.findall(html)}
     return {u.split("#")[0] for u in out}
+
+
+_RECORD_HREF = re.compile(r'<record><!\[CDATA\[[^\]]*?href="([^"]+)"')
+_JPAGE = re.compile(r"totalRecord:(\d+),.*?proxyUrl:'([^']+)',perPage:(\d+),.*?ajaxParam:\{([^}]*)\}")
+_PGNO = re.compile(r'<form name="pageForm" method="post" action="([^"]+)">(.*?)</form>.*?第\d+/(\d+)页', re.S)
+
+
+def _post_pages(url: str, body: bytes, encoding: str) -> list[tuple[str, bytes]]:
+    """(URL, form body) of the later pages of a jpage list (groups of one page) or of a
+    pgno form on a list's first page, as their scripts POST them."""
+    html = body.decode(encoding, errors="replace")
+    out = []
+    for total, proxy, per, params in _JPAGE.findall(html):
+        total, per = int(total), int(per)
+        form = urllib.parse.urlencode([(k, v.strip("'")) for k, v in
+                                       (p.split(":", 1) for p in params.split(","))]).encode()
+        for start in range(per + 1, total + 1, per):
+            end = min(start + per - 1, total)
+            out.append((urllib.parse.urljoin(url, f"{proxy}?startrecord={start}&endrecord={end}"
+                                                  f"&perpage={per}"), form))
+    for action, inputs, pages in _PGNO.findall(html):
+        fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', inputs))
+        if fields.get("pgno") == "1":
+            for n in range(2, int(pages) + 1):
+                form = urllib.parse.urlencode({**fields, "pgno": n}).encode(encoding)
+                out.append((urllib.parse.urljoin(url, action), form))
+    return out
 
 
 def test_gold_documents_and_faults_are_reachable_from_start_urls(zoo, docs):
@@ -150,20 +182,27 @@ def test_gold_documents_and_faults_are_reachable_from_start_urls(zoo, docs):
     robots-forbidden report is linked only from forbidden pages."""
     codecs = {s["base"]: s["encoding"] for s in zoo.truth["sites"].values()}
     avoid = tuple(zoo.truth["forbidden"] + zoo.truth["traps"])
-    queue = [u for u in zoo.start_urls if u != zoo.urls["large"]]
-    seen, linked = set(queue), set()
+    queue = [(u, None) for u in zoo.start_urls if u != zoo.urls["large"]]
+    seen, linked, posted = {u for u, _ in queue}, set(), set()
     while queue:
-        url = queue.pop()
+        url, form = queue.pop()
         base = next(b for b in codecs if url.startswith(b))
-        status, headers, body = fetch(url)
+        status, headers, body = fetch(url, "POST" if form is not None else "GET", data=form)
         if status == 500:
             status, headers, body = fetch(url)
         if status in (301, 302):
             body, headers = f'<a href="{headers["Location"]}">moved</a>'.encode(), {"Content-Type": "text/html"}
-        elif status != 200 or not headers.get("Content-Type", "").startswith("text/html"):
+        elif status != 200 or not headers.get("Content-Type", "").startswith(("text/html", "text/xml")):
             continue
+        # the charset the header names (the Hanweb site's old JSP part is GBK), else the site's
+        codec = (status == 200 and headers.get_content_charset()) or codecs[base]
+        if form is None and status == 200:
+            for page in _post_pages(url, body, codec):
+                if page not in posted and not page[0].startswith(avoid):
+                    posted.add(page)
+                    queue.append(page)
         try:
-            found = _links(url, body, codecs[base] if status == 200 else "ascii")
+            found = _links(url, body, codec if status == 200 else "ascii")
         except Exception:          # binary_as_html and other junk
             continue
         linked |= found
@@ -171,12 +210,16 @@ def test_gold_documents_and_faults_are_reachable_from_start_urls(zoo, docs):
             if link not in seen and link.startswith(tuple(codecs)) and not link.startswith(avoid) \
                     and "/archive/" not in link:
                 seen.add(link)
-                queue.append(link)
+                queue.append((link, None))
     for d in docs:
         for url in d["pages"] or [d["url"]]:
             assert (url in seen) == d["reachable"], url
     assert set(zoo.truth["faults"].values()) <= linked
     assert any(u.startswith(zoo.truth["forbidden"][0]) for u in linked)
+    # the Hanweb site's later list pages exist only as POSTs (the forbidden proxy's too)
+    hanweb = [(u, f) for u, f in posted if u.startswith(zoo.urls["hanweb"])]
+    assert len([u for u, _ in hanweb if "/module/web/jpage/dataproxy.jsp?" in u]) == 2
+    assert len([u for u, _ in hanweb if "/oldsite/column.jsp?" in u]) == 2
 
 
 def test_attachments_hold_their_gold_text(zoo, docs):
@@ -209,7 +252,7 @@ def test_attachments_hold_their_gold_text(zoo, docs):
             .replace(zoo.urls["news"], other.urls["news"]).replace(zoo.urls["wenku"], other.urls["wenku"])
             .replace(zoo.urls["fanwen"], other.urls["fanwen"]).replace(zoo.urls["big5"], other.urls["big5"])
             .replace(zoo.urls["mislabeled"], other.urls["mislabeled"])
-            .replace(zoo.urls["traps"], other.urls["traps"]))
+            .replace(zoo.urls["traps"], other.urls["traps"]).replace(zoo.urls["hanweb"], other.urls["hanweb"]))
 
 
 def test_declared_and_actual_encodings(zoo, docs):
@@ -250,9 +293,11 @@ def test_declared_and_actual_encodings(zoo, docs):
 def test_robots_and_forbidden_reports(zoo, docs):
     status, headers, body = fetch(zoo.urls["trs"] + "robots.txt")
     assert status == 200 and b"Disallow: /nbzl/" in body
-    assert zoo.truth["forbidden"] == [zoo.urls["trs"] + "nbzl/"]
+    assert zoo.truth["forbidden"] == [zoo.urls["trs"] + "nbzl/", zoo.urls["hanweb"] + "module/jslib/"]
     hidden = [d for d in docs if not d["reachable"]]
     assert hidden and all(d["url"].startswith(zoo.truth["forbidden"][0]) and d["is_report"] for d in hidden)
+    status, headers, body = fetch(zoo.urls["hanweb"] + "robots.txt")
+    assert status == 200 and b"Disallow: /module/jslib/" in body
     for name, url in zoo.urls.items():
         assert fetch(url + "robots.txt")[0] == 200, name
 
@@ -454,3 +499,39 @@ def test_cli_serve_prints_urls_and_writes_truth(tmp_path):
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=10) == 0
+
+
+def test_hanweb_later_list_pages_answer_only_post(zoo, docs):
+    import xml.etree.ElementTree as ET
+
+    base = zoo.urls["hanweb"]
+    status, headers, body = fetch(base + "col/col1201/index.html")
+    html = body.decode("utf-8")
+    assert status == 200 and html.count("<record><![CDATA[") == 3 and "totalRecord:8," in html
+    proxy = base + "module/web/jpage/dataproxy.jsp?startrecord=4&endrecord=6&perpage=3"
+    status, headers, _ = fetch(proxy)
+    assert status == 405 and headers["Allow"] == "POST"
+    form = {"col": 1, "appid": 1, "webid": 12, "path": "/", "columnid": 1201, "unitid": "47023",
+            "webname": "江淮省总工会", "permissiontype": 0}
+    status, headers, body = fetch(proxy, "POST", data=urllib.parse.urlencode(form).encode())
+    assert status == 200 and headers["Content-Type"].startswith("text/xml")
+    root = ET.fromstring(body)
+    assert root.findtext("totalrecord") == "8" and root.findtext("totalpage") == "3"
+    hrefs = [re.search(r'href="([^"]+)"', r.text).group(1) for r in root.iter("record")]
+    assert len(hrefs) == 3 and all(h not in html for h in hrefs)      # not on the first page
+    gold = {d["url"] for d in docs if d["site"] == "hanweb"}
+    assert {base + h.lstrip("/") for h in hrefs} <= gold
+    # the form must be the page's: another unit's id is refused
+    wrong = urllib.parse.urlencode({**form, "unitid": "1"}).encode()
+    assert fetch(proxy, "POST", data=wrong)[0] == 400
+    # the old JSP column: GET is page 1, POST pgno=N page N
+    col = base + "oldsite/column.jsp?cid=222"
+    first = fetch(col)[2].decode("gbk")
+    third = fetch(col, "POST", data=b"cid=222&pgno=3")[2].decode("gbk")
+    assert 'value="1"' in first and 'value="3"' in third and "第1/3页" in first
+    assert re.findall(r"content\.jsp\?id=(\d+)", first) == ["9031", "8977"]
+    assert re.findall(r"content\.jsp\?id=(\d+)", third) == ["8533"]
+    log = [r for r in zoo.requests("hanweb") if r["method"] == "POST"]
+    assert log[-1]["body"] == "cid=222&pgno=3" and log[-1]["path"] == "/oldsite/column.jsp?cid=222"
+    # sites without POST answers say 405 too
+    assert fetch(zoo.urls["news"] + "ghgz/list.shtml", "POST", data=b"a=1")[0] == 405

@@ -8,7 +8,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .site import NOT_FOUND, Page, Site
+from .site import NOT_ALLOWED, NOT_FOUND, Page, Site
+
+MAX_FORM = 64 * 1024      # bytes of a POST body the zoo reads
 
 
 def not_modified(if_none_match: str | None, if_modified_since: str | None, etag: str,
@@ -43,15 +45,19 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):  # keep test output quiet
         pass
 
-    def _serve(self, head_only: bool) -> None:
+    def _serve(self, head_only: bool, form: bytes | None = None) -> None:
         split = urlsplit(self.path)
         path, query = split.path or "/", split.query
         site = self.site
         gate = getattr(site, "gate", None)      # a site behind an anti-bot challenge
         page = gate(path, self.headers.get("Cookie")) if gate is not None else None
-        if page is None:
-            page = site.dynamic(path, query)
         stored = False
+        if page is not None:
+            pass
+        elif form is not None:
+            page = site.post(path, query, form) or NOT_ALLOWED
+        else:
+            page = site.dynamic(path, query)
         if page is None:
             page = site.pages.get(path)
             stored = page is not None
@@ -82,7 +88,8 @@ class _Handler(BaseHTTPRequestHandler):
         headers.append(("Content-Length", str(length)))
         with self.lock:
             self.log.append({"method": self.command, "path": self.path, "status": status,
-                             "headers": {k: v for k, v in self.headers.items()}})
+                             "headers": {k: v for k, v in self.headers.items()},
+                             "body": (form or b"").decode("latin-1"), "time": time.monotonic()})
         try:
             self.send_response(status)
             for key, value in headers:
@@ -104,6 +111,16 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self):
         self._serve(head_only=True)
 
+    def do_POST(self):
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_FORM:
+            self.send_error(400 if length < 0 else 413)
+            return
+        self._serve(head_only=False, form=self.rfile.read(length))
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
@@ -111,9 +128,9 @@ class _Server(ThreadingHTTPServer):
 
 
 def _site_classes(large_pages: int, browser_sites: bool = False):
-    from .sites import big5, fanwen, large, mislabeled, news, traps, trs, wenku
+    from .sites import big5, fanwen, hanweb, large, mislabeled, news, traps, trs, wenku
     classes = [trs.TrsSite, news.NewsSite, wenku.WenkuSite, fanwen.FanwenSite,
-               big5.Big5Site, mislabeled.MislabeledSite, traps.TrapsSite]
+               big5.Big5Site, mislabeled.MislabeledSite, traps.TrapsSite, hanweb.HanwebSite]
     if large_pages > 0:
         classes.append(large.LargeSite)
     if browser_sites:

@@ -38,6 +38,10 @@ def redirect(location: str, status: int = 301) -> Page:
 
 
 NOT_FOUND = b"<html><head><title>404 Not Found</title></head><body><h1>404 Not Found</h1></body></html>"
+NOT_ALLOWED = Page(status=405, content_type="text/html; charset=utf-8",
+                   headers=[("Allow", "GET, HEAD")],
+                   body=b"<html><head><title>405 Method Not Allowed</title></head>"
+                        b"<body><h1>405 Method Not Allowed</h1></body></html>")
 
 
 class Site:
@@ -67,6 +71,10 @@ class Site:
         raise NotImplementedError
 
     def dynamic(self, path: str, query: str) -> Page | None:
+        return None
+
+    def post(self, path: str, query: str, form: bytes) -> Page | None:
+        """The answer to a POST (``form``: its body); None: 405 Method Not Allowed."""
         return None
 
     # ---- helpers

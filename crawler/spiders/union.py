@@ -16,6 +16,9 @@ hosts are re-checked when due even when no page links to them any more
 (``UNION_RECHECK_DOCUMENTS``), so that a vanished one is recorded as gone.  Links
 that answered 404/410 less than ``UNION_RECHECK_MISSING_DAYS`` (default 7) days ago
 and never gave a document are not asked again until then.
+
+Lists whose later pages are POSTs (Hanweb jcms ``jpage``, old JSP ``pgno`` forms) are read
+through ``crawler.post_lists``: a list's first page asks for all of them.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import HtmlResponse
 
+from crawler import post_lists
 from crawler.links import extract_links, url_shape
 from crawler.revisit import RevisitPolicy
 from crawler.sources import load_sources
@@ -216,8 +220,16 @@ class UnionSpider(scrapy.Spider):
         known = self._known()
         since = self._missing_since()
         links = response.meta.get("union_outlinks")     # found by the WARC middleware
-        if links is None:
+        kind = response.meta.get(post_lists.KIND_META)
+        if kind == "jpage":
+            links = post_lists.record_links(response)   # a later page of a jpage list
+        elif links is None:
             links = extract_links(response.url, response)
+        if kind is None:        # a list's first page asks for all its POST pages
+            posts, links = post_lists.later_pages(response, links)
+            if posts:
+                self.crawler.stats.inc_value("union/post_pages", len(posts))
+                yield from posts
         scheduled = self.scheduled
         for link in links:
             if link.url in scheduled:

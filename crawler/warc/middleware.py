@@ -327,11 +327,14 @@ class WarcCaptureMiddleware:
         fname, off, length = written[0]
 
         record_type = "revisit" if refers is not None else "response"
-        if record_type == "response" and self.dedup and complete and len(body) >= self.dedup_min:
+        # a POST's answer stands for its form, not its URL: no original, schedule or validators
+        by_url = request.method == "GET"
+        if (by_url and record_type == "response" and self.dedup and complete
+                and len(body) >= self.dedup_min):
             self.state.add_original(digest, uri, date, fname, off, length)
-        if complete:
+        if complete and by_url:
             self.state.checked(uri, date, response.status, digest, headers, self.policy)
-        if response.status == 200 and complete:
+        if response.status == 200 and complete and by_url:
             etag, lm = header(headers, "ETag"), header(headers, "Last-Modified")
             source = refers if refers is not None else {
                 "url": uri, "warc_date": date, "warc_filename": fname, "warc_offset": off,
@@ -346,7 +349,7 @@ class WarcCaptureMiddleware:
                       error=error, record_type=record_type,
                       refers_to_url=refers["url"] if refers else None,
                       refers_to_date=refers["warc_date"] if refers else None,
-                      body=decoded, depth=depth, referrer=referrer)
+                      body=decoded, depth=depth, referrer=referrer, method=request.method)
         self.crawler.signals.send_catch_log(signal=capture_written, capture=cap)
         return response
 
@@ -396,12 +399,13 @@ class WarcCaptureMiddleware:
         referrer = _text(request.headers.get(b"Referer"))
         depth = request.meta.get("depth", 0)
         record = rec.metadata_record(b, uri, date, [
-            ("fetch-error", error), ("referrer", referrer), ("depth", depth)])
+            ("fetch-error", error), ("referrer", referrer), ("depth", depth),
+            ("method", request.method if request.method != "GET" else None)])
         written = self.writer.write([record])
         self._index([record], written)
         [(fname, off, length)] = written
         self.stats.inc_value("warc/records/failure")
         cap = Capture(url=uri, status=None, warc_filename=fname, warc_offset=off, warc_length=length,
                       fetched_at=iso_seconds(date), crawl_id=self.crawl_id, error=error,
-                      record_type="failure", depth=depth, referrer=referrer)
+                      record_type="failure", depth=depth, referrer=referrer, method=request.method)
         self.crawler.signals.send_catch_log(signal=capture_written, capture=cap)

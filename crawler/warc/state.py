@@ -129,40 +129,56 @@ def rebuild(state: CaptureState, warc_files: list[Path], min_size: int = 256,
 
     policy = policy or RevisitPolicy()
     n = 0
+
+    def apply(url, date, rec_type, status, digest, headers, size, truncated, location):
+        nonlocal n
+        if status in (404, 410):
+            state.checked(url, date, status, None, headers, policy)
+        if not digest:
+            return
+        if rec_type == "response":
+            n += 1
+            source = {"url": url, "warc_date": date, "warc_filename": location[0],
+                      "warc_offset": location[1], "warc_length": location[2]}
+            if size >= min_size:
+                state.add_original(digest, url, date, *location)
+        if status in (200, 304) and not truncated:
+            state.checked(url, date, status, digest, headers, policy)
+        if rec_type == "revisit":
+            row = state.original(digest) if status == 200 else None
+            if row is None:
+                return
+            source = dict(row)
+        if status == 200:
+            state.set_validators(url, header(headers, "ETag"), header(headers, "Last-Modified"),
+                                 digest, source, iso_seconds(date))
+
     for path in warc_files:
         with open(path, "rb") as fh:
             it = ArchiveIterator(fh)
+            pending, pending_id = None, None    # a response waits for its request record
             for record in it:
+                rh = record.rec_headers
+                if (record.rec_type == "request" and pending is not None
+                        and rh.get_header("WARC-Concurrent-To") == pending_id
+                        and record.http_headers is not None
+                        and record.http_headers.protocol != "GET"):
+                    pending = None      # a POST's answer stands for its form, not its URL
+                if pending is not None:
+                    apply(*pending)
+                    pending = None
                 if record.rec_type not in ("response", "revisit") or record.http_headers is None:
                     continue
-                rh, hh = record.rec_headers, record.http_headers
+                hh = record.http_headers
                 size = len(record.raw_stream.read())
                 it.read_to_end(record)
-                url, date = rh.get_header("WARC-Target-URI"), rh.get_header("WARC-Date")
-                digest = rh.get_header("WARC-Payload-Digest")
-                status = int(hh.get_statuscode() or 0)
-                if status in (404, 410):
-                    state.checked(url, date, status, None, list(hh.headers), policy)
-                if not digest:
-                    continue
-                if record.rec_type == "response":
-                    n += 1
-                    source = {"url": url, "warc_date": date, "warc_filename": path.name,
-                              "warc_offset": it.get_record_offset(),
-                              "warc_length": it.get_record_length()}
-                    if size >= min_size:
-                        state.add_original(digest, url, date, path.name, source["warc_offset"],
-                                           source["warc_length"])
-                if status in (200, 304) and not rh.get_header("WARC-Truncated"):
-                    state.checked(url, date, status, digest, list(hh.headers), policy)
-                if record.rec_type == "revisit":
-                    row = state.original(digest) if status == 200 else None
-                    if row is None:
-                        continue
-                    source = dict(row)
-                if status == 200:
-                    headers = list(hh.headers)
-                    state.set_validators(url, header(headers, "ETag"), header(headers, "Last-Modified"),
-                                         digest, source, iso_seconds(date))
+                pending_id = rh.get_header("WARC-Record-ID")
+                pending = (rh.get_header("WARC-Target-URI"), rh.get_header("WARC-Date"),
+                           record.rec_type, int(hh.get_statuscode() or 0),
+                           rh.get_header("WARC-Payload-Digest"), list(hh.headers), size,
+                           rh.get_header("WARC-Truncated"),
+                           (path.name, it.get_record_offset(), it.get_record_length()))
+            if pending is not None:
+                apply(*pending)
     state.commit()
     return n
