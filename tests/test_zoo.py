@@ -490,9 +490,13 @@ def test_cli_serve_prints_urls_and_writes_truth(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", "serve", "--truth", str(truth)],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        lines = [proc.stdout.readline() for _ in range(8)]
-        urls = dict(line.split() for line in lines[:7])
-        assert set(urls) == {"trs", "news", "wenku", "fanwen", "big5", "mislabeled", "traps"}
+        lines = []
+        while not lines or not lines[-1].startswith("ground truth:"):   # written, then said
+            lines.append(proc.stdout.readline())
+            assert lines[-1], "zoo serve ended early"
+        urls = dict(line.split() for line in lines[:-1])
+        assert set(urls) == {"trs", "news", "wenku", "fanwen", "big5", "mislabeled", "traps",
+                             "hanweb"}
         assert fetch(urls["news"])[0] == 200
         data = json.loads(truth.read_text(encoding="utf-8"))
         assert data["sites"]["news"]["base"] == urls["news"]
