@@ -75,6 +75,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.QuickMetaRefreshMiddleware": 580,   # Scrapy's, asked when it may matter
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # Scrapy's, with tldextract's bundled public suffix list: no download from the internet
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "crawler.cookies.OfflineCookiesMiddleware": 700,
     # closer to the downloader than redirects (600) and decompression (590): sees every
     # hop and the body as on the wire
     "crawler.warc.middleware.WarcCaptureMiddleware": 950,
