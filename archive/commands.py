@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -66,6 +67,7 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
     Exit status: 0 finished, 1 failed, 3 interrupted (resume with --resume),
     75 the archive is in use by another run."""
     from crawler.lock import EXIT_LOCKED, LockedError, check_free
+    from crawler.addresses import resolved_refusal
     from crawler.middlewares import check_url
     from crawler.run import ResumeError, resumable, run_crawl, unreachable
     from crawler.sources import SourcesError, load_sources
@@ -104,6 +106,13 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
         why = check_url(url, allow_loopback, allow_private)
         if why:
             fail(why)
+    for url in start_urls:      # a host name is judged by the addresses it resolves to
+        parts = urlsplit(url)
+        why = resolved_refusal(parts.hostname, parts.port or (443 if parts.scheme == "https"
+                                                              else 80),
+                               allow_loopback, allow_private)
+        if why:
+            fail(f"{url}: {why}")
     overrides = _parse_settings(settings)
     from crawler.warc.writer import compression
 

@@ -4,8 +4,9 @@
   but does not apply it) by raising the download slot's delay.
 * ``BackoffRetryMiddleware`` is Scrapy's retry with exponential backoff.
 * ``ScopeMiddleware`` keeps requests on the start hosts (host and port), on
-  http(s), off private address ranges unless allowed, and ends URL-shape chains
-  (next-day calendars and similar traps).
+  http(s), off loopback and private addresses unless allowed (``crawler.addresses``:
+  by the URL's text here, by the connected address in the download handler), and ends
+  URL-shape chains (next-day calendars and similar traps).
 * ``RedirectScopeMiddleware`` holds redirect targets to the same hosts and ranges: the
   redirect is archived, a target elsewhere is not fetched (nor its robots.txt).
 * ``NotDueRedirectMiddleware`` drops a redirect to an archived document that is not
@@ -17,8 +18,6 @@
 """
 from __future__ import annotations
 
-import functools
-import ipaddress
 import logging
 from urllib.parse import urlsplit
 
@@ -32,6 +31,8 @@ from scrapy.spidermiddlewares.referer import RefererMiddleware
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
+
+from crawler.addresses import address_refused, flag
 
 logger = logging.getLogger(__name__)
 
@@ -115,23 +116,6 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return result
 
 
-@functools.lru_cache(maxsize=4096)
-def address_refused(host: str, allow_loopback: bool, allow_private: bool) -> str | None:
-    """Why a literal-IP or localhost host is out of the default scope, else None."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return None if allow_loopback else "loopback address"
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    if ip.is_loopback:
-        return None if allow_loopback else "loopback address"
-    if ip.is_link_local or ip.is_private or ip.is_reserved or ip.is_multicast or ip.is_unspecified:
-        return None if allow_private else "private or link-local address"
-    return None
-
-
 def check_url(url: str, allow_loopback: bool = False, allow_private: bool = False) -> str | None:
     """Why a URL may not be crawled (one line), or None when it may."""
     parts = urlsplit(url)
@@ -139,10 +123,13 @@ def check_url(url: str, allow_loopback: bool = False, allow_private: bool = Fals
         return f"not an http(s) URL: {url}"
     if not parts.hostname:
         return f"no host in URL: {url}"
+    try:
+        parts.port
+    except ValueError:
+        return f"bad port in URL: {url}"
     why = address_refused(parts.hostname, allow_loopback, allow_private)
     if why:
-        flag = "--allow-loopback" if why.startswith("loopback") else "--allow-private"
-        return f"{why} refused: {url} (pass {flag} to allow it)"
+        return f"{why} refused: {url} (pass {flag(why)} to allow it)"
     return None
 
 

@@ -57,6 +57,17 @@ def test_url_shape_folds_digits():
     ("localhost", False, False, "loopback address"), ("10.1.2.3", True, False, "private or link-local address"),
     ("169.254.1.1", False, False, "private or link-local address"), ("192.168.0.1", False, True, None),
     ("[::1]", False, False, "loopback address"), ("www.acftu.org", False, False, None),
+    # numeric spellings the C library (and browsers) read as addresses
+    ("127.1", False, False, "loopback address"), ("2130706433", False, False, "loopback address"),
+    ("0x7f000001", False, False, "loopback address"), ("0", False, False, "loopback address"),
+    ("2852039166", True, False, "private or link-local address"),
+    ("0xa9fea9fe", True, False, "private or link-local address"),
+    ("0251.0376.0251.0376", True, False, "private or link-local address"),
+    ("10.1", True, False, "private or link-local address"),
+    ("[::ffff:169.254.169.254]", True, False, "private or link-local address"),
+    ("[::ffff:127.0.0.1]", False, True, "loopback address"),
+    ("100.64.0.1", True, False, "private or link-local address"), ("8.8.8.8", False, False, None),
+    ("deadbeef", False, False, None),     # a name: judged by what it resolves to
 ])
 def test_address_scope(host, loop, priv, refused):
     assert address_refused(host, loop, priv) == refused

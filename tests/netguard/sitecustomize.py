@@ -19,6 +19,20 @@ _LOOKUPS = ("socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_
 _LOOPBACK_NAMES = ("localhost", "localhost.", "ip6-localhost", "ip6-loopback")
 
 
+def _hosts_file_names() -> frozenset[str]:
+    """Names the hosts file answers: looking them up sends nothing (their addresses are
+    checked when connected to)."""
+    try:
+        with open("/etc/hosts", encoding="utf-8", errors="replace") as fh:
+            return frozenset(name.lower() for line in fh
+                             for name in line.split("#")[0].split()[1:])
+    except OSError:
+        return frozenset()
+
+
+_HOSTS = _hosts_file_names()
+
+
 def loopback(host) -> bool:
     """Is ``host`` (an address in any spelling libc accepts, or a name) on this machine?"""
     if host is None:
@@ -26,7 +40,8 @@ def loopback(host) -> bool:
     if isinstance(host, bytes):
         host = host.decode("ascii", "replace")
     host = str(host).strip("[]").split("%")[0].lower()
-    if host in ("", "0.0.0.0", "::") or host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+    if (host in ("", "0.0.0.0", "::") or host in _LOOPBACK_NAMES or host in _HOSTS
+            or host.endswith(".localhost")):
         return True
     try:
         ip = ipaddress.ip_address(host)
