@@ -137,3 +137,16 @@ def test_spider_callbacks_are_no_generators_returning_values():
         yield 1
         return 2
     assert is_generator_with_return_value(bad)
+
+
+ODD_LINKS = ('<a href="sms:10086">短信</a> <a href="/a1.html">一</a> '
+             '<a href="weixin://dl/chat">微信</a> <a href="/a2.html">二</a> '
+             '<a href="vbscript:msgbox(1)">vb</a> <a href="/a3.html">三</a> '
+             '<a href="java\tscript:alert(1)">js</a> <a href="/a4.html">四</a> '
+             '<a href="http://[::1/x">v6</a> <a href="http://127.0.0.1:99999/">port</a> '
+             '<a href=" /a5.html\n">五</a>')
+
+
+def test_odd_schemes_and_malformed_links_are_skipped_alone():
+    urls = [link.url for link in extract_links("http://h/list/", Selector(text=ODD_LINKS))]
+    assert urls == [f"http://h/a{i}.html" for i in range(1, 6)]

@@ -232,7 +232,13 @@ class UnionSpider(scrapy.Spider):
                     "link_kind": link.kind, "handle_httpstatus_list": [304]}
             if link.kind == "pagination" or (link.kind == "page" and not known.has(link.url)):
                 meta["warc_conditional"] = False    # lists: their links must be read again
-            yield scrapy.Request(link.url, priority=link.priority, meta=meta)
+            try:
+                request = scrapy.Request(link.url, priority=link.priority, meta=meta)
+            except ValueError as exc:    # one odd link must not cost the page its others
+                self.crawler.stats.inc_value("union/skipped/bad_link")
+                logger.info("link %r on %s skipped: %s", link.url, response.url, exc)
+                continue
+            yield request
 
     def _missing_since(self) -> str | None:
         if not hasattr(self, "_since"):
