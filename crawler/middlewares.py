@@ -6,7 +6,7 @@
 * ``ScopeMiddleware`` keeps requests on the start hosts (host and port), on
   http(s), off loopback and private addresses unless allowed (``crawler.addresses``:
   by the URL's text here, by the connected address in the download handler), and ends
-  URL-shape chains (next-day calendars and similar traps).
+  URL-shape chains and pager chains (next-day calendars, endless 下一页 and similar traps).
 * ``RedirectScopeMiddleware`` holds redirect targets to the same hosts and ranges: the
   redirect is archived, a target elsewhere is not fetched (nor its robots.txt).
 * ``NotDueRedirectMiddleware`` drops a redirect to an archived document that is not
@@ -215,8 +215,8 @@ class PaginationDepthMiddleware(DepthMiddleware):
     """Scrapy's DepthMiddleware, except that the next page of a list (or of a multi-page
     article) is as deep as the page that links to it: DEPTH_LIMIT counts clicks away
     from the start pages, not pages of one list, so a list of 500 pages is read to its
-    end.  Pagination chains stay bounded by UNION_PATTERN_CHAIN_LIMIT (same-shape hops),
-    the host page budget and the URL length limit."""
+    end.  Pagination chains stay bounded by UNION_PATTERN_CHAIN_LIMIT (pager hops in a row,
+    whatever their URLs' shape), the host page budget and the URL length limit."""
 
     def get_processed_request(self, request, response):
         if response is not None and request.meta.get("link_kind") == "pagination":

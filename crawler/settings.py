@@ -38,7 +38,7 @@ URLLENGTH_LIMIT = 512
 DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # bytes; larger responses are cancelled and recorded as failures
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
-UNION_PATTERN_CHAIN_LIMIT = 60       # consecutive hops between pages of one URL shape (calendars)
+UNION_PATTERN_CHAIN_LIMIT = 60       # hops in a row between pages of one URL shape or along a pager
 UNION_HOST_PAGE_BUDGET = 0           # pages per host and crawl (0 = no limit; --host-budget)
 UNION_RECHECK_DOCUMENTS = True       # recrawls re-check known document URLs (marks vanished ones gone)
 UNION_RECHECK_MISSING_DAYS = 7       # links that answered 404/410 this recently are not asked again

@@ -228,7 +228,10 @@ class UnionSpider(scrapy.Spider):
             if link.kind != "pagination" and self._not_due(link.url):
                 continue
             link_shape = url_shape(link.url)
-            meta = {"shape": link_shape, "chain": chain + 1 if link_shape == shape else 0,
+            # a pager hop continues the chain whatever its URL's shape (a2024-01-01 ->
+            # b2024-01-02, aaaa -> aaab): pagination adds no depth, so this is what ends it
+            same = link_shape == shape or link.kind == "pagination"
+            meta = {"shape": link_shape, "chain": chain + 1 if same else 0,
                     "link_kind": link.kind, "handle_httpstatus_list": [304]}
             if link.kind == "pagination" or (link.kind == "page" and not known.has(link.url)):
                 meta["warc_conditional"] = False    # lists: their links must be read again
