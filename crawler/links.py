@@ -1,10 +1,11 @@
 """Link discovery on Chinese portal pages (pure: works on HTML text).
 
-Only http(s) links are kept (``sms:``, ``weixin:``, ``vbscript:``, ``java<TAB>script:``
-and malformed URLs are no pages to fetch).  Besides ordinary <a href> links this finds the pages that exist only inside
+Besides ordinary <a href> links this finds the pages that exist only inside
 scripts: TRS-style ``createPageHTML(count, current, "index", "html")`` list and
 article pagination (with literal or ``var countPage = N`` arguments) and
 ``href="..."`` strings inside script blocks (Hanweb's ``<datastore>`` lists).
+Only http(s) links are kept (``sms:``, ``weixin:``, ``vbscript:``, ``java<TAB>script:``
+and malformed URLs are no pages to fetch).
 """
 from __future__ import annotations
 
