@@ -139,6 +139,7 @@ class ScopeMiddleware:
         self.allow_loopback = s.getbool("UNION_ALLOW_LOOPBACK")
         self.allow_private = s.getbool("UNION_ALLOW_PRIVATE")
         self.chain_limit = s.getint("UNION_PATTERN_CHAIN_LIMIT", 60)
+        self.pager_shape_limit = s.getint("UNION_PAGER_SHAPE_LIMIT", 5)
         self.stats = crawler.stats
         self.crawler = crawler
 
@@ -163,6 +164,9 @@ class ScopeMiddleware:
             return False
         if request.meta.get("chain", 0) > self.chain_limit:
             self.stats.inc_value("union/filtered/trap_chain")
+            return False
+        if request.meta.get("pager_turns", 0) > self.pager_shape_limit:
+            self.stats.inc_value("union/filtered/trap_pager")
             return False
         return True
 
@@ -216,7 +220,8 @@ class PaginationDepthMiddleware(DepthMiddleware):
     article) is as deep as the page that links to it: DEPTH_LIMIT counts clicks away
     from the start pages, not pages of one list, so a list of 500 pages is read to its
     end.  Pagination chains stay bounded by UNION_PATTERN_CHAIN_LIMIT (pager hops in a row,
-    whatever their URLs' shape), the host page budget and the URL length limit."""
+    whatever their URLs' shape), UNION_PAGER_SHAPE_LIMIT (pager hops in one chain that
+    change the URL's shape), the host page budget and the URL length limit."""
 
     def get_processed_request(self, request, response):
         if response is not None and request.meta.get("link_kind") == "pagination":

@@ -39,6 +39,7 @@ DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # bytes; larger responses are cancelled and
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
 UNION_PATTERN_CHAIN_LIMIT = 60       # hops in a row between pages of one URL shape or along a pager
+UNION_PAGER_SHAPE_LIMIT = 5          # pager hops in one chain to a URL of another shape
 UNION_HOST_PAGE_BUDGET = 0           # pages per host and crawl (0 = no limit; --host-budget)
 UNION_RECHECK_DOCUMENTS = True       # recrawls re-check known document URLs (marks vanished ones gone)
 UNION_RECHECK_MISSING_DAYS = 7       # links that answered 404/410 this recently are not asked again

@@ -230,9 +230,12 @@ class UnionSpider(scrapy.Spider):
             link_shape = url_shape(link.url)
             # a pager hop continues the chain whatever its URL's shape (a2024-01-01 ->
             # b2024-01-02, aaaa -> aaab): pagination adds no depth, so this is what ends it
-            same = link_shape == shape or link.kind == "pagination"
-            meta = {"shape": link_shape, "chain": chain + 1 if same else 0,
+            pager = link.kind == "pagination"
+            same = link_shape == shape
+            meta = {"shape": link_shape, "chain": chain + 1 if same or pager else 0,
                     "link_kind": link.kind, "handle_httpstatus_list": [304]}
+            if pager:       # a list's pages share one shape: count the hops that change it
+                meta["pager_turns"] = response.meta.get("pager_turns", 0) + (not same)
             if link.kind == "pagination" or (link.kind == "page" and not known.has(link.url)):
                 meta["warc_conditional"] = False    # lists: their links must be read again
             try:
