@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,8 @@ NETGUARD_LOG.touch()
 NETGUARD_LOG.parent.chmod(0o755)
 NETGUARD_LOG.chmod(0o666)
 os.environ[netguard.LOG_ENV] = str(NETGUARD_LOG)
+# an empty tldextract cache: a public suffix list download shows up in every session
+os.environ["TLDEXTRACT_CACHE"] = str(NETGUARD_LOG.parent / "tldextract")
 os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(NETGUARD_DIR)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
 netguard.install(str(NETGUARD_LOG))
@@ -52,8 +55,7 @@ def pytest_sessionfinish(session, exitstatus):
               + "\n".join(lines[:50]), file=sys.stderr)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     else:
-        NETGUARD_LOG.unlink(missing_ok=True)
-        NETGUARD_LOG.parent.rmdir()
+        shutil.rmtree(NETGUARD_LOG.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
