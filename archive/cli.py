@@ -47,6 +47,18 @@ def fail(message: str, code: int = 2):
     sys.exit(code)
 
 
+def writable_dir(path: Path) -> None:
+    """Create ``path`` if needed; a one-line error (exit 2) when it cannot be written to."""
+    import tempfile
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        fail(f"cannot write to {path}: {exc.strerror or exc}")
+
+
 def data_option(f):
     return click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
                         help="Archive directory (warc/, archive.db, logs/).")(f)

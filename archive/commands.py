@@ -5,10 +5,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
-from archive.cli import data_option, fail
+from archive.cli import data_option, fail, writable_dir
 
 EXIT_INTERRUPTED = 3        # the crawl was stopped (SIGTERM/SIGINT): `crawl --resume` continues it
 
@@ -66,8 +67,9 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
     Exit status: 0 finished, 1 failed, 3 interrupted (resume with --resume),
     75 the archive is in use by another run."""
     from crawler.lock import EXIT_LOCKED, LockedError, check_free
+    from crawler.addresses import resolved_refusal
     from crawler.middlewares import check_url
-    from crawler.run import ResumeError, resumable, run_crawl, unreachable
+    from crawler.run import ResumeError, check_overrides, resumable, run_crawl, unreachable
     from crawler.sources import SourcesError, load_sources
 
     archive_dir = data_dir
@@ -90,6 +92,8 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
         check_free(data_dir)
     except LockedError as exc:
         fail(str(exc), EXIT_LOCKED)
+    except OSError as exc:
+        fail(f"cannot write to {data_dir}: {exc.strerror or exc}")
     if resume and not start_urls and sources is None:
         row = resumable(data_dir)
         if row is None:
@@ -108,6 +112,13 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
         why = check_url(url, allow_loopback, allow_private)
         if why:
             fail(why)
+    for url in start_urls:      # a host name is judged by the addresses it resolves to
+        parts = urlsplit(url)
+        why = resolved_refusal(parts.hostname, parts.port or (443 if parts.scheme == "https"
+                                                              else 80),
+                               allow_loopback, allow_private)
+        if why:
+            fail(f"{url}: {why}")
     overrides = _parse_settings(settings)
     from crawler.warc.writer import compression
 
@@ -115,6 +126,10 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
         compression(overrides.get("WARC_COMPRESSOR"), overrides.get("WARC_GZIP_LEVEL"))
     except ValueError as exc:
         fail(str(exc))
+    why = check_overrides(overrides)
+    if why:
+        fail(why)
+    writable_dir(data_dir)
     problems = unreachable(list(start_urls))
     if len(problems) == len({u.split("/")[2] for u in start_urls}):
         fail("; ".join(problems))
@@ -209,6 +224,7 @@ def reindex(data_dir):
     from archive.warc_dirs import warc_dirs, worker_dirs
     from crawler.lock import EXIT_LOCKED, DataDirLock, LockedError
 
+    writable_dir(data_dir)
     try:
         with ExitStack() as locks:
             from crawler.run import put_right

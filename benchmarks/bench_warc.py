@@ -183,6 +183,7 @@ def run_crawl(base: str, data: Path, warc: bool, level: str | None, crawl_id: st
     if warc:
         settings["DOWNLOADER_MIDDLEWARES"] = {"crawler.warc.middleware.WarcCaptureMiddleware": 950}
         settings["DOWNLOAD_HANDLERS"] = {"http": "crawler.warc.handler.WarcHTTPDownloadHandler"}
+        settings["UNION_ALLOW_LOOPBACK"] = True  # the handler's address rules: a loopback site
         if level:                                # "compressor:level"
             settings["WARC_COMPRESSOR"], settings["WARC_GZIP_LEVEL"] = level.split(":")
         settings["WARC_CDXJ"] = False            # indexing runs after the crawl; timed apart

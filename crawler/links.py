@@ -4,12 +4,14 @@ Besides ordinary <a href> links this finds the pages that exist only inside
 scripts: TRS-style ``createPageHTML(count, current, "index", "html")`` list and
 article pagination (with literal or ``var countPage = N`` arguments) and
 ``href="..."`` strings inside script blocks (Hanweb's ``<datastore>`` lists).
+Only http(s) links are kept (``sms:``, ``weixin:``, ``vbscript:``, ``java<TAB>script:``
+and malformed URLs are no pages to fetch).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urljoin, urldefrag
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
 
@@ -20,6 +22,7 @@ _CREATE_PAGE = re.compile(
 _VAR = re.compile(r"var\s+(\w+)\s*=\s*(\d+)\b(?!\s*(?:[-+*.]|/(?!/)))")  # N, not N+1; "//" comments ok
 _SCRIPT_HREF = re.compile(r"""href\s*=\s*\\?["']([^"'\\]+)\\?["']""")
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
+_TAB_NEWLINE = dict.fromkeys(map(ord, "\t\n\r"))
 # anchor texts of list pagers: page numbers, next/previous/last ("首页" is left out: it is
 # also every portal's home link)
 _PAGER_TEXT = re.compile(
@@ -76,12 +79,17 @@ def extract_links(base_url: str, selector) -> list[Link]:
     directory = base_url.split("#")[0].split("?")[0].rsplit("/", 1)[0] + "/"
 
     def add(href: str, kind: str, text: str = "") -> None:
-        href = (href or "").strip()
+        href = (href or "").translate(_TAB_NEWLINE).strip()     # as browsers read an href
         if not href or href.lower().startswith(_SKIP_SCHEMES):
             return
-        url = urldefrag(urljoin(base_url, href))[0]
-        if url in seen:
-            return
+        try:
+            url = urldefrag(urljoin(base_url, href))[0]
+            parts = urlsplit(url)
+            parts.port          # raises for a port out of range
+        except ValueError:
+            return              # malformed (a bad IPv6 literal or port): no page to fetch
+        if parts.scheme not in ("http", "https") or not parts.hostname or url in seen:
+            return              # sms:, weixin:, vbscript: ... are no pages either
         seen.add(url)
         path = url.split("?")[0]
         if path.lower().endswith(ATTACHMENT_EXTENSIONS):

@@ -4,30 +4,26 @@
   but does not apply it) by raising the download slot's delay.
 * ``BackoffRetryMiddleware`` is Scrapy's retry with exponential backoff.
 * ``ScopeMiddleware`` keeps requests on the start hosts (host and port), on
-  http(s), off private address ranges unless allowed, and ends URL-shape chains
-  (next-day calendars and similar traps).
+  http(s), off loopback and private addresses unless allowed (``crawler.addresses``:
+  by the URL's text here, by the connected address in the download handler), and ends
+  URL-shape chains and pager chains (next-day calendars, endless 下一页 and similar traps).
 * ``RedirectScopeMiddleware`` holds redirect targets to the same hosts and ranges: the
   redirect is archived, a target elsewhere is not fetched (nor its robots.txt).
 * ``NotDueRedirectMiddleware`` drops a redirect to an archived document that is not
   due for a re-check (the spider's revisit rule, for requests the spider never sees).
 * ``PageRefererMiddleware`` is Scrapy's ``RefererMiddleware``, its answer computed once
   per page for the links to one origin.
-* ``OfflineCookiesMiddleware`` is Scrapy's ``CookiesMiddleware`` with tldextract's
-  bundled public-suffix list, never one downloaded from publicsuffix.org.
 * ``QuickMetaRefreshMiddleware`` is Scrapy's ``MetaRefreshMiddleware``, which it asks
   only about pages that have the word "refresh" at all.
 """
 from __future__ import annotations
 
-import functools
-import ipaddress
 import logging
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse
-from scrapy.downloadermiddlewares.cookies import CookiesMiddleware
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.spidermiddlewares.depth import DepthMiddleware
@@ -35,6 +31,8 @@ from scrapy.spidermiddlewares.referer import RefererMiddleware
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
+
+from crawler.addresses import address_refused, flag
 
 logger = logging.getLogger(__name__)
 
@@ -118,23 +116,6 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return result
 
 
-@functools.lru_cache(maxsize=4096)
-def address_refused(host: str, allow_loopback: bool, allow_private: bool) -> str | None:
-    """Why a literal-IP or localhost host is out of the default scope, else None."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return None if allow_loopback else "loopback address"
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    if ip.is_loopback:
-        return None if allow_loopback else "loopback address"
-    if ip.is_link_local or ip.is_private or ip.is_reserved or ip.is_multicast or ip.is_unspecified:
-        return None if allow_private else "private or link-local address"
-    return None
-
-
 def check_url(url: str, allow_loopback: bool = False, allow_private: bool = False) -> str | None:
     """Why a URL may not be crawled (one line), or None when it may."""
     parts = urlsplit(url)
@@ -142,10 +123,13 @@ def check_url(url: str, allow_loopback: bool = False, allow_private: bool = Fals
         return f"not an http(s) URL: {url}"
     if not parts.hostname:
         return f"no host in URL: {url}"
+    try:
+        parts.port
+    except ValueError:
+        return f"bad port in URL: {url}"
     why = address_refused(parts.hostname, allow_loopback, allow_private)
     if why:
-        flag = "--allow-loopback" if why.startswith("loopback") else "--allow-private"
-        return f"{why} refused: {url} (pass {flag} to allow it)"
+        return f"{why} refused: {url} (pass {flag(why)} to allow it)"
     return None
 
 
@@ -155,6 +139,7 @@ class ScopeMiddleware:
         self.allow_loopback = s.getbool("UNION_ALLOW_LOOPBACK")
         self.allow_private = s.getbool("UNION_ALLOW_PRIVATE")
         self.chain_limit = s.getint("UNION_PATTERN_CHAIN_LIMIT", 60)
+        self.pager_shape_limit = s.getint("UNION_PAGER_SHAPE_LIMIT", 5)
         self.stats = crawler.stats
         self.crawler = crawler
 
@@ -179,6 +164,9 @@ class ScopeMiddleware:
             return False
         if request.meta.get("chain", 0) > self.chain_limit:
             self.stats.inc_value("union/filtered/trap_chain")
+            return False
+        if request.meta.get("pager_turns", 0) > self.pager_shape_limit:
+            self.stats.inc_value("union/filtered/trap_pager")
             return False
         return True
 
@@ -231,8 +219,9 @@ class PaginationDepthMiddleware(DepthMiddleware):
     """Scrapy's DepthMiddleware, except that the next page of a list (or of a multi-page
     article) is as deep as the page that links to it: DEPTH_LIMIT counts clicks away
     from the start pages, not pages of one list, so a list of 500 pages is read to its
-    end.  Pagination chains stay bounded by UNION_PATTERN_CHAIN_LIMIT (same-shape hops),
-    the host page budget and the URL length limit."""
+    end.  Pagination chains stay bounded by UNION_PATTERN_CHAIN_LIMIT (pager hops in a row,
+    whatever their URLs' shape), UNION_PAGER_SHAPE_LIMIT (pager hops in one chain that
+    change the URL's shape), the host page budget and the URL length limit."""
 
     def get_processed_request(self, request, response):
         if response is not None and request.meta.get("link_kind") == "pagination":
@@ -288,29 +277,3 @@ class QuickMetaRefreshMiddleware(MetaRefreshMiddleware):
                 and not head.startswith((b"\xff\xfe", b"\xfe\xff"))):
             return response
         return super().process_response(request, response)
-
-
-@functools.lru_cache(maxsize=1)
-def _offline_suffixes():
-    from tldextract import TLDExtract
-
-    # no suffix_list_urls: the snapshot shipped with tldextract, no request to the internet
-    return TLDExtract(suffix_list_urls=(), include_psl_private_domains=True)
-
-
-class OfflineCookiesMiddleware(CookiesMiddleware):
-    """Scrapy's ``CookiesMiddleware``, whose check of a cookie's domain against the public
-    suffix list uses tldextract's bundled snapshot: Scrapy's own extractor fetches the list
-    from publicsuffix.org the first time a site sets a cookie with a domain."""
-
-    def _process_cookies(self, cookies, *, jar, request) -> None:
-        for cookie in cookies:
-            cookie_domain = cookie.domain.removeprefix(".")
-            hostname = urlparse_cached(request).hostname
-            if hostname is None:
-                continue
-            if cookie_domain and not _offline_suffixes()(cookie_domain).domain:
-                if cookie_domain != hostname.lower():
-                    continue
-                cookie.domain = hostname.lower()
-            jar.set_cookie_if_ok(cookie, request)

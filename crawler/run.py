@@ -43,6 +43,27 @@ def crawl_settings(data_dir: Path, overrides: dict | None = None) -> Settings:
     return settings
 
 
+def check_overrides(overrides: dict) -> str | None:
+    """One line for the first ``-s KEY=VALUE`` whose value cannot be read as its setting's
+    default is (a boolean, a number or a dict), else None."""
+    from scrapy.settings import default_settings
+
+    import crawler.settings as ours
+
+    for key, value in overrides.items():
+        default = getattr(ours, key, getattr(default_settings, key, None))
+        for kind, read, expected in ((bool, Settings.getbool, "a boolean (0/1, true/false)"),
+                                     ((int, float), Settings.getfloat, "a number"),
+                                     (dict, Settings.getdict, "a dict (JSON)")):
+            if isinstance(default, kind):
+                try:
+                    read(Settings({key: value}), key)
+                except (TypeError, ValueError):
+                    return f"-s {key}={value}: expected {expected}"
+                break
+    return None
+
+
 def unreachable(urls: list[str], timeout: float = 5.0) -> list[str]:
     """One line per start host that cannot be reached at all (DNS or TCP)."""
     problems = []

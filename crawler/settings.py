@@ -38,7 +38,8 @@ URLLENGTH_LIMIT = 512
 DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # bytes; larger responses are cancelled and recorded as failures
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
-UNION_PATTERN_CHAIN_LIMIT = 60       # consecutive hops between pages of one URL shape (calendars)
+UNION_PATTERN_CHAIN_LIMIT = 60       # hops in a row between pages of one URL shape or along a pager
+UNION_PAGER_SHAPE_LIMIT = 5          # pager hops in one chain to a URL of another shape
 UNION_HOST_PAGE_BUDGET = 0           # pages per host and crawl (0 = no limit; --host-budget)
 UNION_RECHECK_DOCUMENTS = True       # recrawls re-check known document URLs (marks vanished ones gone)
 UNION_RECHECK_MISSING_DAYS = 7       # links that answered 404/410 this recently are not asked again
@@ -75,8 +76,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.QuickMetaRefreshMiddleware": 580,   # Scrapy's, asked when it may matter
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # Scrapy's, with tldextract's bundled public suffix list: no download from the internet
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
-    "crawler.middlewares.OfflineCookiesMiddleware": 700,   # Scrapy's, without publicsuffix.org
+    "crawler.cookies.OfflineCookiesMiddleware": 700,
     # after decompression and redirects in the response order: challenges and app shells
     # go to Chromium (crawler/browser.py); other pages pass untouched
     "crawler.browser.BrowserMiddleware": 585,

@@ -1,11 +1,61 @@
-"""Shared fixtures: the portal zoo on loopback and one real crawl of it."""
+"""Shared fixtures: the portal zoo on loopback and one real crawl of it; the network guard."""
 from __future__ import annotations
 
+import importlib.util
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+
+# The network guard (tests/netguard/sitecustomize.py): in this process and, through
+# PYTHONPATH, in every Python process the tests start; any connection or name lookup
+# outside loopback is refused and logged, and the test during which it happened fails.
+NETGUARD_DIR = Path(__file__).parent / "netguard"
+_spec = importlib.util.spec_from_file_location("union_netguard", NETGUARD_DIR / "sitecustomize.py")
+netguard = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(netguard)
+# a directory of its own, readable by the tests' unprivileged subprocesses too
+NETGUARD_LOG = Path(tempfile.mkdtemp(prefix="union-netguard-")) / "traffic.log"
+NETGUARD_LOG.touch()
+NETGUARD_LOG.parent.chmod(0o755)
+NETGUARD_LOG.chmod(0o666)
+os.environ[netguard.LOG_ENV] = str(NETGUARD_LOG)
+# an empty tldextract cache: a public suffix list download shows up in every session
+os.environ["TLDEXTRACT_CACHE"] = str(NETGUARD_LOG.parent / "tldextract")
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(NETGUARD_DIR)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+netguard.install(str(NETGUARD_LOG))
+
+
+def netguard_lines(since: int = 0) -> list[str]:
+    """Lines the guard logged after byte ``since`` of its log."""
+    with open(NETGUARD_LOG, "rb") as fh:
+        fh.seek(since)
+        return fh.read().decode("utf-8", "replace").splitlines()
+
+
+@pytest.fixture(autouse=True)
+def no_traffic_outside_loopback():
+    start = NETGUARD_LOG.stat().st_size
+    yield
+    lines = netguard_lines(start)
+    if lines:
+        pytest.fail("traffic outside loopback:\n" + "\n".join(lines[:20]), pytrace=False)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    lines = netguard_lines()
+    if lines:
+        print("\nnetwork guard: traffic outside loopback during the tests:\n"
+              + "\n".join(lines[:50]), file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
+        shutil.rmtree(NETGUARD_LOG.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -303,3 +303,44 @@ def test_redirects_stay_in_scope_and_referers_follow_the_policies(tmp_path):
     conn = sqlite3.connect(tmp_path / "archive.db")
     urls = {u for (u,) in conn.execute("select url from captures")}
     assert base + "/go" in urls and f"http://127.0.0.1:{c}/secret" not in urls
+
+
+def _one_line_error(proc) -> str:
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    [line] = proc.stderr.splitlines()
+    assert line.startswith("union-archive: error: "), line
+    return line
+
+
+def test_bad_port_and_bad_setting_values_are_one_line_errors(tmp_path):
+    for url in ("http://127.0.0.1:99999/", "http://127.0.0.1:port/"):
+        proc = subprocess.run(crawl_cmd(tmp_path, [url]), capture_output=True, text=True,
+                              timeout=60)
+        assert f"bad port in URL: {url}" in _one_line_error(proc)
+    for setting, expected in (("DOWNLOAD_TIMEOUT=abc", "expected a number"),
+                              ("AUTOTHROTTLE_ENABLED=maybe", "expected a boolean"),
+                              ("ITEM_PIPELINES={", "expected a dict")):
+        proc = subprocess.run(crawl_cmd(tmp_path, ["http://127.0.0.1:9/"], "-s", setting),
+                              capture_output=True, text=True, timeout=60)
+        assert f"-s {setting}: {expected}" in _one_line_error(proc)
+    assert not list(tmp_path.iterdir())         # nothing written, no crawl started
+
+
+def test_a_read_only_data_dir_is_a_one_line_error(tmp_path):
+    """Crawl and reindex with the data directory on a read-only file system (a tmpfs
+    mounted read-only in a mount namespace of the command's own: even root cannot write)."""
+    import shutil
+
+    import pytest
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    wrap = ["unshare", "-Urm", "sh", "-c", f'mount -t tmpfs -o ro tmpfs "{ro}" && exec "$@"', "sh"]
+    if not shutil.which("unshare") or subprocess.run([*wrap, "true"]).returncode:
+        pytest.skip("no mount namespace to make a read-only file system in")
+    for cmd in (crawl_cmd(ro, ["http://127.0.0.1:9/"]),
+                [sys.executable, "-m", "archive.cli", "reindex", "--data", str(ro)],
+                crawl_cmd(ro / "new", ["http://127.0.0.1:9/"])):
+        proc = subprocess.run([*wrap, *cmd], capture_output=True, text=True, timeout=60)
+        assert "cannot write to " in _one_line_error(proc)
+        assert "Read-only file system" in proc.stderr

@@ -57,6 +57,17 @@ def test_url_shape_folds_digits():
     ("localhost", False, False, "loopback address"), ("10.1.2.3", True, False, "private or link-local address"),
     ("169.254.1.1", False, False, "private or link-local address"), ("192.168.0.1", False, True, None),
     ("[::1]", False, False, "loopback address"), ("www.acftu.org", False, False, None),
+    # numeric spellings the C library (and browsers) read as addresses
+    ("127.1", False, False, "loopback address"), ("2130706433", False, False, "loopback address"),
+    ("0x7f000001", False, False, "loopback address"), ("0", False, False, "loopback address"),
+    ("2852039166", True, False, "private or link-local address"),
+    ("0xa9fea9fe", True, False, "private or link-local address"),
+    ("0251.0376.0251.0376", True, False, "private or link-local address"),
+    ("10.1", True, False, "private or link-local address"),
+    ("[::ffff:169.254.169.254]", True, False, "private or link-local address"),
+    ("[::ffff:127.0.0.1]", False, True, "loopback address"),
+    ("100.64.0.1", True, False, "private or link-local address"), ("8.8.8.8", False, False, None),
+    ("deadbeef", False, False, None),     # a name: judged by what it resolves to
 ])
 def test_address_scope(host, loop, priv, refused):
     assert address_refused(host, loop, priv) == refused
@@ -126,3 +137,16 @@ def test_spider_callbacks_are_no_generators_returning_values():
         yield 1
         return 2
     assert is_generator_with_return_value(bad)
+
+
+ODD_LINKS = ('<a href="sms:10086">短信</a> <a href="/a1.html">一</a> '
+             '<a href="weixin://dl/chat">微信</a> <a href="/a2.html">二</a> '
+             '<a href="vbscript:msgbox(1)">vb</a> <a href="/a3.html">三</a> '
+             '<a href="java\tscript:alert(1)">js</a> <a href="/a4.html">四</a> '
+             '<a href="http://[::1/x">v6</a> <a href="http://127.0.0.1:99999/">port</a> '
+             '<a href=" /a5.html\n">五</a>')
+
+
+def test_odd_schemes_and_malformed_links_are_skipped_alone():
+    urls = [link.url for link in extract_links("http://h/list/", Selector(text=ODD_LINKS))]
+    assert urls == [f"http://h/a{i}.html" for i in range(1, 6)]

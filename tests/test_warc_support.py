@@ -192,15 +192,24 @@ def self_signed(tmp: Path) -> tuple[str, str]:
     return str(cert), str(key)
 
 
+# the crawl's cookie handling (the site sets cookies): no public suffix list download
+OFFLINE_COOKIES = {"scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+                   "crawler.cookies.OfflineCookiesMiddleware": 700}
+
+
 def crawl_settings(data_dir: Path, crawl_id: str, **extra) -> dict:
+    if "DOWNLOADER_MIDDLEWARES" in extra:
+        extra["DOWNLOADER_MIDDLEWARES"] = {**OFFLINE_COOKIES, **extra["DOWNLOADER_MIDDLEWARES"]}
     s = {
         "UNION_DATA_DIR": str(data_dir), "UNION_CRAWL_ID": crawl_id,
-        "DOWNLOADER_MIDDLEWARES": {"crawler.warc.middleware.WarcCaptureMiddleware": 950},
+        "DOWNLOADER_MIDDLEWARES": {"crawler.warc.middleware.WarcCaptureMiddleware": 950,
+                                   **OFFLINE_COOKIES},
         "DOWNLOAD_HANDLERS": {"http": "crawler.warc.handler.WarcHTTPDownloadHandler",
                               "https": "crawler.warc.handler.WarcHTTPDownloadHandler"},
         "ROBOTSTXT_OBEY": True, "LOG_LEVEL": "WARNING", "DOWNLOAD_TIMEOUT": 5,
         "RETRY_TIMES": 1, "TELNETCONSOLE_ENABLED": False, "WARC_DESCRIPTION": "test crawl",
         "CONCURRENT_REQUESTS": 4,
+        "UNION_ALLOW_LOOPBACK": True,     # the handler's address rules: the site is on 127.0.0.1
     }
     s.update(extra)
     return s

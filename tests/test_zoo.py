@@ -539,3 +539,22 @@ def test_hanweb_later_list_pages_answer_only_post(zoo, docs):
     assert log[-1]["body"] == "cid=222&pgno=3" and log[-1]["path"] == "/oldsite/column.jsp?cid=222"
     # sites without POST answers say 405 too
     assert fetch(zoo.urls["news"] + "ghgz/list.shtml", "POST", data=b"a=1")[0] == 405
+
+
+def test_pager_traps_never_end_and_change_shape_every_page(zoo):
+    from crawler.links import url_shape
+
+    for start, last in (("dated/a2024-01-01.html", "dated/a2024-02-10.html"),
+                        ("letters/aaaa.html", "letters/aabo.html")):
+        url = zoo.urls["traps"] + start
+        assert any(url.startswith(t) for t in zoo.truth["traps"])
+        seen, shapes = set(), []
+        for _ in range(40):
+            status, _, body = fetch(url)
+            assert status == 200 and url not in seen
+            seen.add(url)
+            shapes.append(url_shape(url))
+            nxt = re.search(r'href="([^"]+)">下一页', body.decode()).group(1)
+            url = urllib.parse.urljoin(url, nxt)
+        assert url.endswith(last)
+        assert all(a != b for a, b in zip(shapes, shapes[1:]))

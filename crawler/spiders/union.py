@@ -240,11 +240,23 @@ class UnionSpider(scrapy.Spider):
             if link.kind != "pagination" and self._not_due(link.url):
                 continue
             link_shape = url_shape(link.url)
-            meta = {"shape": link_shape, "chain": chain + 1 if link_shape == shape else 0,
+            # a pager hop continues the chain whatever its URL's shape (a2024-01-01 ->
+            # b2024-01-02, aaaa -> aaab): pagination adds no depth, so this is what ends it
+            pager = link.kind == "pagination"
+            same = link_shape == shape
+            meta = {"shape": link_shape, "chain": chain + 1 if same or pager else 0,
                     "link_kind": link.kind, "handle_httpstatus_list": [304]}
+            if pager:       # a list's pages share one shape: count the hops that change it
+                meta["pager_turns"] = response.meta.get("pager_turns", 0) + (not same)
             if link.kind == "pagination" or (link.kind == "page" and not known.has(link.url)):
                 meta["warc_conditional"] = False    # lists: their links must be read again
-            yield scrapy.Request(link.url, priority=link.priority, meta=meta)
+            try:
+                request = scrapy.Request(link.url, priority=link.priority, meta=meta)
+            except ValueError as exc:    # one odd link must not cost the page its others
+                self.crawler.stats.inc_value("union/skipped/bad_link")
+                logger.info("link %r on %s skipped: %s", link.url, response.url, exc)
+                continue
+            yield request
 
     def _missing_since(self) -> str | None:
         if not hasattr(self, "_since"):

@@ -12,17 +12,29 @@ Settings::
     DOWNLOAD_HANDLERS = {"http": "crawler.warc.handler.WarcHTTPDownloadHandler",
                          "https": "crawler.warc.handler.WarcHTTPDownloadHandler"}
 
+It is also where the crawl's address rules (``crawler.addresses``) meet the network:
+before connecting, the URL's host (in any numeric spelling) and, for a name, the address
+the resolver answers must be allowed by ``UNION_ALLOW_LOOPBACK`` / ``UNION_ALLOW_PRIVATE``;
+and the address a connection actually reached is checked again before a byte is sent.
+A refused fetch raises ``RefusedAddress``: recorded as a failure, never retried.
+
 (Built on Scrapy internals of ``scrapy.core.downloader.handlers.http11``; tested with
 Scrapy 2.19.  Without this handler the middleware falls back to Scrapy's parsed
 response and a standard reason phrase.)
 """
 from __future__ import annotations
 
+import functools
+
 from scrapy.core.downloader.handlers import http11
 from scrapy.exceptions import ResponseDataLossError
 from scrapy.utils._download_handlers import wrap_twisted_exceptions
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.deprecate import warn_on_deprecated_spider_attribute
+from scrapy.utils.httpobj import urlparse_cached
+
+from crawler.addresses import (RefusedAddress, address_refused, connect_refusal, flag,
+                               host_address)
 
 RAW_META_KEY = "_warc_raw"
 _HEAD_END = b"\r\n\r\n"
@@ -84,7 +96,15 @@ class WarcClientProtocol(http11._LenientHTTP11ClientProtocol):
 
 
 class WarcClientFactory(http11._LenientHTTP11ClientFactory):
+    def __init__(self, *args, allow_loopback: bool = False, allow_private: bool = False):
+        super().__init__(*args)
+        self.allow = (allow_loopback, allow_private)
+
     def buildProtocol(self, addr):
+        # the peer of a new connection: whatever resolved to it, nothing is sent to a refused one
+        why = connect_refusal(addr.host, *self.allow) if hasattr(addr, "host") else None
+        if why:
+            raise RefusedAddress(f"connected to a {why}")
         return WarcClientProtocol(self._quiescentCallback)
 
 
@@ -97,10 +117,32 @@ class _WarcAgent(http11._ScrapyAgent):
 class WarcHTTPDownloadHandler(http11.HTTP11DownloadHandler):
     def __init__(self, crawler):
         super().__init__(crawler)
-        self._pool._factory = WarcClientFactory
+        self.allow = (crawler.settings.getbool("UNION_ALLOW_LOOPBACK"),
+                      crawler.settings.getbool("UNION_ALLOW_PRIVATE"))
+        self._pool._factory = functools.partial(WarcClientFactory, allow_loopback=self.allow[0],
+                                                allow_private=self.allow[1])
+
+    async def _check_address(self, request) -> None:
+        """Raises RefusedAddress when the request's host is, or resolves to, a refused address."""
+        host = urlparse_cached(request).hostname or ""
+        ip = host_address(host)
+        if ip is None:
+            why = address_refused(host, *self.allow)    # localhost names
+            if why:
+                raise RefusedAddress(f"{why} refused: {host} (pass {flag(why)} to allow it)")
+            from twisted.internet import reactor
+
+            try:    # Scrapy's caching resolver: the connection is then made to this answer
+                ip = await maybe_deferred_to_future(reactor.resolve(host))
+            except Exception:
+                return      # the connection attempt reports the failed look-up
+        why = connect_refusal(ip, *self.allow, host=host)
+        if why:
+            raise RefusedAddress(why)
 
     async def download_request(self, request):
-        # Same as HTTP11DownloadHandler.download_request, with _WarcAgent.
+        # Same as HTTP11DownloadHandler.download_request, with _WarcAgent and address checks.
+        await self._check_address(request)
         spider = self._crawler.spider
         if hasattr(spider, "download_maxsize"):  # pragma: no cover
             warn_on_deprecated_spider_attribute("download_maxsize", "DOWNLOAD_MAXSIZE")

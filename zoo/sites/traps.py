@@ -1,6 +1,7 @@
 """A county union site that holds the faults and crawler traps: a page that fails once,
-a slow page, a 301 chain, a redirect loop, 404 links, an endless calendar, an oversized
-page, binary bytes served as text/html and a <script> payload page."""
+a slow page, a 301 chain, a redirect loop, 404 links, an endless calendar, two endless
+下一页 lists whose URLs change shape at every page, an oversized page, binary bytes served
+as text/html and a <script> payload page."""
 from __future__ import annotations
 
 import datetime
@@ -55,7 +56,7 @@ class TrapsSite(Site):
         self.flaky_lock = threading.Lock()
         self.add("/robots.txt", self.html_page("User-agent: *\nDisallow: /admin/\n",
                                                content_type="text/plain; charset=utf-8"))
-        self.traps = ["/calendar/", "/loop/"]
+        self.traps = ["/calendar/", "/loop/", "/dated/", "/letters/"]
         self.faults = {"flaky_500": "/reports/flaky.html", "slow": "/reports/slow.html",
                        "redirect_chain": "/r/1.html", "redirect_loop": "/loop/a.html",
                        "not_found": "/reports/missing.html", "oversized": "/archive/all.html",
@@ -95,7 +96,8 @@ class TrapsSite(Site):
                  ("/r/1.html", "社区工会工作小结"), ("/reports/xss.html", "工会工作简报"),
                  ("/reports/missing.html", "2019年工作总结(已删除)"), ("/archive/all.html", "全部资料汇编"),
                  ("/download/report.html", "工作报告下载"), ("/loop/a.html", "旧版网站"),
-                 ("/calendar/2024-01-01.html", "活动日历")]
+                 ("/calendar/2024-01-01.html", "活动日历"), ("/dated/a2024-01-01.html", "通知公告"),
+                 ("/letters/aaaa.html", "工作动态")]
         lis = "".join(f'<li><a href="{p}">{esc(ti)}</a></li>' for p, ti in links)
         home = _chrome("首页", f'<ul class="list">{lis}</ul>')
         self.add("/", self.html_page(home))
@@ -123,7 +125,29 @@ class TrapsSite(Site):
             body = (f'<h1>{day.isoformat()} 活动安排</h1><p>本日暂无活动安排。</p>'
                     f'<p><a href="/calendar/{prv.isoformat()}.html">前一天</a> <a href="/calendar/{nxt.isoformat()}.html">后一天</a></p>')
             return self.html_page(_chrome(f"活动日历 {day.isoformat()}", body))
+        m = re.fullmatch(r"/dated/([ab])(\d{4})-(\d{2})-(\d{2})\.html", path)
+        if m:       # a list whose next page changes the URL's shape at every step
+            try:
+                day = datetime.date(*map(int, m.groups()[1:]))
+            except ValueError:
+                return None
+            nxt = day + datetime.timedelta(days=1)
+            letter = "b" if m.group(1) == "a" else "a"
+            return self._pager_page(f"通知公告 {day.isoformat()}", f"{letter}{nxt.isoformat()}")
+        m = re.fullmatch(r"/letters/([a-z]{4})\.html", path)
+        if m:       # a list counting in letters: aaaa, aaab, ... never the same shape twice
+            n = 0
+            for ch in m.group(1):
+                n = n * 26 + ord(ch) - 97
+            n = (n + 1) % 26 ** 4
+            name = "".join(chr(97 + n // 26 ** k % 26) for k in (3, 2, 1, 0))
+            return self._pager_page(f"工作动态 {m.group(1)}", name)
         return None
+
+    def _pager_page(self, title: str, next_name: str) -> Page:
+        body = (f'<h1>{title}</h1><ul class="list"><li>暂无内容</li></ul>'
+                f'<div class="pager"><a href="{next_name}.html">下一页</a></div>')
+        return self.html_page(_chrome(title, body))
 
     def _oversized(self) -> Page:
         head = _chrome("全部资料汇编", "\0").split("\0")[0] + '<h1>全部资料汇编</h1>\n<div class="content">\n'
