@@ -15,8 +15,8 @@ OFFLINE_SPLIT = TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_priv
 
 
 class OfflineCookiesMiddleware(cookies.CookiesMiddleware):
-    @classmethod
-    def from_crawler(cls, crawler):
-        # Scrapy looks the extractor up by this module-level name on every cookie
+    def __init__(self, *args, **kwargs):
+        # Scrapy looks the extractor up by this module-level name on every cookie; set here
+        # so that however the middleware is made (from_crawler or directly) it is offline
         cookies._split_domain = OFFLINE_SPLIT
-        return super().from_crawler(crawler)
+        super().__init__(*args, **kwargs)
