@@ -738,4 +738,6 @@ def _attachment(ex: Extraction, url: str, content_type: str | None, body: bytes)
     ex.documents = make_documents(url, title, lines, ex.published_hint)
     if not ex.documents:
         ex.error = "no text in attachment"
+    elif att.truncated:
+        ex.error = f"text truncated to {attachments.MAX_TEXT_CHARS} characters"
     return ex
