@@ -199,10 +199,21 @@ def parse_html(text: str):
         return None
 
 
+def parse_limit() -> str | None:
+    """The libxml2 limit the last ``parse_html`` of this thread stopped at (the rest of the
+    page is missing from its tree, e.g. elements nested deeper than 255), else None."""
+    parser = getattr(_PARSERS, "parser", None)
+    errors = parser.error_log if parser is not None else ()
+    return next((e.message for e in errors if e.type_name == "ERR_RESOURCE_LIMIT"), None)
+
+
 def _from_html(ex: Extraction, url: str, text: str) -> None:
     root = parse_html(text)
     if root is None:
         ex.error = "unparseable html"
+        return
+    if parse_limit():
+        ex.error = f"html not extracted: the parser stopped at a limit ({parse_limit()})"[:500]
         return
     metas = meta_tags(root)
     names = _names(root)          # ids and classes: read once for both selectors' passes
