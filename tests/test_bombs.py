@@ -1,5 +1,5 @@
-"""Hostile input (issue 23): compression bombs and content codings, crawled from a loopback
-server that sends them, with the peak RSS of the real processes."""
+"""Hostile input (issue 23): compression bombs, content codings, broken UTF-8 and deep pages
+crawled from a loopback server that sends them, with the peak RSS of the real processes."""
 from __future__ import annotations
 
 import asyncio
@@ -13,11 +13,12 @@ import pytest
 from archive.serve import make_datasette
 from archive.warc_read import MAX_DECODED
 from tests import bombs
-from tests.bombs import MB, PAGE, Hostile, peak_rss
+from tests.bombs import DOCX_TYPE, MB, PAGE, Hostile, peak_rss
 from tests.conftest import crawl_cmd
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = [("Content-Type", "text/html; charset=utf-8")]
+RSS_LIMIT_MB = 1024
 
 
 def captures(data: Path) -> dict[str, tuple]:
@@ -62,6 +63,52 @@ def test_a_content_coding_bomb_is_an_error_in_bounded_memory(tmp_path, coding):
     run = peak_rss([sys.executable, "-c", code, str(bomb), coding], tmp_path / "rss.json")
     assert run["stdout"].strip() == f"decoded body larger than {MAX_DECODED} bytes", run
     assert run["max_rss_mb"] < 400, run
+
+
+def test_bombs_are_recorded_errors_and_no_process_passes_1_gb(tmp_path):
+    """Every bomb ends as a recorded error (never an unbounded allocation) in a real crawl and
+    in the reindex of its WARC files, and none of their processes (crawler, indexer, helper)
+    reaches 1 GB of RSS; the pages beside the bombs still become documents."""
+    bad_byte = PAGE.replace("第3段".encode(), "第3段".encode() + b"\xff")
+    routes = {
+        "/br-bomb.html": (HTML + [("Content-Encoding", "br")], bombs.brotli_bomb()),
+        "/zstd-bomb.html": (HTML + [("Content-Encoding", "zstd")], bombs.zstd_bomb()),
+        "/gzip-bomb.html": (HTML + [("Content-Encoding", "gzip")],
+                            bombs.deflate_bomb(256 * MB, wbits=31)),
+        "/zip-bomb.docx": ([("Content-Type", DOCX_TYPE)], bombs.docx_bomb()),
+        "/stream-bomb.pdf": ([("Content-Type", "application/pdf")], bombs.pdf_bomb()),
+        "/deep.html": (HTML, bombs.deep_page()),
+        "/bad-byte.html": (HTML, bad_byte),
+        "/fine.html": (HTML, PAGE),
+    }
+    data = tmp_path / "data"
+    with Hostile(routes) as site:
+        crawl = peak_rss(crawl_cmd(data, [site.base + "/"]), tmp_path / "crawl.json")
+    assert crawl["returncode"] == 0, crawl["stderr"]
+    assert crawl["max_rss_mb"] < RSS_LIMIT_MB, crawl
+    too_large = f"content decoding failed: decoded body larger than {MAX_DECODED} bytes"
+    expected = {
+        "br-bomb.html": (200, too_large),
+        "zstd-bomb.html": (200, too_large),
+        "gzip-bomb.html": (200, too_large),
+        "zip-bomb.docx": (200, "docx larger than 67108864 bytes unpacked (149000894): not read"),
+        "stream-bomb.pdf": (200, "pdf streams larger than 67108864 bytes when decoded: not read"),
+        "deep.html": (200, ("html not extracted: the parser stopped at a limit (Excessive depth "
+                            "in document: 256, use XML_PARSE_HUGE option)")),
+        "bad-byte.html": (200, None),
+        "fine.html": (200, None),
+    }
+    assert {k: v for k, v in captures(data).items() if k in expected} == expected
+    docs = documents(data)
+    assert sorted(docs) == ["bad-byte.html", "fine.html"]
+    assert docs["bad-byte.html"] == docs["fine.html"]      # the stray byte dropped, no mojibake
+
+    reindex = peak_rss([sys.executable, "-m", "archive.cli", "reindex", "--data", str(data)],
+                       tmp_path / "reindex.json")
+    assert reindex["returncode"] == 0, reindex["stderr"]
+    assert reindex["max_rss_mb"] < RSS_LIMIT_MB, reindex
+    assert {k: v for k, v in captures(data).items() if k in expected} == expected
+    assert documents(data) == docs
 
 
 CODINGS = ("gzip", "deflate", "zstd", "br")
