@@ -12,6 +12,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+MAX_UNPACKED = 64 * 1024 * 1024      # bytes of a .docx's members in all, once unpacked
+MAX_TEXT_CHARS = 1_000_000          # characters of an attachment's text; the rest is cut
+MAX_PDF_PAGE_CHARS = 100_000        # characters drawn on one PDF page
+
 
 class AttachmentError(ValueError):
     pass
@@ -22,6 +26,7 @@ class Attachment:
     title: str | None
     lines: list[str]
     kind: str
+    truncated: bool = False          # the text was cut at MAX_TEXT_CHARS
 
 
 _DOCX_TYPES = ("application/vnd.openxmlformats-officedocument.wordprocessingml",)
@@ -49,28 +54,63 @@ def kind_of(url: str, content_type: str | None, body: bytes | None) -> str | Non
 def extract_attachment(url: str, content_type: str | None, body: bytes) -> Attachment:
     kind = kind_of(url, content_type, body)
     if kind == "pdf":
-        lines = pdf_lines(body)
+        lines, stopped = pdf_lines(body)
     elif kind == "docx":
-        lines = docx_lines(body)
+        lines, stopped = docx_lines(body)
     elif kind == "doc":
         raise AttachmentError("legacy .doc attachments are not supported")
     else:
         raise AttachmentError(f"not an attachment: {content_type}")
     if not any(line.strip() for line in lines):
         raise AttachmentError(f"no text in {kind} attachment (image-only?)")
-    return Attachment(title=_title(url, lines), lines=lines, kind=kind)
+    lines, cut = clip_lines(lines)
+    return Attachment(title=_title(url, lines), lines=lines, kind=kind, truncated=cut or stopped)
 
 
-def docx_lines(body: bytes) -> list[str]:
+def clip_lines(lines: list[str], limit: int = MAX_TEXT_CHARS) -> tuple[list[str], bool]:
+    """As many of ``lines`` as fit in ``limit`` characters joined by newlines, the last one
+    cut to fit; True if anything was left out."""
+    out, size = [], -1
+    for line in lines:
+        if size + 1 + len(line) > limit:
+            if limit > size + 1:
+                out.append(line[:limit - size - 1])
+            return out, True
+        out.append(line)
+        size += 1 + len(line)
+    return out, False
+
+
+def _check_zip(body: bytes) -> None:
+    """Refuses a zip whose members would unpack to more than MAX_UNPACKED bytes (zipfile
+    never inflates a member past the size its directory declares)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as z:
+            size = sum(info.file_size for info in z.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise AttachmentError(f"unreadable docx: {exc.__class__.__name__}") from exc
+    if size > MAX_UNPACKED:
+        raise AttachmentError(f"docx larger than {MAX_UNPACKED} bytes unpacked ({size}): not read")
+
+
+def docx_lines(body: bytes, max_chars: int = MAX_TEXT_CHARS) -> tuple[list[str], bool]:
+    """The paragraphs and table rows of a .docx, and whether reading stopped early (past
+    ``max_chars``)."""
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    _check_zip(body)
     try:
         document = docx.Document(io.BytesIO(body))
     except (PackageNotFoundError, KeyError, ValueError, Exception) as exc:  # zipfile errors too
         raise AttachmentError(f"unreadable docx: {exc.__class__.__name__}") from exc
-    lines = []
+    lines, size = [], 0
     for block in document.element.body.iterchildren():
+        if size > max_chars:
+            return [x for x in lines if x], True
+        before = len(lines)
         tag = block.tag.rsplit("}", 1)[-1]
         if tag == "p":
             text = "".join(t.text or "" for t in block.iter(
@@ -83,18 +123,49 @@ def docx_lines(body: bytes) -> list[str]:
                     cells.append("".join(t.text or "" for t in cell.iter(
                         "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t")).strip())
                 lines.append(" ".join(c for c in cells if c))
-    return [x for x in lines if x]
+        size += sum(map(len, lines[before:]))
+    return [x for x in lines if x], False
 
 
-def pdf_lines(body: bytes) -> list[str]:
-    from pdfminer.high_level import extract_text
+def pdf_lines(body: bytes, max_chars: int = MAX_TEXT_CHARS) -> tuple[list[str], bool]:
+    """The paragraphs of a text PDF, and whether reading stopped early (at the page that
+    went past ``max_chars``)."""
+    # Its streams are decoded within ``archive.pdf_streams``' budget and a page may hold at
+    # most MAX_PDF_PAGE_CHARS characters (each one is an object in pdfminer's layout).
+    from pdfminer.converter import TextConverter
     from pdfminer.layout import LAParams
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
 
+    from archive import pdf_streams
+
+    class BoundedText(TextConverter):
+        def begin_page(self, page, ctm):
+            self.chars = 0
+            super().begin_page(page, ctm)
+
+        def render_char(self, *args, **kwargs):
+            self.chars += 1
+            if self.chars > MAX_PDF_PAGE_CHARS:
+                raise AttachmentError(f"pdf page with more than {MAX_PDF_PAGE_CHARS} characters")
+            return super().render_char(*args, **kwargs)
+
+    out, stopped = io.StringIO(), False
     try:
-        text = extract_text(io.BytesIO(body), laparams=LAParams())
+        with pdf_streams.budget():
+            manager = PDFResourceManager()
+            device = BoundedText(manager, out, laparams=LAParams())
+            interpreter = PDFPageInterpreter(manager, device)
+            for page in PDFPage.get_pages(io.BytesIO(body)):
+                interpreter.process_page(page)
+                if out.tell() > max_chars:
+                    stopped = True
+                    break
+    except (AttachmentError, pdf_streams.StreamTooLarge) as exc:
+        raise AttachmentError(f"{exc}: not read") from None
     except Exception as exc:  # pdfminer raises many kinds
         raise AttachmentError(f"unreadable pdf: {exc.__class__.__name__}") from exc
-    return _pdf_paragraphs(text)
+    return _pdf_paragraphs(out.getvalue()), stopped
 
 
 _END = re.compile(r"[。！？：；…”」』）)!?:;]$")

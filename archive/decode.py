@@ -1,7 +1,8 @@
 """Bytes -> text for captured pages, right even when servers lie.
 
 Order of evidence: byte-order mark; bytes that are valid UTF-8 (a very strong
-signal for non-ASCII text); the declared charsets (HTTP header, then <meta>),
+signal for non-ASCII text), or nearly (a few invalid bytes among many valid
+multi-byte characters, which are then dropped); the declared charsets (HTTP header, then <meta>),
 decoded strictly, with GB labels widened to GB18030 (gb2312 labels routinely sit
 over GBK bytes); then charset-normalizer.  After decoding, U+FFFD and
 cp1252/latin-1 mojibake (UTF-8 or GBK bytes read as Western) are detected and
@@ -123,6 +124,16 @@ def _utf8(body: bytes) -> str | None:
             except UnicodeDecodeError:
                 return None
         return None
+
+
+def _mostly_utf8(body: bytes) -> str | None:
+    """UTF-8 with a few invalid bytes (a stray byte, a character cut by a CMS), those
+    replaced: when its valid multi-byte characters outnumber them twenty to one.  GBK or
+    Big5 bytes read as UTF-8 are mostly invalid, so they never pass."""
+    text = body.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - body.count(b"\xef\xbf\xbd")   # not those sent as U+FFFD
+    valid = len(text) - len(text.encode("ascii", "ignore")) - bad
+    return text if valid >= 20 * bad else None
 
 
 def _report_gb(body: bytes, name: str | None = None) -> str:
@@ -268,6 +279,8 @@ def decode_body(body: bytes, content_type: str | None) -> Decoded:
     # valid UTF-8 with non-ASCII bytes is UTF-8, whatever the labels say
     if not body.isascii():
         text = _utf8(body)
+        if text is None:
+            text = _mostly_utf8(body)
         if text is not None:
             return _finish(text, "utf-8", declared, False)
     else:

@@ -212,11 +212,27 @@ def parse_html(text: str):
         return None
 
 
+def parse_limit() -> str | None:
+    """The libxml2 limit the last ``parse_html`` of this thread stopped at (the rest of the
+    page is missing from its tree, e.g. elements nested deeper than 255), else None."""
+    parser = getattr(_PARSERS, "parser", None)
+    errors = parser.error_log if parser is not None else ()
+    return next((e.message for e in errors if e.type_name == "ERR_RESOURCE_LIMIT"), None)
+
+
 def _from_html(ex: Extraction, url: str, text: str) -> None:
     root = parse_html(text)
     if root is None:
         ex.error = "unparseable html"
         return
+    limit = parse_limit()
+    _read_page(ex, url, text, root)
+    if limit and not ex.documents:
+        # the tree silently lacks what lies past the parser's limit: say so
+        ex.error = f"html not extracted: the parser stopped at a limit ({limit})"[:500]
+
+
+def _read_page(ex: Extraction, url: str, text: str, root) -> None:
     drop_hidden(root)
     metas = meta_tags(root)
     names = _names(root)          # ids and classes: read once for both selectors' passes
@@ -1010,4 +1026,6 @@ def _attachment(ex: Extraction, url: str, content_type: str | None, body: bytes)
     ex.documents = make_documents(url, title, lines, ex.published_hint)
     if not ex.documents:
         ex.error = "no text in attachment"
+    elif att.truncated:
+        ex.error = f"text truncated to {attachments.MAX_TEXT_CHARS} characters"
     return ex

@@ -22,7 +22,8 @@ from warcio.statusandheaders import StatusAndHeadersParserException
 from archive.capture import Capture
 
 OPEN_SUFFIX = ".open"
-MAX_DECODED = 64 * 1024 * 1024
+MAX_DECODED = 64 * 1024 * 1024      # bytes a body may have once its Content-Encoding is removed
+_CHUNK = 1024 * 1024
 
 
 class DecodingError(ValueError):
@@ -64,6 +65,41 @@ def _inflate(data: bytes, limit: int) -> bytes:
     raise DecodingError("invalid deflate data")
 
 
+def _unbrotli(data: bytes, limit: int) -> bytes:
+    import brotli
+
+    # brotli's output limit is a hint (it may return more), so the total is counted here
+    d, out, size = brotli.Decompressor(), [], 0
+    chunk = d.process(data, output_buffer_limit=_CHUNK)
+    while chunk:
+        size += len(chunk)
+        if size > limit:
+            raise DecodingError(f"decoded body larger than {limit} bytes")
+        out.append(chunk)
+        chunk = b"" if d.is_finished() else d.process(b"", output_buffer_limit=_CHUNK)
+    return b"".join(out)
+
+
+def _unzstd(data: bytes, limit: int) -> bytes:
+    try:
+        from compression import zstd  # Python 3.14
+    except ImportError:
+        from backports import zstd
+
+    out, size = [], 0
+    while data:                               # one frame after another
+        d = zstd.ZstdDecompressor()
+        chunk = d.decompress(data, max_length=limit + 1 - size)
+        size += len(chunk)
+        if size > limit:
+            raise DecodingError(f"decoded body larger than {limit} bytes")
+        out.append(chunk)
+        if not d.eof:                         # a truncated last frame: what it gave
+            break
+        data = d.unused_data
+    return b"".join(out)
+
+
 def decode_content(body: bytes, content_encoding: str | None, limit: int = MAX_DECODED) -> bytes:
     """The body with its Content-Encoding(s) removed (gzip, deflate, br, zstd, identity)."""
     if not content_encoding or not body:
@@ -76,11 +112,9 @@ def decode_content(body: bytes, content_encoding: str | None, limit: int = MAX_D
             elif coding == "deflate":
                 body = _inflate(body, limit)
             elif coding == "br":
-                import brotli
-                body = brotli.decompress(body)
+                body = _unbrotli(body, limit)
             elif coding == "zstd":
-                import zstandard
-                body = zstandard.ZstdDecompressor().decompressobj().decompress(body)
+                body = _unzstd(body, limit)
             elif coding in ("identity", "none"):
                 continue
             else:
@@ -294,7 +328,9 @@ def write_single_record(path: str | Path, offset: int, length: int, out_path: st
 
 def _iter_bytes(data: bytes):
     for record in ArchiveIterator(io.BytesIO(data)):
-        record.content_stream().read()
+        # the payload as stored: decoding its Content-Encoding proves nothing about the record
+        while record.raw_stream.read(_CHUNK):
+            pass
         yield record.rec_type
 
 

@@ -31,6 +31,14 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 RETRY_BACKOFF_BASE = 1.0             # seconds; doubles per retry (crawler.middlewares.BackoffRetryMiddleware)
 RETRY_BACKOFF_MAX = 30.0
 DOWNLOAD_TIMEOUT = 30
+# Scrapy's two headers, and only the content codings that warcio, pywb and archive.warc_read
+# all decode (warcio reads br only with brotlipy, which cannot share a venv with Scrapy's
+# brotli, and zstd not at all); bodies sent so anyway are archived and decoded all the same
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en",
+    "Accept-Encoding": "gzip, deflate",
+}
 
 # --- limits so that traps end -----------------------------------------------
 DEPTH_LIMIT = 16                     # clicks from a start page; next pages of a list are free

@@ -181,3 +181,23 @@ def test_non_ascii_shares_of_long_texts_equal_the_regex_count():
             assert decode._non_ascii_share(text, pattern, default) == by_regex(text, pattern, default)
     assert long_ones > 200
     assert decode.has_mojibake("å·¥ä¼šçš„å·¥ä½œ" * 40) and not decode.has_mojibake("工会的工作" * 80)
+
+
+@pytest.mark.parametrize("label", ["text/html; charset=utf-8", "text/html", None])
+def test_a_few_invalid_bytes_in_utf8_are_dropped_not_mojibake(label):
+    """One stray byte, or a character cut short by a CMS, in a page that is otherwise UTF-8
+    made the whole page GB18030 mojibake; those bytes are dropped and the rest read as UTF-8."""
+    good = page('<meta charset="utf-8">').encode("utf-8")
+    for body in (good.replace("工会组织".encode(), "工会组织".encode() + b"\xff"),
+                 good.replace("狠抓".encode(), "狠".encode()[:2] + "抓".encode())):
+        d = decode_body(body, label)
+        assert d.encoding == "utf-8" and d.repaired
+        assert "工会组织深入学习贯彻党的十七大精神" in d.text and "\ufffd" not in d.text
+
+
+def test_gbk_read_as_utf8_stays_gbk_whatever_the_label():
+    """UTF-8 labels over GBK bytes: most of their bytes are invalid UTF-8, so they are no
+    'few invalid bytes' and the page is still read as GBK."""
+    d = decode_body(page('<meta charset="utf-8">', GBK_ONLY).encode("gbk"),
+                    "text/html; charset=utf-8")
+    assert d.encoding == "gbk" and "工会组织" in d.text and GBK_ONLY in d.text

@@ -578,3 +578,18 @@ def test_han_count_is_the_number_of_han_characters():
     for n in [0, 1, 5, 63, 64, 65, 200, 3000] * 25:
         text = "".join(rnd.choice(pool) for _ in range(n))
         assert han_count(text) == sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff"), text
+
+
+def test_a_page_nested_deeper_than_the_parser_goes_is_a_recorded_error():
+    """lxml (libxml2) silently drops what is nested deeper than 255 elements: a 200,000-deep
+    page gave no document and no error; the parser's limit is now the capture's error."""
+    from tests.bombs import PAGE, deep_page
+
+    ex = process_capture("http://a.test/deep.html", "text/html; charset=utf-8", deep_page())
+    assert ex.documents == []
+    assert ex.error == ("html not extracted: the parser stopped at a limit "
+                        "(Excessive depth in document: 256, use XML_PARSE_HUGE option)")
+    shallow = process_capture("http://a.test/deep.html", "text/html; charset=utf-8",
+                              deep_page(200))
+    assert shallow.error is None and len(shallow.documents) == 1
+    assert process_capture("http://a.test/f.html", "text/html", PAGE).error is None
