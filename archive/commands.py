@@ -15,6 +15,8 @@ EXIT_INTERRUPTED = 3        # the crawl was stopped (SIGTERM/SIGINT): `crawl --r
 def _summary(row: dict | None) -> str:
     if not row:
         return "no crawl row was written"
+    if "pages" not in row:      # its row could not be read (a full disk)
+        return f"crawl {row['id']} {row['status']}"
     return (f"crawl {row['id']} {row['status']}: {row['pages']} pages, {row['documents']} documents "
             f"({row['reports']} reports; {row.get('new_documents') or 0} new, "
             f"{row.get('changed') or 0} changed, {row.get('unchanged') or 0} unchanged), "
@@ -105,6 +107,7 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
         if why:
             fail(why)
     overrides = _parse_settings(settings)
+    _check_space(data_dir, overrides)
     from crawler.warc.writer import compression
 
     try:        # settings first: a wrong one fails before anything goes over the network
@@ -135,7 +138,12 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
         fail(str(exc), EXIT_LOCKED)
     except ResumeError as exc:
         fail(str(exc))
+    stopped = row.pop("stopped", None) if row else None
     click.echo(_summary(row))
+    if stopped:
+        click.echo(f"union-archive: error: the crawl stopped: {stopped}; free some space, then: "
+                   f"union-archive crawl --data {data_dir} --resume", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     if redis_url and row and str(row["status"]).startswith("finished"):
         from crawler.distributed import leave
 
@@ -157,6 +165,22 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
                    f"archive from them", err=True)
     if not row or not str(row["status"]).startswith("finished"):
         sys.exit(1)
+
+
+def _check_space(data_dir: Path, overrides: dict) -> None:
+    """Refuse to start below the free-space reserve (UNION_MIN_FREE_SPACE), in one line."""
+    from crawler.diskspace import low_space
+    from crawler.run import crawl_settings
+
+    settings = crawl_settings(data_dir, overrides)
+    try:
+        reserve = settings.getint("UNION_MIN_FREE_SPACE")
+    except ValueError:
+        fail(f"UNION_MIN_FREE_SPACE must be a number of bytes, got "
+             f"{settings.get('UNION_MIN_FREE_SPACE')!r}")
+    why = low_space([data_dir, settings.get("WARC_DIR") or data_dir / "warc"], reserve)
+    if why:
+        fail(f"not starting: {why}")
 
 
 def _join_redis(url: str, worker: str, data_dir: Path, overrides: dict, wait: int = 1) -> bool:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
+import sqlite3
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,6 +44,7 @@ from twisted.internet import reactor
 
 from archive.capture import Capture
 from archive.warc_read import body_and_error, header, iso_seconds
+from crawler.diskspace import DISK_FULL, STOP_DETAIL_STAT, is_disk_full, low_space
 from crawler.signals import capture_written
 from crawler.links import extract_links
 from crawler.revisit import RevisitPolicy
@@ -102,6 +104,8 @@ class WarcCaptureMiddleware:
         self.state_path = Path(s.get("WARC_STATE_PATH") or self.data_dir / STATE_FILE)
         self.user_agent = s.get("USER_AGENT")
         self.policy = RevisitPolicy.from_settings(s)
+        self.min_free = s.getint("UNION_MIN_FREE_SPACE", 0)
+        self._stopping = False           # a stop was asked for (no space, a failed write)
         self.writer: WarcFileWriter | None = None
         self.index_lines = None          # crawler.warc.cdxj.IndexLines: made as records are written
         self._failed = False
@@ -127,13 +131,47 @@ class WarcCaptureMiddleware:
             logger.exception("WARC capture could not start in %s; closing the spider", self.warc_dir)
             self.crawler.stats.set_value("warc/error", "could not start")
             reactor.callLater(0, self._close_spider, spider)
+            return
+        self._check_space()
 
-    def _close_spider(self, spider):
+    def _close_spider(self, spider, reason="warc_failed"):
         engine = self.crawler.engine
         if hasattr(engine, "close_spider_async"):
             from scrapy.utils.defer import deferred_from_coro
-            return deferred_from_coro(engine.close_spider_async(reason="warc_failed"))
-        return engine.close_spider(spider, "warc_failed")
+            return deferred_from_coro(engine.close_spider_async(reason=reason))
+        return engine.close_spider(spider, reason)
+
+    # -- disk space ----------------------------------------------------------------
+    def _check_space(self) -> None:
+        """Stop the crawl once the free space falls below UNION_MIN_FREE_SPACE."""
+        if self._stopping:
+            return
+        why = low_space([self.warc_dir, self.data_dir], self.min_free)
+        if why:
+            self._stop(DISK_FULL, why)
+
+    def _stop(self, reason: str, why: str) -> None:
+        """Close the spider once, with ``reason``; ``why`` (one line) goes into the stats."""
+        if self._stopping:
+            return
+        self._stopping = True
+        logger.error("stopping the crawl: %s", why)
+        self.stats.set_value(STOP_DETAIL_STAT, why)
+        reactor.callLater(0, self._close_spider, self.crawler.spider, reason)
+
+    def _write(self, records: list) -> list[tuple[str, int, int]] | None:
+        """The records of one exchange into the WARC file (and the CDXJ lines); None when
+        the write failed (the file keeps only whole exchanges) and the crawl is stopping."""
+        self._check_space()
+        try:
+            written = self.writer.write(records)
+        except OSError as exc:
+            uri = records[0].rec_headers.get_header("WARC-Target-URI")
+            why = f"cannot write {uri} into {self.warc_dir}: {exc.strerror or _one_line(exc)}"
+            self._stop(DISK_FULL if is_disk_full(exc) else "warc_failed", why)
+            return None
+        self._index(records, written)
+        return written
 
     def _open(self, spider):
         from archive.warc_dirs import record_warc_dir
@@ -196,7 +234,10 @@ class WarcCaptureMiddleware:
             self.index_lines = None
 
     def _file_closed(self, path: Path):
-        self.state.commit()         # history only for records that are now in a closed file
+        try:
+            self.state.commit()     # history only for records that are now in a closed file
+        except sqlite3.Error as exc:     # a full disk: the next crawl stores those payloads again
+            logger.error("WARC history not saved: %s", exc)
         self.stats.inc_value("warc/files")
         logger.info("WARC file closed: %s", path.name)
 
@@ -204,8 +245,11 @@ class WarcCaptureMiddleware:
         if self.writer is None:
             return
         t = time.thread_time()
-        self.writer.close()
-        self.state.commit()
+        try:
+            self.writer.close()
+            self.state.commit()
+        except (OSError, sqlite3.Error) as exc:    # a full disk: the next run cuts the file back
+            logger.error("WARC capture did not close cleanly: %s", _one_line(exc))
         self.state.close()
         self.cpu += time.thread_time() - t
         self.stats.set_value("warc/cpu_seconds", round(self.cpu, 3))
@@ -322,8 +366,9 @@ class WarcCaptureMiddleware:
                 and not (refers is not None and refers["url"] == uri)):
             fields += self._page_facts(request, response, decoded, headers)
         third = rec.metadata_record(b, uri, date, fields, concurrent_to=first_id)
-        written = self.writer.write([first, second, third])
-        self._index([first, second, third], written)
+        written = self._write([first, second, third])
+        if written is None:
+            raise IgnoreRequest(f"not archived (the crawl stops): {uri}")
         fname, off, length = written[0]
 
         record_type = "revisit" if refers is not None else "response"
@@ -392,8 +437,9 @@ class WarcCaptureMiddleware:
         depth = request.meta.get("depth", 0)
         record = rec.metadata_record(b, uri, date, [
             ("fetch-error", error), ("referrer", referrer), ("depth", depth)])
-        written = self.writer.write([record])
-        self._index([record], written)
+        written = self._write([record])
+        if written is None:
+            return None
         [(fname, off, length)] = written
         self.stats.inc_value("warc/records/failure")
         cap = Capture(url=uri, status=None, warc_filename=fname, warc_offset=off, warc_length=length,
