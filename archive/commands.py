@@ -217,14 +217,17 @@ def _join_redis(url: str, worker: str, data_dir: Path, overrides: dict, wait: in
 @click.command()
 @data_option
 def reindex(data_dir):
-    """Rebuild archive.db from the WARC files alone.
+    """Rebuild archive.db (and the CDXJ indexes) from the WARC files alone.
 
     They are read from DIR/warc, the WARC_DIRs recorded in DIR/warc-dirs.txt and the
-    data directories of Redis workers, DIR/workers/* (each locked while it is read)."""
+    data directories of Redis workers, DIR/workers/* (each locked while it is read).
+    A torn record at the end of a WARC file (a file cut short) is set aside in NAME.torn
+    first."""
     from contextlib import ExitStack
 
     from archive.reindex import ReindexError, reindex as do_reindex
-    from archive.warc_dirs import warc_dirs, worker_dirs
+    from archive.verify import TORN_SUFFIX, cut_torn, rebuild_indexes
+    from archive.warc_dirs import warc_dirs, warc_files, worker_dirs
     from crawler.lock import EXIT_LOCKED, DataDirLock, LockedError
 
     try:
@@ -235,7 +238,13 @@ def reindex(data_dir):
             for d in [data_dir, *worker_dirs(data_dir)]:
                 locks.enter_context(DataDirLock(d, "reindex"))
                 put_right(d)     # a killed crawl's .open WARC files: cut back and included
+            for path in warc_files(warc_dirs(data_dir)):
+                moved = cut_torn(path)
+                if moved:
+                    click.echo(f"{path}: a torn record at its end ({moved} bytes) set aside "
+                               f"in {path.name}{TORN_SUFFIX}", err=True)
             rows = do_reindex(data_dir)
+            indexes = rebuild_indexes(data_dir)
     except LockedError as exc:
         fail(str(exc), EXIT_LOCKED)
     except ReindexError as exc:
@@ -244,6 +253,8 @@ def reindex(data_dir):
         click.echo(_summary(row))
     click.echo(f"rebuilt {data_dir / 'archive.db'} from "
                + ", ".join(str(d) for d in warc_dirs(data_dir) if d.is_dir()))
+    if indexes:
+        click.echo(f"rebuilt {len(indexes)} CDXJ index(es) in {data_dir / 'indexes'}")
 
 
 @click.command()

@@ -108,6 +108,7 @@ class WarcCaptureMiddleware:
         self._stopping = False           # a stop was asked for (no space, a failed write)
         self.writer: WarcFileWriter | None = None
         self.index_lines = None          # crawler.warc.cdxj.IndexLines: made as records are written
+        self._locator = None             # archive.warc_dirs.WarcLocator, made when first asked
         self._failed = False
         self.cpu = 0.0
         self.state: CaptureState | None = None
@@ -266,6 +267,24 @@ class WarcCaptureMiddleware:
         elif self.index_lines is not None:
             self.index_lines.discard()
 
+    def _readable(self, row, url: str) -> bool:
+        """Is the full response record of ``row`` (from ``_digests`` or ``_validators``)
+        still whole in its WARC file?  A revisit refers only to such a record: one cut
+        away (a truncated or lost file) would leave the payload nowhere."""
+        from archive.warc_read import record_problem
+
+        if self._locator is None:
+            from archive.warc_dirs import WarcLocator
+
+            self._locator = WarcLocator(self.data_dir, first=self.warc_dir)
+        path = self._locator.find(row["warc_filename"])
+        problem = (f"no WARC file {row['warc_filename']}" if path is None else record_problem(
+            path, row["warc_offset"], row["warc_length"], row["payload_digest"]))
+        if problem:
+            logger.warning("archived copy of %s unreadable (%s): storing it in full", url, problem)
+            self.stats.inc_value("warc/original_unreadable")
+        return problem is None
+
     def _ensure_open(self):
         if self.writer is None:        # used before spider_opened (should not happen)
             self.spider_opened(self.crawler.spider)
@@ -298,6 +317,8 @@ class WarcCaptureMiddleware:
         row = self.state.validators(url)
         if row is None or not (row["etag"] or row["last_modified"]):
             return None
+        if not self._readable(row, url):
+            return None         # a 304 would refer to a lost record: fetch it in full
         if row["etag"]:
             request.headers[b"If-None-Match"] = row["etag"].encode("latin-1")
         if row["last_modified"]:
@@ -344,6 +365,9 @@ class WarcCaptureMiddleware:
             original = None
             if self.dedup and complete and len(body) >= self.dedup_min:
                 original = self.state.original(digest)
+                if original is not None and not self._readable(original, uri):
+                    self.state.forget_original(digest)      # this response takes its place
+                    original = None
             if original is not None:
                 refers = dict(original)
                 first = rec.revisit_record(b, uri, date, resp_head, rec.REVISIT_IDENTICAL, digest,
