@@ -17,6 +17,15 @@ from tests.conftest import crawl_cmd
 from tests.sql import rows
 
 
+@pytest.fixture(scope="module")
+def zoo():
+    """A zoo of this module's own: the session's counts the requests of its one crawl."""
+    from zoo import Zoo
+
+    with Zoo(slow_seconds=1.0) as z:
+        yield z
+
+
 @contextmanager
 def small_disk(path, size: str):
     path.mkdir()

@@ -7,10 +7,20 @@ import gzip
 import subprocess
 import sys
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from tests.conftest import crawl_cmd
 from tests.sql import rows
+
+
+@pytest.fixture(scope="module")
+def zoo():
+    """A zoo of this module's own: the session's counts the requests of its one crawl."""
+    from zoo import Zoo
+
+    with Zoo(slow_seconds=1.0) as z:
+        yield z
 
 
 def run(cmd):
