@@ -16,6 +16,8 @@ EXIT_INTERRUPTED = 3        # the crawl was stopped (SIGTERM/SIGINT): `crawl --r
 def _summary(row: dict | None) -> str:
     if not row:
         return "no crawl row was written"
+    if "pages" not in row:      # its row could not be read (a full disk)
+        return f"crawl {row['id']} {row['status']}"
     return (f"crawl {row['id']} {row['status']}: {row['pages']} pages, {row['documents']} documents "
             f"({row['reports']} reports; {row.get('new_documents') or 0} new, "
             f"{row.get('changed') or 0} changed, {row.get('unchanged') or 0} unchanged), "
@@ -120,6 +122,7 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
         if why:
             fail(f"{url}: {why}")
     overrides = _parse_settings(settings)
+    _check_space(data_dir, overrides)
     from crawler.warc.writer import compression
 
     try:        # settings first: a wrong one fails before anything goes over the network
@@ -156,7 +159,12 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
         fail(str(exc), EXIT_LOCKED)
     except ResumeError as exc:
         fail(str(exc))
+    stopped = row.pop("stopped", None) if row else None
     click.echo(_summary(row))
+    if stopped:
+        click.echo(f"union-archive: error: the crawl stopped: {stopped}; free some space, then: "
+                   f"union-archive crawl --data {data_dir} --resume", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     if redis_url and row and str(row["status"]).startswith("finished"):
         from crawler.distributed import leave
 
@@ -178,6 +186,22 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
                    f"archive from them", err=True)
     if not row or not str(row["status"]).startswith("finished"):
         sys.exit(1)
+
+
+def _check_space(data_dir: Path, overrides: dict) -> None:
+    """Refuse to start below the free-space reserve (UNION_MIN_FREE_SPACE), in one line."""
+    from crawler.diskspace import low_space
+    from crawler.run import crawl_settings
+
+    settings = crawl_settings(data_dir, overrides)
+    try:
+        reserve = settings.getint("UNION_MIN_FREE_SPACE")
+    except ValueError:
+        fail(f"UNION_MIN_FREE_SPACE must be a number of bytes, got "
+             f"{settings.get('UNION_MIN_FREE_SPACE')!r}")
+    why = low_space([data_dir, settings.get("WARC_DIR") or data_dir / "warc"], reserve)
+    if why:
+        fail(f"not starting: {why}")
 
 
 def _join_redis(url: str, worker: str, data_dir: Path, overrides: dict, wait: int = 1) -> bool:
@@ -214,14 +238,17 @@ def _join_redis(url: str, worker: str, data_dir: Path, overrides: dict, wait: in
 @click.command()
 @data_option
 def reindex(data_dir):
-    """Rebuild archive.db from the WARC files alone.
+    """Rebuild archive.db (and the CDXJ indexes) from the WARC files alone.
 
     They are read from DIR/warc, the WARC_DIRs recorded in DIR/warc-dirs.txt and the
-    data directories of Redis workers, DIR/workers/* (each locked while it is read)."""
+    data directories of Redis workers, DIR/workers/* (each locked while it is read).
+    A torn record at the end of a WARC file (a file cut short) is set aside in NAME.torn
+    first."""
     from contextlib import ExitStack
 
     from archive.reindex import ReindexError, reindex as do_reindex
-    from archive.warc_dirs import warc_dirs, worker_dirs
+    from archive.verify import TORN_SUFFIX, cut_torn, rebuild_indexes
+    from archive.warc_dirs import warc_dirs, warc_files, worker_dirs
     from crawler.lock import EXIT_LOCKED, DataDirLock, LockedError
 
     writable_dir(data_dir)
@@ -233,7 +260,13 @@ def reindex(data_dir):
             for d in [data_dir, *worker_dirs(data_dir)]:
                 locks.enter_context(DataDirLock(d, "reindex"))
                 put_right(d)     # a killed crawl's .open WARC files: cut back and included
+            for path in warc_files(warc_dirs(data_dir)):
+                moved = cut_torn(path)
+                if moved:
+                    click.echo(f"{path}: a torn record at its end ({moved} bytes) set aside "
+                               f"in {path.name}{TORN_SUFFIX}", err=True)
             rows = do_reindex(data_dir)
+            indexes = rebuild_indexes(data_dir)
     except LockedError as exc:
         fail(str(exc), EXIT_LOCKED)
     except ReindexError as exc:
@@ -242,6 +275,8 @@ def reindex(data_dir):
         click.echo(_summary(row))
     click.echo(f"rebuilt {data_dir / 'archive.db'} from "
                + ", ".join(str(d) for d in warc_dirs(data_dir) if d.is_dir()))
+    if indexes:
+        click.echo(f"rebuilt {len(indexes)} CDXJ index(es) in {data_dir / 'indexes'}")
 
 
 @click.command()

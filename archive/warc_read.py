@@ -334,6 +334,36 @@ def _iter_bytes(data: bytes):
         yield record.rec_type
 
 
+def record_problem(path: str | Path, offset: int, length: int,
+                   payload_digest: str | None = None) -> str | None:
+    """Why the response record at (``path``, ``offset``, ``length``) cannot be read back
+    whole, in one line, or None when it can: one complete gzip member holding a response
+    record whose block and payload digests check and, when given, whose payload digest is
+    ``payload_digest``.  A revisit record may only refer to such a record."""
+    try:
+        data = read_record(path, offset, length)
+    except (OSError, ValueError) as exc:
+        return str(exc)
+    raw = _inflate_member(data)
+    if raw is None:
+        return f"no whole gzip member at {Path(path).name}@{offset}"
+    try:
+        for record in ArchiveIterator(io.BytesIO(raw), check_digests=True):
+            record.raw_stream.read()
+            if record.rec_type != "response":
+                return f"a {record.rec_type} record, not a response, at {Path(path).name}@{offset}"
+            if record.digest_checker.passed is False:
+                return (f"digest mismatch at {Path(path).name}@{offset}: "
+                        + "; ".join(map(str, record.digest_checker.problems))[:200])
+            found = record.rec_headers.get_header("WARC-Payload-Digest")
+            if payload_digest and found != payload_digest:
+                return f"another payload ({found}) at {Path(path).name}@{offset}"
+            return None
+    except (ArchiveLoadFailed, StatusAndHeadersParserException) as exc:
+        return f"no readable record at {Path(path).name}@{offset}: {str(exc)[:200]}"
+    return f"no record at {Path(path).name}@{offset}"
+
+
 def read_payload_raw(path: str | Path, offset: int, length: int) -> bytes:
     """The HTTP payload of a response record as stored (Content-Encoding kept)."""
     for record in ArchiveIterator(io.BytesIO(read_record(path, offset, length))):

@@ -34,13 +34,15 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler import children
+from crawler.diskspace import DISK_FULL
 from crawler.signals import capture_written
 
 logger = logging.getLogger(__name__)
 
 STATUS_BY_REASON = {"finished": "finished", "closespider_pagecount": "finished (page limit)",
                     "closespider_itemcount": "finished (item limit)",
-                    "closespider_timeout": "finished (time limit)", "shutdown": "interrupted"}
+                    "closespider_timeout": "finished (time limit)", "shutdown": "interrupted",
+                    DISK_FULL: "interrupted"}
 
 
 def _crash_point(settings) -> tuple[str, int | str] | None:
@@ -280,7 +282,10 @@ class IndexerBridge:
             logger.error("indexer process exited with code %s; every capture is in the WARC "
                          "files: `union-archive reindex --data %s` builds the archive from them",
                          exitcode, self.data_dir)
-            _mark_indexer_failed(self.data_dir, self.crawl_id, self.start_urls, self.started_at)
+            # a crawl stopped for lack of space stays resumable: its unindexed pages are
+            # fetched again by the resumed run, as after a kill
+            _mark_indexer_failed(self.data_dir, self.crawl_id, self.start_urls, self.started_at,
+                                 "interrupted" if reason == DISK_FULL else "indexer failed")
         else:
             # the clusters of the whole archive, in a fresh process now that the
             # indexer's memory is back with the system (archive.indexer.run_cluster)
@@ -298,7 +303,10 @@ class IndexerBridge:
         self.crawler.stats.set_value("union/indexer_exitcode", exitcode)
         if self.jobdir and Path(self.jobdir).is_dir():
             # the scheduler saved the frontier before this signal: it may be resumed from
-            (Path(self.jobdir) / "clean-shutdown").write_text(f"{reason}\n", encoding="utf-8")
+            try:
+                (Path(self.jobdir) / "clean-shutdown").write_text(f"{reason}\n", encoding="utf-8")
+            except OSError:     # a full disk: the frontier is not trusted, the resume restarts
+                pass
 
 
 def _tell(pipe, word: bool) -> None:
@@ -312,10 +320,11 @@ def _tell(pipe, word: bool) -> None:
 
 
 def _mark_indexer_failed(data_dir: Path, crawl_id: str, start_urls: list[str],
-                         started_at: str) -> None:
+                         started_at: str, status: str = "indexer failed") -> None:
     """The crawls row of a run whose indexer died: ``indexer failed`` instead of a
     ``running`` that no one would close (the row is written if the indexer died before
-    it could): not resumable, since the fetching itself ended as it should."""
+    it could): not resumable, since the fetching itself ended as it should.  A crawl
+    stopped for lack of space gets ``status`` ``interrupted`` instead: resumable."""
     import archive.store as store
     from archive.indexer import utcnow
 
@@ -323,17 +332,17 @@ def _mark_indexer_failed(data_dir: Path, crawl_id: str, start_urls: list[str],
         db = store.connect(data_dir / "archive.db")
         try:
             with db.atomic():
-                db.conn.execute("update crawls set status = 'indexer failed', finished_at = ? "
-                                "where id = ? and status = 'running'", [utcnow(), crawl_id])
+                db.conn.execute("update crawls set status = ?, finished_at = ? "
+                                "where id = ? and status = 'running'", [status, utcnow(), crawl_id])
                 if not db.conn.execute("select 1 from crawls where id = ?", [crawl_id]).fetchone():
                     db["crawls"].insert({
                         "id": crawl_id, "started_at": started_at, "finished_at": utcnow(),
-                        "start_urls": "\n".join(start_urls), "status": "indexer failed",
+                        "start_urls": "\n".join(start_urls), "status": status,
                         "pages": 0, "documents": 0, "reports": 0, "errors": 0})
         finally:
             db.conn.close()
-    except Exception:
-        logger.exception("could not mark crawl %s as 'indexer failed'", crawl_id)
+    except Exception as exc:
+        logger.error("could not mark crawl %s as %r: %s", crawl_id, status, exc)
 
 
 def _arm_warc_crash(crawler, n: int) -> None:

@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.diskspace import DISK_FULL, STOP_DETAIL_STAT
+
 logger = logging.getLogger(__name__)
 
 CLEAN_MARKER = "clean-shutdown"        # written into the JOBDIR by crawler.extensions
@@ -93,13 +95,18 @@ def _rows(db_path: Path, sql: str, params=()) -> list[dict]:
         conn.close()
 
 
-def _ran_to_its_end(jobdir: Path) -> bool:
-    """Did the spider close for a reason other than a stop signal (CLEAN_MARKER's text)?"""
+def _stop_reason(jobdir: Path) -> str | None:
+    """Why the spider closed (CLEAN_MARKER's text), None when it did not close cleanly."""
     try:
         reason = (jobdir / CLEAN_MARKER).read_text(encoding="utf-8").strip()
     except OSError:
-        return False
-    return reason != "shutdown"
+        return None
+    return reason or None       # empty: its write failed (a full disk)
+
+
+def _ran_to_its_end(jobdir: Path) -> bool:
+    """Did the spider close for a reason other than a stop signal or a full disk?"""
+    return _stop_reason(jobdir) not in (None, "shutdown", DISK_FULL)
 
 
 def resumable(data_dir: Path) -> dict | None:
@@ -147,16 +154,32 @@ def put_right(data_dir: Path, policy=None) -> dict:
 def _prepare_jobdir(jobdir: Path, resume: bool) -> bool:
     """True when the saved frontier can be used as it is."""
     marker = jobdir / CLEAN_MARKER
-    clean = resume and marker.exists()
+    reason = _stop_reason(jobdir)
+    # a frontier saved on a full disk may lack requests: not trusted either
+    clean = resume and reason is not None and reason != DISK_FULL
     if jobdir.exists() and not clean:
         if resume:
-            logger.warning("the frontier in %s was not saved cleanly (the crawl was killed): "
+            logger.warning("the frontier in %s was not saved cleanly (%s): "
                            "starting again from the start URLs; what was captured comes back "
-                           "as 304 revisits", jobdir)
+                           "as 304 revisits", jobdir,
+                           "the disk was full" if reason == DISK_FULL else "the crawl was killed")
         shutil.rmtree(jobdir)
     marker.unlink(missing_ok=True)
     jobdir.mkdir(parents=True, exist_ok=True)
     return clean
+
+
+class _LogFile(logging.FileHandler):
+    """The crawl's log file; a line it cannot write (a full disk) is only on stderr."""
+
+    def handleError(self, record):
+        pass
+
+    def close(self):
+        try:
+            super().close()
+        except OSError:
+            pass
 
 
 class _EarlyStop:
@@ -198,7 +221,8 @@ class _EarlyStop:
 
 def run_crawl(start_urls: list[str], data_dir: Path, overrides: dict | None = None,
               resume: bool = False) -> dict | None:
-    """Crawl, capture and index; returns the crawls row of this run.
+    """Crawl, capture and index; returns the crawls row of this run, with ``stopped``
+    (one line) when the crawl stopped early for lack of space.
 
     ``resume``: continue the latest unfinished crawl (same id; its start URLs unless
     ``start_urls`` are given).  Raises ``crawler.lock.LockedError`` when another run
@@ -206,7 +230,6 @@ def run_crawl(start_urls: list[str], data_dir: Path, overrides: dict | None = No
     """
     from crawler.lock import DataDirLock
     from crawler.spiders.union import UnionSpider
-    import archive.store as store
 
     data_dir = Path(data_dir)
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
@@ -229,12 +252,13 @@ def run_crawl(start_urls: list[str], data_dir: Path, overrides: dict | None = No
         if not settings.get("JOBDIR"):
             _prepare_jobdir(jobdir, resume)
             settings.set("JOBDIR", str(jobdir), priority="cmdline")
-        log_file = logging.FileHandler(data_dir / "logs" / f"crawl-{crawl_id}.log", encoding="utf-8")
+        log_file = _LogFile(data_dir / "logs" / f"crawl-{crawl_id}.log", encoding="utf-8")
         log_file.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
         logging.getLogger().addHandler(log_file)
         try:
             process = CrawlerProcess(settings, install_root_handler=True)
-            process.crawl(UnionSpider, start_urls=start_urls)
+            crawler = process.create_crawler(UnionSpider)
+            process.crawl(crawler, start_urls=start_urls)
             early.hand_over(process)
             process.start()
             from crawler.extensions import finish_open_bridges
@@ -242,14 +266,15 @@ def run_crawl(start_urls: list[str], data_dir: Path, overrides: dict | None = No
         finally:
             logging.getLogger().removeHandler(log_file)
             log_file.close()
-        db = store.connect(data_dir / "archive.db")
-        try:
-            row = db["crawls"].get(crawl_id)
-        except Exception:
-            row = None
-        db.conn.close()
+        stopped = crawler.stats.get_value(STOP_DETAIL_STAT)
+        found = _rows(data_dir / "archive.db", "select * from crawls where id = ?", [crawl_id])
+        row = found[0] if found else None
         if row and str(row["status"]).startswith("finished"):
             shutil.rmtree(jobdir, ignore_errors=True)   # nothing left to resume
         elif row and row["status"] == "indexer failed" and _ran_to_its_end(jobdir):
             shutil.rmtree(jobdir, ignore_errors=True)   # fetched all: reindex, not resume
+    if stopped:     # the crawl stopped early (a full disk): why, in one line
+        row = dict(row or {"id": crawl_id}, stopped=stopped)
+        if row.get("status", "running") == "running":     # the next run marks it so
+            row["status"] = "interrupted"
     return dict(row) if row else None

@@ -67,6 +67,9 @@ UNION_CRAWL_ID = (datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 UNION_INDEXER_ENABLED = True
 UNION_ALLOW_LOOPBACK = False          # loopback/private targets are refused unless allowed
 UNION_ALLOW_PRIVATE = False
+# bytes kept free on the disks of the data and WARC directories: below it a crawl stops,
+# resumable (crawler/diskspace.py), so the indexer, frontier and log can still be written
+UNION_MIN_FREE_SPACE = 250_000_000
 WARC_ENABLED = True
 WARC_PREFIX = "union"
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
+import sqlite3
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,6 +44,7 @@ from twisted.internet import reactor
 
 from archive.capture import Capture
 from archive.warc_read import body_and_error, header, iso_seconds
+from crawler.diskspace import DISK_FULL, STOP_DETAIL_STAT, is_disk_full, low_space
 from crawler.signals import capture_written
 from crawler.links import extract_links
 from crawler.revisit import RevisitPolicy
@@ -102,8 +104,11 @@ class WarcCaptureMiddleware:
         self.state_path = Path(s.get("WARC_STATE_PATH") or self.data_dir / STATE_FILE)
         self.user_agent = s.get("USER_AGENT")
         self.policy = RevisitPolicy.from_settings(s)
+        self.min_free = s.getint("UNION_MIN_FREE_SPACE", 0)
+        self._stopping = False           # a stop was asked for (no space, a failed write)
         self.writer: WarcFileWriter | None = None
         self.index_lines = None          # crawler.warc.cdxj.IndexLines: made as records are written
+        self._locator = None             # archive.warc_dirs.WarcLocator, made when first asked
         self._failed = False
         self.cpu = 0.0
         self.state: CaptureState | None = None
@@ -127,13 +132,47 @@ class WarcCaptureMiddleware:
             logger.exception("WARC capture could not start in %s; closing the spider", self.warc_dir)
             self.crawler.stats.set_value("warc/error", "could not start")
             reactor.callLater(0, self._close_spider, spider)
+            return
+        self._check_space()
 
-    def _close_spider(self, spider):
+    def _close_spider(self, spider, reason="warc_failed"):
         engine = self.crawler.engine
         if hasattr(engine, "close_spider_async"):
             from scrapy.utils.defer import deferred_from_coro
-            return deferred_from_coro(engine.close_spider_async(reason="warc_failed"))
-        return engine.close_spider(spider, "warc_failed")
+            return deferred_from_coro(engine.close_spider_async(reason=reason))
+        return engine.close_spider(spider, reason)
+
+    # -- disk space ----------------------------------------------------------------
+    def _check_space(self) -> None:
+        """Stop the crawl once the free space falls below UNION_MIN_FREE_SPACE."""
+        if self._stopping:
+            return
+        why = low_space([self.warc_dir, self.data_dir], self.min_free)
+        if why:
+            self._stop(DISK_FULL, why)
+
+    def _stop(self, reason: str, why: str) -> None:
+        """Close the spider once, with ``reason``; ``why`` (one line) goes into the stats."""
+        if self._stopping:
+            return
+        self._stopping = True
+        logger.error("stopping the crawl: %s", why)
+        self.stats.set_value(STOP_DETAIL_STAT, why)
+        reactor.callLater(0, self._close_spider, self.crawler.spider, reason)
+
+    def _write(self, records: list) -> list[tuple[str, int, int]] | None:
+        """The records of one exchange into the WARC file (and the CDXJ lines); None when
+        the write failed (the file keeps only whole exchanges) and the crawl is stopping."""
+        self._check_space()
+        try:
+            written = self.writer.write(records)
+        except OSError as exc:
+            uri = records[0].rec_headers.get_header("WARC-Target-URI")
+            why = f"cannot write {uri} into {self.warc_dir}: {exc.strerror or _one_line(exc)}"
+            self._stop(DISK_FULL if is_disk_full(exc) else "warc_failed", why)
+            return None
+        self._index(records, written)
+        return written
 
     def _open(self, spider):
         from archive.warc_dirs import record_warc_dir
@@ -196,7 +235,10 @@ class WarcCaptureMiddleware:
             self.index_lines = None
 
     def _file_closed(self, path: Path):
-        self.state.commit()         # history only for records that are now in a closed file
+        try:
+            self.state.commit()     # history only for records that are now in a closed file
+        except sqlite3.Error as exc:     # a full disk: the next crawl stores those payloads again
+            logger.error("WARC history not saved: %s", exc)
         self.stats.inc_value("warc/files")
         logger.info("WARC file closed: %s", path.name)
 
@@ -204,8 +246,11 @@ class WarcCaptureMiddleware:
         if self.writer is None:
             return
         t = time.thread_time()
-        self.writer.close()
-        self.state.commit()
+        try:
+            self.writer.close()
+            self.state.commit()
+        except (OSError, sqlite3.Error) as exc:    # a full disk: the next run cuts the file back
+            logger.error("WARC capture did not close cleanly: %s", _one_line(exc))
         self.state.close()
         self.cpu += time.thread_time() - t
         self.stats.set_value("warc/cpu_seconds", round(self.cpu, 3))
@@ -221,6 +266,24 @@ class WarcCaptureMiddleware:
                 logger.exception("CDXJ indexing failed")
         elif self.index_lines is not None:
             self.index_lines.discard()
+
+    def _readable(self, row, url: str) -> bool:
+        """Is the full response record of ``row`` (from ``_digests`` or ``_validators``)
+        still whole in its WARC file?  A revisit refers only to such a record: one cut
+        away (a truncated or lost file) would leave the payload nowhere."""
+        from archive.warc_read import record_problem
+
+        if self._locator is None:
+            from archive.warc_dirs import WarcLocator
+
+            self._locator = WarcLocator(self.data_dir, first=self.warc_dir)
+        path = self._locator.find(row["warc_filename"])
+        problem = (f"no WARC file {row['warc_filename']}" if path is None else record_problem(
+            path, row["warc_offset"], row["warc_length"], row["payload_digest"]))
+        if problem:
+            logger.warning("archived copy of %s unreadable (%s): storing it in full", url, problem)
+            self.stats.inc_value("warc/original_unreadable")
+        return problem is None
 
     def _ensure_open(self):
         if self.writer is None:        # used before spider_opened (should not happen)
@@ -254,6 +317,8 @@ class WarcCaptureMiddleware:
         row = self.state.validators(url)
         if row is None or not (row["etag"] or row["last_modified"]):
             return None
+        if not self._readable(row, url):
+            return None         # a 304 would refer to a lost record: fetch it in full
         if row["etag"]:
             request.headers[b"If-None-Match"] = row["etag"].encode("latin-1")
         if row["last_modified"]:
@@ -300,6 +365,9 @@ class WarcCaptureMiddleware:
             original = None
             if self.dedup and complete and len(body) >= self.dedup_min:
                 original = self.state.original(digest)
+                if original is not None and not self._readable(original, uri):
+                    self.state.forget_original(digest)      # this response takes its place
+                    original = None
             if original is not None:
                 refers = dict(original)
                 first = rec.revisit_record(b, uri, date, resp_head, rec.REVISIT_IDENTICAL, digest,
@@ -322,8 +390,9 @@ class WarcCaptureMiddleware:
                 and not (refers is not None and refers["url"] == uri)):
             fields += self._page_facts(request, response, decoded, headers)
         third = rec.metadata_record(b, uri, date, fields, concurrent_to=first_id)
-        written = self.writer.write([first, second, third])
-        self._index([first, second, third], written)
+        written = self._write([first, second, third])
+        if written is None:
+            raise IgnoreRequest(f"not archived (the crawl stops): {uri}")
         fname, off, length = written[0]
 
         record_type = "revisit" if refers is not None else "response"
@@ -401,8 +470,9 @@ class WarcCaptureMiddleware:
         record = rec.metadata_record(b, uri, date, [
             ("fetch-error", error), ("referrer", referrer), ("depth", depth),
             ("method", request.method if request.method != "GET" else None)])
-        written = self.writer.write([record])
-        self._index([record], written)
+        written = self._write([record])
+        if written is None:
+            return None
         [(fname, off, length)] = written
         self.stats.inc_value("warc/records/failure")
         cap = Capture(url=uri, status=None, warc_filename=fname, warc_offset=off, warc_length=length,

@@ -59,6 +59,10 @@ class CaptureState:
         return self.db.execute("select * from _digests where payload_digest = ?",
                                (payload_digest,)).fetchone()
 
+    def forget_original(self, payload_digest: str) -> None:
+        """The record holding this payload is lost: the next one stored takes its place."""
+        self.db.execute("delete from _digests where payload_digest = ?", (payload_digest,))
+
     def add_original(self, payload_digest: str, url: str, warc_date: str,
                      filename: str, offset: int, length: int) -> None:
         self.db.execute("insert or ignore into _digests values (?,?,?,?,?,?)",

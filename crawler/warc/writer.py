@@ -145,8 +145,12 @@ class WarcFileWriter:
         self.filename = name
         record = self.warcinfo_record(name)
         self.warcinfo_id = record.rec_headers.get_header("WARC-Record-ID")
-        self.builder.serialize(self._sink, record)
-        self._fh.flush()
+        try:
+            self.builder.serialize(self._sink, record)
+            self._fh.flush()
+        except OSError:
+            self._cut_back(0)
+            raise
 
     def warcinfo_record(self, filename: str):
         lines = []
@@ -186,15 +190,41 @@ class WarcFileWriter:
         if self._fh is None:
             self._open()
         out = []
-        for record in records:
-            if record.rec_type == "response" and \
-                    not record.rec_headers.get_header("WARC-Warcinfo-ID"):
-                record.rec_headers.add_header("WARC-Warcinfo-ID", self.warcinfo_id)
-            start = self._sink.pos
-            self.builder.serialize(self._sink, record)
-            out.append((self.filename, start, self._sink.pos - start))
-        self._fh.flush()
+        begin = self._sink.pos
+        try:
+            for record in records:
+                if record.rec_type == "response" and \
+                        not record.rec_headers.get_header("WARC-Warcinfo-ID"):
+                    record.rec_headers.add_header("WARC-Warcinfo-ID", self.warcinfo_id)
+                start = self._sink.pos
+                self.builder.serialize(self._sink, record)
+                out.append((self.filename, start, self._sink.pos - start))
+            self._fh.flush()
+        except OSError:
+            self._cut_back(begin)
+            raise
         return out
+
+    def _cut_back(self, good: int) -> None:
+        """After a failed write (a full disk): the file is cut back to its ``good`` bytes
+        (the exchanges written whole) and closed, or removed if none was; the next write
+        opens a new file."""
+        partial = self.directory / (self.filename + OPEN_SUFFIX)
+        fh, self._fh, self._sink = self._fh, None, None
+        try:
+            fh.close()          # its buffer cannot be written; the descriptor is closed anyway
+        except OSError:
+            pass
+        if good == 0:
+            partial.unlink(missing_ok=True)
+            return
+        os.truncate(partial, good)      # frees space, never needs any
+        final = self.directory / self.filename
+        os.replace(partial, final)
+        self.closed_files.append(final)
+        logger.error("WARC file %s closed at %d bytes: a write failed", final.name, good)
+        if self.on_close:
+            self.on_close(final)
 
 
 def recover_open_files(directory: str | Path) -> list[Path]:
