@@ -122,7 +122,6 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
         if why:
             fail(f"{url}: {why}")
     overrides = _parse_settings(settings)
-    _check_space(data_dir, overrides)
     from crawler.warc.writer import compression
 
     try:        # settings first: a wrong one fails before anything goes over the network
@@ -132,6 +131,7 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
     why = check_overrides(overrides)
     if why:
         fail(why)
+    _check_space(data_dir, overrides)      # reads the settings: only once they are known good
     writable_dir(data_dir)
     problems = unreachable(list(start_urls))
     if len(problems) == len({u.split("/")[2] for u in start_urls}):
