@@ -151,3 +151,46 @@ def test_an_older_archive_gets_the_columns_and_keeps_its_rows(tmp_path):
     indexed = {tuple(i.columns) for i in db["documents"].indexes}
     assert {("doc_number",), ("issuer",)} <= indexed
     db.conn.close()
+
+
+# ------------------------------------------------------------------ an archive made before
+
+FIELDS = ("doc_number", "addressee", "issuer", "issued_date")
+
+
+def _as_before(db_path):
+    """archive.db as the release before these columns wrote it."""
+    conn = sqlite3.connect(db_path)
+    for name in FIELDS:
+        conn.execute(f"drop index if exists idx_documents_{name}")
+        conn.execute(f"alter table documents drop column {name}")
+    conn.commit()
+    conn.close()
+
+
+def test_older_archive_recrawled_then_reindexed(zoo, tmp_path):
+    """A crawl writing into an archive made before the columns adds them (documents read
+    again unchanged keep them empty); `union-archive reindex` fills them from the WARCs."""
+    import subprocess
+    import sys
+
+    from tests.conftest import crawl_cmd
+    from tests.sql import rows
+
+    db_path = tmp_path / "archive.db"
+    first = subprocess.run(crawl_cmd(tmp_path, [zoo.urls["trs"]]), capture_output=True,
+                           text=True, timeout=600)
+    assert first.returncode == 0, first.stderr[-3000:]
+    _as_before(db_path)
+    again = subprocess.run(crawl_cmd(tmp_path, [zoo.urls["trs"]]), capture_output=True,
+                           text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    [gold] = [d for d in zoo.truth["documents"] if d["doc_number"]]
+    query = f"select {', '.join(FIELDS)} from documents where url = ?"
+    assert rows(db_path, query, [gold["url"]]) == [dict.fromkeys(FIELDS)]
+    proc = subprocess.run([sys.executable, "-m", "archive.cli", "reindex", "--data", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert rows(db_path, query, [gold["url"]]) == [{
+        "doc_number": "川北工发〔2021〕12号", "addressee": "各县（区）总工会，市级各产业工会，市直各基层工会",
+        "issuer": "川北市总工会", "issued_date": "2021-03-12"}]
