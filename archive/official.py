@@ -37,7 +37,7 @@ _ADDRESSEE_SPLIT = re.compile(r"[、，,；;\s]+")
 _ISSUER_TITLE = re.compile(rf"^(?P<org>[\u4e00-\u9fff（）()、]{{2,60}}?{_ORG_SUFFIX})关于")
 _DEPARTMENT = re.compile(r"^(?P<org>.+?(?:总工会|工会|党委|委|政府|厅|局))[\u4e00-\u9fff]{2,8}部$")
 # the 版记 (copies, printing) and notes after the signature
-_AFTER_SIGNATURE = re.compile(r"^(?:抄送|抄报|主题词|联系人|联系电话|电话|附件|[（(]此件)|印发[)）]?$")
+_AFTER_SIGNATURE = re.compile(r"^[（(]?(?:抄送|抄报|主题词|联系人|联系电话|电话|附件|此件)|印发[)）]?$")
 
 
 def doc_number(s: str) -> str | None:
@@ -102,7 +102,7 @@ def _signature(lines: list[str]) -> tuple[str | None, str | None]:
     printing date), with the organisation on it or on the lines just above it."""
     tail = lines[-TAIL_LINES:]
     i = len(tail) - 1
-    while i >= 0 and (_AFTER_SIGNATURE.search(tail[i]) or "印发" in tail[i]):
+    while i >= 0 and _AFTER_SIGNATURE.search(tail[i]):
         i -= 1
     if i < 0:
         return None, None
@@ -134,7 +134,7 @@ def official_fields(title: str | None, lines: list[str]) -> dict:
     out = {"doc_number": None, "addressee": None, "issuer": None, "issued_date": None}
     labelled = _labelled(lines[:HEAD_LINES + 2])
     head = lines[:HEAD_LINES]
-    for k, line in enumerate(head):
+    for line in head:
         m = _NUMBER_LINE.match(line)
         if m and out["doc_number"] is None:
             out["doc_number"] = _standard(m)

@@ -62,6 +62,15 @@ def test_notice_is_not_a_report_but_keeps_its_official_fields():
     assert d["issuer"] == "川北市总工会" and d["doc_number"]
 
 
+def test_letterhead_above_the_title_and_a_contact_note_below_the_date():
+    """The 版头 as GB/T 9704 sets it (发文机关标志, number, then the title) inside the body,
+    and a contact note in parentheses after the date."""
+    text = ("川北市总工会文件\n" + NOTICE.replace("川北工发〔2021〕12号\n", "川北工发〔2021〕12号\n"
+                                            + NOTICE_TITLE + "\n")
+            .replace("(此件公开发布)", "(联系人:刘珂,电话:0839-3262012)"))
+    assert fields(NOTICE_TITLE, text) == fields(NOTICE_TITLE, NOTICE)
+
+
 def test_issuer_from_the_title_when_the_signature_has_no_name():
     text = NOTICE.replace("川北市总工会\n二〇二一年", "二〇二一年")
     got = fields(NOTICE_TITLE, text)
