@@ -35,7 +35,8 @@ LEAK_PATTERNS = [re.compile(p) for p in (
 _TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ffff]|[A-Za-z0-9]+")
 _MOJIBAKE = re.compile("[\u00c0-\u00ff]")
 DATE_FIELDS = ("published_date", "report_date")
-META_FIELDS = ("title", "published_date", "report_date", "year", "org", "region", "doc_type", "script")
+META_FIELDS = ("title", "published_date", "report_date", "year", "org", "region", "doc_type", "script",
+               "doc_number", "addressee", "issuer", "issued_date")
 
 
 # ------------------------------------------------------------------ scoring.md

@@ -1003,7 +1003,7 @@ def _document(url: str, part: int, title: str | None, lines: list[str], hint: st
     doc = {"part": part, "title": t, "text": norm.text, "script": script or norm.script,
            "placeholders": norm.placeholders}
     for key in ("published_date", "report_date", "year", "org", "region", "doc_type",
-                "is_report", "report_score"):
+                "is_report", "report_score", "doc_number", "addressee", "issuer", "issued_date"):
         doc[key] = meta.get(key)
     return doc
 

@@ -2,7 +2,8 @@
 document type and whether it is a union work report.
 
 ``describe(title, text, url, published_hint=None, context=None) -> dict`` with keys
-published_date, report_date, year, org, region, doc_type, is_report, report_score.
+published_date, report_date, year, org, region, doc_type, is_report, report_score and
+the official-document fields doc_number, addressee, issuer, issued_date (archive.official).
 ``text`` is the normalised report text (Simplified, one paragraph per line); the title
 may be Traditional or Simplified. ``context`` (optional) is page chrome that names the
 document's category, e.g. a breadcrumb "首页>>经验交流材料"; it only helps doc_type.
@@ -394,7 +395,9 @@ def describe(title: str | None, text: str | None, url: str | None = None,
         if len(line) > 60:
             break
         head_short.append(line)
-    org = _org_from_lines(head_short) or _org_from_title(title) or \
+    # a line ending in a colon addresses someone (市委、市政府：, 同志们：): never the issuer
+    named = [ln for ln in head_short if not ln.endswith((":", "："))]
+    org = _org_from_lines(named) or _org_from_title(title) or \
         _org_from_lines(list(reversed(tail))) or _org_from_subject(lines[start:start + 1])
     org = canonical_org(org)
 
@@ -409,6 +412,8 @@ def describe(title: str | None, text: str | None, url: str | None = None,
     if not is_report:
         # the report facts describe reports only: a news item, notice or Q&A gets none
         year = org = region = report_date = None
+    from .official import official_fields   # here: that module builds on this one's readers
+
     return {
         "published_date": published,
         "report_date": report_date,
@@ -418,6 +423,7 @@ def describe(title: str | None, text: str | None, url: str | None = None,
         "doc_type": doc_type,
         "is_report": is_report,
         "report_score": score,
+        **official_fields(title, lines[start:]),
     }
 
 

@@ -20,6 +20,8 @@ DOCUMENT_COLUMNS = {
     "cluster_id": str, "warc_filename": str, "warc_offset": int, "warc_length": int,
     "captured_at": str, "crawl_id": str,
     "gone_at": str,          # when its URL answered 404/410 in a later crawl (never deleted)
+    # official-document (公文) fields the text states (archive.official)
+    "doc_number": str, "addressee": str, "issuer": str, "issued_date": str,
 }
 CAPTURE_COLUMNS = {
     "id": int, "url": str, "status": int, "content_type": str, "encoding": str,
@@ -80,3 +82,5 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         for name, kind in columns.items():
             if name not in have:
                 db[table].add_column(name, kind)
+    for cols in (["doc_number"], ["issuer"]):      # what researchers filter by
+        db["documents"].create_index(cols, if_not_exists=True)

@@ -69,7 +69,7 @@ def test_home_metadata_and_settings(ds):
     meta = get(ds, "/-/metadata.json").json()
     assert meta["license"] and meta["source"] and meta["description_html"]
     docs = meta["databases"]["archive"]["tables"]["documents"]
-    assert docs["facets"] == ["site", "year", "doc_type", "region", "script", "is_report"]
+    assert docs["facets"] == ["site", "year", "doc_type", "region", "script", "is_report", "issuer"]
     assert docs["fts_table"] == "documents_fts" and docs["label_column"] == "title"
     settings = get(ds, "/-/settings.json").json()
     assert settings["sql_time_limit_ms"] == SETTINGS["sql_time_limit_ms"]
@@ -518,6 +518,31 @@ def test_crawled_zoo_script_payload_page_is_escaped(crawled):
         r = get(ds, f"/-/record/{doc_id}")
         assert r.status_code == 200
         assert len(list(ArchiveIterator(io.BytesIO(r.content)))) == 1
+
+
+def test_crawled_official_notice_is_found_by_number_and_issuer(crawled):
+    """The zoo's 公文 as the real crawl archived it: filtered by its document number,
+    faceted and filtered by its issuer, and its page shows and links both."""
+    from urllib.parse import quote
+
+    if not (crawled.data / "archive.db").exists():
+        pytest.skip("the zoo crawl wrote no archive; test_e2e reports why")
+    [gold] = [d for d in crawled.zoo.truth["documents"] if d["doc_number"]]
+    ds = make_datasette(crawled.data)
+    number, issuer = quote(gold["doc_number"]), quote(gold["issuer"])
+    for query in (f"doc_number={number}", f"doc_number__contains={quote('〔2021〕')}",
+                  f"issuer={issuer}", f"_search={quote('川北工发')}&issuer={issuer}"):
+        r = get(ds, f"/archive/documents.json?{query}&_shape=objects&_size=max")
+        assert r.status_code == 200, r.text
+        assert [d["url"] for d in r.json()["rows"]] == [gold["url"]], query
+    facets = get(ds, "/archive/documents.json").json()["facet_results"]
+    assert {f["value"]: f["count"] for f in facets["issuer"]["results"]} == {gold["issuer"]: 1}
+    doc_id = store.document_id(gold["url"])
+    html = get(ds, f"/archive/documents/{doc_id}").text
+    assert f'?doc_number={number}">{gold["doc_number"]}</a>' in html
+    assert f'?issuer={issuer}">{gold["issuer"]}</a>' in html and "2021-03-12" in html
+    table = get(ds, f"/archive/documents?issuer={issuer}").text
+    assert gold["doc_number"] in table and 'class="facet-info' in table
 
 
 # ------------------------------------------------------------------ over real HTTP

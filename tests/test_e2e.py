@@ -13,7 +13,8 @@ from tests.sql import rows
 
 COMPARED = ("id", "url", "part", "site", "title", "text", "published_date", "report_date", "year",
             "org", "region", "doc_type", "is_report", "script", "cluster_id", "warc_filename",
-            "warc_offset", "warc_length", "captured_at", "crawl_id")
+            "warc_offset", "warc_length", "captured_at", "crawl_id",
+            "doc_number", "addressee", "issuer", "issued_date")
 
 
 
@@ -39,6 +40,24 @@ def test_every_reachable_gold_document_is_archived(crawled):
     missing = [(d["url"], d["part"]) for d in truth["documents"]
                if d.get("reachable", True) and (d["url"], d["part"] or 0) not in have]
     assert not missing, missing
+
+
+def test_official_document_fields_are_archived(crawled):
+    """Every gold 公文 field is in archive.db as the zoo's truth states it (punctuation as
+    the archive normalises it); documents without them have none."""
+    from archive.evaluate import meta_equal
+
+    fields = ("doc_number", "addressee", "issuer", "issued_date")
+    truth = {(d["url"], d["part"] or 0): d for d in crawled.zoo.truth["documents"]}
+    stored = rows(crawled.data / "archive.db", "select * from documents")
+    wrong = [(r["url"], f, truth[(r["url"], r["part"])][f], r[f])
+             for r in stored if (r["url"], r["part"]) in truth for f in fields
+             if not meta_equal(f, truth[(r["url"], r["part"])][f], r[f])]
+    assert not wrong, wrong
+    numbered = [r for r in stored if r["doc_number"]]
+    assert [(r["doc_number"], r["issuer"], r["issued_date"]) for r in numbered] == [
+        ("川北工发〔2021〕12号", "川北市总工会", "2021-03-12")]
+    assert numbered[0]["addressee"] == "各县（区）总工会，市级各产业工会，市直各基层工会"
 
 
 def test_robots_forbidden_paths_never_requested(crawled):

@@ -63,6 +63,16 @@ def test_zoo_targets(zoo_result):
     assert bare["f1_macro"] < ours["f1_macro"] and bare["leaks"] > 0
 
 
+def test_official_document_fields_are_scored(zoo_result):
+    """The zoo's 公文 (and a notice with an addressee) against their truth; every other
+    document must get none of these fields."""
+    ours = zoo_result["ours"]["metadata"]
+    for field in ("doc_number", "addressee", "issuer", "issued_date"):
+        assert ours[field] == 1.0, (field, [d["id"] for d in zoo_result["per_document"]
+                                            if field in d["wrong"]])
+    assert "accuracy doc_number" in format_report(zoo_result)
+
+
 def test_held_out_template_is_clean(zoo_result):
     news = [d for d in zoo_result["per_document"] if d["site"] == "news"]
     assert news, "the held-out template must be in the zoo"

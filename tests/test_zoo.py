@@ -322,6 +322,20 @@ def test_trs_pagination_lives_only_in_scripts(zoo, docs):
     assert "【字体：" in first and "公网安备" in first and "网站无障碍" in first
 
 
+def test_trs_official_notice_states_its_fields(zoo, docs):
+    """A 公文 on the 通知公告 list's second page: the page shows what its truth says."""
+    official = [d for d in docs if d["doc_number"]]
+    assert [d["site"] for d in official] == ["trs"]
+    d = official[0]
+    assert d["addressee"] and d["issuer"] and d["issued_date"] == "2021-03-12"
+    lines = norm(page_text(fetch(d["url"])[2], "gbk"))
+    for shown in (d["doc_number"], norm(d["addressee"]) + ":", d["issuer"] + "二〇二一年三月十二日"):
+        assert shown in lines, shown
+    listing = fetch(zoo.urls["trs"] + "tzgg/index_1.html")[2].decode("gbk")
+    assert d["url"].rsplit("/", 1)[1] in listing
+    assert all(k in x for x in docs for k in ("doc_number", "addressee", "issuer", "issued_date"))
+
+
 def test_fanwen_multi_report_pages(zoo, docs):
     parts = [d for d in docs if d["site"] == "fanwen" and d["part"]]
     by_url = {}

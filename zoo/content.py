@@ -27,6 +27,10 @@ def s2t(text: str) -> str:
     return _S2T.convert(text)
 
 
+# what an official document (公文) states, kept in Text.extra and in the truth
+OFFICIAL_FIELDS = ("doc_number", "addressee", "issuer", "issued_date")
+
+
 @dataclass
 class Text:
     """One report or distractor: metadata plus paragraphs (as they appear on a page)."""
@@ -76,7 +80,8 @@ def _parse(path: Path) -> Text:
                 year=int(meta["year"]) if meta.get("year") else None,
                 doc_type=meta.get("doc_type") or "other",
                 is_report=meta.get("is_report") == "true",
-                script=meta.get("script") or "Hans", dup_group=meta["id"])
+                script=meta.get("script") or "Hans", dup_group=meta["id"],
+                extra={k: meta[k] for k in OFFICIAL_FIELDS if meta.get(k)})
 
 
 @lru_cache(maxsize=None)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 from urllib.parse import urljoin
 
-from .content import Text
+from .content import OFFICIAL_FIELDS, Text
 
 
 @dataclass
@@ -117,6 +117,7 @@ class Site:
             "encoding": encoding or (None if kind != "html" else self.encoding),
             "declared_encoding": declared or (None if kind != "html" else self.declared),
             "reachable": reachable,
+            **{k: simp.extra.get(k) for k in OFFICIAL_FIELDS},
         })
 
 

@@ -126,6 +126,8 @@ class TrsSite(Site):
         article("gzdt", "20230923", 1084920, c.load("news-jineng"), "2023-09-23 14:36", "市总工会宣传部")
         article("tzgg", "20240705", 1091330, c.load("notice-zhuxue"), "2024-07-05 15:20", "市总工会权益保障部")
         article("tzgg", "20240422", 1090011, c.load("notice-holiday"), "2024-04-22 17:30")
+        # an official document (公文): 发文字号, 主送机关, signature, 成文日期 in Chinese numerals
+        article("tzgg", "20210315", 1063012, c.load("notice-wuyi-2021"), "2021-03-15 16:40")
         self._attachments(items)
         # --- lists and home
         for col, entries in items.items():
