@@ -22,6 +22,7 @@
   are bounded there too (``LIMITS`` in ``archive.serve``): a search parameter longer than
   ``search_chars`` and ``_searchmode=raw`` (FTS5 syntax) are a 400; at most
   ``running_searches`` searches run at once, ``waiting_searches`` wait, more are a 503.
+  A search of the documents table takes the bounded path of ``archive.search_page``.
 * Works around Datasette 0.65 with rich >= 14 (installed here through typer): its default
   error handler calls ``rich...print_exception()`` outside an ``except`` block for plain
   404s, which raises and turns every unmatched URL into a 500. The plugin turns that
@@ -48,6 +49,7 @@ import markupsafe
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
+from archive import search_page
 from archive.search import rewrite_query, snippet
 from archive.serve import LIMITS
 
@@ -72,6 +74,8 @@ _no_rich_error_printing()
 
 @hookimpl
 def asgi_wrapper(datasette):
+    search_page.install()      # here: Datasette registers its own filters after its plugins
+
     def wrap(app):
         gate = SearchGate(LIMITS["running_searches"], LIMITS["waiting_searches"])
 
@@ -96,7 +100,7 @@ def asgi_wrapper(datasette):
                               "in a few seconds.", [[b"retry-after", b"5"]])
                 return
             try:
-                await app(scope, receive, send)
+                await app(await search_page.prepare(datasette, scope), receive, send)
             finally:
                 gate.leave()
 

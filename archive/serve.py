@@ -39,6 +39,8 @@ LIMITS = {
     "search_chars": 100,          # of a search (_search, _search_COLUMN, q): longer is a 400
     "running_searches": 2,        # at once: one of the 3 SQL threads stays free for the rest
     "waiting_searches": 16,       # for a free slot; a search beyond those is answered 503
+    "search_exact_matches": 10_000,   # a table search beyond: no count, newest first,
+    "search_facet_sample": 1_000,     # and facets over its most recently archived matches
 }
 
 

@@ -75,6 +75,13 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         for cols in (["url"], ["site"], ["year"], ["region"], ["doc_type"],
                      ["cluster_id"], ["crawl_id"]):
             db["documents"].create_index(cols)
+    # newest-first pages (the table's order, and a search's; Datasette's next pages break
+    # ties by id) walk this index and stop early
+    db.execute("CREATE INDEX IF NOT EXISTS idx_documents_published_date "
+               "ON documents (published_date DESC, id)")
+    # facets count script and is_report from their indexes, never from the rows' pages
+    for col in ("script", "is_report"):
+        db.execute(f"CREATE INDEX IF NOT EXISTS idx_documents_{col} ON documents ({col})")
     # columns added after the first release: archives made before them get them here
     for table, columns in (("documents", DOCUMENT_COLUMNS), ("crawls", CRAWL_COLUMNS),
                            ("captures", CAPTURE_COLUMNS)):

@@ -1,0 +1,134 @@
+"""The documents table's search path for terms in more documents than a page may count
+(archive.search_page), through Datasette's own client against a real archive on disk."""
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+
+from archive import search, store
+from archive.serve import LIMITS, make_datasette
+from tests.fixtures_archive import WARC_NAME, build_archive, document_row
+
+EXACT, SAMPLE = 30, 12
+
+
+@pytest.fixture(scope="module")
+def arch(tmp_path_factory):
+    """The fixture archive plus 120 documents with 工会, published in an order of their own."""
+    a = build_archive(tmp_path_factory.mktemp("search-page"))
+    rnd = random.Random(27)
+    days = rnd.sample(range(4000), 120)
+    rows = []
+    for i, day in enumerate(days):
+        year = 2010 + day // 365
+        rows.append(document_row({
+            "url": f"http://www.gh{i % 3}.org.cn/a/{i}.html", "title": f"第{i}号 工会工作报告",
+            "text": f"一年来,我们的工会组织了{i}次活动。\n职工满意。",
+            "published_date": f"{year}-{1 + day % 12:02d}-{1 + day % 28:02d}", "year": year,
+            "region": "福建省厦门市", "doc_type": "工作报告", "is_report": 1, "script": "Hans",
+        }, WARC_NAME, 0, 0))
+    db = store.connect(a.db_path)
+    db["documents"].insert_all(rows, pk="id")
+    search.index_documents(db, rows)
+    db.conn.close()
+    return a
+
+
+@pytest.fixture()
+def ds(arch, monkeypatch):
+    monkeypatch.setitem(LIMITS, "search_exact_matches", EXACT)
+    monkeypatch.setitem(LIMITS, "search_facet_sample", SAMPLE)
+    return make_datasette(arch.root)
+
+
+def get(ds, path):
+    r = asyncio.run(ds.client.get(path))
+    assert r.status_code == 200, r.text[:500]
+    return r
+
+
+def newest(arch, q, where=lambda row: True):
+    """The oracle: ids of the matching documents, newest published first (then by id)."""
+    db = store.connect(arch.db_path)
+    try:
+        hits = set(search.search(db, q))
+        rows = [dict(zip(("id", "published_date", "year"), r)) for r in db.execute(
+            "select id, published_date, year from documents").fetchall()]
+    finally:
+        db.conn.close()
+    rows = [r for r in rows if r["id"] in hits and where(r)]
+    rows.sort(key=lambda r: r["id"])
+    rows.sort(key=lambda r: r["published_date"] or "", reverse=True)
+    return [r["id"] for r in rows]
+
+
+def page_ids(r):
+    return [row[0] if isinstance(row, list) else row["id"] for row in r.json()["rows"]]
+
+
+def test_a_large_search_gives_the_newest_rows_without_counting_them_all(arch, ds):
+    want = newest(arch, "工会")
+    assert len(want) > EXACT
+    r = get(ds, "/archive/documents.json?_search=工会&_size=10&_col=published_date")
+    data = r.json()
+    assert data["filtered_table_rows_count"] is None          # not counted: "more than"
+    assert f"more than {EXACT}" in data["human_description_en"]
+    assert page_ids(r) == want[:10]
+    seen = page_ids(r)
+    while data["next_url"]:                                   # keyset pages, to the end
+        r = get(ds, data["next_url"].split("localhost", 1)[-1])
+        data = r.json()
+        seen += page_ids(r)
+    assert seen == want
+    facets = data["facet_results"]
+    assert sum(f["count"] for f in facets["site"]["results"]) <= SAMPLE + 11
+
+
+def test_a_large_search_with_a_facet_filter_is_exact(arch, ds):
+    want = newest(arch, "工会", lambda row: row["year"] == 2013)
+    r = get(ds, "/archive/documents.json?_search=工会&year=2013&_size=5")
+    assert page_ids(r) == want[:5] and want
+
+
+def test_the_search_page_says_more_than(arch, ds):
+    html = get(ds, "/archive/documents?_search=工会").text
+    assert f"more than {EXACT} documents" in html
+    assert 'name="_search" value="工会"' in html
+
+
+def test_a_small_search_is_counted_and_faceted_exactly(arch, ds):
+    want = newest(arch, "劳模")
+    assert 0 < len(want) <= EXACT
+    data = get(ds, "/archive/documents.json?_search=劳模").json()
+    assert data["filtered_table_rows_count"] == len(want)
+    assert page_ids(get(ds, "/archive/documents.json?_search=劳模&_col=id")) == want
+    sites = {f["value"]: f["count"] for f in data["facet_results"]["site"]["results"]}
+    assert sum(sites.values()) == len(want)
+
+
+def test_another_order_of_a_large_search_stays_exact(arch, ds):
+    r = get(ds, "/archive/documents.json?_search=工会&_sort=title&_size=max&_col=id")
+    assert sorted(page_ids(r)) == sorted(newest(arch, "工会"))
+
+
+def test_archives_get_the_indexes_newest_first_pages_and_facets_read(tmp_path):
+    """The default order walks published_date's index; script and is_report facets count
+    from their indexes, not from every row's pages (an archive made before gets them too)."""
+    import sqlite3
+
+    old = sqlite3.connect(tmp_path / "archive.db")
+    old.execute("create table documents (id text primary key, published_date text, "
+                "script text, is_report integer)")
+    old.close()
+    db = store.connect(tmp_path / "archive.db")
+    names = {r[0] for r in db.execute("select name from sqlite_master where type = 'index'")}
+    plans = [" ".join(str(r) for r in db.execute(f"explain query plan select id from documents "
+                                                  f"order by {order} limit 51"))
+             for order in ("published_date desc", "published_date desc, id")]
+    db.conn.close()
+    assert {"idx_documents_published_date", "idx_documents_script",
+            "idx_documents_is_report"} <= names
+    for plan in plans:          # the first page's order, and the next pages' (ties by id)
+        assert "idx_documents_published_date" in plan and "TEMP B-TREE" not in plan, plan
