@@ -83,8 +83,8 @@ def test_a_truncated_warc_file_is_found_and_what_it_lost_is_fetched_again(zoo, t
     size = cut.stat().st_size
     with open(cut, "r+b") as fh:
         fh.truncate(size // 2)
-    check = run([sys.executable, "-m", "warcio.cli", "check", str(cut)])
-    assert check.returncode == 0          # which is why the archive needs its own check
+    # (warcio check passes such a file or stumbles on the cut member, depending on where
+    # the cut falls: the archive needs a check of its own either way)
 
     found = cli("verify", "--data", str(data))
     assert found.returncode == 1, found.stdout + found.stderr
