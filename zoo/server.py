@@ -108,9 +108,9 @@ class _Server(ThreadingHTTPServer):
 
 
 def _site_classes(large_pages: int):
-    from .sites import big5, fanwen, large, mislabeled, news, traps, trs, wenku
+    from .sites import big5, fanwen, large, mislabeled, news, portal, traps, trs, wenku
     classes = [trs.TrsSite, news.NewsSite, wenku.WenkuSite, fanwen.FanwenSite,
-               big5.Big5Site, mislabeled.MislabeledSite, traps.TrapsSite]
+               big5.Big5Site, mislabeled.MislabeledSite, portal.PortalSite, traps.TrapsSite]
     if large_pages > 0:
         classes.append(large.LargeSite)
     return classes
