@@ -618,8 +618,9 @@ def headline(heads: list[tuple[int, str]], body_at: int | None, root, metas: dic
         if ft and ft not in site and any(ft in r for r in refs):
             return _strip_ext(t)
     first = _flat(max(segments, key=len)) if segments else ""
-    if first and first in shown:
+    if len(first) > 8 and first in shown:
         return None     # <title> names something the page shows: page_title weighs it
+    # <title> is only short names (a column and the site), or names nothing the page shows
     for _i, t in reversed(before):
         if len(_flat(t)) >= 8 and _flat(t) not in site:
             return _strip_ext(t)

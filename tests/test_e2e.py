@@ -37,8 +37,10 @@ def test_every_reachable_gold_document_is_archived(crawled):
     truth = crawled.zoo.truth
     have = {(r["url"], r["part"]) for r in rows(crawled.data / "archive.db",
                                                  "select url, part from documents")}
+    # (a page whose gold names a known extraction failure may give no document yet)
     missing = [(d["url"], d["part"]) for d in truth["documents"]
-               if d.get("reachable", True) and (d["url"], d["part"] or 0) not in have]
+               if d.get("reachable", True) and not d.get("known_failure")
+               and (d["url"], d["part"] or 0) not in have]
     assert not missing, missing
 
 

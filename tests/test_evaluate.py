@@ -44,10 +44,20 @@ def test_meta_equal():
 
 
 @pytest.fixture(scope="module")
-def zoo_result():
+def zoo_results():
+    """The zoo scored without, then only, the pages whose gold names a known failure."""
     zoo_mod = pytest.importorskip("zoo")
     with zoo_mod.Zoo() as zoo:
-        yield evaluate(zoo.truth, http_fetch)
+        docs = zoo.truth["documents"]
+        yield (evaluate({**zoo.truth, "documents": [d for d in docs if not d["known_failure"]]},
+                        http_fetch),
+               evaluate({**zoo.truth, "documents": [d for d in docs if d["known_failure"]],
+                         "sites": {}}, http_fetch))
+
+
+@pytest.fixture(scope="module")
+def zoo_result(zoo_results):
+    return zoo_results[0]
 
 
 def test_zoo_targets(zoo_result):
@@ -83,3 +93,32 @@ def test_held_out_template_is_clean(zoo_result):
 def test_report_prints_both_columns(zoo_result):
     text = format_report(zoo_result)
     assert "text F1 macro" in text and "bare trafilatura" in text and "false merges" in text
+
+
+def _wrong(d: dict) -> list[str]:
+    """What one document's extraction gets wrong: not exactly the body, chrome, headline, date."""
+    return ([f"F1 {d['f1']}"] if d["f1"] < 1.0 else []) + d["leaks"] + \
+        [f for f in ("title", "published_date") if f in d["wrong"]]
+
+
+def test_portal_classes_come_out_exactly(zoo_result):
+    """Each portal page reproduces a class of real page that broke extraction (docs/zoo.md);
+    every one the rules handle comes out as exactly its body, headline and date."""
+    portal = [d for d in zoo_result["per_document"] if d["site"] == "portal"]
+    assert len(portal) >= 8
+    assert {d["id"]: _wrong(d) for d in portal if _wrong(d)} == {}
+
+
+def _known_failures() -> list[str]:
+    try:
+        from zoo.sites.portal import KNOWN_FAILURES
+    except ImportError:
+        return []
+    return sorted(KNOWN_FAILURES)
+
+
+@pytest.mark.parametrize("doc_id", _known_failures())
+@pytest.mark.xfail(strict=True, reason="known_failure in the zoo's gold: drop it there once fixed")
+def test_portal_known_failures(doc_id, zoo_results):
+    d = next(x for x in zoo_results[1]["per_document"] if x["id"] == doc_id)
+    assert not _wrong(d), (d["id"], _wrong(d))

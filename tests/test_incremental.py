@@ -149,7 +149,10 @@ def recrawls(tmp_path_factory):
     with Zoo(slow_seconds=0.2) as z:
         out = {}
         marks = {}
+        # (a page whose gold names a known failure may give no document: then it is read
+        # again every time, like a list)
         gold = sorted({d["url"] for d in z.truth["documents"] if d.get("reachable", True)
+                       and not d.get("known_failure")
                        and site_of(z, d["url"]).pages.get(_path(d["url"])) is not None})
         news = [d for d in editable_docs(z) if "/c/" in d["url"]]      # news articles
         [multi] = [d for d in z.truth["documents"] if d["pages"]]

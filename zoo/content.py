@@ -85,17 +85,17 @@ def _parse(path: Path) -> Text:
 
 
 @lru_cache(maxsize=None)
-def _load_all() -> dict[str, Text]:
-    return {t.id: t for t in map(_parse, sorted(DATA.glob("*.txt")))}
+def _load_all(folder: str = "") -> dict[str, Text]:
+    return {t.id: t for t in map(_parse, sorted((DATA / folder).glob("*.txt")))}
 
 
-def load(text_id: str) -> Text:
-    """A fresh copy of a shipped text."""
-    return copy.deepcopy(_load_all()[text_id])
+def load(text_id: str, folder: str = "") -> Text:
+    """A fresh copy of a shipped text (``folder``: a subfolder of zoo/data)."""
+    return copy.deepcopy(_load_all(folder)[text_id])
 
 
-def all_ids() -> list[str]:
-    return list(_load_all())
+def all_ids(folder: str = "") -> list[str]:
+    return list(_load_all(folder))
 
 
 # ---------------------------------------------------------------- variants

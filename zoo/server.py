@@ -128,9 +128,10 @@ class _Server(ThreadingHTTPServer):
 
 
 def _site_classes(large_pages: int, browser_sites: bool = False):
-    from .sites import big5, fanwen, hanweb, large, mislabeled, news, traps, trs, wenku
+    from .sites import big5, fanwen, hanweb, large, mislabeled, news, portal, traps, trs, wenku
     classes = [trs.TrsSite, news.NewsSite, wenku.WenkuSite, fanwen.FanwenSite,
-               big5.Big5Site, mislabeled.MislabeledSite, traps.TrapsSite, hanweb.HanwebSite]
+               big5.Big5Site, mislabeled.MislabeledSite, portal.PortalSite, traps.TrapsSite,
+               hanweb.HanwebSite]
     if large_pages > 0:
         classes.append(large.LargeSite)
     if browser_sites:

@@ -91,8 +91,10 @@ class Site:
     def gold(self, path: str, t: Text, *, published_date: str | None, kind: str = "html",
              part: int = 0, source: str | None = None, pages: list[str] | None = None,
              reachable: bool = True, encoding: str | None = None,
-             declared: str | None = None, title: str | None = None, script: str | None = None) -> None:
-        """Record the ground truth of a document shown at `path` (text kept Simplified)."""
+             declared: str | None = None, title: str | None = None, script: str | None = None,
+             known_failure: str | None = None) -> None:
+        """Record the ground truth of a document shown at `path` (text kept Simplified);
+        ``known_failure`` says what our extraction still gets wrong there."""
         simp = t.simplified()
         self.docs.append({
             "id": t.id if not part else f"{t.id}#{part}",
@@ -118,6 +120,7 @@ class Site:
             "declared_encoding": declared or (None if kind != "html" else self.declared),
             "reachable": reachable,
             **{k: simp.extra.get(k) for k in OFFICIAL_FIELDS},
+            "known_failure": known_failure,
         })
 
 
