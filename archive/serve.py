@@ -39,6 +39,9 @@ LIMITS = {
     "search_chars": 100,          # of a search (_search, _search_COLUMN, q): longer is a 400
     "running_searches": 2,        # at once: one of the 3 SQL threads stays free for the rest
     "waiting_searches": 16,       # for a free slot; a search beyond those is answered 503
+    "page_versions": 20,          # earlier versions diffed on a document page (the latest)
+    "changes_rows": 500,          # documents of each kind (new, changed, gone) on /-/changes
+    "feed_entries": 50,           # newest reports in a site's Atom feed
 }
 
 
