@@ -147,12 +147,26 @@ def document_history(conn: sqlite3.Connection, doc_id: str, chars: int = 100_000
 
 # ------------------------------------------------------------ what a crawl changed
 
+# What one crawl (the parameter) found, one query a kind: documents it archived first, whose
+# earlier version it replaced, whose URL it found gone (a gone_at set by one of its captures).
+CHANGES_SQL = {
+    "new": "select site, id, title, url, first_captured_at as at from documents "
+           "where first_crawl_id = ?",
+    "changed": "select d.site, d.id, d.title, d.url, max(v.superseded_at) as at, "
+               "count(*) as versions from document_versions v join documents d "
+               "on d.id = v.document_id where v.superseded_crawl_id = ? group by d.id",
+    "gone": "select d.site, d.id, d.title, d.url, d.gone_at as at, min(c.status) as status "
+            "from captures c join documents d on d.url = c.url and d.gone_at = c.fetched_at "
+            "where c.crawl_id = ? and c.status in (404, 410) group by d.id",
+}
+
+
 def crawl_changes(conn: sqlite3.Connection, crawl_id: str | None = None,
                   limit: int = 500) -> dict | None:
     """``crawl`` (its crawls row), ``crawls`` (the 20 latest, for choosing another),
-    ``totals`` (new, changed, gone), ``sites`` (per site: ``site``, ``counts`` and the
-    ``new``, ``changed``, ``gone`` documents, at most ``limit`` of each kind in all) and
-    ``cut`` (True when some were left out); None when there is no such crawl."""
+    ``totals`` (how many new, changed, gone), ``sites`` (per site: ``site``, ``counts`` and
+    the ``new``, ``changed``, ``gone`` documents listed, at most ``limit`` of each kind in
+    all) and ``cut`` (True when some were left out); None when there is no such crawl."""
     if crawl_id:
         crawl = _dicts(conn.execute("select * from crawls where id = ?", [crawl_id]))
     else:
@@ -162,28 +176,17 @@ def crawl_changes(conn: sqlite3.Connection, crawl_id: str | None = None,
     crawl_id = crawl[0]["id"]
     recent = _dicts(conn.execute("select id, started_at, status from crawls "
                                  "order by started_at desc limit 20"))
-    if not _has_columns(conn, "documents", "first_crawl_id"):
-        kinds = {"new": [], "changed": [], "gone": []}
-    else:
-        kinds = {
-            "new": conn.execute(
-                "select site, id, title, url, first_captured_at as at from documents "
-                "where first_crawl_id = ? order by site, title, id limit ?", [crawl_id, limit]),
-            "changed": conn.execute(
-                "select d.site, d.id, d.title, d.url, max(v.superseded_at) as at, "
-                "count(*) as versions from document_versions v join documents d "
-                "on d.id = v.document_id where v.superseded_crawl_id = ? "
-                "group by d.id order by d.site, d.title, d.id limit ?", [crawl_id, limit]),
-            "gone": conn.execute(
-                "select d.site, d.id, d.title, d.url, d.gone_at as at, min(c.status) as status "
-                "from captures c join documents d on d.url = c.url and d.gone_at = c.fetched_at "
-                "where c.crawl_id = ? and c.status in (404, 410) "
-                "group by d.id order by d.site, d.title, d.id limit ?", [crawl_id, limit]),
-        }
-        kinds = {kind: _dicts(cur) for kind, cur in kinds.items()}
+    kinds: dict[str, list[dict]] = {"new": [], "changed": [], "gone": []}
+    totals = dict.fromkeys(kinds, 0)
+    if _has_columns(conn, "documents", "first_crawl_id"):
+        for kind, sql in CHANGES_SQL.items():
+            kinds[kind] = _dicts(conn.execute(
+                f"select * from ({sql}) order by site, title, id limit ?", [crawl_id, limit + 1]))
+            totals[kind] = conn.execute(f"select count(*) from ({sql})", [crawl_id]).fetchone()[0]
+    cut = any(len(docs) > limit for docs in kinds.values())
     sites: dict[str, dict] = {}
     for kind, docs in kinds.items():
-        for doc in docs:
+        for doc in docs[:limit]:
             entry = sites.setdefault(doc["site"], {"site": doc["site"], "new": [],
                                                    "changed": [], "gone": []})
             entry[kind].append(doc)
@@ -191,8 +194,7 @@ def crawl_changes(conn: sqlite3.Connection, crawl_id: str | None = None,
         entry["counts"] = {kind: len(entry[kind]) for kind in kinds}
     return {
         "crawl": crawl[0], "crawls": recent,
-        "totals": {kind: len(docs) for kind, docs in kinds.items()},
-        "cut": any(len(docs) >= limit for docs in kinds.values()),
+        "totals": totals, "cut": cut, "limit": limit,
         "sites": [sites[s] for s in sorted(sites)],
     }
 

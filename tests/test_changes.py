@@ -151,6 +151,20 @@ def test_changes_page_lists_new_changed_and_gone_per_site(recrawled, ds):
     assert 'href="/-/changes"' in get(ds, "/").text                    # from the home page
 
 
+def test_changes_are_counted_in_full_and_listed_up_to_the_limit(recrawled):
+    from archive.changes import crawl_changes
+
+    db = recrawled.data / "archive.db"
+    [row] = rows(db, "select new_documents from crawls where id = ?", [recrawled.crawls[0]])
+    conn = sqlite3.connect(db)
+    try:
+        data = crawl_changes(conn, recrawled.crawls[0], limit=3)
+    finally:
+        conn.close()
+    assert data["totals"]["new"] == row["new_documents"] > 3
+    assert sum(len(s["new"]) for s in data["sites"]) == 3 and data["cut"]
+
+
 # ------------------------------------------------------------------ the Atom feeds
 
 def _feed(ds, site):
