@@ -32,6 +32,10 @@
 * ``/-/databases`` (and ``.json``) gives each database's file name, not its absolute path.
 * ``permission_allowed``: tables of the archive whose names start with ``_`` (internal)
   are not served at all (403), not only hidden from the lists.
+* ``/-/changes`` (what a crawl found new, changed and gone, per site), ``/-/feed/SITE.atom``
+  (a site's new work reports) and the document page's ``doc_history`` (earlier versions
+  with their diffs, since when the URL is gone): ``archive.changes`` and
+  ``archive.changes_pages``.
 * ``render_cell``: in canned query results, an ``id`` column links to the document
   page, ``cluster_id`` to the cluster's documents and ``url`` to the source (http/https
   only); values stay escaped.
@@ -50,6 +54,8 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from archive import search_page
+from archive.changes import document_history
+from archive.changes_pages import changes_page, site_feed
 from archive.search import rewrite_query, snippet
 from archive.serve import LIMITS
 
@@ -191,6 +197,8 @@ def register_routes(datasette):
         (r"^/-/warc/(?P<filename>[^/]+)$", warc_file),
         (r"^/-/record/(?P<doc_id>[^/]+)$", warc_record),
         (r"^/-/text/(?P<doc_id>[^/]+)$", document_text),
+        (r"^/-/changes(\.(?P<format>json))?$", changes_page),
+        (r"^/-/feed/(?P<site>[^/]+)\.atom$", site_feed),
         # plugin routes come before Datasette's own: this one replaces /-/databases
         (r"^/-/databases(\.(?P<format>json))?$",
          JsonDataView.as_view(datasette, "databases.json", lambda: public_databases(datasette))),
@@ -240,12 +248,15 @@ def extra_template_vars(view_name, table, database, datasette, request):
         pks = urlsafe_components(request.url_vars.get("pks", ""))
         db = archive_database(datasette)
         if db is None or len(pks) != 1:
-            return {"same_cluster": [], "page_text_chars": page_text_chars}
+            return {"same_cluster": [], "page_text_chars": page_text_chars, "doc_history": None}
         rows = (await db.execute(
             "select id, title, site, published_date from documents where cluster_id = "
             "(select cluster_id from documents where id = :id) and id != :id "
             "order by published_date limit 50", {"id": pks[0]})).rows
-        return {"same_cluster": [dict(r) for r in rows], "page_text_chars": page_text_chars}
+        history = await db.execute_fn(lambda conn: document_history(
+            conn, pks[0], page_text_chars, LIMITS["page_versions"]))
+        return {"same_cluster": [dict(r) for r in rows], "page_text_chars": page_text_chars,
+                "doc_history": history}
 
     return inner
 

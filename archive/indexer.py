@@ -371,15 +371,20 @@ class Indexer:
         marks = ",".join("?" * len(ids))
         old = {r["id"]: r for r in self.db.query(
             f"select * from documents where id in ({marks})", ids)}
+        firsts: dict[str, tuple] = {}       # id -> its first capture, for repeats in a batch
         for d in docs:
             prev = old.get(d["id"])
+            crawl_id = self.crawl_id or d.get("crawl_id")
+            first = (prev.get("first_captured_at"), prev.get("first_crawl_id")) if prev else (
+                d.get("captured_at"), crawl_id)
+            d["first_captured_at"], d["first_crawl_id"] = firsts.setdefault(d["id"], first)
             if prev is None:
                 self.counts["new_documents"] += 1
             elif prev.get("text") != d.get("text") or prev.get("title") != d.get("title"):
                 self.counts["changed"] += 1
                 self.db["document_versions"].insert(
-                    {**prev, "document_id": prev["id"], "superseded_at": d.get("captured_at")},
-                    pk=None, alter=True)
+                    {**prev, "document_id": prev["id"], "superseded_at": d.get("captured_at"),
+                     "superseded_crawl_id": crawl_id}, pk=None, alter=True)
             else:
                 self.counts["unchanged"] += 1
             self.counts["documents"] += 1

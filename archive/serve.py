@@ -41,6 +41,9 @@ LIMITS = {
     "waiting_searches": 16,       # for a free slot; a search beyond those is answered 503
     "search_exact_matches": 10_000,   # a table search beyond: no count, newest first,
     "search_facet_sample": 1_000,     # and facets over its most recently archived matches
+    "page_versions": 20,          # earlier versions diffed on a document page (the latest)
+    "changes_rows": 500,          # documents of each kind (new, changed, gone) on /-/changes
+    "feed_entries": 50,           # newest reports in a site's Atom feed
 }
 
 

@@ -22,6 +22,7 @@ DOCUMENT_COLUMNS = {
     "gone_at": str,          # when its URL answered 404/410 in a later crawl (never deleted)
     # official-document (公文) fields the text states (archive.official)
     "doc_number": str, "addressee": str, "issuer": str, "issued_date": str,
+    "first_captured_at": str, "first_crawl_id": str,   # when and by which crawl first archived
 }
 CAPTURE_COLUMNS = {
     "id": int, "url": str, "status": int, "content_type": str, "encoding": str,
@@ -29,6 +30,11 @@ CAPTURE_COLUMNS = {
     "payload_digest": str, "fetched_at": str, "crawl_id": str, "error": str,
     "record_type": str, "refers_to_url": str, "depth": int, "referrer": str,
     "method": str,           # GET, or POST for the later pages of POST-paged lists
+}
+# earlier versions of documents whose title or text changed: a documents row as it was, plus
+VERSION_COLUMNS = {
+    "document_id": str, "superseded_at": str,
+    "superseded_crawl_id": str,    # the crawl that archived the version replacing it
 }
 CRAWL_COLUMNS = {
     "id": str, "started_at": str, "finished_at": str, "start_urls": str,
@@ -82,12 +88,42 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     # facets count script and is_report from their indexes, never from the rows' pages
     for col in ("script", "is_report"):
         db.execute(f"CREATE INDEX IF NOT EXISTS idx_documents_{col} ON documents ({col})")
+    if "document_versions" not in db.table_names():
+        db["document_versions"].create({**DOCUMENT_COLUMNS, **VERSION_COLUMNS})
     # columns added after the first release: archives made before them get them here
+    added = set()
     for table, columns in (("documents", DOCUMENT_COLUMNS), ("crawls", CRAWL_COLUMNS),
-                           ("captures", CAPTURE_COLUMNS)):
+                           ("captures", CAPTURE_COLUMNS), ("document_versions", VERSION_COLUMNS)):
         have = db[table].columns_dict
         for name, kind in columns.items():
             if name not in have:
                 db[table].add_column(name, kind)
+                added.add((table, name))
+    if ("documents", "first_crawl_id") in added:
+        _backfill_first_capture(db)
+    if ("document_versions", "superseded_crawl_id") in added:
+        _backfill_superseding_crawl(db)
     for cols in (["doc_number"], ["issuer"]):      # what researchers filter by
         db["documents"].create_index(cols, if_not_exists=True)
+    # the changes page and the feeds (archive.changes) look documents up by these
+    db["documents"].create_index(["first_crawl_id"], if_not_exists=True)
+    db["documents"].create_index(["site", "is_report", "first_captured_at"], if_not_exists=True)
+    db["document_versions"].create_index(["document_id"], if_not_exists=True)
+    db["document_versions"].create_index(["superseded_crawl_id"], if_not_exists=True)
+
+
+def _backfill_first_capture(db: sqlite_utils.Database) -> None:
+    """Archives made before ``first_*``: the URL's earliest 200 capture, else the row's own
+    capture (``union-archive reindex`` gives the exact values from the WARC files)."""
+    first = ("(select {} from captures c where c.url = documents.url and c.status = 200 "
+             "order by c.fetched_at limit 1)")
+    db.execute("update documents set first_captured_at = coalesce({}, captured_at), "
+               "first_crawl_id = coalesce({}, crawl_id) where first_crawl_id is null".format(
+                   first.format("c.fetched_at"), first.format("c.crawl_id")))
+
+
+def _backfill_superseding_crawl(db: sqlite_utils.Database) -> None:
+    """Versions kept before ``superseded_crawl_id``: the crawl running when they were replaced."""
+    db.execute("update document_versions set superseded_crawl_id = (select id from crawls "
+               "where started_at <= document_versions.superseded_at order by started_at desc "
+               "limit 1) where superseded_crawl_id is null")

@@ -314,6 +314,67 @@ def test_changed_zoo_gives_exactly_the_changed_new_and_gone(recrawls):
     assert {i for i in before if after[i] != before[i]} == edited | {multi_id}
 
 
+def test_first_capture_and_the_superseding_crawl_are_recorded(recrawls, tmp_path):
+    """Every document keeps when and by which crawl it was first archived, every earlier
+    version the crawl that replaced it (even the stitched article, whose first page was a
+    revisit); `union-archive reindex` gives the same from the WARC files alone."""
+    import shutil
+    import sys
+
+    db = recrawls.data / "archive.db"
+    crawls = [c["id"] for c in rows(db, "select id from crawls order by started_at")]
+    docs = rows(db, "select id, first_crawl_id, first_captured_at, (select min(fetched_at) "
+                    "from captures c where c.url = d.url and c.status = 200) as earliest "
+                    "from documents d")
+    added = document_id(recrawls.added, 0)
+    assert {d["id"] for d in docs if d["first_crawl_id"] == crawls[3]} == {added}
+    assert {d["first_crawl_id"] for d in docs if d["id"] != added} == {crawls[0]}
+    assert all(d["first_captured_at"] == d["earliest"] for d in docs), docs
+    versions = rows(db, "select document_id, superseded_crawl_id from document_versions")
+    edited = {document_id(d["url"], 0) for d in recrawls.edited}
+    assert sorted(v["document_id"] for v in versions) == sorted(
+        edited | {document_id(recrawls.multipage["url"], 0)})
+    assert {v["superseded_crawl_id"] for v in versions} == {crawls[3]}
+
+    shutil.copytree(recrawls.data / "warc", tmp_path / "warc")
+    proc = subprocess.run([sys.executable, "-m", "archive.cli", "reindex", "--data", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    again = tmp_path / "archive.db"
+    sql = "select id, first_crawl_id, first_captured_at from documents order by id"
+    assert rows(again, sql) == rows(db, sql)
+    sql = "select document_id, superseded_crawl_id from document_versions order by document_id"
+    assert rows(again, sql) == rows(db, sql)
+
+
+def test_archives_made_before_first_capture_get_it_from_their_captures(recrawls, tmp_path):
+    """An archive.db written before those columns existed gets them when it is next opened
+    for writing: from each URL's earliest 200 capture, and from the crawls' start times."""
+    import shutil
+    import sqlite3
+
+    from archive import store
+
+    db = tmp_path / "archive.db"
+    shutil.copy(recrawls.data / "archive.db", db)
+    conn = sqlite3.connect(db)
+    for index in ("idx_documents_first_crawl_id", "idx_documents_site_is_report_first_captured_at",
+                  "idx_document_versions_superseded_crawl_id"):
+        conn.execute(f"drop index {index}")
+    for table, column in (("documents", "first_crawl_id"), ("documents", "first_captured_at"),
+                          ("document_versions", "superseded_crawl_id")):
+        conn.execute(f"alter table {table} drop column {column}")
+    conn.commit()
+    conn.close()
+    store.connect(db).conn.close()
+    sql = "select id, first_crawl_id, first_captured_at from documents order by id"
+    assert rows(db, sql) == rows(recrawls.data / "archive.db", sql)
+    edited = [document_id(d["url"], 0) for d in recrawls.edited]
+    sql = ("select document_id, superseded_crawl_id from document_versions where document_id in "
+           "(?, ?) order by document_id")
+    assert rows(db, sql, edited) == rows(recrawls.data / "archive.db", sql, edited)
+
+
 def test_search_index_follows_the_documents_through_the_recrawls(recrawls):
     """The index is contentless: a changed document's entry is removed with the values it
     was indexed with (its row before the change). After four crawls with edits, a stitched
