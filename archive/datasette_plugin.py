@@ -26,6 +26,8 @@
   error handler calls ``rich...print_exception()`` outside an ``except`` block for plain
   404s, which raises and turns every unmatched URL into a 500. The plugin turns that
   rich printing off (Datasette still prints 500 tracebacks with ``traceback``).
+* ``/-/cite/DOC_ID.bib`` and ``.json``: the document's citation as BibTeX and CSL-JSON; its
+  page shows it in GB/T 7714 form (``archive.citation``).
 * ``/-/text/DOC_ID``: a document's whole text as plain text (a document page shows at most
   ``LIMITS["page_text_chars"]`` characters of it, ``archive.serve``).
 * ``/-/databases`` (and ``.json``) gives each database's file name, not its absolute path.
@@ -182,11 +184,14 @@ def permission_allowed(action, resource):
 def register_routes(datasette):
     from datasette.views.special import JsonDataView
 
+    from archive.citation import citation_file
+
     return [
         (r"^/-/warc/?$", warc_index),
         (r"^/-/warc/(?P<filename>[^/]+)$", warc_file),
         (r"^/-/record/(?P<doc_id>[^/]+)$", warc_record),
         (r"^/-/text/(?P<doc_id>[^/]+)$", document_text),
+        (r"^/-/cite/(?P<doc_id>[0-9a-f]{16})\.(?P<format>bib|json)$", citation_file),
         # plugin routes come before Datasette's own: this one replaces /-/databases
         (r"^/-/databases(\.(?P<format>json))?$",
          JsonDataView.as_view(datasette, "databases.json", lambda: public_databases(datasette))),
@@ -233,6 +238,8 @@ def extra_template_vars(view_name, table, database, datasette, request):
     async def inner():
         from datasette.utils import urlsafe_components
 
+        from archive.citation import page_vars
+
         pks = urlsafe_components(request.url_vars.get("pks", ""))
         db = archive_database(datasette)
         if db is None or len(pks) != 1:
@@ -241,7 +248,8 @@ def extra_template_vars(view_name, table, database, datasette, request):
             "select id, title, site, published_date from documents where cluster_id = "
             "(select cluster_id from documents where id = :id) and id != :id "
             "order by published_date limit 50", {"id": pks[0]})).rows
-        return {"same_cluster": [dict(r) for r in rows], "page_text_chars": page_text_chars}
+        return {"same_cluster": [dict(r) for r in rows], "page_text_chars": page_text_chars,
+                **await page_vars(datasette, request, pks[0])}
 
     return inner
 
