@@ -21,6 +21,7 @@ LAZY = {
     "record": "archive.warc_read:record_command",
     "wacz": "crawler.warc.wacz:wacz_command",
     "schedule": "archive.schedule:schedule",
+    "export": "archive.export:export_command",
 }
 
 
