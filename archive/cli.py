@@ -22,6 +22,7 @@ LAZY = {
     "wacz": "crawler.warc.wacz:wacz_command",
     "schedule": "archive.schedule:schedule",
     "verify": "archive.verify:verify_command",
+    "export": "archive.export:export_command",
 }
 
 

@@ -27,6 +27,8 @@
   error handler calls ``rich...print_exception()`` outside an ``except`` block for plain
   404s, which raises and turns every unmatched URL into a 500. The plugin turns that
   rich printing off (Datasette still prints 500 tracebacks with ``traceback``).
+* ``/-/cite/DOC_ID.bib`` and ``.json``: the document's citation as BibTeX and CSL-JSON; its
+  page shows it in GB/T 7714 form (``archive.citation``).
 * ``/-/text/DOC_ID``: a document's whole text as plain text (a document page shows at most
   ``LIMITS["page_text_chars"]`` characters of it, ``archive.serve``).
 * ``/-/databases`` (and ``.json``) gives each database's file name, not its absolute path.
@@ -192,6 +194,8 @@ def permission_allowed(action, resource):
 def register_routes(datasette):
     from datasette.views.special import JsonDataView
 
+    from archive.citation import citation_file
+
     return [
         (r"^/-/warc/?$", warc_index),
         (r"^/-/warc/(?P<filename>[^/]+)$", warc_file),
@@ -199,6 +203,7 @@ def register_routes(datasette):
         (r"^/-/text/(?P<doc_id>[^/]+)$", document_text),
         (r"^/-/changes(\.(?P<format>json))?$", changes_page),
         (r"^/-/feed/(?P<site>[^/]+)\.atom$", site_feed),
+        (r"^/-/cite/(?P<doc_id>[0-9a-f]{16})\.(?P<format>bib|json)$", citation_file),
         # plugin routes come before Datasette's own: this one replaces /-/databases
         (r"^/-/databases(\.(?P<format>json))?$",
          JsonDataView.as_view(datasette, "databases.json", lambda: public_databases(datasette))),
@@ -245,6 +250,8 @@ def extra_template_vars(view_name, table, database, datasette, request):
     async def inner():
         from datasette.utils import urlsafe_components
 
+        from archive.citation import page_vars
+
         pks = urlsafe_components(request.url_vars.get("pks", ""))
         db = archive_database(datasette)
         if db is None or len(pks) != 1:
@@ -256,7 +263,7 @@ def extra_template_vars(view_name, table, database, datasette, request):
         history = await db.execute_fn(lambda conn: document_history(
             conn, pks[0], page_text_chars, LIMITS["page_versions"]))
         return {"same_cluster": [dict(r) for r in rows], "page_text_chars": page_text_chars,
-                "doc_history": history}
+                "doc_history": history, **await page_vars(datasette, request, pks[0])}
 
     return inner
 

@@ -5,7 +5,7 @@
   metadata record), bodies decoded of Content-Encoding.
 * ``crawl_infos(paths)`` — crawl id -> warcinfo fields (start_urls, description, ...).
 * ``read_record`` / ``write_single_record`` / ``read_payload`` — one record by
-  (file, offset, length), e.g. a document's provenance.
+  (file, offset, length), e.g. a document's provenance; ``record_id_at`` — its WARC-Record-ID.
 * ``record_command`` — ``union-archive record DOC_ID --data DIR [-o FILE]``.
 """
 from __future__ import annotations
@@ -324,6 +324,18 @@ def write_single_record(path: str | Path, offset: int, length: int, out_path: st
     tmp.write_bytes(data)
     tmp.replace(out_path)
     return out_path
+
+
+def record_id_at(fh, offset: int) -> str | None:
+    """The WARC-Record-ID of the record at ``offset`` of an open WARC file (its head is all
+    that is read), or None when no record starts there."""
+    try:
+        fh.seek(offset)
+        for record in ArchiveIterator(fh):
+            return record.rec_headers.get_header("WARC-Record-ID")
+    except (ArchiveLoadFailed, StatusAndHeadersParserException, OSError, EOFError, zlib.error):
+        return None
+    return None
 
 
 def _iter_bytes(data: bytes):

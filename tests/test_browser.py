@@ -95,3 +95,50 @@ def test_search_facet_read_download(server, browser, tmp_path):
     assert shot.stat().st_size > 10_000
     print(f"screenshot: {shot}")
     context.close()
+
+
+def test_document_page_citation_and_its_downloads(server, browser, tmp_path):
+    """A reader copies the GB/T 7714 citation, downloads BibTeX and CSL-JSON, and follows the
+    record URL they name to the WARC record."""
+    import json
+
+    from pybtex.database import parse_string
+
+    from archive import citation
+
+    arch, base = server
+    doc = arch.doc("guangyuan")
+    record = f"{base}/-/record/{doc['id']}"
+    context = browser.new_context(accept_downloads=True, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{base}/archive/documents/{doc['id']}")
+    shown = page.inner_text(".doc-citation")
+    assert shown == (f"广元市总工会. 关于全市工会工作情况的汇报[EB/OL]. (2011-11-01)[2026-11-21]. "
+                     f"{doc['url']}. 存档: {record}.")
+    assert shown == citation.gbt7714(doc, record)
+    assert page.locator(".doc-cite").is_visible()
+
+    with page.expect_download() as info:
+        page.click("a.cite-bibtex")
+    assert info.value.suggested_filename == f"{doc['id']}.bib"
+    info.value.save_as(tmp_path / "cite.bib")
+    [entry] = parse_string((tmp_path / "cite.bib").read_text(encoding="utf-8"),
+                           "bibtex").entries.values()
+    assert entry.fields["url"] == doc["url"] and entry.fields["urldate"] == "2026-11-21"
+    assert record in entry.fields["note"] and doc["captured_at"] in entry.fields["note"]
+
+    with page.expect_download() as info:
+        page.click("a.cite-csl")
+    info.value.save_as(tmp_path / "cite.json")
+    [item] = json.loads((tmp_path / "cite.json").read_text(encoding="utf-8"))
+    assert (item["URL"], item["archive_location"]) == (doc["url"], record)
+    assert item["accessed"] == {"date-parts": [[2026, 11, 21]]}
+
+    with page.expect_download() as info:
+        page.click("a.cite-record")
+    info.value.save_as(tmp_path / "record.warc.gz")
+    with open(tmp_path / "record.warc.gz", "rb") as fh:
+        recs = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI"))
+                for r in ArchiveIterator(fh)]
+    assert recs == [("response", doc["url"])]
+    context.close()

@@ -139,3 +139,25 @@ def test_pywb_does_not_invent_captures(wayback):
     url = wayback.zoo.urls["trs"] + "never/crawled.html"
     status, _, _ = _get(f"{wayback.base}/union/2026id_/{url}")
     assert status == 404
+
+
+def test_exported_replay_urls_replay_the_documents_captures(wayback, tmp_path):
+    """`union-archive export --replay-url` gives each document a URL that pywb answers with
+    that very capture (its Memento-Datetime is the document's captured_at)."""
+    import json
+    import subprocess
+    import sys
+    from email.utils import parsedate_to_datetime
+
+    out = tmp_path / "docs.jsonl"
+    proc = subprocess.run([sys.executable, "-m", "archive.cli", "export", "--data",
+                           str(wayback.data), "-o", str(out), "--replay-url",
+                           f"{wayback.base}/union/"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    exported = {row["url"]: row for row in map(json.loads, out.read_text().splitlines())}
+    for kind, url in _samples(wayback).items():
+        row = exported[url]
+        status, headers, body = _get(row["replay_url"])
+        assert status == 200, (kind, row["replay_url"], status, body[:300])
+        moment = parsedate_to_datetime(headers["Memento-Datetime"])
+        assert moment.strftime("%Y-%m-%dT%H:%M:%SZ") == row["captured_at"], kind
