@@ -337,17 +337,24 @@ def test_zlib_compressor_writes_the_same_records(crawl, tmp_path):
                                                                 WARC_GZIP_LEVEL=9))
 
     def payloads(files):
+        """URI -> (record type, payload) of the response and revisit records."""
         out = {}
         for f in files:
             with open(f, "rb") as fh:
                 for r in ArchiveIterator(fh):
-                    if r.rec_type == "response":
-                        out[r.rec_headers.get_header("WARC-Target-URI")] = r.content_stream().read()
+                    if r.rec_type in ("response", "revisit"):
+                        out[r.rec_headers.get_header("WARC-Target-URI")] = (
+                            r.rec_type, r.content_stream().read())
         return out
 
     zfiles = sorted((data / "warc").glob("*.warc.gz"))
     ours, theirs = payloads(crawl.files), payloads(zfiles)
-    assert ours and ours == theirs
+    assert ours and set(ours) == set(theirs)
+    # of two pages with one payload the one fetched first is the response, the other a
+    # revisit of it, and fetch order varies between crawls: compare where both are responses
+    both = [u for u in ours if ours[u][0] == theirs[u][0] == "response"]
+    assert len(both) >= len(ours) - 2
+    assert all(ours[u] == theirs[u] for u in both)
     for files in (crawl.files, zfiles):
         raw = sum(len(gzip.decompress(f.read_bytes())) for f in files)
         assert sum(f.stat().st_size for f in files) < 0.6 * raw
