@@ -263,6 +263,7 @@ def _read_page(ex: Extraction, url: str, text: str, root) -> None:
             headings = [to_simplified(h) for h in headings]
     ex.script = script
     lines, ex.title = chrome.clean_lines(lines, ex.title)
+    ex.title, lines = own_report_title(ex.title, lines)
     if not lines and container is not None:
         # the chosen block held nothing but chrome: trafilatura reads the whole page
         lines, _ = chrome.clean_lines(_trafilatura_lines(root), ex.title)
@@ -625,6 +626,26 @@ def headline(heads: list[tuple[int, str]], body_at: int | None, root, metas: dic
         if len(_flat(t)) >= 8 and _flat(t) not in site:
             return _strip_ext(t)
     return None
+
+
+# a report's own title line: 关于…的报告, …工作总结, …经验交流材料, …讲话
+_REPORT_TITLE = re.compile(r"^(.{0,20}关于.{2,50}的(报告|总结|汇报|通知|意见|决定|请示|函|讲话)|"
+                           r".{2,50}(工作报告|工作总结|工作汇报|总结|汇报|经验交流材料|经验材料|"
+                           r"讲话|工作要点|工作计划|实施方案))$")
+
+
+def own_report_title(title: str | None, lines: list[str]) -> tuple[str | None, list[str]]:
+    """A newspaper or portal page whose headline is news (not itself a report's title) over
+    a body that opens with the report's own title line: the document is the report, titled
+    as it titles itself, and that line is its title rather than its text."""
+    if not lines or not title or _REPORT_TITLE.match(_flat(title)) or \
+            _MULTI_TITLE.search(title) or "篇" in lines[0]:
+        return title, lines       # a report's own heading, or a 范文 page of parts
+    first = lines[0].strip()
+    if 6 <= len(first) <= 60 and not re.search("[。！？；，]", first) and \
+            _REPORT_TITLE.match(_flat(first)) and _flat(first) != _flat(title):
+        return first, lines[1:]
+    return title, lines
 
 
 def _strip_ext(t: str) -> str:

@@ -44,6 +44,21 @@ def test_every_reachable_gold_document_is_archived(crawled):
     assert not missing, missing
 
 
+def test_multi_page_articles_are_joined(crawled):
+    """Articles paged by TRS's createPageHTML (t…_1.html) and by pager links to NAME-2.html
+    come out as one document each, at the first page's URL, with every page's text."""
+    from archive.evaluate import text_f1
+
+    stored = {(r["url"], r["part"]): r for r in rows(crawled.data / "archive.db",
+                                                      "select url, part, title, text from documents")}
+    multi = [d for d in crawled.zoo.truth["documents"] if d["pages"]]
+    assert {urlsplit(d["url"]).path.rsplit("/", 1)[-1][:1] for d in multi} >= {"t", "c"}
+    for d in multi:
+        doc = stored[(d["url"], d["part"] or 0)]
+        assert text_f1(d["text"], doc["text"]) == 1.0 and doc["title"] == d["title"], d["url"]
+        assert not any((page, 0) in stored for page in d["pages"][1:]), d["pages"]
+
+
 def test_official_document_fields_are_archived(crawled):
     """Every gold 公文 field is in archive.db as the zoo's truth states it (punctuation as
     the archive normalises it); documents without them have none."""

@@ -138,6 +138,19 @@ def test_stray_end_tags_from_an_include_keep_the_article():
     assert only_text(extract(raw)) == "\n".join(BODY)
 
 
+def test_report_under_a_news_headline_takes_its_own_title():
+    report = "某市总工会关于2023年度职工服务工作情况的报告"
+    body = f"<div class='a'><p><strong>{report}</strong></p>{paras(BODY)}</div>"
+    raw = (f"<html><head><meta charset='utf-8'><title>某市：织密职工服务网_职工日报</title></head>"
+           f"<body><h1>某市：织密职工服务网</h1>{body}</body></html>").encode()
+    doc, = extract(raw).documents
+    assert doc["title"] == report and doc["text"] == "\n".join(BODY)
+    # a headline that is itself a report's title keeps it, and the line stays text
+    raw = raw.replace("某市：织密职工服务网".encode(), "某市总工会2023年工作总结".encode())
+    doc, = extract(raw).documents
+    assert doc["title"] == "某市总工会2023年工作总结" and doc["text"].startswith(report)
+
+
 def test_page_of_prose_that_yields_nothing_says_why():
     # a body whose every paragraph the rules take for a footer: no silent empty capture
     lines = [f"版权所有：本站第{i}段文字说明工会工作的情况，职工群众积极参与，各项活动取得明显成效。"

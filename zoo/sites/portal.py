@@ -379,6 +379,39 @@ def _stray_html_end(t: c.Text, other) -> str:
 
 
 # (text, path, date shown in lists and as the gold published date, list, page builder)
+
+def _paged(t: c.Text, other) -> list[tuple[str, str]]:
+    """A report split over two pages named like people.cn's: NAME.html and NAME-2.html,
+    joined only by the pager's links (1, 2, 下一页)."""
+    half = (len(t.paras) + 1) // 2
+    pager = ('<div class="page-nav">{}</div>')
+    pages = []
+    for k, paras in enumerate((t.paras[:half], t.paras[half:])):
+        links = _links(("c1201-5301.html", "1"), ("c1201-5301-2.html", "2"),
+                       *([("c1201-5301-2.html", "下一页")] if k == 0 else
+                         [("c1201-5301.html", "上一页")]))
+        body = f'<div class="art-main">\n{paras_html(paras)}\n</div>\n{pager.format(links)}'
+        main = _article(t, "发布时间：2024-01-12 10:20　来源：延安市总工会", body,
+                        crumb="/gzbg/index.html")
+        pages.append(_chrome(f"{t.title}_工作报告_{ORG}", main))
+    return pages
+
+
+def _report_under_news_headline(t: c.Text, other) -> str:
+    """A newspaper page: its headline is news, the report it carries starts with its own
+    title line; the document's title is the report's."""
+    headline = "商洛：织密职工服务网 让职工办事更便捷"
+    body = (f'<div class="art-main">\n<p><strong>{esc(t.title)}</strong></p>\n'
+            f"{paras_html(t.paras)}\n</div>")
+    main = f"""<div class="qg-wrap">
+{_path("/gzbg/index.html")}
+<h1 class="art-h">{esc(headline)}</h1>
+<div class="art-bar">发布时间：2024-02-05　来源：{PAPER}</div>
+{body}
+</div>"""
+    return _chrome(f"{headline}_{PAPER}", main)
+
+
 ARTICLES = [
     ("portal-ruhui-2024", "/art/ghdt/10352.html", "2024-03-05", "ghdt", _timestamp_bar),
     ("portal-zhuanfang-2024", "/art/ghdt/10398.html", "2024-04-12", "ghdt", _keyword_spam),
@@ -391,6 +424,9 @@ ARTICLES = [
     ("portal-hanzhong-2024q1", "/art/gzbg/5187.html", "2024-04-18", "gzbg", _wechat_repost),
     ("portal-wulizhen-2024h1", "/art/gzbg/5230.html", "2024-07-03", "gzbg", _short_in_fixed_box),
     ("portal-tongchuan-2024h1", "/art/gzbg/5236.html", "2024-07-10", "gzbg", _wrapped_in_content),
+    ("portal-yanan-2023", "/art/gzbg/c1201-5301.html", "2024-01-12", "gzbg", _paged),
+    ("portal-shangluo-2023", "/art/gzbg/5320.html", "2024-02-05", "gzbg",
+     _report_under_news_headline),
 ]
 COLUMNS = {"ghdt": "工会动态", "gzbg": "工作报告"}
 # which article a page's teaser, related links or sidebar points to
@@ -415,7 +451,16 @@ class PortalSite(Site):
             t = texts[text_id]
             wanted = _OTHERS.get(text_id) or [a[0] for a in ARTICLES if a[0] != text_id]
             other = [(paths[o], texts[o]) for o in wanted]
-            self.add(path, self.html_page(make(t, other)))
+            made = make(t, other)
+            if isinstance(made, list):       # an article over pages: NAME.html, NAME-2.html …
+                stem = path.removesuffix(".html")
+                pages = [path] + [f"{stem}-{k}.html" for k in range(2, len(made) + 1)]
+                for page, html in zip(pages, made):
+                    self.add(page, self.html_page(html))
+                self.gold(path, t, published_date=date, pages=pages,
+                          known_failure=KNOWN_FAILURES.get(text_id))
+                continue
+            self.add(path, self.html_page(made))
             self.gold(path, t, published_date=date, known_failure=KNOWN_FAILURES.get(text_id))
         newest = sorted(ARTICLES, key=lambda a: a[2], reverse=True)
         boxes = []
