@@ -60,8 +60,14 @@ def _parse_settings(pairs) -> dict:
               help="Name of this worker with --redis (default: the host name); distinct per process.")
 @click.option("--wait-workers", type=click.IntRange(min=1), default=1, metavar="N",
               help="With --redis: start crawling once N workers have joined (at most 120 s).")
+@click.option("--progress", type=click.Choice(["auto", "live", "lines", "log"]), default="auto",
+              show_default=True,
+              help="What the screen shows: a status block redrawn in place (live), a plain line "
+                   "every UNION_PROGRESS_INTERVAL seconds (lines), live on a terminal and lines "
+                   "elsewhere (auto), or Scrapy's whole log as before (log). Except with log, "
+                   "the log goes to DIR/logs/crawl-ID.log only.")
 def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow_private,
-          host_budget, resume, recheck, settings, redis_url, worker, wait_workers):
+          host_budget, resume, recheck, settings, redis_url, worker, wait_workers, progress):
     """Crawl portals, write WARC files and the SQLite archive.
 
     Exit status: 0 finished, 1 failed, 3 interrupted (resume with --resume),
@@ -136,6 +142,8 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
     for p in problems:
         click.echo(f"union-archive: warning: {p}", err=True)
     overrides.update(UNION_ALLOW_LOOPBACK=allow_loopback, UNION_ALLOW_PRIVATE=allow_private)
+    if progress != "log":
+        overrides.setdefault("UNION_PROGRESS", progress)
     if browser_hosts:
         overrides.setdefault("UNION_BROWSER_HOSTS", browser_hosts)
     if max_pages:

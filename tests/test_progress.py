@@ -1,0 +1,155 @@
+"""What a person sees of a crawl: the status on a terminal, plain lines in a pipe.
+
+Two real crawls of a zoo of our own, through the CLI with its default screen:
+1. in a pipe (no terminal): plain progress lines on stderr, no Scrapy log there; the
+   whole log in DIR/logs/crawl-ID.log;
+2. after the zoo changed (one article edited, one retitled with markup in its title,
+   one deleted), a recrawl in a real terminal (tmux): the screen shows the redrawn
+   status block and none of Scrapy's log lines.
+"""
+from __future__ import annotations
+
+import html
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import crawl_cmd
+from tests.sql import rows
+from tests.test_incremental import (_path, _set_body, edit_document, editable_docs,
+                                    remove_document, site_of)
+
+ROOT = Path(__file__).resolve().parent.parent
+HOSTILE = "某区工会 | 2025年<script>alert(1)</script> *总结*"
+LOG_LINES = re.compile(r"\] (DEBUG|INFO|WARNING|ERROR): |\[scrapy|\[union-archive\] ind")
+LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d crawl (\S+) (crawling|finished: "
+                  r"indexing the rest) \d+:\d\d:\d\d: (\d+) pages fetched, \d+ queued, \d+ "
+                  r"documents \(\d+ reports; \d+ new, \d+ changed, \d+ gone\), \d+ errors, "
+                  r"[\d.]+ pages/s, \d+ hosts$")
+TMUX = shutil.which("tmux")
+
+
+def _report_table(text: str, heading: str) -> list[list[str]]:
+    """The rows of the Markdown table under ``## heading`` (cells unescaped)."""
+    section = text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    lines = [ln for ln in section.splitlines() if ln.startswith("|")][2:]
+    return [[re.sub(r"\\(.)", r"\1", c).strip() for c in re.split(r"(?<!\\)\|", ln)[1:-1]]
+            for ln in lines]
+
+
+def _tmux(sock: Path, *args) -> str:
+    return subprocess.run([TMUX, "-S", str(sock), *args], capture_output=True, text=True,
+                          check=True, timeout=30).stdout
+
+
+def _in_terminal(cmd: list[str], tmp: Path, timeout: float = 200) -> tuple[list[str], str, int]:
+    """Run ``cmd`` in a 120x40 tmux terminal: the screens seen while it ran, the whole
+    terminal at the end (scrollback included) and its exit status."""
+    sock, conf = tmp / "tmux.sock", tmp / "tmux.conf"
+    conf.write_text("set -g remain-on-exit on\nset -g history-limit 20000\n")
+    line = shlex.join(cmd)
+    _tmux(sock, "-f", str(conf), "new-session", "-d", "-x", "120", "-y", "40", "-s", "crawl",
+          f"cd {ROOT} && {line}")
+    screens, deadline, dead_since = [], time.monotonic() + timeout, None
+    try:
+        while time.monotonic() < deadline:
+            screens.append(_tmux(sock, "capture-pane", "-p", "-t", "crawl"))
+            dead = _tmux(sock, "display", "-p", "-t", "crawl",
+                         "#{pane_dead} #{pane_dead_status}").split()
+            if dead[0] == "1":
+                # its exit status comes a moment later (none at all after a signal)
+                dead_since = dead_since or time.monotonic()
+                if len(dead) == 2 or time.monotonic() - dead_since > 3:
+                    whole = _tmux(sock, "capture-pane", "-p", "-S", "-", "-t", "crawl")
+                    return screens, whole, int(dead[1]) if len(dead) == 2 else -1
+            time.sleep(0.1)
+        raise AssertionError("the crawl in the terminal did not end:\n" + screens[-1])
+    finally:
+        subprocess.run([TMUX, "-S", str(sock), "kill-server"], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    from zoo import Zoo
+
+    data = tmp_path_factory.mktemp("progress")
+    with Zoo(slow_seconds=3.0) as z:      # a slow page keeps the crawl going a few seconds
+        piped = subprocess.run(
+            crawl_cmd(data, z.start_urls, "-s", "UNION_PROGRESS_INTERVAL=0.5", progress=None),
+            capture_output=True, text=True, timeout=300)
+        first = rows(data / "archive.db", "select * from crawls")
+        first_docs = rows(data / "archive.db", "select site, count(*) n, sum(is_report) r "
+                          "from documents group by site")
+        news = [d for d in editable_docs(z) if "/c/" in d["url"]]
+        edited, retitled, removed = news[0], news[1], news[2]
+        edit_document(z, edited)
+        site = site_of(z, retitled["url"])
+        body = site.pages[_path(retitled["url"])].body.decode(site.encoding)
+        assert retitled["title"] in body
+        _set_body(site, _path(retitled["url"]),
+                  body.replace(retitled["title"], html.escape(HOSTILE, quote=False)))
+        remove_document(z, removed)
+        screens, terminal, status = None, None, None
+        if TMUX:
+            cmd = crawl_cmd(data, z.start_urls, "--recheck", "all", "-s",
+                            "UNION_REVISIT_MAX_DAYS=400", progress=None)
+            screens, terminal, status = _in_terminal(cmd, tmp_path_factory.mktemp("tty"))
+    return type("Runs", (), dict(data=data, piped=piped, first=first[0], first_docs=first_docs,
+                                 screens=screens,
+                                 terminal=terminal, status=status, edited=edited,
+                                 retitled=retitled, removed=removed))
+
+
+def test_a_pipe_gets_plain_progress_lines_and_no_log(runs):
+    proc, crawl = runs.piped, runs.first
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    lines = proc.stderr.splitlines()
+    assert "\x1b" not in proc.stderr                  # no terminal escapes in a pipe
+    assert not [ln for ln in lines if LOG_LINES.search(ln)], proc.stderr[-3000:]
+    progress = [LINE.match(ln) for ln in lines]
+    progress = [m for m in progress if m]
+    assert len(progress) >= 2, proc.stderr
+    assert {m.group(1) for m in progress} == {crawl["id"]}
+    assert progress[-1].group(2) == "finished: indexing the rest"
+    assert int(progress[-1].group(3)) == crawl["pages"]      # every capture was counted
+    others = [ln for ln in lines if not LINE.match(ln)]
+    assert others[0] == (f"crawl {crawl['id']}: progress every 0.5 s, full log in "
+                         f"{runs.data / 'logs' / ('crawl-' + crawl['id'] + '.log')}")
+    assert all(ln.startswith(("warning: ", "error: ")) for ln in others[1:]), others
+    # the whole log went to the file: Scrapy's, and what the indexer child printed
+    log = (runs.data / "logs" / f"crawl-{crawl['id']}.log").read_text(encoding="utf-8")
+    assert "Dumping Scrapy stats" in log and "[union-archive] indexer used" in log
+
+
+@pytest.mark.skipif(TMUX is None, reason="needs tmux (apt-get install tmux)")
+def test_a_terminal_shows_the_status_block_and_not_the_log(runs):
+    assert runs.status == 0, runs.terminal
+    [second] = rows(runs.data / "archive.db", "select * from crawls where id != ?",
+                    [runs.first["id"]])
+    for screen in [*runs.screens, runs.terminal]:
+        assert not LOG_LINES.search(screen), screen
+    crawling = [s for s in runs.screens if f"union-archive crawl {second['id']}  crawling" in s
+                and re.search(r"^pages +[1-9]\d* fetched", s, re.M)]
+    assert crawling, runs.screens[-1]
+    assert re.search(r"^pages +\d+ fetched +\d+ queued +\d+ in flight +[\d.]+ pages/s$",
+                     crawling[-1], re.M), crawling[-1]
+    assert re.search(r"^host +pages +errors +documents +reports$", crawling[-1], re.M)
+    assert re.search(r"^127\.0\.0\.1:\d+ +[1-9]\d* +\d+ +\d+ +\d+$", crawling[-1], re.M)
+    # the last status drawn stays on the screen, above the summary: every capture counted
+    final = runs.terminal
+    assert f"union-archive crawl {second['id']}  finished: indexing the rest" in final
+    assert re.search(rf"^pages +{second['pages']} fetched +0 queued", final, re.M), final
+    port = urlsplit(runs.edited["url"]).netloc
+    assert re.search(rf"^{re.escape(port)} +\d+ +\d+ +\d+ +\d+$", final, re.M), final
+    assert f"crawl {second['id']} finished: {second['pages']} pages" in final
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q"]))
