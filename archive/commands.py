@@ -1,6 +1,7 @@
 """The crawl, reindex and demo commands."""
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import time
@@ -20,6 +21,16 @@ def _summary(row: dict | None) -> str:
             f"({row['reports']} reports; {row.get('new_documents') or 0} new, "
             f"{row.get('changed') or 0} changed, {row.get('unchanged') or 0} unchanged), "
             f"{row['errors']} errors" + (f", {row['gone']} gone" if row.get("gone") else ""))
+
+
+def _write_report(data_dir: Path, crawl_id: str) -> None:
+    """The crawl's report (archive.report); a report that cannot be written is a warning."""
+    from archive.report import ReportError, write_report
+
+    try:
+        click.echo(f"report: {write_report(data_dir, crawl_id)}")
+    except (OSError, ReportError, sqlite3.Error) as exc:
+        click.echo(f"union-archive: warning: no crawl report: {exc}", err=True)
 
 
 def _parse_settings(pairs) -> dict:
@@ -165,6 +176,8 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
     except ResumeError as exc:
         fail(str(exc))
     click.echo(_summary(row))
+    if row:
+        _write_report(data_dir, row["id"])
     if redis_url and row and str(row["status"]).startswith("finished"):
         from crawler.distributed import leave
 

@@ -1,11 +1,13 @@
-"""What a person sees of a crawl: the status on a terminal, plain lines in a pipe.
+"""What a person sees of a crawl: the status on a terminal, plain lines in a pipe, the report.
 
 Two real crawls of a zoo of our own, through the CLI with its default screen:
 1. in a pipe (no terminal): plain progress lines on stderr, no Scrapy log there; the
-   whole log in DIR/logs/crawl-ID.log;
+   whole log in DIR/logs/crawl-ID.log; the report DIR/logs/crawl-ID.md agrees with
+   archive.db;
 2. after the zoo changed (one article edited, one retitled with markup in its title,
    one deleted), a recrawl in a real terminal (tmux): the screen shows the redrawn
-   status block and none of Scrapy's log lines.
+   status block and none of Scrapy's log lines; its report lists what changed and what
+   is gone, the markup-laden title intact in its table cell.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -126,6 +129,35 @@ def test_a_pipe_gets_plain_progress_lines_and_no_log(runs):
     # the whole log went to the file: Scrapy's, and what the indexer child printed
     log = (runs.data / "logs" / f"crawl-{crawl['id']}.log").read_text(encoding="utf-8")
     assert "Dumping Scrapy stats" in log and "[union-archive] indexer used" in log
+    assert f"report: {runs.data / 'logs' / ('crawl-' + crawl['id'] + '.md')}" in proc.stdout
+
+
+def test_the_report_says_what_the_archive_holds(runs):
+    crawl, db = runs.first, runs.data / "archive.db"
+    text = (runs.data / "logs" / f"crawl-{crawl['id']}.md").read_text(encoding="utf-8")
+    assert text.startswith(f"# Crawl {crawl['id']}\n")
+    assert f"- status: {crawl['status']}\n" in text and "- duration: 0:0" in text
+    counts = dict(_report_table(text, "Counts"))
+    assert counts == {"pages fetched (captures)": str(crawl["pages"]),
+                      "documents": str(crawl["documents"]), "reports": str(crawl["reports"]),
+                      "new documents": str(crawl["new_documents"]), "changed documents": "0",
+                      "unchanged documents": "0", "gone documents": "0",
+                      "errors": str(crawl["errors"])}
+    assert crawl["documents"] > 30 and crawl["errors"] > 0
+    caps = rows(db, "select url, status, error, warc_filename from captures where crawl_id = ?",
+                [crawl["id"]])
+    errors = {kind: (int(n), url) for kind, n, url in _report_table(text, "Errors by kind")}
+    assert errors["HTTP 404"][0] == sum(1 for c in caps if c["status"] == 404 and not c["error"])
+    assert sum(n for n, _ in errors.values()) == sum(
+        1 for c in caps if c["error"] or (c["status"] or 0) >= 400)
+    assert any(kind.startswith("DownloadCancelledError") for kind in errors)   # the 30 MB page
+    hosts = {h: [int(v) for v in rest] for h, *rest in _report_table(text, "Hosts")}
+    assert {h: v[0] for h, v in hosts.items()} == Counter(urlsplit(c["url"]).netloc
+                                                          for c in caps)
+    assert {d["site"]: [d["n"], d["r"]] for d in runs.first_docs} == {
+        h: v[2:] for h, v in hosts.items() if v[2]}
+    warcs = {c["warc_filename"] for c in caps if c["warc_filename"]}
+    assert warcs and all(f"- {name}" in text.replace("\\", "") for name in warcs)
 
 
 @pytest.mark.skipif(TMUX is None, reason="needs tmux (apt-get install tmux)")
@@ -149,6 +181,23 @@ def test_a_terminal_shows_the_status_block_and_not_the_log(runs):
     port = urlsplit(runs.edited["url"]).netloc
     assert re.search(rf"^{re.escape(port)} +\d+ +\d+ +\d+ +\d+$", final, re.M), final
     assert f"crawl {second['id']} finished: {second['pages']} pages" in final
+    assert f"report: {runs.data / 'logs' / ('crawl-' + second['id'] + '.md')}" in \
+        final.replace("\n", "")
+
+
+@pytest.mark.skipif(TMUX is None, reason="needs tmux (apt-get install tmux)")
+def test_the_recrawl_report_lists_changed_and_gone_documents(runs):
+    [second] = rows(runs.data / "archive.db", "select * from crawls where id != ?",
+                    [runs.first["id"]])
+    text = (runs.data / "logs" / f"crawl-{second['id']}.md").read_text(encoding="utf-8")
+    counts = dict(_report_table(text, "Counts"))
+    assert (counts["changed documents"], counts["gone documents"]) == (
+        str(second["changed"]), str(second["gone"]))
+    changed = {url: title for _id, title, url in _report_table(text, "Changed documents")}
+    assert second["changed"] == len(changed) >= 2
+    assert runs.edited["url"] in changed and changed[runs.retitled["url"]] == HOSTILE
+    gone = {url for _id, _title, url in _report_table(text, "Gone documents")}
+    assert gone == {runs.removed["url"]} and second["gone"] == 1
 
 
 if __name__ == "__main__":
