@@ -3,14 +3,15 @@
 Two real crawls of a zoo of our own, through the CLI with its default screen:
 1. in a pipe (no terminal): plain progress lines on stderr, no Scrapy log there; the
    whole log in DIR/logs/crawl-ID.log; the report DIR/logs/crawl-ID.md agrees with
-   archive.db;
+   archive.db, and Datasette's crawls table links it;
 2. after the zoo changed (one article edited, one retitled with markup in its title,
    one deleted), a recrawl in a real terminal (tmux): the screen shows the redrawn
    status block and none of Scrapy's log lines; its report lists what changed and what
-   is gone, the markup-laden title intact in its table cell.
+   is gone, and Datasette renders it with the hostile title escaped.
 """
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 import shlex
@@ -160,6 +161,27 @@ def test_the_report_says_what_the_archive_holds(runs):
     assert warcs and all(f"- {name}" in text.replace("\\", "") for name in warcs)
 
 
+def _datasette(data):
+    from archive.serve import make_datasette
+
+    return make_datasette(data)
+
+
+def test_datasette_links_the_report_from_the_crawls_table(runs):
+    ds, crawl_id = _datasette(runs.data), runs.first["id"]
+    page = asyncio.run(ds.client.get("/archive/crawls"))
+    assert page.status_code == 200
+    assert f'<a href="/-/crawl-report/{crawl_id}">report</a>' in page.text
+    report = asyncio.run(ds.client.get(f"/-/crawl-report/{crawl_id}"))
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+    assert f"<h1>Crawl {crawl_id}</h1>" in report.text and "<td>HTTP 404</td>" in report.text
+    raw = asyncio.run(ds.client.get(f"/-/crawl-report/{crawl_id}.md"))
+    assert raw.status_code == 200 and raw.headers["content-type"].startswith("text/markdown")
+    assert raw.content == (runs.data / "logs" / f"crawl-{crawl_id}.md").read_bytes()
+    for missing in ("20990101T000000Z-000000", "..%2Farchive", "x%00y", crawl_id + "x"):
+        assert asyncio.run(ds.client.get(f"/-/crawl-report/{missing}")).status_code == 404
+
+
 @pytest.mark.skipif(TMUX is None, reason="needs tmux (apt-get install tmux)")
 def test_a_terminal_shows_the_status_block_and_not_the_log(runs):
     assert runs.status == 0, runs.terminal
@@ -186,7 +208,7 @@ def test_a_terminal_shows_the_status_block_and_not_the_log(runs):
 
 
 @pytest.mark.skipif(TMUX is None, reason="needs tmux (apt-get install tmux)")
-def test_the_recrawl_report_lists_changed_and_gone_documents(runs):
+def test_the_recrawl_report_lists_changed_and_gone_documents_escaped(runs):
     [second] = rows(runs.data / "archive.db", "select * from crawls where id != ?",
                     [runs.first["id"]])
     text = (runs.data / "logs" / f"crawl-{second['id']}.md").read_text(encoding="utf-8")
@@ -198,6 +220,11 @@ def test_the_recrawl_report_lists_changed_and_gone_documents(runs):
     assert runs.edited["url"] in changed and changed[runs.retitled["url"]] == HOSTILE
     gone = {url for _id, _title, url in _report_table(text, "Gone documents")}
     assert gone == {runs.removed["url"]} and second["gone"] == 1
+    page = asyncio.run(_datasette(runs.data).client.get(f"/-/crawl-report/{second['id']}"))
+    assert page.status_code == 200
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; *总结*" in page.text   # text, not markup
+    assert "某区工会 | 2025年" in page.text            # the | stayed in its cell
 
 
 if __name__ == "__main__":
