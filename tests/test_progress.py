@@ -56,23 +56,23 @@ def _tmux(sock: Path, *args) -> str:
 def _in_terminal(cmd: list[str], tmp: Path, timeout: float = 200) -> tuple[list[str], str, int]:
     """Run ``cmd`` in a 120x40 tmux terminal: the screens seen while it ran, the whole
     terminal at the end (scrollback included) and its exit status."""
-    sock, conf = tmp / "tmux.sock", tmp / "tmux.conf"
+    sock, conf, status = tmp / "tmux.sock", tmp / "tmux.conf", tmp / "status"
     conf.write_text("set -g remain-on-exit on\nset -g history-limit 20000\n")
-    line = shlex.join(cmd)
+    # the shell records the status itself: tmux's pane_dead_status may never come
+    line = f"cd {shlex.quote(str(ROOT))} && {shlex.join(cmd)}; echo $? > {shlex.quote(str(status))}"
     _tmux(sock, "-f", str(conf), "new-session", "-d", "-x", "120", "-y", "40", "-s", "crawl",
-          f"cd {ROOT} && {line}")
-    screens, deadline, dead_since = [], time.monotonic() + timeout, None
+          line)
+    screens, deadline, ended = [], time.monotonic() + timeout, None
     try:
         while time.monotonic() < deadline:
             screens.append(_tmux(sock, "capture-pane", "-p", "-t", "crawl"))
-            dead = _tmux(sock, "display", "-p", "-t", "crawl",
-                         "#{pane_dead} #{pane_dead_status}").split()
-            if dead[0] == "1":
-                # its exit status comes a moment later (none at all after a signal)
-                dead_since = dead_since or time.monotonic()
-                if len(dead) == 2 or time.monotonic() - dead_since > 3:
+            code = status.read_text().strip() if status.exists() else ""
+            if code:
+                ended = ended or time.monotonic()
+                dead = _tmux(sock, "display", "-p", "-t", "crawl", "#{pane_dead}").strip()
+                if dead == "1" or time.monotonic() - ended > 3:   # its output all drawn
                     whole = _tmux(sock, "capture-pane", "-p", "-S", "-", "-t", "crawl")
-                    return screens, whole, int(dead[1]) if len(dead) == 2 else -1
+                    return screens, whole, int(code)
             time.sleep(0.1)
         raise AssertionError("the crawl in the terminal did not end:\n" + screens[-1])
     finally:
