@@ -1,6 +1,7 @@
 """The crawl, reindex and demo commands."""
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,6 +23,16 @@ def _summary(row: dict | None) -> str:
             f"({row['reports']} reports; {row.get('new_documents') or 0} new, "
             f"{row.get('changed') or 0} changed, {row.get('unchanged') or 0} unchanged), "
             f"{row['errors']} errors" + (f", {row['gone']} gone" if row.get("gone") else ""))
+
+
+def _write_report(data_dir: Path, crawl_id: str) -> None:
+    """The crawl's report (archive.report); a report that cannot be written is a warning."""
+    from archive.report import ReportError, write_report
+
+    try:
+        click.echo(f"report: {write_report(data_dir, crawl_id)}")
+    except (OSError, ReportError, sqlite3.Error) as exc:
+        click.echo(f"union-archive: warning: no crawl report: {exc}", err=True)
 
 
 def _parse_settings(pairs) -> dict:
@@ -62,8 +73,14 @@ def _parse_settings(pairs) -> dict:
               help="Name of this worker with --redis (default: the host name); distinct per process.")
 @click.option("--wait-workers", type=click.IntRange(min=1), default=1, metavar="N",
               help="With --redis: start crawling once N workers have joined (at most 120 s).")
+@click.option("--progress", type=click.Choice(["auto", "live", "lines", "log"]), default="auto",
+              show_default=True,
+              help="What the screen shows: a status block redrawn in place (live), a plain line "
+                   "every UNION_PROGRESS_INTERVAL seconds (lines), live on a terminal and lines "
+                   "elsewhere (auto), or Scrapy's whole log as before (log). Except with log, "
+                   "the log goes to DIR/logs/crawl-ID.log only.")
 def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow_private,
-          host_budget, resume, recheck, settings, redis_url, worker, wait_workers):
+          host_budget, resume, recheck, settings, redis_url, worker, wait_workers, progress):
     """Crawl portals, write WARC files and the SQLite archive.
 
     Exit status: 0 finished, 1 failed, 3 interrupted (resume with --resume),
@@ -139,6 +156,8 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
     for p in problems:
         click.echo(f"union-archive: warning: {p}", err=True)
     overrides.update(UNION_ALLOW_LOOPBACK=allow_loopback, UNION_ALLOW_PRIVATE=allow_private)
+    if progress != "log":
+        overrides.setdefault("UNION_PROGRESS", progress)
     if browser_hosts:
         overrides.setdefault("UNION_BROWSER_HOSTS", browser_hosts)
     if max_pages:
@@ -161,6 +180,8 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
         fail(str(exc))
     stopped = row.pop("stopped", None) if row else None
     click.echo(_summary(row))
+    if row:
+        _write_report(data_dir, row["id"])
     if stopped:
         click.echo(f"union-archive: error: the crawl stopped: {stopped}; free some space, then: "
                    f"union-archive crawl --data {data_dir} --resume", err=True)

@@ -31,6 +31,10 @@
   page shows it in GB/T 7714 form (``archive.citation``).
 * ``/-/text/DOC_ID``: a document's whole text as plain text (a document page shows at most
   ``LIMITS["page_text_chars"]`` characters of it, ``archive.serve``).
+* ``/-/crawl-report/CRAWL_ID``: the report of a crawl of this archive (``archive.report``,
+  ``<archive.db's directory>/logs/crawl-ID.md``) as a page, Markdown rendered by
+  markdown-it-py with raw HTML off; ``/-/crawl-report/CRAWL_ID.md`` gives the file itself.
+  The crawls table links each crawl that has one (``_table-archive-crawls.html``).
 * ``/-/databases`` (and ``.json``) gives each database's file name, not its absolute path.
 * ``permission_allowed``: tables of the archive whose names start with ``_`` (internal)
   are not served at all (403), not only hidden from the lists.
@@ -204,6 +208,7 @@ def register_routes(datasette):
         (r"^/-/changes(\.(?P<format>json))?$", changes_page),
         (r"^/-/feed/(?P<site>[^/]+)\.atom$", site_feed),
         (r"^/-/cite/(?P<doc_id>[0-9a-f]{16})\.(?P<format>bib|json)$", citation_file),
+        (r"^/-/crawl-report/(?P<crawl_id>[^/]+?)(?P<md>\.md)?$", crawl_report),
         # plugin routes come before Datasette's own: this one replaces /-/databases
         (r"^/-/databases(\.(?P<format>json))?$",
          JsonDataView.as_view(datasette, "databases.json", lambda: public_databases(datasette))),
@@ -237,6 +242,8 @@ def render_cell(value, column, table, database, datasette):
 
 @hookimpl
 def extra_template_vars(view_name, table, database, datasette, request):
+    if database == ARCHIVE_DB and table == "crawls" and view_name == "table":
+        return {"crawl_reports": crawls_with_reports(datasette)}
     if database != ARCHIVE_DB or table != "documents" or request is None:
         return {}
     if view_name == "table":
@@ -494,3 +501,54 @@ async def document_text(datasette, request):
     return Response(rows[0][0] or b"", status=200, content_type="text/plain; charset=utf-8",
                     headers={"content-disposition": f'inline; filename="{doc_id}.txt"',
                              "x-content-type-options": "nosniff"})
+
+
+def crawls_with_reports(datasette) -> set[str]:
+    """Ids of the crawls whose report is in the archive's logs directory."""
+    db = archive_database(datasette)
+    if db is None or not db.path:
+        return set()
+    logs = Path(db.path).resolve().parent / "logs"
+    try:
+        names = [p.name for p in logs.iterdir()]
+    except OSError:
+        return set()
+    return {n[len("crawl-"):-len(".md")] for n in names
+            if n.startswith("crawl-") and n.endswith(".md")}
+
+
+async def crawl_report_file(datasette, crawl_id: str) -> Path | None:
+    """The report of a crawl the archive has, as a plain file in its logs directory."""
+    from archive.report import ReportError, report_path
+
+    db = archive_database(datasette)
+    if db is None or not db.path:
+        return None
+    try:
+        path = report_path(Path(db.path).resolve().parent, crawl_id)
+    except ReportError:
+        return None
+    rows = (await db.execute("select 1 from crawls where id = ?", [crawl_id])).rows
+    if not rows:
+        return None
+    return _plain_file_in(path.parent, path.name)
+
+
+async def crawl_report(datasette, request):
+    crawl_id = request.url_vars["crawl_id"]
+    path = await crawl_report_file(datasette, crawl_id)
+    if path is None:
+        return _not_found("No report for this crawl")
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if request.url_vars.get("md"):
+        return Response(text, status=200, content_type="text/markdown; charset=utf-8",
+                        headers={"x-content-type-options": "nosniff"})
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    html = await datasette.render_template(
+        "crawl_report.html", {"crawl_id": crawl_id, "report": markupsafe.Markup(body),
+                              "markdown_url": datasette.urls.path(
+                                  "/-/crawl-report/" + quote(crawl_id) + ".md")},
+        request=request)
+    return Response.html(html)

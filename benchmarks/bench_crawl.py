@@ -121,7 +121,7 @@ def bench(pages: int, concurrency: int, bare: bool = True) -> dict:
             [*bare_cmd, "-s", "CONCURRENT_ITEMS=100"], ROOT) if bare else skipped
         t_tuned, _, c_tuned, p_tuned = run_measured(bare_cmd, ROOT) if bare else skipped
         full_cmd = [sys.executable, "-m", "archive.cli", "crawl", "--data", tmp, "--start-url", start,
-                    "--allow-loopback", "--delay", "0", *common]
+                    "--allow-loopback", "--delay", "0", "--progress", "log", *common]
         t_full, m_full, c_full, p_full = run_measured(full_cmd, ROOT)
         n_bare, n_full = count_pages(p_bare.stderr), count_pages(p_full.stderr)
         n_tuned = count_pages(p_tuned.stderr)

@@ -255,6 +255,9 @@ def run_crawl(start_urls: list[str], data_dir: Path, overrides: dict | None = No
         log_file = _LogFile(data_dir / "logs" / f"crawl-{crawl_id}.log", encoding="utf-8")
         log_file.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
         logging.getLogger().addHandler(log_file)
+        from crawler.progress import screen_to_log
+
+        restore_screen = screen_to_log(settings, Path(log_file.baseFilename))  # UNION_PROGRESS
         try:
             process = CrawlerProcess(settings, install_root_handler=True)
             crawler = process.create_crawler(UnionSpider)
@@ -264,6 +267,7 @@ def run_crawl(start_urls: list[str], data_dir: Path, overrides: dict | None = No
             from crawler.extensions import finish_open_bridges
             finish_open_bridges()   # a stop that came before spider_closed could run
         finally:
+            restore_screen()
             logging.getLogger().removeHandler(log_file)
             log_file.close()
         stopped = crawler.stats.get_value(STOP_DETAIL_STAT)

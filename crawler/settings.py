@@ -122,6 +122,7 @@ EXTENSIONS = {
     "crawler.extensions.IndexerBridge": 500,
     "crawler.distributed.WorkerIdle": 510,              # only with `crawl --redis` (UNION_REDIS_URL)
     "crawler.extensions.GcTuning": 520,
+    "crawler.progress.CrawlProgress": 530,              # only with UNION_PROGRESS
 }
 # the crawler's garbage collector: see crawler.extensions.GcTuning ("" for Python's defaults)
 UNION_GC_THRESHOLD = "5000,10,10"
@@ -137,6 +138,10 @@ CONCURRENT_ITEMS = 8
 WARN_ON_GENERATOR_RETURN_VALUE = False
 
 LOG_LEVEL = "INFO"
+# the status on the screen and the log in DIR/logs only (crawler/progress.py): "auto", "live"
+# or "lines", set by `union-archive crawl --progress`; empty: Scrapy's log on stderr
+UNION_PROGRESS = ""
+UNION_PROGRESS_INTERVAL = 60.0        # seconds between plain progress lines (not a terminal)
 LOGSTATS_INTERVAL = 15.0
 TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19's remote control: an HTTP server in the crawler that runs Python code sent
