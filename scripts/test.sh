@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # README command 2: set everything up for the tests (venv, Python packages, pywb in its own
-# venv, Debian's packages: chromium, cron, a CJK font, redis-server) and run the test suite.
+# venv, Debian's packages: chromium, cron, a CJK font, redis-server, tmux) and run the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1     # playwright drives Debian's chromium
@@ -13,7 +13,8 @@ if [ ! -x .venv-pywb/bin/wayback ]; then
   [ -x .venv-pywb/bin/wayback ] || echo "test: could not install pywb (its test will skip)" >&2
 fi
 # Debian packages some tests use: chromium (browser test), cron (crontab scheduling test),
-# a CJK font (readable screenshots), redis-server (two crawlers sharing a Redis frontier).
+# a CJK font (readable screenshots), redis-server (two crawlers sharing a Redis frontier),
+# tmux (the crawl's live status in a real terminal).
 # Installed when missing and we are root.
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
@@ -22,6 +23,7 @@ command -v crontab >/dev/null 2>&1 || missing="$missing cron"
 # pipefail fc-list's SIGPIPE made the font look missing, so it was installed every run)
 fc-list 2>/dev/null | grep -i "wqy\|noto.*cjk" >/dev/null || missing="$missing fonts-wqy-zenhei"
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+command -v tmux >/dev/null 2>&1 || missing="$missing tmux"       # the crawl's terminal view
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test: installing Debian packages:$missing" >&2
