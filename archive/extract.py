@@ -236,10 +236,11 @@ def _read_page(ex: Extraction, url: str, text: str, root) -> None:
     drop_hidden(root)
     metas = meta_tags(root)
     names = _names(root)          # ids and classes: read once for both selectors' passes
-    ex.published_hint = published_hint(root, text, metas)
+    body = root.find("body")
+    visible = _visible_text(body) if body is not None else text
+    ex.published_hint = published_hint(root, text, metas, visible)
     heads, order = headline_candidates(root)
-    shown = root.find("body")
-    shown = _flat(_visible_text(shown)) if shown is not None else ""
+    shown = _flat(visible) if body is not None else ""
     container, known, prose = choose_body(root, names)
     ex.title = headline(heads, order.get(container), root, metas, shown) or \
         page_title(root, metas, names)
@@ -300,8 +301,8 @@ def drop_hidden(root) -> None:
 
 
 def choose_body(root, names) -> tuple:
-    """(body element or None, whether it is the CMS's own container, the page's prose: Han
-    characters of its text blocks outside links).
+    """(body element or None, whether the page has a CMS container at all, the page's prose:
+    Han characters of its text blocks outside links).
 
     The CMS's container (``body_container``) and the densest prose block (``densest_block``)
     are both found; the container is trusted unless the prose says it is a wrapper around
@@ -313,16 +314,20 @@ def choose_body(root, names) -> tuple:
     body = root.find("body")
     prose = mass[1].get(body if body is not None else root, 0)
     dense = densest_block(root, mass=mass)
+    return _arbitrate(known, dense, mass[1]), known is not None, prose
+
+
+def _arbitrate(known, dense, mass: dict):
     if known is None or dense is None or dense is known:
-        return (known if dense is None else dense), dense is None and known is not None, prose
-    k, d = mass[1].get(known, 0), mass[1].get(dense, 0)
+        return known if dense is None else dense
+    k, d = mass.get(known, 0), mass.get(dense, 0)
     if _contains(known, dense):        # the container is wider than the article
         generic = known.tag == "article" or (known.get("id") == "content" or "content" in
                                              (known.get("class") or "").split())
-        return (dense, False, prose) if generic or d < 0.6 * k else (known, True, prose)
+        return dense if generic or d < 0.6 * k else known
     if _contains(dense, known):        # the container is a fragment of the article
-        return (dense, False, prose) if k < 0.6 * d else (known, True, prose)
-    return (dense, False, prose) if d > k else (known, True, prose)
+        return dense if k < 0.6 * d else known
+    return dense if d > k else known
 
 
 def _contains(outer, inner) -> bool:
@@ -718,7 +723,8 @@ def meta_tags(root) -> dict[str, str]:
     return out
 
 
-def published_hint(root, text: str, metas: dict | None = None) -> str | None:
+def published_hint(root, text: str, metas: dict | None = None,
+                   visible: str | None = None) -> str | None:
     """The page's publication date: a date meta, a labelled info-bar date (发布时间：…), the
     first timestamp shown (an info bar's 2020-10-04 20:30), a script's publish-time
     variable, then htmldate's reading of the page."""
@@ -730,8 +736,9 @@ def published_hint(root, text: str, metas: dict | None = None) -> str | None:
         if iso:
             return iso
 
-    body = root.find("body")
-    visible = _visible_text(body) if body is not None else text
+    if visible is None:
+        body = root.find("body")
+        visible = _visible_text(body) if body is not None else text
     for m in _LABELLED_DATE.finditer(visible):
         iso = parse_date(m.group(2))
         if iso:
