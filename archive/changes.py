@@ -19,7 +19,7 @@ import difflib
 import re
 import sqlite3
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # A changed paragraph is compared character by character only up to this length, and a
 # diff spends at most this many characters on such comparisons (difflib is quadratic).
@@ -30,7 +30,7 @@ PAIR_BUDGET = 30_000
 PAIR_SIMILARITY = 0.5
 PAIR_KEPT = 0.8
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Characters XML 1.0 forbids (C0 controls but tab and newlines, surrogates, U+FFFE/FFFF).
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -226,7 +226,7 @@ def _when(value: str | None) -> datetime:
         when = datetime.fromisoformat(value or "")
     except ValueError:
         return EPOCH
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def entry_id(url: str, part: int | None) -> str:

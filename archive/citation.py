@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Mapping
+from collections.abc import Mapping
 from urllib.parse import quote
 
 UNKNOWN_AUTHOR = "佚名"          # GB/T 7714-2015 8.1.1: an unknown responsible party

@@ -5,6 +5,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -85,8 +86,8 @@ def crawl(start_urls, sources, data_dir, max_pages, delay, allow_loopback, allow
 
     Exit status: 0 finished, 1 failed, 3 interrupted (resume with --resume),
     75 the archive is in use by another run."""
-    from crawler.lock import EXIT_LOCKED, LockedError, check_free
     from crawler.addresses import resolved_refusal
+    from crawler.lock import EXIT_LOCKED, LockedError, check_free
     from crawler.middlewares import check_url
     from crawler.run import ResumeError, check_overrides, resumable, run_crawl, unreachable
     from crawler.sources import SourcesError, load_sources
@@ -228,14 +229,14 @@ def _check_space(data_dir: Path, overrides: dict) -> None:
 def _join_redis(url: str, worker: str, data_dir: Path, overrides: dict, wait: int = 1) -> bool:
     """Join the workers of the crawl in Redis; puts its settings into ``overrides`` (the
     user's -s settings win) and says whether this worker continues its own crawl row."""
-    from datetime import datetime, timezone
     import secrets
+    from datetime import datetime
 
     from crawler.distributed import DEFAULT_KEY, RedisError, join, redis_settings
     from crawler.run import resumable
 
     prefix = overrides.get("UNION_REDIS_KEY") or DEFAULT_KEY
-    new_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    new_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
     try:
         crawl_id = join(url, worker, new_id, prefix)
     except RedisError as exc:
@@ -267,7 +268,8 @@ def reindex(data_dir):
     first."""
     from contextlib import ExitStack
 
-    from archive.reindex import ReindexError, reindex as do_reindex
+    from archive.reindex import ReindexError
+    from archive.reindex import reindex as do_reindex
     from archive.verify import TORN_SUFFIX, cut_torn, rebuild_indexes
     from archive.warc_dirs import warc_dirs, warc_files, worker_dirs
     from crawler.lock import EXIT_LOCKED, DataDirLock, LockedError

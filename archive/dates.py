@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import Iterator
-
+from collections.abc import Iterator
 
 _FW_DIGITS = str.maketrans("０１２３４５６７８９：／－．", "0123456789:/-.")
 
@@ -49,7 +48,7 @@ def _valid(y: int, m: int, d: int) -> str | None:
 
 
 def _cn_int(s: str) -> int | None:
-    import cn2an     # here, not at the top: its import builds converters (~0.15 s)
+    import cn2an  # here, not at the top: its import builds converters (~0.15 s)
 
     try:
         return int(cn2an.cn2an(s, "smart"))

@@ -149,7 +149,7 @@ def _report_gb(body: bytes, name: str | None = None) -> str:
 
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _class_table(pattern: re.Pattern):
     """bool[0x10001]: which BMP characters the one-class ``pattern`` matches (both classes
     here are BMP characters only); the last entry stands for every character beyond."""

@@ -34,7 +34,7 @@ import sys
 import tempfile
 import zlib
 from array import array
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 

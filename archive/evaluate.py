@@ -294,7 +294,7 @@ def _duplicates(rows: list[dict], who: str) -> dict:
 def _spurious(truth: dict, runner: _Runner) -> dict:
     """Documents we produce on pages that are not reports (site start pages)."""
     out = {}
-    for name, site in truth.get("sites", {}).items():
+    for _name, site in truth.get("sites", {}).items():
         url = site.get("start_url")
         if not url:
             continue

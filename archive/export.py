@@ -20,9 +20,9 @@ import json
 import sqlite3
 import sys
 from collections import OrderedDict
-from datetime import datetime, timezone
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable, Iterator
 from urllib.parse import quote
 
 import click
@@ -62,7 +62,7 @@ def parse_since(value: str) -> str:
         raise ExportError(f"--since {value!r}: give a date (2026-11-21) or an ISO 8601 time "
                           "(2026-11-21T08:00:00Z)") from None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

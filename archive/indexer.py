@@ -14,7 +14,7 @@ import signal
 import sys
 import time
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,7 +31,7 @@ EXTRACTABLE = ("text/html", "application/xhtml", "text/plain", "application/pdf"
 
 
 def utcnow() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _wanted(cap: Capture) -> bool:

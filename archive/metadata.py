@@ -86,11 +86,11 @@ _ORG_SUFFIX = (
     r"研究所|研究院|街道|法院|检察院|银行|分行|支行|矿|厂|站|所|处)")
 _ORG_LINE = re.compile(rf"^(?P<org>[\u4e00-\u9fffA-Za-z0-9（）()×]{{2,28}}?{_ORG_SUFFIX})$")
 _ORG_PREFIX = re.compile(
-    rf"^(?P<org>[\u4e00-\u9fffXx×]{{2,20}}?(?:总工会|工会委员会|工会联合会|工会|党委|党组|区委|市委|县委|省委))"
+    r"^(?P<org>[\u4e00-\u9fffXx×]{2,20}?(?:总工会|工会委员会|工会联合会|工会|党委|党组|区委|市委|县委|省委))"
     r"(?=关于|(?:19|20)(?:\d\d|[xX×]{2}|\d[xX×]|__)|二〇|[一二]〇|在|的|第|年度|工作|上半年|下半年|[一二三四]季度)")
 # the subject of the first sentence: "近年来，城厢街道总工会按照…"
 _ORG_SUBJECT = re.compile(
-    rf"^(?:[^，。]{{0,12}}，)?(?P<org>[\u4e00-\u9fffXx×]{{2,20}}?(?:总工会|工会委员会|工会联合会|工会))"
+    r"^(?:[^，。]{0,12}，)?(?P<org>[\u4e00-\u9fffXx×]{2,20}?(?:总工会|工会委员会|工会联合会|工会))"
     r"(?=在|按照|坚持|以|围绕|认真|紧紧|始终|充分|积极|立足|牢牢)")
 _GENERIC_ORG = re.compile(
     rf"^(?:全|本|我|各|各级|上级|基层|机关|企业|单位|区|市|县|省|州|镇|乡|全区|全市|全县|全省|街道|社区|村|"
@@ -412,7 +412,7 @@ def describe(title: str | None, text: str | None, url: str | None = None,
     if not is_report:
         # the report facts describe reports only: a news item, notice or Q&A gets none
         year = org = region = report_date = None
-    from .official import official_fields   # here: that module builds on this one's readers
+    from .official import official_fields  # here: that module builds on this one's readers
 
     return {
         "published_date": published,

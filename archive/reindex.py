@@ -14,7 +14,8 @@ class ReindexError(Exception):
 def warc_files(data_dir: Path) -> list[Path]:
     """Closed WARC files of the archive (DATA/warc, recorded WARC_DIRs, Redis workers'
     directories) in the order they were opened (names carry timestamp and serial)."""
-    from archive.warc_dirs import warc_dirs, warc_files as files_in, write_order
+    from archive.warc_dirs import warc_dirs, write_order
+    from archive.warc_dirs import warc_files as files_in
 
     return write_order(files_in(warc_dirs(data_dir)))
 
@@ -22,8 +23,8 @@ def warc_files(data_dir: Path) -> list[Path]:
 def reindex(data_dir: str | Path) -> list[dict]:
     """Call with the data directory's lock held (and the Redis workers' ones, if any); a
     crashed run's .open files are cut back and renamed first (``crawler.run.put_right``)."""
-    from archive.warc_read import iter_captures, crawl_infos
     from archive.warc_dirs import warc_dirs
+    from archive.warc_read import crawl_infos, iter_captures
 
     data_dir = Path(data_dir)
     files = warc_files(data_dir)

@@ -22,7 +22,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -245,16 +245,16 @@ def run(data_dir, expr, now, max_runs, crawl_args):
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    it = croniter(expr, datetime.now(timezone.utc))
+    it = croniter(expr, datetime.now(UTC))
     runs = 0
-    due = datetime.now(timezone.utc) if now else it.get_next(datetime)
+    due = datetime.now(UTC) if now else it.get_next(datetime)
     while not state["stop"] and (not max_runs or runs < max_runs):
-        wait = (due - datetime.now(timezone.utc)).total_seconds()
+        wait = (due - datetime.now(UTC)).total_seconds()
         if wait > 0:
             click.echo(f"schedule: next crawl at {due.isoformat(timespec='seconds')}", err=True)
             while wait > 0 and not state["stop"]:
                 time.sleep(min(wait, 1.0))
-                wait = (due - datetime.now(timezone.utc)).total_seconds()
+                wait = (due - datetime.now(UTC)).total_seconds()
             if state["stop"]:
                 break
         runs += 1
@@ -270,6 +270,6 @@ def run(data_dir, expr, now, max_runs, crawl_args):
                    err=True)
         # times that passed while crawling are not made up: the next one still ahead
         due = it.get_next(datetime)
-        while due <= datetime.now(timezone.utc):
+        while due <= datetime.now(UTC):
             due = it.get_next(datetime)
     click.echo(f"schedule: stopped after {runs} runs", err=True)

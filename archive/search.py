@@ -57,7 +57,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from typing import Iterable
+from collections.abc import Iterable
 
 FTS_TABLE = "documents_fts"
 # title weighs 5x the body in bm25

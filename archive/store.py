@@ -45,7 +45,7 @@ CRAWL_COLUMNS = {
 
 def document_id(url: str, part: int = 0) -> str:
     """Stable id of a document: from its URL and its part number on that page."""
-    return hashlib.sha1(f"{url}#{part}".encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha1(f"{url}#{part}".encode()).hexdigest()[:16]
 
 
 PAGE_SIZE = 8192   # of a new archive (an existing one keeps its own)

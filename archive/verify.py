@@ -219,7 +219,7 @@ def verify(data_dir: str | Path) -> tuple[list[Problem], list[str], dict]:
     stale_captures = stale_documents = 0
     if conn is not None:
         try:
-            for url, name, off, length in conn.execute(
+            for _url, name, off, length in conn.execute(
                     "select url, warc_filename, warc_offset, warc_length from captures "
                     "where warc_filename is not null"):
                 r = records.get((name, off))

@@ -33,9 +33,7 @@ sys.path.insert(0, str(ROOT))
 from archive.store import document_id  # noqa: E402
 from tests.conftest import crawl_cmd  # noqa: E402
 from tests.sql import rows as q  # noqa: E402
-from tests.test_incremental import editable_docs, edit_document  # noqa: E402
-
-
+from tests.test_incremental import edit_document, editable_docs  # noqa: E402
 
 
 def warc_bytes(data: Path) -> int:

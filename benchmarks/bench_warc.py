@@ -149,7 +149,7 @@ def crawl_child(cfg_path: str) -> None:
             # the project's link extraction, done once per page as in crawler/spiders/union.py:
             # with capture on, the WARC middleware has found the links (for the metadata
             # record's outlinks) and hands them over in meta
-            from crawler.links import extract_links     # (imported here: after the reactor is)
+            from crawler.links import extract_links  # (imported here: after the reactor is)
             from crawler.warc.middleware import OUTLINKS_KEY
 
             links = response.meta.get(OUTLINKS_KEY)

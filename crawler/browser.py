@@ -175,7 +175,7 @@ class Renderer:
             try:
                 return await asyncio.wait_for(
                     self._render(context, url, first, cookies, fetch, blocked), self.timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise TimeoutError(f"page not rendered within {self.timeout:g} s") from None
             finally:
                 try:

@@ -15,18 +15,18 @@ send SIGKILL / SIGTERM while a request whose URL contains TEXT is on the wire).
 """
 from __future__ import annotations
 
-import logging
 import atexit
+import logging
 import multiprocessing
+import os
 import pickle
 import queue as queue_mod
 import shutil
-import time
-from dataclasses import replace
-import os
 import signal
+import time
 from collections import Counter
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -104,7 +104,7 @@ class IndexerBridge:
         ctx = multiprocessing.get_context("spawn")
         self.queue = ctx.Queue(maxsize=self.queue_size)
         self._clear_spool()
-        started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.started_at, self.start_urls = started, list(getattr(spider, "start_urls", []))
         crash_db = self.crash[1] if self.crash and self.crash[0] == "db" else None
         ready = ctx.Event()

@@ -85,7 +85,7 @@ def extract_links(base_url: str, selector) -> list[Link]:
         try:
             url = urldefrag(urljoin(base_url, href))[0]
             parts = urlsplit(url)
-            parts.port          # raises for a port out of range
+            _ = parts.port      # raises for a port out of range
         except ValueError:
             return              # malformed (a bad IPv6 literal or port): no page to fetch
         if parts.scheme not in ("http", "https") or not parts.hostname or url in seen:

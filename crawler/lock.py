@@ -22,7 +22,7 @@ import logging
 import os
 import socket
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class DataDirLock:
         self.fd: int | None = None
         self.previous: dict = {}          # the stale holder taken over, if any
 
-    def acquire(self) -> "DataDirLock":
+    def acquire(self) -> DataDirLock:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -112,7 +112,7 @@ class DataDirLock:
     def write(self, **extra) -> None:
         """(Re)write the informative line, e.g. once the crawl id is known."""
         fields = {"pid": os.getpid(), "host": socket.gethostname(),
-                  "started": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                  "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                   "command": self.command, **{k: v for k, v in extra.items() if v}}
         line = " ".join(f"{k}={v}" for k, v in fields.items()) + "\n"
         os.ftruncate(self.fd, 0)
@@ -129,7 +129,7 @@ class DataDirLock:
         os.close(self.fd)                # closing drops the lock
         self.fd = None
 
-    def __enter__(self) -> "DataDirLock":
+    def __enter__(self) -> DataDirLock:
         return self.acquire()
 
     def __exit__(self, *exc) -> None:

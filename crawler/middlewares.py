@@ -22,14 +22,14 @@ import logging
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
-from scrapy.exceptions import IgnoreRequest
-from scrapy.http import HtmlResponse
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse
 from scrapy.spidermiddlewares.depth import DepthMiddleware
 from scrapy.spidermiddlewares.referer import RefererMiddleware
-from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.task import deferLater
 
 from crawler.addresses import address_refused, flag
@@ -96,7 +96,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def _backoff(self, retry: Request | None):
         if retry is not None and self.base > 0:
-            from twisted.internet import reactor   # the installed one (asyncio), never at import
+            from twisted.internet import reactor  # the installed one (asyncio), never at import
 
             n = retry.meta.get("retry_times", 1)
             await maybe_deferred_to_future(
@@ -124,7 +124,7 @@ def check_url(url: str, allow_loopback: bool = False, allow_private: bool = Fals
     if not parts.hostname:
         return f"no host in URL: {url}"
     try:
-        parts.port
+        _ = parts.port
     except ValueError:
         return f"bad port in URL: {url}"
     why = address_refused(parts.hostname, allow_loopback, allow_private)

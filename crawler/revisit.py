@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from archive.warc_read import header
@@ -52,7 +52,7 @@ class RevisitPolicy:
     slack_hours: float = 6.0
 
     @classmethod
-    def from_settings(cls, s) -> "RevisitPolicy":
+    def from_settings(cls, s) -> RevisitPolicy:
         return cls(min_days=s.getfloat("UNION_REVISIT_MIN_DAYS", cls.min_days),
                    max_days=s.getfloat("UNION_REVISIT_MAX_DAYS", cls.max_days),
                    initial_days=s.getfloat("UNION_REVISIT_INITIAL_DAYS", cls.initial_days),
@@ -80,7 +80,7 @@ class RevisitPolicy:
 
     def due_before(self, now: datetime | None = None) -> str:
         """ISO time: a URL whose next_due is at or before it is due now."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         return iso(now + timedelta(hours=self.slack_hours))
 
 
@@ -99,7 +99,7 @@ def http_date(value: str | None) -> datetime | None:
         return None
     if dt is None:
         return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def explicit_freshness(headers) -> float | None:
@@ -123,8 +123,8 @@ def explicit_freshness(headers) -> float | None:
 
 
 def iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_iso(value: str) -> datetime:
-    return datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    return datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)

@@ -4,7 +4,7 @@
 demo crawl loopback portals and lower the delays through ``-s`` overrides.
 """
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from archive import __version__
 
@@ -62,7 +62,7 @@ UNION_REVISIT_SLACK_HOURS = 6.0      # due this much before its time still count
 
 # --- archive ------------------------------------------------------------------
 UNION_DATA_DIR = "data"
-UNION_CRAWL_ID = (datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+UNION_CRAWL_ID = (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
                   + "-" + secrets.token_hex(3))   # one per process; `crawl --resume` keeps the old one
 UNION_INDEXER_ENABLED = True
 UNION_ALLOW_LOOPBACK = False          # loopback/private targets are refused unless allowed

@@ -33,4 +33,6 @@ if [ -n "$missing" ]; then
     echo "test: not root: missing$missing (their tests will skip)" >&2
   fi
 fi
+# lint first (pyproject.toml's [tool.ruff]): a finding fails the run before the tests start
+.venv/bin/ruff check --quiet . || { echo "test: ruff found problems (above)" >&2; exit 1; }
 exec .venv/bin/python -m pytest "$@"

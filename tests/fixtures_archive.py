@@ -243,7 +243,7 @@ def _html(title: str, text: str) -> bytes:
     paras = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n"))
     return (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}"
             f"</title></head><body><h1>{html.escape(title)}</h1>{paras}</body></html>"
-            ).encode("utf-8")
+            ).encode()
 
 
 def _write_warc(path: Path, docs: list[dict]) -> dict[str, tuple[int, int]]:
@@ -301,7 +301,7 @@ def build_archive(root: str | Path) -> Archive:
     db["crawls"].insert_all(CRAWLS, pk="id")
     ids: dict[str, str] = {}
     rows = []
-    for n, s in enumerate(specs):
+    for _n, s in enumerate(specs):
         off, length = where[s["url"]]
         row = document_row(s, WARC_NAME, off, length, ids)
         ids[s["key"]] = row["id"]

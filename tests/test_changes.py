@@ -21,8 +21,8 @@ from archive.store import document_id
 from tests.conftest import crawl_cmd
 from tests.fixtures_archive import XSS, add_document, build_archive, serving
 from tests.sql import rows
-from tests.test_incremental import (REVISIT, add_document as add_zoo_page, edit_document,
-                                    editable_docs, remove_document)
+from tests.test_incremental import REVISIT, edit_document, editable_docs, remove_document
+from tests.test_incremental import add_document as add_zoo_page
 
 CHROMIUM = "/usr/bin/chromium"
 ATOM = "{http://www.w3.org/2005/Atom}"

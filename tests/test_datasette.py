@@ -15,8 +15,15 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive import search, store
 from archive.serve import LIMITS, SETTINGS, make_datasette
-from tests.fixtures_archive import (DISTRICT_HANT, OPEN_WARC_NAME, WARC_NAME, XSS, add_document,
-                                     build_archive, document_row, serving)
+from tests.fixtures_archive import (
+    DISTRICT_HANT,
+    OPEN_WARC_NAME,
+    WARC_NAME,
+    add_document,
+    build_archive,
+    document_row,
+    serving,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -115,7 +115,7 @@ def test_pure_ascii():
 
 
 def test_utf8_cut_inside_last_character():
-    body = page('<meta charset="utf-8">').encode("utf-8") + "工会".encode("utf-8")[:-1]
+    body = page('<meta charset="utf-8">').encode("utf-8") + "工会".encode()[:-1]
     d = decode_body(body, "text/html; charset=utf-8")
     assert d.encoding == "utf-8" and "工会组织" in d.text and "\ufffd" not in d.text
 

@@ -9,7 +9,6 @@ import pytest
 
 from archive.dedup import NUM_PERM, cluster, signature, similarity
 from archive.normalize import normalize_text
-
 from tests.seeds import seed
 
 
@@ -595,7 +594,7 @@ def test_band_pairs_by_bucket_size_equal_their_per_bucket_definition(tmp_path, m
             got.setdefault(band, []).append(pairs)
             last_small = small
         sizes = 0
-        for band, small, want in _band_pairs_per_bucket(store):
+        for band, _small, want in _band_pairs_per_bucket(store):
             have = np.concatenate(got.pop(band)) if want else np.zeros((0, 2), dtype=np.int64)
             assert len(have) == len(want)                # each pair once
             assert set(map(tuple, have.tolist())) == want

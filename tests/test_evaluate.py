@@ -1,8 +1,16 @@
 """archive.evaluate: the scoring recipe, and the whole zoo scored over real HTTP."""
 import pytest
 
-from archive.evaluate import (encoding_failure, evaluate, format_report, http_fetch, leaks_in,
-                              meta_equal, shingles, text_f1)
+from archive.evaluate import (
+    encoding_failure,
+    evaluate,
+    format_report,
+    http_fetch,
+    leaks_in,
+    meta_equal,
+    shingles,
+    text_f1,
+)
 
 
 def test_f1_identical_and_disjoint():

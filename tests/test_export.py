@@ -80,7 +80,7 @@ def as_csv(value) -> str:
 def exported(crawled, tmp_path_factory):
     assert crawled.proc.returncode == 0, crawled.proc.stderr[-3000:]
     out = tmp_path_factory.mktemp("export")
-    for fmt, name in FORMATS.items():
+    for _fmt, name in FORMATS.items():
         proc = run_export(crawled.data, "-o", str(out / name), "--base-url", BASE,
                           "--replay-url", REPLAY)
         assert proc.returncode == 0, proc.stderr

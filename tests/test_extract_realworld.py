@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from archive.evaluate import leaks_in
-from archive.extract import parse_html, pagination_by_pager, process_capture
+from archive.extract import pagination_by_pager, parse_html, process_capture
 
 BODY = [
     "今年以来，市总工会坚持以职工为中心，围绕全市中心工作，组织开展劳动和技能竞赛，参赛职工达三万人次。",

@@ -17,7 +17,6 @@ import pytest
 
 from archive.store import document_id
 from tests.conftest import crawl_cmd
-
 from tests.sql import index_mismatches, rows
 
 _EDITS = iter(range(1, 10 ** 6))

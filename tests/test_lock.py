@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from crawler.lock import EXIT_LOCKED, DataDirLock, LockedError, hold_worker_lock, read_holder
+from crawler.lock import EXIT_LOCKED, DataDirLock, LockedError, read_holder
 
 HOLD = ("import sys, time\n"
         "from crawler.lock import DataDirLock\n"

@@ -5,7 +5,6 @@ import pytest
 from archive.metadata import date_from_url, describe, doc_type_of
 from archive.normalize import normalize_text
 from archive.regions import find_places, region_of
-
 from tests.seeds import seed
 
 

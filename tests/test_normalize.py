@@ -3,9 +3,7 @@
 import pytest
 
 from archive.normalize import detect_script, normalize_text
-
 from tests.seeds import seed
-
 
 # ------------------------------------------------------------------ script
 

@@ -7,7 +7,6 @@ from archive import store
 from archive.metadata import describe
 from archive.normalize import normalize_text
 from archive.official import doc_number
-
 from tests.seeds import seed
 
 NONE = {"doc_number": None, "addressee": None, "issuer": None, "issued_date": None}

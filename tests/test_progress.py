@@ -27,8 +27,14 @@ import pytest
 
 from tests.conftest import crawl_cmd
 from tests.sql import rows
-from tests.test_incremental import (_path, _set_body, edit_document, editable_docs,
-                                    remove_document, site_of)
+from tests.test_incremental import (
+    _path,
+    _set_body,
+    edit_document,
+    editable_docs,
+    remove_document,
+    site_of,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = "某区工会 | 2025年<script>alert(1)</script> *总结*"

@@ -51,7 +51,7 @@ def redis_url(tmp_path_factory):
                 break
             except redis.ConnectionError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("redis-server did not start")
+                    raise RuntimeError("redis-server did not start") from None
                 time.sleep(0.1)
         yield url
     finally:
@@ -77,7 +77,7 @@ def two_workers(redis_url, tmp_path_factory):
         requests = {s: z.requests(s) for s in SITES}
         truth = z.truth
         urls = dict(z.urls)
-    for p, (out, err) in zip(procs, outs):
+    for p, (_out, err) in zip(procs, outs):
         assert p.returncode == 0, err[-3000:]
     return type("T", (), dict(root=root, outs=outs, requests=requests, truth=truth, urls=urls,
                               redis_url=redis_url))

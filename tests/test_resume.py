@@ -21,7 +21,6 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.warc.writer import _complete_prefix
 from tests.conftest import crawl_cmd
-
 from tests.sql import rows
 
 
@@ -106,7 +105,7 @@ def resume(data):
 
 def first_run(data, zoo, crash):
     proc = run(crawl_cmd(data, zoo.start_urls, "-s", f"UNION_TEST_CRASH={crash}"))
-    assert f"UNION_TEST_CRASH" in proc.stderr, proc.stderr[-3000:]
+    assert "UNION_TEST_CRASH" in proc.stderr, proc.stderr[-3000:]
     [crawl] = rows(data / "archive.db", "select * from crawls")
     return proc, crawl
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import resource
+from datetime import UTC
 
 from crawler.warc.records import sha1_digest
 from crawler.warc.state import CaptureState
@@ -42,13 +43,13 @@ def test_hundred_thousand_urls_bounded_memory_and_indexed_lookups(tmp_path):
 def test_revisit_intervals_follow_freshness_and_adapt(tmp_path):
     """crawler.revisit on the state file: heuristic and explicit freshness, growth while
     unchanged, shrinking on change, bounds, gone pages, per-URL spread of due times."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from crawler.revisit import DAY, RevisitPolicy, explicit_freshness, jitter, parse_iso
 
     policy = RevisitPolicy()               # the defaults: 1..30 days, 7 without Last-Modified
     state = CaptureState(tmp_path / "s.sqlite")
-    t0 = datetime(2026, 11, 21, 2, 30, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 21, 2, 30, tzinfo=UTC)
 
     def check(url, days_later, status=200, digest="sha1:A", headers=()):
         when = (t0 + timedelta(days=days_later)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

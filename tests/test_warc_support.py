@@ -82,7 +82,7 @@ class Site:
                  f"http://127.0.0.1:{self.refused_port}/gone"]
         items = "".join(f'<li><a href="{u}">链接{i}</a></li>' for i, u in enumerate(links))
         return (f"<html><head><meta charset='utf-8'><title>工会首页</title></head>"
-                f"<body><ul>{items}</ul></body></html>").encode("utf-8")
+                f"<body><ul>{items}</ul></body></html>").encode()
 
     def _send(self, h, status, body, headers=(), reason=None, path=None):
         h.send_response_only(status, reason)

@@ -454,7 +454,7 @@ def test_portal_reproduces_each_class(zoo, docs):
     ct = int(re.search(r'var ct = "(\d{10})"', html).group(1))
     day = dt.datetime.fromtimestamp(ct, dt.timezone(dt.timedelta(hours=8))).date()
     assert day.isoformat() == gold["portal-hanzhong-2024q1"]["published_date"]
-    assert day != dt.datetime.fromtimestamp(ct, dt.timezone.utc).date()    # Beijing time counts
+    assert day != dt.datetime.fromtimestamp(ct, dt.UTC).date()    # Beijing time counts
     assert not re.search(r"20\d\d[-/年.]\d", page_text(html.encode(), "utf-8").replace(str(ct), ""))
     # 9. paragraphs separated only by <br>; a short body in a fixed-height box
     html = page("portal-qindu-2023")

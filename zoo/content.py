@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import opencc
@@ -52,7 +52,7 @@ class Text:
     def text(self) -> str:
         return "\n".join(self.paras)
 
-    def simplified(self) -> "Text":
+    def simplified(self) -> Text:
         """Same text in Simplified script (gold text is always Simplified)."""
         if self.script == "Hans":
             return self
@@ -60,7 +60,7 @@ class Text:
                        org=t2s(self.org) if self.org else self.org,
                        region=t2s(self.region) if self.region else self.region, script="Hans")
 
-    def traditional(self) -> "Text":
+    def traditional(self) -> Text:
         if self.script == "Hant":
             return self
         return replace(self, title=s2t(self.title), paras=[s2t(p) for p in self.paras],
@@ -84,7 +84,7 @@ def _parse(path: Path) -> Text:
                 extra={k: meta[k] for k in OFFICIAL_FIELDS if meta.get(k)})
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_all(folder: str = "") -> dict[str, Text]:
     return {t.id: t for t in map(_parse, sorted((DATA / folder).glob("*.txt")))}
 

@@ -162,7 +162,7 @@ class Zoo:
         self.truth: dict = {}
 
     # ---- lifecycle
-    def start(self) -> "Zoo":
+    def start(self) -> Zoo:
         classes = _site_classes(self.options["large_pages"], self.browser_sites)
         servers = {}
         try:
@@ -207,7 +207,7 @@ class Zoo:
         self._servers = {}
         self._threads = []
 
-    def __enter__(self) -> "Zoo":
+    def __enter__(self) -> Zoo:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import html
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 from urllib.parse import urljoin
 
 from .content import OFFICIAL_FIELDS, Text

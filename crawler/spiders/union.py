@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from datetime import UTC
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -260,10 +261,10 @@ class UnionSpider(scrapy.Spider):
 
     def _missing_since(self) -> str | None:
         if not hasattr(self, "_since"):
-            from datetime import datetime, timedelta, timezone
+            from datetime import datetime, timedelta
 
             days = self.settings.getfloat("UNION_RECHECK_MISSING_DAYS", 7.0)
-            self._since = None if days <= 0 else (datetime.now(timezone.utc) - timedelta(days=days)
+            self._since = None if days <= 0 else (datetime.now(UTC) - timedelta(days=days)
                                                   ).strftime("%Y-%m-%dT%H:%M:%SZ")
         return self._since
 

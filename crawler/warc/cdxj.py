@@ -20,7 +20,6 @@ from pathlib import Path
 
 from cdxj_indexer.main import CDXJIndexer, SortingWriter
 
-
 SORT_BUFFER_CHARS = 4 * 1024 * 1024   # lines held before a sorted run goes to a temporary file
 
 

@@ -33,8 +33,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.deprecate import warn_on_deprecated_spider_attribute
 from scrapy.utils.httpobj import urlparse_cached
 
-from crawler.addresses import (RefusedAddress, address_refused, connect_refusal, flag,
-                               host_address)
+from crawler.addresses import RefusedAddress, address_refused, connect_refusal, flag, host_address
 
 RAW_META_KEY = "_warc_raw"
 _HEAD_END = b"\r\n\r\n"

@@ -34,7 +34,7 @@ import logging
 import secrets
 import sqlite3
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
@@ -45,14 +45,13 @@ from twisted.internet import reactor
 from archive.capture import Capture
 from archive.warc_read import body_and_error, header, iso_seconds
 from crawler.diskspace import DISK_FULL, STOP_DETAIL_STAT, is_disk_full, low_space
-from crawler.signals import capture_written
 from crawler.links import extract_links
 from crawler.revisit import RevisitPolicy
+from crawler.signals import capture_written
 from crawler.warc import records as rec
 from crawler.warc.handler import RAW_META_KEY
 from crawler.warc.state import STATE_FILE, CaptureState
-from crawler.warc.writer import (DEFAULT_MAX_SIZE, WarcFileWriter,
-                                 default_info, recover_open_files)
+from crawler.warc.writer import DEFAULT_MAX_SIZE, WarcFileWriter, default_info, recover_open_files
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +95,7 @@ class WarcCaptureMiddleware:
         self.compressor = s.get("WARC_COMPRESSOR")
         self.description = s.get("WARC_DESCRIPTION")
         self.crawl_id = s.get("UNION_CRAWL_ID") or (
-            datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3))
+            datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3))
         self.conditional = s.getbool("WARC_CONDITIONAL_GET", True)
         self.dedup = s.getbool("WARC_DEDUP", True)
         self.dedup_min = s.getint("WARC_DEDUP_MIN_SIZE", 256)

@@ -16,7 +16,7 @@ import hashlib
 import io
 import json
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -99,7 +99,7 @@ def build_wacz(warc_files: list[Path], out_path: Path, *, title: str, descriptio
         "profile": "data-package", "resources": resources, "wacz_version": WACZ_VERSION,
         "title": title, "description": description or title,
         "software": f"union-archive {version('union-archive')}",
-        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     if pages:
         package["mainPageUrl"] = pages[0]["url"]

@@ -13,9 +13,9 @@ import logging
 import os
 import socket
 import zlib
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -133,7 +133,7 @@ class WarcFileWriter:
         return self._sink.pos if self._sink else 0
 
     def _open(self) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         while True:
             name = warc_name(self.prefix, now, self.serial)
             final, partial = self.directory / name, self.directory / (name + OPEN_SUFFIX)

@@ -70,7 +70,7 @@ class Big5Site(Site):
         per = 2
         chunks = [items[i:i + per] for i in range(0, len(items), per)]
         self.news_pages = []
-        for n, chunk in enumerate(chunks):
+        for _n, chunk in enumerate(chunks):
             lis = "".join(f'<li><a href="{p}">{esc(ti)}</a> {d}</li>' for p, ti, d in chunk)
             pager = " ".join(f'<a href="/news?page={k}">{k + 1}</a>' for k in range(len(chunks)))
             self.news_pages.append(self.html_page(_chrome("最新轉載", f'<ul class="views">{lis}</ul><div class="pager">{pager}</div>')))

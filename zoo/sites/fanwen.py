@@ -61,7 +61,7 @@ class FanwenSite(Site):
         path, title, when = "/zongjie/20220303/1001.html", "工会工作总结(通用4篇)", "2022-03-03 09:14:55"
         blocks = "\n".join(f'<h3>{esc(t.title)} 篇{k}</h3>\n{paras_html(t.paras)}' for k, t in enumerate(parts, 1))
         self._article(path, title, when, "工作总结", "工会工作总结",
-                      f"以下是小编为大家收集的工会工作总结(通用4篇),仅供参考,欢迎大家阅读。", blocks)
+                      "以下是小编为大家收集的工会工作总结(通用4篇),仅供参考,欢迎大家阅读。", blocks)
         for k, t in enumerate(parts, 1):
             self.gold(path, t, published_date=when[:10], part=k)
         listing.append(("zongjie", path, title, when))

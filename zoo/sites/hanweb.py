@@ -118,7 +118,7 @@ class HanwebSite(Site):
         self.records: dict[str, list[str]] = {}
         self.old_pages: dict[str, Page] = {}
         latest = []
-        for cid, (column, unit, proxy, per_page, entries) in COLUMNS.items():
+        for cid, (column, _unit, proxy, _per_page, entries) in COLUMNS.items():
             col_url = f"/col/col{cid}/index.html"
             ordered = sorted(entries, key=lambda e: e[2], reverse=True)
             self.records[cid] = []

@@ -77,10 +77,11 @@ class WenkuSite(Site):
             path = f"/p-{num}.html"
             # page captions interleaved with the text: split paragraphs over the preview pages
             per = -(-len(paras) // preview)
-            if fmt == "DOC":      # another site family: "第 k 页 共 N 页" without the slash
-                caption = lambda k, total=total: f"第 {k} 页 共 {total} 页"
-            else:
-                caption = lambda k, total=total: f"第{k}页 / 共{total}页"
+            # another site family (.doc) writes "第 k 页 共 N 页" without the slash
+            caption_form = "第 {k} 页 共 {total} 页" if fmt == "DOC" else "第{k}页 / 共{total}页"
+
+            def caption(k, total=total, form=caption_form):
+                return form.format(k=k, total=total)
             blocks = []
             for k in range(preview):
                 chunk = paras[k * per:(k + 1) * per]
@@ -120,7 +121,7 @@ class WenkuSite(Site):
             mine = [e for e in entries if e[0] == tag]
             pages = [mine[i:i + 2] for i in range(0, len(mine), 2)]
             self.tag_pages[tag] = []
-            for n, chunk in enumerate(pages, start=1):
+            for _n, chunk in enumerate(pages, start=1):
                 lis = "".join(f'<li><a href="{p}">{esc(f)}</a> <span>{w}</span></li>' for _, p, f, w in chunk)
                 nav = " ".join(f'<a href="/tag/{tag}.html?page={k}">{k}</a>' for k in range(1, len(pages) + 1))
                 body = f'<div class="crumb">当前位置：<a href="/">首页</a> &gt; 标签</div><ul class="doclist">{lis}</ul><div class="pages">{nav}</div>'
