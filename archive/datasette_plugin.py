@@ -22,7 +22,8 @@
   are bounded there too (``LIMITS`` in ``archive.serve``): a search parameter longer than
   ``search_chars`` and ``_searchmode=raw`` (FTS5 syntax) are a 400; at most
   ``running_searches`` searches run at once, ``waiting_searches`` wait, more are a 503.
-  A search of the documents table takes the bounded path of ``archive.search_page``.
+  A search of the documents table, and a page of it whose filters keep more rows than are
+  counted, take the bounded path of ``archive.search_page``.
 * Works around Datasette 0.65 with rich >= 14 (installed here through typer): its default
   error handler calls ``rich...print_exception()`` outside an ``except`` block for plain
   404s, which raises and turns every unmatched URL into a 500. The plugin turns that
@@ -93,7 +94,7 @@ def asgi_wrapper(datasette):
                 await _refuse(scope, send, 400, problem)
                 return
             if not any(v.strip() for k, v in searches if k != "_searchmode"):
-                await app(scope, receive, send)
+                await app(await search_page.prepare(datasette, scope), receive, send)
                 return
             if not await gate.enter():
                 await _refuse(scope, send, 503, "Too many searches at once: please try again "

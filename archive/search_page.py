@@ -54,22 +54,49 @@ def newest_first(args) -> bool:
     return not sort and sort_desc in (None, "", SORT_COLUMN)
 
 
+def _filter_args(pairs) -> list[tuple[str, str]]:
+    """The column filters among query arguments, as Datasette reads them (``?site=…``,
+    ``?year__gt=…``; arguments starting with ``_`` are its own, unless they name an
+    operation)."""
+    return sorted((k, v) for k, v in pairs if not (k.startswith("_") and "__" not in k))
+
+
+def _is_plain_table_page(path: str, query: dict) -> bool:
+    """The documents table (HTML or JSON) without a search, in its own order, with at most
+    column filters (a ``_where``, a ``_through`` or another order keeps the stock path)."""
+    if path.removesuffix(".json") != f"/{ARCHIVE_DB}/{TABLE}" or not newest_first(query):
+        return False
+    return not any(k.startswith(("_search", "_where", "_through", "_filter_")) for k in query)
+
+
 async def prepare(datasette, scope: dict) -> dict:
-    """The scope Datasette gets: for a large search on the documents table, with
-    ``_nocount=1`` and the newest matches read (see the module docstring)."""
+    """The scope Datasette gets: for a large search or a large table page (no search, at
+    most column filters) of the documents table, with ``_nocount=1`` and the newest
+    matches read (see the module docstring)."""
     pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     query = dict(pairs)
-    if not _is_table_search(scope.get("path", ""), query):
+    path = scope.get("path", "")
+    search = _is_table_search(path, query)
+    if not search and not _is_plain_table_page(path, query):
         return scope
     try:
         db = datasette.get_database(ARCHIVE_DB)
     except KeyError:
         return scope
     cap = LIMITS["search_exact_matches"]
-    match = rewrite_query(query["_search"])
-    rows = (await db.execute(
-        f"select rowid from {FTS_TABLE} where {FTS_TABLE} match :m order by rowid desc "
-        f"limit {cap + 1}", {"m": match})).rows
+    if search:
+        match = rewrite_query(query["_search"])
+        sql, params = (f"select rowid from {FTS_TABLE} where {FTS_TABLE} match :m "
+                       f"order by rowid desc limit {cap + 1}"), {"m": match}
+    else:
+        match = None
+        where, params = Filters(_filter_args(pairs)).build_where_clauses(TABLE)
+        conditions = " and ".join(f"({w})" for w in where) or "1"
+        sql = f"select rowid from {TABLE} where {conditions} order by rowid desc limit {cap + 1}"
+    try:
+        rows = (await db.execute(sql, params)).rows
+    except Exception:       # a filter Datasette will refuse (a bad column): its own answer
+        return scope
     if len(rows) <= cap:
         return scope
     scope = dict(scope)
@@ -82,9 +109,8 @@ async def prepare(datasette, scope: dict) -> dict:
 
 def _column_filters(request, table: str) -> tuple[list[str], dict]:
     """The request's column filters as Datasette builds them (``?site=…``, ``?year__gt=…``)."""
-    args = [(k, v) for k in request.args if not (k.startswith("_") and "__" not in k)
-            for v in request.args.getlist(k)]
-    return Filters(sorted(args)).build_where_clauses(table)
+    pairs = [(k, v) for k in request.args for v in request.args.getlist(k)]
+    return Filters(_filter_args(pairs)).build_where_clauses(table)
 
 
 def _after_next(request, params: dict) -> str | None:
@@ -102,20 +128,23 @@ def _after_next(request, params: dict) -> str | None:
             "or (published_date = :next_date and id > :next_id))")
 
 
-async def page_rows(db, request, match: str, size: int) -> list[int]:
+async def page_rows(db, request, match: str | None, size: int) -> list[int]:
     """Rowids of the next ``size`` matching rows newest first, with the column filters,
-    found by walking the published_date index and checking each candidate's entry."""
+    found by walking the published_date index and checking each candidate's entry
+    (``match`` None: every row the column filters keep)."""
     where, params = _column_filters(request, TABLE)
     after = _after_next(request, params)
     if after:
         where.append(after)
-    params["m"] = match
     conditions = " and ".join(f"({w})" for w in where) or "1"
+    checked = "1"
+    if match is not None:
+        params["m"] = match
+        checked = (f"exists (select 1 from {FTS_TABLE} f where f.rowid = d.rowid "
+                   f"and {FTS_TABLE} match :m)")
     sql = (f"select d.rowid from (select rowid, published_date, id from {TABLE} "
            f"indexed by idx_documents_published_date where {conditions} "
-           f"order by published_date desc, id) as d "
-           f"where exists (select 1 from {FTS_TABLE} f where f.rowid = d.rowid "
-           f"and {FTS_TABLE} match :m) limit {int(size)}")
+           f"order by published_date desc, id) as d where {checked} limit {int(size)}")
     return [r[0] for r in (await db.execute(sql, params)).rows]
 
 
@@ -131,8 +160,13 @@ def _page_size(datasette, request) -> int:
 
 def search_filters(request, database, table, datasette):
     """Datasette's ``filters_from_request`` for searches, with the documents table's own."""
-    if database != ARCHIVE_DB or table != TABLE or not request.args.get("_search", "").strip():
+    if database != ARCHIVE_DB or table != TABLE:
         return stock.search_filters(request, database, table, datasette)
+    if not request.args.get("_search", "").strip():
+        found = request.scope.get(SCOPE_KEY)
+        if found is None or found["match"] is not None or not newest_first(request.args):
+            return stock.search_filters(request, database, table, datasette)
+        return _large_page(request, datasette, found)
 
     async def inner():
         q = request.args["_search"]
@@ -152,6 +186,25 @@ def search_filters(request, database, table, datasette):
             [(f'search matches "{q}": more than {cap:,} documents, newest first; facets '
               f'count the {sample:,} most recently archived of them')],
             context)
+
+    return inner
+
+
+def _large_page(request, datasette, found):
+    """The filter of a table page without a search whose filters keep more rows than are
+    counted: the page's rows plus the most recently archived rows read, for the facets."""
+
+    async def inner():
+        db = datasette.get_database(ARCHIVE_DB)
+        shown = await page_rows(db, request, None, _page_size(datasette, request) + 1)
+        cap, sample = LIMITS["search_exact_matches"], LIMITS["search_facet_sample"]
+        rowids = sorted(set(found["read"][:sample]) | set(shown))
+        return FilterArguments(
+            ["rowid in (select value from json_each(:page_rows))"],
+            {"page_rows": json.dumps(rowids)},
+            [(f"more than {cap:,} documents, newest first; facets count the {sample:,} "
+              f"most recently archived of them")],
+            {"table_rows_more_than": cap})
 
     return inner
 

@@ -50,15 +50,17 @@ def get(ds, path):
 
 
 def newest(arch, q, where=lambda row: True):
-    """The oracle: ids of the matching documents, newest published first (then by id)."""
+    """The oracle: ids of the matching documents (every document when q is None), newest
+    published first (then by id)."""
     db = store.connect(arch.db_path)
     try:
-        hits = set(search.search(db, q))
-        rows = [dict(zip(("id", "published_date", "year"), r)) for r in db.execute(
-            "select id, published_date, year from documents").fetchall()]
+        hits = set(search.search(db, q)) if q is not None else None
+        rows = [dict(zip(("id", "published_date", "year", "is_report", "site"), r))
+                for r in db.execute("select id, published_date, year, is_report, site "
+                                    "from documents").fetchall()]
     finally:
         db.conn.close()
-    rows = [r for r in rows if r["id"] in hits and where(r)]
+    rows = [r for r in rows if (hits is None or r["id"] in hits) and where(r)]
     rows.sort(key=lambda r: r["id"])
     rows.sort(key=lambda r: r["published_date"] or "", reverse=True)
     return [r["id"] for r in rows]
@@ -111,6 +113,52 @@ def test_a_small_search_is_counted_and_faceted_exactly(arch, ds):
 def test_another_order_of_a_large_search_stays_exact(arch, ds):
     r = get(ds, "/archive/documents.json?_search=工会&_sort=title&_size=max&_col=id")
     assert sorted(page_ids(r)) == sorted(newest(arch, "工会"))
+
+
+def follow(ds, path):
+    """Every row id of a table page and of its next pages, and the last page's JSON."""
+    data = get(ds, path).json()
+    seen = [row["id"] for row in data["rows"]]
+    while data["next_url"]:
+        data = get(ds, data["next_url"].split("localhost", 1)[-1]).json()
+        seen += [row["id"] for row in data["rows"]]
+    return seen, data
+
+
+@pytest.mark.parametrize("filters, where", [
+    ("", lambda row: True),
+    ("&is_report=1", lambda row: row["is_report"] == 1),
+    ("&is_report=1&year__gte=2012", lambda row: row["is_report"] == 1 and row["year"] >= 2012),
+])
+def test_a_large_table_page_is_not_counted_and_its_pages_are_exact(arch, ds, filters, where):
+    """No search, filters that keep more rows than are counted: no count, the page says so,
+    its pages (followed to the end) are the oracle's newest-first order, and the facets count
+    a bounded sample of the rows."""
+    want = newest(arch, None, where)
+    assert len(want) > EXACT
+    data = get(ds, f"/archive/documents.json?_shape=objects&_size=7&_col=id{filters}").json()
+    assert data["filtered_table_rows_count"] is None
+    assert f"more than {EXACT} documents" in data["human_description_en"]
+    assert [row["id"] for row in data["rows"]] == want[:7]
+    seen, last = follow(ds, f"/archive/documents.json?_shape=objects&_size=7&_col=id{filters}")
+    assert seen == want
+    for facet in ("site", "year", "is_report"):
+        assert sum(f["count"] for f in last["facet_results"][facet]["results"]) <= SAMPLE + 8
+    assert f"more than {EXACT} documents" in get(ds, f"/archive/documents?{filters}").text
+
+
+def test_a_small_table_page_is_counted_and_faceted_exactly(arch, ds):
+    want = newest(arch, None, lambda row: row["year"] == 2013)
+    assert 0 < len(want) <= EXACT
+    data = get(ds, "/archive/documents.json?_shape=objects&year=2013&_size=max").json()
+    assert data["filtered_table_rows_count"] == len(want)
+    assert [row["id"] for row in data["rows"]] == want
+    assert sum(f["count"] for f in data["facet_results"]["site"]["results"]) == len(want)
+
+
+def test_another_order_of_a_large_table_page_stays_exact(arch, ds):
+    data = get(ds, "/archive/documents.json?is_report=1&_sort=title&_size=max").json()
+    assert data["filtered_table_rows_count"] == len(newest(arch, None, lambda r: r["is_report"]))
 
 
 def test_archives_get_the_indexes_newest_first_pages_and_facets_read(tmp_path):
