@@ -4,8 +4,10 @@
   replaces the stock ``escape_fts`` SQL function with ``archive.search.rewrite_query``,
   so the stock table search box (``?_search=``) searches ``documents_fts`` correctly for
   1-character, 2-character and longer Chinese queries; also registers
-  ``search_query(q)`` (the same function) for canned queries ranked with bm25 and
-  ``search_snippet(text, q)`` (the text around the first match).
+  ``search_query(q)`` (the same function) for canned queries ranked with bm25,
+  ``search_title_query(q)`` (every term in the title) and ``search_snippet(text, q)``
+  (the text around the first match); the magic parameter ``:_ranked_from`` bounds the
+  ranked search of a common term (``archive.search_page``).
   Note: every database served by this Datasette gets that ``escape_fts``.
 * ``/-/warc/`` lists the WARC files; ``/-/warc/FILENAME`` serves one whole WARC file
   (HTTP Range -> 206, ``application/warc``); only plain files directly inside one of the
@@ -51,7 +53,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from archive import search_page
-from archive.search import rewrite_query, snippet
+from archive.search import rewrite_query, snippet, title_query
 from archive.serve import LIMITS
 
 ARCHIVE_DB = "archive"
@@ -166,11 +168,18 @@ async def _refuse(scope, send, status: int, message: str, headers: list | None =
     await send({"type": "http.response.body", "body": body})
 
 
+@hookimpl
+def register_magic_parameters(datasette):
+    # :_ranked_from in the ranked search: where its window of recent matches starts
+    return [("ranked", search_page.ranked_parameter)]
+
+
 @hookimpl(trylast=True)
 def prepare_connection(conn):
     conn.create_function("escape_fts", 1, rewrite_query, deterministic=True)
     conn.create_function("search_query", 1, rewrite_query, deterministic=True)
     conn.create_function("search_snippet", 2, snippet, deterministic=True)
+    conn.create_function("search_title_query", 1, title_query, deterministic=True)
 
 
 @hookimpl

@@ -203,6 +203,12 @@ def rewrite_query(q: str | None) -> str:
     return " AND ".join(phrases) if phrases else NO_MATCH
 
 
+def title_query(q: str | None) -> str:
+    """User query -> FTS5 MATCH expression for documents with every term in the title."""
+    phrases = ["title : " + p for p in rewrite_query(q).split(" AND ") if p != NO_MATCH]
+    return " AND ".join(phrases) if phrases else NO_MATCH
+
+
 FORM_VERSION = "2"     # of index_form: an index made with another form is rebuilt
 TOKENIZER = "ascii"    # the token strings hold [a-z0-9], blanks and non-ASCII token characters
 _FORM_TABLE = "_search_form"

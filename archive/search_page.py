@@ -10,6 +10,11 @@ over ``?_search=`` on ``archive/documents`` (the stock search box, its ``.json``
   clause (exact count, facets and sort over a few thousand rows).  More: the search is
   *large*; ``_nocount=1`` is added to the request (the count shows as "10,000+"), and the
   matches read are kept in the scope for the filter below.
+* The ranked search (the canned query ``search``) of a term in more than
+  ``search_exact_matches`` documents ranks only the newest that many matches (rowid order:
+  FTS5 stops there; ``:_ranked_from``, ``ranked_parameter``): those with every term in the
+  title first, then the others, each newest first.  bm25 cannot be bounded so: it counts
+  every match of each term for its weights, whatever rows it scores.
 * ``filters_from_request`` replaces Datasette's stock search filter for that table.  For a
   large search in the table's newest-first order (``published_date`` descending, the
   default) it finds the exact rows of the page: it walks the ``published_date`` index from
@@ -69,6 +74,30 @@ def _is_plain_table_page(path: str, query: dict) -> bool:
     return not any(k.startswith(("_search", "_where", "_through", "_filter_")) for k in query)
 
 
+RANKED_QUERY = "search"
+RANKED_KEY = "union_archive.ranked_from"
+
+
+def ranked_parameter(key: str, request) -> int:
+    """``:_ranked_from`` of the ranked search: 0 (every match, ranked by bm25) or the
+    lowest rowid of the newest ``search_exact_matches`` matches of a larger search."""
+    if key != "from":
+        raise KeyError(key)
+    return request.scope.get(RANKED_KEY, 0)
+
+
+async def _prepare_ranked(db, scope: dict, q: str) -> dict:
+    """The ranked search of more matches than are counted ranks a window of the most
+    recently archived ones: bm25 would score (and count, for its weights) every match."""
+    cap = LIMITS["search_exact_matches"]
+    rows = (await db.execute(
+        f"select rowid from {FTS_TABLE} where {FTS_TABLE} match :m order by rowid desc "
+        f"limit {cap + 1}", {"m": rewrite_query(q)})).rows
+    if len(rows) <= cap:
+        return scope
+    return {**scope, RANKED_KEY: rows[cap - 1][0]}
+
+
 async def prepare(datasette, scope: dict) -> dict:
     """The scope Datasette gets: for a large search or a large table page (no search, at
     most column filters) of the documents table, with ``_nocount=1`` and the newest
@@ -77,12 +106,16 @@ async def prepare(datasette, scope: dict) -> dict:
     query = dict(pairs)
     path = scope.get("path", "")
     search = _is_table_search(path, query)
-    if not search and not _is_plain_table_page(path, query):
+    ranked = (path.removesuffix(".json") == f"/{ARCHIVE_DB}/{RANKED_QUERY}"
+              and bool(query.get("q", "").strip()))
+    if not search and not ranked and not _is_plain_table_page(path, query):
         return scope
     try:
         db = datasette.get_database(ARCHIVE_DB)
     except KeyError:
         return scope
+    if ranked:
+        return await _prepare_ranked(db, scope, query["q"])
     cap = LIMITS["search_exact_matches"]
     if search:
         match = rewrite_query(query["_search"])

@@ -161,6 +161,45 @@ def test_another_order_of_a_large_table_page_stays_exact(arch, ds):
     assert data["filtered_table_rows_count"] == len(newest(arch, None, lambda r: r["is_report"]))
 
 
+def ranked(ds, q):
+    r = get(ds, f"/archive/search.json?q={q}&_shape=objects")
+    return [(row["id"], row.get("ranked_by"), row["rank"]) for row in r.json()["rows"]]
+
+
+def test_the_ranked_search_of_a_common_term_ranks_its_newest_matches(arch, ds, monkeypatch):
+    """More matches than are counted: the window of the newest (by rowid) matches, those
+    with the term in the title first, then the others, each newest first; no bm25."""
+    db = store.connect(arch.db_path)
+    try:
+        hits = set(search.search(db, "工会"))
+        rows = db.execute("select rowid, id, title from documents order by rowid desc").fetchall()
+    finally:
+        db.conn.close()
+    matches = [(rowid, i, t) for rowid, i, t in rows if i in hits]
+    cap = len(matches) - 2                  # all but the two oldest matches
+    monkeypatch.setitem(LIMITS, "search_exact_matches", cap)
+    window = matches[:cap]
+    titled = [i for _, i, t in window if "工会" in search.normalize_document_text(t)]
+    others = [i for _, i, t in window if "工会" not in search.normalize_document_text(t)]
+    assert titled and others
+    got = ranked(ds, "工会")
+    assert [i for i, _, _ in got] == (titled + others)[:500]
+    assert [b for _, b, _ in got] == ["title"] * len(titled) + ["text"] * len(others)
+    assert all(rank is None for _, _, rank in got)
+
+
+def test_the_ranked_search_of_a_rarer_term_is_bm25_over_every_match(arch, ds):
+    db = store.connect(arch.db_path)
+    try:
+        want = search.search(db, "劳模")
+    finally:
+        db.conn.close()
+    assert 0 < len(want) <= EXACT
+    got = ranked(ds, "劳模")
+    assert [i for i, _, _ in got] == want
+    assert {b for _, b, _ in got} == {"bm25"} and all(r is not None for _, _, r in got)
+
+
 def test_archives_get_the_indexes_newest_first_pages_and_facets_read(tmp_path):
     """The default order walks published_date's index; script and is_report facets count
     from their indexes, not from every row's pages (an archive made before gets them too)."""
