@@ -17,8 +17,9 @@ over ``?_search=`` on ``archive/documents`` (the stock search box, its ``.json``
   every match of each term for its weights, whatever rows it scores.
 * ``filters_from_request`` replaces Datasette's stock search filter for that table.  For a
   large search in the table's newest-first order (``published_date`` descending, the
-  default) it finds the exact rows of the page: it walks the ``published_date`` index from
-  the page's ``_next`` position, with the request's column filters, and checks each row
+  default) it finds the exact rows of the page: it walks the ``published_date`` index (or,
+  with a filter ``?site=``, ``?year=``, ``?doc_type=`` or ``?region=``, that column's index in
+  the same order) from the page's ``_next`` position, with the request's column filters, and checks each row
   against the index until it has a page (a common term needs about as many checks as
   rows shown).  The search's rows are then those rows plus the matches read: Datasette
   sorts, pages and links them as usual, and its facets count the first
@@ -40,6 +41,7 @@ from datasette.utils import urlsafe_components
 
 from archive.search import FTS_TABLE, rewrite_query
 from archive.serve import LIMITS
+from archive.store import NEWEST_BY
 
 ARCHIVE_DB = "archive"
 TABLE = "documents"
@@ -175,8 +177,10 @@ async def page_rows(db, request, match: str | None, size: int) -> list[int]:
         params["m"] = match
         checked = (f"exists (select 1 from {FTS_TABLE} f where f.rowid = d.rowid "
                    f"and {FTS_TABLE} match :m)")
+    index = next((f"idx_documents_{col}_newest" for col in NEWEST_BY
+                  if request.args.get(col) is not None), "idx_documents_published_date")
     sql = (f"select d.rowid from (select rowid, published_date, id from {TABLE} "
-           f"indexed by idx_documents_published_date where {conditions} "
+           f"indexed by {index} where {conditions} "
            f"order by published_date desc, id) as d where {checked} limit {int(size)}")
     return [r[0] for r in (await db.execute(sql, params)).rows]
 

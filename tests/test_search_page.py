@@ -219,3 +219,27 @@ def test_archives_get_the_indexes_newest_first_pages_and_facets_read(tmp_path):
             "idx_documents_is_report"} <= names
     for plan in plans:          # the first page's order, and the next pages' (ties by id)
         assert "idx_documents_published_date" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_a_filtered_page_walks_its_column_index_newest_first(tmp_path):
+    """A page filtered on site, year, doc_type or region, newest first, reads that column's
+    index in that order and stops early (the column is stored after the text, pages into
+    each row: walking the published_date index read every row's pages to check it)."""
+    db = store.connect(tmp_path / "archive.db")
+    try:
+        for col in store.NEWEST_BY:
+            plan = " ".join(str(r) for r in db.execute(
+                f"explain query plan select id from documents where {col} = ? "
+                f"order by published_date desc, id limit 51", [1]))
+            assert f"idx_documents_{col}_newest" in plan and "TEMP B-TREE" not in plan, plan
+    finally:
+        db.conn.close()
+
+
+@pytest.mark.parametrize("column, value", [("site", "www.gh1.org.cn"), ("year", "2013")])
+def test_a_large_search_filtered_on_a_column_is_exact(arch, ds, column, value):
+    want = newest(arch, "工会", lambda row: str(row[column]) == value)
+    assert want
+    seen, _ = follow(ds, f"/archive/documents.json?_shape=objects&_search=工会&{column}={value}"
+                         "&_size=3&_col=id")
+    assert seen == want
