@@ -19,10 +19,10 @@ over ``?_search=`` on ``archive/documents`` (the stock search box, its ``.json``
   large search in the table's newest-first order (``published_date`` descending, the
   default) it finds the exact rows of the page: it walks the ``published_date`` index (or,
   with a filter ``?site=``, ``?year=``, ``?doc_type=`` or ``?region=``, that column's index in
-  the same order) from the page's ``_next`` position, with the request's column filters, and checks each row
-  against the index until it has a page (a common term needs about as many checks as
-  rows shown).  The search's rows are then those rows plus the matches read: Datasette
-  sorts, pages and links them as usual, and its facets count the first
+  the same order) from the page's ``_next`` position, with the request's column filters,
+  and checks each row against the index until it has a page (a common term needs about as
+  many checks as rows shown).  The search's rows are then those rows plus the matches read:
+  Datasette sorts, pages and links them as usual, and its facets count the first
   ``LIMITS["search_facet_sample"]`` matches read (the most recently archived), which the
   page says.  Another order over a large search keeps
   the stock clause (exact, bounded by the SQL time limit).
