@@ -4,8 +4,10 @@
   replaces the stock ``escape_fts`` SQL function with ``archive.search.rewrite_query``,
   so the stock table search box (``?_search=``) searches ``documents_fts`` correctly for
   1-character, 2-character and longer Chinese queries; also registers
-  ``search_query(q)`` (the same function) for canned queries ranked with bm25 and
-  ``search_snippet(text, q)`` (the text around the first match).
+  ``search_query(q)`` (the same function) for canned queries ranked with bm25,
+  ``search_title_query(q)`` (every term in the title) and ``search_snippet(text, q)``
+  (the text around the first match); the magic parameter ``:_ranked_from`` bounds the
+  ranked search of a common term (``archive.search_page``).
   Note: every database served by this Datasette gets that ``escape_fts``.
 * ``/-/warc/`` lists the WARC files; ``/-/warc/FILENAME`` serves one whole WARC file
   (HTTP Range -> 206, ``application/warc``); only plain files directly inside one of the
@@ -22,7 +24,8 @@
   are bounded there too (``LIMITS`` in ``archive.serve``): a search parameter longer than
   ``search_chars`` and ``_searchmode=raw`` (FTS5 syntax) are a 400; at most
   ``running_searches`` searches run at once, ``waiting_searches`` wait, more are a 503.
-  A search of the documents table takes the bounded path of ``archive.search_page``.
+  A search of the documents table, and a page of it whose filters keep more rows than are
+  counted, take the bounded path of ``archive.search_page``.
 * Works around Datasette 0.65 with rich >= 14 (installed here through typer): its default
   error handler calls ``rich...print_exception()`` outside an ``except`` block for plain
   404s, which raises and turns every unmatched URL into a 500. The plugin turns that
@@ -62,7 +65,7 @@ from datasette.utils.asgi import Response
 from archive import search_page
 from archive.changes import document_history
 from archive.changes_pages import changes_page, site_feed
-from archive.search import rewrite_query, snippet
+from archive.search import rewrite_query, snippet, title_query
 from archive.serve import LIMITS
 
 ARCHIVE_DB = "archive"
@@ -105,7 +108,7 @@ def asgi_wrapper(datasette):
                 await _refuse(scope, send, 400, problem)
                 return
             if not any(v.strip() for k, v in searches if k != "_searchmode"):
-                await app(scope, receive, send)
+                await app(await search_page.prepare(datasette, scope), receive, send)
                 return
             if not await gate.enter():
                 await _refuse(scope, send, 503, "Too many searches at once: please try again "
@@ -177,11 +180,18 @@ async def _refuse(scope, send, status: int, message: str, headers: list | None =
     await send({"type": "http.response.body", "body": body})
 
 
+@hookimpl
+def register_magic_parameters(datasette):
+    # :_ranked_from in the ranked search: where its window of recent matches starts
+    return [("ranked", search_page.ranked_parameter)]
+
+
 @hookimpl(trylast=True)
 def prepare_connection(conn):
     conn.create_function("escape_fts", 1, rewrite_query, deterministic=True)
     conn.create_function("search_query", 1, rewrite_query, deterministic=True)
     conn.create_function("search_snippet", 2, snippet, deterministic=True)
+    conn.create_function("search_title_query", 1, title_query, deterministic=True)
 
 
 @hookimpl

@@ -135,6 +135,8 @@ class Indexer:
         if self.crawl_id:
             self.db["crawls"].upsert(row, pk="id")
         self.db.conn.commit()
+        if cluster:     # the whole-archive passes at the end of a run: the index's too
+            search.merge_search(self.db)
         return dict(self.db["crawls"].get(self.crawl_id)) if self.crawl_id else row
 
     # -- captures -----------------------------------------------------------------
@@ -470,6 +472,7 @@ def run_cluster(db_path: str, crawl_id: str | None = None, nice: int = 10) -> No
     ix = Indexer(db_path)
     try:
         ix._cluster()
+        search.merge_search(ix.db)
         if crawl_id:
             with ix.db.conn:
                 ix.db.execute("update crawls set finished_at = ? where id = ?", [utcnow(), crawl_id])

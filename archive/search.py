@@ -51,6 +51,13 @@ form, or of the older layout with a content table, is rebuilt once by ``ensure_s
 rowids: SQLite may renumber a table without an INTEGER PRIMARY KEY, but copies rows with
 their rowids when the table has indexes, as ``documents`` has (tests/test_search.py VACUUMs
 an archive with a gap and searches it).
+
+Segments: every write of the indexer adds a segment, and FTS5 merges a level only when it
+holds ``AUTOMERGE`` of them, so a long run leaves dozens; a search reads each segment for
+each of its terms, and the bounded search pages check single rows against the index
+(``archive.search_page``), one lookup per segment and term.  ``merge_search`` (at the end
+of a crawl, in its clustering process, and of a reindex) merges them to at most one a
+level, rewriting only the levels that hold more than one (docs/performance.md).
 """
 from __future__ import annotations
 
@@ -196,6 +203,12 @@ def rewrite_query(q: str | None) -> str:
     return " AND ".join(phrases) if phrases else NO_MATCH
 
 
+def title_query(q: str | None) -> str:
+    """User query -> FTS5 MATCH expression for documents with every term in the title."""
+    phrases = ["title : " + p for p in rewrite_query(q).split(" AND ") if p != NO_MATCH]
+    return " AND ".join(phrases) if phrases else NO_MATCH
+
+
 FORM_VERSION = "2"     # of index_form: an index made with another form is rebuilt
 TOKENIZER = "ascii"    # the token strings hold [a-z0-9], blanks and non-ASCII token characters
 _FORM_TABLE = "_search_form"
@@ -250,6 +263,62 @@ def ensure_search(db) -> None:
             with db.atomic():
                 db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', ?)",
                            [AUTOMERGE])
+
+
+# levels of at most this many segments are merged by ``merge_search`` (FTS5's usermerge)
+USERMERGE = 2
+
+
+def segments(db) -> list[int]:
+    """How many segments each level of the index holds, read from FTS5's structure record
+    (the row of id 10 in ``documents_fts_data``: a 4-byte cookie, then varints: levels,
+    segments, write counter, and per level: merge state, segments, 3 numbers a segment)."""
+    row = db.execute(f"SELECT block FROM {FTS_TABLE}_data WHERE id = 10").fetchone()
+    if row is None:
+        return []
+    block, pos = row[0], 4
+
+    def varint() -> int:
+        nonlocal pos
+        value = 0
+        for k in range(9):
+            byte = block[pos]
+            pos += 1
+            if k == 8:
+                return (value << 8) | byte
+            value = (value << 7) | (byte & 0x7F)
+            if not byte & 0x80:
+                return value
+        return value
+
+    levels = varint()
+    varint(), varint()
+    counts = []
+    for _ in range(levels):
+        varint()
+        n = varint()
+        for _ in range(3 * n):
+            varint()
+        counts.append(n)
+    return counts
+
+
+def merge_search(db, pages: int = 2000) -> None:
+    """Merge the index's segments until no level holds more than one, ``pages`` pages a
+    transaction (FTS5's 'merge' with usermerge 2).  A search reads every segment of each of
+    its terms, and a crawl leaves up to AUTOMERGE - 1 segments on each level; run after a
+    crawl, this rewrites only the levels that hold more than one."""
+    conn = db.conn
+    with conn:
+        conn.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('usermerge', ?)",
+                     [USERMERGE])
+    while True:
+        before = conn.total_changes
+        with conn:
+            conn.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('merge', ?)",
+                         [pages])
+        if conn.total_changes - before < 2:     # FTS5: nothing was left to merge
+            return
 
 
 def _forms(doc: dict) -> tuple[str, str]:

@@ -10,13 +10,19 @@ over ``?_search=`` on ``archive/documents`` (the stock search box, its ``.json``
   clause (exact count, facets and sort over a few thousand rows).  More: the search is
   *large*; ``_nocount=1`` is added to the request (the count shows as "10,000+"), and the
   matches read are kept in the scope for the filter below.
+* The ranked search (the canned query ``search``) of a term in more than
+  ``search_exact_matches`` documents ranks only the newest that many matches (rowid order:
+  FTS5 stops there; ``:_ranked_from``, ``ranked_parameter``): those with every term in the
+  title first, then the others, each newest first.  bm25 cannot be bounded so: it counts
+  every match of each term for its weights, whatever rows it scores.
 * ``filters_from_request`` replaces Datasette's stock search filter for that table.  For a
   large search in the table's newest-first order (``published_date`` descending, the
-  default) it finds the exact rows of the page: it walks the ``published_date`` index from
-  the page's ``_next`` position, with the request's column filters, and checks each row
-  against the index until it has a page (a common term needs about as many checks as
-  rows shown).  The search's rows are then those rows plus the matches read: Datasette
-  sorts, pages and links them as usual, and its facets count the first
+  default) it finds the exact rows of the page: it walks the ``published_date`` index (or,
+  with a filter ``?site=``, ``?year=``, ``?doc_type=`` or ``?region=``, that column's index in
+  the same order) from the page's ``_next`` position, with the request's column filters,
+  and checks each row against the index until it has a page (a common term needs about as
+  many checks as rows shown).  The search's rows are then those rows plus the matches read:
+  Datasette sorts, pages and links them as usual, and its facets count the first
   ``LIMITS["search_facet_sample"]`` matches read (the most recently archived), which the
   page says.  Another order over a large search keeps
   the stock clause (exact, bounded by the SQL time limit).
@@ -35,6 +41,7 @@ from datasette.utils import urlsafe_components
 
 from archive.search import FTS_TABLE, rewrite_query
 from archive.serve import LIMITS
+from archive.store import NEWEST_BY
 
 ARCHIVE_DB = "archive"
 TABLE = "documents"
@@ -54,22 +61,77 @@ def newest_first(args) -> bool:
     return not sort and sort_desc in (None, "", SORT_COLUMN)
 
 
+def _filter_args(pairs) -> list[tuple[str, str]]:
+    """The column filters among query arguments, as Datasette reads them (``?site=…``,
+    ``?year__gt=…``; arguments starting with ``_`` are its own, unless they name an
+    operation)."""
+    return sorted((k, v) for k, v in pairs if not (k.startswith("_") and "__" not in k))
+
+
+def _is_plain_table_page(path: str, query: dict) -> bool:
+    """The documents table (HTML or JSON) without a search, in its own order, with at most
+    column filters (a ``_where``, a ``_through`` or another order keeps the stock path)."""
+    if path.removesuffix(".json") != f"/{ARCHIVE_DB}/{TABLE}" or not newest_first(query):
+        return False
+    return not any(k.startswith(("_search", "_where", "_through", "_filter_")) for k in query)
+
+
+RANKED_QUERY = "search"
+RANKED_KEY = "union_archive.ranked_from"
+
+
+def ranked_parameter(key: str, request) -> int:
+    """``:_ranked_from`` of the ranked search: 0 (every match, ranked by bm25) or the
+    lowest rowid of the newest ``search_exact_matches`` matches of a larger search."""
+    if key != "from":
+        raise KeyError(key)
+    return request.scope.get(RANKED_KEY, 0)
+
+
+async def _prepare_ranked(db, scope: dict, q: str) -> dict:
+    """The ranked search of more matches than are counted ranks a window of the most
+    recently archived ones: bm25 would score (and count, for its weights) every match."""
+    cap = LIMITS["search_exact_matches"]
+    rows = (await db.execute(
+        f"select rowid from {FTS_TABLE} where {FTS_TABLE} match :m order by rowid desc "
+        f"limit {cap + 1}", {"m": rewrite_query(q)})).rows
+    if len(rows) <= cap:
+        return scope
+    return {**scope, RANKED_KEY: rows[cap - 1][0]}
+
+
 async def prepare(datasette, scope: dict) -> dict:
-    """The scope Datasette gets: for a large search on the documents table, with
-    ``_nocount=1`` and the newest matches read (see the module docstring)."""
+    """The scope Datasette gets: for a large search or a large table page (no search, at
+    most column filters) of the documents table, with ``_nocount=1`` and the newest
+    matches read (see the module docstring)."""
     pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     query = dict(pairs)
-    if not _is_table_search(scope.get("path", ""), query):
+    path = scope.get("path", "")
+    search = _is_table_search(path, query)
+    ranked = (path.removesuffix(".json") == f"/{ARCHIVE_DB}/{RANKED_QUERY}"
+              and bool(query.get("q", "").strip()))
+    if not search and not ranked and not _is_plain_table_page(path, query):
         return scope
     try:
         db = datasette.get_database(ARCHIVE_DB)
     except KeyError:
         return scope
+    if ranked:
+        return await _prepare_ranked(db, scope, query["q"])
     cap = LIMITS["search_exact_matches"]
-    match = rewrite_query(query["_search"])
-    rows = (await db.execute(
-        f"select rowid from {FTS_TABLE} where {FTS_TABLE} match :m order by rowid desc "
-        f"limit {cap + 1}", {"m": match})).rows
+    if search:
+        match = rewrite_query(query["_search"])
+        sql, params = (f"select rowid from {FTS_TABLE} where {FTS_TABLE} match :m "
+                       f"order by rowid desc limit {cap + 1}"), {"m": match}
+    else:
+        match = None
+        where, params = Filters(_filter_args(pairs)).build_where_clauses(TABLE)
+        conditions = " and ".join(f"({w})" for w in where) or "1"
+        sql = f"select rowid from {TABLE} where {conditions} order by rowid desc limit {cap + 1}"
+    try:
+        rows = (await db.execute(sql, params)).rows
+    except Exception:       # a filter Datasette will refuse (a bad column): its own answer
+        return scope
     if len(rows) <= cap:
         return scope
     scope = dict(scope)
@@ -82,9 +144,8 @@ async def prepare(datasette, scope: dict) -> dict:
 
 def _column_filters(request, table: str) -> tuple[list[str], dict]:
     """The request's column filters as Datasette builds them (``?site=…``, ``?year__gt=…``)."""
-    args = [(k, v) for k in request.args if not (k.startswith("_") and "__" not in k)
-            for v in request.args.getlist(k)]
-    return Filters(sorted(args)).build_where_clauses(table)
+    pairs = [(k, v) for k in request.args for v in request.args.getlist(k)]
+    return Filters(_filter_args(pairs)).build_where_clauses(table)
 
 
 def _after_next(request, params: dict) -> str | None:
@@ -102,20 +163,25 @@ def _after_next(request, params: dict) -> str | None:
             "or (published_date = :next_date and id > :next_id))")
 
 
-async def page_rows(db, request, match: str, size: int) -> list[int]:
+async def page_rows(db, request, match: str | None, size: int) -> list[int]:
     """Rowids of the next ``size`` matching rows newest first, with the column filters,
-    found by walking the published_date index and checking each candidate's entry."""
+    found by walking the published_date index and checking each candidate's entry
+    (``match`` None: every row the column filters keep)."""
     where, params = _column_filters(request, TABLE)
     after = _after_next(request, params)
     if after:
         where.append(after)
-    params["m"] = match
     conditions = " and ".join(f"({w})" for w in where) or "1"
+    checked = "1"
+    if match is not None:
+        params["m"] = match
+        checked = (f"exists (select 1 from {FTS_TABLE} f where f.rowid = d.rowid "
+                   f"and {FTS_TABLE} match :m)")
+    index = next((f"idx_documents_{col}_newest" for col in NEWEST_BY
+                  if request.args.get(col) is not None), "idx_documents_published_date")
     sql = (f"select d.rowid from (select rowid, published_date, id from {TABLE} "
-           f"indexed by idx_documents_published_date where {conditions} "
-           f"order by published_date desc, id) as d "
-           f"where exists (select 1 from {FTS_TABLE} f where f.rowid = d.rowid "
-           f"and {FTS_TABLE} match :m) limit {int(size)}")
+           f"indexed by {index} where {conditions} "
+           f"order by published_date desc, id) as d where {checked} limit {int(size)}")
     return [r[0] for r in (await db.execute(sql, params)).rows]
 
 
@@ -131,8 +197,13 @@ def _page_size(datasette, request) -> int:
 
 def search_filters(request, database, table, datasette):
     """Datasette's ``filters_from_request`` for searches, with the documents table's own."""
-    if database != ARCHIVE_DB or table != TABLE or not request.args.get("_search", "").strip():
+    if database != ARCHIVE_DB or table != TABLE:
         return stock.search_filters(request, database, table, datasette)
+    if not request.args.get("_search", "").strip():
+        found = request.scope.get(SCOPE_KEY)
+        if found is None or found["match"] is not None or not newest_first(request.args):
+            return stock.search_filters(request, database, table, datasette)
+        return _large_page(request, datasette, found)
 
     async def inner():
         q = request.args["_search"]
@@ -152,6 +223,25 @@ def search_filters(request, database, table, datasette):
             [(f'search matches "{q}": more than {cap:,} documents, newest first; facets '
               f'count the {sample:,} most recently archived of them')],
             context)
+
+    return inner
+
+
+def _large_page(request, datasette, found):
+    """The filter of a table page without a search whose filters keep more rows than are
+    counted: the page's rows plus the most recently archived rows read, for the facets."""
+
+    async def inner():
+        db = datasette.get_database(ARCHIVE_DB)
+        shown = await page_rows(db, request, None, _page_size(datasette, request) + 1)
+        cap, sample = LIMITS["search_exact_matches"], LIMITS["search_facet_sample"]
+        rowids = sorted(set(found["read"][:sample]) | set(shown))
+        return FilterArguments(
+            ["rowid in (select value from json_each(:page_rows))"],
+            {"page_rows": json.dumps(rowids)},
+            [(f"more than {cap:,} documents, newest first; facets count the {sample:,} "
+              f"most recently archived of them")],
+            {"table_rows_more_than": cap})
 
     return inner
 

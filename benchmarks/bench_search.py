@@ -2,7 +2,8 @@
 
 Build (resumable, constant memory, progress on stderr): DIR/archive.db grows to N documents
 of report prose, in batches of 1,000 written as the indexer writes them (`documents` rows
-through sqlite-utils, then ``archive.search.index_documents``), each batch one transaction.
+through sqlite-utils, then ``archive.search.index_documents``), each batch one transaction,
+and the index is merged as at the end of a crawl (``archive.search.merge_search``).
 The prose is drawn from a pool of sentences made by a character Markov chain (order 3) over
 the zoo's report texts, so common words (工会, 职工) are in nearly every document while a
 sentence-long phrase is in a few hundred; titles, sites, dates, regions and types are drawn
@@ -17,7 +18,8 @@ search and the JSON API; prints p50/p95 per kind, archive and index bytes per do
 the indexing rate.
 
     python benchmarks/bench_search.py --data /tmp/bench-search --docs 100000
-    python benchmarks/bench_search.py --data /tmp/bench-search --docs 1000000 [--rounds 20]
+    python benchmarks/bench_search.py --data /tmp/bench-search --docs 1000000 [--rounds 20] \
+        [--cache-mb 512]    # a page cache for the build beyond SQLite's 2 MB
     python benchmarks/bench_search.py --data DIR --build-only | --measure-only
 """
 from __future__ import annotations
@@ -123,15 +125,18 @@ class Maker:
         return rows
 
 
-def build(data: Path, docs: int) -> dict:
+def build(data: Path, docs: int, cache_mb: int = 0) -> dict:
     """Grow DATA/archive.db to ``docs`` documents; returns the indexing figures."""
     data.mkdir(parents=True, exist_ok=True)
     db = store.connect(data / "archive.db")
+    if cache_mb:        # the random-keyed indexes (id, url, cluster_id) outgrow SQLite's 2 MB
+        db.execute(f"PRAGMA cache_size = -{cache_mb * 1024}")
     search.ensure_search(db)
     have = db.execute("select count(*) from documents").fetchone()[0]
     if have % BATCH:
         raise SystemExit(f"{have} documents: not a whole number of batches of {BATCH}")
     if have >= docs:
+        merge(db)
         db.conn.close()
         return {}
     maker = Maker()
@@ -152,8 +157,18 @@ def build(data: Path, docs: int) -> dict:
                   f"(writing and indexing {done / index_s:,.0f}/s)", end="", file=sys.stderr,
                   flush=True)
     print(file=sys.stderr)
+    merge(db)
     db.conn.close()
     return {"documents": done, "docs_per_s": done / index_s, "chars_per_s": chars / index_s}
+
+
+def merge(db) -> None:
+    """What the end of a crawl does to the index (``archive.search.merge_search``)."""
+    before = search.segments(db)
+    t = time.perf_counter()
+    search.merge_search(db)
+    print(f"index segments per level {before} -> {search.segments(db)} "
+          f"in {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
 
 
 def sizes(data: Path) -> dict:
@@ -267,11 +282,13 @@ def main() -> None:
     ap.add_argument("--data", type=Path, required=True, help="archive directory (kept)")
     ap.add_argument("--docs", type=int, default=100_000)
     ap.add_argument("--rounds", type=int, default=10, help="timed GETs of each URL")
+    ap.add_argument("--cache-mb", type=int, default=0,
+                    help="SQLite page cache of the build's connection (default: SQLite's)")
     ap.add_argument("--build-only", action="store_true")
     ap.add_argument("--measure-only", action="store_true")
     args = ap.parse_args()
     if not args.measure_only:
-        rate = build(args.data, args.docs)
+        rate = build(args.data, args.docs, args.cache_mb)
         if rate:
             print(f"indexed {rate['documents']:,} documents: {rate['docs_per_s']:,.0f} "
                   f"documents/s, {rate['chars_per_s'] / 1e6:.2f} M characters/s "

@@ -389,6 +389,8 @@ def test_search_index_follows_the_documents_through_the_recrawls(recrawls):
             assert document_id(d["url"], 0) in search.search(db, "本文已于2025年7月修订")
         assert document_id(recrawls.added, 0) in search.search(db, "新增段落")
         assert document_id(recrawls.multipage["url"], 0) in search.search(db, NOTE.strip())
+        # each crawl's clustering pass merged the index: at most one segment a level
+        assert search.segments(db) and max(search.segments(db)) == 1, search.segments(db)
     finally:
         db.conn.close()
 

@@ -322,6 +322,38 @@ def test_the_indexer_replaces_a_changed_document_without_stale_terms(tmp_path):
         ix.close()
 
 
+def test_a_run_leaves_at_most_one_index_segment_a_level(tmp_path):
+    """Every flush of the indexer writes a segment and FTS5 merges a level only at
+    AUTOMERGE segments, so a run leaves many; a search reads each of them for every term.
+    The end of a run (``finish``, as in reindex; ``run_cluster`` after a crawl) merges them
+    to at most one a level, and the index still holds exactly the documents' forms."""
+    from archive.indexer import Indexer, derived
+
+    ix = Indexer(tmp_path / "archive.db")
+    rnd = random.Random(27)
+    try:
+        for batch in range(40):
+            docs = []
+            for k in range(3):
+                text = "".join(rnd.choice("工会劳模职工协商会议，。") for _ in range(200))
+                d = dict(id=f"d{batch}-{k}", url=f"http://127.0.0.1/{batch}/{k}.html", part=0,
+                         title=f"第{batch}号工作汇报", text=text)
+                docs.append({**d, **derived(d["title"], d["text"])})
+            with ix.db.atomic():
+                ix._write_documents(docs)
+        before = search.segments(ix.db)
+        answers = {q: sorted(search.search(ix.db, q)) for q in ("工会", "会", "劳模职工", "第7号")}
+        assert max(before) > 1, before
+        ix.finish(cluster=True)
+        after = search.segments(ix.db)
+        assert after and max(after) == 1 and sum(after) < sum(before), (before, after)
+        assert {q: sorted(search.search(ix.db, q)) for q in answers} == answers
+        assert answers["劳模职工"] and len(answers["第7号"]) == 3
+    finally:
+        ix.close()
+    assert index_mismatches(tmp_path / "archive.db") == (set(), set())
+
+
 def test_an_index_of_the_older_layout_is_rebuilt_once(tmp_path, caplog):
     """Archives made before the index was contentless (a content table and a doc_id
     column), or with another index form, are rebuilt from documents when opened for

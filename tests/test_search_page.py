@@ -50,15 +50,17 @@ def get(ds, path):
 
 
 def newest(arch, q, where=lambda row: True):
-    """The oracle: ids of the matching documents, newest published first (then by id)."""
+    """The oracle: ids of the matching documents (every document when q is None), newest
+    published first (then by id)."""
     db = store.connect(arch.db_path)
     try:
-        hits = set(search.search(db, q))
-        rows = [dict(zip(("id", "published_date", "year"), r)) for r in db.execute(
-            "select id, published_date, year from documents").fetchall()]
+        hits = set(search.search(db, q)) if q is not None else None
+        rows = [dict(zip(("id", "published_date", "year", "is_report", "site"), r))
+                for r in db.execute("select id, published_date, year, is_report, site "
+                                    "from documents").fetchall()]
     finally:
         db.conn.close()
-    rows = [r for r in rows if r["id"] in hits and where(r)]
+    rows = [r for r in rows if (hits is None or r["id"] in hits) and where(r)]
     rows.sort(key=lambda r: r["id"])
     rows.sort(key=lambda r: r["published_date"] or "", reverse=True)
     return [r["id"] for r in rows]
@@ -113,6 +115,91 @@ def test_another_order_of_a_large_search_stays_exact(arch, ds):
     assert sorted(page_ids(r)) == sorted(newest(arch, "工会"))
 
 
+def follow(ds, path):
+    """Every row id of a table page and of its next pages, and the last page's JSON."""
+    data = get(ds, path).json()
+    seen = [row["id"] for row in data["rows"]]
+    while data["next_url"]:
+        data = get(ds, data["next_url"].split("localhost", 1)[-1]).json()
+        seen += [row["id"] for row in data["rows"]]
+    return seen, data
+
+
+@pytest.mark.parametrize("filters, where", [
+    ("", lambda row: True),
+    ("&is_report=1", lambda row: row["is_report"] == 1),
+    ("&is_report=1&year__gte=2012", lambda row: row["is_report"] == 1 and row["year"] >= 2012),
+])
+def test_a_large_table_page_is_not_counted_and_its_pages_are_exact(arch, ds, filters, where):
+    """No search, filters that keep more rows than are counted: no count, the page says so,
+    its pages (followed to the end) are the oracle's newest-first order, and the facets count
+    a bounded sample of the rows."""
+    want = newest(arch, None, where)
+    assert len(want) > EXACT
+    data = get(ds, f"/archive/documents.json?_shape=objects&_size=7&_col=id{filters}").json()
+    assert data["filtered_table_rows_count"] is None
+    assert f"more than {EXACT} documents" in data["human_description_en"]
+    assert [row["id"] for row in data["rows"]] == want[:7]
+    seen, last = follow(ds, f"/archive/documents.json?_shape=objects&_size=7&_col=id{filters}")
+    assert seen == want
+    for facet in ("site", "year", "is_report"):
+        assert sum(f["count"] for f in last["facet_results"][facet]["results"]) <= SAMPLE + 8
+    assert f"more than {EXACT} documents" in get(ds, f"/archive/documents?{filters}").text
+
+
+def test_a_small_table_page_is_counted_and_faceted_exactly(arch, ds):
+    want = newest(arch, None, lambda row: row["year"] == 2013)
+    assert 0 < len(want) <= EXACT
+    data = get(ds, "/archive/documents.json?_shape=objects&year=2013&_size=max").json()
+    assert data["filtered_table_rows_count"] == len(want)
+    assert [row["id"] for row in data["rows"]] == want
+    assert sum(f["count"] for f in data["facet_results"]["site"]["results"]) == len(want)
+
+
+def test_another_order_of_a_large_table_page_stays_exact(arch, ds):
+    data = get(ds, "/archive/documents.json?is_report=1&_sort=title&_size=max").json()
+    assert data["filtered_table_rows_count"] == len(newest(arch, None, lambda r: r["is_report"]))
+
+
+def ranked(ds, q):
+    r = get(ds, f"/archive/search.json?q={q}&_shape=objects")
+    return [(row["id"], row.get("ranked_by"), row["rank"]) for row in r.json()["rows"]]
+
+
+def test_the_ranked_search_of_a_common_term_ranks_its_newest_matches(arch, ds, monkeypatch):
+    """More matches than are counted: the window of the newest (by rowid) matches, those
+    with the term in the title first, then the others, each newest first; no bm25."""
+    db = store.connect(arch.db_path)
+    try:
+        hits = set(search.search(db, "工会"))
+        rows = db.execute("select rowid, id, title from documents order by rowid desc").fetchall()
+    finally:
+        db.conn.close()
+    matches = [(rowid, i, t) for rowid, i, t in rows if i in hits]
+    cap = len(matches) - 2                  # all but the two oldest matches
+    monkeypatch.setitem(LIMITS, "search_exact_matches", cap)
+    window = matches[:cap]
+    titled = [i for _, i, t in window if "工会" in search.normalize_document_text(t)]
+    others = [i for _, i, t in window if "工会" not in search.normalize_document_text(t)]
+    assert titled and others
+    got = ranked(ds, "工会")
+    assert [i for i, _, _ in got] == (titled + others)[:500]
+    assert [b for _, b, _ in got] == ["title"] * len(titled) + ["text"] * len(others)
+    assert all(rank is None for _, _, rank in got)
+
+
+def test_the_ranked_search_of_a_rarer_term_is_bm25_over_every_match(arch, ds):
+    db = store.connect(arch.db_path)
+    try:
+        want = search.search(db, "劳模")
+    finally:
+        db.conn.close()
+    assert 0 < len(want) <= EXACT
+    got = ranked(ds, "劳模")
+    assert [i for i, _, _ in got] == want
+    assert {b for _, b, _ in got} == {"bm25"} and all(r is not None for _, _, r in got)
+
+
 def test_archives_get_the_indexes_newest_first_pages_and_facets_read(tmp_path):
     """The default order walks published_date's index; script and is_report facets count
     from their indexes, not from every row's pages (an archive made before gets them too)."""
@@ -132,3 +219,27 @@ def test_archives_get_the_indexes_newest_first_pages_and_facets_read(tmp_path):
             "idx_documents_is_report"} <= names
     for plan in plans:          # the first page's order, and the next pages' (ties by id)
         assert "idx_documents_published_date" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_a_filtered_page_walks_its_column_index_newest_first(tmp_path):
+    """A page filtered on site, year, doc_type or region, newest first, reads that column's
+    index in that order and stops early (the column is stored after the text, pages into
+    each row: walking the published_date index read every row's pages to check it)."""
+    db = store.connect(tmp_path / "archive.db")
+    try:
+        for col in store.NEWEST_BY:
+            plan = " ".join(str(r) for r in db.execute(
+                f"explain query plan select id from documents where {col} = ? "
+                f"order by published_date desc, id limit 51", [1]))
+            assert f"idx_documents_{col}_newest" in plan and "TEMP B-TREE" not in plan, plan
+    finally:
+        db.conn.close()
+
+
+@pytest.mark.parametrize("column, value", [("site", "www.gh1.org.cn"), ("year", "2013")])
+def test_a_large_search_filtered_on_a_column_is_exact(arch, ds, column, value):
+    want = newest(arch, "工会", lambda row: str(row[column]) == value)
+    assert want
+    seen, _ = follow(ds, f"/archive/documents.json?_shape=objects&_search=工会&{column}={value}"
+                         "&_size=3&_col=id")
+    assert seen == want
