@@ -58,6 +58,41 @@ def pytest_sessionfinish(session, exitstatus):
         shutil.rmtree(NETGUARD_LOG.parent, ignore_errors=True)
 
 
+# A test that starts portals, crawls, servers, other processes or a browser (in its own code
+# or in a fixture it uses) is an integration test; the others (pure code on bytes and SQLite
+# files) make the quick run: `pytest -m "not integration"`.
+INTEGRATION_SIGNS = ("Zoo(", "crawl_cmd", "run_crawl", "subprocess", "Popen", "chromium",
+                     "playwright", "redis", "HTTPServer", "Hostile(", "make_datasette",
+                     "Datasette(", "CliRunner", "cli(", "run(", "serve(", "wayback",
+                     "run_export", "peak_rss", "multiprocessing")
+
+
+def _source(obj) -> str:
+    import inspect
+
+    try:
+        return inspect.getsource(obj)
+    except (OSError, TypeError):
+        return ""
+
+
+def _starts_things(item) -> bool:
+    texts = [_source(getattr(item, "function", None))]
+    for name in item.fixturenames:
+        for fixturedef in item._fixtureinfo.name2fixturedefs.get(name, ()):
+            if name in ("zoo", "crawled", "tmp_path_factory"):
+                texts.append("Zoo(" if name != "tmp_path_factory" else "")
+            else:
+                texts.append(_source(fixturedef.func))
+    return any(sign in text for text in texts for sign in INTEGRATION_SIGNS)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _starts_things(item):
+            item.add_marker(pytest.mark.integration)
+
+
 @pytest.fixture(scope="session")
 def zoo():
     from zoo import Zoo
