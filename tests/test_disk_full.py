@@ -82,7 +82,7 @@ def resumed_to_the_end(data, zoo, crawl_id):
 def test_low_space_stops_the_crawl_cleanly_and_it_resumes(zoo, tmp_path):
     with small_disk(tmp_path / "disk", "3m") as disk:
         data = disk / "archive"
-        proc = run(crawl_cmd(data, zoo.start_urls, "-s", "UNION_MIN_FREE_SPACE=2500000"))
+        proc = run(crawl_cmd(data, zoo.start_urls, "-s", "UNION_MIN_FREE_SPACE=2000000"))
         assert proc.returncode == 3, proc.stderr[-3000:]
         [line] = error_lines(proc.stderr)
         assert proc.stderr.rstrip().endswith(line)
