@@ -24,6 +24,7 @@ hundred bytes, sent only while the task pipe has room for every task not yet ans
 (so sending never blocks, and helper and indexer can never wait on each other), and
 results are read as they come, each time a capture is added or applied.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,11 +36,11 @@ from archive.capture import Capture
 
 logger = logging.getLogger(__name__)
 
-_UNSET = object()     # not extracted yet
-_SENT = object()      # sent to a helper, its result not read yet
-_FAILED = object()    # the helper could not extract it: extracted again inline
+_UNSET = object()  # not extracted yet
+_SENT = object()  # sent to a helper, its result not read yet
+_FAILED = object()  # the helper could not extract it: extracted again inline
 _PIPE_SIZE = 1 << 20  # asked for each pipe (Linux F_SETPIPE_SZ; /proc/sys/fs/pipe-max-size)
-_PAGE = 4096          # a pipe holds its size / _PAGE buffers, each at most one page
+_PAGE = 4096  # a pipe holds its size / _PAGE buffers, each at most one page
 
 
 def _helper_start(nice: int) -> None:
@@ -52,16 +53,17 @@ def _helper_start(nice: int) -> None:
     from archive.indexer import _as_crawl_child
 
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
-    if os.getppid() == 1:      # the parent went before prctl took effect
+    if os.getppid() == 1:  # the parent went before prctl took effect
         os._exit(0)
     _as_crawl_child(nice)
 
 
-def extract_payload(url: str, content_type: str | None, body: bytes | None,
-                    location: tuple[str, int, int] | None):
+def extract_payload(
+    url: str, content_type: str | None, body: bytes | None, location: tuple[str, int, int] | None
+):
     """The helper's task: the payload (given, or read from its WARC record), extracted."""
     from archive.extract import process_capture
 
@@ -74,7 +76,7 @@ def extract_payload(url: str, content_type: str | None, body: bytes | None,
     from archive.indexer import prepare_documents
 
     ex = process_capture(url, content_type, body)
-    if prepare_documents(ex):   # folded text, signature, index forms: work done here too
+    if prepare_documents(ex):  # folded text, signature, index forms: work done here too
         # left out of the result the helper pickles back (~95 -> ~54 KB a page), as only
         # making the forms above read them: the body lines (and stitch(), for multi-page
         # articles, which are not prepared) and the folded text
@@ -92,10 +94,10 @@ def _grow_pipe(conn) -> int:
 
         fd = conn.fileno()
         try:
-            fcntl.fcntl(fd, 1031, _PIPE_SIZE)          # F_SETPIPE_SZ
+            fcntl.fcntl(fd, 1031, _PIPE_SIZE)  # F_SETPIPE_SZ
         except OSError:
             pass
-        return fcntl.fcntl(fd, 1032)                   # F_GETPIPE_SZ
+        return fcntl.fcntl(fd, 1032)  # F_GETPIPE_SZ
     except (ImportError, OSError, ValueError):
         return 1 << 16
 
@@ -114,11 +116,11 @@ def helper_main(tasks, results, nice: int = 0) -> None:
             return
         try:
             data = pickle.dumps((True, extract_payload(*task)), protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:            # any failure: the indexer extracts it inline
+        except Exception:  # any failure: the indexer extracts it inline
             data = pickle.dumps((False, None))
         try:
             results.send_bytes(data)
-        except OSError:              # the indexer closed its end: it is stopping
+        except OSError:  # the indexer closed its end: it is stopping
             return
 
 
@@ -143,13 +145,14 @@ class _Helper:
         self.results, result_w = ctx.Pipe(duplex=False)
         self.room = max(1, _grow_pipe(self.tasks) // _PAGE)
         _grow_pipe(self.results)
-        self.proc = ctx.Process(target=helper_main, args=(task_r, result_w, nice),
-                                name="union-extract", daemon=True)
+        self.proc = ctx.Process(
+            target=helper_main, args=(task_r, result_w, nice), name="union-extract", daemon=True
+        )
         self.proc.start()
         task_r.close()
         result_w.close()
-        self.sent: deque[tuple[list, int]] = deque()    # (slot, its task's pipe buffers)
-        self.in_pipe = 0          # pipe buffers of the tasks not answered yet, at most
+        self.sent: deque[tuple[list, int]] = deque()  # (slot, its task's pipe buffers)
+        self.in_pipe = 0  # pipe buffers of the tasks not answered yet, at most
 
     def fits(self, data: bytes) -> bool:
         return not self.sent or self.in_pipe + _buffers(len(data)) <= self.room
@@ -176,12 +179,12 @@ class _Helper:
             slot[1] = _UNSET
         self.sent.clear()
         self.in_pipe = 0
-        self.results.close()          # a helper blocked sending a result gets an error: ends
+        self.results.close()  # a helper blocked sending a result gets an error: ends
         try:
             self.tasks.send(None)
         except OSError:
             pass
-        self.tasks.close()            # ... and one waiting for a task, end of file
+        self.tasks.close()  # ... and one waiting for a task, end of file
         self.proc.join(5)
         if self.proc.is_alive():
             self.proc.kill()
@@ -200,30 +203,36 @@ class AheadIndexer:
     12.0-12.5 -> 11.5-11.6 s, the CPU in all the same).  The window must stay well above
     ``in_flight``: with 32 in a window of 64 this process ran out of captures to extract."""
 
-    def __init__(self, ix, window: int = 128, helpers: int = 1, nice: int = 0,
-                 in_flight: int = 32):
+    def __init__(self, ix, window: int = 128, helpers: int = 1, nice: int = 0, in_flight: int = 32):
         self.ix = ix
         self.window = window
         self.in_flight = max(1, min(in_flight, window - 1))
         self.helpers = helpers
         self.nice = nice
-        self.pending: deque[list] = deque()     # [capture, state], state: _UNSET, _SENT,
+        self.pending: deque[list] = deque()  # [capture, state], state: _UNSET, _SENT,
         #                                         _FAILED or the extraction
         self.pool: list[_Helper] | None = None  # the helper processes, once started
-        self.in_helper = 0       # extractions done by the helper (for tests and logs)
+        self.in_helper = 0  # extractions done by the helper (for tests and logs)
 
     # -- what may be extracted ahead ---------------------------------------------------
     def _candidate(self, cap: Capture) -> bool:
         from archive.indexer import _wanted
 
-        return (cap.record_type == "response" and cap.status == 200 and _wanted(cap)
-                and (cap.body is not None or bool(cap.warc_filename)))
+        return (
+            cap.record_type == "response"
+            and cap.status == 200
+            and _wanted(cap)
+            and (cap.body is not None or bool(cap.warc_filename))
+        )
 
     def _task(self, cap: Capture) -> tuple:
         location = None
         if cap.body is None:
-            location = (str(self.ix._locator.path(cap.warc_filename)), cap.warc_offset,
-                        cap.warc_length)
+            location = (
+                str(self.ix._locator.path(cap.warc_filename)),
+                cap.warc_offset,
+                cap.warc_length,
+            )
         return cap.url, cap.content_type, cap.body, location
 
     # -- the pipeline ----------------------------------------------------------------------
@@ -265,7 +274,7 @@ class AheadIndexer:
                 continue
             data = pickle.dumps(self._task(slot[0]), protocol=pickle.HIGHEST_PROTOCOL)
             if not helper.fits(data):
-                return                # the pipe may be full: wait for answers
+                return  # the pipe may be full: wait for answers
             slot[1] = _SENT
             try:
                 helper.send(slot, data)
@@ -293,7 +302,7 @@ class AheadIndexer:
                 break
             todo[1] = self._extract_here(todo[0])
             self._top_up()
-        if head[1] is _SENT:          # nothing left to do here: wait for the helper
+        if head[1] is _SENT:  # nothing left to do here: wait for the helper
             helper = self._helper_of(head)
             try:
                 while head[1] is _SENT:
@@ -301,7 +310,7 @@ class AheadIndexer:
             except (EOFError, OSError, pickle.UnpicklingError):
                 self._helper_died()
         cap, got = self.pending.popleft()
-        if got is _FAILED:            # any failure there: extracted again inline
+        if got is _FAILED:  # any failure there: extracted again inline
             logger.debug("ahead extraction of %s failed: inline", cap.url)
             got = None
         self.ix.add(cap, None if got is _UNSET else got)
@@ -310,7 +319,7 @@ class AheadIndexer:
         try:
             return extract_payload(*self._task(cap))
         except Exception:
-            return None              # Indexer.add extracts it again and records the error
+            return None  # Indexer.add extracts it again and records the error
 
     def flush(self) -> None:
         """Apply every capture held (the queue is empty for now)."""

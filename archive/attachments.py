@@ -5,6 +5,7 @@ content type, the URL's extension and the magic bytes; ``extract_attachment``
 returns an ``Attachment(title, lines, kind)``.  Image-only PDFs and legacy .doc
 raise ``AttachmentError``.
 """
+
 from __future__ import annotations
 
 import io
@@ -12,9 +13,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-MAX_UNPACKED = 64 * 1024 * 1024      # bytes of a .docx's members in all, once unpacked
-MAX_TEXT_CHARS = 1_000_000          # characters of an attachment's text; the rest is cut
-MAX_PDF_PAGE_CHARS = 100_000        # characters drawn on one PDF page
+MAX_UNPACKED = 64 * 1024 * 1024  # bytes of a .docx's members in all, once unpacked
+MAX_TEXT_CHARS = 1_000_000  # characters of an attachment's text; the rest is cut
+MAX_PDF_PAGE_CHARS = 100_000  # characters drawn on one PDF page
 
 
 class AttachmentError(ValueError):
@@ -26,7 +27,7 @@ class Attachment:
     title: str | None
     lines: list[str]
     kind: str
-    truncated: bool = False          # the text was cut at MAX_TEXT_CHARS
+    truncated: bool = False  # the text was cut at MAX_TEXT_CHARS
 
 
 _DOCX_TYPES = ("application/vnd.openxmlformats-officedocument.wordprocessingml",)
@@ -74,7 +75,7 @@ def clip_lines(lines: list[str], limit: int = MAX_TEXT_CHARS) -> tuple[list[str]
     for line in lines:
         if size + 1 + len(line) > limit:
             if limit > size + 1:
-                out.append(line[:limit - size - 1])
+                out.append(line[: limit - size - 1])
             return out, True
         out.append(line)
         size += 1 + len(line)
@@ -113,15 +114,29 @@ def docx_lines(body: bytes, max_chars: int = MAX_TEXT_CHARS) -> tuple[list[str],
         before = len(lines)
         tag = block.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            text = "".join(t.text or "" for t in block.iter(
-                "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"))
+            text = "".join(
+                t.text or ""
+                for t in block.iter(
+                    "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
+                )
+            )
             lines.append(text.strip())
         elif tag == "tbl":
-            for row in block.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tr"):
+            for row in block.iter(
+                "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tr"
+            ):
                 cells = []
-                for cell in row.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tc"):
-                    cells.append("".join(t.text or "" for t in cell.iter(
-                        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t")).strip())
+                for cell in row.iter(
+                    "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tc"
+                ):
+                    cells.append(
+                        "".join(
+                            t.text or ""
+                            for t in cell.iter(
+                                "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
+                            )
+                        ).strip()
+                    )
                 lines.append(" ".join(c for c in cells if c))
         size += sum(map(len, lines[before:]))
     return [x for x in lines if x], False

@@ -6,6 +6,7 @@ reading those records back from the WARC files.  Everything downstream
 (``archive.indexer``) consumes only ``Capture`` objects, so a reindex yields the
 same archive as the crawl did.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
@@ -14,22 +15,22 @@ from dataclasses import dataclass, field, fields
 @dataclass
 class Capture:
     url: str
-    status: int | None                  # HTTP status; None for network failures
-    content_type: str | None = None     # Content-Type header as received
-    warc_filename: str | None = None    # basename of the WARC file (final name, no ".open")
-    warc_offset: int | None = None      # offset of the response (or revisit) record
-    warc_length: int | None = None      # compressed length of that record
-    payload_digest: str | None = None   # WARC-Payload-Digest, "sha1:BASE32"
-    fetched_at: str | None = None       # ISO 8601 UTC, e.g. 2026-11-21T15:30:00Z
+    status: int | None  # HTTP status; None for network failures
+    content_type: str | None = None  # Content-Type header as received
+    warc_filename: str | None = None  # basename of the WARC file (final name, no ".open")
+    warc_offset: int | None = None  # offset of the response (or revisit) record
+    warc_length: int | None = None  # compressed length of that record
+    payload_digest: str | None = None  # WARC-Payload-Digest, "sha1:BASE32"
+    fetched_at: str | None = None  # ISO 8601 UTC, e.g. 2026-11-21T15:30:00Z
     crawl_id: str | None = None
-    error: str | None = None            # network/protocol failure, one line
-    record_type: str = "response"       # response | revisit | failure
-    refers_to_url: str | None = None    # revisit: the original record's target URI
-    refers_to_date: str | None = None   # revisit: the original record's WARC-Date
+    error: str | None = None  # network/protocol failure, one line
+    record_type: str = "response"  # response | revisit | failure
+    refers_to_url: str | None = None  # revisit: the original record's target URI
+    refers_to_date: str | None = None  # revisit: the original record's WARC-Date
     body: bytes | None = field(default=None, repr=False)  # payload, Content-Encoding removed
     depth: int | None = None
     referrer: str | None = None
-    method: str = "GET"                 # the request's: a POST (a list's later page) is not a document
+    method: str = "GET"  # the request's: a POST (a list's later page) is not a document
 
     def row(self) -> dict:
         """The ``captures`` table row (public schema): every field but the body and the

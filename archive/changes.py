@@ -13,6 +13,7 @@
 Every function takes a plain sqlite3 connection (the plugin runs them in Datasette's SQL
 threads with ``Database.execute_fn``) and returns plain data: the templates escape it.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -47,6 +48,7 @@ def _has_columns(conn: sqlite3.Connection, table: str, *columns: str) -> bool:
 
 # ------------------------------------------------------------------------- diffs
 
+
 def paragraphs(text: str | None) -> list[str]:
     return [p.strip() for p in (text or "").split("\n") if p.strip()]
 
@@ -63,8 +65,7 @@ def _pair_rows(old: str, new: str, budget: list[int]) -> list[dict] | None:
     budget[0] -= len(old) + len(new)
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     kept = sum(block.size for block in matcher.get_matching_blocks())
-    if (matcher.ratio() < PAIR_SIMILARITY
-            and kept < PAIR_KEPT * min(len(old), len(new))):
+    if matcher.ratio() < PAIR_SIMILARITY and kept < PAIR_KEPT * min(len(old), len(new)):
         return None
     removed, added = [], []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -105,34 +106,53 @@ def paragraph_diff(old: str | None, new: str | None, context: int = 1) -> list[d
 
 # -------------------------------------------------------------- a document's history
 
-def document_history(conn: sqlite3.Connection, doc_id: str, chars: int = 100_000,
-                     max_versions: int = 20) -> dict:
+
+def document_history(
+    conn: sqlite3.Connection, doc_id: str, chars: int = 100_000, max_versions: int = 20
+) -> dict:
     """``versions`` (newest first, at most ``max_versions``; each with ``diff`` against the
     version after it, over the first ``chars`` characters of both), ``version_count``,
     ``gone`` (``since``, ``status``, ``crawl_id``; or None) and ``chars``."""
     out = {"versions": [], "version_count": 0, "gone": None, "chars": chars}
-    cur = _dicts(conn.execute("select url, title, substr(text, 1, ?) as text, gone_at "
-                              "from documents where id = ?", [chars, doc_id]))
+    cur = _dicts(
+        conn.execute(
+            "select url, title, substr(text, 1, ?) as text, gone_at from documents where id = ?",
+            [chars, doc_id],
+        )
+    )
     if not cur:
         return out
     current = cur[0]
     if current["gone_at"]:
-        hit = conn.execute("select status, crawl_id from captures where url = ? and "
-                           "fetched_at = ? and status in (404, 410) order by id limit 1",
-                           [current["url"], current["gone_at"]]).fetchone()
-        out["gone"] = {"since": current["gone_at"], "status": hit[0] if hit else None,
-                       "crawl_id": hit[1] if hit else None}
+        hit = conn.execute(
+            "select status, crawl_id from captures where url = ? and "
+            "fetched_at = ? and status in (404, 410) order by id limit 1",
+            [current["url"], current["gone_at"]],
+        ).fetchone()
+        out["gone"] = {
+            "since": current["gone_at"],
+            "status": hit[0] if hit else None,
+            "crawl_id": hit[1] if hit else None,
+        }
     if not _has_columns(conn, "document_versions", "document_id"):
         return out
-    superseding = ("superseded_crawl_id" if _has_columns(
-        conn, "document_versions", "superseded_crawl_id") else "null")
+    superseding = (
+        "superseded_crawl_id"
+        if _has_columns(conn, "document_versions", "superseded_crawl_id")
+        else "null"
+    )
     out["version_count"] = conn.execute(
-        "select count(*) from document_versions where document_id = ?", [doc_id]).fetchone()[0]
-    versions = _dicts(conn.execute(
-        "select rowid as version, title, substr(text, 1, ?) as text, length(text) as length, "
-        "captured_at, crawl_id, superseded_at, "
-        f"{superseding} as superseded_crawl_id, warc_filename from document_versions "
-        "where document_id = ? order by rowid desc limit ?", [chars, doc_id, max_versions]))
+        "select count(*) from document_versions where document_id = ?", [doc_id]
+    ).fetchone()[0]
+    versions = _dicts(
+        conn.execute(
+            "select rowid as version, title, substr(text, 1, ?) as text, length(text) as length, "
+            "captured_at, crawl_id, superseded_at, "
+            f"{superseding} as superseded_crawl_id, warc_filename from document_versions "
+            "where document_id = ? order by rowid desc limit ?",
+            [chars, doc_id, max_versions],
+        )
+    )
     later = current
     for v in versions:
         v["diff"] = paragraph_diff(v["text"], later["text"])
@@ -151,18 +171,19 @@ def document_history(conn: sqlite3.Connection, doc_id: str, chars: int = 100_000
 # earlier version it replaced, whose URL it found gone (a gone_at set by one of its captures).
 CHANGES_SQL = {
     "new": "select site, id, title, url, first_captured_at as at from documents "
-           "where first_crawl_id = ?",
+    "where first_crawl_id = ?",
     "changed": "select d.site, d.id, d.title, d.url, max(v.superseded_at) as at, "
-               "count(*) as versions from document_versions v join documents d "
-               "on d.id = v.document_id where v.superseded_crawl_id = ? group by d.id",
+    "count(*) as versions from document_versions v join documents d "
+    "on d.id = v.document_id where v.superseded_crawl_id = ? group by d.id",
     "gone": "select d.site, d.id, d.title, d.url, d.gone_at as at, min(c.status) as status "
-            "from captures c join documents d on d.url = c.url and d.gone_at = c.fetched_at "
-            "where c.crawl_id = ? and c.status in (404, 410) group by d.id",
+    "from captures c join documents d on d.url = c.url and d.gone_at = c.fetched_at "
+    "where c.crawl_id = ? and c.status in (404, 410) group by d.id",
 }
 
 
-def crawl_changes(conn: sqlite3.Connection, crawl_id: str | None = None,
-                  limit: int = 500) -> dict | None:
+def crawl_changes(
+    conn: sqlite3.Connection, crawl_id: str | None = None, limit: int = 500
+) -> dict | None:
     """``crawl`` (its crawls row), ``crawls`` (the 20 latest, for choosing another),
     ``totals`` (how many new, changed, gone), ``sites`` (per site: ``site``, ``counts`` and
     the ``new``, ``changed``, ``gone`` documents listed, at most ``limit`` of each kind in
@@ -174,46 +195,60 @@ def crawl_changes(conn: sqlite3.Connection, crawl_id: str | None = None,
     if not crawl:
         return None
     crawl_id = crawl[0]["id"]
-    recent = _dicts(conn.execute("select id, started_at, status from crawls "
-                                 "order by started_at desc limit 20"))
+    recent = _dicts(
+        conn.execute("select id, started_at, status from crawls order by started_at desc limit 20")
+    )
     kinds: dict[str, list[dict]] = {"new": [], "changed": [], "gone": []}
     totals = dict.fromkeys(kinds, 0)
     if _has_columns(conn, "documents", "first_crawl_id"):
         for kind, sql in CHANGES_SQL.items():
-            kinds[kind] = _dicts(conn.execute(
-                f"select * from ({sql}) order by site, title, id limit ?", [crawl_id, limit + 1]))
+            kinds[kind] = _dicts(
+                conn.execute(
+                    f"select * from ({sql}) order by site, title, id limit ?", [crawl_id, limit + 1]
+                )
+            )
             totals[kind] = conn.execute(f"select count(*) from ({sql})", [crawl_id]).fetchone()[0]
     cut = any(len(docs) > limit for docs in kinds.values())
     sites: dict[str, dict] = {}
     for kind, docs in kinds.items():
         for doc in docs[:limit]:
-            entry = sites.setdefault(doc["site"], {"site": doc["site"], "new": [],
-                                                   "changed": [], "gone": []})
+            entry = sites.setdefault(
+                doc["site"], {"site": doc["site"], "new": [], "changed": [], "gone": []}
+            )
             entry[kind].append(doc)
     for entry in sites.values():
         entry["counts"] = {kind: len(entry[kind]) for kind in kinds}
     return {
-        "crawl": crawl[0], "crawls": recent,
-        "totals": totals, "cut": cut, "limit": limit,
+        "crawl": crawl[0],
+        "crawls": recent,
+        "totals": totals,
+        "cut": cut,
+        "limit": limit,
         "sites": [sites[s] for s in sorted(sites)],
     }
 
 
 # ------------------------------------------------------------------------- feeds
 
+
 def site_exists(conn: sqlite3.Connection, site: str) -> bool:
-    return conn.execute("select 1 from documents where site = ? limit 1", [site]).fetchone() \
+    return (
+        conn.execute("select 1 from documents where site = ? limit 1", [site]).fetchone()
         is not None
+    )
 
 
 def feed_entries(conn: sqlite3.Connection, site: str, limit: int = 50) -> list[dict]:
     """The site's work reports, the most recently first archived first."""
-    first = ("first_captured_at" if _has_columns(conn, "documents", "first_captured_at")
-             else "null")
-    return _dicts(conn.execute(
-        f"select id, url, part, title, org, published_date, {first} as first_captured_at, "
-        "captured_at, substr(text, 1, 200) as summary from documents "
-        f"where site = ? and is_report = 1 order by {first} desc, id limit ?", [site, limit]))
+    first = "first_captured_at" if _has_columns(conn, "documents", "first_captured_at") else "null"
+    return _dicts(
+        conn.execute(
+            f"select id, url, part, title, org, published_date, {first} as first_captured_at, "
+            "captured_at, substr(text, 1, 200) as summary from documents "
+            f"where site = ? and is_report = 1 order by {first} desc, id limit ?",
+            [site, limit],
+        )
+    )
 
 
 def xml_text(value) -> str:
@@ -237,8 +272,7 @@ def feed_id(site: str) -> str:
     return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"union-archive:new-reports:{site}"))
 
 
-def atom_feed(site: str, entries: list[dict], self_url: str, site_url: str,
-              document_url) -> bytes:
+def atom_feed(site: str, entries: list[dict], self_url: str, site_url: str, document_url) -> bytes:
     """The Atom document (UTF-8 bytes); ``document_url(doc_id)`` gives an entry's link."""
     from feedgen.feed import FeedGenerator
 

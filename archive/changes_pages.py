@@ -8,6 +8,7 @@ The document page's versions block is filled by the plugin's ``extra_template_va
 (``archive.changes.document_history``) and drawn by ``_document_versions.html`` and
 ``_document_gone.html``.
 """
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -34,8 +35,13 @@ def feed_path(datasette, site: str) -> str:
 async def changes_page(datasette, request):
     db = _archive(datasette)
     crawl_id = request.args.get("crawl") or None
-    data = None if db is None else await db.execute_fn(
-        lambda conn: changes.crawl_changes(conn, crawl_id, LIMITS["changes_rows"]))
+    data = (
+        None
+        if db is None
+        else await db.execute_fn(
+            lambda conn: changes.crawl_changes(conn, crawl_id, LIMITS["changes_rows"])
+        )
+    )
     as_json = request.url_vars.get("format") == "json"
     if data is None:
         message = f"No crawl {crawl_id}" if crawl_id else "No crawl yet"
@@ -46,8 +52,9 @@ async def changes_page(datasette, request):
         entry["feed"] = feed_path(datasette, entry["site"])
     if as_json:
         return Response.json(data)
-    html = await datasette.render_template("changes.html", {**data, "database": ARCHIVE_DB},
-                                           request=request)
+    html = await datasette.render_template(
+        "changes.html", {**data, "database": ARCHIVE_DB}, request=request
+    )
     return Response.html(html)
 
 
@@ -65,11 +72,19 @@ async def site_feed(datasette, request):
         return Response.text("No such site in the archive\n", status=404)
     documents = datasette.urls.table(ARCHIVE_DB, "documents")
     body = changes.atom_feed(
-        site, entries,
+        site,
+        entries,
         self_url=datasette.absolute_url(request, feed_path(datasette, site)),
         site_url=datasette.absolute_url(
-            request, f"{documents}?site={quote(site, safe='')}&is_report=1"),
+            request, f"{documents}?site={quote(site, safe='')}&is_report=1"
+        ),
         document_url=lambda doc_id: datasette.absolute_url(
-            request, datasette.urls.row(ARCHIVE_DB, "documents", doc_id)))
-    return Response(body, status=200, content_type="application/atom+xml; charset=utf-8",
-                    headers={"x-content-type-options": "nosniff"})
+            request, datasette.urls.row(ARCHIVE_DB, "documents", doc_id)
+        ),
+    )
+    return Response(
+        body,
+        status=200,
+        content_type="application/atom+xml; charset=utf-8",
+        headers={"x-content-type-options": "nosniff"},
+    )

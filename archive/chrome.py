@@ -14,6 +14,7 @@ site's strings:
   由会员分享, 范文 editor intros, footers (主办单位, ICP备, 公网安备, 网站标识码,
   建议使用…浏览器), and cuts related/猜你喜欢 lists and 上一篇/下一篇 tails.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -22,9 +23,25 @@ import re
 
 # ------------------------------------------------------------------ DOM layer
 
-_DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "canvas", "svg",
-              "template", "button", "select", "input", "textarea", "nav", "header",
-              "footer", "aside")
+_DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "object",
+    "embed",
+    "canvas",
+    "svg",
+    "template",
+    "button",
+    "select",
+    "input",
+    "textarea",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+)
 # class/id names of chrome roles.  Strong names are unambiguous; weak ones also name
 # wrappers of real text (div#printArea, .content-bottom, .source-text), so those are
 # only dropped when short or made of links.
@@ -33,12 +50,16 @@ _ROLE_STRONG = re.compile(
     r"footer|copyright|banquan|related|xgwz|xgxw|relate|recommend|tuijian|hot-?list|"
     r"toolbar|tool-?bar|fontsize|font-size|zihao|wza|barrier|accessib|guanhuai|sidebar|"
     r"side-?nav|navbar|topbar|top-?nav|qrcode|erweima|ad-?box|advert|prev-?next|pre-?next|"
-    r"shangxia|updown|player|video-?(box|wrap))", re.I)
+    r"shangxia|updown|player|video-?(box|wrap))",
+    re.I,
+)
 _ROLE_WEAK = re.compile(
     r"(print|dayin|foot\b|bottom|older|elder|menu|login|search|comment|pinglun|info-?bar|"
-    r"infobar|article-?info|attr|source|meta-?info)", re.I)
-_SMALL = 400    # a strong-named element bigger than this is probably a wrapper
-_TINY = 150     # a weak-named element must be this short and without prose (or link-dense)
+    r"infobar|article-?info|attr|source|meta-?info)",
+    re.I,
+)
+_SMALL = 400  # a strong-named element bigger than this is probably a wrapper
+_TINY = 150  # a weak-named element must be this short and without prose (or link-dense)
 _PROSE = re.compile("[\u4e00-\u9fff][。！？；]")
 
 
@@ -71,8 +92,10 @@ def strip_elements(root, keep=None) -> None:
 
 
 # a link back to the site (返回腾讯网首页>>) glued to a paragraph's end
-BACK_LINK = re.compile(r"^[\s\u3000]*((返回|回到).{0,12}(首页|列表|频道|栏目|顶部|主页)|.{0,16}(>>|»|》》))"
-                       r"[\s\u3000]*$")
+BACK_LINK = re.compile(
+    r"^[\s\u3000]*((返回|回到).{0,12}(首页|列表|频道|栏目|顶部|主页)|.{0,16}(>>|»|》》))"
+    r"[\s\u3000]*$"
+)
 
 
 def strip_link_chrome(root) -> None:
@@ -87,8 +110,11 @@ def strip_link_chrome(root) -> None:
         if not RELATED.match(el.text_content().strip()) or next(el.iter("a"), None) is not None:
             continue
         box = el
-        while box.getparent() is not None and box.getnext() is None and \
-                box.getparent().text_content().strip() == el.text_content().strip():
+        while (
+            box.getparent() is not None
+            and box.getnext() is None
+            and box.getparent().text_content().strip() == el.text_content().strip()
+        ):
             box = box.getparent()
         nxt = box.getnext()
         while nxt is not None and _links_only(nxt):
@@ -133,62 +159,94 @@ def _link_density(el) -> float:
 
 _SP = r"[\s\u3000\xa0]*"
 _COLON = r"[:：]"
-BREADCRUMB = re.compile(rf"^{_SP}[【\[]?(当前位置|您的位置|你的位置|现在位置|所在位置|您现在的位置|"
-                        rf"当前页面|位置){_SP}[】\]]?{_SP}{_COLON}")
-_INFO_LABELS = (r"发布时间|发表时间|发布日期|发表日期|更新时间|时间|日期|来源|文章来源|信息来源|"
-                r"稿件来源|作者|撰稿|编辑|责任编辑|责编|编审|终审|审核|校对|点击|点击数|点击量|"
-                r"浏览|浏览次数|浏览量|阅读|阅读次数|阅读量|查看人数|访问量|人气|索引号|发文机关|"
-                r"发布机构|主题分类|字号|字体|供稿|摄影|通讯员|记者|分享到|分享")
+BREADCRUMB = re.compile(
+    rf"^{_SP}[【\[]?(当前位置|您的位置|你的位置|现在位置|所在位置|您现在的位置|"
+    rf"当前页面|位置){_SP}[】\]]?{_SP}{_COLON}"
+)
+_INFO_LABELS = (
+    r"发布时间|发表时间|发布日期|发表日期|更新时间|时间|日期|来源|文章来源|信息来源|"
+    r"稿件来源|作者|撰稿|编辑|责任编辑|责编|编审|终审|审核|校对|点击|点击数|点击量|"
+    r"浏览|浏览次数|浏览量|阅读|阅读次数|阅读量|查看人数|访问量|人气|索引号|发文机关|"
+    r"发布机构|主题分类|字号|字体|供稿|摄影|通讯员|记者|分享到|分享"
+)
 INFO_FIELD = re.compile(rf"(?:^|[\s【\[|｜丨])({_INFO_LABELS}){_SP}{_COLON}")
 INFO_START = re.compile(rf"^{_SP}[【\[(（]?({_INFO_LABELS}){_SP}[】\]]?{_SP}{_COLON}")
 _SIZE_PAIR = rf"{_SP}[大中小]{_SP}[】\]]{_SP}[【\[]{_SP}[大中小]{_SP}[】\]]"
-FONT_BAR = re.compile(rf"字体{_SP}{_COLON}?{_SP}[】\]]?{_SP}[【\[]?{_SP}大{_SP}[】\]]?{_SP}[【\[]?{_SP}中"
-                      rf"{_SP}[】\]]?{_SP}[【\[]?{_SP}小|【{_SIZE_PAIR}|\[{_SIZE_PAIR}")
-WENKU = re.compile(rf"(上传人|上传者|上传用户|文档编号|文档ID|资源ID|资源编号|下载积分|所需积分|下载券)"
-                   rf"{_SP}(\(卖家\)|（卖家）)?{_SP}{_COLON}")
-WENKU_WEAK = re.compile(rf"(上传时间|文档格式|文件大小|文档大小|文档页数|页数|格式|大小|浏览|下载次数|收藏){_SP}{_COLON}")
+FONT_BAR = re.compile(
+    rf"字体{_SP}{_COLON}?{_SP}[】\]]?{_SP}[【\[]?{_SP}大{_SP}[】\]]?{_SP}[【\[]?{_SP}中"
+    rf"{_SP}[】\]]?{_SP}[【\[]?{_SP}小|【{_SIZE_PAIR}|\[{_SIZE_PAIR}"
+)
+WENKU = re.compile(
+    rf"(上传人|上传者|上传用户|文档编号|文档ID|资源ID|资源编号|下载积分|所需积分|下载券)"
+    rf"{_SP}(\(卖家\)|（卖家）)?{_SP}{_COLON}"
+)
+WENKU_WEAK = re.compile(
+    rf"(上传时间|文档格式|文件大小|文档大小|文档页数|页数|格式|大小|浏览|下载次数|收藏){_SP}{_COLON}"
+)
 CAPTION = re.compile(
     rf"^(.{{0,120}}\.(docx?|pdf|pptx?|txt|wps)(_第{_SP}\d+{_SP}页)?|第{_SP}\d+{_SP}页{_SP}[/／,，]?{_SP}"
     rf"共{_SP}\d+{_SP}页|共{_SP}\d+{_SP}页{_SP}第{_SP}\d+{_SP}页|[-—]*{_SP}\d+{_SP}/{_SP}\d+{_SP}[-—]*|"
-    rf"[-—]+{_SP}\d+{_SP}[-—]+)$", re.I)
-PREVIEW = re.compile(r"(超出(免费)?预览范围|全部预览完了|该文档总共\s*\d+\s*页|已阅读\s*\d+\s*页|"
-                     r"还剩\s*\d+\s*页未读|继续免费阅读|展开阅读全文|阅读全文|以下文字是截取|"
-                     r"免费预览已结束|剩余\s*\d+\s*页可下载|下载本文档|版权说明|版权申诉|"
-                     r"由会员分享|请在.{1,12}上搜索|珍藏版\)|如果喜欢就下载|下载资源|资源描述|"
-                     r"本文档由用户上传|内容来自网络|如有侵权|侵权请联系|未经允许不得转载|"
-                     r"本文(由|来自).{0,20}(整理|发布|投稿)|原文链接|本站所有|免责声明)")
-INTRO = re.compile(r"(小编|以下是.{0,40}(整理|收集|分享|为大家|为你|为您|推荐|精选|范文)|仅供参考|"
-                   r"供(大家|您|你)参考|希望.{0,12}(帮助|有用|启发)|欢迎(大家)?(阅读|借鉴|参考|分享|收藏)|"
-                   r"更多.{0,20}(请|欢迎)?(关注|访问|点击))")
+    rf"[-—]+{_SP}\d+{_SP}[-—]+)$",
+    re.I,
+)
+PREVIEW = re.compile(
+    r"(超出(免费)?预览范围|全部预览完了|该文档总共\s*\d+\s*页|已阅读\s*\d+\s*页|"
+    r"还剩\s*\d+\s*页未读|继续免费阅读|展开阅读全文|阅读全文|以下文字是截取|"
+    r"免费预览已结束|剩余\s*\d+\s*页可下载|下载本文档|版权说明|版权申诉|"
+    r"由会员分享|请在.{1,12}上搜索|珍藏版\)|如果喜欢就下载|下载资源|资源描述|"
+    r"本文档由用户上传|内容来自网络|如有侵权|侵权请联系|未经允许不得转载|"
+    r"本文(由|来自).{0,20}(整理|发布|投稿)|原文链接|本站所有|免责声明)"
+)
+INTRO = re.compile(
+    r"(小编|以下是.{0,40}(整理|收集|分享|为大家|为你|为您|推荐|精选|范文)|仅供参考|"
+    r"供(大家|您|你)参考|希望.{0,12}(帮助|有用|启发)|欢迎(大家)?(阅读|借鉴|参考|分享|收藏)|"
+    r"更多.{0,20}(请|欢迎)?(关注|访问|点击))"
+)
 # (two patterns, each with literal first characters, so a search skips ahead quickly)
-FOOTER = re.compile(rf"(主办|承办|协办|主管)单位{_SP}{_COLON}|网站标识码|公网安备|版权所有|©|"
-                    rf"建议使用.{{0,40}}(浏览器|分辨率)|浏览(效果|分辨率)|显示(效果|分辨率)|"
-                    rf"技术支持{_SP}{_COLON}|网站维护|网站管理|网站地图|联系我们|设为首页|加入收藏|"
-                    rf"举报电话|违法和不良信息")
-FOOTER_LATIN = re.compile(r"[Ii][Cc][Pp]\s*[备证]|[Cc][Oo][Pp][Yy][Rr][Ii][Gg][Hh][Tt]|\([Cc]\)\s*\d{4}")
-CONTACT = re.compile(rf"^{_SP}(地址|通讯地址|电话|联系电话|传真|邮箱|E-?mail|邮编|邮政编码){_SP}{_COLON}", re.I)
+FOOTER = re.compile(
+    rf"(主办|承办|协办|主管)单位{_SP}{_COLON}|网站标识码|公网安备|版权所有|©|"
+    rf"建议使用.{{0,40}}(浏览器|分辨率)|浏览(效果|分辨率)|显示(效果|分辨率)|"
+    rf"技术支持{_SP}{_COLON}|网站维护|网站管理|网站地图|联系我们|设为首页|加入收藏|"
+    rf"举报电话|违法和不良信息"
+)
+FOOTER_LATIN = re.compile(
+    r"[Ii][Cc][Pp]\s*[备证]|[Cc][Oo][Pp][Yy][Rr][Ii][Gg][Hh][Tt]|\([Cc]\)\s*\d{4}"
+)
+CONTACT = re.compile(
+    rf"^{_SP}(地址|通讯地址|电话|联系电话|传真|邮箱|E-?mail|邮编|邮政编码){_SP}{_COLON}", re.I
+)
 CONTACT_FIELD = re.compile(rf"(地址|电话|传真|邮箱|E-?mail|邮编|邮政编码){_SP}{_COLON}", re.I)
-RELATED = re.compile(rf"^{_SP}[【\[]?{_SP}(相关(文章|阅读|推荐|新闻|链接|文档|资料|范文|内容|专题|资讯|搜索|资源|下载|热词|标签)|"
-                     rf"猜你喜欢|你可能(还)?(喜欢|感兴趣)|您可能(还)?(喜欢|感兴趣)|推荐阅读|热门(文章|推荐|阅读|范文)|"
-                     rf"延伸阅读|扩展阅读|更多(精彩|相关|推荐)?(文章|内容|范文|阅读)?|精彩推荐|最新(文章|更新|推荐)|"
-                     rf"本文(标签|关键词)|TAG|标签|网友评论|发表评论|评论)"
-                     rf"{_SP}[】\]]?{_SP}({_COLON}.*)?$", re.I)
-PREV_NEXT = re.compile(rf"^{_SP}[【\[]?(上一篇|下一篇|上一条|下一条|上一则|下一则|上一页|下一页|上篇|下篇|"
-                       rf"前一篇|后一篇){_SP}[】\]]?{_SP}({_COLON}|$)")
+RELATED = re.compile(
+    rf"^{_SP}[【\[]?{_SP}(相关(文章|阅读|推荐|新闻|链接|文档|资料|范文|内容|专题|资讯|搜索|资源|下载|热词|标签)|"
+    rf"猜你喜欢|你可能(还)?(喜欢|感兴趣)|您可能(还)?(喜欢|感兴趣)|推荐阅读|热门(文章|推荐|阅读|范文)|"
+    rf"延伸阅读|扩展阅读|更多(精彩|相关|推荐)?(文章|内容|范文|阅读)?|精彩推荐|最新(文章|更新|推荐)|"
+    rf"本文(标签|关键词)|TAG|标签|网友评论|发表评论|评论)"
+    rf"{_SP}[】\]]?{_SP}({_COLON}.*)?$",
+    re.I,
+)
+PREV_NEXT = re.compile(
+    rf"^{_SP}[【\[]?(上一篇|下一篇|上一条|下一条|上一则|下一则|上一页|下一页|上篇|下篇|"
+    rf"前一篇|后一篇){_SP}[】\]]?{_SP}({_COLON}|$)"
+)
 # chrome glued into running text (文库 previews without paragraph breaks)
-INLINE = re.compile(r"\s*(?:已阅读\s*\d+\s*页[,，]?\s*还剩\s*\d+\s*页未读|继续免费阅读|展开阅读全文|下载本文档|"
-                    r"免费预览已结束[^。]*|第\s*\d+\s*页\s*[/／]?\s*共\s*\d+\s*页|版权说明[:：].*$)\s*")
+INLINE = re.compile(
+    r"\s*(?:已阅读\s*\d+\s*页[,，]?\s*还剩\s*\d+\s*页未读|继续免费阅读|展开阅读全文|下载本文档|"
+    r"免费预览已结束[^。]*|第\s*\d+\s*页\s*[/／]?\s*共\s*\d+\s*页|版权说明[:：].*$)\s*"
+)
 # a line holds INLINE exactly when it holds one of its alternatives: searched without the
 # leading blanks, the pattern starts with literals and re skips ahead to them
 _INLINE_KEY = re.compile(INLINE.pattern.removeprefix(r"\s*"))
 # pinyin glued after characters by spam converters: 報(bào)告 (the bracket first, then the
 # look-behind for the character before it: re jumps from bracket to bracket)
-PINYIN = re.compile(r"[(（](?<=[\u4e00-\u9fff][(（])[a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]"
-                    r"[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]*[)）]")
-EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200d]")
+PINYIN = re.compile(
+    r"[(（](?<=[\u4e00-\u9fff][(（])[a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]"
+    r"[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]*[)）]"
+)
+EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]")
 
 # control words: a line made only of these (and punctuation) is a bar
-_CONTROL = sorted("""
+_CONTROL = sorted(
+    """
 打印本页 打印此页 打印内容 打印文章 打印本文 打印正文 打印 关闭窗口 关闭本页 关闭此页 关闭 收藏本页 加入收藏 收藏
 分享到 分享 复制链接 复制网址 字体 字号 默认 大 中 小 返回顶部 回到顶部 顶部 返回列表 返回首页 返回 内容纠错 纠错
 我要纠错 举报 下载 相关 微信 微博 新浪微博 腾讯微博 QQ空间 QQ好友 朋友圈 豆瓣 人人网 网站地图 联系我们 设为首页
@@ -196,13 +254,18 @@ _CONTROL = sorted("""
 繁體 简体版 繁体版 登录 注册 首页 扫一扫 书签 版权申诉 继续免费阅读 展开阅读全文 下载本文档 立即下载 免费下载
 在线阅读 点赞 评论 转发 手机版 电脑版 English 高级搜索 搜索 保存 导出 PDF Word 上一篇 下一篇 更多 查看更多
 列印 列印本页 友善列印 关闭视窗 回上页 回上一页 回首页 回列表 分享至 字级 上一则 下一则 回顶端 回到顶端
-""".split(), key=len, reverse=True)
+""".split(),
+    key=len,
+    reverse=True,
+)
 _CONTROL_RE = re.compile("|".join(map(re.escape, _CONTROL)), re.I)
 _HAN = re.compile("[\u4e00-\u9fff]")
 _SENTENCE = re.compile("[。，；！？,;!?]")
 # a bare numeric timestamp line (info bar residue); 年月日 datelines are report text
-_DATE_ONLY = re.compile(r"^[\s\u3000]*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
-                        r"(\s*\d{1,2}[:：]\d{2}([:：]\d{2})?)?[\s\u3000]*$")
+_DATE_ONLY = re.compile(
+    r"^[\s\u3000]*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
+    r"(\s*\d{1,2}[:：]\d{2}([:：]\d{2})?)?[\s\u3000]*$"
+)
 
 
 def is_control_bar(line: str) -> bool:
@@ -234,22 +297,31 @@ def is_info_bar(line: str) -> bool:
 
 # credit lines: who wrote, edited, photographed or where it came from (记者 张三, 【文/…】,
 # 执笔/…, （实习生…对此文亦有贡献）, 图片均来自网络, （原题为《…》）)
-_CREDIT_LABEL = (r"文|图|文图|图文|文字|执笔|采写|撰文|撰稿|作者|记者|通讯员|编辑|责编|责任编辑|编审|审核|"
-                 r"实习生|摄影|摄|整理|编译|编者|来源|出处|原标题|原题|本文作者")
+_CREDIT_LABEL = (
+    r"文|图|文图|图文|文字|执笔|采写|撰文|撰稿|作者|记者|通讯员|编辑|责编|责任编辑|编审|审核|"
+    r"实习生|摄影|摄|整理|编译|编者|来源|出处|原标题|原题|本文作者"
+)
 CREDIT = re.compile(
     rf"^{_SP}[【\[(（]?{_SP}(本报)?({_CREDIT_LABEL}){_SP}[/:：|｜丨]|"
     rf"^.{{0,16}}(记者|作者|通讯员|特约撰稿人?){_SP}([\u4e00-\u9fff·]{{2,4}}{_SP}){{1,4}}$|"
     rf"^{_SP}[(（【\[].{{0,60}}(贡献|整理自|综合自|编译自|转载自|转自|来源于|原题为|原标题|"
     rf"综合整理)[^)）】\]]*[)）】\]]{_SP}$|"
     rf"(图片|信息|内容|资料|文章|素材)(均|皆)?(来自|来源于|源于|选自|取自)(网络|互联网)|"
-    rf"(重新编排|编辑整理|整理编辑)[。.]?$")
+    rf"(重新编排|编辑整理|整理编辑)[。.]?$"
+)
 # a reader's prompt: （点击看清晰大图）, 【点击查看原文】
-PROMPT = re.compile(rf"^{_SP}[（(【\[]{_SP}(点击|点此|戳这里|戳此){_SP}[^）)】\]]{{0,14}}[)）】\]]{_SP}$")
+PROMPT = re.compile(
+    rf"^{_SP}[（(【\[]{_SP}(点击|点此|戳这里|戳此){_SP}[^）)】\]]{{0,14}}[)）】\]]{_SP}$"
+)
 # promotion of an app, an account or another product
-PROMO = re.compile(r"下载(客户端|APP|App|app)|扫(码|一扫|描二维码)|关注(我们|公众号|微信|微博)|"
-                   r"(请|敬请|欢迎)关注|专享福利|免费试(玩|用)|长按(识别|二维码)")
-SUMMARY_LABEL = re.compile(rf"^{_SP}[【\[]?(划重点|摘要|内容摘要|内容提要|导读|核心提示|要点提示|"
-                           rf"本文要点){_SP}[】\]]?{_SP}{_COLON}?")
+PROMO = re.compile(
+    r"下载(客户端|APP|App|app)|扫(码|一扫|描二维码)|关注(我们|公众号|微信|微博)|"
+    r"(请|敬请|欢迎)关注|专享福利|免费试(玩|用)|长按(识别|二维码)"
+)
+SUMMARY_LABEL = re.compile(
+    rf"^{_SP}[【\[]?(划重点|摘要|内容摘要|内容提要|导读|核心提示|要点提示|"
+    rf"本文要点){_SP}[】\]]?{_SP}{_COLON}?"
+)
 
 
 def edge_reason(line: str) -> str | None:
@@ -315,8 +387,9 @@ INFO_KEY = re.compile(rf"(?:{_INFO_LABELS}){_SP}{_COLON}")
 _SCANNED = (FONT_BAR, INFO_KEY, WENKU, WENKU_WEAK, PREVIEW, FOOTER, FOOTER_LATIN)
 _ANCHORED = (BREADCRUMB, INFO_START, CAPTION, CONTACT, PREV_NEXT, _DATE_ONLY)
 # any of them matching at a line's start: one alternation, each under its own flags
-_ANY_ANCHORED = re.compile("|".join(
-    f"(?{'i' if rx.flags & re.I else ''}:{rx.pattern})" for rx in _ANCHORED))
+_ANY_ANCHORED = re.compile(
+    "|".join(f"(?{'i' if rx.flags & re.I else ''}:{rx.pattern})" for rx in _ANCHORED)
+)
 _CONTROL_CHARS = frozenset("".join(_CONTROL))
 
 
@@ -332,8 +405,11 @@ def _non_control_han_class() -> re.Pattern:
             ranges.append((start, prev))
         start = prev = o
     ranges.append((start, prev))
-    return re.compile("[" + "".join(f"\\u{a:04x}-\\u{b:04x}" if a != b else f"\\u{a:04x}"
-                                    for a, b in ranges) + "]")
+    return re.compile(
+        "["
+        + "".join(f"\\u{a:04x}-\\u{b:04x}" if a != b else f"\\u{a:04x}" for a, b in ranges)
+        + "]"
+    )
 
 
 # a Han character no control word has: a line holding one is no control bar
@@ -351,15 +427,18 @@ def chrome_flags(lines: list[str]) -> list[bool]:
     marked: set[int] = set()
     lower = joined.lower()
     latin = "icp" in lower or "copyright" in lower or "(c)" in lower
-    for rx in _SCANNED if latin else _SCANNED[:-1]:     # FOOTER_LATIN last: needs one of those
+    for rx in _SCANNED if latin else _SCANNED[:-1]:  # FOOTER_LATIN last: needs one of those
         for m in rx.finditer(joined):
             first = bisect.bisect_right(starts, m.start()) - 1
             last = bisect.bisect_right(starts, max(m.end() - 1, m.start())) - 1
             marked.update(range(first, last + 1))
     flags = []
     for i, line in enumerate(lines):
-        suspect = (i in marked or _ANY_ANCHORED.match(line)
-                   or (not _NON_CONTROL_HAN.search(line) and _CONTROL_RE.search(line)))
+        suspect = (
+            i in marked
+            or _ANY_ANCHORED.match(line)
+            or (not _NON_CONTROL_HAN.search(line) and _CONTROL_RE.search(line))
+        )
         flags.append(bool(suspect) and chrome_reason(line) is not None)
     return flags
 
@@ -387,11 +466,11 @@ def clean_lines(lines: list[str], title: str | None = None) -> tuple[list[str], 
         if RELATED.match(line):
             # a related-list heading ends the article, unless paragraphs follow it
             # (a sidebar list placed before the body)
-            rest = lines[n + 1:]
+            rest = lines[n + 1 :]
             if out and sum(1 for x in rest if len(x) >= 60 and _SENTENCE.search(x)) < 2:
                 break
             continue
-        if out and _ends_article(line, lines[n + 1:]):
+        if out and _ends_article(line, lines[n + 1 :]):
             break
         if chrome[n] or PROMPT.match(line):
             continue
@@ -438,7 +517,7 @@ def _drop_restated_summary(lines: list[str]) -> list[str]:
         bare = len(_squash(SUMMARY_LABEL.sub("", lines[i]))) == 0
         j = i + 1 if bare else i
         run = []
-        while j < len(lines) and _restated(lines[j], lines[j + 1:]):
+        while j < len(lines) and _restated(lines[j], lines[j + 1 :]):
             run.append(j)
             j += 1
             if not bare:
@@ -451,7 +530,7 @@ def _drop_restated_summary(lines: list[str]) -> list[str]:
     if not drop:
         return lines
     kept = [x for i, x in enumerate(lines) if i not in drop]
-    while kept and edge_reason(kept[0]):    # a byline under the box now stands at the top
+    while kept and edge_reason(kept[0]):  # a byline under the box now stands at the top
         kept.pop(0)
     return kept
 
@@ -461,7 +540,7 @@ def _restated(line: str, later_lines: list[str]) -> bool:
     if len(key) < 15:
         return False
     later = "".join(_squash(x) for x in later_lines)
-    grams = {key[j:j + 6] for j in range(len(key) - 5)}
+    grams = {key[j : j + 6] for j in range(len(key) - 5)}
     return sum(g in later for g in grams) >= 0.6 * len(grams)
 
 

@@ -13,6 +13,7 @@ the text was extracted from), so a reader can check the citation against the cap
 * ``citation_file(datasette, request)`` — the ``/-/cite/DOC_ID.bib`` and ``.json`` downloads;
   ``page_vars(datasette, request, doc_id)`` — what the document page shows.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,14 +21,23 @@ import re
 from collections.abc import Mapping
 from urllib.parse import quote
 
-UNKNOWN_AUTHOR = "佚名"          # GB/T 7714-2015 8.1.1: an unknown responsible party
+UNKNOWN_AUTHOR = "佚名"  # GB/T 7714-2015 8.1.1: an unknown responsible party
 UNTITLED = "无题名"
 CITE_FIELDS = "id, url, part, title, org, site, published_date, captured_at, warc_filename"
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 # BibTeX counts braces whatever precedes them, so a literal brace must be a command
-_BIBTEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}",
-                   "}": r"\textbraceright{}", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$",
-                   "_": r"\_", "^": r"\^{}", "~": r"\~{}"}
+_BIBTEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
+    "%": r"\%",
+    "&": r"\&",
+    "#": r"\#",
+    "$": r"\$",
+    "_": r"\_",
+    "^": r"\^{}",
+    "~": r"\~{}",
+}
 
 
 def record_path(doc_id: str) -> str:
@@ -101,9 +111,13 @@ def bibtex(doc: Mapping, record_url: str | None) -> str:
 
 def csl_item(doc: Mapping, record_url: str | None) -> dict:
     """One CSL-JSON item (type webpage; ``archive_location`` is the record URL)."""
-    item = {"id": f"union-{doc['id']}", "type": "webpage",
-            "title": _clean(doc.get("title")) or UNTITLED, "URL": doc.get("url"),
-            "language": "zh-CN"}
+    item = {
+        "id": f"union-{doc['id']}",
+        "type": "webpage",
+        "title": _clean(doc.get("title")) or UNTITLED,
+        "URL": doc.get("url"),
+        "language": "zh-CN",
+    }
     if _clean(doc.get("org")):
         item["author"] = [{"literal": _clean(doc["org"])}]
     if doc.get("site"):
@@ -114,8 +128,10 @@ def csl_item(doc: Mapping, record_url: str | None) -> dict:
             item[key] = {"date-parts": [parts]}
     if record_url:
         item["archive_location"] = record_url
-    notes = [f"Captured {doc['captured_at']}" if doc.get("captured_at") else "",
-             f"WARC record: {record_url}" if record_url else ""]
+    notes = [
+        f"Captured {doc['captured_at']}" if doc.get("captured_at") else "",
+        f"WARC record: {record_url}" if record_url else "",
+    ]
     if any(notes):
         item["note"] = "; ".join(n for n in notes if n)
     return item
@@ -128,6 +144,7 @@ def csl_json(doc: Mapping, record_url: str | None) -> str:
 
 # ------------------------------------------------------------------ Datasette
 
+
 async def _cited_document(datasette, request, doc_id: str):
     """(row, absolute record URL or None) of ``doc_id`` in the archive, or None."""
     from archive.datasette_plugin import archive_database
@@ -135,13 +152,15 @@ async def _cited_document(datasette, request, doc_id: str):
     db = archive_database(datasette)
     if db is None:
         return None
-    rows = (await db.execute(f"select {CITE_FIELDS} from documents where id = ?",
-                             [doc_id])).rows
+    rows = (await db.execute(f"select {CITE_FIELDS} from documents where id = ?", [doc_id])).rows
     if not rows:
         return None
     doc = dict(rows[0])
-    url = (datasette.absolute_url(request, datasette.urls.path(record_path(doc_id)))
-           if doc.get("warc_filename") else None)
+    url = (
+        datasette.absolute_url(request, datasette.urls.path(record_path(doc_id)))
+        if doc.get("warc_filename")
+        else None
+    )
     return doc, url
 
 
@@ -152,9 +171,14 @@ async def page_vars(datasette, request, doc_id: str) -> dict:
         return {"citation": None}
     doc, url = found
     path = "/-/cite/" + quote(doc_id, safe="")
-    return {"citation": {"gbt7714": gbt7714(doc, url), "record_url": url,
-                         "bibtex_url": datasette.urls.path(path + ".bib"),
-                         "csl_url": datasette.urls.path(path + ".json")}}
+    return {
+        "citation": {
+            "gbt7714": gbt7714(doc, url),
+            "record_url": url,
+            "bibtex_url": datasette.urls.path(path + ".bib"),
+            "csl_url": datasette.urls.path(path + ".json"),
+        }
+    }
 
 
 async def citation_file(datasette, request):
@@ -169,8 +193,17 @@ async def citation_file(datasette, request):
     if kind == "bib":
         body, content_type, name = bibtex(doc, url), "application/x-bibtex", f"{doc_id}.bib"
     else:
-        body, content_type, name = (csl_json(doc, url), "application/vnd.citationstyles.csl+json",
-                                    f"{doc_id}.csl.json")
-    return Response(body, status=200, content_type=content_type + "; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="{name}"',
-                             "x-content-type-options": "nosniff"})
+        body, content_type, name = (
+            csl_json(doc, url),
+            "application/vnd.citationstyles.csl+json",
+            f"{doc_id}.csl.json",
+        )
+    return Response(
+        body,
+        status=200,
+        content_type=content_type + "; charset=utf-8",
+        headers={
+            "content-disposition": f'attachment; filename="{name}"',
+            "x-content-type-options": "nosniff",
+        },
+    )

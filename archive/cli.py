@@ -3,6 +3,7 @@
 Subcommands are loaded lazily (``LazyGroup``) so that `union-archive --help`
 is fast and each command lives beside the code it drives.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -62,8 +63,13 @@ def writable_dir(path: Path) -> None:
 
 
 def data_option(f):
-    return click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
-                        help="Archive directory (warc/, archive.db, logs/).")(f)
+    return click.option(
+        "--data",
+        "data_dir",
+        required=True,
+        type=click.Path(path_type=Path),
+        help="Archive directory (warc/, archive.db, logs/).",
+    )(f)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@
   page, ``cluster_id`` to the cluster's documents and ``url`` to the source (http/https
   only); values stay escaped.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -89,7 +90,7 @@ _no_rich_error_printing()
 
 @hookimpl
 def asgi_wrapper(datasette):
-    search_page.install()      # here: Datasette registers its own filters after its plugins
+    search_page.install()  # here: Datasette registers its own filters after its plugins
 
     def wrap(app):
         gate = SearchGate(LIMITS["running_searches"], LIMITS["waiting_searches"])
@@ -99,8 +100,13 @@ def asgi_wrapper(datasette):
                 await app(scope, receive, send)
                 return
             if scope.get("method") not in READ_METHODS:
-                await _refuse(scope, send, 405, "This archive is read-only.",
-                              [[b"allow", b"GET, HEAD, OPTIONS"]])
+                await _refuse(
+                    scope,
+                    send,
+                    405,
+                    "This archive is read-only.",
+                    [[b"allow", b"GET, HEAD, OPTIONS"]],
+                )
                 return
             searches = search_parameters(scope)
             problem = search_problem(searches)
@@ -111,8 +117,13 @@ def asgi_wrapper(datasette):
                 await app(await search_page.prepare(datasette, scope), receive, send)
                 return
             if not await gate.enter():
-                await _refuse(scope, send, 503, "Too many searches at once: please try again "
-                              "in a few seconds.", [[b"retry-after", b"5"]])
+                await _refuse(
+                    scope,
+                    send,
+                    503,
+                    "Too many searches at once: please try again in a few seconds.",
+                    [[b"retry-after", b"5"]],
+                )
                 return
             try:
                 await app(await search_page.prepare(datasette, scope), receive, send)
@@ -151,8 +162,11 @@ def search_parameters(scope) -> list[tuple[str, str]]:
     """The request's search parameters (``_search``, ``_search_COLUMN``, ``_searchmode``,
     ``q``), decoded as Datasette decodes them."""
     query = scope.get("query_string", b"").decode("latin-1")
-    return [(k, v) for k, v in parse_qsl(query, keep_blank_values=True)
-            if k == "q" or k.startswith("_search")]
+    return [
+        (k, v)
+        for k, v in parse_qsl(query, keep_blank_values=True)
+        if k == "q" or k.startswith("_search")
+    ]
 
 
 def search_problem(searches: list[tuple[str, str]]) -> str | None:
@@ -160,11 +174,15 @@ def search_problem(searches: list[tuple[str, str]]) -> str | None:
     for key, value in searches:
         if key == "_searchmode":
             if value != "escaped":
-                return ("_searchmode=raw is off: queries are plain text (terms separated by "
-                        'blanks, "a phrase" in double quotes).')
+                return (
+                    "_searchmode=raw is off: queries are plain text (terms separated by "
+                    'blanks, "a phrase" in double quotes).'
+                )
         elif len(value) > LIMITS["search_chars"]:
-            return (f"The search is too long: {len(value):,} characters in {key}, at most "
-                    f"{LIMITS['search_chars']}.")
+            return (
+                f"The search is too long: {len(value):,} characters in {key}, at most "
+                f"{LIMITS['search_chars']}."
+            )
     return None
 
 
@@ -175,8 +193,13 @@ async def _refuse(scope, send, status: int, message: str, headers: list | None =
         kind = b"application/json; charset=utf-8"
     else:
         body, kind = (message + "\n").encode(), b"text/plain; charset=utf-8"
-    await send({"type": "http.response.start", "status": status,
-                "headers": [[b"content-type", kind], *(headers or [])]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [[b"content-type", kind], *(headers or [])],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -198,8 +221,13 @@ def prepare_connection(conn):
 def permission_allowed(action, resource):
     # Tables whose names start with "_" are internal (README): hidden is not enough, since
     # Datasette still serves a hidden table to anyone who types its URL.
-    if (action == "view-table" and isinstance(resource, (tuple, list)) and len(resource) == 2
-            and resource[0] == ARCHIVE_DB and str(resource[1]).startswith("_")):
+    if (
+        action == "view-table"
+        and isinstance(resource, (tuple, list))
+        and len(resource) == 2
+        and resource[0] == ARCHIVE_DB
+        and str(resource[1]).startswith("_")
+    ):
         return False
     return None
 
@@ -220,18 +248,29 @@ def register_routes(datasette):
         (r"^/-/cite/(?P<doc_id>[0-9a-f]{16})\.(?P<format>bib|json)$", citation_file),
         (r"^/-/crawl-report/(?P<crawl_id>[^/]+?)(?P<md>\.md)?$", crawl_report),
         # plugin routes come before Datasette's own: this one replaces /-/databases
-        (r"^/-/databases(\.(?P<format>json))?$",
-         JsonDataView.as_view(datasette, "databases.json", lambda: public_databases(datasette))),
+        (
+            r"^/-/databases(\.(?P<format>json))?$",
+            JsonDataView.as_view(datasette, "databases.json", lambda: public_databases(datasette)),
+        ),
     ]
 
 
 def public_databases(datasette) -> list[dict]:
     """Datasette's /-/databases data with each file's name where it gives its absolute
     path (where the archive lives on the server is nobody's business)."""
-    return [{"name": db.name, "route": db.route, "path": Path(db.path).name if db.path else None,
-             "size": db.size, "is_mutable": db.is_mutable, "is_memory": db.is_memory,
-             "hash": db.hash}
-            for name, db in datasette.databases.items() if name != "_internal"]
+    return [
+        {
+            "name": db.name,
+            "route": db.route,
+            "path": Path(db.path).name if db.path else None,
+            "size": db.size,
+            "is_mutable": db.is_mutable,
+            "is_memory": db.is_memory,
+            "hash": db.hash,
+        }
+        for name, db in datasette.databases.items()
+        if name != "_internal"
+    ]
 
 
 @hookimpl
@@ -246,7 +285,8 @@ def render_cell(value, column, table, database, datasette):
         return markupsafe.Markup('<a href="{}">{}</a>').format(href, value)
     if column in ("url", "source_url") and value.startswith(("http://", "https://")):
         return markupsafe.Markup('<a href="{}" rel="nofollow noopener noreferrer">{}</a>').format(
-            value, value)
+            value, value
+        )
     return None
 
 
@@ -258,8 +298,11 @@ def extra_template_vars(view_name, table, database, datasette, request):
         return {}
     if view_name == "table":
         q = request.args.get("_search")
-        return {"ranked_search_url": (datasette.urls.database(database) + "/search?q=" + quote(q))
-                if q else None}
+        return {
+            "ranked_search_url": (datasette.urls.database(database) + "/search?q=" + quote(q))
+            if q
+            else None
+        }
     if view_name != "row":
         return {}
     page_text_chars = LIMITS["page_text_chars"]
@@ -273,19 +316,29 @@ def extra_template_vars(view_name, table, database, datasette, request):
         db = archive_database(datasette)
         if db is None or len(pks) != 1:
             return {"same_cluster": [], "page_text_chars": page_text_chars, "doc_history": None}
-        rows = (await db.execute(
-            "select id, title, site, published_date from documents where cluster_id = "
-            "(select cluster_id from documents where id = :id) and id != :id "
-            "order by published_date limit 50", {"id": pks[0]})).rows
-        history = await db.execute_fn(lambda conn: document_history(
-            conn, pks[0], page_text_chars, LIMITS["page_versions"]))
-        return {"same_cluster": [dict(r) for r in rows], "page_text_chars": page_text_chars,
-                "doc_history": history, **await page_vars(datasette, request, pks[0])}
+        rows = (
+            await db.execute(
+                "select id, title, site, published_date from documents where cluster_id = "
+                "(select cluster_id from documents where id = :id) and id != :id "
+                "order by published_date limit 50",
+                {"id": pks[0]},
+            )
+        ).rows
+        history = await db.execute_fn(
+            lambda conn: document_history(conn, pks[0], page_text_chars, LIMITS["page_versions"])
+        )
+        return {
+            "same_cluster": [dict(r) for r in rows],
+            "page_text_chars": page_text_chars,
+            "doc_history": history,
+            **await page_vars(datasette, request, pks[0]),
+        }
 
     return inner
 
 
 # --------------------------------------------------------------------- helpers
+
 
 def archive_database(datasette):
     try:
@@ -331,7 +384,7 @@ def _byte_position(digits: str) -> int:
     """A Range position; one past any file size when it has more than 18 significant
     digits (``int()`` refuses strings of over 4,300 digits, which would be a 500)."""
     digits = digits.lstrip("0") or "0"
-    return int(digits) if len(digits) <= 18 else 10 ** 18
+    return int(digits) if len(digits) <= 18 else 10**18
 
 
 def parse_range(header: str | None, size: int):
@@ -393,6 +446,7 @@ def _not_found(message="Not found"):
 
 # ---------------------------------------------------------------------- views
 
+
 async def warc_index(datasette, request):
     files, seen = [], set()
     for base in warc_dirs(datasette):
@@ -403,13 +457,21 @@ async def warc_index(datasette, request):
                 seen.add(p.name)
                 files.append((p.name, p.stat().st_size))
     if request.args.get("_format") == "json" or request.path.endswith(".json"):
-        return Response.json([{"filename": n, "size": s, "url": datasette.urls.path(
-            "/-/warc/" + quote(n))} for n, s in files])
+        return Response.json(
+            [
+                {"filename": n, "size": s, "url": datasette.urls.path("/-/warc/" + quote(n))}
+                for n, s in files
+            ]
+        )
     items = markupsafe.Markup("").join(
         markupsafe.Markup('<li><a href="{}">{}</a> ({:,} bytes)</li>').format(
-            datasette.urls.path("/-/warc/" + quote(n)), n, s) for n, s in files)
+            datasette.urls.path("/-/warc/" + quote(n)), n, s
+        )
+        for n, s in files
+    )
     html = await datasette.render_template(
-        "warc_index.html", {"files": files, "items": items}, request=request)
+        "warc_index.html", {"files": files, "items": items}, request=request
+    )
     return Response.html(html)
 
 
@@ -422,8 +484,16 @@ async def warc_file(datasette, request, send):
     head = request.method == "HEAD"
     rng = parse_range(request.headers.get("range"), size)
     if rng == "unsatisfiable":
-        await send({"type": "http.response.start", "status": 416, "headers": [
-            [b"content-range", f"bytes */{size}".encode()], [b"content-length", b"0"]]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 416,
+                "headers": [
+                    [b"content-range", f"bytes */{size}".encode()],
+                    [b"content-length", b"0"],
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": b""})
         return None
     if rng is None:
@@ -431,8 +501,15 @@ async def warc_file(datasette, request, send):
         return None
     start, end = rng
     length = end - start + 1
-    await _send_file(send, path, start, length, 206, _headers(
-        filename, length, {"content-range": f"bytes {start}-{end}/{size}"}), head)
+    await _send_file(
+        send,
+        path,
+        start,
+        length,
+        206,
+        _headers(filename, length, {"content-range": f"bytes {start}-{end}/{size}"}),
+        head,
+    )
     return None
 
 
@@ -440,9 +517,11 @@ async def document_location(datasette, doc_id: str):
     db = archive_database(datasette)
     if db is None:
         return None
-    rows = (await db.execute(
-        "select warc_filename, warc_offset, warc_length from documents where id = ?",
-        [doc_id])).rows
+    rows = (
+        await db.execute(
+            "select warc_filename, warc_offset, warc_length from documents where id = ?", [doc_id]
+        )
+    ).rows
     if not rows or rows[0][0] is None or rows[0][1] is None or not rows[0][2]:
         return None
     return rows[0][0], int(rows[0][1]), int(rows[0][2])
@@ -471,7 +550,7 @@ def read_record_bytes(path: Path, offset: int, length: int) -> bytes | None:
         data = read_record(path, offset, length)
         kinds = []
         for rec in ArchiveIterator(io.BytesIO(data)):
-            while rec.raw_stream.read(1 << 20):   # as stored: no Content-Encoding to decode
+            while rec.raw_stream.read(1 << 20):  # as stored: no Content-Encoding to decode
                 pass
             kinds.append(rec.rec_type)
     except Exception:  # noqa: BLE001 - a wrong location is reported, never served
@@ -490,8 +569,7 @@ async def warc_record(datasette, request):
         return _not_found("The WARC file of this document is not available")
     data = read_record_bytes(path, offset, length)
     if data is None:
-        return Response.text("The stored WARC location does not point at one record\n",
-                             status=500)
+        return Response.text("The stored WARC location does not point at one record\n", status=500)
     gz = filename.endswith(".gz")
     name = f"{doc_id}.warc" + (".gz" if gz else "")
     headers = {k.decode(): v.decode() for k, v in _headers(name, len(data))}
@@ -504,13 +582,24 @@ async def document_text(datasette, request):
     """A document's whole text as UTF-8 plain text (its page shows the start of a long one)."""
     db = archive_database(datasette)
     doc_id = request.url_vars["doc_id"]
-    rows = [] if db is None else (await db.execute(
-        "select cast(text as blob) from documents where id = ?", [doc_id])).rows
+    rows = (
+        []
+        if db is None
+        else (
+            await db.execute("select cast(text as blob) from documents where id = ?", [doc_id])
+        ).rows
+    )
     if not rows:
         return _not_found("No such document")
-    return Response(rows[0][0] or b"", status=200, content_type="text/plain; charset=utf-8",
-                    headers={"content-disposition": f'inline; filename="{doc_id}.txt"',
-                             "x-content-type-options": "nosniff"})
+    return Response(
+        rows[0][0] or b"",
+        status=200,
+        content_type="text/plain; charset=utf-8",
+        headers={
+            "content-disposition": f'inline; filename="{doc_id}.txt"',
+            "x-content-type-options": "nosniff",
+        },
+    )
 
 
 def crawls_with_reports(datasette) -> set[str]:
@@ -523,8 +612,11 @@ def crawls_with_reports(datasette) -> set[str]:
         names = [p.name for p in logs.iterdir()]
     except OSError:
         return set()
-    return {n[len("crawl-"):-len(".md")] for n in names
-            if n.startswith("crawl-") and n.endswith(".md")}
+    return {
+        n[len("crawl-") : -len(".md")]
+        for n in names
+        if n.startswith("crawl-") and n.endswith(".md")
+    }
 
 
 async def crawl_report_file(datasette, crawl_id: str) -> Path | None:
@@ -551,14 +643,22 @@ async def crawl_report(datasette, request):
         return _not_found("No report for this crawl")
     text = path.read_text(encoding="utf-8", errors="replace")
     if request.url_vars.get("md"):
-        return Response(text, status=200, content_type="text/markdown; charset=utf-8",
-                        headers={"x-content-type-options": "nosniff"})
+        return Response(
+            text,
+            status=200,
+            content_type="text/markdown; charset=utf-8",
+            headers={"x-content-type-options": "nosniff"},
+        )
     from markdown_it import MarkdownIt
 
     body = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
     html = await datasette.render_template(
-        "crawl_report.html", {"crawl_id": crawl_id, "report": markupsafe.Markup(body),
-                              "markdown_url": datasette.urls.path(
-                                  "/-/crawl-report/" + quote(crawl_id) + ".md")},
-        request=request)
+        "crawl_report.html",
+        {
+            "crawl_id": crawl_id,
+            "report": markupsafe.Markup(body),
+            "markdown_url": datasette.urls.path("/-/crawl-report/" + quote(crawl_id) + ".md"),
+        },
+        request=request,
+    )
     return Response.html(html)

@@ -13,6 +13,7 @@
 Anything that is not a real calendar date (2012-02-30, month 13) is skipped.
 ``find_dates(s)`` yields every date found, as (start, end, iso) tuples.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -22,19 +23,49 @@ from collections.abc import Iterator
 _FW_DIGITS = str.maketrans("０１２３４５６７８９：／－．", "0123456789:/-.")
 
 # Chinese numeral digits used in years written digit by digit (二〇一一).
-_CN_DIGIT = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "o": 0, "0": 0,
-             "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGIT = {
+    "〇": 0,
+    "○": 0,
+    "零": 0,
+    "Ｏ": 0,
+    "O": 0,
+    "o": 0,
+    "0": 0,
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_NUM = "〇○零Ｏ一二三四五六七八九十两"
 
 _SEP = r"\s*"
 _NUMERIC = re.compile(
-    r"(?<!\d)(?P<y>(?:19|20)\d\d)(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})(?!\d)")
+    r"(?<!\d)(?P<y>(?:19|20)\d\d)(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})(?!\d)"
+)
 _NIANYUERI = re.compile(
-    r"(?P<roc>(?:中华|中華)?民[国國]" + _SEP + r")?(?<!\d)(?P<y>\d{2,4})" + _SEP + r"年" + _SEP +
-    r"(?P<m>\d{1,2})" + _SEP + r"月" + _SEP + r"(?P<d>\d{1,2})" + _SEP + r"[日号號]")
+    r"(?P<roc>(?:中华|中華)?民[国國]"
+    + _SEP
+    + r")?(?<!\d)(?P<y>\d{2,4})"
+    + _SEP
+    + r"年"
+    + _SEP
+    + r"(?P<m>\d{1,2})"
+    + _SEP
+    + r"月"
+    + _SEP
+    + r"(?P<d>\d{1,2})"
+    + _SEP
+    + r"[日号號]"
+)
 _CHINESE = re.compile(
     r"(?P<roc>(?:中华|中華)?民[国國])?(?P<y>[〇○零Ｏ一二三四五六七八九十百]{2,6})"
-    r"\s*年\s*(?P<m>[一二三四五六七八九十]{1,3})月(?P<d>[一二三四五六七八九十]{1,4})[日号號]")
+    r"\s*年\s*(?P<m>[一二三四五六七八九十]{1,3})月(?P<d>[一二三四五六七八九十]{1,4})[日号號]"
+)
 _COMPACT = re.compile(r"^\s*((?:19|20)\d\d)(\d\d)(\d\d)\s*$")
 
 

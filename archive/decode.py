@@ -9,6 +9,7 @@ cp1252/latin-1 mojibake (UTF-8 or GBK bytes read as Western) are detected and
 repaired by re-decoding.  Binary payloads (PDF, images, archives, Office files)
 served as text raise ``DecodeError`` instead of yielding garbage text.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -26,28 +27,60 @@ class DecodeError(ValueError):
 @dataclass
 class Decoded:
     text: str
-    encoding: str            # codec actually used: utf-8, gbk, gb18030, big5, ...
-    declared: str | None     # charset declared by header or <meta>, normalised
-    repaired: bool = False   # mojibake / replacement characters were repaired
+    encoding: str  # codec actually used: utf-8, gbk, gb18030, big5, ...
+    declared: str | None  # charset declared by header or <meta>, normalised
+    repaired: bool = False  # mojibake / replacement characters were repaired
 
 
-_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\xd0\xcf\x11\xe0",
-          b"Rar!", b"\x1f\x8b", b"7z\xbc\xaf", b"BM", b"II*\x00", b"MM\x00*", b"RIFF", b"OggS",
-          b"ID3", b"\x00\x00\x01\x00", b"wOFF", b"wOF2")
+_MAGIC = (
+    b"%PDF",
+    b"PK\x03\x04",
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"\xd0\xcf\x11\xe0",
+    b"Rar!",
+    b"\x1f\x8b",
+    b"7z\xbc\xaf",
+    b"BM",
+    b"II*\x00",
+    b"MM\x00*",
+    b"RIFF",
+    b"OggS",
+    b"ID3",
+    b"\x00\x00\x01\x00",
+    b"wOFF",
+    b"wOF2",
+)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
-_META_CHARSET = re.compile(
-    rb"<meta[^>]+?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
+_META_CHARSET = re.compile(rb"<meta[^>]+?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
 _XML_ENCODING = re.compile(rb"<\?xml[^>]+encoding\s*=\s*[\"']([\w.:-]+)", re.I)
 # characters that betray bytes decoded with a Western single-byte codec
-_MOJIBAKE = re.compile("[\u00c0-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
-                       "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039"
-                       "\u203a\u20ac\u2122\u0080-\u009f]")
+_MOJIBAKE = re.compile(
+    "[\u00c0-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+    "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039"
+    "\u203a\u20ac\u2122\u0080-\u009f]"
+)
 _HAN = re.compile("[\u4e00-\u9fff]")
 # runs of the characters outside each class: deleting them counts the class in one C pass
 _OUTSIDE = {rx: re.compile("[^" + rx.pattern[1:-1] + "]+") for rx in (_MOJIBAKE, _HAN)}
 
-_GB = {"gb2312", "gbk", "gb18030", "x-gbk", "gb_2312-80", "gb_2312", "cp936", "ms936",
-       "windows-936", "euc-cn", "csgb2312", "iso-ir-58", "chinese", "hz-gb-2312"}
+_GB = {
+    "gb2312",
+    "gbk",
+    "gb18030",
+    "x-gbk",
+    "gb_2312-80",
+    "gb_2312",
+    "cp936",
+    "ms936",
+    "windows-936",
+    "euc-cn",
+    "csgb2312",
+    "iso-ir-58",
+    "chinese",
+    "hz-gb-2312",
+}
 _BIG5 = {"big5", "big5-hkscs", "big5hkscs", "x-x-big5", "cn-big5", "csbig5", "cp950", "ms950"}
 
 
@@ -57,7 +90,16 @@ def normalize_label(label: str | None) -> str | None:
         return None
     low = label.strip().strip("\"'").lower()
     if low in _GB:
-        return "gb18030" if low == "gb18030" else ("gb2312" if low in {"gb2312", "gb_2312-80", "gb_2312", "csgb2312", "euc-cn", "iso-ir-58", "chinese"} else "gbk")
+        return (
+            "gb18030"
+            if low == "gb18030"
+            else (
+                "gb2312"
+                if low
+                in {"gb2312", "gb_2312-80", "gb_2312", "csgb2312", "euc-cn", "iso-ir-58", "chinese"}
+                else "gbk"
+            )
+        )
     if low in _BIG5:
         return "big5"
     if low in {"utf8", "utf-8", "unicode-1-1-utf-8", "x-unicode20utf8"}:
@@ -75,7 +117,7 @@ def _codec(name: str) -> str:
     if name == "big5":
         return "big5hkscs"
     if name in ("iso8859-1", "latin-1", "ascii", "us-ascii"):
-        return "cp1252"        # WHATWG: latin-1 labels mean windows-1252
+        return "cp1252"  # WHATWG: latin-1 labels mean windows-1252
     return name
 
 
@@ -117,10 +159,12 @@ def _utf8(body: bytes) -> str | None:
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.start >= len(body) - 3 and exc.reason in ("unexpected end of data",
-                                                         "invalid continuation byte"):
+        if exc.start >= len(body) - 3 and exc.reason in (
+            "unexpected end of data",
+            "invalid continuation byte",
+        ):
             try:
-                return body[:exc.start].decode("utf-8")
+                return body[: exc.start].decode("utf-8")
             except UnicodeDecodeError:
                 return None
         return None
@@ -131,7 +175,7 @@ def _mostly_utf8(body: bytes) -> str | None:
     replaced: when its valid multi-byte characters outnumber them twenty to one.  GBK or
     Big5 bytes read as UTF-8 are mostly invalid, so they never pass."""
     text = body.decode("utf-8", errors="replace")
-    bad = text.count("\ufffd") - body.count(b"\xef\xbf\xbd")   # not those sent as U+FFFD
+    bad = text.count("\ufffd") - body.count(b"\xef\xbf\xbd")  # not those sent as U+FFFD
     valid = len(text) - len(text.encode("ascii", "ignore")) - bad
     return text if valid >= 20 * bad else None
 
@@ -147,8 +191,6 @@ def _report_gb(body: bytes, name: str | None = None) -> str:
         return "gb18030"
 
 
-
-
 @functools.cache
 def _class_table(pattern: re.Pattern):
     """bool[0x10001]: which BMP characters the one-class ``pattern`` matches (both classes
@@ -159,7 +201,7 @@ def _class_table(pattern: re.Pattern):
     codes = np.frombuffer(every.encode("utf-32-le"), dtype=np.uint32)
     # each member (one character) becomes NUL, which is no member: one scan of the BMP
     marked = np.frombuffer(pattern.sub("\x00", every).encode("utf-32-le"), dtype=np.uint32)
-    table = np.zeros(0x10001, dtype=bool)     # [0x10000]: beyond the BMP, never a member
+    table = np.zeros(0x10001, dtype=bool)  # [0x10000]: beyond the BMP, never a member
     table[codes[(marked == 0) & (codes != 0)]] = True
     return table
 
@@ -205,8 +247,9 @@ def repair_mojibake(text: str) -> tuple[str, str] | None:
         except UnicodeEncodeError:
             # cp1252 lacks 5 bytes; mixed text: fall back to per-character latin-1
             try:
-                raw = "".join(c if ord(c) < 256 else c.encode("cp1252").decode("latin-1")
-                              for c in text).encode("latin-1")
+                raw = "".join(
+                    c if ord(c) < 256 else c.encode("cp1252").decode("latin-1") for c in text
+                ).encode("latin-1")
             except UnicodeError:
                 continue
         for target in ("utf-8", "gb18030", "big5"):
@@ -267,12 +310,20 @@ def decode_body(body: bytes, content_type: str | None) -> Decoded:
     header, meta = declared_charsets(body, content_type)
     declared = header or meta
     # byte-order marks win
-    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"),
-                      (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, name in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
         if body.startswith(bom):
-            text = body[len(bom):].decode("utf-16-le" if bom == codecs.BOM_UTF16_LE else
-                                          "utf-16-be" if bom == codecs.BOM_UTF16_BE else "utf-8",
-                                          errors="replace")
+            text = body[len(bom) :].decode(
+                "utf-16-le"
+                if bom == codecs.BOM_UTF16_LE
+                else "utf-16-be"
+                if bom == codecs.BOM_UTF16_BE
+                else "utf-8",
+                errors="replace",
+            )
             return _finish(text, name, declared, False)
     if looks_binary(body):
         raise DecodeError("binary payload served as text")
@@ -294,8 +345,11 @@ def decode_body(body: bytes, content_type: str | None) -> Decoded:
             if family:
                 other = "big5" if family == "gb" else "gb18030"
                 alt = _strict(body, other)
-                if alt is not None and _plausible_cjk(alt) and \
-                        _common_share(alt, _FAMILY[other]) > _common_share(text, family) + 0.2:
+                if (
+                    alt is not None
+                    and _plausible_cjk(alt)
+                    and _common_share(alt, _FAMILY[other]) > _common_share(text, family) + 0.2
+                ):
                     text, name = alt, other
             if name in ("gb2312", "gbk", "gb18030"):
                 name = _report_gb(body, name if name in (header, meta) else None)
@@ -306,7 +360,7 @@ def decode_body(body: bytes, content_type: str | None) -> Decoded:
         text = _strict(body, name)
         if text is not None and _plausible_cjk(text):
             candidates.append((text, name))
-    if len(candidates) == 2:   # both read: the one made of common characters
+    if len(candidates) == 2:  # both read: the one made of common characters
         candidates.sort(key=lambda c: _common_share(c[0], _FAMILY[c[1]]), reverse=True)
         candidates = candidates[:1]
     if len(candidates) == 1:

@@ -23,6 +23,7 @@
     Groups are the connected components; cluster_id is the smallest doc_id of the
     group (stable whatever the order of ``items``).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -45,10 +46,10 @@ SEED = 1
 SHINGLE = 5
 SAME_JACCARD = 0.5
 SAME_CONTAINMENT = 0.8
-MIN_SHINGLES_CONTAINMENT = 150   # containment is only trusted for texts this long
-MIN_SHINGLES_SHORT = 30          # below this, only near-identical texts match
-LSH_BANDS, LSH_ROWS = 42, 3      # candidate when J >= ~0.29 (P=0.996 at J=0.5)
-MAX_BUCKET = 64                  # larger LSH buckets only link each document to its neighbours
+MIN_SHINGLES_CONTAINMENT = 150  # containment is only trusted for texts this long
+MIN_SHINGLES_SHORT = 30  # below this, only near-identical texts match
+LSH_BANDS, LSH_ROWS = 42, 3  # candidate when J >= ~0.29 (P=0.996 at J=0.5)
+MAX_BUCKET = 64  # larger LSH buckets only link each document to its neighbours
 NEIGHBOURS = 8
 
 _MAGIC = b"MH2"
@@ -71,9 +72,13 @@ def canonical(text: str) -> str:
 def _kept_codes(folded: str) -> np.ndarray:
     """Code points of ``_NOISE.sub("", folded)`` (Han, a-z, 0-9), as uint64, by a mask."""
     c = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    keep = (((c >= 0x30) & (c <= 0x39)) | ((c >= 0x61) & (c <= 0x7A))
-            | ((c >= 0x3400) & (c <= 0x4DBF)) | ((c >= 0x4E00) & (c <= 0x9FFF))
-            | ((c >= 0xF900) & (c <= 0xFAFF)))
+    keep = (
+        ((c >= 0x30) & (c <= 0x39))
+        | ((c >= 0x61) & (c <= 0x7A))
+        | ((c >= 0x3400) & (c <= 0x4DBF))
+        | ((c >= 0x4E00) & (c <= 0x9FFF))
+        | ((c >= 0xF900) & (c <= 0xFAFF))
+    )
     return c[keep].astype(np.uint64)
 
 
@@ -85,10 +90,10 @@ def shingle_hashes(text: str, folded: bool = False) -> np.ndarray:
     n = len(codes) - SHINGLE + 1
     h = np.zeros(n, dtype=np.uint64)
     for j in range(SHINGLE):  # polynomial hash, mod 2^64, folded to 32 bits
-        h = h * np.uint64(1000003) + codes[j:j + n]
+        h = h * np.uint64(1000003) + codes[j : j + n]
     h ^= h >> np.uint64(29)
     h = np.sort((h & np.uint64(0xFFFFFFFF)).astype(np.uint32))
-    return h[np.r_[True, h[1:] != h[:-1]]]      # np.unique's result; its hash path is 10x slower
+    return h[np.r_[True, h[1:] != h[:-1]]]  # np.unique's result; its hash path is 10x slower
 
 
 # Each pattern starts with what re can skip ahead to: one character class, or
@@ -103,12 +108,14 @@ _BLANK_YEAR = re.compile(r"(?:19|20)(?<![0-9a-z]..)(?:[x×*＊]{2}|\d[x×]|_{2,}
 _BLANK_UNITS = "人次|名|个|家|户|人|项|场|期|次|天|月|日"
 # "[x×](?<![a-z].)[x×]+(?![a-z])|_{3,}|＿{2,}|[x×](?<![a-z0-9].)(?=[万千百]?(?:units))",
 # its first character taken out of the alternatives
-_BLANK = re.compile(r"[x×_＿](?:(?<=[x×])(?<![a-z].)[x×]+(?![a-z])|(?<=_)_{2,}|(?<=＿)＿+|"
-                    rf"(?<=[x×])(?<![a-z0-9].)(?=[万千百]?(?:{_BLANK_UNITS})))")
+_BLANK = re.compile(
+    r"[x×_＿](?:(?<=[x×])(?<![a-z].)[x×]+(?![a-z])|(?<=_)_{2,}|(?<=＿)＿+|"
+    rf"(?<=[x×])(?<![a-z0-9].)(?=[万千百]?(?:{_BLANK_UNITS})))"
+)
 _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")
 
 
-IDENT_HEAD, IDENT_TAIL = 4000, 1000   # characters of the text searched for identity tokens
+IDENT_HEAD, IDENT_TAIL = 4000, 1000  # characters of the text searched for identity tokens
 
 
 def identity_tokens(text: str, title: str | None = None, folded: bool = False) -> set[str]:
@@ -159,7 +166,7 @@ def minhash_values(hashes: np.ndarray) -> np.ndarray:
         return np.full(NUM_PERM, 0xFFFFFFFF, dtype="<u4")
     a, b = _permutations()
     hv = np.asarray(hashes, dtype=np.uint32).reshape(-1, 1)
-    hv = hv ^ (hv >> np.uint32(16))        # MurmurHash3's finalizer, as datasketch pre-mixes
+    hv = hv ^ (hv >> np.uint32(16))  # MurmurHash3's finalizer, as datasketch pre-mixes
     hv = hv * np.uint32(0x85EBCA6B)
     hv = hv ^ (hv >> np.uint32(13))
     hv = hv * np.uint32(0xC2B2AE35)
@@ -176,12 +183,12 @@ def minhash_values(hashes: np.ndarray) -> np.ndarray:
     rows = 16 if n >= 2048 else NUM_PERM
     tmp = np.empty((rows, min(n, 8192)), dtype=np.uint32)
     for lo in range(0, n, 8192):
-        part = hv[:, lo:lo + 8192]
-        block = tmp[:, :part.shape[1]]
+        part = hv[:, lo : lo + 8192]
+        block = tmp[:, : part.shape[1]]
         for r in range(0, NUM_PERM, rows):
-            np.multiply(a[r:r + rows], part, out=block)
-            np.add(block, b[r:r + rows], out=block)
-            np.minimum(out[r:r + rows], block.min(axis=1), out=out[r:r + rows])
+            np.multiply(a[r : r + rows], part, out=block)
+            np.add(block, b[r : r + rows], out=block)
+            np.minimum(out[r : r + rows], block.min(axis=1), out=out[r : r + rows])
     return out.astype("<u4")
 
 
@@ -246,10 +253,10 @@ def same_report(na: int, va: np.ndarray, nb: int, vb: np.ndarray) -> bool:
     return small >= MIN_SHINGLES_CONTAINMENT and c >= SAME_CONTAINMENT
 
 
-_BLOCK_ROWS = 2048      # documents per block of the value file (1 MB)
-_PIECE = 1 << 18        # candidate pairs handed on at once (~20 MB of working arrays)
+_BLOCK_ROWS = 2048  # documents per block of the value file (1 MB)
+_PIECE = 1 << 18  # candidate pairs handed on at once (~20 MB of working arrays)
 _REPLAY_ROWS = 1 << 14  # verified pairs wait on disk by similarity and by this many first rows
-_COLUMNS_AT_ONCE = 2 * LSH_ROWS   # MinHash columns read at once while verifying
+_COLUMNS_AT_ONCE = 2 * LSH_ROWS  # MinHash columns read at once while verifying
 
 
 class _ValueFile:
@@ -265,7 +272,7 @@ class _ValueFile:
         self.path = os.path.join(directory, "values")
         self._fh = open(self.path, "w+b")
         self._buf = bytearray()
-        self._blocks: list[tuple[int, int]] = []     # (file offset, documents) of each block
+        self._blocks: list[tuple[int, int]] = []  # (file offset, documents) of each block
         self.rows = 0
 
     def __len__(self) -> int:
@@ -282,7 +289,7 @@ class _ValueFile:
             return
         rows = len(self._buf) // (4 * NUM_PERM)
         block = np.frombuffer(self._buf, dtype="<u4").reshape(rows, NUM_PERM)
-        self._fh.seek(0, os.SEEK_END)            # columns() may have read in between
+        self._fh.seek(0, os.SEEK_END)  # columns() may have read in between
         self._blocks.append((self._fh.tell(), rows))
         np.ascontiguousarray(block.T).tofile(self._fh)
         del block
@@ -291,7 +298,7 @@ class _ValueFile:
     def columns(self, lo: int, hi: int) -> np.ndarray:
         """Columns ``lo:hi`` of every document: a (hi - lo, documents) uint32 array.
         Safe to call from several threads once every row is appended (positioned reads)."""
-        self._flush()                # rows still in the buffer (none once all are appended)
+        self._flush()  # rows still in the buffer (none once all are appended)
         self._fh.flush()
         fd = self._fh.fileno()
         out = np.empty((hi - lo, self.rows), dtype=np.uint32)
@@ -301,7 +308,7 @@ class _ValueFile:
             data = np.frombuffer(os.pread(fd, size, offset + 4 * lo * rows), dtype="<u4")
             if data.nbytes != size:
                 raise OSError(f"short read from {self.path}")
-            out[:, start:start + rows] = data.reshape(hi - lo, rows)
+            out[:, start : start + rows] = data.reshape(hi - lo, rows)
             start += rows
         return out
 
@@ -342,7 +349,7 @@ def _band_pairs(values: _ValueFile):
             ii, jj = np.triu_indices(length, 1)
             step = max(1, _PIECE // len(ii))
             for lo in range(0, len(starts), step):
-                at = starts[lo:lo + step, None]
+                at = starts[lo : lo + step, None]
                 chunks.append(np.stack([order[at + ii].ravel(), order[at + jj].ravel()], axis=1))
                 size += len(chunks[-1])
                 if size >= _PIECE:
@@ -351,7 +358,7 @@ def _band_pairs(values: _ValueFile):
         # a huge bucket (shared boilerplate): each document linked to its next neighbours
         huge = run_lens > MAX_BUCKET
         for st, ln in zip(run_starts[huge].tolist(), run_lens[huge].tolist()):
-            group = order[st:st + ln]
+            group = order[st : st + ln]
             ii = np.repeat(np.arange(ln), NEIGHBOURS)
             jj = ii + np.tile(np.arange(1, NEIGHBOURS + 1), ln)
             keep = jj < ln
@@ -364,8 +371,9 @@ def _band_pairs(values: _ValueFile):
             yield band, small, np.concatenate(chunks)
 
 
-def _ordered_pairs(counts: np.ndarray, values: _ValueFile, chunk: int = 65_536,
-                   tmp_dir: str | None = None):
+def _ordered_pairs(
+    counts: np.ndarray, values: _ValueFile, chunk: int = 65_536, tmp_dir: str | None = None
+):
     """The candidate pairs that are the same report, each once, most similar first (ties
     in (i, j) order), as (k, 2) arrays of at most ``chunk`` pairs.
 
@@ -400,11 +408,11 @@ def _ordered_pairs(counts: np.ndarray, values: _ValueFile, chunk: int = 65_536,
             codes = np.unique(np.fromfile(path, dtype="<i8"))
             os.unlink(path)
             for lo in range(0, len(codes), chunk):
-                part = codes[lo:lo + chunk]
+                part = codes[lo : lo + chunk]
                 yield np.stack([part // n, part % n], axis=1)
 
 
-_THREADED_PAIRS = 20_000     # pieces this large compare their columns in two threads
+_THREADED_PAIRS = 20_000  # pieces this large compare their columns in two threads
 # the second thread's first column: half way, a whole number of reads (and so of bands)
 _SPLIT = round(NUM_PERM / 2 / _COLUMNS_AT_ONCE) * _COLUMNS_AT_ONCE
 
@@ -416,8 +424,13 @@ def _second_thread():
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="union-dedup")
 
 
-def _verify(counts: np.ndarray, values: _ValueFile, pairs: np.ndarray, band: int = 0,
-            small: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _verify(
+    counts: np.ndarray,
+    values: _ValueFile,
+    pairs: np.ndarray,
+    band: int = 0,
+    small: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """(boolean mask: which candidate pairs are the same report (see same_report) and were
     not handed on by a band before ``band`` (one whose bucket was small in ``small``),
     number of equal MinHash values of each pair).  The values are read a few columns
@@ -428,12 +441,12 @@ def _verify(counts: np.ndarray, values: _ValueFile, pairs: np.ndarray, band: int
 
     def compare(first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
         eq = np.zeros(len(pairs), dtype=np.int16)
-        earlier = np.zeros(len(pairs), dtype=bool)      # agreed on an earlier, small bucket
-        for lo in range(first, last, _COLUMNS_AT_ONCE):   # a whole number of bands at a time
+        earlier = np.zeros(len(pairs), dtype=bool)  # agreed on an earlier, small bucket
+        for lo in range(first, last, _COLUMNS_AT_ONCE):  # a whole number of bands at a time
             cols = values.columns(lo, min(last, lo + _COLUMNS_AT_ONCE))
             for c0 in range(0, len(cols), LSH_ROWS):
                 in_band = None
-                for col in cols[c0:c0 + LSH_ROWS]:
+                for col in cols[c0 : c0 + LSH_ROWS]:
                     same = col[a] == col[b]
                     eq += same
                     in_band = same if in_band is None else in_band & same
@@ -454,9 +467,12 @@ def _verify(counts: np.ndarray, values: _ValueFile, pairs: np.ndarray, band: int
     na, nb = counts[a], counts[b]
     smaller = np.minimum(na, nb)
     contain = np.minimum(1.0, j * (na + nb) / (1.0 + j) / np.maximum(smaller, 1))
-    ok = np.where(smaller < MIN_SHINGLES_SHORT, j >= 0.9,
-                  (j >= SAME_JACCARD) |
-                  ((smaller >= MIN_SHINGLES_CONTAINMENT) & (contain >= SAME_CONTAINMENT)))
+    ok = np.where(
+        smaller < MIN_SHINGLES_SHORT,
+        j >= 0.9,
+        (j >= SAME_JACCARD)
+        | ((smaller >= MIN_SHINGLES_CONTAINMENT) & (contain >= SAME_CONTAINMENT)),
+    )
     return ok & ~earlier, eq
 
 
@@ -479,8 +495,13 @@ def remove_leftovers(tmp_dir: str | os.PathLike) -> int:
     removed = 0
     for entry in os.scandir(tmp_dir):
         parts = entry.name.split("-")
-        if entry.is_dir() and entry.name.startswith("union-dedup-") and len(parts) >= 4 \
-                and parts[2].isdigit() and not _alive(int(parts[2])):
+        if (
+            entry.is_dir()
+            and entry.name.startswith("union-dedup-")
+            and len(parts) >= 4
+            and parts[2].isdigit()
+            and not _alive(int(parts[2]))
+        ):
             shutil.rmtree(entry.path, ignore_errors=True)
             removed += 1
     return removed
@@ -496,8 +517,9 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def cluster_iter(items: Iterable[tuple[str, bytes | None]],
-                 tmp_dir: str | os.PathLike | None = None) -> Iterator[tuple[str, str]]:
+def cluster_iter(
+    items: Iterable[tuple[str, bytes | None]], tmp_dir: str | os.PathLike | None = None
+) -> Iterator[tuple[str, str]]:
     """(doc_id, cluster_id) of every document, in the order of ``items``.
 
     ``items`` may be an iterator (a database cursor); it is read to the end before the
@@ -509,13 +531,15 @@ def cluster_iter(items: Iterable[tuple[str, bytes | None]],
     about 200 bytes per document (its id, count, tokens, LSH bookkeeping) plus one piece
     of one band."""
     ids: list[str] = []
-    keyed = array("q")                     # index in ids of the documents with shingles
+    keyed = array("q")  # index in ids of the documents with shingles
     counts = array("d")
-    idents = bytearray()                   # identity tokens of keyed documents, one after another
+    idents = bytearray()  # identity tokens of keyed documents, one after another
     ident_end = array("q")
     vsize = 4 * NUM_PERM
-    with tempfile.TemporaryDirectory(prefix=tmp_prefix(), dir=tmp_dir) as tmp, \
-            contextlib.closing(_ValueFile(tmp)) as store:
+    with (
+        tempfile.TemporaryDirectory(prefix=tmp_prefix(), dir=tmp_dir) as tmp,
+        contextlib.closing(_ValueFile(tmp)) as store,
+    ):
         for doc_id, sig in items:
             ids.append(doc_id)
             if sig is None:
@@ -526,26 +550,31 @@ def cluster_iter(items: Iterable[tuple[str, bytes | None]],
             if count:
                 keyed.append(len(ids) - 1)
                 counts.append(count)
-                store.append(sig[_HEADER.size:_HEADER.size + vsize])
-                idents += sig[_HEADER.size + vsize:]
+                store.append(sig[_HEADER.size : _HEADER.size + vsize])
+                idents += sig[_HEADER.size + vsize :]
                 ident_end.append(len(idents))
-        first = np.arange(len(ids), dtype=np.int64)   # the group of each document
+        first = np.arange(len(ids), dtype=np.int64)  # the group of each document
         if len(keyed) >= 2:
             cnts = np.frombuffer(counts, dtype=np.float64)
-            tokens = array("I")                # of keyed document k: tokens[starts[k]:ends[k]]
+            tokens = array("I")  # of keyed document k: tokens[starts[k]:ends[k]]
             tokens.frombytes(idents)
-            if sys.byteorder == "big":         # written little-endian
+            if sys.byteorder == "big":  # written little-endian
                 tokens.byteswap()
             ends = np.frombuffer(ident_end, dtype=np.int64) // 4
-            first = _replay(_ordered_pairs(cnts, store, tmp_dir=tmp), ids,
-                            np.frombuffer(keyed, dtype=np.int64), tokens, ends)
+            first = _replay(
+                _ordered_pairs(cnts, store, tmp_dir=tmp),
+                ids,
+                np.frombuffer(keyed, dtype=np.int64),
+                tokens,
+                ends,
+            )
             del tokens
     for x, doc_id in enumerate(ids):
         yield doc_id, ids[first[x]]
 
 
-_TEMPLATE_BITS = 3           # bits 0 and 1 of a token mask: the two template tokens
-_REPLAY_STEP = 4096          # pairs classified at once
+_TEMPLATE_BITS = 3  # bits 0 and 1 of a token mask: the two template tokens
+_REPLAY_STEP = 4096  # pairs classified at once
 
 
 def _token_masks(tokens: array, ends: np.ndarray) -> np.ndarray:
@@ -554,8 +583,9 @@ def _token_masks(tokens: array, ends: np.ndarray) -> np.ndarray:
     not in another set's mask is not in that set: masks can prove a conflict, never
     deny one."""
     t = np.frombuffer(tokens, dtype=np.uint32).astype(np.uint64)
-    bits = np.left_shift(np.uint64(1), np.uint64(2) + (t * np.uint64(2654435761) >> np.uint64(7))
-                         % np.uint64(62))
+    bits = np.left_shift(
+        np.uint64(1), np.uint64(2) + (t * np.uint64(2654435761) >> np.uint64(7)) % np.uint64(62)
+    )
     for n, tok in enumerate(_TEMPLATE_TOKENS):
         bits[t == tok] = np.uint64(1 << n)
     masks = np.zeros(len(ends), dtype=np.uint64)
@@ -566,8 +596,9 @@ def _token_masks(tokens: array, ends: np.ndarray) -> np.ndarray:
     return masks
 
 
-def _replay(chunks, ids: list[str], keyed: np.ndarray, tokens: array,
-            ends: np.ndarray) -> np.ndarray:
+def _replay(
+    chunks, ids: list[str], keyed: np.ndarray, tokens: array, ends: np.ndarray
+) -> np.ndarray:
     """The groups: verified pairs (keyed indices) replayed most similar first, a pair
     joining two groups unless their identity tokens conflict (``conflict`` on the
     union of each group's tokens).  Returns, for each document, the index of the
@@ -582,31 +613,34 @@ def _replay(chunks, ids: list[str], keyed: np.ndarray, tokens: array,
     by one with their token sets, and after each join the pairs after it are
     classified again (a larger group may no longer conflict with a third)."""
     n = len(ids)
-    label = np.arange(n, dtype=np.int64)     # a document's group (any member stands for it)
-    mask = np.zeros(n, dtype=np.uint64)      # token mask of each group, by its label
+    label = np.arange(n, dtype=np.int64)  # a document's group (any member stands for it)
+    mask = np.zeros(n, dtype=np.uint64)  # token mask of each group, by its label
     mask[keyed] = _token_masks(tokens, ends)
     starts = np.r_[0, ends[:-1]]
-    members: dict[int, list[int]] = {}       # groups of two or more: their documents
-    smallest: dict[int, int] = {}            # ... and the one with the smallest id
-    merged: dict[int, frozenset] = {}        # ... and their tokens
+    members: dict[int, list[int]] = {}  # groups of two or more: their documents
+    smallest: dict[int, int] = {}  # ... and the one with the smallest id
+    merged: dict[int, frozenset] = {}  # ... and their tokens
 
     def token_set(group: int, k: int) -> frozenset:
         got = merged.get(group)
-        if got is None:                      # the document alone (keyed index k)
-            got = frozenset(tokens[starts[k]:ends[k]])
+        if got is None:  # the document alone (keyed index k)
+            got = frozenset(tokens[starts[k] : ends[k]])
         return got
 
     def open_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ga, gb = label[a], label[b]
         ma, mb = mask[ga], mask[gb]
-        closed = ((ga == gb) | ((ma ^ mb) & np.uint64(_TEMPLATE_BITS)).astype(bool)
-                  | ((ma & ~mb).astype(bool) & (mb & ~ma).astype(bool)))
+        closed = (
+            (ga == gb)
+            | ((ma ^ mb) & np.uint64(_TEMPLATE_BITS)).astype(bool)
+            | ((ma & ~mb).astype(bool) & (mb & ~ma).astype(bool))
+        )
         return np.flatnonzero(~closed)
 
     for pairs in chunks:
         for lo in range(0, len(pairs), _REPLAY_STEP):
-            ki = pairs[lo:lo + _REPLAY_STEP, 0]
-            kj = pairs[lo:lo + _REPLAY_STEP, 1]
+            ki = pairs[lo : lo + _REPLAY_STEP, 0]
+            kj = pairs[lo : lo + _REPLAY_STEP, 1]
             a, b = keyed[ki], keyed[kj]
             todo = open_pairs(a, b).tolist()
             at = 0
@@ -619,8 +653,9 @@ def _replay(chunks, ids: list[str], keyed: np.ndarray, tokens: array,
                 ta, tb = token_set(ga, int(ki[p])), token_set(gb, int(kj[p]))
                 if conflict(ta, tb):
                     continue
-                big, small = (ga, gb) if len(members.get(ga, ())) >= len(members.get(gb, ())) \
-                    else (gb, ga)
+                big, small = (
+                    (ga, gb) if len(members.get(ga, ())) >= len(members.get(gb, ())) else (gb, ga)
+                )
                 moved = members.pop(small, None) or [small]
                 label[moved] = big
                 members.setdefault(big, [big]).extend(moved)
@@ -630,8 +665,8 @@ def _replay(chunks, ids: list[str], keyed: np.ndarray, tokens: array,
                 merged.pop(small, None)
                 merged[big] = ta | tb
                 mask[big] = mask[ga] | mask[gb]
-                if p + 1 < len(a):           # the rest of this step, classified again
-                    todo = (p + 1 + open_pairs(a[p + 1:], b[p + 1:])).tolist()
+                if p + 1 < len(a):  # the rest of this step, classified again
+                    todo = (p + 1 + open_pairs(a[p + 1 :], b[p + 1 :])).tolist()
                     at = 0
     first = np.arange(n, dtype=np.int64)
     for group, low in smallest.items():

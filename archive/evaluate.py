@@ -8,6 +8,7 @@ stitched by our own page links, 范文 parts split, attachments) and through bar
 ``trafilatura.extract`` defaults on the same bytes.  ``eval_command`` (``union-archive
 eval``) starts the zoo in-process and prints both columns.
 """
+
 from __future__ import annotations
 
 import functools
@@ -25,21 +26,57 @@ import click
 
 from archive.extract import process_capture, stitch
 
-HELD_OUT = ("news",)   # zoo templates never looked at while writing chrome rules
+HELD_OUT = ("news",)  # zoo templates never looked at while writing chrome rules
 
-LEAK_PATTERNS = [re.compile(p) for p in (
-    r"ICP\s*备", r"ICP\s*证", r"公网安备", r"上传人", r"文档编号", r"下载资源", r"由会员分享",
-    r"展开阅读全文", r"当前位置", r"您的位置", r"打印本页", r"关闭窗口", r"主办单位", r"网站标识码",
-    r"以下是小编", r"第\s*\d+\s*页\s*/\s*共\s*\d+\s*页", r"网站无障碍", r"资源描述", r"继续免费阅读",
-    r"超出免费预览范围", r"分享到", r"【字体", r"建议使用.{0,30}浏览器")]
+LEAK_PATTERNS = [
+    re.compile(p)
+    for p in (
+        r"ICP\s*备",
+        r"ICP\s*证",
+        r"公网安备",
+        r"上传人",
+        r"文档编号",
+        r"下载资源",
+        r"由会员分享",
+        r"展开阅读全文",
+        r"当前位置",
+        r"您的位置",
+        r"打印本页",
+        r"关闭窗口",
+        r"主办单位",
+        r"网站标识码",
+        r"以下是小编",
+        r"第\s*\d+\s*页\s*/\s*共\s*\d+\s*页",
+        r"网站无障碍",
+        r"资源描述",
+        r"继续免费阅读",
+        r"超出免费预览范围",
+        r"分享到",
+        r"【字体",
+        r"建议使用.{0,30}浏览器",
+    )
+]
 _TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ffff]|[A-Za-z0-9]+")
 _MOJIBAKE = re.compile("[\u00c0-\u00ff]")
 DATE_FIELDS = ("published_date", "report_date")
-META_FIELDS = ("title", "published_date", "report_date", "year", "org", "region", "doc_type", "script",
-               "doc_number", "addressee", "issuer", "issued_date")
+META_FIELDS = (
+    "title",
+    "published_date",
+    "report_date",
+    "year",
+    "org",
+    "region",
+    "doc_type",
+    "script",
+    "doc_number",
+    "addressee",
+    "issuer",
+    "issued_date",
+)
 
 
 # ------------------------------------------------------------------ scoring.md
+
 
 @functools.lru_cache(maxsize=1)
 def _t2s():
@@ -63,7 +100,7 @@ def shingles(text: str | None, n: int = 4) -> Counter:
         return Counter()
     if len(toks) < n:
         return Counter([tuple(toks)])
-    return Counter(tuple(toks[i:i + n]) for i in range(len(toks) - n + 1))
+    return Counter(tuple(toks[i : i + n]) for i in range(len(toks) - n + 1))
 
 
 def text_f1(gold: str | None, output: str | None) -> float:
@@ -100,6 +137,7 @@ def meta_equal(field: str, gold, ours) -> bool:
 
 
 # ------------------------------------------------------------------ running both systems
+
 
 def http_fetch(url: str, timeout: float = 10.0, tries: int = 3) -> tuple[int, str | None, bytes]:
     """GET over HTTP (no proxies), retrying server errors as the crawler does."""
@@ -150,7 +188,9 @@ class _Runner:
             return [], None, "fetch failed"
         if len(gold_urls) > 1:
             first = gold_urls[0]
-            linked = all(e.continuation_of == first for e in exs[1:]) and exs[0].page_count == len(exs)
+            linked = all(e.continuation_of == first for e in exs[1:]) and exs[0].page_count == len(
+                exs
+            )
             exs.sort(key=lambda e: e.page_index)
             return stitch(exs), exs[0].encoding, None if linked else "pages not linked"
         return exs[0].documents, exs[0].encoding, exs[0].error
@@ -171,15 +211,18 @@ class _Runner:
 
     def bare(self, gold_urls: list[str]) -> dict:
         outs = [_bare(self.get(u)[2]) for u in gold_urls]
-        return {"text": "\n".join(o["text"] for o in outs), "title": outs[0]["title"],
-                "published_date": outs[0]["published_date"]}
+        return {
+            "text": "\n".join(o["text"] for o in outs),
+            "title": outs[0]["title"],
+            "published_date": outs[0]["published_date"],
+        }
 
 
 def _pick(docs: list[dict], part: int) -> dict | None:
     for d in docs:
         if int(d.get("part") or 0) == part:
             return d
-    if part == 0 and docs:   # we split what gold keeps whole: judge the concatenation
+    if part == 0 and docs:  # we split what gold keeps whole: judge the concatenation
         return {**docs[0], "text": "\n".join(d.get("text") or "" for d in docs)}
     if part > 0 and len(docs) == 1:
         return docs[0]
@@ -200,19 +243,38 @@ def evaluate(truth: dict, fetch) -> dict:
             cache[key] = (ours_run, runner.bare(urls), runner.dates_on_pages(urls, ours_run[0]))
         (docs, encoding, note), bare, dates = cache[key]
         ours = _pick(docs, int(g.get("part") or 0)) or {}
-        rows.append({"gold": g, "ours": ours, "bare": bare, "encoding": encoding, "note": note,
-                     "dates_on_page": dates})
-    result = {"documents": len(rows), "seconds": round(time.perf_counter() - t0, 2),
-              "ours": _score(rows, "ours"), "bare": _score(rows, "bare"),
-              "spurious": _spurious(truth, runner),
-              "per_document": [{
-                  "id": r["gold"]["id"], "site": r["gold"].get("site"), "url": r["gold"]["url"],
-                  "f1": round(text_f1(r["gold"]["text"], r["ours"].get("text")), 4),
-                  "f1_bare": round(text_f1(r["gold"]["text"], r["bare"].get("text")), 4),
-                  "leaks": leaks_in(r["ours"].get("text")), "note": r["note"],
-                  "wrong": [f for f in META_FIELDS
-                            if not meta_equal(f, r["gold"].get(f), r["ours"].get(f))],
-              } for r in rows]}
+        rows.append(
+            {
+                "gold": g,
+                "ours": ours,
+                "bare": bare,
+                "encoding": encoding,
+                "note": note,
+                "dates_on_page": dates,
+            }
+        )
+    result = {
+        "documents": len(rows),
+        "seconds": round(time.perf_counter() - t0, 2),
+        "ours": _score(rows, "ours"),
+        "bare": _score(rows, "bare"),
+        "spurious": _spurious(truth, runner),
+        "per_document": [
+            {
+                "id": r["gold"]["id"],
+                "site": r["gold"].get("site"),
+                "url": r["gold"]["url"],
+                "f1": round(text_f1(r["gold"]["text"], r["ours"].get("text")), 4),
+                "f1_bare": round(text_f1(r["gold"]["text"], r["bare"].get("text")), 4),
+                "leaks": leaks_in(r["ours"].get("text")),
+                "note": r["note"],
+                "wrong": [
+                    f for f in META_FIELDS if not meta_equal(f, r["gold"].get(f), r["ours"].get(f))
+                ],
+            }
+            for r in rows
+        ],
+    }
     return result
 
 
@@ -220,7 +282,7 @@ def _score(rows: list[dict], who: str) -> dict:
     f1s, leaks, enc_fail = [], 0, 0
     by_site: dict[str, list[float]] = defaultdict(list)
     meta = {f: [0, 0] for f in META_FIELDS}
-    stated = {f: [0, 0] for f in DATE_FIELDS}   # only gold dates the pages actually show
+    stated = {f: [0, 0] for f in DATE_FIELDS}  # only gold dates the pages actually show
     tp = fp = fn = 0
     for r in rows:
         g, o = r["gold"], r[who]
@@ -250,12 +312,18 @@ def _score(rows: list[dict], who: str) -> dict:
         "f1_median": round(statistics.median(f1s), 4) if f1s else None,
         "share_below_0_9": round(sum(f < 0.9 for f in f1s) / len(f1s), 4) if f1s else None,
         "below_0_9": sum(f < 0.9 for f in f1s),
-        "leaks": leaks, "encoding_failures": enc_fail,
+        "leaks": leaks,
+        "encoding_failures": enc_fail,
         "f1_by_site": {s: round(statistics.fmean(v), 4) for s, v in sorted(by_site.items())},
         "metadata": {f: round(a / n, 4) for f, (a, n) in meta.items() if n},
-        "dates_stated": {f: {"accuracy": round(a / n, 4) if n else None, "documents": n,
-                             "gold_not_on_page": meta[f][1] - n}
-                         for f, (a, n) in stated.items()},
+        "dates_stated": {
+            f: {
+                "accuracy": round(a / n, 4) if n else None,
+                "documents": n,
+                "gold_not_on_page": meta[f][1] - n,
+            }
+            for f, (a, n) in stated.items()
+        },
     }
     if who == "ours":
         out["report_precision"] = round(tp / (tp + fp), 4) if tp + fp else None
@@ -287,8 +355,11 @@ def _duplicates(rows: list[dict], who: str) -> dict:
     # gold pairs whose documents we lost entirely count as missed
     all_groups = Counter(r["gold"].get("dup_group") for r in rows if r["gold"].get("dup_group"))
     gold_pairs = sum(n * (n - 1) // 2 for n in all_groups.values())
-    return {"duplicate_recall": round(found / gold_pairs, 4) if gold_pairs else None,
-            "duplicate_pairs": gold_pairs, "false_merges": diff_merged}
+    return {
+        "duplicate_recall": round(found / gold_pairs, 4) if gold_pairs else None,
+        "duplicate_pairs": gold_pairs,
+        "false_merges": diff_merged,
+    }
 
 
 def _spurious(truth: dict, runner: _Runner) -> dict:
@@ -308,10 +379,13 @@ def _spurious(truth: dict, runner: _Runner) -> dict:
 
 # ------------------------------------------------------------------ CLI
 
+
 def format_report(res: dict) -> str:
     o, b = res["ours"], res["bare"]
-    lines = [f"documents scored: {res['documents']}  ({res['seconds']} s)",
-             f"{'metric':<34}{'ours':>10}{'bare trafilatura':>18}"]
+    lines = [
+        f"documents scored: {res['documents']}  ({res['seconds']} s)",
+        f"{'metric':<34}{'ours':>10}{'bare trafilatura':>18}",
+    ]
 
     def row(name, a, c="-"):
         lines.append(f"{name:<34}{_fmt(a):>10}{_fmt(c):>18}")
@@ -326,8 +400,7 @@ def format_report(res: dict) -> str:
         row(f"accuracy {f}", o["metadata"].get(f), b["metadata"].get(f, "-"))
     for f in DATE_FIELDS:
         st, bst = o["dates_stated"][f], b["dates_stated"][f]
-        row(f"  {f} where stated", st["accuracy"],
-            bst["accuracy"] if f in b["metadata"] else "-")
+        row(f"  {f} where stated", st["accuracy"], bst["accuracy"] if f in b["metadata"] else "-")
         lines[-1] += f"   ({st['gold_not_on_page']} gold dates appear nowhere on the page)"
     row("report precision", o.get("report_precision"))
     row("report recall", o.get("report_recall"))
@@ -345,9 +418,14 @@ def format_report(res: dict) -> str:
             lines.append(f"  {d['id']:<28} F1 {d['f1']:.3f} leaks {d['leaks']} {d['note'] or ''}")
     wrong = Counter(f for d in res["per_document"] for f in d["wrong"])
     if wrong:
-        lines.append("metadata misses: " + ", ".join(
-            f"{f}: " + " ".join(d["id"] for d in res["per_document"] if f in d["wrong"])
-            for f in META_FIELDS if wrong[f]))
+        lines.append(
+            "metadata misses: "
+            + ", ".join(
+                f"{f}: " + " ".join(d["id"] for d in res["per_document"] if f in d["wrong"])
+                for f in META_FIELDS
+                if wrong[f]
+            )
+        )
     return "\n".join(lines)
 
 
@@ -360,13 +438,28 @@ def _fmt(v) -> str:
 
 
 @click.command("eval")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
-              help="Also write the full result (per document) as JSON here.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the full result (per document) as JSON here.",
+)
 @click.option("--site", "sites", multiple=True, help="Only score documents of these zoo sites.")
-@click.option("--pages", "pages_dir", type=click.Path(exists=True, file_okay=False), default=None,
-              help="Score saved real pages instead (pages/*.html, gold/*.txt, titles.json).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="With --pages: write each extractor's text per page under this folder.")
+@click.option(
+    "--pages",
+    "pages_dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="Score saved real pages instead (pages/*.html, gold/*.txt, titles.json).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="With --pages: write each extractor's text per page under this folder.",
+)
 @click.option("--no-baselines", is_flag=True, help="With --pages: score ours only.")
 def eval_command(json_path, sites, pages_dir, out_dir, no_baselines):
     """Score extraction on the local portal zoo (or saved real pages) against gold."""

@@ -11,6 +11,7 @@ writes), written one by one (JSON Lines, CSV) or in bounded batches (Parquet row
 memory does not grow with the archive. The output is written to ``FILE.part`` and renamed
 when complete.
 """
+
 from __future__ import annotations
 
 import csv
@@ -33,14 +34,13 @@ from archive.store import DOCUMENT_COLUMNS
 FORMATS = ("jsonl", "csv", "parquet")
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 DEFAULTS = {
-    "base_url": "http://127.0.0.1:8001",            # where `union-archive serve` publishes
+    "base_url": "http://127.0.0.1:8001",  # where `union-archive serve` publishes
     "replay_prefix": "http://127.0.0.1:8080/union/",  # pywb's collection (docs/warc.md)
-    "batch_rows": 1000,          # rows of one Parquet row group at most
-    "batch_chars": 16_000_000,   # text characters of one Parquet row group at most
-    "open_warcs": 8,             # WARC files kept open while reading record ids
+    "batch_rows": 1000,  # rows of one Parquet row group at most
+    "batch_chars": 16_000_000,  # text characters of one Parquet row group at most
+    "open_warcs": 8,  # WARC files kept open while reading record ids
 }
-PROVENANCE_COLUMNS = {"warc_record_id": str, "record_url": str, "replay_url": str,
-                      "citation": str}
+PROVENANCE_COLUMNS = {"warc_record_id": str, "record_url": str, "replay_url": str, "citation": str}
 
 
 class ExportError(Exception):
@@ -59,8 +59,10 @@ def parse_since(value: str) -> str:
             return datetime.strptime(value, "%Y-%m-%d").strftime("%Y-%m-%d")
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ExportError(f"--since {value!r}: give a date (2026-11-21) or an ISO 8601 time "
-                          "(2026-11-21T08:00:00Z)") from None
+        raise ExportError(
+            f"--since {value!r}: give a date (2026-11-21) or an ISO 8601 time "
+            "(2026-11-21T08:00:00Z)"
+        ) from None
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -83,7 +85,7 @@ class RecordIds:
         self.locator = WarcLocator(data_dir)
         self.keep_open = keep_open
         self.files: OrderedDict[str, object] = OrderedDict()
-        self.missing: dict[str, int] = {}     # file name -> documents whose id was not found
+        self.missing: dict[str, int] = {}  # file name -> documents whose id was not found
 
     def _file(self, name: str):
         if name in self.files:
@@ -91,8 +93,8 @@ class RecordIds:
             return self.files[name]
         path = self.locator.find(name)
         fh = None
-        for candidate in ([path, path.with_name(path.name + ".open")] if path else []):
-            try:        # a crawl renames NAME.open to NAME when it closes the file
+        for candidate in [path, path.with_name(path.name + ".open")] if path else []:
+            try:  # a crawl renames NAME.open to NAME when it closes the file
                 fh = open(candidate, "rb")
                 break
             except OSError:
@@ -124,17 +126,24 @@ class RecordIds:
 
 def _connect(db_path: Path) -> sqlite3.Connection:
     if not db_path.is_file():
-        raise ExportError(f"{db_path} not found (build it first: union-archive crawl --data "
-                          f"{db_path.parent} ... or union-archive reindex --data {db_path.parent})")
+        raise ExportError(
+            f"{db_path} not found (build it first: union-archive crawl --data "
+            f"{db_path.parent} ... or union-archive reindex --data {db_path.parent})"
+        )
     conn = sqlite3.connect("file:" + quote(str(db_path.resolve())) + "?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
     return conn
 
 
-def iter_documents(data_dir: str | Path, reports_only: bool = False, since: str | None = None,
-                   sites: Iterable[str] = (), base_url: str = DEFAULTS["base_url"],
-                   replay_prefix: str = DEFAULTS["replay_prefix"],
-                   record_ids: RecordIds | None = None) -> Iterator[dict]:
+def iter_documents(
+    data_dir: str | Path,
+    reports_only: bool = False,
+    since: str | None = None,
+    sites: Iterable[str] = (),
+    base_url: str = DEFAULTS["base_url"],
+    replay_prefix: str = DEFAULTS["replay_prefix"],
+    record_ids: RecordIds | None = None,
+) -> Iterator[dict]:
     """The export's rows (``export_columns()``), ordered by document id, one at a time."""
     data_dir = Path(data_dir)
     conn = _connect(data_dir / "archive.db")
@@ -150,19 +159,26 @@ def iter_documents(data_dir: str | Path, reports_only: bool = False, since: str 
             where.append("captured_at >= ?")
             params.append(since)
         sites = list(sites)
-        if sites:     # a bare host matches it on every port ("host:port" is stored)
-            where.append("(" + " or ".join("site = ? or substr(site, 1, ?) = ?"
-                                           for _ in sites) + ")")
+        if sites:  # a bare host matches it on every port ("host:port" is stored)
+            where.append(
+                "(" + " or ".join("site = ? or substr(site, 1, ?) = ?" for _ in sites) + ")"
+            )
             for s in sites:
                 params += [s, len(s) + 1, s + ":"]
-        sql = (f"select {select} from documents"
-               + (" where " + " and ".join(where) if where else "") + " order by id")
+        sql = (
+            f"select {select} from documents"
+            + (" where " + " and ".join(where) if where else "")
+            + " order by id"
+        )
         for row in conn.execute(sql, params):
             doc = dict(row)
             located = doc.get("warc_filename") is not None
             record = citation.record_url(base_url, doc["id"]) if located else None
-            doc["warc_record_id"] = (record_ids.get(doc["warc_filename"], doc["warc_offset"])
-                                     if record_ids is not None and located else None)
+            doc["warc_record_id"] = (
+                record_ids.get(doc["warc_filename"], doc["warc_offset"])
+                if record_ids is not None and located
+                else None
+            )
             doc["record_url"] = record
             doc["replay_url"] = replay_url(replay_prefix, doc.get("captured_at"), doc.get("url"))
             doc["citation"] = citation.gbt7714(doc, record)
@@ -172,6 +188,7 @@ def iter_documents(data_dir: str | Path, reports_only: bool = False, since: str 
 
 
 # -------------------------------------------------------------------- writers
+
 
 def write_jsonl(rows: Iterable[dict], out) -> int:
     n = 0
@@ -216,14 +233,19 @@ def _bad_value(batch: list[dict]) -> str:
     for row in batch:
         for name, kind in export_columns().items():
             value = row.get(name)
-            if value is not None and not isinstance(value, kind if kind is not float
-                                                    else (int, float)):
+            if value is not None and not isinstance(
+                value, kind if kind is not float else (int, float)
+            ):
                 return f"document {row.get('id')}: {name} = {value!r:.80} is not {kind.__name__}"
     return "a value of the wrong type"
 
 
-def write_parquet(rows: Iterable[dict], path: Path, max_rows: int = DEFAULTS["batch_rows"],
-                  max_chars: int = DEFAULTS["batch_chars"]) -> int:
+def write_parquet(
+    rows: Iterable[dict],
+    path: Path,
+    max_rows: int = DEFAULTS["batch_rows"],
+    max_chars: int = DEFAULTS["batch_chars"],
+) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -248,18 +270,27 @@ def output_format(output: str, fmt: str | None) -> tuple[str, bool]:
         suffix = Path(output[:-3] if gz else output).suffix.lower()
         fmt = SUFFIXES.get(suffix)
         if fmt is None:
-            raise ExportError(f"cannot tell the format from {output!r}: give --format "
-                              + "|".join(FORMATS))
+            raise ExportError(
+                f"cannot tell the format from {output!r}: give --format " + "|".join(FORMATS)
+            )
     if fmt == "parquet" and (gz or output == "-"):
-        raise ExportError("Parquet is written to a file (compressed inside), not to "
-                          + ("stdout" if output == "-" else "a .gz"))
+        raise ExportError(
+            "Parquet is written to a file (compressed inside), not to "
+            + ("stdout" if output == "-" else "a .gz")
+        )
     return fmt, gz
 
 
-def export(data_dir: str | Path, output: str, fmt: str | None = None, reports_only=False,
-           since: str | None = None, sites: Iterable[str] = (),
-           base_url: str = DEFAULTS["base_url"],
-           replay_prefix: str = DEFAULTS["replay_prefix"]) -> dict:
+def export(
+    data_dir: str | Path,
+    output: str,
+    fmt: str | None = None,
+    reports_only=False,
+    since: str | None = None,
+    sites: Iterable[str] = (),
+    base_url: str = DEFAULTS["base_url"],
+    replay_prefix: str = DEFAULTS["replay_prefix"],
+) -> dict:
     """Write the export; returns {"documents": N, "format": ..., "missing_records": {file: n}}."""
     fmt, gz = output_format(output, fmt)
     for name, value in (("--base-url", base_url), ("--replay-url", replay_prefix)):
@@ -271,12 +302,20 @@ def export(data_dir: str | Path, output: str, fmt: str | None = None, reports_on
         except ImportError:
             raise ExportError("Parquet needs pyarrow: pip install -e '.[export]'") from None
     record_ids = RecordIds(Path(data_dir))
-    rows = iter_documents(data_dir, reports_only, parse_since(since) if since else None, sites,
-                          base_url, replay_prefix, record_ids)
+    rows = iter_documents(
+        data_dir,
+        reports_only,
+        parse_since(since) if since else None,
+        sites,
+        base_url,
+        replay_prefix,
+        record_ids,
+    )
     try:
         if output == "-":
-            out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="",
-                                   write_through=False)
+            out = io.TextIOWrapper(
+                sys.stdout.buffer, encoding="utf-8", newline="", write_through=False
+            )
             n = _write_text(fmt, rows, out)
             out.detach()
         else:
@@ -288,7 +327,7 @@ def export(data_dir: str | Path, output: str, fmt: str | None = None, reports_on
 
 def _write_text(fmt: str, rows, out) -> int:
     if fmt == "csv":
-        out.write("\ufeff")      # a byte-order mark, so that spreadsheets read UTF-8
+        out.write("\ufeff")  # a byte-order mark, so that spreadsheets read UTF-8
         n = write_csv(rows, out)
     else:
         n = write_jsonl(rows, out)
@@ -315,33 +354,64 @@ def _write_file(fmt: str, gz: bool, rows, path: Path) -> int:
 
 # -------------------------------------------------------------------- command
 
+
 @click.command("export")
-@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
-              help="Archive directory (archive.db, warc/).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Output format (default: from the file name: .jsonl, .csv, .parquet; "
-                   "jsonl for stdout).")
-@click.option("-o", "--output", required=True, metavar="FILE",
-              help="Output file; '-' for stdout (jsonl, csv); a name ending in .gz is gzipped.")
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Archive directory (archive.db, warc/).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format (default: from the file name: .jsonl, .csv, .parquet; jsonl for stdout).",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    metavar="FILE",
+    help="Output file; '-' for stdout (jsonl, csv); a name ending in .gz is gzipped.",
+)
 @click.option("--reports-only", is_flag=True, help="Only work reports (is_report = 1).")
-@click.option("--since", metavar="DATE",
-              help="Only documents captured on or after DATE (YYYY-MM-DD or ISO 8601 time).")
-@click.option("--site", "sites", multiple=True, metavar="HOST",
-              help="Only documents of this site (HOST or HOST:PORT; repeatable).")
-@click.option("--base-url", default=DEFAULTS["base_url"], show_default=True, metavar="URL",
-              help="Where the archive is published (`union-archive serve`): record_url and "
-                   "the citation point there.")
-@click.option("--replay-url", "replay_prefix", default=DEFAULTS["replay_prefix"],
-              show_default=True, metavar="PREFIX",
-              help="Wayback-style replay collection (pywb): replay_url is "
-                   "PREFIX/TIMESTAMP/URL.")
+@click.option(
+    "--since",
+    metavar="DATE",
+    help="Only documents captured on or after DATE (YYYY-MM-DD or ISO 8601 time).",
+)
+@click.option(
+    "--site",
+    "sites",
+    multiple=True,
+    metavar="HOST",
+    help="Only documents of this site (HOST or HOST:PORT; repeatable).",
+)
+@click.option(
+    "--base-url",
+    default=DEFAULTS["base_url"],
+    show_default=True,
+    metavar="URL",
+    help="Where the archive is published (`union-archive serve`): record_url and "
+    "the citation point there.",
+)
+@click.option(
+    "--replay-url",
+    "replay_prefix",
+    default=DEFAULTS["replay_prefix"],
+    show_default=True,
+    metavar="PREFIX",
+    help="Wayback-style replay collection (pywb): replay_url is PREFIX/TIMESTAMP/URL.",
+)
 def export_command(data_dir, fmt, output, reports_only, since, sites, base_url, replay_prefix):
     """Export the documents with provenance and citation (JSON Lines, CSV, Parquet)."""
     from archive.cli import fail
 
     try:
-        summary = export(data_dir, output, fmt, reports_only, since, sites, base_url,
-                         replay_prefix)
+        summary = export(data_dir, output, fmt, reports_only, since, sites, base_url, replay_prefix)
     except ExportError as exc:
         fail(str(exc))
     except sqlite3.Error as exc:
@@ -349,11 +419,15 @@ def export_command(data_dir, fmt, output, reports_only, since, sites, base_url, 
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}")
     target = "stdout" if output == "-" else output
-    click.echo(f"exported {summary['documents']} documents ({summary['format']}) to {target}",
-               err=True)
+    click.echo(
+        f"exported {summary['documents']} documents ({summary['format']}) to {target}", err=True
+    )
     missing = summary["missing_records"]
     if missing:
-        click.echo(f"union-archive: warning: the WARC record of {sum(missing.values())} "
-                   f"documents could not be read (warc_record_id left empty): "
-                   + ", ".join(sorted(missing)[:5]) + (" ..." if len(missing) > 5 else ""),
-                   err=True)
+        click.echo(
+            f"union-archive: warning: the WARC record of {sum(missing.values())} "
+            f"documents could not be read (warc_record_id left empty): "
+            + ", ".join(sorted(missing)[:5])
+            + (" ..." if len(missing) > 5 else ""),
+            err=True,
+        )

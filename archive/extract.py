@@ -9,6 +9,7 @@ Chinese bodies -> chrome rules (archive.chrome) -> split 范文 parts -> normali
 (archive.normalize) -> metadata (archive.metadata).  Attachments (.docx, PDF)
 go through archive.attachments.
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,51 +39,138 @@ class Extraction:
     published_hint: str | None = None
     lines: list[str] = field(default_factory=list, repr=False)
     repaired: bool = False
-    script: str | None = None          # script as found, when lines were converted early
+    script: str | None = None  # script as found, when lines were converted early
 
 
 # containers CMSs put the article body in, most specific first
 BODY_SELECTORS = (
-    "div.TRS_Editor", ".trs_editor_view", "#UCAP-CONTENT", "#zoom", "#Zoom", "#ArticleBody",
-    "#articleBody", ".ccontent", "#ccontent", "#ArticleContent", "#artibody", ".article-content",
-    ".article_content", ".articleContent", "#content_text", ".TRS_UEDITOR", "#js_content",
-    ".wp_articlecontent", ".v_news_content", "#vsb_content", ".news_content", ".newsContent",
-    "div.content", "#content", "article",
+    "div.TRS_Editor",
+    ".trs_editor_view",
+    "#UCAP-CONTENT",
+    "#zoom",
+    "#Zoom",
+    "#ArticleBody",
+    "#articleBody",
+    ".ccontent",
+    "#ccontent",
+    "#ArticleContent",
+    "#artibody",
+    ".article-content",
+    ".article_content",
+    ".articleContent",
+    "#content_text",
+    ".TRS_UEDITOR",
+    "#js_content",
+    ".wp_articlecontent",
+    ".v_news_content",
+    "#vsb_content",
+    ".news_content",
+    ".newsContent",
+    "div.content",
+    "#content",
+    "article",
 )
-_TITLE_SELECTORS = ("#ctitle", ".article-title", ".article_title", ".arti_title", ".news_title",
-                    ".detail-title", ".title", "#title", "h1", "h2")
-_BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol",
-          "section", "article", "blockquote", "pre", "dd", "dt", "dl", "center", "hr", "form",
-          "header", "footer", "figure", "figcaption", "tbody", "thead", "main", "address"}
+_TITLE_SELECTORS = (
+    "#ctitle",
+    ".article-title",
+    ".article_title",
+    ".arti_title",
+    ".news_title",
+    ".detail-title",
+    ".title",
+    "#title",
+    "h1",
+    "h2",
+)
+_BLOCK = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "tr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "ul",
+    "ol",
+    "section",
+    "article",
+    "blockquote",
+    "pre",
+    "dd",
+    "dt",
+    "dl",
+    "center",
+    "hr",
+    "form",
+    "header",
+    "footer",
+    "figure",
+    "figcaption",
+    "tbody",
+    "thead",
+    "main",
+    "address",
+}
 _SKIP = {"script", "style", "noscript", "template", "iframe", "object", "select", "button"}
 # " - 栏目 - 站名", "_栏目_站名", "|站名", "标题-站名"; never "——" (subtitles) nor 2023-2024
-_TITLE_SEP = re.compile(r"\s+[-–—－|｜·»:：]+\s+|\s*[_|｜»]+\s*|(?<=\S)\s*[-－]\s*(?=[^\d\s])|\s{2,}")
-_PAGER = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"']([^\"']+)[\"']\s*,\s*"
-                    r"[\"'](\w+)[\"']")
-_PAGER_VARS = re.compile(r"countPage\s*=\s*(\d+).{0,200}?currentPage\s*=\s*(\d+)|"
-                         r"currentPage\s*=\s*(\d+).{0,200}?countPage\s*=\s*(\d+)", re.S)
+_TITLE_SEP = re.compile(
+    r"\s+[-–—－|｜·»:：]+\s+|\s*[_|｜»]+\s*|(?<=\S)\s*[-－]\s*(?=[^\d\s])|\s{2,}"
+)
+_PAGER = re.compile(
+    r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"']([^\"']+)[\"']\s*,\s*"
+    r"[\"'](\w+)[\"']"
+)
+_PAGER_VARS = re.compile(
+    r"countPage\s*=\s*(\d+).{0,200}?currentPage\s*=\s*(\d+)|"
+    r"currentPage\s*=\s*(\d+).{0,200}?countPage\s*=\s*(\d+)",
+    re.S,
+)
 _PAGE_URL = re.compile(r"^(.*?)_(\d+)\.(s?html?)$")
-_META_DATE = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time",
-              "og:release_date", "publish_date", "dc.date", "dc.date.issued", "date", "pubtime")
+_META_DATE = (
+    "pubdate",
+    "publishdate",
+    "firstpublishedtime",
+    "article:published_time",
+    "og:release_date",
+    "publish_date",
+    "dc.date",
+    "dc.date.issued",
+    "date",
+    "pubtime",
+)
 # an info-bar date label (Simplified or Traditional) and what follows it
-_LABELLED_DATE = re.compile(r"(发布时间|發布時間|发表时间|發表時間|发布日期|發布日期|发表日期|發表日期|"
-                            r"更新时间|更新時間|时间|時間|日期)\s*[:：]\s*(.{6,40})")
+_LABELLED_DATE = re.compile(
+    r"(发布时间|發布時間|发表时间|發表時間|发布日期|發布日期|发表日期|發表日期|"
+    r"更新时间|更新時間|时间|時間|日期)\s*[:：]\s*(.{6,40})"
+)
 _ANY_DATE = re.compile(r"(20\d\d|19\d\d)\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?")
-_MULTI_TITLE = re.compile(r"\s*[(（【\[]\s*(通用|合集|精选|优选|热门|精品|汇总|集锦|优秀|推荐)?\s*"
-                          r"([0-9一二三四五六七八九十]+)\s*篇\s*[)）】\]]\s*")
+_MULTI_TITLE = re.compile(
+    r"\s*[(（【\[]\s*(通用|合集|精选|优选|热门|精品|汇总|集锦|优秀|推荐)?\s*"
+    r"([0-9一二三四五六七八九十]+)\s*篇\s*[)）】\]]\s*"
+)
 _CN_NUM = "零一二三四五六七八九十"
 _PART = (
     re.compile(r"^[【\[]?\s*篇\s*([0-9一二三四五六七八九十]+)\s*[】\]]?\s*[:：.、]?\s*(.*)$"),
     re.compile(r"^[【\[]?\s*第\s*([0-9一二三四五六七八九十]+)\s*篇\s*[】\]]?\s*[:：.、]?\s*(.*)$"),
     re.compile(r"^(.{2,60}?)\s*[(（【\[]?\s*篇\s*([0-9一二三四五六七八九十]+)\s*[)）】\]]?$"),
 )
-_PART_SUFFIX = re.compile(r"\s*[(（【\[]?\s*(第\s*[0-9一二三四五六七八九十]+\s*篇|篇\s*[0-9一二三四五六七八九十]+)"
-                          r"\s*[)）】\]]?\s*$")
+_PART_SUFFIX = re.compile(
+    r"\s*[(（【\[]?\s*(第\s*[0-9一二三四五六七八九十]+\s*篇|篇\s*[0-9一二三四五六七八九十]+)"
+    r"\s*[)）】\]]?\s*$"
+)
 _WORDCOUNT = re.compile(r"^[(（]?\s*\d+\s*字\s*[)）]?$")
 # TRS WCM attachment names: P0 + upload date YYYYMMDD + serial (P020240116389614168185.pdf)
 _TRS_ATTACHMENT = re.compile(r"/P0(20\d\d)(0[1-9]|1[0-2])([0-3]\d)\d{6,}\.\w+$")
-_ATTACHMENT_TYPES = ("application/pdf", "application/vnd.openxmlformats-officedocument",
-                     "application/msword")
+_ATTACHMENT_TYPES = (
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument",
+    "application/msword",
+)
 
 
 def _trafilatura_config():
@@ -99,7 +187,8 @@ def _trafilatura_config():
     # a page with too little text is a result here (not an article), not a warning:
     # trafilatura's "discarding data: None" would be logged for every list page
     logging.getLogger("trafilatura.core").addFilter(
-        lambda record: not record.getMessage().startswith("discarding data"))
+        lambda record: not record.getMessage().startswith("discarding data")
+    )
     _stoplist_as_frozenset()
     return cfg
 
@@ -125,6 +214,7 @@ MAX_PAGE_BYTES = 8 * 1024 * 1024
 
 
 # ------------------------------------------------------------------ public API
+
 
 def process_capture(url: str, content_type: str | None, body: bytes) -> Extraction:
     ex = Extraction(url=url)
@@ -155,7 +245,7 @@ def process_capture(url: str, content_type: str | None, body: bytes) -> Extracti
     if ctype == "application/json" or ctype.endswith("+json"):
         from archive.json_api import article_html
 
-        page = article_html(dec.text)      # an app's article API; lists give no document
+        page = article_html(dec.text)  # an app's article API; lists give no document
         if page is not None:
             _from_html(ex, url, page)
         return ex
@@ -173,12 +263,17 @@ def stitch(pages: list[Extraction]) -> list[dict]:
     for p in pages:
         lines.extend(p.lines)
     title = first.title or next((p.title for p in pages if p.title), None)
-    return make_documents(first.url, title, lines, first.published_hint or
-                          next((p.published_hint for p in pages if p.published_hint), None),
-                          first.script)
+    return make_documents(
+        first.url,
+        title,
+        lines,
+        first.published_hint or next((p.published_hint for p in pages if p.published_hint), None),
+        first.script,
+    )
 
 
 # ------------------------------------------------------------------ HTML pages
+
 
 def _html_parser() -> etree.HTMLParser:
     """lxml.html's parser, with the element classes chosen in C: lxml.html's own lookup is
@@ -186,13 +281,18 @@ def _html_parser() -> etree.HTMLParser:
     The only difference is that form controls are plain ``HtmlElement`` (no ``.value``,
     ``.fields``), which nothing here reads."""
     parser = etree.HTMLParser()
-    parser.set_element_class_lookup(etree.ElementDefaultClassLookup(
-        element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,
-        pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity))
+    parser.set_element_class_lookup(
+        etree.ElementDefaultClassLookup(
+            element=lxml.html.HtmlElement,
+            comment=lxml.html.HtmlComment,
+            pi=lxml.html.HtmlProcessingInstruction,
+            entity=lxml.html.HtmlEntity,
+        )
+    )
     return parser
 
 
-_PARSERS = threading.local()      # lxml parsers are not to be shared between threads
+_PARSERS = threading.local()  # lxml parsers are not to be shared between threads
 
 
 _END_ROOT = re.compile(r"</\s*(html|body)\s*>", re.I)
@@ -235,15 +335,16 @@ def _from_html(ex: Extraction, url: str, text: str) -> None:
 def _read_page(ex: Extraction, url: str, text: str, root) -> None:
     drop_hidden(root)
     metas = meta_tags(root)
-    names = _names(root)          # ids and classes: read once for both selectors' passes
+    names = _names(root)  # ids and classes: read once for both selectors' passes
     body = root.find("body")
     visible = _visible_text(body) if body is not None else text
     ex.published_hint = published_hint(root, text, metas, visible)
     heads, order = headline_candidates(root)
     shown = _flat(visible) if body is not None else ""
     container, known, prose = choose_body(root, names)
-    ex.title = headline(heads, order.get(container), root, metas, shown) or \
-        page_title(root, metas, names)
+    ex.title = headline(heads, order.get(container), root, metas, shown) or page_title(
+        root, metas, names
+    )
     anchors = None if known else _anchor_texts(root)
     headings: list[str] = []
     if container is not None:
@@ -268,14 +369,19 @@ def _read_page(ex: Extraction, url: str, text: str, root) -> None:
     if not lines and container is not None:
         # the chosen block held nothing but chrome: trafilatura reads the whole page
         lines, _ = chrome.clean_lines(_trafilatura_lines(root), ex.title)
-    pager = pagination(text, url) or pagination_from_links(root, url) or \
-        pagination_by_pager(root, url)
-    verdict = _article_verdict(lines, anchors, 1 if pager and pager[0] > 0 else
-                               10 if container is not None else 40)
+    pager = (
+        pagination(text, url) or pagination_from_links(root, url) or pagination_by_pager(root, url)
+    )
+    verdict = _article_verdict(
+        lines, anchors, 1 if pager and pager[0] > 0 else 10 if container is not None else 40
+    )
     if verdict:
         ex.lines = []
-        if verdict == "short" and prose >= SILENT_PAGE_HAN and \
-                han_count("".join(lines)) < 0.05 * prose:
+        if (
+            verdict == "short"
+            and prose >= SILENT_PAGE_HAN
+            and han_count("".join(lines)) < 0.05 * prose
+        ):
             # a page of prose that gave nothing: say so rather than archive silence
             ex.error = f"no article text found ({int(prose)} Han characters of prose on the page)"
         return
@@ -321,11 +427,12 @@ def _arbitrate(known, dense, mass: dict):
     if known is None or dense is None or dense is known:
         return known if dense is None else dense
     k, d = mass.get(known, 0), mass.get(dense, 0)
-    if _contains(known, dense):        # the container is wider than the article
-        generic = known.tag == "article" or (known.get("id") == "content" or "content" in
-                                             (known.get("class") or "").split())
+    if _contains(known, dense):  # the container is wider than the article
+        generic = known.tag == "article" or (
+            known.get("id") == "content" or "content" in (known.get("class") or "").split()
+        )
         return dense if generic or d < 0.6 * k else known
-    if _contains(dense, known):        # the container is a fragment of the article
+    if _contains(dense, known):  # the container is a fragment of the article
         return dense if k < 0.6 * d else known
     return dense if d > k else known
 
@@ -340,8 +447,12 @@ def heading_texts(el) -> list[str]:
     for h in el.iter("h1", "h2", "h3", "h4", "p", "div"):
         if h.tag in ("p", "div"):
             kids = [c for c in h if isinstance(c.tag, str)]
-            if (len(kids) != 1 or kids[0].tag not in ("strong", "b") or (h.text or "").strip()
-                    or (kids[0].tail or "").strip()):
+            if (
+                len(kids) != 1
+                or kids[0].tag not in ("strong", "b")
+                or (h.text or "").strip()
+                or (kids[0].tail or "").strip()
+            ):
                 continue
         t = re.sub(r"[\s\u3000\xa0]+", " ", h.text_content()).strip()
         if t:
@@ -396,8 +507,6 @@ def body_container(root, names: tuple[set, set] | None = None):
                 continue
             return el
     return None
-
-
 
 
 _NON_HAN = re.compile("[^\u4e00-\u9fff]+")
@@ -464,11 +573,13 @@ def text_mass(root) -> tuple[dict, dict]:
     mass: dict = {}
     for el in root.iter(*_TEXT_TAGS):
         own = (el.text or "") + "".join(
-            (c.tail or "") + (c.text_content() if isinstance(c.tag, str) and c.tag.lower() in
-                              _INLINE else "") for c in el)
+            (c.tail or "")
+            + (c.text_content() if isinstance(c.tag, str) and c.tag.lower() in _INLINE else "")
+            for c in el
+        )
         n = han_count(own)
         if n < 5 or (n >= 200 and len(_SENTENCE_MARK.findall(own)) < n / 150):
-            continue    # too little, or a run of keywords with no sentences: not prose
+            continue  # too little, or a run of keywords with no sentences: not prose
         own_score[el] = own_score.get(el, 0) + n
         parent = el.getparent()
         if parent is not None and el.tag in ("p", "font", "span", "pre", "blockquote", "li"):
@@ -501,9 +612,13 @@ def densest_block(root, min_han: int = 30, mass: tuple[dict, dict] | None = None
         if parent is None or parent.tag in ("body", "html"):
             break
         need = 0.3 * mass.get(best, 0)
-        if any(child is not node and mass.get(child, 0) >= need
-               and _continues(child, seed_el, own_score, 0.3 * seed)
-               and chrome._link_density(child) < 0.3 for child in parent):
+        if any(
+            child is not node
+            and mass.get(child, 0) >= need
+            and _continues(child, seed_el, own_score, 0.3 * seed)
+            and chrome._link_density(child) < 0.3
+            for child in parent
+        ):
             best, node, misses = parent, parent, 0
         else:
             node, misses = parent, misses + 1
@@ -514,8 +629,10 @@ def _continues(branch, seed, own_score: dict, need: float) -> bool:
     """Whether ``branch`` holds a block like ``seed`` (same tag and class) with at least
     ``need`` of its own text: the next page or section of the same text."""
     key = (seed.tag, seed.get("class"))
-    return any(own_score.get(x, 0) >= need and (x.tag, x.get("class")) == key
-               for x in branch.iter(seed.tag))
+    return any(
+        own_score.get(x, 0) >= need and (x.tag, x.get("class")) == key
+        for x in branch.iter(seed.tag)
+    )
 
 
 _INLINE = {"b", "strong", "span", "font", "em", "i", "u", "sub", "sup", "br", "small", "big"}
@@ -527,20 +644,31 @@ def _trafilatura_lines(root) -> list[str]:
 
     if _CFG is None:
         _CFG = _trafilatura_config()
-    out = trafilatura.extract(root, config=_CFG, include_comments=False, include_tables=True,
-                              include_images=False, deduplicate=False, favor_precision=True,
-                              with_metadata=False, output_format="txt")
+    out = trafilatura.extract(
+        root,
+        config=_CFG,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        deduplicate=False,
+        favor_precision=True,
+        with_metadata=False,
+        output_format="txt",
+    )
     lines = []
     for line in (out or "").splitlines():
-        if line.startswith("|") and line.rstrip().endswith("|"):   # trafilatura's table rows
-            line = " ".join(c.strip() for c in re.split(r"(?<!\\)\|", line.strip("| ")) if c.strip())
+        if line.startswith("|") and line.rstrip().endswith("|"):  # trafilatura's table rows
+            line = " ".join(
+                c.strip() for c in re.split(r"(?<!\\)\|", line.strip("| ")) if c.strip()
+            )
         lines.append(line.replace("\\|", "|"))
     return lines
 
 
 def _anchor_texts(root) -> set[str]:
-    return {re.sub(r"\s+", "", a.text_content()) for a in root.iter("a")
-            if a.text_content().strip()}
+    return {
+        re.sub(r"\s+", "", a.text_content()) for a in root.iter("a") if a.text_content().strip()
+    }
 
 
 # a page showing this much Han text that yields no article records why
@@ -589,7 +717,8 @@ def headline_candidates(root) -> tuple[list[tuple[int, str]], dict]:
         if not isinstance(el.tag, str):
             continue
         if el.tag not in _HEADING_TAGS and not _TITLE_NAME.search(
-                f"{el.get('class', '')} {el.get('id', '')}"):
+            f"{el.get('class', '')} {el.get('id', '')}"
+        ):
             continue
         t = re.sub(r"\s+", " ", el.text_content()).strip()
         if not 4 <= len(t) <= 120 or chrome.RELATED.match(t) or chrome.chrome_reason(t):
@@ -601,8 +730,9 @@ def headline_candidates(root) -> tuple[list[tuple[int, str]], dict]:
     return out, order
 
 
-def headline(heads: list[tuple[int, str]], body_at: int | None, root, metas: dict,
-             shown: str = "") -> str | None:
+def headline(
+    heads: list[tuple[int, str]], body_at: int | None, root, metas: dict, shown: str = ""
+) -> str | None:
     """The article's own headline: the heading nearest before the body that <title> or
     og:title repeats (their site suffixes are not part of it), else, when those name only
     the column or site, the nearest heading of 8 characters or more. None: no such heading
@@ -615,8 +745,11 @@ def headline(heads: list[tuple[int, str]], body_at: int | None, root, metas: dic
         return None
     head = root.find(".//title")
     segments = _title_segments(head.text_content()) if head is not None else []
-    refs = [_flat(x) for x in (head.text_content() if head is not None else None,
-                               metas.get("og:title")) if x]
+    refs = [
+        _flat(x)
+        for x in (head.text_content() if head is not None else None, metas.get("og:title"))
+        if x
+    ]
     # the site's and column's names: every segment but the longest
     site = {_flat(x) for x in sorted(segments, key=len)[:-1]}
     for _i, t in reversed(before):
@@ -625,7 +758,7 @@ def headline(heads: list[tuple[int, str]], body_at: int | None, root, metas: dic
             return _strip_ext(t)
     first = _flat(max(segments, key=len)) if segments else ""
     if len(first) > 8 and first in shown:
-        return None     # <title> names something the page shows: page_title weighs it
+        return None  # <title> names something the page shows: page_title weighs it
     # <title> is only short names (a column and the site), or names nothing the page shows
     for _i, t in reversed(before):
         if len(_flat(t)) >= 8 and _flat(t) not in site:
@@ -634,21 +767,32 @@ def headline(heads: list[tuple[int, str]], body_at: int | None, root, metas: dic
 
 
 # a report's own title line: 关于…的报告, …工作总结, …经验交流材料, …讲话
-_REPORT_TITLE = re.compile(r"^(.{0,20}关于.{2,50}的(报告|总结|汇报|通知|意见|决定|请示|函|讲话)|"
-                           r".{2,50}(工作报告|工作总结|工作汇报|总结|汇报|经验交流材料|经验材料|"
-                           r"讲话|工作要点|工作计划|实施方案))$")
+_REPORT_TITLE = re.compile(
+    r"^(.{0,20}关于.{2,50}的(报告|总结|汇报|通知|意见|决定|请示|函|讲话)|"
+    r".{2,50}(工作报告|工作总结|工作汇报|总结|汇报|经验交流材料|经验材料|"
+    r"讲话|工作要点|工作计划|实施方案))$"
+)
 
 
 def own_report_title(title: str | None, lines: list[str]) -> tuple[str | None, list[str]]:
     """A newspaper or portal page whose headline is news (not itself a report's title) over
     a body that opens with the report's own title line: the document is the report, titled
     as it titles itself, and that line is its title rather than its text."""
-    if not lines or not title or _REPORT_TITLE.match(_flat(title)) or \
-            _MULTI_TITLE.search(title) or "篇" in lines[0]:
-        return title, lines       # a report's own heading, or a 范文 page of parts
+    if (
+        not lines
+        or not title
+        or _REPORT_TITLE.match(_flat(title))
+        or _MULTI_TITLE.search(title)
+        or "篇" in lines[0]
+    ):
+        return title, lines  # a report's own heading, or a 范文 page of parts
     first = lines[0].strip()
-    if 6 <= len(first) <= 60 and not re.search("[。！？；，]", first) and \
-            _REPORT_TITLE.match(_flat(first)) and _flat(first) != _flat(title):
+    if (
+        6 <= len(first) <= 60
+        and not re.search("[。！？；，]", first)
+        and _REPORT_TITLE.match(_flat(first))
+        and _flat(first) != _flat(title)
+    ):
         return first, lines[1:]
     return title, lines
 
@@ -669,7 +813,7 @@ def page_title(root, metas: dict | None = None, names: tuple[set, set] | None = 
     first = _flat(segments[0]) if segments else ""
     site = {_flat(x) for x in segments[1:]}
     if len(segments) == 1 and any(_flat(a.text_content()) == first for a in root.iter("a")):
-        site.add(first)   # a site-wide <title>: the site's name, as in its home link
+        site.add(first)  # a site-wide <title>: the site's name, as in its home link
     names = _names(root) if names is None else names
     for sel in _TITLE_SELECTORS:
         for el in _select(root, sel, names):
@@ -684,14 +828,19 @@ def page_title(root, metas: dict | None = None, names: tuple[set, set] | None = 
         for sel in _TITLE_SELECTORS:
             for el in _select(root, sel, names):
                 t = re.sub(r"\s+", " ", el.text_content()).strip()
-                if 6 <= len(t) <= 120 and _flat(t) not in site and \
-                        next(el.iterdescendants("a"), None) is None:
+                if (
+                    6 <= len(t) <= 120
+                    and _flat(t) not in site
+                    and next(el.iterdescendants("a"), None) is None
+                ):
                     return _clean_title(t)
     return head_text
 
 
 def _flat(s: str) -> str:
-    return re.sub(r"[\s\u3000]+", "", re.sub(r"\.(docx?|pdf|pptx?|txt|wps)$", "", s.strip(), flags=re.I))
+    return re.sub(
+        r"[\s\u3000]+", "", re.sub(r"\.(docx?|pdf|pptx?|txt|wps)$", "", s.strip(), flags=re.I)
+    )
 
 
 def _title_segments(t: str) -> list[str]:
@@ -704,7 +853,7 @@ def _clean_title(t: str) -> str | None:
     if not parts:
         return None
     t = parts[0]
-    if len(parts) > 1:   # a site name first and the title after it: take the much longer one
+    if len(parts) > 1:  # a site name first and the title after it: take the much longer one
         longer = [p for p in parts[1:] if len(p) > 2 * len(parts[0])]
         if longer:
             t = max(longer, key=len)
@@ -723,8 +872,9 @@ def meta_tags(root) -> dict[str, str]:
     return out
 
 
-def published_hint(root, text: str, metas: dict | None = None,
-                   visible: str | None = None) -> str | None:
+def published_hint(
+    root, text: str, metas: dict | None = None, visible: str | None = None
+) -> str | None:
     """The page's publication date: a date meta, a labelled info-bar date (发布时间：…), the
     first timestamp shown (an info bar's 2020-10-04 20:30), a script's publish-time
     variable, then htmldate's reading of the page."""
@@ -758,11 +908,15 @@ def published_hint(root, text: str, metas: dict | None = None,
 
 
 # a date with a time of day, as info bars show it: 2020-10-04 20:30, 2020年10月4日 20:30
-_TIMESTAMP = re.compile(r"(?:19|20)\d\d\s*(?:[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}|年\s*\d{1,2}\s*月"
-                        r"\s*\d{1,2}\s*日)\s*\d{1,2}\s*[:：]\s*\d{2}")
+_TIMESTAMP = re.compile(
+    r"(?:19|20)\d\d\s*(?:[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}|年\s*\d{1,2}\s*月"
+    r"\s*\d{1,2}\s*日)\s*\d{1,2}\s*[:：]\s*\d{2}"
+)
 # publish-time variables in page scripts, as Unix seconds (var ct = "1581517074")
-_SCRIPT_TIME = re.compile(r"\b(ct|publish_?time|pub_?time|publishTime|pubTime|createTime)\s*"
-                          r"[=:]\s*[\"']?(1\d{9})[\"']?")
+_SCRIPT_TIME = re.compile(
+    r"\b(ct|publish_?time|pub_?time|publishTime|pubTime|createTime)\s*"
+    r"[=:]\s*[\"']?(1\d{9})[\"']?"
+)
 
 
 def _visible_text(el) -> str:
@@ -783,12 +937,11 @@ def _visible_text(el) -> str:
 def _htmldate(root) -> str | None:
     try:
         from htmldate import find_date
-    except ImportError:   # trafilatura's dependency; absent only in odd installs
+    except ImportError:  # trafilatura's dependency; absent only in odd installs
         return None
     try:
-        found = find_date(root, original_date=True, extensive_search=False,
-                          outputformat="%Y-%m-%d")
-    except Exception:      # htmldate's own parsing errors cost the hint, not the page
+        found = find_date(root, original_date=True, extensive_search=False, outputformat="%Y-%m-%d")
+    except Exception:  # htmldate's own parsing errors cost the hint, not the page
         return None
     return found or None
 
@@ -814,8 +967,9 @@ def pagination_from_links(root, url: str) -> tuple[int, int, str] | None:
         n = _sibling_number(urlsplit(urljoin(url, href)).path, stem, ext)
         if n is not None:
             nums.add(n)
-    if not nums and any(_sibling_number(urlsplit(urljoin(url, h)).path, stem, ext) is not None
-                        for h in unsure):
+    if not nums and any(
+        _sibling_number(urlsplit(urljoin(url, h)).path, stem, ext) is not None for h in unsure
+    ):
         nums.add(own)
     if not nums:
         return None
@@ -829,8 +983,10 @@ def pagination_from_links(root, url: str) -> tuple[int, int, str] | None:
 
 
 # a pager link's own words: a page number or next/previous/last
-_PAGER_TEXT = re.compile(r"^[\s\[【(（]*(\d{1,3}|下一页|上一页|下页|上页|尾页|末页|后页|前页|"
-                         r"第\s*\d{1,3}\s*页|余下全文|[»›>]+)[\s\]】)）]*$")
+_PAGER_TEXT = re.compile(
+    r"^[\s\[【(（]*(\d{1,3}|下一页|上一页|下页|上页|尾页|末页|后页|前页|"
+    r"第\s*\d{1,3}\s*页|余下全文|[»›>]+)[\s\]】)）]*$"
+)
 _DASH_PAGE = re.compile(r"^(.*?)(?:-(\d{1,3}))?\.(s?html?)$")
 _DATED_NAME = re.compile(r"(19|20)\d\d-\d{1,2}(-\d{1,2})?\.s?html?$")
 _PAGE_PARAM = re.compile(r"^(page|p|pn|pg|pageno|pagenum|curpage|currentpage)$", re.I)
@@ -845,8 +1001,8 @@ def pagination_by_pager(root, url: str) -> tuple[int, int, str] | None:
     parts = urlsplit(url)
     m = _DASH_PAGE.match(parts.path)
     if m and _DATED_NAME.search(parts.path):
-        m = None        # 2024-03-05.html: a day, not a page
-    whole = m.group(0)[:-len(m.group(3)) - 1] if m else None   # the name with no page number
+        m = None  # 2024-03-05.html: a day, not a page
+    whole = m.group(0)[: -len(m.group(3)) - 1] if m else None  # the name with no page number
     query = dict(parse_qsl(parts.query))
     param = next((k for k in query if _PAGE_PARAM.match(k) and query[k].isdigit()), None)
     nums, stem = set(), None
@@ -867,12 +1023,12 @@ def pagination_by_pager(root, url: str) -> tuple[int, int, str] | None:
         tm = _DASH_PAGE.match(target.path) if m else None
         if not tm or tm.group(3) != m.group(3):
             continue
-        t_whole = tm.group(0)[:-len(tm.group(3)) - 1]
+        t_whole = tm.group(0)[: -len(tm.group(3)) - 1]
         if tm.group(2) and tm.group(1) == whole and stem in (None, whole):
-            stem = whole                     # this is page 1: its pages are whole-N
+            stem = whole  # this is page 1: its pages are whole-N
             nums.add(int(tm.group(2)))
         elif m.group(2) and stem in (None, m.group(1)):
-            if t_whole == m.group(1):        # this is page N; the link is page 1
+            if t_whole == m.group(1):  # this is page N; the link is page 1
                 stem = m.group(1)
                 nums.add(1)
             elif tm.group(2) and tm.group(1) == m.group(1):
@@ -931,8 +1087,10 @@ def pagination(text: str, url: str) -> tuple[int, int, str] | None:
 
 # ------------------------------------------------------------------ documents
 
-def split_parts(lines: list[str], headings: list[str] | None = None,
-                expected: int | None = None) -> list[tuple[str | None, list[str]]]:
+
+def split_parts(
+    lines: list[str], headings: list[str] | None = None, expected: int | None = None
+) -> list[tuple[str | None, list[str]]]:
     """范文 pages: [(part title, lines), ...] when there are two or more parts.
 
     Parts are found by numbered markers (篇1, 篇一, 第一篇, 【篇1】, "标题 篇1"); failing
@@ -940,7 +1098,7 @@ def split_parts(lines: list[str], headings: list[str] | None = None,
     """
     marks = []
     for i, line in enumerate(lines):
-        if len(line) > 80 or "篇" not in line:     # every marker has a 篇
+        if len(line) > 80 or "篇" not in line:  # every marker has a 篇
             continue
         for k, rx in enumerate(_PART):
             m = rx.match(line)
@@ -960,7 +1118,7 @@ def split_parts(lines: list[str], headings: list[str] | None = None,
     if len(run) < 2 and len(marks) == 1 and marks[0][0] <= 2 and not expected:
         # one 篇 per page: the marker (and its title line) is not text
         i, _n, rest = marks[0]
-        body = lines[i + 1:]
+        body = lines[i + 1 :]
         title = rest if rest and not _WORDCOUNT.match(rest) else None
         if title is None and body and len(body[0]) <= 60 and not re.search("[。；;]$", body[0]):
             title, body = body[0], body[1:]
@@ -970,7 +1128,7 @@ def split_parts(lines: list[str], headings: list[str] | None = None,
     parts = []
     for j, (i, rest) in enumerate(run):
         end = run[j + 1][0] if j + 1 < len(run) else len(lines)
-        body = lines[i + 1:end]
+        body = lines[i + 1 : end]
         title = rest if rest and not _WORDCOUNT.match(rest) else None
         if title is None and body and len(body[0]) <= 60 and not re.search("[。；;]$", body[0]):
             title, body = body[0], body[1:]
@@ -987,8 +1145,10 @@ def _split_by_headings(lines, headings, expected):
     at = [i for i, line in enumerate(lines) if len(line) <= 80 and chrome._squash(line) in keys]
     if len(at) != expected:
         return [(None, lines)]
-    return [(lines[i], lines[i + 1:(at[j + 1] if j + 1 < len(at) else len(lines))])
-            for j, i in enumerate(at)]
+    return [
+        (lines[i], lines[i + 1 : (at[j + 1] if j + 1 < len(at) else len(lines))])
+        for j, i in enumerate(at)
+    ]
 
 
 def _num(s: str) -> int:
@@ -1004,8 +1164,14 @@ def _num(s: str) -> int:
     return _CN_NUM.index(s) if s in _CN_NUM else -1
 
 
-def make_documents(url: str, title: str | None, lines: list[str], hint: str | None,
-                   script: str | None = None, headings: list[str] | None = None) -> list[dict]:
+def make_documents(
+    url: str,
+    title: str | None,
+    lines: list[str],
+    hint: str | None,
+    script: str | None = None,
+    headings: list[str] | None = None,
+) -> list[dict]:
     if not lines:
         return []
     m = _MULTI_TITLE.search(title or "")
@@ -1015,12 +1181,21 @@ def make_documents(url: str, title: str | None, lines: list[str], hint: str | No
         page = _PART_SUFFIX.sub("", title or "").strip() or None
         return [_document(url, 0, page or own_title, body, hint, script)] if body else []
     base = _MULTI_TITLE.sub("", title or "").strip() or None
-    return [_document(url, k, t or base, body, hint, script) for k, (t, body) in enumerate(parts, 1)
-            if body]
+    return [
+        _document(url, k, t or base, body, hint, script)
+        for k, (t, body) in enumerate(parts, 1)
+        if body
+    ]
 
 
-def _document(url: str, part: int, title: str | None, lines: list[str], hint: str | None,
-              script: str | None = None) -> dict:
+def _document(
+    url: str,
+    part: int,
+    title: str | None,
+    lines: list[str],
+    hint: str | None,
+    script: str | None = None,
+) -> dict:
     from archive.metadata import describe
     from archive.normalize import normalize_text
 
@@ -1029,15 +1204,33 @@ def _document(url: str, part: int, title: str | None, lines: list[str], hint: st
     if t:
         t = _MULTI_TITLE.sub("", t).strip() or t
     meta = describe(t, norm.text, url, published_hint=hint)
-    doc = {"part": part, "title": t, "text": norm.text, "script": script or norm.script,
-           "placeholders": norm.placeholders}
-    for key in ("published_date", "report_date", "year", "org", "region", "doc_type",
-                "is_report", "report_score", "doc_number", "addressee", "issuer", "issued_date"):
+    doc = {
+        "part": part,
+        "title": t,
+        "text": norm.text,
+        "script": script or norm.script,
+        "placeholders": norm.placeholders,
+    }
+    for key in (
+        "published_date",
+        "report_date",
+        "year",
+        "org",
+        "region",
+        "doc_type",
+        "is_report",
+        "report_score",
+        "doc_number",
+        "addressee",
+        "issuer",
+        "issued_date",
+    ):
         doc[key] = meta.get(key)
     return doc
 
 
 # ------------------------------------------------------------------ attachments
+
 
 def _attachment(ex: Extraction, url: str, content_type: str | None, body: bytes) -> Extraction:
     from archive import attachments

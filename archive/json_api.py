@@ -5,6 +5,7 @@
 writes them as an HTML page that the ordinary extraction reads; list answers and other
 JSON give None.  The document then has the JSON answer's WARC record as its provenance.
 """
+
 from __future__ import annotations
 
 import html
@@ -15,7 +16,7 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 _DATE = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}")
 _MARKUP = re.compile(r"<(?:p|br|div|span|h\d|section|table)\b", re.I)
 TITLE_KEYS = ("title", "headline", "subject", "name")
-MIN_HAN = 50          # fewer Chinese characters than this in its longest text: not an article
+MIN_HAN = 50  # fewer Chinese characters than this in its longest text: not an article
 
 
 def _candidates(node, found: list) -> None:
@@ -54,10 +55,13 @@ def article_html(text: str) -> str | None:
     title = _field(obj, TITLE_KEYS) or ""
     date = _field(obj, ("date", "time", "publish"), _DATE)
     if not _MARKUP.search(content):
-        content = "".join(f"<p>{html.escape(p.strip())}</p>" for p in content.splitlines()
-                          if p.strip())
+        content = "".join(
+            f"<p>{html.escape(p.strip())}</p>" for p in content.splitlines() if p.strip()
+        )
     t = html.escape(title)
     meta = f'<meta name="PubDate" content="{html.escape(date)}">' if date else ""
-    return (f'<html><head><meta charset="utf-8"><meta name="ArticleTitle" content="{t}">'
-            f"{meta}<title>{t}</title></head><body><h1>{t}</h1>"
-            f'<div class="article">{content}</div></body></html>')
+    return (
+        f'<html><head><meta charset="utf-8"><meta name="ArticleTitle" content="{t}">'
+        f"{meta}<title>{t}</title></head><body><h1>{t}</h1>"
+        f'<div class="article">{content}</div></body></html>'
+    )

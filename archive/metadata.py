@@ -9,6 +9,7 @@ may be Traditional or Simplified. ``context`` (optional) is page chrome that nam
 document's category, e.g. a breadcrumb "首页>>经验交流材料"; it only helps doc_type.
 See docs/metadata.md for the rules and formats.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,14 +19,15 @@ from .dates import find_dates, find_year, parse_date
 from .normalize import to_simplified
 from .regions import find_places, region_of, region_of_text, resolve, table
 
-HEAD_LINES = 6    # lines under the title searched for a dateline / org
-TAIL_LINES = 4    # lines at the end searched for a signature
+HEAD_LINES = 6  # lines under the title searched for a dateline / org
+TAIL_LINES = 4  # lines at the end searched for a signature
 
 # ---------------------------------------------------------------- dates
 
 _LABELLED = re.compile(
     r"(?:发布|发表|更新|上传|成文|印发)?(?:时间|日期)\s*[:：]?\s*"
-    r"|(?:发布于|发表于|来源[:：][^\s]{0,20}\s+)")
+    r"|(?:发布于|发表于|来源[:：][^\s]{0,20}\s+)"
+)
 _URL_DATES = (
     re.compile(r"(?<!\d)(20\d\d)[-_/]?(0[1-9]|1[0-2])[-_/]?(0[1-9]|[12]\d|3[01])(?!\d)"),
     re.compile(r"/(20\d\d)/(\d{1,2})/(\d{1,2})/"),
@@ -53,7 +55,7 @@ def _labelled_date(lines: list[str]) -> str | None:
             continue
         m = _LABELLED.search(line)
         if m:
-            iso = parse_date(line[m.end():m.end() + 40])
+            iso = parse_date(line[m.end() : m.end() + 40])
             if iso:
                 return iso
     return None
@@ -83,21 +85,27 @@ def _dateline(line: str) -> tuple[str, str] | None:
 _ORG_SUFFIX = (
     r"(?:总工会|工会委员会|工会联合会|工会工作委员会|工会|工委|党委|党组|党工委|区委|市委|县委|省委|州委|旗委|"
     r"镇委|乡委|委员会|人民政府|政府|办公室|联合会|协会|集团|有限公司|公司|局|厅|委|中心|学院|大学|医院|"
-    r"研究所|研究院|街道|法院|检察院|银行|分行|支行|矿|厂|站|所|处)")
+    r"研究所|研究院|街道|法院|检察院|银行|分行|支行|矿|厂|站|所|处)"
+)
 _ORG_LINE = re.compile(rf"^(?P<org>[\u4e00-\u9fffA-Za-z0-9（）()×]{{2,28}}?{_ORG_SUFFIX})$")
 _ORG_PREFIX = re.compile(
     r"^(?P<org>[\u4e00-\u9fffXx×]{2,20}?(?:总工会|工会委员会|工会联合会|工会|党委|党组|区委|市委|县委|省委))"
-    r"(?=关于|(?:19|20)(?:\d\d|[xX×]{2}|\d[xX×]|__)|二〇|[一二]〇|在|的|第|年度|工作|上半年|下半年|[一二三四]季度)")
+    r"(?=关于|(?:19|20)(?:\d\d|[xX×]{2}|\d[xX×]|__)|二〇|[一二]〇|在|的|第|年度|工作|上半年|下半年|[一二三四]季度)"
+)
 # the subject of the first sentence: "近年来，城厢街道总工会按照…"
 _ORG_SUBJECT = re.compile(
     r"^(?:[^，。]{0,12}，)?(?P<org>[\u4e00-\u9fffXx×]{2,20}?(?:总工会|工会委员会|工会联合会|工会))"
-    r"(?=在|按照|坚持|以|围绕|认真|紧紧|始终|充分|积极|立足|牢牢)")
+    r"(?=在|按照|坚持|以|围绕|认真|紧紧|始终|充分|积极|立足|牢牢)"
+)
 _GENERIC_ORG = re.compile(
     rf"^(?:全|本|我|各|各级|上级|基层|机关|企业|单位|区|市|县|省|州|镇|乡|全区|全市|全县|全省|街道|社区|村|"
     rf"公司|学校|医院|工厂|车间|产业|行业|区域|"
-    rf"[区市县省镇乡]总)?{_ORG_SUFFIX}$")
+    rf"[区市县省镇乡]总)?{_ORG_SUFFIX}$"
+)
 _BAD_START = re.compile(r"^(?:在|关于|对于?|为|全[区市县省镇乡]|本|我|各|今年|近年)")
-_NOT_ORG_WORDS = re.compile(r"工作|汇报|总结|报告|情况|计划|讲话|材料|要点|发言|通知|意见|方案|活动|建设|经验|篇")
+_NOT_ORG_WORDS = re.compile(
+    r"工作|汇报|总结|报告|情况|计划|讲话|材料|要点|发言|通知|意见|方案|活动|建设|经验|篇"
+)
 
 
 def _clean_org(s: str) -> str | None:
@@ -158,7 +166,8 @@ def _org_from_subject(lines: list[str]) -> str | None:
 
 _SPEAKER = re.compile(
     r"^(?P<org>\S{2,30}?)(?:党组书记|党组成员|常务副主席|副主席|主席|副书记|书记|副局长|局长|副主任|主任|"
-    r"副总经理|总经理|经理|副院长|院长|副部长|部长|副厂长|厂长)\s*(?:[\u4e00-\u9fff]{2,4}|[xX×]{2,3})?$")
+    r"副总经理|总经理|经理|副院长|院长|副部长|部长|副厂长|厂长)\s*(?:[\u4e00-\u9fff]{2,4}|[xX×]{2,3})?$"
+)
 
 
 def _org_from_lines(lines: list[str]) -> str | None:
@@ -180,7 +189,12 @@ def _org_from_lines(lines: list[str]) -> str | None:
 # ---------------------------------------------------------------- document type
 
 _DOC_TYPES = (
-    ("经验交流", re.compile(r"经验交流|交流材料|经验材料|典型材料|发言材料|典型发言|交流发言|经验介绍|典型经验")),
+    (
+        "经验交流",
+        re.compile(
+            r"经验交流|交流材料|经验材料|典型材料|发言材料|典型发言|交流发言|经验介绍|典型经验"
+        ),
+    ),
     ("讲话", re.compile(r"讲话|致辞|致词|发言(?!材料)|报告会上的|动员会上|开幕词|闭幕词")),
     ("汇报", re.compile(r"汇报|简报")),
     ("总结", re.compile(r"总结|小结|回顾")),
@@ -190,8 +204,11 @@ _DOC_TYPES = (
 
 
 _NOTICE_END = re.compile(r"(?:通知|公告|公示|通告|启事|通报|名单|批复|决定)$")
-_EXPERIENCE = re.compile(r"^(?:[一二三四五六七八九十]+、)?(?:几点体会|主要做法|经验做法|几点启示|经验启示|体会与启示|主要体会|"
-                         r"几点经验|基本经验|工作体会)", re.M)
+_EXPERIENCE = re.compile(
+    r"^(?:[一二三四五六七八九十]+、)?(?:几点体会|主要做法|经验做法|几点启示|经验启示|体会与启示|主要体会|"
+    r"几点经验|基本经验|工作体会)",
+    re.M,
+)
 
 
 def doc_type_of(title: str, head: str = "", context: str = "", text: str = "") -> str:
@@ -228,16 +245,19 @@ def doc_type_of(title: str, head: str = "", context: str = "", text: str = "") -
 
 # ---------------------------------------------------------------- report detection
 
-_UNION = re.compile(r"工会|职工|劳模|劳动模范|工人|总工会|会员|劳动竞赛|集体协商|职代会|困难职工|农民工")
+_UNION = re.compile(
+    r"工会|职工|劳模|劳动模范|工人|总工会|会员|劳动竞赛|集体协商|职代会|困难职工|农民工"
+)
 _REPORT_CUES = re.compile(
     r"现将.{0,20}(?:汇报|报告|总结)如下|今年以来|一年来|上半年|本半年|主要工作|工作开展情况|主要做法|取得的?成效|"
     r"存在的(?:问题|不足)|下一步|工作打算|工作思路|明年|20\d\d年工作|工作总结|回顾|扎实推进|稳步推进|"
-    r"进一步加强|取得了|积极开展|深入开展")
+    r"进一步加强|取得了|积极开展|深入开展"
+)
 # every branch starts with a literal: re skips ahead to the characters that can start one
 # (a group such as (?:上|本) first would make it try the whole pattern at every position)
 _HEADING = r"(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|\d+[、.．]|[一二三四五六七八九十]是)"
 _HEADING_AT_START = re.compile(_HEADING)
-_HEADING_AFTER_NL = re.compile("\n" + _HEADING)     # a literal first: re jumps newline to newline
+_HEADING_AFTER_NL = re.compile("\n" + _HEADING)  # a literal first: re jumps newline to newline
 
 
 def _count_headings(text: str) -> int:
@@ -248,15 +268,21 @@ def _count_headings(text: str) -> int:
 
 _NEWS_CUES = re.compile(
     r"记者|通讯员|本报讯|本网讯|讯\s|日电|据悉|日前|近日|消息|报道|编辑[:：]|责编|来源[:：]|（图）|图为|获悉|"
-    r"日上午|日下午|日晚")
+    r"日上午|日下午|日晚"
+)
 _NOTICE_TITLE = re.compile(
     r"通知|公告|通告|公示|启事|通报|招聘|招标|采购|批复|函$|决定|办法|条例|规定|细则|意见$|名单|须知|指南|倡议书|"
-    r"问答|答问|答记者问|解读|Q&A|\?|？")
-_NEWS_TITLE = re.compile(r"召开|举行|举办|开幕|闭幕|隆重|圆满|顺利|启动仪式|走访|慰问|看望|出席|喜获|荣获|获评|同场竞技|"
-                         r"落幕|揭晓|签约|座谈会$|见面会|上作|作了")
+    r"问答|答问|答记者问|解读|Q&A|\?|？"
+)
+_NEWS_TITLE = re.compile(
+    r"召开|举行|举办|开幕|闭幕|隆重|圆满|顺利|启动仪式|走访|慰问|看望|出席|喜获|荣获|获评|同场竞技|"
+    r"落幕|揭晓|签约|座谈会$|见面会|上作|作了"
+)
 _QA = re.compile(r"^(?:问|答|Q|A)[:：]", re.M)
-_REPORT_TITLE = re.compile(r"汇报|简报|总结|小结|工作报告|述职|经验交流|交流材料|典型材料|经验材料|发言材料|讲话|工作情况|调研报告|工作计划|工作要点")
-_QA_AFTER_NL = re.compile(r"\n(?:问|答|Q|A)[:：]")    # a literal first, as _HEADING_AFTER_NL
+_REPORT_TITLE = re.compile(
+    r"汇报|简报|总结|小结|工作报告|述职|经验交流|交流材料|典型材料|经验材料|发言材料|讲话|工作情况|调研报告|工作计划|工作要点"
+)
+_QA_AFTER_NL = re.compile(r"\n(?:问|答|Q|A)[:：]")  # a literal first, as _HEADING_AFTER_NL
 
 
 def _count_qa(text: str) -> int:
@@ -283,9 +309,9 @@ def report_score_of(title: str, text: str, doc_type: str) -> float:
         score -= 0.45
     if _NEWS_TITLE.search(title):
         score -= 0.3
-    score += min(union_hits, 10) * 0.025            # up to 0.25
-    score += min(cues, 6) * 0.03                     # up to 0.18
-    score += min(headings, 5) * 0.03                 # up to 0.15
+    score += min(union_hits, 10) * 0.025  # up to 0.25
+    score += min(cues, 6) * 0.03  # up to 0.18
+    score += min(headings, 5) * 0.03  # up to 0.15
     if n >= 1500:
         score += 0.12
     elif n >= 800:
@@ -313,13 +339,22 @@ _PLACEHOLDER_YEAR = re.compile(r"(?<!\d)(?:19|20)(?:[xX×*＊]{2}|\d[xX×*＊]|_
 
 # "(?<![A-Za-z0-9])(?:[xX×]{2,}|[xX×](?=[区县市镇乡街届次名人万])|_{2,}|＿{2,})" with its
 # first character before the look-behind: re skips ahead to it (tested equal)
-_TEMPLATE = re.compile(r"[xX×_＿](?<![A-Za-z0-9].)(?:(?<=[xX×])[xX×]+|(?<=[xX×])(?=[区县市镇乡街届次名人万])"
-                       r"|(?<=_)_+|(?<=＿)＿+)")
+_TEMPLATE = re.compile(
+    r"[xX×_＿](?<![A-Za-z0-9].)(?:(?<=[xX×])[xX×]+|(?<=[xX×])(?=[区县市镇乡街届次名人万])"
+    r"|(?<=_)_+|(?<=＿)＿+)"
+)
 
 
-def _year(title: str, head_lines: list[str], report_date: str | None,
-          published_date: str | None, text: str) -> int | None:
-    if _PLACEHOLDER_YEAR.search(title) or any(_PLACEHOLDER_YEAR.search(ln) for ln in head_lines[:3]):
+def _year(
+    title: str,
+    head_lines: list[str],
+    report_date: str | None,
+    published_date: str | None,
+    text: str,
+) -> int | None:
+    if _PLACEHOLDER_YEAR.search(title) or any(
+        _PLACEHOLDER_YEAR.search(ln) for ln in head_lines[:3]
+    ):
         return None  # a template (20xx年): the year it covers is not known
     y = find_year(title)
     if y:
@@ -333,7 +368,7 @@ def _year(title: str, head_lines: list[str], report_date: str | None,
         return int(report_date[:4])
     years = Counter(int(y) for y in _TEXT_YEAR.findall(text[:5000]))
     if years:
-        (y, c), = years.most_common(1)
+        ((y, c),) = years.most_common(1)
         if c >= 2 and 1949 <= y <= 2100:
             return y
     if published_date and not _TEMPLATE.search(title + "\n" + text[:1000]):
@@ -354,8 +389,13 @@ def _squash(s: str) -> str:
     return _SQUASH.sub("", s)
 
 
-def describe(title: str | None, text: str | None, url: str | None = None,
-             published_hint: str | None = None, context: str | None = None) -> dict:
+def describe(
+    title: str | None,
+    text: str | None,
+    url: str | None = None,
+    published_hint: str | None = None,
+    context: str | None = None,
+) -> dict:
     title = to_simplified((title or "").strip())
     text = text or ""
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
@@ -364,8 +404,8 @@ def describe(title: str | None, text: str | None, url: str | None = None,
     norm_title = _squash(title)
     while start < min(len(lines), 3) and norm_title and _squash(lines[start]) == norm_title:
         start += 1
-    head = lines[start:start + HEAD_LINES]
-    tail = lines[max(start, len(lines) - TAIL_LINES):]   # short texts too: their signature
+    head = lines[start : start + HEAD_LINES]
+    tail = lines[max(start, len(lines) - TAIL_LINES) :]  # short texts too: their signature
 
     published = parse_date(published_hint) if published_hint else None
     if not published:
@@ -397,14 +437,24 @@ def describe(title: str | None, text: str | None, url: str | None = None,
         head_short.append(line)
     # a line ending in a colon addresses someone (市委、市政府：, 同志们：): never the issuer
     named = [ln for ln in head_short if not ln.endswith((":", "："))]
-    org = _org_from_lines(named) or _org_from_title(title) or \
-        _org_from_lines(list(reversed(tail))) or _org_from_subject(lines[start:start + 1])
+    org = (
+        _org_from_lines(named)
+        or _org_from_title(title)
+        or _org_from_lines(list(reversed(tail)))
+        or _org_from_subject(lines[start : start + 1])
+    )
     org = canonical_org(org)
 
-    region = region_of(org) or region_of(title) or \
-        region_of(" ".join(head_short)) or region_of_text(text[:6000])
+    region = (
+        region_of(org)
+        or region_of(title)
+        or region_of(" ".join(head_short))
+        or region_of_text(text[:6000])
+    )
 
-    subtitle = " ".join(ln for ln in head_short[:2] if len(ln) <= 30 and not re.search("[，。；]", ln))
+    subtitle = " ".join(
+        ln for ln in head_short[:2] if len(ln) <= 30 and not re.search("[，。；]", ln)
+    )
     doc_type = doc_type_of(title, subtitle, context or "", text)
     year = _year(title, head_short, report_date, published, text)
     score = report_score_of(title, text, doc_type)

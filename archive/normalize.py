@@ -21,6 +21,7 @@
   __社区, ××单位 ...) are kept as they are and listed (comma-separated, first-seen order)
   in ``placeholders`` (None when there are none).
 """
+
 from __future__ import annotations
 
 import functools
@@ -39,6 +40,7 @@ class NormalizedText(NamedTuple):
 
 
 # ---------------------------------------------------------------- script detection
+
 
 def _dictionary(name: str) -> dict[str, list[str]]:
     path = os.path.join(os.path.dirname(opencc.__file__), "dictionary", name)
@@ -72,7 +74,7 @@ def _traditional_res() -> tuple[re.Pattern, re.Pattern]:
     return re.compile(f"[{bmp}]"), re.compile(f"[{astral}]" if astral else "(?!)")
 
 
-_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 @functools.lru_cache(maxsize=1)
@@ -97,14 +99,15 @@ def has_traditional(text: str) -> bool:
         return bool(_traditional_table()[codes].any())
     bmp, astral = _traditional_res()
     return bmp.search(text) is not None or (
-        _ASTRAL.search(text) is not None and astral.search(text) is not None)
+        _ASTRAL.search(text) is not None and astral.search(text) is not None
+    )
 
 
 def detect_script(text: str, chars: set[str] | None = None) -> str:
     """'Hant' if the text uses more distinct Traditional-only than Simplified-only characters."""
     trad, simp, _map = _script_sets()
     if chars is None:
-        if not has_traditional(text):    # most texts: decided without building a set
+        if not has_traditional(text):  # most texts: decided without building a set
             return "Hans"
         chars = set(text)
     n_trad = len(trad.intersection(chars))
@@ -134,6 +137,7 @@ def _t2s() -> opencc.OpenCC:
 def _t2s_tables() -> tuple[dict[str, str], dict[str, tuple[int, ...]], dict[int, str]]:
     """OpenCC's t2s dictionaries (TSPhrases, TSCharacters), first candidate of each entry,
     exactly as opencc-python-reimplemented reads them."""
+
     def read(name: str) -> dict[str, str]:
         path = os.path.join(os.path.dirname(opencc.__file__), "dictionary", name)
         table = {}
@@ -142,6 +146,7 @@ def _t2s_tables() -> tuple[dict[str, str], dict[str, tuple[int, ...]], dict[int,
                 key, value = line.strip().split("\t")
                 table[key] = value.split(" ")[0]
         return table
+
     phrases = read("TSPhrases.txt")
     lengths: dict[str, set[int]] = {}
     for key in phrases:
@@ -164,10 +169,10 @@ def t2s(text: str) -> str:
     get = by_prefix.get
     size = len(text)
     for i in range(size - 1):
-        lens = get(text[i:i + 2])
+        lens = get(text[i : i + 2])
         if lens:
             for n in lens:
-                if i + n <= size and text[i:i + n] in phrases:
+                if i + n <= size and text[i : i + n] in phrases:
                     found.append((-n, i))
     if not found:
         return text.translate(chars)
@@ -176,14 +181,14 @@ def t2s(text: str) -> str:
     kept: dict[int, int] = {}
     for neg, i in found:
         n = -neg
-        if not any(taken[i:i + n]):
-            taken[i:i + n] = b"\x01" * n
+        if not any(taken[i : i + n]):
+            taken[i : i + n] = b"\x01" * n
             kept[i] = n
     out: list[str] = []
     pos = 0
     for i in sorted(kept):
         out.append(text[pos:i].translate(chars))
-        out.append(phrases[text[i:i + kept[i]]])
+        out.append(phrases[text[i : i + kept[i]]])
         pos = i + kept[i]
     out.append(text[pos:].translate(chars))
     return "".join(out)
@@ -197,6 +202,7 @@ def to_simplified(text: str) -> str:
 
 
 # ---------------------------------------------------------------- folding (search, dedup)
+
 
 class _NFKCMap(dict):
     """codepoint -> its NFKC form, for str.translate; filled on first sight, so the
@@ -212,7 +218,7 @@ class _NFKCMap(dict):
 _NFKC = _NFKCMap()
 
 
-_OTHER = 0xFFFFFFFF    # in _nfkc_table: the NFKC form is not one BMP character
+_OTHER = 0xFFFFFFFF  # in _nfkc_table: the NFKC form is not one BMP character
 
 
 @functools.lru_cache(maxsize=1)
@@ -272,7 +278,7 @@ def fold(text: str | None) -> str:
     if not text:
         return ""
     text = to_simplified(nfkc(text)).lower()
-    if "  " in text:      # a report has none mostly: the test is ~10x cheaper than the sub
+    if "  " in text:  # a report has none mostly: the test is ~10x cheaper than the sub
         text = _BLANKS.sub(" ", text)
     return text.strip()
 
@@ -284,8 +290,27 @@ _FW = {c: chr(c - 0xFEE0) for c in range(0xFF10, 0xFF1A)}
 _FW.update({c: chr(c - 0xFEE0) for c in range(0xFF21, 0xFF3B)})
 _FW.update({c: chr(c - 0xFEE0) for c in range(0xFF41, 0xFF5B)})
 # blanks -> space; zero-width / BOM / soft hyphen -> nothing
-for _c in (0x00A0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007,
-           0x2008, 0x2009, 0x200A, 0x202F, 0x205F, 0x3000, 0x0009, 0x000B, 0x000C):
+for _c in (
+    0x00A0,
+    0x1680,
+    0x2000,
+    0x2001,
+    0x2002,
+    0x2003,
+    0x2004,
+    0x2005,
+    0x2006,
+    0x2007,
+    0x2008,
+    0x2009,
+    0x200A,
+    0x202F,
+    0x205F,
+    0x3000,
+    0x0009,
+    0x000B,
+    0x000C,
+):
     _FW[_c] = " "
 for _c in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD):
     _FW[_c] = ""
@@ -300,6 +325,7 @@ _FW_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_FW)) + "]")
 def _fold_width(text: str) -> str:
     """The _FW mapping, applied only where such characters are (faster than str.translate)."""
     return _FW_RE.sub(lambda m: _FW_STR[m.group()], text)
+
 
 # Chinese characters and CJK punctuation / brackets / quotes
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -330,6 +356,7 @@ def _is_cjk(ch: str) -> bool:
 
 def _paren_pairs_text(text: str) -> dict[int, int]:
     """Matching parentheses (ASCII or full-width), within one line."""
+
     def found():
         line = 0
         for m in _PARENS_NL.finditer(text):
@@ -337,6 +364,7 @@ def _paren_pairs_text(text: str) -> dict[int, int]:
                 line += 1
             else:
                 yield m.start(), line
+
     return _pair_parens(text, found())
 
 
@@ -367,7 +395,7 @@ def fix_punctuation(text: str) -> str:
     if "：" in text:
         text = _FW_COLON_TIME.sub(":", text)  # 14：30 -> 14:30
     if "．" in text:
-        text = _FW_DECIMAL.sub(".", text)     # ７６．２ -> 76.2
+        text = _FW_DECIMAL.sub(".", text)  # ７６．２ -> 76.2
     if len(text) < 512:
         return _fix_ascii_marks_loop(text)
     return _fix_ascii_marks(text)
@@ -409,7 +437,7 @@ def _fix_ascii_marks_loop(text: str, matches: list[int] | None = None) -> str:
     if not matches:
         return text
     pairs = _paren_pairs_text(text) if ("(" in text or ")" in text) else {}
-    out: dict[int, str] = {}      # position -> replacement (few: the text is not copied per mark)
+    out: dict[int, str] = {}  # position -> replacement (few: the text is not copied per mark)
     # Only a mark with a Chinese neighbour changes, so URLs, e-mail addresses, file names
     # and numbers (all ASCII around their marks) are left alone without being parsed.
     for i in matches:
@@ -438,7 +466,7 @@ def _fix_ascii_marks_loop(text: str, matches: list[int] | None = None) -> str:
     return "".join(pieces)
 
 
-_SENTINEL = 0x10000           # "no character": past either end of the text
+_SENTINEL = 0x10000  # "no character": past either end of the text
 
 
 @functools.lru_cache(maxsize=1)
@@ -449,7 +477,7 @@ def _mark_tables():
 
     every = "".join(map(chr, range(0x10000)))
 
-    def members(rx: re.Pattern) -> np.ndarray:      # one scan of the BMP, no call per character
+    def members(rx: re.Pattern) -> np.ndarray:  # one scan of the BMP, no call per character
         marked = rx.sub("\x01", every).encode("utf-32-le", "surrogatepass")
         table = np.zeros(0x10001, dtype=bool)
         table[:0x10000] = np.frombuffer(marked, dtype=np.uint32) == 1
@@ -459,7 +487,7 @@ def _mark_tables():
     han, cjk = members(_HAN_RE), members(_CJK_CHAR)
     digit = np.zeros(0x10001, dtype=bool)
     digit[:0x10000] = [c.isdigit() for c in every]
-    repl = np.zeros(0x10001, dtype=np.uint32)      # 0: not one of the marks
+    repl = np.zeros(0x10001, dtype=np.uint32)  # 0: not one of the marks
     for a, b in _PUNCT.items():
         repl[ord(a)] = ord(b)
     return han, cjk, digit, repl
@@ -486,13 +514,13 @@ def _fix_ascii_marks(text: str) -> str:
         return _fix_ascii_marks_loop(text)
     han, cjk, digit, repl = _mark_tables()
     at = np.flatnonzero(repl[codes])
-    if len(at) < 48:          # numpy's fixed costs outweigh a short loop
+    if len(at) < 48:  # numpy's fixed costs outweigh a short loop
         return _fix_ascii_marks_loop(text, at.tolist()) if len(at) else text
-    padded = np.empty(n + 4, dtype=np.int64)          # two sentinels on each side
+    padded = np.empty(n + 4, dtype=np.int64)  # two sentinels on each side
     padded[:2] = padded[-2:] = _SENTINEL
     padded[2:-2] = codes
     prev = padded[at + 1]
-    skip = (prev == 32) & (at > 1)                     # one blank is looked across
+    skip = (prev == 32) & (at > 1)  # one blank is looked across
     prev[skip] = padded[at[skip]]
     nxt = padded[at + 3]
     skip = (nxt == 32) & (at + 2 < n)
@@ -502,14 +530,15 @@ def _fix_ascii_marks(text: str) -> str:
     change = np.where(
         dot,
         han[prev] & ((nxt == _SENTINEL) | (nxt == 10) | cjk[nxt]),
-        ~(digit[prev] & digit[nxt]) & (cjk[prev] | cjk[nxt]))
+        ~(digit[prev] & digit[nxt]) & (cjk[prev] | cjk[nxt]),
+    )
     parens = (mark == 40) | (mark == 41)
     change &= ~parens
     out = None
     if change.any():
         out = codes.copy()
         where = at[change]
-        out[where] = repl[mark[change]]          # "." -> "。" too (_PUNCT)
+        out[where] = repl[mark[change]]  # "." -> "。" too (_PUNCT)
     if parens.any():
         pairs = _paren_pairs_codes(text, codes)
         for i in at[parens].tolist():
@@ -526,9 +555,9 @@ def _fix_ascii_marks(text: str) -> str:
 _UNIT2 = ("人次", "社区", "街道", "乡镇", "万元", "单位", "公司", "企业", "同志", "学校", "小区")
 _UNIT1 = "年月日天周期次届名人个家户所项场元万亿余多省市区县州镇乡村街局厂处科部校院号条篇份位"
 _PH_CORE = (
-    r"(?:19|20)(?:[xX×*＊]{2}|\d[xX×*＊]|_{2,}|＿{2,})"       # 20xx 201x 20__
-    r"|[xX×]{1,6}"                                              # X XX XXX x ×× (boundaries below)
-    r"|_{2,}|＿{2,}|□{2,}"                                      # __ ＿＿ □□
+    r"(?:19|20)(?:[xX×*＊]{2}|\d[xX×*＊]|_{2,}|＿{2,})"  # 20xx 201x 20__
+    r"|[xX×]{1,6}"  # X XX XXX x ×× (boundaries below)
+    r"|_{2,}|＿{2,}|□{2,}"  # __ ＿＿ □□
 )
 _PH_CHARS = frozenset("xX×_＿□")
 _ALNUM = re.compile(r"[A-Za-z0-9]")
@@ -547,7 +576,12 @@ def _find_placeholders(text: str) -> str | None:
         if i < last_end:
             continue
         m = None
-        if i >= 2 and text[i - 2:i] in ("19", "20") or i >= 3 and text[i - 3:i - 1] in ("19", "20"):
+        if (
+            i >= 2
+            and text[i - 2 : i] in ("19", "20")
+            or i >= 3
+            and text[i - 3 : i - 1] in ("19", "20")
+        ):
             m = _PLACEHOLDER.match(text, i - 2) or _PLACEHOLDER.match(text, i - 3)
             if m and m.end() <= i:
                 m = None
@@ -580,6 +614,7 @@ def _find_placeholders(text: str) -> str | None:
 
 # ---------------------------------------------------------------- whitespace
 
+
 def clean_whitespace(text: str) -> str:
     """Blanks collapsed, blanks around CJK punctuation removed, one paragraph per line,
     no empty lines. A single blank between two Chinese characters is kept (title phrases
@@ -601,6 +636,7 @@ def clean_whitespace(text: str) -> str:
 
 
 # ---------------------------------------------------------------- public
+
 
 def normalize_text(text: str | None) -> NormalizedText:
     """Normalise an extracted text; see the module docstring for the rules."""

@@ -8,6 +8,7 @@ or labelled fields (``发文字号：…``); only then are its signature block (
 the end, above 抄送/印发 lines) and the issuer opening its title read.  Otherwise every
 field is None.  See docs/metadata.md for the rules.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,13 +16,15 @@ import re
 from .dates import find_dates, parse_date
 from .metadata import _ORG_SUFFIX, _clean_org, _dateline, canonical_org
 
-HEAD_LINES = 4     # lines under the title where the number and addressee stand
-TAIL_LINES = 10    # lines at the end searched for the signature block
+HEAD_LINES = 4  # lines under the title where the number and addressee stand
+TAIL_LINES = 10  # lines at the end searched for the signature block
 
 _OPEN, _CLOSE = "〔［\\[（(【", "〕］\\]）)】"
 # 机关代字〔年份〕序号号: the brackets as pages write them (〔〕 is the standard's form)
-_NUMBER = (rf"(?P<code>[\u4e00-\u9fff]{{1,12}})\s*[{_OPEN}]\s*(?P<year>(?:19|20)\d\d)\s*"
-           rf"[{_CLOSE}]\s*第?\s*(?P<serial>\d{{1,5}})\s*号")
+_NUMBER = (
+    rf"(?P<code>[\u4e00-\u9fff]{{1,12}})\s*[{_OPEN}]\s*(?P<year>(?:19|20)\d\d)\s*"
+    rf"[{_CLOSE}]\s*第?\s*(?P<serial>\d{{1,5}})\s*号"
+)
 _NUMBER_LINE = re.compile(rf"^{_NUMBER}(?:\s*签发人[:：]\s*\S{{2,4}})?$")
 _NUMBER_IN_TITLE = re.compile(rf"[（(]{_NUMBER}[)）]\s*$")
 
@@ -30,14 +33,19 @@ _LABEL = re.compile(r"(?P<label>发文字号|文号|发文机关|成文日期)\s
 _ADDRESSEE_ITEM = re.compile(
     r"^[\u4e00-\u9fffA-Za-z0-9（）()]{1,40}?"
     r"(?:工会|委员会|党委|党组|委|政府|办公厅|办公室|厅|局|部|部门|单位|机关|组织|企业|公司|集团|"
-    r"学校|院校|医院|中心|协会|联合会|街道|乡镇|镇|乡|处|室|所|站|院|团体)$")
-_FORM_LABEL = re.compile(r"^(?:工作|所在|联系|申报|推荐|填报|报送|主管|承办|主办|协办)")  # 报送单位：
+    r"学校|院校|医院|中心|协会|联合会|街道|乡镇|镇|乡|处|室|所|站|院|团体)$"
+)
+_FORM_LABEL = re.compile(
+    r"^(?:工作|所在|联系|申报|推荐|填报|报送|主管|承办|主办|协办)"
+)  # 报送单位：
 _ADDRESSEE_SPLIT = re.compile(r"[、，,；;\s]+")
 
 _ISSUER_TITLE = re.compile(rf"^(?P<org>[\u4e00-\u9fff（）()、]{{2,60}}?{_ORG_SUFFIX})关于")
 _DEPARTMENT = re.compile(r"^(?P<org>.+?(?:总工会|工会|党委|委|政府|厅|局))[\u4e00-\u9fff]{2,8}部$")
 # the 版记 (copies, printing) and notes after the signature
-_AFTER_SIGNATURE = re.compile(r"^[（(]?(?:抄送|抄报|主题词|联系人|联系电话|电话|附件|此件)|印发[)）]?$")
+_AFTER_SIGNATURE = re.compile(
+    r"^[（(]?(?:抄送|抄报|主题词|联系人|联系电话|电话|附件|此件)|印发[)）]?$"
+)
 
 
 def doc_number(s: str) -> str | None:
@@ -81,7 +89,7 @@ def _labelled(lines: list[str]) -> dict:
         matches = list(_LABEL.finditer(line))
         for k, m in enumerate(matches):
             end = matches[k + 1].start() if k + 1 < len(matches) else len(line)
-            value = line[m.end():end].strip()
+            value = line[m.end() : end].strip()
             label = m["label"]
             if label in ("发文字号", "文号"):
                 value = doc_number(value.split()[0]) if value else None
@@ -132,7 +140,7 @@ def official_fields(title: str | None, lines: list[str]) -> dict:
     """The 公文 fields of a text (see the module docstring); all None if it is no 公文."""
     title = title or ""
     out = {"doc_number": None, "addressee": None, "issuer": None, "issued_date": None}
-    labelled = _labelled(lines[:HEAD_LINES + 2])
+    labelled = _labelled(lines[: HEAD_LINES + 2])
     head = lines[:HEAD_LINES]
     for line in head:
         m = _NUMBER_LINE.match(line)
@@ -144,7 +152,7 @@ def official_fields(title: str | None, lines: list[str]) -> dict:
             out["addressee"] = addressee
             break
         if len(line) > 60:
-            break      # the body has started
+            break  # the body has started
     if out["doc_number"] is None:
         m = _NUMBER_IN_TITLE.search(title)
         if m:

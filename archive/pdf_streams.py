@@ -7,6 +7,7 @@ with bounded equivalents that share one budget per document (``budget(n)``): pas
 raise ``StreamTooLarge``.  The other filters (ASCII85, ASCIIHex) only shrink their input and
 images are never decoded for text.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -15,7 +16,7 @@ import functools
 import zlib
 from io import BytesIO
 
-MAX_STREAM_BYTES = 64 * 1024 * 1024     # decoded bytes of all of one PDF's streams
+MAX_STREAM_BYTES = 64 * 1024 * 1024  # decoded bytes of all of one PDF's streams
 _left = contextvars.ContextVar("pdf_stream_budget", default=None)
 
 
@@ -39,8 +40,9 @@ def _budgeted(decode):
     def wrapper(*args, **kwargs):
         if _left.get() is not None:
             return decode(*args, **kwargs)
-        with budget():                    # outside a document's budget: one for this stream
+        with budget():  # outside a document's budget: one for this stream
             return decode(*args, **kwargs)
+
     return wrapper
 
 
@@ -96,10 +98,10 @@ def rldecode(data: bytes) -> bytes:
         if n == 128:
             break
         if n < 128:
-            part = data[i + 1:i + 2 + n]
+            part = data[i + 1 : i + 2 + n]
             i += 2 + n
         else:
-            part = data[i + 1:i + 2] * (257 - n)
+            part = data[i + 1 : i + 2] * (257 - n)
             i += 2
         _take(len(part))
         out += part
@@ -108,6 +110,7 @@ def rldecode(data: bytes) -> bytes:
 
 class _Zlib:
     """What ``pdfminer.pdftypes`` uses of the zlib module."""
+
     error = zlib.error
     decompressobj = staticmethod(zlib.decompressobj)
     decompress = staticmethod(inflate)

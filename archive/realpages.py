@@ -10,6 +10,7 @@ Scoring follows the set's own rules: NFKC, OpenCC t2s, all whitespace removed, t
 multiset of character 4-grams; leaks are fixed chrome strings present in an output but
 absent from its gold.
 """
+
 from __future__ import annotations
 
 import functools
@@ -23,9 +24,25 @@ from pathlib import Path
 
 import click
 
-LEAKS = ("ICP备", "公网安备", "当前位置", "您的位置", "打印本页", "关闭窗口", "责任编辑", "分享到",
-         "相关文章", "相关新闻", "延伸阅读", "网友评论", "上一篇", "下一篇", "版权所有", "扫一扫",
-         "返回顶部")
+LEAKS = (
+    "ICP备",
+    "公网安备",
+    "当前位置",
+    "您的位置",
+    "打印本页",
+    "关闭窗口",
+    "责任编辑",
+    "分享到",
+    "相关文章",
+    "相关新闻",
+    "延伸阅读",
+    "网友评论",
+    "上一篇",
+    "下一篇",
+    "版权所有",
+    "扫一扫",
+    "返回顶部",
+)
 _WS = re.compile(r"\s+")
 
 
@@ -44,7 +61,7 @@ def normalize(text: str | None) -> str:
 def _grams(text: str, n: int = 4) -> Counter:
     if len(text) < n:
         return Counter([text]) if text else Counter()
-    return Counter(text[i:i + n] for i in range(len(text) - n + 1))
+    return Counter(text[i : i + n] for i in range(len(text) - n + 1))
 
 
 def char_f1(gold: str, output: str) -> float:
@@ -70,6 +87,7 @@ def same_title(gold: str | None, ours: str | None) -> bool:
 @dataclass
 class Output:
     """What one extractor returned for one page."""
+
     text: str = ""
     title: str | None = None
     published: str | None = None
@@ -83,13 +101,14 @@ class PageScore:
     leaks: list[str] = field(default_factory=list)
     empty: bool = False
     title_ok: bool = False
-    date_ok: bool | None = None      # None when the gold has no date
+    date_ok: bool | None = None  # None when the gold has no date
     title: str | None = None
     published: str | None = None
     error: str | None = None
 
 
 # ------------------------------------------------------------------ extractors
+
 
 def ours(name: str, url: str, body: bytes) -> Output:
     from archive.extract import process_capture
@@ -98,8 +117,12 @@ def ours(name: str, url: str, body: bytes) -> Output:
     docs = ex.documents
     text = "\n".join(d["text"] for d in docs)
     first = docs[0] if docs else {}
-    return Output(text=text, title=first.get("title") or ex.title,
-                  published=first.get("published_date") or ex.published_hint, error=ex.error)
+    return Output(
+        text=text,
+        title=first.get("title") or ex.title,
+        published=first.get("published_date") or ex.published_hint,
+        error=ex.error,
+    )
 
 
 def _trafilatura(body: bytes, **options) -> Output:
@@ -128,7 +151,7 @@ def gne(name: str, url: str, body: bytes) -> Output:
     html = decode_body(body, "text/html").text
     try:
         res = GeneralNewsExtractor().extract(html)
-    except Exception as exc:   # GNE raises on pages it cannot read; that is its score
+    except Exception as exc:  # GNE raises on pages it cannot read; that is its score
         return Output(error=f"{type(exc).__name__}: {exc}")
     date = str(res.get("publish_time") or "")[:10] or None
     return Output(text=res.get("content") or "", title=res.get("title"), published=date)
@@ -150,6 +173,7 @@ def extractors(baselines: bool = True) -> dict:
 
 # ------------------------------------------------------------------ scoring
 
+
 def load(folder: Path) -> list[tuple[str, bytes, str, dict]]:
     """(name, page bytes, gold text, titles entry) for every page that has a gold text."""
     folder = Path(folder)
@@ -159,8 +183,9 @@ def load(folder: Path) -> list[tuple[str, bytes, str, dict]]:
         name = gold.stem
         page = folder / "pages" / f"{name}.html"
         if page.exists():
-            out.append((name, page.read_bytes(), gold.read_text(encoding="utf-8"),
-                        titles.get(name, {})))
+            out.append(
+                (name, page.read_bytes(), gold.read_text(encoding="utf-8"), titles.get(name, {}))
+            )
     if not out:
         raise click.UsageError(f"{folder}: no pages/NAME.html with gold/NAME.txt")
     return out
@@ -169,10 +194,16 @@ def load(folder: Path) -> list[tuple[str, bytes, str, dict]]:
 def score_page(name: str, gold: str, meta: dict, out: Output) -> PageScore:
     want_date = meta.get("published")
     return PageScore(
-        page=name, f1=char_f1(gold, out.text), leaks=leaks(gold, out.text),
-        empty=not normalize(out.text), title_ok=same_title(meta.get("article"), out.title),
+        page=name,
+        f1=char_f1(gold, out.text),
+        leaks=leaks(gold, out.text),
+        empty=not normalize(out.text),
+        title_ok=same_title(meta.get("article"), out.title),
         date_ok=None if not want_date else (out.published or "")[:10] == want_date,
-        title=out.title, published=out.published, error=out.error)
+        title=out.title,
+        published=out.published,
+        error=out.error,
+    )
 
 
 def evaluate(folder: Path, baselines: bool = True, out_dir: Path | None = None) -> dict:
@@ -212,21 +243,33 @@ def format_report(result: dict) -> str:
     names = [r.page for r in next(iter(result.values()))["pages"]]
     whos = list(result)
     width = max(len(n) for n in names) + 2
-    lines = ["per page: F1 (ours: leaks, title, date marked where wrong)",
-             "page".ljust(width) + "".join(w[:21].rjust(22) for w in whos)]
+    lines = [
+        "per page: F1 (ours: leaks, title, date marked where wrong)",
+        "page".ljust(width) + "".join(w[:21].rjust(22) for w in whos),
+    ]
     for i, name in enumerate(names):
         cells = []
         for w in whos:
             r = result[w]["pages"][i]
-            marks = ("E" if r.empty else "") + ("L" if r.leaks else "") + \
-                    ("" if r.title_ok else "t") + ("d" if r.date_ok is False else "")
+            marks = (
+                ("E" if r.empty else "")
+                + ("L" if r.leaks else "")
+                + ("" if r.title_ok else "t")
+                + ("d" if r.date_ok is False else "")
+            )
             cells.append(f"{r.f1:.3f} {marks:<4}".rjust(22))
         lines.append(name.ljust(width) + "".join(cells))
     lines.append("(E empty output, L leak, t title wrong, d published date wrong)")
     lines.append("")
-    keys = (("f1_macro", "text F1 macro"), ("f1_min", "text F1 lowest page"),
-            ("below_0_9", "pages below 0.90"), ("leaks", "leaks"), ("empty", "empty outputs"),
-            ("titles_right", "titles right"), ("dates_right", "published dates right"))
+    keys = (
+        ("f1_macro", "text F1 macro"),
+        ("f1_min", "text F1 lowest page"),
+        ("below_0_9", "pages below 0.90"),
+        ("leaks", "leaks"),
+        ("empty", "empty outputs"),
+        ("titles_right", "titles right"),
+        ("dates_right", "published dates right"),
+    )
     lines.append("".ljust(24) + "".join(w[:21].rjust(22) for w in whos))
     for key, label in keys:
         row = []
@@ -248,13 +291,17 @@ def format_report(result: dict) -> str:
     return "\n".join(lines)
 
 
-def pages_command(folder: Path, json_path: str | None, out_dir: str | None,
-                  baselines: bool) -> dict:
+def pages_command(
+    folder: Path, json_path: str | None, out_dir: str | None, baselines: bool
+) -> dict:
     result = evaluate(Path(folder), baselines, Path(out_dir) if out_dir else None)
     click.echo(format_report(result))
     if json_path:
-        plain = {w: {"pages": [asdict(r) for r in v["pages"]], "summary": v["summary"]}
-                 for w, v in result.items()}
-        Path(json_path).write_text(json.dumps(plain, ensure_ascii=False, indent=1),
-                                   encoding="utf-8")
+        plain = {
+            w: {"pages": [asdict(r) for r in v["pages"]], "summary": v["summary"]}
+            for w, v in result.items()
+        }
+        Path(json_path).write_text(
+            json.dumps(plain, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
     return result

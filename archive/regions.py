@@ -10,6 +10,7 @@ down to the deepest level that is known, concatenated without separators:
 "四川省", "四川省广元市", "福建省厦门市思明区", "北京市朝阳区" (municipalities are not
 repeated), "海南省琼海市" (county-level cities directly under a province).
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,9 +22,9 @@ from importlib import resources
 
 @dataclass(frozen=True)
 class Place:
-    code: str   # 6-digit adcode
-    name: str   # official name, e.g. 广元市
-    rank: int   # 0 province, 1 prefecture, 2 county
+    code: str  # 6-digit adcode
+    name: str  # official name, e.g. 广元市
+    rank: int  # 0 province, 1 prefecture, 2 county
 
     @property
     def province(self) -> str:
@@ -40,15 +41,16 @@ _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族
 _NATIONALITIES = re.compile(
     r"(蒙古|回|藏|维吾尔|苗|彝|壮|布依|朝鲜|满|侗|瑶|白|土家|哈尼|哈萨克|傣|黎|傈僳|佤|畲|高山|拉祜|水|东乡|纳西|"
     r"景颇|柯尔克孜|土|达斡尔|仫佬|羌|布朗|撒拉|毛南|仡佬|锡伯|阿昌|普米|塔吉克|怒|乌孜别克|俄罗斯|鄂温克|"
-    r"德昂|保安|裕固|京|塔塔尔|独龙|鄂伦春|赫哲|门巴|珞巴|基诺)+族")
+    r"德昂|保安|裕固|京|塔塔尔|独龙|鄂伦春|赫哲|门巴|珞巴|基诺)+族"
+)
 
 
 @dataclass
 class _Table:
     places: dict[str, Place]
-    full: dict[str, list[Place]]    # official name -> places
-    short: dict[str, list[Place]]   # short form (广元, 凉山州, 凉山, 广西) -> places
-    prefix2: dict[str, list[str]]   # first two characters -> names (full and short), longest first
+    full: dict[str, list[Place]]  # official name -> places
+    short: dict[str, list[Place]]  # short form (广元, 凉山州, 凉山, 广西) -> places
+    prefix2: dict[str, list[str]]  # first two characters -> names (full and short), longest first
     suffix2: dict[str, list[str]] | None = None  # last two characters -> full names, longest first
 
 
@@ -127,7 +129,7 @@ def _find_full(s: str) -> list[tuple[int, list[Place]]]:
     get = t.suffix2.get
     for m in _SUFFIX_CHARS.finditer(s):
         end = m.end()
-        names = get(s[end - 2:end])
+        names = get(s[end - 2 : end])
         if not names:
             continue
         for name in names:  # longest first
@@ -149,7 +151,7 @@ def find_places(s: str, short: bool = True) -> list[tuple[int, list[Place]]]:
     i, n = 0, len(s)
     get = t.prefix2.get
     while i < n - 1:
-        names = get(s[i:i + 2])
+        names = get(s[i : i + 2])
         if names:
             for name in names:
                 if s.startswith(name, i):

@@ -1,4 +1,5 @@
 """Rebuild archive.db from the WARC files alone (they are the source of truth)."""
+
 from __future__ import annotations
 
 import os
@@ -34,11 +35,11 @@ def reindex(data_dir: str | Path) -> list[dict]:
     tmp = data_dir / "archive.db.reindex"
     for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
         leftover.unlink(missing_ok=True)
-    infos = crawl_infos(files)          # crawl id -> {"start_urls": [...], ...} from warcinfo records
+    infos = crawl_infos(files)  # crawl id -> {"start_urls": [...], ...} from warcinfo records
     from archive.ahead import AheadIndexer
 
     ix = Indexer(tmp)
-    ahead = AheadIndexer(ix)            # extraction on a second core, results in order
+    ahead = AheadIndexer(ix)  # extraction on a second core, results in order
     rows, current, last_seen = [], None, None
     try:
         for cap in iter_captures(files):
@@ -47,7 +48,9 @@ def reindex(data_dir: str | Path) -> list[dict]:
                     ahead.flush()
                     rows.append(ix.finish("reindexed", last_seen))
                 current = cap.crawl_id
-                ix.start_crawl(current, infos.get(current, {}).get("start_urls", []), cap.fetched_at)
+                ix.start_crawl(
+                    current, infos.get(current, {}).get("start_urls", []), cap.fetched_at
+                )
             ahead.add(cap)
             last_seen = cap.fetched_at
         ahead.flush()
@@ -57,7 +60,7 @@ def reindex(data_dir: str | Path) -> list[dict]:
         rows.append(ix.finish("reindexed", last_seen))
     ix.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     ix.close()
-    for side in ("-wal", "-shm"):   # never let the old WAL be replayed into the new file
+    for side in ("-wal", "-shm"):  # never let the old WAL be replayed into the new file
         Path(f"{target}{side}").unlink(missing_ok=True)
         Path(f"{tmp}{side}").unlink(missing_ok=True)
     os.replace(tmp, target)

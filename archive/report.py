@@ -7,6 +7,7 @@ new / changed / unchanged / gone, errors), errors by kind, hosts, the documents 
 changed or went away, the start URLs and the WARC files.  Markdown, served by Datasette at
 ``/-/crawl-report/ID`` (``archive.datasette_plugin``).
 """
+
 from __future__ import annotations
 
 import re
@@ -16,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-LISTED = 50          # changed and gone documents listed by name; the rest are counted
+LISTED = 50  # changed and gone documents listed by name; the rest are counted
 CRAWL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -50,8 +51,9 @@ def _md(value) -> str:
 
 def _duration(started: str | None, finished: str | None, pages: int) -> str:
     try:
-        seconds = int((datetime.fromisoformat(finished)
-                       - datetime.fromisoformat(started)).total_seconds())
+        seconds = int(
+            (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
+        )
     except (AttributeError, TypeError, ValueError):
         return "unknown"
     hours, rest = divmod(max(seconds, 0), 3600)
@@ -75,8 +77,8 @@ def crawl_facts(db_path: str | Path, crawl_id: str) -> dict:
         first_url: dict[str, str] = {}
         hosts: dict[str, Counter] = defaultdict(Counter)
         for url, status, error in conn.execute(
-                "select url, status, error from captures where crawl_id = ? order by id",
-                [crawl_id]):
+            "select url, status, error from captures where crawl_id = ? order by id", [crawl_id]
+        ):
             host = urlsplit(url).netloc
             hosts[host]["pages"] += 1
             kind = error_kind(status, error)
@@ -85,46 +87,82 @@ def crawl_facts(db_path: str | Path, crawl_id: str) -> dict:
                 first_url.setdefault(kind, url)
                 hosts[host]["errors"] += 1
         for site, documents, reports in conn.execute(
-                "select site, count(*), coalesce(sum(is_report), 0) from documents "
-                "where crawl_id = ? group by site", [crawl_id]):
+            "select site, count(*), coalesce(sum(is_report), 0) from documents "
+            "where crawl_id = ? group by site",
+            [crawl_id],
+        ):
             hosts[site]["documents"] += documents
             hosts[site]["reports"] += reports
-        warcs = [r[0] for r in conn.execute(
-            "select distinct warc_filename from captures where crawl_id = ? and "
-            "warc_filename is not null order by 1", [crawl_id])]
+        warcs = [
+            r[0]
+            for r in conn.execute(
+                "select distinct warc_filename from captures where crawl_id = ? and "
+                "warc_filename is not null order by 1",
+                [crawl_id],
+            )
+        ]
         tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
         changed = []
         if "document_versions" in tables:
-            changed = [dict(r) for r in conn.execute(
-                "select id, title, url from documents where crawl_id = ? and id in "
-                "(select document_id from document_versions where superseded_at >= ?) "
-                "order by title, id", [crawl_id, row["started_at"] or ""])]
-        gone = [dict(r) for r in conn.execute(
-            "select distinct d.id, d.title, d.url from documents d join captures c "
-            "on c.url = d.url and c.fetched_at = d.gone_at "
-            "where c.crawl_id = ? and c.status in (404, 410) order by d.title, d.id",
-            [crawl_id])]
+            changed = [
+                dict(r)
+                for r in conn.execute(
+                    "select id, title, url from documents where crawl_id = ? and id in "
+                    "(select document_id from document_versions where superseded_at >= ?) "
+                    "order by title, id",
+                    [crawl_id, row["started_at"] or ""],
+                )
+            ]
+        gone = [
+            dict(r)
+            for r in conn.execute(
+                "select distinct d.id, d.title, d.url from documents d join captures c "
+                "on c.url = d.url and c.fetched_at = d.gone_at "
+                "where c.crawl_id = ? and c.status in (404, 410) order by d.title, d.id",
+                [crawl_id],
+            )
+        ]
     finally:
         conn.close()
-    return {"crawl": dict(row), "errors": errors, "first_url": first_url,
-            "hosts": dict(hosts), "changed": changed, "gone": gone, "warcs": warcs}
+    return {
+        "crawl": dict(row),
+        "errors": errors,
+        "first_url": first_url,
+        "hosts": dict(hosts),
+        "changed": changed,
+        "gone": gone,
+        "warcs": warcs,
+    }
 
 
 def render(facts: dict) -> str:
     crawl = facts["crawl"]
     cid = crawl["id"]
     duration = _duration(crawl["started_at"], crawl["finished_at"], crawl["pages"] or 0)
-    out = [f"# Crawl {cid}", "",
-           f"- status: {crawl['status']}",
-           f"- started: {crawl['started_at'] or 'unknown'}",
-           f"- finished: {crawl['finished_at'] or 'not yet'}",
-           f"- duration: {duration}",
-           f"- full log: crawl-{cid}.log (beside this report)", "",
-           "## Counts", "", "| | count |", "| --- | ---: |"]
-    for label, key in (("pages fetched (captures)", "pages"), ("documents", "documents"),
-                       ("reports", "reports"), ("new documents", "new_documents"),
-                       ("changed documents", "changed"), ("unchanged documents", "unchanged"),
-                       ("gone documents", "gone"), ("errors", "errors")):
+    out = [
+        f"# Crawl {cid}",
+        "",
+        f"- status: {crawl['status']}",
+        f"- started: {crawl['started_at'] or 'unknown'}",
+        f"- finished: {crawl['finished_at'] or 'not yet'}",
+        f"- duration: {duration}",
+        f"- full log: crawl-{cid}.log (beside this report)",
+        "",
+        "## Counts",
+        "",
+        "| | count |",
+        "| --- | ---: |",
+    ]
+    for label, key in (
+        ("pages fetched (captures)", "pages"),
+        ("documents", "documents"),
+        ("reports", "reports"),
+        ("new documents", "new_documents"),
+        ("changed documents", "changed"),
+        ("unchanged documents", "unchanged"),
+        ("gone documents", "gone"),
+        ("errors", "errors"),
+    ):
         out.append(f"| {label} | {crawl.get(key) or 0} |")
     out += ["", "## Errors by kind", ""]
     if facts["errors"]:
@@ -133,20 +171,24 @@ def render(facts: dict) -> str:
             out.append(f"| {_md(kind)} | {n} | {_md(facts['first_url'][kind])} |")
     else:
         out.append("No capture failed.")
-    out += ["", "## Hosts", "", "| host | pages | errors | documents | reports |",
-            "| --- | ---: | ---: | ---: | ---: |"]
+    out += [
+        "",
+        "## Hosts",
+        "",
+        "| host | pages | errors | documents | reports |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for host, c in sorted(facts["hosts"].items(), key=lambda kv: (-kv[1]["pages"], kv[0])):
-        out.append(f"| {_md(host)} | {c['pages']} | {c['errors']} | {c['documents']} "
-                   f"| {c['reports']} |")
-    for title, docs in (("Changed documents", facts["changed"]),
-                        ("Gone documents", facts["gone"])):
+        out.append(
+            f"| {_md(host)} | {c['pages']} | {c['errors']} | {c['documents']} | {c['reports']} |"
+        )
+    for title, docs in (("Changed documents", facts["changed"]), ("Gone documents", facts["gone"])):
         out += ["", f"## {title}", ""]
         if not docs:
             out.append("None.")
             continue
         out += ["| id | title | URL |", "| --- | --- | --- |"]
-        out += [f"| {_md(d['id'])} | {_md(d['title'])} | {_md(d['url'])} |"
-                for d in docs[:LISTED]]
+        out += [f"| {_md(d['id'])} | {_md(d['title'])} | {_md(d['url'])} |" for d in docs[:LISTED]]
         if len(docs) > LISTED:
             out += ["", f"… and {len(docs) - LISTED} more."]
     out += ["", "## Start URLs", ""]
@@ -163,5 +205,5 @@ def write_report(data_dir: str | Path, crawl_id: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)          # a reader never sees half a report
+    tmp.replace(path)  # a reader never sees half a report
     return path

@@ -12,6 +12,7 @@ Everything after ``--`` is handed to ``union-archive crawl`` as it is, e.g.
 ``union-archive schedule install --data /srv/archive --cron "30 2 * * *" -- --sources s.yml``.
 See docs/scheduling.md.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,16 +32,23 @@ from archive.cli import data_option, fail
 
 MARKER = "# union-archive schedule"
 UNIT_PREFIX = "union-archive-"
-DEFAULT_CRON = "30 2 * * *"           # nightly, 02:30
+DEFAULT_CRON = "30 2 * * *"  # nightly, 02:30
 
 
 def crawl_command(data_dir: Path, crawl_args: tuple[str, ...] = ()) -> list[str]:
     args = list(crawl_args)
-    for i, arg in enumerate(args[:-1]):      # cron and systemd start elsewhere: absolute paths
+    for i, arg in enumerate(args[:-1]):  # cron and systemd start elsewhere: absolute paths
         if arg == "--sources":
             args[i + 1] = str(Path(args[i + 1]).resolve())
-    return [sys.executable, "-m", "archive.cli", "crawl", "--data", str(Path(data_dir).resolve()),
-            *args]
+    return [
+        sys.executable,
+        "-m",
+        "archive.cli",
+        "crawl",
+        "--data",
+        str(Path(data_dir).resolve()),
+        *args,
+    ]
 
 
 def _name(name: str | None, data_dir: Path) -> str:
@@ -62,8 +70,10 @@ def _check_cron(expr: str) -> str:
 def _crontab_bin() -> str:
     path = shutil.which("crontab")
     if not path:
-        fail("no crontab command here: install cron (apt-get install cron), use --systemd, "
-             "or run `union-archive schedule run` in the foreground")
+        fail(
+            "no crontab command here: install cron (apt-get install cron), use --systemd, "
+            "or run `union-archive schedule run` in the foreground"
+        )
     return path
 
 
@@ -88,8 +98,9 @@ def cron_line(expr: str, name: str, data_dir: Path, crawl_args: tuple[str, ...])
     log = data_dir / "logs" / "schedule.log"
     cmd = " ".join(shlex.quote(a) for a in crawl_command(data_dir, crawl_args))
     # cron runs /bin/sh; '%' is special in crontab lines
-    line = (f"{expr} mkdir -p {shlex.quote(str(log.parent))} && {cmd} >> {shlex.quote(str(log))} 2>&1"
-            ).replace("%", r"\%")
+    line = (
+        f"{expr} mkdir -p {shlex.quote(str(log.parent))} && {cmd} >> {shlex.quote(str(log))} 2>&1"
+    ).replace("%", r"\%")
     return f"{line} {MARKER} {name} data={data_dir}"
 
 
@@ -120,21 +131,26 @@ def on_calendar(expr: str) -> str | None:
     return f"{wd}*-{month}-{dom} {hour}:{mm}:00"
 
 
-def systemd_units(expr: str, name: str, data_dir: Path, crawl_args: tuple[str, ...],
-                  calendar: str | None = None) -> dict[str, str]:
+def systemd_units(
+    expr: str, name: str, data_dir: Path, crawl_args: tuple[str, ...], calendar: str | None = None
+) -> dict[str, str]:
     calendar = calendar or on_calendar(expr)
     if not calendar:
         fail(f"cannot turn {expr!r} into a systemd OnCalendar= value: pass --on-calendar")
     cmd = " ".join(shlex.quote(a) for a in crawl_command(data_dir, crawl_args))
     data_dir = Path(data_dir).resolve()
-    service = (f"[Unit]\nDescription=union-archive crawl {name} ({data_dir})\n\n"
-               f"[Service]\nType=oneshot\nWorkingDirectory={data_dir}\nExecStart={cmd}\n"
-               "# SIGTERM stops the crawl cleanly; `union-archive crawl --resume` continues it\n"
-               "KillSignal=SIGTERM\nTimeoutStopSec=120\n"
-               "SuccessExitStatus=3 75\n")
-    timer = (f"[Unit]\nDescription=union-archive crawl {name}: {calendar}\n\n"
-             f"[Timer]\nOnCalendar={calendar}\nPersistent=true\nRandomizedDelaySec=300\n\n"
-             "[Install]\nWantedBy=timers.target\n")
+    service = (
+        f"[Unit]\nDescription=union-archive crawl {name} ({data_dir})\n\n"
+        f"[Service]\nType=oneshot\nWorkingDirectory={data_dir}\nExecStart={cmd}\n"
+        "# SIGTERM stops the crawl cleanly; `union-archive crawl --resume` continues it\n"
+        "KillSignal=SIGTERM\nTimeoutStopSec=120\n"
+        "SuccessExitStatus=3 75\n"
+    )
+    timer = (
+        f"[Unit]\nDescription=union-archive crawl {name}: {calendar}\n\n"
+        f"[Timer]\nOnCalendar={calendar}\nPersistent=true\nRandomizedDelaySec=300\n\n"
+        "[Install]\nWantedBy=timers.target\n"
+    )
     return {f"{UNIT_PREFIX}{name}.service": service, f"{UNIT_PREFIX}{name}.timer": timer}
 
 
@@ -146,11 +162,19 @@ def schedule():
 
 @schedule.command(context_settings={"ignore_unknown_options": True})
 @data_option
-@click.option("--cron", "expr", default=DEFAULT_CRON, show_default=True, help="When (cron expression).")
+@click.option(
+    "--cron", "expr", default=DEFAULT_CRON, show_default=True, help="When (cron expression)."
+)
 @click.option("--name", default=None, help="Name of this schedule (default: the data dir's name).")
-@click.option("--systemd", is_flag=True, help="Write a user timer + service instead of a crontab line.")
-@click.option("--on-calendar", default=None, help="systemd OnCalendar= value (default: from --cron).")
-@click.option("--print", "print_only", is_flag=True, help="Show what would be installed, change nothing.")
+@click.option(
+    "--systemd", is_flag=True, help="Write a user timer + service instead of a crontab line."
+)
+@click.option(
+    "--on-calendar", default=None, help="systemd OnCalendar= value (default: from --cron)."
+)
+@click.option(
+    "--print", "print_only", is_flag=True, help="Show what would be installed, change nothing."
+)
 @click.argument("crawl_args", nargs=-1, type=click.UNPROCESSED)
 def install(data_dir, expr, name, systemd, on_calendar, print_only, crawl_args):
     """Install a recurring crawl of DIR (arguments after -- go to `crawl`)."""
@@ -168,8 +192,10 @@ def install(data_dir, expr, name, systemd, on_calendar, print_only, crawl_args):
                 (target / fname).write_text(text, encoding="utf-8")
                 click.echo(f"wrote {target / fname}")
         if not print_only:
-            click.echo(f"enable it: systemctl --user daemon-reload && "
-                       f"systemctl --user enable --now {UNIT_PREFIX}{name}.timer")
+            click.echo(
+                f"enable it: systemctl --user daemon-reload && "
+                f"systemctl --user enable --now {UNIT_PREFIX}{name}.timer"
+            )
         return
     line = cron_line(expr, name, data_dir, crawl_args)
     if print_only:
@@ -194,9 +220,15 @@ def list_command():
                 click.echo(f"cron     {name}  {expr}  {data}")
     for timer in sorted(systemd_dir().glob(f"{UNIT_PREFIX}*.timer")):
         found += 1
-        cal = next((l.split("=", 1)[1] for l in timer.read_text().splitlines()
-                    if l.startswith("OnCalendar=")), "?")
-        click.echo(f"systemd  {timer.stem[len(UNIT_PREFIX):]}  {cal}  {timer}")
+        cal = next(
+            (
+                l.split("=", 1)[1]
+                for l in timer.read_text().splitlines()
+                if l.startswith("OnCalendar=")
+            ),
+            "?",
+        )
+        click.echo(f"systemd  {timer.stem[len(UNIT_PREFIX) :]}  {cal}  {timer}")
     if not found:
         click.echo("no union-archive schedules installed")
 
@@ -225,10 +257,17 @@ def remove(name):
 
 @schedule.command(context_settings={"ignore_unknown_options": True})
 @data_option
-@click.option("--cron", "expr", default=DEFAULT_CRON, show_default=True,
-              help="When (cron expression; a 6th field gives seconds).")
+@click.option(
+    "--cron",
+    "expr",
+    default=DEFAULT_CRON,
+    show_default=True,
+    help="When (cron expression; a 6th field gives seconds).",
+)
 @click.option("--now", is_flag=True, help="Also run once right away.")
-@click.option("--max-runs", type=click.IntRange(min=0), default=0, help="Stop after N runs (0: never).")
+@click.option(
+    "--max-runs", type=click.IntRange(min=0), default=0, help="Stop after N runs (0: never)."
+)
 @click.argument("crawl_args", nargs=-1, type=click.UNPROCESSED)
 def run(data_dir, expr, now, max_runs, crawl_args):
     """Foreground scheduler: crawl DIR at every cron time, one run at a time."""
@@ -241,7 +280,7 @@ def run(data_dir, expr, now, max_runs, crawl_args):
     def on_signal(signum, frame):
         state["stop"] = True
         if state["child"] is not None and state["child"].poll() is None:
-            state["child"].send_signal(signum)      # the crawl stops cleanly, resumable
+            state["child"].send_signal(signum)  # the crawl stops cleanly, resumable
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -265,9 +304,13 @@ def run(data_dir, expr, now, max_runs, crawl_args):
         state["child"] = subprocess.Popen(cmd, start_new_session=True)
         code = state["child"].wait()
         state["child"] = None
-        what = {0: "finished", 3: "interrupted", 75: "skipped: the archive is in use"}.get(code, "failed")
-        click.echo(f"schedule: run {runs} {what} (exit {code}, {time.monotonic() - started:.1f}s)",
-                   err=True)
+        what = {0: "finished", 3: "interrupted", 75: "skipped: the archive is in use"}.get(
+            code, "failed"
+        )
+        click.echo(
+            f"schedule: run {runs} {what} (exit {code}, {time.monotonic() - started:.1f}s)",
+            err=True,
+        )
         # times that passed while crawling are not made up: the next one still ahead
         due = it.get_next(datetime)
         while due <= datetime.now(UTC):

@@ -59,6 +59,7 @@ each of its terms, and the bounded search pages check single rows against the in
 of a crawl, in its clustering process, and of a reindex) merges them to at most one a
 level, rewriting only the levels that hold more than one (docs/performance.md).
 """
+
 from __future__ import annotations
 
 import functools
@@ -111,8 +112,8 @@ def _token(ch: str) -> str:
     return chr(_PRIVATE + o) if o <= _LAST_MOVED else f"u{o:x}"
 
 
-_PRIVATE = 0xF0000      # a BMP character that is not a token of its own: U+F0000 + it,
-_LAST_MOVED = 0xFFFD    # up to U+FFFFD (U+FFFFE and U+FFFFF are noncharacters, not Co)
+_PRIVATE = 0xF0000  # a BMP character that is not a token of its own: U+F0000 + it,
+_LAST_MOVED = 0xFFFD  # up to U+FFFFD (U+FFFFE and U+FFFFF are noncharacters, not Co)
 
 
 class _TokenMap(dict):
@@ -166,7 +167,7 @@ def _own_table():
 
     own = np.zeros(0x10000, dtype=bool)
     for lo, hi in ((0x61, 0x7A), (0x30, 0x39), (0x4E00, 0x9FFF), (0x3400, 0x4DBF)):
-        own[lo:hi + 1] = True
+        own[lo : hi + 1] = True
     return own
 
 
@@ -209,8 +210,8 @@ def title_query(q: str | None) -> str:
     return " AND ".join(phrases) if phrases else NO_MATCH
 
 
-FORM_VERSION = "2"     # of index_form: an index made with another form is rebuilt
-TOKENIZER = "ascii"    # the token strings hold [a-z0-9], blanks and non-ASCII token characters
+FORM_VERSION = "2"  # of index_form: an index made with another form is rebuilt
+TOKENIZER = "ascii"  # the token strings hold [a-z0-9], blanks and non-ASCII token characters
 _FORM_TABLE = "_search_form"
 # FTS5 merges a level's segments when it holds this many (its default: 4).  The indexer
 # writes ~100 documents a transaction, each a new segment: at 8 it merges less often
@@ -236,7 +237,8 @@ def _layout_is_current(db) -> bool:
 def _create(db) -> None:
     db.execute(
         f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
-        f"title, text, tokenize = '{TOKENIZER}', content = '')")
+        f"title, text, tokenize = '{TOKENIZER}', content = '')"
+    )
     db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', ?)", [AUTOMERGE])
     db.execute(f"CREATE TABLE IF NOT EXISTS {_FORM_TABLE} (version TEXT NOT NULL)")
     db.execute(f"DELETE FROM {_FORM_TABLE}")
@@ -255,14 +257,17 @@ def ensure_search(db) -> None:
         import logging
 
         logging.getLogger(__name__).warning(
-            "the search index is of an older layout or form: rebuilding it from documents")
+            "the search index is of an older layout or form: rebuilding it from documents"
+        )
         rebuild_search(db)
-    else:       # an index made when AUTOMERGE was lower keeps its own: moved up, not rebuilt
+    else:  # an index made when AUTOMERGE was lower keeps its own: moved up, not rebuilt
         row = db.execute(f"select v from {FTS_TABLE}_config where k = 'automerge'").fetchone()
         if row is None or row[0] != AUTOMERGE:
             with db.atomic():
-                db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', ?)",
-                           [AUTOMERGE])
+                db.execute(
+                    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', ?)",
+                    [AUTOMERGE],
+                )
 
 
 # levels of at most this many segments are merged by ``merge_search`` (FTS5's usermerge)
@@ -310,20 +315,22 @@ def merge_search(db, pages: int = 2000) -> None:
     crawl, this rewrites only the levels that hold more than one."""
     conn = db.conn
     with conn:
-        conn.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('usermerge', ?)",
-                     [USERMERGE])
+        conn.execute(
+            f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('usermerge', ?)", [USERMERGE]
+        )
     while True:
         before = conn.total_changes
         with conn:
-            conn.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('merge', ?)",
-                         [pages])
-        if conn.total_changes - before < 2:     # FTS5: nothing was left to merge
+            conn.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('merge', ?)", [pages])
+        if conn.total_changes - before < 2:  # FTS5: nothing was left to merge
             return
 
 
 def _forms(doc: dict) -> tuple[str, str]:
-    return doc.get("_index") or (index_form(doc.get("title")),
-                                 index_form(doc.get("text"), doc.get("_folded")))
+    return doc.get("_index") or (
+        index_form(doc.get("title")),
+        index_form(doc.get("text"), doc.get("_folded")),
+    )
 
 
 def index_documents(db, docs: Iterable[dict], previous: dict[str, dict] | None = None) -> int:
@@ -343,21 +350,28 @@ def index_documents(db, docs: Iterable[dict], previous: dict[str, dict] | None =
     conn = db.conn
     found: dict[str, int] = {}
     for lo in range(0, len(docs), 500):
-        part = [d["id"] for d in docs[lo:lo + 500]]
-        found.update(conn.execute(
-            f"SELECT id, rowid FROM documents WHERE id IN ({','.join('?' * len(part))})", part))
+        part = [d["id"] for d in docs[lo : lo + 500]]
+        found.update(
+            conn.execute(
+                f"SELECT id, rowid FROM documents WHERE id IN ({','.join('?' * len(part))})", part
+            )
+        )
     docs = [d for d in docs if d["id"] in found]
     if not docs:
         return 0
     rowids = [found[d["id"]] for d in docs]
     present: set[int] = set()
     for lo in range(0, len(rowids), 500):
-        part = rowids[lo:lo + 500]
-        present.update(r[0] for r in conn.execute(
-            f"SELECT rowid FROM {FTS_TABLE} WHERE rowid IN ({','.join('?' * len(part))})", part))
+        part = rowids[lo : lo + 500]
+        present.update(
+            r[0]
+            for r in conn.execute(
+                f"SELECT rowid FROM {FTS_TABLE} WHERE rowid IN ({','.join('?' * len(part))})", part
+            )
+        )
     previous = previous or {}
-    with db.atomic():      # nests in the caller's transaction (the indexer's flush)
-        if present:         # only entries that exist are deleted (a new document has none)
+    with db.atomic():  # nests in the caller's transaction (the indexer's flush)
+        if present:  # only entries that exist are deleted (a new document has none)
             old = []
             for d in docs:
                 rowid = found[d["id"]]
@@ -365,14 +379,20 @@ def index_documents(db, docs: Iterable[dict], previous: dict[str, dict] | None =
                     continue
                 before = previous.get(d["id"])
                 if before is None:
-                    title, text = conn.execute("SELECT title, text FROM documents WHERE rowid = ?",
-                                               [rowid]).fetchone()
+                    title, text = conn.execute(
+                        "SELECT title, text FROM documents WHERE rowid = ?", [rowid]
+                    ).fetchone()
                     before = {"title": title, "text": text}
                 old.append((rowid, index_form(before.get("title")), index_form(before.get("text"))))
-            conn.executemany(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, text) "
-                             "VALUES ('delete', ?, ?, ?)", old)
-        conn.executemany(f"INSERT INTO {FTS_TABLE}(rowid, title, text) VALUES (?, ?, ?)",
-                         [(found[d["id"]], *_forms(d)) for d in docs])
+            conn.executemany(
+                f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, text) "
+                "VALUES ('delete', ?, ?, ?)",
+                old,
+            )
+        conn.executemany(
+            f"INSERT INTO {FTS_TABLE}(rowid, title, text) VALUES (?, ?, ?)",
+            [(found[d["id"]], *_forms(d)) for d in docs],
+        )
     return len(docs)
 
 
@@ -387,12 +407,16 @@ def rebuild_search(db, batch: int = 200) -> int:
         last = None
         while True:
             where, params = ("WHERE rowid > ?", [last]) if last is not None else ("", [])
-            chunk = db.execute(f"SELECT rowid, title, text FROM documents {where} "
-                               f"ORDER BY rowid LIMIT {batch}", params).fetchall()
+            chunk = db.execute(
+                f"SELECT rowid, title, text FROM documents {where} ORDER BY rowid LIMIT {batch}",
+                params,
+            ).fetchall()
             if not chunk:
                 return n
-            db.conn.executemany(f"INSERT INTO {FTS_TABLE}(rowid, title, text) VALUES (?, ?, ?)",
-                                [(r[0], index_form(r[1]), index_form(r[2])) for r in chunk])
+            db.conn.executemany(
+                f"INSERT INTO {FTS_TABLE}(rowid, title, text) VALUES (?, ?, ?)",
+                [(r[0], index_form(r[1]), index_form(r[2])) for r in chunk],
+            )
             n += len(chunk)
             last = chunk[-1][0]
 
@@ -413,13 +437,16 @@ def snippet(text: str | None, q: str | None, width: int = 40) -> str:
         i = norm.find(term)
         if i >= 0:
             start, end = max(0, i - width), min(len(norm), i + len(term) + width)
-            return (("…" if start else "") + norm[start:end]
-                    + ("…" if end < len(norm) or more else ""))
+            return (
+                ("…" if start else "") + norm[start:end] + ("…" if end < len(norm) or more else "")
+            )
     return ""
 
 
 def search(db, q: str, limit: int | None = None) -> list[str]:
     """Document ids matching ``q``, best first (bm25, title weighted)."""
-    sql = (f"SELECT d.id FROM {FTS_TABLE} JOIN documents d ON d.rowid = {FTS_TABLE}.rowid "
-           f"WHERE {FTS_TABLE} MATCH ? ORDER BY {BM25}" + (f" LIMIT {int(limit)}" if limit else ""))
+    sql = (
+        f"SELECT d.id FROM {FTS_TABLE} JOIN documents d ON d.rowid = {FTS_TABLE}.rowid "
+        f"WHERE {FTS_TABLE} MATCH ? ORDER BY {BM25}" + (f" LIMIT {int(limit)}" if limit else "")
+    )
     return [r[0] for r in db.execute(sql, [rewrite_query(q)]).fetchall()]

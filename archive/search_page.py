@@ -27,6 +27,7 @@ over ``?_search=`` on ``archive/documents`` (the stock search box, its ``.json``
   page says.  Another order over a large search keeps
   the stock clause (exact, bounded by the SQL time limit).
 """
+
 from __future__ import annotations
 
 import json
@@ -47,12 +48,15 @@ ARCHIVE_DB = "archive"
 TABLE = "documents"
 SORT_COLUMN = "published_date"
 SCOPE_KEY = "union_archive.search"
-STOCK_CLAUSE = (f"rowid in (select rowid from {FTS_TABLE} where {FTS_TABLE} "
-                "match escape_fts(:search))")
+STOCK_CLAUSE = (
+    f"rowid in (select rowid from {FTS_TABLE} where {FTS_TABLE} match escape_fts(:search))"
+)
 
 
 def _is_table_search(path: str, query: dict) -> bool:
-    return path.removesuffix(".json") == f"/{ARCHIVE_DB}/{TABLE}" and bool(query.get("_search", "").strip())
+    return path.removesuffix(".json") == f"/{ARCHIVE_DB}/{TABLE}" and bool(
+        query.get("_search", "").strip()
+    )
 
 
 def newest_first(args) -> bool:
@@ -92,9 +96,13 @@ async def _prepare_ranked(db, scope: dict, q: str) -> dict:
     """The ranked search of more matches than are counted ranks a window of the most
     recently archived ones: bm25 would score (and count, for its weights) every match."""
     cap = LIMITS["search_exact_matches"]
-    rows = (await db.execute(
-        f"select rowid from {FTS_TABLE} where {FTS_TABLE} match :m order by rowid desc "
-        f"limit {cap + 1}", {"m": rewrite_query(q)})).rows
+    rows = (
+        await db.execute(
+            f"select rowid from {FTS_TABLE} where {FTS_TABLE} match :m order by rowid desc "
+            f"limit {cap + 1}",
+            {"m": rewrite_query(q)},
+        )
+    ).rows
     if len(rows) <= cap:
         return scope
     return {**scope, RANKED_KEY: rows[cap - 1][0]}
@@ -108,8 +116,9 @@ async def prepare(datasette, scope: dict) -> dict:
     query = dict(pairs)
     path = scope.get("path", "")
     search = _is_table_search(path, query)
-    ranked = (path.removesuffix(".json") == f"/{ARCHIVE_DB}/{RANKED_QUERY}"
-              and bool(query.get("q", "").strip()))
+    ranked = path.removesuffix(".json") == f"/{ARCHIVE_DB}/{RANKED_QUERY}" and bool(
+        query.get("q", "").strip()
+    )
     if not search and not ranked and not _is_plain_table_page(path, query):
         return scope
     try:
@@ -121,8 +130,13 @@ async def prepare(datasette, scope: dict) -> dict:
     cap = LIMITS["search_exact_matches"]
     if search:
         match = rewrite_query(query["_search"])
-        sql, params = (f"select rowid from {FTS_TABLE} where {FTS_TABLE} match :m "
-                       f"order by rowid desc limit {cap + 1}"), {"m": match}
+        sql, params = (
+            (
+                f"select rowid from {FTS_TABLE} where {FTS_TABLE} match :m "
+                f"order by rowid desc limit {cap + 1}"
+            ),
+            {"m": match},
+        )
     else:
         match = None
         where, params = Filters(_filter_args(pairs)).build_where_clauses(TABLE)
@@ -130,7 +144,7 @@ async def prepare(datasette, scope: dict) -> dict:
         sql = f"select rowid from {TABLE} where {conditions} order by rowid desc limit {cap + 1}"
     try:
         rows = (await db.execute(sql, params)).rows
-    except Exception:       # a filter Datasette will refuse (a bad column): its own answer
+    except Exception:  # a filter Datasette will refuse (a bad column): its own answer
         return scope
     if len(rows) <= cap:
         return scope
@@ -159,8 +173,10 @@ def _after_next(request, params: dict) -> str | None:
     params.update(next_date=parts[0], next_id=parts[1])
     if token.split(",")[0] == "$null":
         return "(published_date is null and id > :next_id)"
-    return ("(published_date < :next_date or published_date is null "
-            "or (published_date = :next_date and id > :next_id))")
+    return (
+        "(published_date < :next_date or published_date is null "
+        "or (published_date = :next_date and id > :next_id))"
+    )
 
 
 async def page_rows(db, request, match: str | None, size: int) -> list[int]:
@@ -175,13 +191,18 @@ async def page_rows(db, request, match: str | None, size: int) -> list[int]:
     checked = "1"
     if match is not None:
         params["m"] = match
-        checked = (f"exists (select 1 from {FTS_TABLE} f where f.rowid = d.rowid "
-                   f"and {FTS_TABLE} match :m)")
-    index = next((f"idx_documents_{col}_newest" for col in NEWEST_BY
-                  if request.args.get(col) is not None), "idx_documents_published_date")
-    sql = (f"select d.rowid from (select rowid, published_date, id from {TABLE} "
-           f"indexed by {index} where {conditions} "
-           f"order by published_date desc, id) as d where {checked} limit {int(size)}")
+        checked = (
+            f"exists (select 1 from {FTS_TABLE} f where f.rowid = d.rowid and {FTS_TABLE} match :m)"
+        )
+    index = next(
+        (f"idx_documents_{col}_newest" for col in NEWEST_BY if request.args.get(col) is not None),
+        "idx_documents_published_date",
+    )
+    sql = (
+        f"select d.rowid from (select rowid, published_date, id from {TABLE} "
+        f"indexed by {index} where {conditions} "
+        f"order by published_date desc, id) as d where {checked} limit {int(size)}"
+    )
     return [r[0] for r in (await db.execute(sql, params)).rows]
 
 
@@ -210,8 +231,9 @@ def search_filters(request, database, table, datasette):
         context = {"supports_search": True, "search": q}
         found = request.scope.get(SCOPE_KEY)
         if found is None or not newest_first(request.args):
-            return FilterArguments([STOCK_CLAUSE], {"search": q}, [f'search matches "{q}"'],
-                                   context)
+            return FilterArguments(
+                [STOCK_CLAUSE], {"search": q}, [f'search matches "{q}"'], context
+            )
         db = datasette.get_database(ARCHIVE_DB)
         shown = await page_rows(db, request, found["match"], _page_size(datasette, request) + 1)
         cap, sample = LIMITS["search_exact_matches"], LIMITS["search_facet_sample"]
@@ -220,9 +242,14 @@ def search_filters(request, database, table, datasette):
         return FilterArguments(
             ["rowid in (select value from json_each(:search_rows))"],
             {"search_rows": json.dumps(rowids)},
-            [(f'search matches "{q}": more than {cap:,} documents, newest first; facets '
-              f'count the {sample:,} most recently archived of them')],
-            context)
+            [
+                (
+                    f'search matches "{q}": more than {cap:,} documents, newest first; facets '
+                    f"count the {sample:,} most recently archived of them"
+                )
+            ],
+            context,
+        )
 
     return inner
 
@@ -239,9 +266,14 @@ def _large_page(request, datasette, found):
         return FilterArguments(
             ["rowid in (select value from json_each(:page_rows))"],
             {"page_rows": json.dumps(rowids)},
-            [(f"more than {cap:,} documents, newest first; facets count the {sample:,} "
-              f"most recently archived of them")],
-            {"table_rows_more_than": cap})
+            [
+                (
+                    f"more than {cap:,} documents, newest first; facets count the {sample:,} "
+                    f"most recently archived of them"
+                )
+            ],
+            {"table_rows_more_than": cap},
+        )
 
     return inner
 
@@ -251,7 +283,7 @@ def install() -> None:
     the stock one (the stock one still answers every other table)."""
     if pm.get_plugin("datasette.filters") is stock:
         pm.unregister(stock, "datasette.filters")
-        filters = ModuleType("datasette.filters")    # pluggy keys plugins by their hash
+        filters = ModuleType("datasette.filters")  # pluggy keys plugins by their hash
         filters.where_filters, filters.through_filters = stock.where_filters, stock.through_filters
         filters.search_filters = hookimpl(specname="filters_from_request")(search_filters)
         pm.register(filters, "datasette.filters")

@@ -10,6 +10,7 @@
   identical by a test); templates: ``archive/templates``; plugin: ``archive.datasette_plugin``
   (loaded through its entry point).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,7 +25,7 @@ SETTINGS = {
     "sql_time_limit_ms": 3000,
     "max_returned_rows": 1000,
     "facet_time_limit_ms": 500,
-    "suggest_facets": False,     # facets are configured; suggestions cost 4x on search pages
+    "suggest_facets": False,  # facets are configured; suggestions cost 4x on search pages
     "allow_download": False,
     "allow_csv_stream": True,
     "truncate_cells_html": 160,
@@ -35,15 +36,15 @@ SETTINGS = {
 
 # What one page may render, whatever the archive holds (docs/publishing.md, "Limits").
 LIMITS = {
-    "page_text_chars": 100_000,   # of a document's text on its page; all of it at /-/text/ID
-    "search_chars": 100,          # of a search (_search, _search_COLUMN, q): longer is a 400
-    "running_searches": 2,        # at once: one of the 3 SQL threads stays free for the rest
-    "waiting_searches": 16,       # for a free slot; a search beyond those is answered 503
-    "search_exact_matches": 10_000,   # a table search beyond: no count, newest first,
-    "search_facet_sample": 1_000,     # and facets over its most recently archived matches
-    "page_versions": 20,          # earlier versions diffed on a document page (the latest)
-    "changes_rows": 500,          # documents of each kind (new, changed, gone) on /-/changes
-    "feed_entries": 50,           # newest reports in a site's Atom feed
+    "page_text_chars": 100_000,  # of a document's text on its page; all of it at /-/text/ID
+    "search_chars": 100,  # of a search (_search, _search_COLUMN, q): longer is a 400
+    "running_searches": 2,  # at once: one of the 3 SQL threads stays free for the rest
+    "waiting_searches": 16,  # for a free slot; a search beyond those is answered 503
+    "search_exact_matches": 10_000,  # a table search beyond: no count, newest first,
+    "search_facet_sample": 1_000,  # and facets over its most recently archived matches
+    "page_versions": 20,  # earlier versions diffed on a document page (the latest)
+    "changes_rows": 500,  # documents of each kind (new, changed, gone) on /-/changes
+    "feed_entries": 50,  # newest reports in a site's Atom feed
 }
 
 
@@ -65,8 +66,10 @@ def load_metadata(allow_sql: bool = False) -> dict:
 def archive_path(data_dir: str | Path) -> Path:
     path = Path(data_dir) / "archive.db"
     if not path.is_file():
-        raise ArchiveMissing(f"{path} not found (build it first: union-archive crawl --data "
-                             f"{data_dir} ... or union-archive reindex --data {data_dir})")
+        raise ArchiveMissing(
+            f"{path} not found (build it first: union-archive crawl --data "
+            f"{data_dir} ... or union-archive reindex --data {data_dir})"
+        )
     return path
 
 
@@ -84,8 +87,13 @@ def make_datasette(data_dir: str | Path, allow_sql: bool = False, settings: dict
     )
 
 
-def run_server(data_dir: str | Path, port: int = 8001, host: str = "127.0.0.1",
-               allow_sql: bool = False, log_level: str = "info") -> None:
+def run_server(
+    data_dir: str | Path,
+    port: int = 8001,
+    host: str = "127.0.0.1",
+    allow_sql: bool = False,
+    log_level: str = "info",
+) -> None:
     import uvicorn
 
     ds = make_datasette(data_dir, allow_sql=allow_sql)
@@ -93,11 +101,20 @@ def run_server(data_dir: str | Path, port: int = 8001, host: str = "127.0.0.1",
 
 
 @click.command("serve")
-@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
-              help="Archive directory (archive.db, warc/).")
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Archive directory (archive.db, warc/).",
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Interface to listen on (0.0.0.0 to publish on the network).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on (0.0.0.0 to publish on the network).",
+)
 @click.option("--allow-sql", is_flag=True, help="Allow arbitrary read-only SQL queries.")
 def serve_command(data_dir, port, host, allow_sql):
     """Publish DATA/archive.db with Datasette (read-only)."""
@@ -107,6 +124,9 @@ def serve_command(data_dir, port, host, allow_sql):
         archive_path(data_dir)
     except ArchiveMissing as exc:
         fail(str(exc))
-    click.echo(f"Datasette: http://{host}:{port}/  ({'SQL allowed' if allow_sql else 'SQL off'}; "
-               "Ctrl-C to stop)", err=True)
+    click.echo(
+        f"Datasette: http://{host}:{port}/  ({'SQL allowed' if allow_sql else 'SQL off'}; "
+        "Ctrl-C to stop)",
+        err=True,
+    )
     run_server(data_dir, port=port, host=host, allow_sql=allow_sql)

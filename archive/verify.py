@@ -13,6 +13,7 @@ checked against each other, with the command that repairs each problem found.
 Revisit records of earlier crawls whose original is lost, for URLs fetched again since,
 are history, not problems: they are counted, nothing needs doing.
 """
+
 from __future__ import annotations
 
 import io
@@ -47,9 +48,9 @@ class FileScan:
     path: Path
     crawl_id: str | None = None
     records: list[Record] = field(default_factory=list)
-    whole_bytes: int = 0            # bytes made of whole gzip members
+    whole_bytes: int = 0  # bytes made of whole gzip members
     size: int = 0
-    damaged: list[str] = field(default_factory=list)    # records that did not read back
+    damaged: list[str] = field(default_factory=list)  # records that did not read back
 
 
 def _members(path: Path):
@@ -86,7 +87,7 @@ def scan_file(path: Path) -> FileScan:
         try:
             record = next(iter(ArchiveIterator(io.BytesIO(raw), check_digests=True)))
             block = record.raw_stream.read()
-        except Exception as exc:       # whatever warcio finds wrong: this record is unreadable
+        except Exception as exc:  # whatever warcio finds wrong: this record is unreadable
             scan.damaged.append(f"byte {offset}: {exc.__class__.__name__}: {str(exc)[:100]}")
             continue
         if record.digest_checker.passed is False:
@@ -97,12 +98,23 @@ def scan_file(path: Path) -> FileScan:
             fields = parse_fields(block)
             scan.crawl_id = fields.get("crawl-id") or fields.get("isPartOf")
         hh = record.http_headers
-        scan.records.append(Record(
-            scan.path.name, offset, length, record.rec_type, rh.get_header("WARC-Target-URI"),
-            rh.get_header("WARC-Date"), rh.get_header("WARC-Payload-Digest"),
-            hh.get_statuscode() if hh is not None and record.rec_type in ("response", "revisit")
-            else None, rh.get_header("WARC-Profile") or "",
-            rh.get_header("WARC-Refers-To-Target-URI"), rh.get_header("WARC-Refers-To-Date")))
+        scan.records.append(
+            Record(
+                scan.path.name,
+                offset,
+                length,
+                record.rec_type,
+                rh.get_header("WARC-Target-URI"),
+                rh.get_header("WARC-Date"),
+                rh.get_header("WARC-Payload-Digest"),
+                hh.get_statuscode()
+                if hh is not None and record.rec_type in ("response", "revisit")
+                else None,
+                rh.get_header("WARC-Profile") or "",
+                rh.get_header("WARC-Refers-To-Target-URI"),
+                rh.get_header("WARC-Refers-To-Date"),
+            )
+        )
     return scan
 
 
@@ -196,16 +208,22 @@ def verify(data_dir: str | Path) -> tuple[list[Problem], list[str], dict]:
 
     for s in scans:
         if s.whole_bytes < s.size:
-            first.append(Problem(
-                f"{s.path}: cut short: its last {s.size - s.whole_bytes} bytes (from byte "
-                f"{s.whole_bytes}) are not a whole record, and what followed is lost",
-                f"restore it from a backup that holds it whole; else `{reindex}` sets the "
-                f"torn bytes aside ({s.path.name}{TORN_SUFFIX}) and the fixes below fetch "
-                f"what was lost"))
+            first.append(
+                Problem(
+                    f"{s.path}: cut short: its last {s.size - s.whole_bytes} bytes (from byte "
+                    f"{s.whole_bytes}) are not a whole record, and what followed is lost",
+                    f"restore it from a backup that holds it whole; else `{reindex}` sets the "
+                    f"torn bytes aside ({s.path.name}{TORN_SUFFIX}) and the fixes below fetch "
+                    f"what was lost",
+                )
+            )
         for what in s.damaged:
-            first.append(Problem(f"{s.path}: unreadable record at {what}",
-                                 "restore the file from a backup, or fetch its URLs again: "
-                                 f"`{refetch}`"))
+            first.append(
+                Problem(
+                    f"{s.path}: unreadable record at {what}",
+                    f"restore the file from a backup, or fetch its URLs again: `{refetch}`",
+                )
+            )
 
     latest: dict[str, Record] = {}
     for s in scans:
@@ -213,21 +231,27 @@ def verify(data_dir: str | Path) -> tuple[list[Problem], list[str], dict]:
             if r.rec_type in ("response", "revisit") and r.uri:
                 latest[r.uri] = r
     lost = {u for u, r in latest.items() if not resolves(r)}
-    history = sum(1 for s in scans for r in s.records if r.rec_type == "revisit"
-                  and not resolves(r) and r.uri not in lost)
+    history = sum(
+        1
+        for s in scans
+        for r in s.records
+        if r.rec_type == "revisit" and not resolves(r) and r.uri not in lost
+    )
 
     stale_captures = stale_documents = 0
     if conn is not None:
         try:
             for _url, name, off, length in conn.execute(
-                    "select url, warc_filename, warc_offset, warc_length from captures "
-                    "where warc_filename is not null"):
+                "select url, warc_filename, warc_offset, warc_length from captures "
+                "where warc_filename is not null"
+            ):
                 r = records.get((name, off))
                 if r is None or r.length != length:
                     stale_captures += 1
             for url, name, off, length in conn.execute(
-                    "select url, warc_filename, warc_offset, warc_length from documents "
-                    "where warc_filename is not null"):
+                "select url, warc_filename, warc_offset, warc_length from documents "
+                "where warc_filename is not null"
+            ):
                 r = records.get((name, off))
                 if r is not None and r.length == length and resolves(r):
                     continue
@@ -239,16 +263,26 @@ def verify(data_dir: str | Path) -> tuple[list[Problem], list[str], dict]:
             conn.close()
     if lost:
         shown = ", ".join(sorted(lost)[:5]) + (", ..." if len(lost) > 5 else "")
-        problems.append(Problem(
-            f"{len(lost)} URL(s) have no readable archived copy (their records are lost): {shown}",
-            f"`{refetch}` fetches them again, then `{reindex}`"))
+        problems.append(
+            Problem(
+                f"{len(lost)} URL(s) have no readable archived copy (their records are lost): {shown}",
+                f"`{refetch}` fetches them again, then `{reindex}`",
+            )
+        )
     if stale_captures or stale_documents:
-        problems.append(Problem(
-            f"archive.db: {stale_captures} capture(s) and {stale_documents} document(s) point "
-            f"at records that are not whole in the WARC files", f"`{reindex}`"))
+        problems.append(
+            Problem(
+                f"archive.db: {stale_captures} capture(s) and {stale_documents} document(s) point "
+                f"at records that are not whole in the WARC files",
+                f"`{reindex}`",
+            )
+        )
 
-    indexes = [p for d in [data_dir, *worker_dirs(data_dir)]
-               for p in sorted((d / "indexes").glob("*.cdxj"))]
+    indexes = [
+        p
+        for d in [data_dir, *worker_dirs(data_dir)]
+        for p in sorted((d / "indexes").glob("*.cdxj"))
+    ]
     for index in indexes:
         crawl_id = index.name.removesuffix(".cdxj")
         listed, stale = set(), 0
@@ -258,17 +292,26 @@ def verify(data_dir: str | Path) -> tuple[list[Problem], list[str], dict]:
             if r is None or r.length != int(fields.get("length", -1)) or r.uri != fields.get("url"):
                 stale += 1
             listed.add(key)
-        missing = sum(1 for s in scans if s.crawl_id == crawl_id for r in s.records
-                      if r.rec_type in ("response", "revisit")
-                      and (r.name, r.offset) not in listed)
+        missing = sum(
+            1
+            for s in scans
+            if s.crawl_id == crawl_id
+            for r in s.records
+            if r.rec_type in ("response", "revisit") and (r.name, r.offset) not in listed
+        )
         if stale or missing:
-            problems.append(Problem(
-                f"{index}: {stale} line(s) point at records that are not whole in the WARC "
-                f"files, {missing} record(s) of the crawl's files have no line",
-                f"`{reindex}` (it rebuilds the CDXJ indexes from the files too)"))
+            problems.append(
+                Problem(
+                    f"{index}: {stale} line(s) point at records that are not whole in the WARC "
+                    f"files, {missing} record(s) of the crawl's files have no line",
+                    f"`{reindex}` (it rebuilds the CDXJ indexes from the files too)",
+                )
+            )
     if history:
-        notes.append(f"{history} revisit record(s) of earlier crawls refer to lost records; "
-                     f"their URLs were fetched again since: nothing to do")
+        notes.append(
+            f"{history} revisit record(s) of earlier crawls refer to lost records; "
+            f"their URLs were fetched again since: nothing to do"
+        )
     counts = {"files": len(scans), "records": len(records), "indexes": len(indexes)}
     return first + problems, notes, counts
 
@@ -315,8 +358,10 @@ def _verify_command():
                 problems, notes, counts = verify(data_dir)
         except LockedError as exc:
             fail(str(exc), EXIT_LOCKED)
-        click.echo(f"verified {data_dir}: {counts['files']} WARC file(s), {counts['records']} "
-                   f"records, {counts['indexes']} CDXJ index(es), archive.db")
+        click.echo(
+            f"verified {data_dir}: {counts['files']} WARC file(s), {counts['records']} "
+            f"records, {counts['indexes']} CDXJ index(es), archive.db"
+        )
         for note in notes:
             click.echo(f"note: {note}")
         if not problems:

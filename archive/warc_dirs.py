@@ -12,6 +12,7 @@ Everything that looks a WARC file up by its name (the indexer, ``union-archive r
 ``warc_dirs(DATA)``.  File names are unique across these directories (timestamp, serial and,
 for workers, the worker's name in the prefix), so a name finds one file.
 """
+
 from __future__ import annotations
 
 import os
@@ -53,7 +54,7 @@ def record_warc_dir(data_dir: str | Path, warc_dir: str | Path) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / DIRS_FILE
     new = not path.exists()
-    with open(path, "a", encoding="utf-8") as fh:      # appends only: safe beside readers
+    with open(path, "a", encoding="utf-8") as fh:  # appends only: safe beside readers
         if new:
             fh.write("# WARC directories of this archive besides warc/ (union-archive)\n")
         fh.write(line + "\n")
@@ -94,7 +95,7 @@ def find_warc(data_dir: str | Path, name: str, dirs: list[Path] | None = None) -
     file may be renamed at any moment, and ``archive.warc_read.read_record`` tries both."""
     if not name or "/" in name or "\\" in name or name in (".", ".."):
         return None
-    for d in (dirs if dirs is not None else warc_dirs(data_dir)):
+    for d in dirs if dirs is not None else warc_dirs(data_dir):
         if (d / name).is_file() or (d / (name + OPEN_SUFFIX)).is_file():
             return d / name
     return None

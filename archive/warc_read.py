@@ -8,6 +8,7 @@
   (file, offset, length), e.g. a document's provenance; ``record_id_at`` — its WARC-Record-ID.
 * ``record_command`` — ``union-archive record DOC_ID --data DIR [-o FILE]``.
 """
+
 from __future__ import annotations
 
 import io
@@ -22,7 +23,7 @@ from warcio.statusandheaders import StatusAndHeadersParserException
 from archive.capture import Capture
 
 OPEN_SUFFIX = ".open"
-MAX_DECODED = 64 * 1024 * 1024      # bytes a body may have once its Content-Encoding is removed
+MAX_DECODED = 64 * 1024 * 1024  # bytes a body may have once its Content-Encoding is removed
 _CHUNK = 1024 * 1024
 
 
@@ -40,7 +41,7 @@ def _gunzip(data: bytes, limit: int) -> bytes:
         size += len(chunk)
         if size > limit:
             raise DecodingError(f"decoded body larger than {limit} bytes")
-        if d.eof:                      # concatenated gzip members
+        if d.eof:  # concatenated gzip members
             data = d.unused_data
             d = zlib.decompressobj(zlib.MAX_WBITS | 16)
             if not data.strip(b"\0"):
@@ -53,7 +54,7 @@ def _gunzip(data: bytes, limit: int) -> bytes:
 
 
 def _inflate(data: bytes, limit: int) -> bytes:
-    for wbits in (zlib.MAX_WBITS, -zlib.MAX_WBITS):   # zlib-wrapped (RFC) or raw (common)
+    for wbits in (zlib.MAX_WBITS, -zlib.MAX_WBITS):  # zlib-wrapped (RFC) or raw (common)
         try:
             d = zlib.decompressobj(wbits)
             out = d.decompress(data, limit + 1)
@@ -87,14 +88,14 @@ def _unzstd(data: bytes, limit: int) -> bytes:
         from backports import zstd
 
     out, size = [], 0
-    while data:                               # one frame after another
+    while data:  # one frame after another
         d = zstd.ZstdDecompressor()
         chunk = d.decompress(data, max_length=limit + 1 - size)
         size += len(chunk)
         if size > limit:
             raise DecodingError(f"decoded body larger than {limit} bytes")
         out.append(chunk)
-        if not d.eof:                         # a truncated last frame: what it gave
+        if not d.eof:  # a truncated last frame: what it gave
             break
         data = d.unused_data
     return b"".join(out)
@@ -166,7 +167,7 @@ def body_and_error(body: bytes, headers: list[tuple[str, str]]) -> tuple[bytes, 
 def _resolve(path: str | Path) -> Path:
     p = Path(path)
     if not p.exists() and Path(str(p) + OPEN_SUFFIX).exists():
-        return Path(str(p) + OPEN_SUFFIX)     # still being written
+        return Path(str(p) + OPEN_SUFFIX)  # still being written
     return p
 
 
@@ -208,7 +209,7 @@ def crawl_infos(paths: Iterable[str | Path]) -> dict[str, dict]:
 
 def iter_captures(paths: Iterable[str | Path]) -> Iterator[Capture]:
     """Captures in write order from WARC files (given in write order)."""
-    originals: dict[str, tuple[Path, int, int]] = {}   # payload digest -> its response record
+    originals: dict[str, tuple[Path, int, int]] = {}  # payload digest -> its response record
     for path in paths:
         path = _resolve(path)
         final_name = path.name.removesuffix(OPEN_SUFFIX)
@@ -236,11 +237,17 @@ def iter_captures(paths: Iterable[str | Path]) -> Iterator[Capture]:
                     status = int(hh.get_statuscode()) if hh and hh.get_statuscode() else None
                     digest = rh.get_header("WARC-Payload-Digest")
                     cap = Capture(
-                        url=rh.get_header("WARC-Target-URI"), status=status,
+                        url=rh.get_header("WARC-Target-URI"),
+                        status=status,
                         content_type=header(headers, "Content-Type"),
-                        warc_filename=final_name, warc_offset=offset, warc_length=length,
-                        payload_digest=digest, fetched_at=iso_seconds(rh.get_header("WARC-Date")),
-                        crawl_id=crawl_id, record_type=rtype)
+                        warc_filename=final_name,
+                        warc_offset=offset,
+                        warc_length=length,
+                        payload_digest=digest,
+                        fetched_at=iso_seconds(rh.get_header("WARC-Date")),
+                        crawl_id=crawl_id,
+                        record_type=rtype,
+                    )
                     if rtype == "response":
                         cap.body, cap.error = body_and_error(raw, headers)
                         if digest and raw:
@@ -251,12 +258,17 @@ def iter_captures(paths: Iterable[str | Path]) -> Iterator[Capture]:
                         if "identical-payload-digest" in (rh.get_header("WARC-Profile") or ""):
                             hit = originals.get(digest)
                             if hit:
-                                cap.body, cap.error = body_and_error(read_payload_raw(*hit), headers)
+                                cap.body, cap.error = body_and_error(
+                                    read_payload_raw(*hit), headers
+                                )
                     pending, pending_id = cap, rh.get_header("WARC-Record-ID")
                     continue
                 if rtype == "request":
-                    if (pending is not None and record.http_headers is not None
-                            and rh.get_header("WARC-Concurrent-To") == pending_id):
+                    if (
+                        pending is not None
+                        and record.http_headers is not None
+                        and rh.get_header("WARC-Concurrent-To") == pending_id
+                    ):
                         pending.method = record.http_headers.protocol or "GET"
                     continue
                 if rtype == "metadata":
@@ -275,13 +287,19 @@ def iter_captures(paths: Iterable[str | Path]) -> Iterator[Capture]:
                             pending = pending_id = None
                         it.read_to_end(record)
                         yield Capture(
-                            url=rh.get_header("WARC-Target-URI"), status=None,
-                            warc_filename=final_name, warc_offset=it.get_record_offset(),
+                            url=rh.get_header("WARC-Target-URI"),
+                            status=None,
+                            warc_filename=final_name,
+                            warc_offset=it.get_record_offset(),
                             warc_length=it.get_record_length(),
                             fetched_at=iso_seconds(rh.get_header("WARC-Date")),
-                            crawl_id=crawl_id, error=fields["fetch-error"], record_type="failure",
-                            depth=_int(fields.get("depth")), referrer=fields.get("referrer"),
-                            method=fields.get("method") or "GET")
+                            crawl_id=crawl_id,
+                            error=fields["fetch-error"],
+                            record_type="failure",
+                            depth=_int(fields.get("depth")),
+                            referrer=fields.get("referrer"),
+                            method=fields.get("method") or "GET",
+                        )
             if pending is not None:
                 yield pending
 
@@ -297,7 +315,7 @@ def _int(v):
 def read_record(path: str | Path, offset: int, length: int) -> bytes:
     """The raw bytes (one gzip member) of the record at ``offset``."""
     p = Path(path)
-    for candidate in (p, Path(str(p) + OPEN_SUFFIX), p):   # renamed on close: try both names
+    for candidate in (p, Path(str(p) + OPEN_SUFFIX), p):  # renamed on close: try both names
         try:
             fh = open(candidate, "rb")
             break
@@ -346,8 +364,9 @@ def _iter_bytes(data: bytes):
         yield record.rec_type
 
 
-def record_problem(path: str | Path, offset: int, length: int,
-                   payload_digest: str | None = None) -> str | None:
+def record_problem(
+    path: str | Path, offset: int, length: int, payload_digest: str | None = None
+) -> str | None:
     """Why the response record at (``path``, ``offset``, ``length``) cannot be read back
     whole, in one line, or None when it can: one complete gzip member holding a response
     record whose block and payload digests check and, when given, whose payload digest is
@@ -365,8 +384,10 @@ def record_problem(path: str | Path, offset: int, length: int,
             if record.rec_type != "response":
                 return f"a {record.rec_type} record, not a response, at {Path(path).name}@{offset}"
             if record.digest_checker.passed is False:
-                return (f"digest mismatch at {Path(path).name}@{offset}: "
-                        + "; ".join(map(str, record.digest_checker.problems))[:200])
+                return (
+                    f"digest mismatch at {Path(path).name}@{offset}: "
+                    + "; ".join(map(str, record.digest_checker.problems))[:200]
+                )
             found = record.rec_headers.get_header("WARC-Payload-Digest")
             if payload_digest and found != payload_digest:
                 return f"another payload ({found}) at {Path(path).name}@{offset}"
@@ -426,14 +447,15 @@ def _payload_fast(data: bytes) -> tuple[bytes, str | None] | None:
     if warc is None:
         return None
     fields = dict(warc)
-    if (fields.get(b"warc-type") != b"response"
-            or not fields.get(b"content-type", b"").lower().startswith(b"application/http")):
+    if fields.get(b"warc-type") != b"response" or not fields.get(
+        b"content-type", b""
+    ).lower().startswith(b"application/http"):
         return None
     try:
         length = int(fields[b"content-length"])
     except (KeyError, ValueError):
         return None
-    block = raw[end + 4:end + 4 + length]
+    block = raw[end + 4 : end + 4 + length]
     hend = block.find(b"\r\n\r\n")
     if len(block) != length or hend <= 0 or not block.startswith(b"HTTP/"):
         return None
@@ -441,7 +463,7 @@ def _payload_fast(data: bytes) -> tuple[bytes, str | None] | None:
     if http is None:
         return None
     encoding = next((v for k, v in http if k == b"content-encoding"), None)
-    return block[hend + 4:], None if encoding is None else encoding.decode("latin-1")
+    return block[hend + 4 :], None if encoding is None else encoding.decode("latin-1")
 
 
 def read_payload(path: str | Path, offset: int, length: int) -> bytes:
@@ -470,8 +492,13 @@ def _record_command():
     @click.command("record")
     @click.argument("doc_id")
     @data_option
-    @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-                  help="Output file (default: DOC_ID.warc.gz in the current directory).")
+    @click.option(
+        "-o",
+        "--output",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Output file (default: DOC_ID.warc.gz in the current directory).",
+    )
     def record_command(doc_id, data_dir, output):
         """Write the WARC record a document came from as a one-record .warc.gz."""
         import sqlite3
@@ -481,8 +508,10 @@ def _record_command():
             fail(f"no archive at {db_path}")
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
         try:
-            row = conn.execute("select warc_filename, warc_offset, warc_length from documents "
-                               "where id = ?", [doc_id]).fetchone()
+            row = conn.execute(
+                "select warc_filename, warc_offset, warc_length from documents where id = ?",
+                [doc_id],
+            ).fetchone()
         finally:
             conn.close()
         if not row:

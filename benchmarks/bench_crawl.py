@@ -7,6 +7,7 @@ spider (crawler/spiders/bare.py: no WARC, no indexer) and with `union-archive cr
 (WARC capture + extraction + SQLite in the indexer process), and prints pages/s of
 both, their ratio, and the peak memory (RSS summed over the crawl's process tree).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,7 +55,9 @@ def children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, float, subprocess.CompletedProcess]:
+def run_measured(
+    cmd: list[str], cwd: Path
+) -> tuple[float, int, float, subprocess.CompletedProcess]:
     """Wall time, peak tree RSS and CPU seconds of the command's process tree."""
     peak = 0
     cpu0 = children_cpu()
@@ -74,7 +77,12 @@ def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, float, subproce
     wall = time.monotonic() - start
     done.set()
     t.join()
-    return wall, peak, children_cpu() - cpu0, subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    return (
+        wall,
+        peak,
+        children_cpu() - cpu0,
+        subprocess.CompletedProcess(cmd, proc.returncode, out, err),
+    )
 
 
 def count_pages(stderr: str) -> int:
@@ -108,20 +116,59 @@ def indexer_ms(stderr: str) -> float:
 def bench(pages: int, concurrency: int, bare: bool = True) -> dict:
     from zoo import Zoo
 
-    common = ["-s", f"CONCURRENT_REQUESTS={concurrency}", "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}",
-              "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "ROBOTSTXT_OBEY=False",
-              "-s", "DEPTH_LIMIT=0", "-s", "LOG_LEVEL=INFO", "-s", "LOGSTATS_INTERVAL=0"]
+    common = [
+        "-s",
+        f"CONCURRENT_REQUESTS={concurrency}",
+        "-s",
+        f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}",
+        "-s",
+        "DOWNLOAD_DELAY=0",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+        "-s",
+        "ROBOTSTXT_OBEY=False",
+        "-s",
+        "DEPTH_LIMIT=0",
+        "-s",
+        "LOG_LEVEL=INFO",
+        "-s",
+        "LOGSTATS_INTERVAL=0",
+    ]
     with Zoo(large_pages=pages) as z, tempfile.TemporaryDirectory() as tmp:
         start = z.urls["large"]
-        bare_cmd = [sys.executable, "-m", "scrapy", "crawl", "bare", "-a", f"start_urls={start}", *common]
+        bare_cmd = [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "bare",
+            "-a",
+            f"start_urls={start}",
+            *common,
+        ]
         skipped = (float("nan"), 0, float("nan"), subprocess.CompletedProcess(bare_cmd, 0, "", ""))
         # bare Scrapy as shipped (CONCURRENT_ITEMS=100), and with this project's engine tuning
         # (crawler/settings.py: CONCURRENT_ITEMS=8), which the bare spider otherwise inherits
-        t_bare, m_bare, c_bare, p_bare = run_measured(
-            [*bare_cmd, "-s", "CONCURRENT_ITEMS=100"], ROOT) if bare else skipped
+        t_bare, m_bare, c_bare, p_bare = (
+            run_measured([*bare_cmd, "-s", "CONCURRENT_ITEMS=100"], ROOT) if bare else skipped
+        )
         t_tuned, _, c_tuned, p_tuned = run_measured(bare_cmd, ROOT) if bare else skipped
-        full_cmd = [sys.executable, "-m", "archive.cli", "crawl", "--data", tmp, "--start-url", start,
-                    "--allow-loopback", "--delay", "0", "--progress", "log", *common]
+        full_cmd = [
+            sys.executable,
+            "-m",
+            "archive.cli",
+            "crawl",
+            "--data",
+            tmp,
+            "--start-url",
+            start,
+            "--allow-loopback",
+            "--delay",
+            "0",
+            "--progress",
+            "log",
+            *common,
+        ]
         t_full, m_full, c_full, p_full = run_measured(full_cmd, ROOT)
         n_bare, n_full = count_pages(p_bare.stderr), count_pages(p_full.stderr)
         n_tuned = count_pages(p_tuned.stderr)
@@ -129,39 +176,72 @@ def bench(pages: int, concurrency: int, bare: bool = True) -> dict:
         warc_bytes = sum(f.stat().st_size for f in Path(tmp, "warc").glob("*.warc.gz"))
         db_bytes = sum(f.stat().st_size for f in Path(tmp).glob("archive.db*"))
         import sqlite3
+
         conn = sqlite3.connect(Path(tmp, "archive.db"))
         docs = conn.execute("select count(*) from documents").fetchone()[0]
         conn.close()
-    return dict(pages=pages, bare_pages=n_bare, bare_s=t_bare, bare_pps=n_bare / t_bare, bare_peak=m_bare,
-                full_pages=n_full, full_s=t_full, full_pps=n_full / t_full, full_peak=m_full,
-                fetch_pps=n_full / max(t_full - catchup, 1e-9), catchup_s=catchup,
-                documents=docs, warc_mb=warc_bytes / 1e6, db_mb=db_bytes / 1e6,
-                full_rc=p_full.returncode, bare_rc=p_bare.returncode,
-                indexer_ms=indexer_ms(p_full.stderr), spilled=spilled(p_full.stderr),
-                bare_cpu_ms=1000 * c_bare / max(n_bare, 1), full_cpu_ms=1000 * c_full / max(n_full, 1),
-                tuned_pps=n_tuned / t_tuned, tuned_cpu_ms=1000 * c_tuned / max(n_tuned, 1))
+    return dict(
+        pages=pages,
+        bare_pages=n_bare,
+        bare_s=t_bare,
+        bare_pps=n_bare / t_bare,
+        bare_peak=m_bare,
+        full_pages=n_full,
+        full_s=t_full,
+        full_pps=n_full / t_full,
+        full_peak=m_full,
+        fetch_pps=n_full / max(t_full - catchup, 1e-9),
+        catchup_s=catchup,
+        documents=docs,
+        warc_mb=warc_bytes / 1e6,
+        db_mb=db_bytes / 1e6,
+        full_rc=p_full.returncode,
+        bare_rc=p_bare.returncode,
+        indexer_ms=indexer_ms(p_full.stderr),
+        spilled=spilled(p_full.stderr),
+        bare_cpu_ms=1000 * c_bare / max(n_bare, 1),
+        full_cpu_ms=1000 * c_full / max(n_full, 1),
+        tuned_pps=n_tuned / t_tuned,
+        tuned_cpu_ms=1000 * c_tuned / max(n_tuned, 1),
+    )
 
 
 def show(r: dict) -> None:
     print(f"large portal, {r['pages']} pages")
-    print(f"  bare Scrapy : {r['bare_pages']:>7} responses in {r['bare_s']:7.1f}s = {r['bare_pps']:6.1f} pages/s, "
-          f"peak {r['bare_peak'] / 2**20:6.0f} MiB  (Scrapy's defaults: CONCURRENT_ITEMS=100)")
-    print(f"  bare Scrapy, CONCURRENT_ITEMS=8 as in crawler/settings.py: {r['tuned_pps']:6.1f} pages/s, "
-          f"{r['tuned_cpu_ms']:.1f} ms CPU per response")
-    print(f"  union crawl : {r['full_pages']:>7} responses in {r['full_s']:7.1f}s = {r['full_pps']:6.1f} pages/s, "
-          f"peak {r['full_peak'] / 2**20:6.0f} MiB, {r['documents']} documents, {r['warc_mb']:.1f} MB WARC, "
-          f"{r['db_mb']:.0f} MB archive.db")
-    print(f"  CPU per response (process tree, user+system): bare {r['bare_cpu_ms']:.1f} ms, union "
-          f"{r['full_cpu_ms']:.1f} ms, of which the indexer and its extraction helper "
-          f"{r['indexer_ms']:.1f} ms (extraction, signatures, search index, SQLite)")
-    print(f"  union crawl, fetch phase (until the last fetch; the indexer then needed "
-          f"{r['catchup_s']:.1f}s more): {r['fetch_pps']:6.1f} pages/s; "
-          f"{r['spilled']} captures waited in the disk spool")
-    print(f"  ratio full/bare pages/s, end to end (archive complete): {r['full_pps'] / r['bare_pps']:.2f}"
-          f"  (target >= 0.70)")
-    print(f"  ratio full/bare pages/s, fetch phase:                   {r['fetch_pps'] / r['bare_pps']:.2f}")
-    print(f"  ratio full/bare pages/s, fetch phase, bare with CONCURRENT_ITEMS=8: "
-          f"{r['fetch_pps'] / r['tuned_pps']:.2f}")
+    print(
+        f"  bare Scrapy : {r['bare_pages']:>7} responses in {r['bare_s']:7.1f}s = {r['bare_pps']:6.1f} pages/s, "
+        f"peak {r['bare_peak'] / 2**20:6.0f} MiB  (Scrapy's defaults: CONCURRENT_ITEMS=100)"
+    )
+    print(
+        f"  bare Scrapy, CONCURRENT_ITEMS=8 as in crawler/settings.py: {r['tuned_pps']:6.1f} pages/s, "
+        f"{r['tuned_cpu_ms']:.1f} ms CPU per response"
+    )
+    print(
+        f"  union crawl : {r['full_pages']:>7} responses in {r['full_s']:7.1f}s = {r['full_pps']:6.1f} pages/s, "
+        f"peak {r['full_peak'] / 2**20:6.0f} MiB, {r['documents']} documents, {r['warc_mb']:.1f} MB WARC, "
+        f"{r['db_mb']:.0f} MB archive.db"
+    )
+    print(
+        f"  CPU per response (process tree, user+system): bare {r['bare_cpu_ms']:.1f} ms, union "
+        f"{r['full_cpu_ms']:.1f} ms, of which the indexer and its extraction helper "
+        f"{r['indexer_ms']:.1f} ms (extraction, signatures, search index, SQLite)"
+    )
+    print(
+        f"  union crawl, fetch phase (until the last fetch; the indexer then needed "
+        f"{r['catchup_s']:.1f}s more): {r['fetch_pps']:6.1f} pages/s; "
+        f"{r['spilled']} captures waited in the disk spool"
+    )
+    print(
+        f"  ratio full/bare pages/s, end to end (archive complete): {r['full_pps'] / r['bare_pps']:.2f}"
+        f"  (target >= 0.70)"
+    )
+    print(
+        f"  ratio full/bare pages/s, fetch phase:                   {r['fetch_pps'] / r['bare_pps']:.2f}"
+    )
+    print(
+        f"  ratio full/bare pages/s, fetch phase, bare with CONCURRENT_ITEMS=8: "
+        f"{r['fetch_pps'] / r['tuned_pps']:.2f}"
+    )
 
 
 if __name__ == "__main__":
@@ -169,12 +249,19 @@ if __name__ == "__main__":
     ap.add_argument("--pages", type=int, default=10000)
     ap.add_argument("--also", type=int, default=0, help="a second, larger run for the memory ratio")
     ap.add_argument("--concurrency", type=int, default=16)
-    ap.add_argument("--also-full-only", action="store_true",
-                    help="the --also run crawls with the full pipeline only (the memory ratio needs no bare run)")
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="run the --pages comparison this many times (bare, tuned bare and full "
-                         "in turn each time) and print every end-to-end ratio and their median: "
-                         "the host's speed drifts by a few per cent between runs")
+    ap.add_argument(
+        "--also-full-only",
+        action="store_true",
+        help="the --also run crawls with the full pipeline only (the memory ratio needs no bare run)",
+    )
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the --pages comparison this many times (bare, tuned bare and full "
+        "in turn each time) and print every end-to-end ratio and their median: "
+        "the host's speed drifts by a few per cent between runs",
+    )
     args = ap.parse_args()
     runs = []
     for _ in range(max(1, args.repeat)):
@@ -183,11 +270,15 @@ if __name__ == "__main__":
     first = runs[0]
     if len(runs) > 1:
         ratios = sorted(r["full_pps"] / r["bare_pps"] for r in runs)
-        print(f"end-to-end ratios over {len(runs)} runs: "
-              + ", ".join(f"{r['full_pps'] / r['bare_pps']:.3f}" for r in runs)
-              + f"; median {statistics.median(ratios):.3f}, lowest {ratios[0]:.3f}  (target >= 0.70)")
+        print(
+            f"end-to-end ratios over {len(runs)} runs: "
+            + ", ".join(f"{r['full_pps'] / r['bare_pps']:.3f}" for r in runs)
+            + f"; median {statistics.median(ratios):.3f}, lowest {ratios[0]:.3f}  (target >= 0.70)"
+        )
     if args.also:
         second = bench(args.also, args.concurrency, bare=not args.also_full_only)
         show(second)
-        print(f"peak memory {args.also} vs {args.pages} pages (full pipeline): "
-              f"{second['full_peak'] / first['full_peak']:.2f}x  (target <= 1.20)")
+        print(
+            f"peak memory {args.also} vs {args.pages} pages (full pipeline): "
+            f"{second['full_peak'] / first['full_peak']:.2f}x  (target <= 1.20)"
+        )

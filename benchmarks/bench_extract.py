@@ -19,6 +19,7 @@ process_capture plus the derived forms (folded text, MinHash signature, search i
 archive.indexer.prepare_documents), in ms of CPU per capture, best of the rounds. SQLite,
 WARC reading and the hand-over to the helper process are not in it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,9 +72,13 @@ def run(pages, rounds: int) -> dict:
             trafilatura.extract(body)
         bare_t.append(time.perf_counter() - t0)
     ours, bare = statistics.median(ours_t), statistics.median(bare_t)
-    return {"pages": len(pages), "rounds": rounds,
-            "ours_pages_per_s": len(pages) / ours, "bare_pages_per_s": len(pages) / bare,
-            "ratio": ours / bare}
+    return {
+        "pages": len(pages),
+        "rounds": rounds,
+        "ours_pages_per_s": len(pages) / ours,
+        "bare_pages_per_s": len(pages) / bare,
+        "ratio": ours / bare,
+    }
 
 
 def large_portal_pages(n: int) -> list[tuple[str, str | None, bytes]]:
@@ -97,7 +102,7 @@ def indexer_ms_per_capture(pages, rounds: int) -> float:
     from archive.extract import process_capture
     from archive.indexer import prepare_documents
 
-    for url, ctype, body in pages[:20]:            # warm: tables, parsers, dictionaries
+    for url, ctype, body in pages[:20]:  # warm: tables, parsers, dictionaries
         prepare_documents(process_capture(url, ctype, body))
     best = float("inf")
     for _ in range(rounds):
@@ -118,11 +123,15 @@ def normalise_describe_ms_per_10kb(rounds: int = 5) -> float | None:
 
     if not SEEDS:
         return None
-    cases = [((SEEDS / "xmgh-siming-2012.txt").read_text(encoding="utf-8"),
-              "强化组织保障 发挥优势作用 激发工会在思明强区建设中的无限活力(思明区委)"),
-             ((SEEDS / "bdocx-guangyuan-2011.txt").read_text(encoding="utf-8"), None)]
+    cases = [
+        (
+            (SEEDS / "xmgh-siming-2012.txt").read_text(encoding="utf-8"),
+            "强化组织保障 发挥优势作用 激发工会在思明强区建设中的无限活力(思明区委)",
+        ),
+        ((SEEDS / "bdocx-guangyuan-2011.txt").read_text(encoding="utf-8"), None),
+    ]
     n_bytes = sum(len(text.encode("utf-8")) for text, _ in cases)
-    for text, title in cases:                       # warm: OpenCC tables, regexes
+    for text, title in cases:  # warm: OpenCC tables, regexes
         describe(title, normalize_text(text).text, "http://x/a.html")
     best = float("inf")
     for _ in range(rounds):
@@ -137,8 +146,12 @@ def normalise_describe_ms_per_10kb(rounds: int = 5) -> float | None:
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--large", type=int, default=1000,
-                    help="pages of the large portal for the per-capture figure (0: skip)")
+    ap.add_argument(
+        "--large",
+        type=int,
+        default=1000,
+        help="pages of the large portal for the per-capture figure (0: skip)",
+    )
     args = ap.parse_args(argv)
     pages = collect_pages()
     res = run(pages, args.rounds)
@@ -150,13 +163,17 @@ def main(argv=None) -> dict:
     if ms is None:
         print("normalise + describe: ../shared/seeds not found, not measured")
     else:
-        print(f"normalise + describe on the Simplified seeds: {ms:.2f} ms CPU per 10 KB  (target < 5)")
+        print(
+            f"normalise + describe on the Simplified seeds: {ms:.2f} ms CPU per 10 KB  (target < 5)"
+        )
     res["normalise_describe_ms_per_10kb"] = ms
     if args.large > 0:
         large = large_portal_pages(args.large)
         res["indexer_ms_per_capture"] = indexer_ms_per_capture(large, min(args.rounds, 3))
-        print(f"indexer work per capture on {len(large)} large-portal pages (extraction, signature, "
-              f"search forms): {res['indexer_ms_per_capture']:.2f} ms CPU")
+        print(
+            f"indexer work per capture on {len(large)} large-portal pages (extraction, signature, "
+            f"search forms): {res['indexer_ms_per_capture']:.2f} ms CPU"
+        )
     return res
 
 

@@ -15,6 +15,7 @@
    place) and recrawl with `--recheck all` (so that the edited pages are due): the
    documents that come out as changed must be exactly those.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,7 +41,7 @@ def warc_bytes(data: Path) -> int:
     return sum(p.stat().st_size for p in (data / "warc").glob("*.warc.gz"))
 
 
-EXTRA: list[str] = []        # further -s settings for every crawl
+EXTRA: list[str] = []  # further -s settings for every crawl
 
 
 def crawl(zoo, data: Path, start_urls: list[str], *extra) -> tuple[float, list[dict], dict]:
@@ -48,12 +49,13 @@ def crawl(zoo, data: Path, start_urls: list[str], *extra) -> tuple[float, list[d
     + articles skipped as not due)"""
     marks = {name: len(zoo.requests(name)) for name in zoo.sites}
     t = time.monotonic()
-    proc = subprocess.run(crawl_cmd(data, start_urls, *EXTRA, *extra), capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        crawl_cmd(data, start_urls, *EXTRA, *extra), capture_output=True, text=True
+    )
     wall = time.monotonic() - t
     if proc.returncode != 0:
         sys.exit(f"crawl failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    reqs = [r for name in zoo.sites for r in zoo.requests(name)[marks[name]:]]
+    reqs = [r for name in zoo.sites for r in zoo.requests(name)[marks[name] :]]
     row = q(data / "archive.db", "select * from crawls order by started_at desc limit 1")[0]
     m = re.search(r"'elapsed_time_seconds': ([0-9.]+)", proc.stderr)
     row["engine_seconds"] = float(m.group(1)) if m else float("nan")
@@ -77,19 +79,26 @@ def kinds(reqs: list[dict]) -> Counter:
     return c
 
 
-def report(label: str, wall: float, reqs: list[dict], added: int, row: dict, w1: float,
-           b1: int, e1: float) -> None:
-    print(f"{label:<12}: {wall:6.2f} s  {len(reqs):5d} requests  {added:10d} WARC bytes added  "
-          f"new {row['new_documents']}, changed {row['changed']}, unchanged {row['unchanged']}")
+def report(
+    label: str, wall: float, reqs: list[dict], added: int, row: dict, w1: float, b1: int, e1: float
+) -> None:
+    print(
+        f"{label:<12}: {wall:6.2f} s  {len(reqs):5d} requests  {added:10d} WARC bytes added  "
+        f"new {row['new_documents']}, changed {row['changed']}, unchanged {row['unchanged']}"
+    )
     for kind, n in sorted(kinds(reqs).items(), key=lambda kv: -kv[1]):
         print(f"   {n:5d}  {kind}")
     if row["not_due"]:
         print(f"   ({row['not_due']} links to archived documents not due: not requested)")
     e = row["engine_seconds"]
-    print(f"   wall time {wall / w1:.0%} of the first crawl (target <= 20%); Scrapy engine "
-          f"open->close {e:.2f} s vs {e1:.2f} s: {e / e1:.0%}")
-    print(f"   bytes added {added / b1:.1%} of the first crawl (target <= 5%); "
-          f"{added / max(1, len(reqs)):.0f} bytes per request")
+    print(
+        f"   wall time {wall / w1:.0%} of the first crawl (target <= 20%); Scrapy engine "
+        f"open->close {e:.2f} s vs {e1:.2f} s: {e / e1:.0%}"
+    )
+    print(
+        f"   bytes added {added / b1:.1%} of the first crawl (target <= 5%); "
+        f"{added / max(1, len(reqs)):.0f} bytes per request"
+    )
 
 
 def pair(zoo, start_urls, label):
@@ -99,14 +108,18 @@ def pair(zoo, start_urls, label):
     w2, r2, row2 = crawl(zoo, data, start_urls)
     b2 = warc_bytes(data) - b1
     print(f"\n== {label}")
-    print(f"first crawl : {w1:6.2f} s  {len(r1):5d} requests  {b1:10d} WARC bytes        "
-          f"{row1['documents']} documents; Scrapy engine open->close {row1['engine_seconds']:.2f} s")
+    print(
+        f"first crawl : {w1:6.2f} s  {len(r1):5d} requests  {b1:10d} WARC bytes        "
+        f"{row1['documents']} documents; Scrapy engine open->close {row1['engine_seconds']:.2f} s"
+    )
     report("recrawl", w2, r2, b2, row2, w1, b1, row1["engine_seconds"])
     return data, r1, (w1, b1, row1["engine_seconds"])
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--slow-seconds", type=float, default=1.0)
     ap.add_argument("--large-pages", type=int, default=0)
     ap.add_argument("--changed", type=float, default=0.05, help="share of pages to edit")
@@ -126,14 +139,20 @@ def main():
             edit_document(zoo, d)
         before = warc_bytes(data)
         w3, r3, row3 = crawl(zoo, data, zoo.start_urls, "--recheck", "all")
-        versions = {r["document_id"] for r in q(
-            data / "archive.db", "select document_id from document_versions")}
+        versions = {
+            r["document_id"]
+            for r in q(data / "archive.db", "select document_id from document_versions")
+        }
         expected = {document_id(d["url"], 0) for d in edited}
-        print(f"\n== {len(edited)} of {pages} pages edited ({len(edited) / pages:.1%}; "
-              f"{len(candidates)} editable in place), recrawl with --recheck all")
+        print(
+            f"\n== {len(edited)} of {pages} pages edited ({len(edited) / pages:.1%}; "
+            f"{len(candidates)} editable in place), recrawl with --recheck all"
+        )
         report("recrawl", w3, r3, warc_bytes(data) - before, row3, *first)
-        print(f"changed documents == edited pages: {versions == expected} "
-              f"({len(versions)} changed, {len(expected)} edited)")
+        print(
+            f"changed documents == edited pages: {versions == expected} "
+            f"({len(versions)} changed, {len(expected)} edited)"
+        )
         if versions != expected or row3["new_documents"] != 0:
             sys.exit(1)
 

@@ -22,6 +22,7 @@ the indexing rate.
         [--cache-mb 512]    # a page cache for the build beyond SQLite's 2 MB
     python benchmarks/bench_search.py --data DIR --build-only | --measure-only
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,16 @@ BATCH = 1000
 SEED = 20261207
 SENTENCES = 40_000
 DOC_TYPES = ["工作报告", "工作总结", "汇报", "经验交流", "讲话", "通知", "计划", "其他"]
-TITLE_ENDS = ["工作总结", "工作情况的汇报", "工作报告", "经验交流材料", "上半年工作总结",
-              "工作要点", "在职代会上的讲话", "情况通报"]
+TITLE_ENDS = [
+    "工作总结",
+    "工作情况的汇报",
+    "工作报告",
+    "经验交流材料",
+    "上半年工作总结",
+    "工作要点",
+    "在职代会上的讲话",
+    "情况通报",
+]
 
 
 def corpus() -> str:
@@ -63,9 +72,12 @@ def sentence_pool(n: int, seed: int = SEED) -> list[str]:
     order = 3
     follow: dict[str, list[str]] = {}
     for i in range(len(text) - order):
-        follow.setdefault(text[i:i + order], []).append(text[i + order])
-    starts = [text[i + 1:i + 1 + order] for i in range(len(text) - order - 1)
-              if text[i] in "。；！？" and text[i + 1:i + 1 + order] in follow]
+        follow.setdefault(text[i : i + order], []).append(text[i + order])
+    starts = [
+        text[i + 1 : i + 1 + order]
+        for i in range(len(text) - order - 1)
+        if text[i] in "。；！？" and text[i + 1 : i + 1 + order] in follow
+    ]
     rnd = random.Random(seed)
     pool = []
     while len(pool) < n:
@@ -93,13 +105,13 @@ class Maker:
         self.pool = sentence_pool(SENTENCES)
         self.regions = regions()
         self.sites = [f"www.gh{k:02d}.org.cn" for k in range(60)]
-        self.site_weights = [1 / (k + 1) for k in range(60)]     # a few large portals
+        self.site_weights = [1 / (k + 1) for k in range(60)]  # a few large portals
 
     def batch(self, b: int) -> list[dict]:
         rnd = random.Random(SEED * 1_000_003 + b)
         rows = []
         for i in range(b * BATCH, (b + 1) * BATCH):
-            length = min(20_000, int(rnd.lognormvariate(7.7, 0.6)))    # median ~2,200 chars
+            length = min(20_000, int(rnd.lognormvariate(7.7, 0.6)))  # median ~2,200 chars
             paras, size = [], 0
             while size < length:
                 para = "".join(rnd.choices(self.pool, k=rnd.randint(2, 7)))
@@ -108,20 +120,35 @@ class Maker:
             year = rnd.randint(2008, 2025)
             site = rnd.choices(self.sites, self.site_weights)[0]
             url = f"http://{site}/art/{year}/{i}.html"
-            title = rnd.choice(self.pool)[:rnd.randint(6, 18)].rstrip("。，；,") + \
-                rnd.choice(TITLE_ENDS)
-            rows.append({
-                "id": store.document_id(url), "url": url, "part": 0, "site": site,
-                "title": title, "text": "\n".join(paras),
-                "published_date": f"{year}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
-                "year": year, "org": None, "region": rnd.choice(self.regions),
-                "doc_type": rnd.choice(DOC_TYPES), "is_report": int(rnd.random() < 0.6),
-                "report_score": round(rnd.random(), 2),
-                "script": "Hant" if rnd.random() < 0.05 else "Hans",
-                "encoding": "utf-8", "source_url": url, "cluster_id": store.document_id(url),
-                "warc_filename": "union-20261207000000-00000.warc.gz", "warc_offset": 0,
-                "warc_length": 0, "captured_at": "2026-12-07T00:00:00Z", "crawl_id": "bench",
-            })
+            title = rnd.choice(self.pool)[: rnd.randint(6, 18)].rstrip("。，；,") + rnd.choice(
+                TITLE_ENDS
+            )
+            rows.append(
+                {
+                    "id": store.document_id(url),
+                    "url": url,
+                    "part": 0,
+                    "site": site,
+                    "title": title,
+                    "text": "\n".join(paras),
+                    "published_date": f"{year}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
+                    "year": year,
+                    "org": None,
+                    "region": rnd.choice(self.regions),
+                    "doc_type": rnd.choice(DOC_TYPES),
+                    "is_report": int(rnd.random() < 0.6),
+                    "report_score": round(rnd.random(), 2),
+                    "script": "Hant" if rnd.random() < 0.05 else "Hans",
+                    "encoding": "utf-8",
+                    "source_url": url,
+                    "cluster_id": store.document_id(url),
+                    "warc_filename": "union-20261207000000-00000.warc.gz",
+                    "warc_offset": 0,
+                    "warc_length": 0,
+                    "captured_at": "2026-12-07T00:00:00Z",
+                    "crawl_id": "bench",
+                }
+            )
         return rows
 
 
@@ -129,7 +156,7 @@ def build(data: Path, docs: int, cache_mb: int = 0) -> dict:
     """Grow DATA/archive.db to ``docs`` documents; returns the indexing figures."""
     data.mkdir(parents=True, exist_ok=True)
     db = store.connect(data / "archive.db")
-    if cache_mb:        # the random-keyed indexes (id, url, cluster_id) outgrow SQLite's 2 MB
+    if cache_mb:  # the random-keyed indexes (id, url, cluster_id) outgrow SQLite's 2 MB
         db.execute(f"PRAGMA cache_size = -{cache_mb * 1024}")
     search.ensure_search(db)
     have = db.execute("select count(*) from documents").fetchone()[0]
@@ -153,9 +180,13 @@ def build(data: Path, docs: int, cache_mb: int = 0) -> dict:
         done += len(rows)
         if b % 10 == 9 or (b + 1) * BATCH >= docs:
             wall = time.monotonic() - start
-            print(f"\r{(b + 1) * BATCH:,}/{docs:,} documents, {done / wall:,.0f}/s "
-                  f"(writing and indexing {done / index_s:,.0f}/s)", end="", file=sys.stderr,
-                  flush=True)
+            print(
+                f"\r{(b + 1) * BATCH:,}/{docs:,} documents, {done / wall:,.0f}/s "
+                f"(writing and indexing {done / index_s:,.0f}/s)",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
     print(file=sys.stderr)
     merge(db)
     db.conn.close()
@@ -167,22 +198,29 @@ def merge(db) -> None:
     before = search.segments(db)
     t = time.perf_counter()
     search.merge_search(db)
-    print(f"index segments per level {before} -> {search.segments(db)} "
-          f"in {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+    print(
+        f"index segments per level {before} -> {search.segments(db)} "
+        f"in {time.perf_counter() - t:.1f} s",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def sizes(data: Path) -> dict:
     conn = sqlite3.connect(data / "archive.db")
     try:
         n = conn.execute("select count(*) from documents").fetchone()[0]
-        text = conn.execute("select sum(length(cast(text as blob))) + "
-                            "sum(length(cast(title as blob))) from documents").fetchone()[0]
+        text = conn.execute(
+            "select sum(length(cast(text as blob))) + "
+            "sum(length(cast(title as blob))) from documents"
+        ).fetchone()[0]
         page = conn.execute("pragma page_size").fetchone()[0]
         total = conn.execute("pragma page_count").fetchone()[0] * page
         try:
-            index = conn.execute("select sum(pgsize) from dbstat where name like ?",
-                                 [search.FTS_TABLE + "%"]).fetchone()[0]
-        except sqlite3.OperationalError:       # SQLite built without dbstat
+            index = conn.execute(
+                "select sum(pgsize) from dbstat where name like ?", [search.FTS_TABLE + "%"]
+            ).fetchone()[0]
+        except sqlite3.OperationalError:  # SQLite built without dbstat
             index = None
     finally:
         conn.close()
@@ -192,8 +230,9 @@ def sizes(data: Path) -> dict:
 def queries(data: Path, rnd: random.Random) -> dict[str, list[str]]:
     """Search terms by kind: fixed common words and substrings cut from the archive."""
     conn = sqlite3.connect(data / "archive.db")
-    texts = [r[0] for r in conn.execute(
-        "select text from documents where rowid % 997 = 1 limit 200")]
+    texts = [
+        r[0] for r in conn.execute("select text from documents where rowid % 997 = 1 limit 200")
+    ]
     conn.close()
     han = [search.normalize_document_text(t) for t in texts]
 
@@ -201,7 +240,7 @@ def queries(data: Path, rnd: random.Random) -> dict[str, list[str]]:
         while True:
             t = rnd.choice(han)
             i = rnd.randrange(0, len(t) - n)
-            s = t[i:i + n]
+            s = t[i : i + n]
             if all("\u4e00" <= c <= "\u9fff" for c in s):
                 return s
 
@@ -211,7 +250,7 @@ def queries(data: Path, rnd: random.Random) -> dict[str, list[str]]:
         "4 chars": ["工会工作", "困难职工", "劳动竞赛", "工会会员"] + [cut(4) for _ in range(4)],
         "6 chars": ["工资集体协商", "困难职工帮扶", "职工之家建设"] + [cut(6) for _ in range(5)],
         "two terms": ["工会 职工", "劳模 工匠", "工会 协商", "职工 困难"]
-                     + [cut(2) + " " + cut(3) for _ in range(4)],
+        + [cut(2) + " " + cut(3) for _ in range(4)],
     }
 
 
@@ -231,23 +270,30 @@ def measure(data: Path, rounds: int) -> None:
     paths: dict[str, list[str]] = {}
     for kind, qs in kinds.items():
         paths[f"search page, {kind}"] = [f"/archive/documents?_search={quote(q)}" for q in qs]
-    paths["JSON search (2 chars)"] = [f"/archive/documents.json?_search={quote(q)}&_shape=array"
-                                      for q in kinds["2 chars"]]
-    paths["ranked search (2-4 chars)"] = [f"/archive/search?q={quote(q)}"
-                                          for q in kinds["2 chars"] + kinds["4 chars"]]
+    paths["JSON search (2 chars)"] = [
+        f"/archive/documents.json?_search={quote(q)}&_shape=array" for q in kinds["2 chars"]
+    ]
+    paths["ranked search (2-4 chars)"] = [
+        f"/archive/search?q={quote(q)}" for q in kinds["2 chars"] + kinds["4 chars"]
+    ]
     paths["default table page"] = ["/archive/documents"]
-    paths["faceted filter"] = ["/archive/documents?site=www.gh03.org.cn",
-                               "/archive/documents?year=2019&doc_type=" + quote("工作总结"),
-                               "/archive/documents?is_report=1"]
-    paths["search + facet filter"] = [f"/archive/documents?_search={quote(q)}&year=2019"
-                                      for q in kinds["2 chars"]]
-    paths["JSON table API"] = ["/archive/documents.json?_shape=array",
-                               "/archive/documents.json?site=www.gh01.org.cn"]
+    paths["faceted filter"] = [
+        "/archive/documents?site=www.gh03.org.cn",
+        "/archive/documents?year=2019&doc_type=" + quote("工作总结"),
+        "/archive/documents?is_report=1",
+    ]
+    paths["search + facet filter"] = [
+        f"/archive/documents?_search={quote(q)}&year=2019" for q in kinds["2 chars"]
+    ]
+    paths["JSON table API"] = [
+        "/archive/documents.json?_shape=array",
+        "/archive/documents.json?site=www.gh01.org.cn",
+    ]
     with serving(data) as base:
         port = int(base.rsplit(":", 1)[1])
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
         nxt = []
-        for q in kinds["2 chars"][:4]:          # the second page of a search, by its own link
+        for q in kinds["2 chars"][:4]:  # the second page of a search, by its own link
             _, _, body = timed_get(conn, f"/archive/documents.json?_search={quote(q)}")
             link = json.loads(body).get("next_url")
             if link:
@@ -257,7 +303,7 @@ def measure(data: Path, rounds: int) -> None:
         for kind, ps in paths.items():
             times, statuses = [], set()
             for p in ps:
-                timed_get(conn, p)                  # warm-up
+                timed_get(conn, p)  # warm-up
             for _ in range(rounds):
                 for p in ps:
                     took, status, _ = timed_get(conn, p)
@@ -265,16 +311,20 @@ def measure(data: Path, rounds: int) -> None:
                     statuses.add(status)
             times.sort()
             p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
-            print(f"{kind:32} {len(times):4} {statistics.median(times):8.1f} {p95:8.1f} "
-                  f"{times[-1]:8.1f}  {sorted(statuses)}")
+            print(
+                f"{kind:32} {len(times):4} {statistics.median(times):8.1f} {p95:8.1f} "
+                f"{times[-1]:8.1f}  {sorted(statuses)}"
+            )
         slow = []
         for kind, ps in paths.items():
             if kind.startswith("search page"):
                 for p in ps:
                     took, _, _ = timed_get(conn, p)
                     slow.append((took * 1000, p))
-        print("slowest search pages:", ", ".join(f"{t:.0f} ms {p.split('=', 1)[1]}"
-                                                  for t, p in sorted(slow)[-3:]))
+        print(
+            "slowest search pages:",
+            ", ".join(f"{t:.0f} ms {p.split('=', 1)[1]}" for t, p in sorted(slow)[-3:]),
+        )
 
 
 def main() -> None:
@@ -282,22 +332,30 @@ def main() -> None:
     ap.add_argument("--data", type=Path, required=True, help="archive directory (kept)")
     ap.add_argument("--docs", type=int, default=100_000)
     ap.add_argument("--rounds", type=int, default=10, help="timed GETs of each URL")
-    ap.add_argument("--cache-mb", type=int, default=0,
-                    help="SQLite page cache of the build's connection (default: SQLite's)")
+    ap.add_argument(
+        "--cache-mb",
+        type=int,
+        default=0,
+        help="SQLite page cache of the build's connection (default: SQLite's)",
+    )
     ap.add_argument("--build-only", action="store_true")
     ap.add_argument("--measure-only", action="store_true")
     args = ap.parse_args()
     if not args.measure_only:
         rate = build(args.data, args.docs, args.cache_mb)
         if rate:
-            print(f"indexed {rate['documents']:,} documents: {rate['docs_per_s']:,.0f} "
-                  f"documents/s, {rate['chars_per_s'] / 1e6:.2f} M characters/s "
-                  "(writing rows and index, one core)")
+            print(
+                f"indexed {rate['documents']:,} documents: {rate['docs_per_s']:,.0f} "
+                f"documents/s, {rate['chars_per_s'] / 1e6:.2f} M characters/s "
+                "(writing rows and index, one core)"
+            )
     s = sizes(args.data)
     per = s["documents"] or 1
     index = f"{s['index'] / per:,.0f}" if s["index"] is not None else "?"
-    print(f"{s['documents']:,} documents: archive.db {s['archive'] / per:,.0f} bytes/document, "
-          f"index {index} bytes/document, text {s['text'] / per:,.0f} bytes/document (UTF-8)")
+    print(
+        f"{s['documents']:,} documents: archive.db {s['archive'] / per:,.0f} bytes/document, "
+        f"index {index} bytes/document, text {s['text'] / per:,.0f} bytes/document (UTF-8)"
+    )
     if not args.build_only:
         measure(args.data, args.rounds)
 

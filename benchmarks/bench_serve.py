@@ -8,6 +8,7 @@ and longest time and how many were turned away (503) and how fast.
 
     python benchmarks/bench_serve.py [--docs 5000] [--searches 40]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,9 +34,19 @@ def build(root: Path, docs: int):
     arch = build_archive(root)
     paras = [p for key in ("siming", "guangyuan") for p in arch.doc(key)["text"].split("\n") if p]
     rnd = random.Random(7)
-    rows = [document_row(dict(arch.docs["books"], url=f"http://www.xmgh.org/n/{i}.html",
-                              text="\n".join(rnd.choices(paras, k=30))), WARC_NAME, 0, 0)
-            for i in range(docs)]
+    rows = [
+        document_row(
+            dict(
+                arch.docs["books"],
+                url=f"http://www.xmgh.org/n/{i}.html",
+                text="\n".join(rnd.choices(paras, k=30)),
+            ),
+            WARC_NAME,
+            0,
+            0,
+        )
+        for i in range(docs)
+    ]
     db = store.connect(arch.db_path)
     db["documents"].insert_all(rows, pk="id")
     search.index_documents(db, rows)
@@ -63,8 +74,10 @@ def main() -> None:
 
     with serving(root) as base:
         get(base, QUERY, "alone")
-        threads = [threading.Thread(target=get, args=(base, f"{QUERY}&n={i}", "search"))
-                   for i in range(args.searches)]
+        threads = [
+            threading.Thread(target=get, args=(base, f"{QUERY}&n={i}", "search"))
+            for i in range(args.searches)
+        ]
         for t in threads:
             t.start()
         time.sleep(0.2)
@@ -75,9 +88,11 @@ def main() -> None:
     ok = [t for name, status, t in results if name == "search" and status == 200]
     refused = [t for name, status, t in results if name == "search" and status == 503]
     print(f"{args.docs + 11} documents; one search alone {took['alone']:.2f} s")
-    print(f"{args.searches} searches at once: {len(ok)} answered (median "
-          f"{statistics.median(ok):.2f} s, longest {max(ok):.2f} s), {len(refused)} turned "
-          f"away (503, longest {max(refused or [0]):.2f} s)")
+    print(
+        f"{args.searches} searches at once: {len(ok)} answered (median "
+        f"{statistics.median(ok):.2f} s, longest {max(ok):.2f} s), {len(refused)} turned "
+        f"away (503, longest {max(refused or [0]):.2f} s)"
+    )
     print(f"a light request sent 0.2 s after them: {took['light']:.2f} s")
 
 

@@ -10,6 +10,7 @@ library (and browsers) read as IPv4 addresses, and IPv4-mapped IPv6 addresses ar
 IPv4 address.  A host name is judged by what it resolves to (``resolved_refusal`` before
 a crawl, the download handler at every connection).
 """
+
 from __future__ import annotations
 
 import functools
@@ -20,7 +21,7 @@ import socket
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _NUMERIC = re.compile(r"[0-9a-fx.]+")
-_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")       # Linux connects 0.0.0.0 to this host
+_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")  # Linux connects 0.0.0.0 to this host
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 LOOPBACK = "loopback address"
 PRIVATE = "private or link-local address"
@@ -41,7 +42,7 @@ def host_address(host: str) -> IPAddress | None:
     if not _NUMERIC.fullmatch(host):
         return None
     try:
-        return ipaddress.IPv4Address(socket.inet_aton(host))   # as the resolver reads it
+        return ipaddress.IPv4Address(socket.inet_aton(host))  # as the resolver reads it
     except OSError:
         return None
 
@@ -55,8 +56,7 @@ def address_kind(ip: IPAddress) -> str | None:
             ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     if ip.is_loopback or ip.is_unspecified or (ip.version == 4 and ip in _THIS_NETWORK):
         return LOOPBACK
-    if (not ip.is_global or ip.is_private or ip.is_link_local or ip.is_reserved
-            or ip.is_multicast):
+    if not ip.is_global or ip.is_private or ip.is_link_local or ip.is_reserved or ip.is_multicast:
         return PRIVATE
     return None
 
@@ -82,8 +82,9 @@ def address_refused(host: str, allow_loopback: bool, allow_private: bool) -> str
     return None if _allowed(kind, allow_loopback, allow_private) else kind
 
 
-def connect_refusal(ip: str | IPAddress, allow_loopback: bool, allow_private: bool,
-                    host: str | None = None) -> str | None:
+def connect_refusal(
+    ip: str | IPAddress, allow_loopback: bool, allow_private: bool, host: str | None = None
+) -> str | None:
     """One line when a connection to ``ip`` (reached through ``host``) is refused, else None."""
     ip = ipaddress.ip_address(ip.split("%")[0] if isinstance(ip, str) else ip)
     kind = address_kind(ip)
@@ -94,8 +95,7 @@ def connect_refusal(ip: str | IPAddress, allow_loopback: bool, allow_private: bo
     return f"{kind} refused: {where} (pass {flag(kind)} to allow it)"
 
 
-def resolved_refusal(host: str, port: int, allow_loopback: bool,
-                     allow_private: bool) -> str | None:
+def resolved_refusal(host: str, port: int, allow_loopback: bool, allow_private: bool) -> str | None:
     """One line when any address ``host`` resolves to is refused; None when all are
     allowed or the name does not resolve (that is for the reachability check to say)."""
     try:

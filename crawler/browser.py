@@ -23,6 +23,7 @@ page; a crash or a timeout is a recorded failure (``captures.error``) and the cr
 goes on.  Without Chromium the crawler says so once and records a failure per host
 that needed it.  A crawl that meets no such page never imports Playwright.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -46,10 +47,10 @@ from crawler.warc.middleware import WarcCaptureMiddleware
 logger = logging.getLogger(__name__)
 
 CHALLENGE, APP_SHELL, SOURCE = "challenge", "app shell", "render: browser"
-SUB_META = "union_browser_sub"       # request.meta: a request the browser made
-RENDERED_META = "union_rendered"     # request.meta: why the response was rendered
-_MAX_SHELL_BYTES = 64 * 1024         # larger pages carry content of their own
-_MAX_SHELL_TEXT = 80                 # visible characters (as latin-1) a shell or challenge may show
+SUB_META = "union_browser_sub"  # request.meta: a request the browser made
+RENDERED_META = "union_rendered"  # request.meta: why the response was rendered
+_MAX_SHELL_BYTES = 64 * 1024  # larger pages carry content of their own
+_MAX_SHELL_TEXT = 80  # visible characters (as latin-1) a shell or challenge may show
 _DROP_FROM_BROWSER = {"accept-encoding", "host", "content-length", "connection"}
 _DROP_TO_BROWSER = {b"content-encoding", b"content-length", b"transfer-encoding"}
 _LINK_KEYS = {"url", "href", "link", "path", "uri"}
@@ -68,8 +69,12 @@ def browser_reason(status: int, body: bytes, content_type: str, outlinks=None) -
         root = lxml_html.document_fromstring(body)
     except (ValueError, lxml_html.etree.ParserError):
         return None
-    anchors = [a for a in root.iter("a") if (a.get("href") or "").strip()
-               and not a.get("href").strip().lower().startswith(("javascript:", "#"))]
+    anchors = [
+        a
+        for a in root.iter("a")
+        if (a.get("href") or "").strip()
+        and not a.get("href").strip().lower().startswith(("javascript:", "#"))
+    ]
     if anchors:
         return None
     bundles = root.xpath("//script[@src]")
@@ -95,8 +100,12 @@ def json_links(url: str, body: bytes) -> list[Link]:
         if isinstance(node, dict):
             title = node.get("title") if isinstance(node.get("title"), str) else ""
             for key, value in node.items():
-                if (key.lower() in _LINK_KEYS and isinstance(value, str) and value.strip()
-                        and not value.lstrip().lower().startswith(("javascript:", "data:"))):
+                if (
+                    key.lower() in _LINK_KEYS
+                    and isinstance(value, str)
+                    and value.strip()
+                    and not value.lstrip().lower().startswith(("javascript:", "data:"))
+                ):
                     target = urljoin(url, value.strip()).split("#")[0]
                     if target.startswith(("http://", "https://")) and target not in seen:
                         seen.add(target)
@@ -117,7 +126,7 @@ class Rendered:
     status: int | None
     html: str
     cookies: list = field(default_factory=list)
-    links: list = field(default_factory=list)       # from JSON answers
+    links: list = field(default_factory=list)  # from JSON answers
 
 
 class BrowserUnavailable(Exception):
@@ -154,13 +163,21 @@ class Renderer:
 
         if self._playwright is None:
             self._playwright = await async_playwright().start()
-        args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--disable-extensions",
-                f"--js-flags=--max-old-space-size={self.heap_mb}"]
+        args = [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-extensions",
+            f"--js-flags=--max-old-space-size={self.heap_mb}",
+        ]
         try:
             self._browser = await self._playwright.chromium.launch(
-                executable_path=self.executable, headless=True, args=args)
+                executable_path=self.executable, headless=True, args=args
+            )
         except Exception as exc:
             raise BrowserUnavailable(f"Chromium did not start: {_one_line(exc)}") from exc
         return self._browser
@@ -170,17 +187,19 @@ class Renderer:
         body); ``blocked(url)`` says why a request may not leave (or None)."""
         async with self.semaphore:
             browser = await self._launch()
-            context = await browser.new_context(user_agent=self.user_agent, locale="zh-CN",
-                                                service_workers="block")
+            context = await browser.new_context(
+                user_agent=self.user_agent, locale="zh-CN", service_workers="block"
+            )
             try:
                 return await asyncio.wait_for(
-                    self._render(context, url, first, cookies, fetch, blocked), self.timeout)
+                    self._render(context, url, first, cookies, fetch, blocked), self.timeout
+                )
             except TimeoutError:
                 raise TimeoutError(f"page not rendered within {self.timeout:g} s") from None
             finally:
                 try:
                     await context.close()
-                except Exception:      # a crashed browser has no context left to close
+                except Exception:  # a crashed browser has no context left to close
                     pass
 
     async def _render(self, context, url, first, cookies, fetch, blocked) -> Rendered:
@@ -205,8 +224,9 @@ class Renderer:
                     if why:
                         await route.abort("blockedbyclient")
                         return
-                    cookie = "; ".join(f"{c['name']}={c['value']}"
-                                       for c in await context.cookies([request.url]))
+                    cookie = "; ".join(
+                        f"{c['name']}={c['value']}" for c in await context.cookies([request.url])
+                    )
                     try:
                         status, headers, body, links = await fetch(request, cookie)
                     except IgnoreRequest:
@@ -217,7 +237,7 @@ class Renderer:
                     state["status"] = status
                 await route.fulfill(status=status, headers=headers, body=body)
             except PlaywrightError:
-                pass            # the page went away (a new navigation, closed): nothing to answer
+                pass  # the page went away (a new navigation, closed): nothing to answer
             except Exception as exc:
                 logger.info("browser request %s failed: %s", request.url, _one_line(exc))
                 try:
@@ -231,8 +251,9 @@ class Renderer:
             try:
                 await page.goto(url, wait_until="load")
             except PlaywrightError as exc:
-                if not any(w in str(exc) for w in ("interrupted by another navigation",
-                                                    "ERR_ABORTED")):
+                if not any(
+                    w in str(exc) for w in ("interrupted by another navigation", "ERR_ABORTED")
+                ):
                     raise
             # scripts that reload (challenges) or fetch (apps): wait until the network rests
             for _ in range(3):
@@ -244,13 +265,19 @@ class Renderer:
                         raise
             return await page.content()
 
-        done, _ = await asyncio.wait([asyncio.ensure_future(load()), crashed],
-                                     return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            [asyncio.ensure_future(load()), crashed], return_when=asyncio.FIRST_COMPLETED
+        )
         if crashed in done:
             raise RuntimeError(crashed.result())
         html = done.pop().result()
-        return Rendered(url=page.url, status=state["status"], html=html,
-                        cookies=await context.cookies(), links=state["links"])
+        return Rendered(
+            url=page.url,
+            status=state["status"],
+            html=html,
+            cookies=await context.cookies(),
+            links=state["links"],
+        )
 
     async def close(self):
         try:
@@ -258,7 +285,7 @@ class Renderer:
                 await self._browser.close()
             if self._playwright is not None:
                 await self._playwright.stop()
-        except Exception:         # a dead browser: nothing left to close
+        except Exception:  # a dead browser: nothing left to close
             pass
         self._browser = self._playwright = None
 
@@ -272,7 +299,7 @@ def _header_dict(headers) -> dict[str, str]:
     out = {}
     for name, values in headers.items():
         if name.lower() in _DROP_TO_BROWSER:
-            continue    # Scrapy has decompressed the body; Chromium counts its own length
+            continue  # Scrapy has decompressed the body; Chromium counts its own length
         key = name.decode("latin-1")
         sep = "\n" if name.lower() == b"set-cookie" else ", "
         out[key] = sep.join(v.decode("latin-1") for v in values)
@@ -283,16 +310,30 @@ def _jar_cookie(c: dict) -> http.cookiejar.Cookie:
     expires = c.get("expires")
     expires = int(expires) if expires and expires > 0 else None
     return http.cookiejar.Cookie(
-        0, c["name"], c["value"], None, False, c["domain"], c["domain"].startswith("."),
-        c["domain"].startswith("."), c.get("path") or "/", True, bool(c.get("secure")),
-        expires, expires is None, None, None, {"HttpOnly": None} if c.get("httpOnly") else {})
+        0,
+        c["name"],
+        c["value"],
+        None,
+        False,
+        c["domain"],
+        c["domain"].startswith("."),
+        c["domain"].startswith("."),
+        c.get("path") or "/",
+        True,
+        bool(c.get("secure")),
+        expires,
+        expires is None,
+        None,
+        None,
+        {"HttpOnly": None} if c.get("httpOnly") else {},
+    )
 
 
 def _browser_cookie(c: http.cookiejar.Cookie, url: str) -> dict:
     out = {"name": c.name, "value": c.value or ""}
     if c.domain_specified:
         out.update(domain=c.domain, path=c.path or "/")
-    else:       # a host-only cookie: Playwright takes its host from a URL
+    else:  # a host-only cookie: Playwright takes its host from a URL
         parts = urlsplit(url)
         out["url"] = f"{parts.scheme}://{parts.netloc}{c.path or '/'}"
     if c.expires:
@@ -303,7 +344,7 @@ def _browser_cookie(c: http.cookiejar.Cookie, url: str) -> dict:
 class BrowserMiddleware:
     """See the module docstring.  Install after decompression in the response order::
 
-        DOWNLOADER_MIDDLEWARES = {"crawler.browser.BrowserMiddleware": 585}
+    DOWNLOADER_MIDDLEWARES = {"crawler.browser.BrowserMiddleware": 585}
     """
 
     def __init__(self, crawler):
@@ -319,8 +360,9 @@ class BrowserMiddleware:
         self.forced_hosts = {h.lower() for h in s.getlist("UNION_BROWSER_HOSTS")}
         self.challenges: dict[str, int] = {}
         self.skipped_hosts: set[str] = set()
-        self._missing: str | None | bool = False      # False: not asked yet
+        self._missing: str | None | bool = False  # False: not asked yet
         from scrapy import signals
+
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -348,8 +390,9 @@ class BrowserMiddleware:
         if forced and response.status == 200 and "html" in ctype.lower():
             reason = SOURCE
         else:
-            reason = browser_reason(response.status, response.body, ctype,
-                                    meta.get("union_outlinks"))
+            reason = browser_reason(
+                response.status, response.body, ctype, meta.get("union_outlinks")
+            )
         if reason is None:
             return response
         if self._missing is False:
@@ -357,18 +400,27 @@ class BrowserMiddleware:
             if self._missing:
                 logger.warning("pages that need a browser are skipped: %s", self._missing)
         if self._missing:
-            return self._skip(request, response, host, f"needs a browser ({reason}): "
-                              + self._missing)
+            return self._skip(
+                request, response, host, f"needs a browser ({reason}): " + self._missing
+            )
         if reason == CHALLENGE:
             self.challenges[host] = self.challenges.get(host, 0) + 1
             if self.challenges[host] > self.max_challenges:
-                return self._skip(request, response, host, "challenge not passed after "
-                                  f"{self.max_challenges} browser runs")
+                return self._skip(
+                    request,
+                    response,
+                    host,
+                    f"challenge not passed after {self.max_challenges} browser runs",
+                )
         self.stats.inc_value(f"union/browser/{reason.replace(' ', '_').replace(':', '')}")
         try:
             rendered = await self.renderer.render(
-                request.url, (response.status, _header_dict(response.headers), response.body),
-                self._jar_cookies(request), self._fetcher(request), self._blocked)
+                request.url,
+                (response.status, _header_dict(response.headers), response.body),
+                self._jar_cookies(request),
+                self._fetcher(request),
+                self._blocked,
+            )
         except BrowserUnavailable as exc:
             self._missing = str(exc)
             logger.warning("pages that need a browser are skipped: %s", exc)
@@ -380,15 +432,20 @@ class BrowserMiddleware:
             return response
         self._keep_cookies(rendered.cookies)
         if rendered.status is None or not 200 <= rendered.status < 300:
-            self._record_failure(request, f"browser ({reason}): the page ended with status "
-                                 f"{rendered.status}")
+            self._record_failure(
+                request, f"browser ({reason}): the page ended with status {rendered.status}"
+            )
             return response
         self.stats.inc_value("union/browser/pages")
         meta[RENDERED_META] = reason
-        page = HtmlResponse(rendered.url.split("#")[0], status=rendered.status,
-                            body=rendered.html.encode("utf-8"), encoding="utf-8",
-                            headers={"Content-Type": "text/html; charset=utf-8"},
-                            request=request)
+        page = HtmlResponse(
+            rendered.url.split("#")[0],
+            status=rendered.status,
+            body=rendered.html.encode("utf-8"),
+            encoding="utf-8",
+            headers={"Content-Type": "text/html; charset=utf-8"},
+            request=request,
+        )
         links = extract_links(page.url, page)
         known = {link.url for link in links}
         links += [link for link in rendered.links if link.url not in known]
@@ -422,16 +479,29 @@ class BrowserMiddleware:
         depth = page_request.meta.get("depth", 0)
 
         async def fetch(pw_request, cookie: str):
-            headers = {k: v for k, v in (await pw_request.all_headers()).items()
-                       if k.lower() not in _DROP_FROM_BROWSER and not k.startswith(":")}
+            headers = {
+                k: v
+                for k, v in (await pw_request.all_headers()).items()
+                if k.lower() not in _DROP_FROM_BROWSER and not k.startswith(":")
+            }
             headers.pop("cookie", None)
             if cookie:
                 headers["Cookie"] = cookie
-            request = Request(pw_request.url, method=pw_request.method, headers=headers,
-                              body=pw_request.post_data_buffer or b"", dont_filter=True,
-                              meta={SUB_META: True, "dont_redirect": True,
-                                    "handle_httpstatus_all": True, "dont_merge_cookies": True,
-                                    "warc_conditional": False, "depth": depth})
+            request = Request(
+                pw_request.url,
+                method=pw_request.method,
+                headers=headers,
+                body=pw_request.post_data_buffer or b"",
+                dont_filter=True,
+                meta={
+                    SUB_META: True,
+                    "dont_redirect": True,
+                    "handle_httpstatus_all": True,
+                    "dont_merge_cookies": True,
+                    "warc_conditional": False,
+                    "depth": depth,
+                },
+            )
             self.stats.inc_value("union/browser/requests")
             response = await self.crawler.engine.download_async(request)
             ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
@@ -449,8 +519,11 @@ class BrowserMiddleware:
         if jar is None:
             return []
         host = urlsplit(request.url).hostname or ""
-        return [_browser_cookie(c, request.url) for c in jar.jar
-                if c.domain.lstrip(".") == host or host.endswith("." + c.domain.lstrip("."))]
+        return [
+            _browser_cookie(c, request.url)
+            for c in jar.jar
+            if c.domain.lstrip(".") == host or host.endswith("." + c.domain.lstrip("."))
+        ]
 
     def _keep_cookies(self, cookies: list[dict]) -> None:
         """The browser's cookies (a challenge's clearance) into Scrapy's jar."""

@@ -4,25 +4,44 @@ They live apart from ``crawler.extensions`` so that a spawned child imports what
 and not Scrapy: ~0.27 s less at each start, the clustering's in the crawl's serial tail.
 (``tests/test_indexer_spool.py`` checks that a child imports no Scrapy.)
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 
-def index_worker(q, data_dir: str, crawl_id: str, start_urls: list[str], started_at: str,
-                 resume: bool, crash_at_flush: int | None, ready=None, helpers: int = 1,
-                 closing=None) -> None:
+def index_worker(
+    q,
+    data_dir: str,
+    crawl_id: str,
+    start_urls: list[str],
+    started_at: str,
+    resume: bool,
+    crash_at_flush: int | None,
+    ready=None,
+    helpers: int = 1,
+    closing=None,
+) -> None:
     """The indexer child: holds the worker byte of DIR/.lock, then runs the indexer
     (``closing``: an event it sets once it has every capture, and only closes)."""
     if ready is not None:
-        ready.set()          # the queue is unpickled: the crawler may now close it at any time
+        ready.set()  # the queue is unpickled: the crawler may now close it at any time
     from archive.indexer import run_worker
     from crawler.lock import hold_worker_lock
 
     hold_worker_lock(data_dir)
-    run_worker(q, str(Path(data_dir) / "archive.db"), crawl_id, start_urls, started_at,
-               resume=resume, crash_at_flush=crash_at_flush, cluster=False, helpers=helpers,
-               closing=closing)
+    run_worker(
+        q,
+        str(Path(data_dir) / "archive.db"),
+        crawl_id,
+        start_urls,
+        started_at,
+        resume=resume,
+        crash_at_flush=crash_at_flush,
+        cluster=False,
+        helpers=helpers,
+        closing=closing,
+    )
 
 
 def cluster_worker(data_dir: str, crawl_id: str, go=None) -> None:
@@ -34,7 +53,7 @@ def cluster_worker(data_dir: str, crawl_id: str, go=None) -> None:
     exited cleanly: cluster) or False, or the crawler gone (end of file): exit."""
     from archive.indexer import _as_crawl_child, run_cluster
 
-    _as_crawl_child(0)       # deaf to SIGINT/SIGTERM while it waits, as the indexer is
+    _as_crawl_child(0)  # deaf to SIGINT/SIGTERM while it waits, as the indexer is
     from archive import dedup  # noqa: F401  (the clustering's imports, before the word)
     from crawler.lock import hold_worker_lock
 

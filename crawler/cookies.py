@@ -5,6 +5,7 @@ suffix, and tldextract's default fetches the list from publicsuffix.org first (a
 look-up and an HTTPS request outside the crawl's hosts).  ``OfflineCookiesMiddleware``
 makes it use the snapshot shipped inside the tldextract package instead.
 """
+
 from __future__ import annotations
 
 from scrapy.downloadermiddlewares import cookies

@@ -8,14 +8,15 @@ reserve is what the indexer, the clustering pass, the frontier and the log still
 end the run cleanly.  A crawl does not start below it.  A write that fails anyway (the
 reserve eaten by another program) stops the crawl the same way.
 """
+
 from __future__ import annotations
 
 import errno
 import shutil
 from pathlib import Path
 
-DISK_FULL = "diskfull"          # spider close reason of a crawl stopped for lack of space
-STOP_DETAIL_STAT = "union/stopped"    # stats key: the one-line reason of such a stop
+DISK_FULL = "diskfull"  # spider close reason of a crawl stopped for lack of space
+STOP_DETAIL_STAT = "union/stopped"  # stats key: the one-line reason of such a stop
 DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 
 
@@ -40,8 +41,10 @@ def low_space(paths, reserve: int) -> str | None:
         where = _existing(path)
         free = shutil.disk_usage(where).free
         if free < reserve:
-            return (f"only {megabytes(free)} free on the disk of {path}, below the reserve of "
-                    f"{megabytes(reserve)} (UNION_MIN_FREE_SPACE)")
+            return (
+                f"only {megabytes(free)} free on the disk of {path}, below the reserve of "
+                f"{megabytes(reserve)} (UNION_MIN_FREE_SPACE)"
+            )
     return None
 
 

@@ -20,6 +20,7 @@ worker.  Design (README, *Scaling out on Redis*):
   new links): ``WorkerIdle`` keeps it open until every other worker is idle or silent for
   ``UNION_REDIS_BUSY_SECONDS``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -74,8 +75,9 @@ def connect(url: str):
         import scrapy_redis  # noqa: F401
     except ImportError:
         raise RedisError("--redis needs scrapy-redis: pip install 'union-archive[redis]'") from None
-    server = redis.Redis.from_url(url, socket_connect_timeout=10, socket_timeout=30,
-                                  decode_responses=True)
+    server = redis.Redis.from_url(
+        url, socket_connect_timeout=10, socket_timeout=30, decode_responses=True
+    )
     try:
         server.ping()
     except redis.RedisError as exc:
@@ -125,7 +127,7 @@ def redis_settings(url: str, worker: str, crawl_id: str, prefix: str = DEFAULT_K
         "SCHEDULER_PERSIST": True,
         "SCHEDULER_QUEUE_KEY": f"{prefix}:{crawl_id}:requests",
         "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:{crawl_id}:dupefilter",
-        "SCHEDULER_IDLE_BEFORE_CLOSE": 0,     # a blocking pop would stall the reactor
+        "SCHEDULER_IDLE_BEFORE_CLOSE": 0,  # a blocking pop would stall the reactor
         "UNION_CRAWL_ID": crawl_id,
         "UNION_REDIS_URL": url,
         "UNION_REDIS_WORKER": worker,
@@ -145,8 +147,9 @@ class WorkerIdle:
         self.worker = s.get("UNION_REDIS_WORKER")
         self.key = _keys(s.get("UNION_REDIS_KEY") or DEFAULT_KEY)[2]
         self.workers_key = _keys(s.get("UNION_REDIS_KEY") or DEFAULT_KEY)[0]
-        self.busy_seconds = s.getfloat("UNION_REDIS_BUSY_SECONDS",
-                                       max(60.0, 2 * s.getfloat("DOWNLOAD_TIMEOUT", 30)))
+        self.busy_seconds = s.getfloat(
+            "UNION_REDIS_BUSY_SECONDS", max(60.0, 2 * s.getfloat("DOWNLOAD_TIMEOUT", 30))
+        )
         self.server = connect(self.url)
         self.last = 0.0
         crawler.signals.connect(self.active, signal=signals.request_reached_downloader)
@@ -159,7 +162,7 @@ class WorkerIdle:
 
     def active(self, request, spider):
         now = time.time()
-        if now - self.last > 2:                   # a heartbeat, not a write per request
+        if now - self.last > 2:  # a heartbeat, not a write per request
             self.server.hset(self.key, self.worker, f"{now:.3f}")
             self.last = now
 
@@ -168,8 +171,11 @@ class WorkerIdle:
         self.last = 0.0
         members = self.server.smembers(self.workers_key)
         now = time.time()
-        busy = [w for w, t in self.server.hgetall(self.key).items()
-                if w != self.worker and w in members and float(t or 0) > now - self.busy_seconds]
+        busy = [
+            w
+            for w, t in self.server.hgetall(self.key).items()
+            if w != self.worker and w in members and float(t or 0) > now - self.busy_seconds
+        ]
         if busy:
             logger.debug("idle, waiting for busy workers %s", ", ".join(sorted(busy)))
             raise DontCloseSpider

@@ -13,6 +13,7 @@ itself with SIGKILL after the Nth capture, in the middle of the Nth WARC exchang
 inside the indexer's Nth database transaction; ``fetch:TEXT`` / ``fetch-term:TEXT``
 send SIGKILL / SIGTERM while a request whose URL contains TEXT is on the wire).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -39,10 +40,14 @@ from crawler.signals import capture_written
 
 logger = logging.getLogger(__name__)
 
-STATUS_BY_REASON = {"finished": "finished", "closespider_pagecount": "finished (page limit)",
-                    "closespider_itemcount": "finished (item limit)",
-                    "closespider_timeout": "finished (time limit)", "shutdown": "interrupted",
-                    DISK_FULL: "interrupted"}
+STATUS_BY_REASON = {
+    "finished": "finished",
+    "closespider_pagecount": "finished (page limit)",
+    "closespider_itemcount": "finished (item limit)",
+    "closespider_timeout": "finished (time limit)",
+    "shutdown": "interrupted",
+    DISK_FULL: "interrupted",
+}
 
 
 def _crash_point(settings) -> tuple[str, int | str] | None:
@@ -78,9 +83,9 @@ class IndexerBridge:
         self.crash = _crash_point(s)
         self.captures = 0
         self.proc = None
-        self.closing = None        # set by the indexer once it has every capture
+        self.closing = None  # set by the indexer once it has every capture
         self.queue = None
-        self.spool = None          # queuelib.FifoDiskQueue, opened on the first overflow
+        self.spool = None  # queuelib.FifoDiskQueue, opened on the first overflow
         self.spilled = 0
         self._drainer = None
         self.finished = False
@@ -110,12 +115,24 @@ class IndexerBridge:
         ready = ctx.Event()
         self.closing = ctx.Event()
         self.proc = ctx.Process(
-            target=children.index_worker, name="union-indexer", daemon=False,
-            args=(self.queue, str(self.data_dir), self.crawl_id,
-                  self.start_urls, started, self.resume, crash_db, ready,
-                  self.helpers, self.closing))
+            target=children.index_worker,
+            name="union-indexer",
+            daemon=False,
+            args=(
+                self.queue,
+                str(self.data_dir),
+                self.crawl_id,
+                self.start_urls,
+                started,
+                self.resume,
+                crash_db,
+                ready,
+                self.helpers,
+                self.closing,
+            ),
+        )
         self.proc.start()
-        atexit.register(self._stopped_without_close)   # runs before multiprocessing joins it
+        atexit.register(self._stopped_without_close)  # runs before multiprocessing joins it
         _OPEN_BRIDGES.add(self)
         # Wait until the child has unpickled its queue: a crawl stopped (SIGTERM) in the
         # first instant would otherwise release the queue's semaphores under the starting
@@ -139,9 +156,11 @@ class IndexerBridge:
         if self.spool_dir.exists():
             # a killed crawl's backlog (queuelib saves its state only on close): those
             # captures are in the WARC files; `union-archive reindex` indexes them
-            logger.warning("a spool of captures not indexed by an interrupted crawl is removed "
-                           "(%s); `union-archive reindex` rebuilds the archive from the WARC files",
-                           self.spool_dir)
+            logger.warning(
+                "a spool of captures not indexed by an interrupted crawl is removed "
+                "(%s); `union-archive reindex` rebuilds the archive from the WARC files",
+                self.spool_dir,
+            )
             shutil.rmtree(self.spool_dir, ignore_errors=True)
 
     def _send(self, msg) -> None:
@@ -194,8 +213,11 @@ class IndexerBridge:
             self.spool.close()
             self.spool = None
             if left:
-                logger.error("%d captures were not handed to the indexer (it exited); "
-                             "`union-archive reindex` indexes them from the WARC files", left)
+                logger.error(
+                    "%d captures were not handed to the indexer (it exited); "
+                    "`union-archive reindex` indexes them from the WARC files",
+                    left,
+                )
         shutil.rmtree(self.spool_dir, ignore_errors=True)
         self.crawler.stats.set_value("union/indexer_spilled", self.spilled)
 
@@ -206,7 +228,7 @@ class IndexerBridge:
                 # the payload is in the WARC file already (flushed): send where, not what,
                 # so a lagging indexer costs a few hundred bytes a page, never the crawl
                 capture = replace(capture, body=None)
-            self._send(capture)       # never blocks: a backlog waits on disk
+            self._send(capture)  # never blocks: a backlog waits on disk
         self.captures += 1
         if self.crash and self.crash[0] == "warc" and self.captures == 1:
             # armed once the WARC writer exists (it opens after this extension)
@@ -214,9 +236,15 @@ class IndexerBridge:
         if self.crash and self.crash[0] == "capture" and self.captures >= self.crash[1]:
             logger.warning("UNION_TEST_CRASH: SIGKILL after capture %d", self.captures)
             os.kill(os.getpid(), signal.SIGKILL)
-        if self.crash and self.crash[0] == "indexer" and self.captures == self.crash[1] \
-                and self.proc is not None:
-            logger.warning("UNION_TEST_CRASH: SIGKILL of the indexer after capture %d", self.captures)
+        if (
+            self.crash
+            and self.crash[0] == "indexer"
+            and self.captures == self.crash[1]
+            and self.proc is not None
+        ):
+            logger.warning(
+                "UNION_TEST_CRASH: SIGKILL of the indexer after capture %d", self.captures
+            )
             os.kill(self.proc.pid, signal.SIGKILL)
 
     def _fetch_crash(self, request, spider):
@@ -251,8 +279,12 @@ class IndexerBridge:
                     return None
         ctx = multiprocessing.get_context("spawn")
         read, write = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=children.cluster_worker, name="union-cluster", daemon=False,
-                           args=(str(self.data_dir), self.crawl_id, read))
+        proc = ctx.Process(
+            target=children.cluster_worker,
+            name="union-cluster",
+            daemon=False,
+            args=(str(self.data_dir), self.crawl_id, read),
+        )
         proc.start()
         read.close()
         return proc, write
@@ -267,7 +299,7 @@ class IndexerBridge:
         self._close_spool()
         self._put_while_alive(("finish", status))
         clustering = self._start_clustering()
-        self.proc.join()            # the queue's feeder thread writes on meanwhile
+        self.proc.join()  # the queue's feeder thread writes on meanwhile
         exitcode = self.proc.exitcode
         if exitcode != 0:
             # nobody reads the pipe any more: waiting for the feeder thread to empty the
@@ -279,13 +311,21 @@ class IndexerBridge:
             if clustering is not None:
                 _tell(clustering[1], False)
                 clustering[0].join()
-            logger.error("indexer process exited with code %s; every capture is in the WARC "
-                         "files: `union-archive reindex --data %s` builds the archive from them",
-                         exitcode, self.data_dir)
+            logger.error(
+                "indexer process exited with code %s; every capture is in the WARC "
+                "files: `union-archive reindex --data %s` builds the archive from them",
+                exitcode,
+                self.data_dir,
+            )
             # a crawl stopped for lack of space stays resumable: its unindexed pages are
             # fetched again by the resumed run, as after a kill
-            _mark_indexer_failed(self.data_dir, self.crawl_id, self.start_urls, self.started_at,
-                                 "interrupted" if reason == DISK_FULL else "indexer failed")
+            _mark_indexer_failed(
+                self.data_dir,
+                self.crawl_id,
+                self.start_urls,
+                self.started_at,
+                "interrupted" if reason == DISK_FULL else "indexer failed",
+            )
         else:
             # the clusters of the whole archive, in a fresh process now that the
             # indexer's memory is back with the system (archive.indexer.run_cluster)
@@ -293,7 +333,7 @@ class IndexerBridge:
                 clustering = self._start_clustering(at_once=True)
             proc, go = clustering
             _tell(go, True)
-            proc.join()                 # a process that died waiting: its exit code below
+            proc.join()  # a process that died waiting: its exit code below
             if proc.exitcode != 0:
                 logger.error("duplicate clustering exited with code %s", proc.exitcode)
                 exitcode = proc.exitcode
@@ -305,7 +345,7 @@ class IndexerBridge:
             # the scheduler saved the frontier before this signal: it may be resumed from
             try:
                 (Path(self.jobdir) / "clean-shutdown").write_text(f"{reason}\n", encoding="utf-8")
-            except OSError:     # a full disk: the frontier is not trusted, the resume restarts
+            except OSError:  # a full disk: the frontier is not trusted, the resume restarts
                 pass
 
 
@@ -319,8 +359,13 @@ def _tell(pipe, word: bool) -> None:
         pipe.close()
 
 
-def _mark_indexer_failed(data_dir: Path, crawl_id: str, start_urls: list[str],
-                         started_at: str, status: str = "indexer failed") -> None:
+def _mark_indexer_failed(
+    data_dir: Path,
+    crawl_id: str,
+    start_urls: list[str],
+    started_at: str,
+    status: str = "indexer failed",
+) -> None:
     """The crawls row of a run whose indexer died: ``indexer failed`` instead of a
     ``running`` that no one would close (the row is written if the indexer died before
     it could): not resumable, since the fetching itself ended as it should.  A crawl
@@ -332,13 +377,25 @@ def _mark_indexer_failed(data_dir: Path, crawl_id: str, start_urls: list[str],
         db = store.connect(data_dir / "archive.db")
         try:
             with db.atomic():
-                db.conn.execute("update crawls set status = ?, finished_at = ? "
-                                "where id = ? and status = 'running'", [status, utcnow(), crawl_id])
+                db.conn.execute(
+                    "update crawls set status = ?, finished_at = ? "
+                    "where id = ? and status = 'running'",
+                    [status, utcnow(), crawl_id],
+                )
                 if not db.conn.execute("select 1 from crawls where id = ?", [crawl_id]).fetchone():
-                    db["crawls"].insert({
-                        "id": crawl_id, "started_at": started_at, "finished_at": utcnow(),
-                        "start_urls": "\n".join(start_urls), "status": status,
-                        "pages": 0, "documents": 0, "reports": 0, "errors": 0})
+                    db["crawls"].insert(
+                        {
+                            "id": crawl_id,
+                            "started_at": started_at,
+                            "finished_at": utcnow(),
+                            "start_urls": "\n".join(start_urls),
+                            "status": status,
+                            "pages": 0,
+                            "documents": 0,
+                            "reports": 0,
+                            "errors": 0,
+                        }
+                    )
         finally:
             db.conn.close()
     except Exception as exc:
@@ -404,8 +461,9 @@ class HostBudgetMiddleware:
             self.stats.inc_value("union/budget/dropped")
             if host not in self.spent:
                 self.spent.add(host)
-                logger.warning("page budget of %s spent (%d requests): dropping the rest",
-                               host, self.budget)
+                logger.warning(
+                    "page budget of %s spent (%d requests): dropping the rest", host, self.budget
+                )
             raise IgnoreRequest(f"page budget of {host} spent")
         self.used[host] += 1
         return None
@@ -451,6 +509,6 @@ class GcTuning:
     def engine_stopped(self):
         import gc
 
-        if hasattr(self, "before"):     # another crawl may run in this process after
+        if hasattr(self, "before"):  # another crawl may run in this process after
             gc.set_threshold(*self.before)
             gc.unfreeze()

@@ -7,6 +7,7 @@ article pagination (with literal or ``var countPage = N`` arguments) and
 Only http(s) links are kept (``sms:``, ``weixin:``, ``vbscript:``, ``java<TAB>script:``
 and malformed URLs are no pages to fetch).
 """
+
 from __future__ import annotations
 
 import re
@@ -16,10 +17,15 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 from lxml import etree
 
 ATTACHMENT_EXTENSIONS = (".docx", ".doc", ".pdf", ".wps")
-REPORT_WORDS = re.compile(r"汇报|總結|总结|报告|報告|經驗|经验交流|工作|工會|工会|范文|範文|文库|文庫")
+REPORT_WORDS = re.compile(
+    r"汇报|總結|总结|报告|報告|經驗|经验交流|工作|工會|工会|范文|範文|文库|文庫"
+)
 _CREATE_PAGE = re.compile(
-    r"createPageHTML\(\s*([\w.]+)\s*,\s*([\w.]+)\s*,\s*['\"]([^'\"]+)['\"]\s*,\s*['\"]([^'\"]+)['\"]")
-_VAR = re.compile(r"var\s+(\w+)\s*=\s*(\d+)\b(?!\s*(?:[-+*.]|/(?!/)))")  # N, not N+1; "//" comments ok
+    r"createPageHTML\(\s*([\w.]+)\s*,\s*([\w.]+)\s*,\s*['\"]([^'\"]+)['\"]\s*,\s*['\"]([^'\"]+)['\"]"
+)
+_VAR = re.compile(
+    r"var\s+(\w+)\s*=\s*(\d+)\b(?!\s*(?:[-+*.]|/(?!/)))"
+)  # N, not N+1; "//" comments ok
 _SCRIPT_HREF = re.compile(r"""href\s*=\s*\\?["']([^"'\\]+)\\?["']""")
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
 _TAB_NEWLINE = dict.fromkeys(map(ord, "\t\n\r"))
@@ -27,13 +33,15 @@ _TAB_NEWLINE = dict.fromkeys(map(ord, "\t\n\r"))
 # also every portal's home link)
 _PAGER_TEXT = re.compile(
     r"\[?\s*(?:\d{1,5}|第\s*\d{1,5}\s*[页頁]|[下上前后後]一?[页頁]|[尾末][页頁]|最[后後]一?[页頁]|第一[页頁]"
-    r"|next|prev(?:ious)?|last|first|[<>«»‹›]{1,3})\s*\]?", re.IGNORECASE)
+    r"|next|prev(?:ious)?|last|first|[<>«»‹›]{1,3})\s*\]?",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
 class Link:
     url: str
-    kind: str          # "page" | "pagination" | "attachment"
+    kind: str  # "page" | "pagination" | "attachment"
     # pagination: a later page of the same list or article, from a createPageHTML script
     # or a pager anchor (page number, 下一页 ...) into the page's own directory
     text: str = ""
@@ -79,27 +87,31 @@ def extract_links(base_url: str, selector) -> list[Link]:
     directory = base_url.split("#")[0].split("?")[0].rsplit("/", 1)[0] + "/"
 
     def add(href: str, kind: str, text: str = "") -> None:
-        href = (href or "").translate(_TAB_NEWLINE).strip()     # as browsers read an href
+        href = (href or "").translate(_TAB_NEWLINE).strip()  # as browsers read an href
         if not href or href.lower().startswith(_SKIP_SCHEMES):
             return
         try:
             url = urldefrag(urljoin(base_url, href))[0]
             parts = urlsplit(url)
-            _ = parts.port      # raises for a port out of range
+            _ = parts.port  # raises for a port out of range
         except ValueError:
-            return              # malformed (a bad IPv6 literal or port): no page to fetch
+            return  # malformed (a bad IPv6 literal or port): no page to fetch
         if parts.scheme not in ("http", "https") or not parts.hostname or url in seen:
-            return              # sms:, weixin:, vbscript: ... are no pages either
+            return  # sms:, weixin:, vbscript: ... are no pages either
         seen.add(url)
         path = url.split("?")[0]
         if path.lower().endswith(ATTACHMENT_EXTENSIONS):
             kind = "attachment"
-        elif (kind == "page" and _PAGER_TEXT.fullmatch(text) and path.startswith(directory)
-              and "/" not in path[len(directory):]):
-            kind = "pagination"      # a pager anchor to a page beside this one
+        elif (
+            kind == "page"
+            and _PAGER_TEXT.fullmatch(text)
+            and path.startswith(directory)
+            and "/" not in path[len(directory) :]
+        ):
+            kind = "pagination"  # a pager anchor to a page beside this one
         out.append(Link(url, kind, text))
 
-    root = getattr(selector, "selector", selector).root     # lxml, without a Selector per link
+    root = getattr(selector, "selector", selector).root  # lxml, without a Selector per link
     for a in _ANCHORS(root):
         add(a.get("href", ""), "page", " ".join(_TEXTS(a)).strip())
     for script in _INLINE_SCRIPTS(root):

@@ -15,6 +15,7 @@ it over and writes its own.  The file's text is informative only:
 POSIX locks belong to a process and are released when *any* descriptor of the file
 is closed by it, so the holder never opens ``.lock`` a second time.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 LOCK_FILE = ".lock"
 OWNER_BYTE, WORKER_BYTE = 0, 1
-EXIT_LOCKED = 75          # EX_TEMPFAIL: cron wrappers may simply try again later
+EXIT_LOCKED = 75  # EX_TEMPFAIL: cron wrappers may simply try again later
 
 
 class LockedError(RuntimeError):
@@ -37,10 +38,14 @@ class LockedError(RuntimeError):
 
     def __init__(self, path: Path, holder: dict):
         self.path, self.holder = path, holder
-        who = (f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, "
-               f"{holder.get('command', 'run')} since {holder.get('started', '?')}")
-        super().__init__(f"{path.parent} is in use by another {holder.get('command', 'run')} "
-                         f"({who}); not starting")
+        who = (
+            f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, "
+            f"{holder.get('command', 'run')} since {holder.get('started', '?')}"
+        )
+        super().__init__(
+            f"{path.parent} is in use by another {holder.get('command', 'run')} "
+            f"({who}); not starting"
+        )
 
 
 def _parse(text: str) -> dict:
@@ -63,15 +68,20 @@ def read_holder(data_dir: str | Path) -> dict:
 class DataDirLock:
     """``with DataDirLock(dir, "crawl") as lock:`` — raises LockedError when taken."""
 
-    def __init__(self, data_dir: str | Path, command: str = "crawl", crawl_id: str | None = None,
-                 worker_wait: float = 60.0):
+    def __init__(
+        self,
+        data_dir: str | Path,
+        command: str = "crawl",
+        crawl_id: str | None = None,
+        worker_wait: float = 60.0,
+    ):
         self.data_dir = Path(data_dir)
         self.path = self.data_dir / LOCK_FILE
         self.command = command
         self.crawl_id = crawl_id
         self.worker_wait = worker_wait
         self.fd: int | None = None
-        self.previous: dict = {}          # the stale holder taken over, if any
+        self.previous: dict = {}  # the stale holder taken over, if any
 
     def acquire(self) -> DataDirLock:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -80,14 +90,19 @@ class DataDirLock:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, OWNER_BYTE)
         except OSError:
             holder = _parse(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
-            os.close(fd)            # we held nothing: closing releases nothing
+            os.close(fd)  # we held nothing: closing releases nothing
             raise LockedError(self.path, holder) from None
         self.fd = fd
         self.previous = _parse(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
         if self.previous:
-            logger.warning("taking over a stale lock of %s: pid %s on %s (%s since %s) is gone",
-                           self.data_dir, self.previous.get("pid"), self.previous.get("host"),
-                           self.previous.get("command"), self.previous.get("started"))
+            logger.warning(
+                "taking over a stale lock of %s: pid %s on %s (%s since %s) is gone",
+                self.data_dir,
+                self.previous.get("pid"),
+                self.previous.get("host"),
+                self.previous.get("command"),
+                self.previous.get("started"),
+            )
         self._wait_for_worker()
         self.write(crawl_id=self.crawl_id)
         return self
@@ -101,9 +116,15 @@ class DataDirLock:
             except OSError:
                 if time.monotonic() > deadline:
                     self.release()
-                    raise LockedError(self.path, {"command": "indexer of an earlier crawl",
-                                                  "pid": "?", "host": socket.gethostname(),
-                                                  "started": "?"}) from None
+                    raise LockedError(
+                        self.path,
+                        {
+                            "command": "indexer of an earlier crawl",
+                            "pid": "?",
+                            "host": socket.gethostname(),
+                            "started": "?",
+                        },
+                    ) from None
                 time.sleep(0.1)
                 continue
             fcntl.lockf(self.fd, fcntl.LOCK_UN, 1, WORKER_BYTE)
@@ -111,9 +132,13 @@ class DataDirLock:
 
     def write(self, **extra) -> None:
         """(Re)write the informative line, e.g. once the crawl id is known."""
-        fields = {"pid": os.getpid(), "host": socket.gethostname(),
-                  "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                  "command": self.command, **{k: v for k, v in extra.items() if v}}
+        fields = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "command": self.command,
+            **{k: v for k, v in extra.items() if v},
+        }
         line = " ".join(f"{k}={v}" for k, v in fields.items()) + "\n"
         os.ftruncate(self.fd, 0)
         os.pwrite(self.fd, line.encode("utf-8"), 0)
@@ -123,10 +148,10 @@ class DataDirLock:
         if self.fd is None:
             return
         try:
-            os.ftruncate(self.fd, 0)     # a clean exit leaves no holder line behind
+            os.ftruncate(self.fd, 0)  # a clean exit leaves no holder line behind
         except OSError:
             pass
-        os.close(self.fd)                # closing drops the lock
+        os.close(self.fd)  # closing drops the lock
         self.fd = None
 
     def __enter__(self) -> DataDirLock:

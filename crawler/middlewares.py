@@ -16,6 +16,7 @@
 * ``QuickMetaRefreshMiddleware`` is Scrapy's ``MetaRefreshMiddleware``, which it asks
   only about pages that have the word "refresh" at all.
 """
+
 from __future__ import annotations
 
 import logging
@@ -100,7 +101,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
             n = retry.meta.get("retry_times", 1)
             await maybe_deferred_to_future(
-                deferLater(reactor, min(self.cap, self.base * 2 ** (n - 1)), lambda: None))
+                deferLater(reactor, min(self.cap, self.base * 2 ** (n - 1)), lambda: None)
+            )
         return retry
 
     async def process_response(self, request, response):
@@ -198,19 +200,24 @@ class RedirectScopeMiddleware(ScopeMiddleware):
         why = self._out_of_scope(request)
         spider = self.crawler.spider
         netlocs = getattr(spider, "allowed_netlocs", None)
-        if (why == "offsite" and isinstance(netlocs, set)
-                and hops[0] in getattr(spider, "start_urls", ())
-                and not check_url(request.url, self.allow_loopback, self.allow_private)):
+        if (
+            why == "offsite"
+            and isinstance(netlocs, set)
+            and hops[0] in getattr(spider, "start_urls", ())
+            and not check_url(request.url, self.allow_loopback, self.allow_private)
+        ):
             netloc = urlsplit(request.url).netloc.lower()
             netlocs.add(netloc)
             self.stats.inc_value("union/scope/hosts_from_start_redirects")
-            logger.info("start URL %s moved to %s: %s joins the crawl's hosts",
-                        hops[0], request.url, netloc)
+            logger.info(
+                "start URL %s moved to %s: %s joins the crawl's hosts", hops[0], request.url, netloc
+            )
             return None
         if why:
             self.stats.inc_value(f"union/filtered/redirect_{why}")
-            logger.info("redirect to %s not followed: out of the crawl's scope (%s)",
-                        request.url, why)
+            logger.info(
+                "redirect to %s not followed: out of the crawl's scope (%s)", request.url, why
+            )
             raise IgnoreRequest(f"redirect out of scope ({why}): {request.url}")
         return None
 
@@ -255,7 +262,8 @@ class PageRefererMiddleware(RefererMiddleware):
             referrer = self._answers[key]
         except KeyError:
             referrer = self._answers[key] = self.policy(response, request).referrer(
-                response.url, request.url)
+                response.url, request.url
+            )
         if referrer is not None:
             request.headers.setdefault("Referer", referrer)
         return request
@@ -269,11 +277,14 @@ class QuickMetaRefreshMiddleware(MetaRefreshMiddleware):
     through it whole."""
 
     def process_response(self, request, response, spider=None):
-        if not isinstance(response, HtmlResponse):    # Scrapy's own answer: unchanged,
-            return super().process_response(request, response)   # and no copy of a PDF
+        if not isinstance(response, HtmlResponse):  # Scrapy's own answer: unchanged,
+            return super().process_response(request, response)  # and no copy of a PDF
         body = response.body
         head = body[:1024]
-        if (b"refresh" not in body.lower() and b"\0" not in head
-                and not head.startswith((b"\xff\xfe", b"\xfe\xff"))):
+        if (
+            b"refresh" not in body.lower()
+            and b"\0" not in head
+            and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+        ):
             return response
         return super().process_response(request, response)

@@ -17,6 +17,7 @@ from the first page) and the links without those into jpage endpoints; ``record_
 reads the links of a jpage answer (its records' CDATA).  The requests are pagination: as
 deep as the first page, and Scrapy's robots.txt, delays and budgets apply to them as to any.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,9 +29,9 @@ from scrapy.http import HtmlResponse
 
 from crawler.links import Link, extract_links, url_shape
 
-MAX_PAGES = 10000        # later pages asked for one list (as for createPageHTML scripts)
+MAX_PAGES = 10000  # later pages asked for one list (as for createPageHTML scripts)
 KIND_META = "post_list"  # request.meta: "jpage" or "pgno" on the requests made here
-LIST_META = "post_list_url"   # request.meta: the list page the request came from
+LIST_META = "post_list_url"  # request.meta: the list page the request came from
 
 _JPAGE_CALL = re.compile(r"\.jpage\(\s*\{")
 _NUMBER = r"\s*:\s*['\"]?(\d+)"
@@ -62,7 +63,7 @@ def _config(script: str, start: int) -> str:
         elif ch == "}":
             depth -= 1
             if depth == 0:
-                return script[start:i + 1]
+                return script[start : i + 1]
         elif ch in "'\"":
             end = script.find(ch, i + 1)
             i = end if end > 0 else len(script)
@@ -78,8 +79,12 @@ def jpage_pages(base_url: str, scripts: list[str]) -> list[tuple[str, list[tuple
             continue
         for call in _JPAGE_CALL.finditer(script):
             cfg = _config(script, call.end() - 1)
-            total, per_page, proxy, params = (_TOTAL.search(cfg), _PER_PAGE.search(cfg),
-                                              _PROXY.search(cfg), _PARAMS.search(cfg))
+            total, per_page, proxy, params = (
+                _TOTAL.search(cfg),
+                _PER_PAGE.search(cfg),
+                _PROXY.search(cfg),
+                _PARAMS.search(cfg),
+            )
             if not (total and per_page and proxy and params) or int(per_page.group(1)) < 1:
                 continue
             group = _GROUP.search(cfg)
@@ -90,8 +95,13 @@ def jpage_pages(base_url: str, scripts: list[str]) -> list[tuple[str, list[tuple
             joiner = "&" if "?" in endpoint else "?"
             for start in range(size + 1, min(total_n, size * MAX_PAGES) + 1, size):
                 end = min(start + size - 1, total_n)
-                out.append((f"{endpoint}{joiner}startrecord={start}&endrecord={end}"
-                            f"&perpage={per_page.group(1)}", form))
+                out.append(
+                    (
+                        f"{endpoint}{joiner}startrecord={start}&endrecord={end}"
+                        f"&perpage={per_page.group(1)}",
+                        form,
+                    )
+                )
     return out
 
 
@@ -174,9 +184,16 @@ def later_pages(response, links: list[Link]) -> tuple[list, list[Link]]:
         endpoints = {url.split("?")[0] for url, _ in pages}
         for url, form in pages:
             # jQuery's $.ajax posts its data as UTF-8, whatever the page's charset
-            requests.append(FormRequest(url, formdata=form, encoding="utf-8", priority=5,
-                                        headers={"X-Requested-With": "XMLHttpRequest"},
-                                        meta=meta(url, "jpage")))
+            requests.append(
+                FormRequest(
+                    url,
+                    formdata=form,
+                    encoding="utf-8",
+                    priority=5,
+                    headers={"X-Requested-With": "XMLHttpRequest"},
+                    meta=meta(url, "jpage"),
+                )
+            )
         if endpoints:
             links = [link for link in links if link.url.split("?")[0] not in endpoints]
     if has_form:
@@ -189,8 +206,15 @@ def later_pages(response, links: list[Link]) -> tuple[list, list[Link]]:
                 if n != current:
                     data = [(k, str(n) if k == name else v) for k, v in fields]
                     # browsers encode a form in its page's charset
-                    requests.append(FormRequest(url, formdata=data, encoding=response.encoding,
-                                                priority=5, meta=meta(url, "pgno")))
+                    requests.append(
+                        FormRequest(
+                            url,
+                            formdata=data,
+                            encoding=response.encoding,
+                            priority=5,
+                            meta=meta(url, "pgno"),
+                        )
+                    )
     return requests, links
 
 
@@ -204,4 +228,3 @@ def record_links(response) -> list[Link]:
         return []
     base = response.meta.get(LIST_META) or response.url
     return extract_links(base, Selector(text="<ul>" + "".join(records) + "</ul>"))
-

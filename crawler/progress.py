@@ -14,6 +14,7 @@ indexer and browser children inherit) at ``DIR/logs/crawl-ID.log``, so the whole
 there and the screen only gets the status, warnings and errors.  The counts of documents
 come from the crawls row the indexer keeps up to date in ``archive.db``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,11 +33,11 @@ from scrapy.exceptions import NotConfigured
 from crawler.signals import capture_written
 
 MODES = ("auto", "live", "lines")
-LIVE_REFRESH = 1.0        # seconds between redraws of the status block
-DB_SHARE = 0.05           # at most this share of the crawl's time goes to reading archive.db
-RATE_WINDOW = 10.0        # seconds of fetching the rate on a terminal is measured over
+LIVE_REFRESH = 1.0  # seconds between redraws of the status block
+DB_SHARE = 0.05  # at most this share of the crawl's time goes to reading archive.db
+RATE_WINDOW = 10.0  # seconds of fetching the rate on a terminal is measured over
 
-_screen = None            # the terminal (or whatever stderr was) while stderr goes to the log
+_screen = None  # the terminal (or whatever stderr was) while stderr goes to the log
 
 
 def screen_to_log(settings, log_path: Path):
@@ -82,7 +83,8 @@ def _on_screen(record: logging.LogRecord) -> bool:
     if record.name == "py.warnings":
         return False
     return record.levelno >= logging.WARNING or (
-        record.name == "scrapy.crawler" and str(record.msg).startswith("Received "))
+        record.name == "scrapy.crawler" and str(record.msg).startswith("Received ")
+    )
 
 
 class _ScreenHandler(logging.Handler):
@@ -95,7 +97,7 @@ class _ScreenHandler(logging.Handler):
         try:
             first = self.format(record).splitlines()[0] if record.msg else ""
             self.view.message(f"{record.levelname.lower()}: {first}")
-        except Exception:   # noqa: BLE001 - the screen must never break the crawl
+        except Exception:  # noqa: BLE001 - the screen must never break the crawl
             self.handleError(record)
 
 
@@ -117,7 +119,8 @@ class LinesView:
             f"{s['pages']} pages fetched, {s['queued']} queued, {s['documents']} documents "
             f"({s['reports']} reports; {s['new']} new, {s['changed']} changed, "
             f"{s['gone']} gone), {s['errors']} errors, {s['rate']:.1f} pages/s, "
-            f"{len(s['hosts'])} hosts\n")
+            f"{len(s['hosts'])} hosts\n"
+        )
         self.out.flush()
 
     def message(self, text: str) -> None:
@@ -136,10 +139,14 @@ class LiveView:
         from rich.live import Live
 
         self.out = out
-        self.console = Console(file=out, force_terminal=True, highlight=False,
-                               soft_wrap=False)
-        self.live = Live(console=self.console, auto_refresh=False, transient=False,
-                         redirect_stdout=False, redirect_stderr=False)
+        self.console = Console(file=out, force_terminal=True, highlight=False, soft_wrap=False)
+        self.live = Live(
+            console=self.console,
+            auto_refresh=False,
+            transient=False,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
         self.live.start()
 
     def _fit(self) -> None:
@@ -159,11 +166,15 @@ class LiveView:
         head.append(f"  {s['phase']}  {_clock(s['elapsed'])}")
         lines = [
             head,
-            Text(f"pages    {s['pages']} fetched  {s['queued']} queued  {s['in_flight']} in "
-                 f"flight  {s['rate']:.1f} pages/s"),
-            Text(f"archive  {s['documents']} documents  {s['reports']} reports  "
-                 f"{s['new']} new  {s['changed']} changed  {s['gone']} gone  "
-                 f"indexer {s['behind']} behind"),
+            Text(
+                f"pages    {s['pages']} fetched  {s['queued']} queued  {s['in_flight']} in "
+                f"flight  {s['rate']:.1f} pages/s"
+            ),
+            Text(
+                f"archive  {s['documents']} documents  {s['reports']} reports  "
+                f"{s['new']} new  {s['changed']} changed  {s['gone']} gone  "
+                f"indexer {s['behind']} behind"
+            ),
             Text(f"errors   {s['errors']}", style="red" if s["errors"] else ""),
         ]
         table = Table(box=None, pad_edge=False, show_edge=False, padding=(0, 2, 0, 0))
@@ -173,8 +184,9 @@ class LiveView:
         room = max(1, self.console.size.height - len(lines) - 4)
         hosts = s["hosts"]
         for host, c in hosts[:room]:
-            table.add_row(host, str(c["pages"]), str(c["errors"]), str(c["documents"]),
-                          str(c["reports"]))
+            table.add_row(
+                host, str(c["pages"]), str(c["errors"]), str(c["documents"]), str(c["reports"])
+            )
         if len(hosts) > room:
             table.add_row(f"… {len(hosts) - room} more hosts", "", "", "", "")
         from rich.console import Group
@@ -225,9 +237,10 @@ class CrawlProgress:
         if not value:
             raise NotConfigured
         out = _screen or sys.stderr
-        if value not in MODES:      # the log is off the screen already: say so there
-            out.write(f"warning: UNION_PROGRESS={value!r} is not one of {', '.join(MODES)}: "
-                      "plain lines\n")
+        if value not in MODES:  # the log is off the screen already: say so there
+            out.write(
+                f"warning: UNION_PROGRESS={value!r} is not one of {', '.join(MODES)}: plain lines\n"
+            )
             value = "lines"
         interval = crawler.settings.getfloat("UNION_PROGRESS_INTERVAL", 60.0)
         return cls(crawler, resolve_mode(value, out), max(interval, 0.1), out)
@@ -241,8 +254,9 @@ class CrawlProgress:
         self.handler = _ScreenHandler(self.view)
         logging.getLogger().addHandler(self.handler)
         if self.mode == "lines":
-            self.view.message(f"crawl {self.crawl_id}: progress every {self.interval:g} s, "
-                              f"full log in {self.log}")
+            self.view.message(
+                f"crawl {self.crawl_id}: progress every {self.interval:g} s, full log in {self.log}"
+            )
         self.loop = task.LoopingCall(self.tick)
         self.loop.start(self.interval, now=self.mode == "live")
 
@@ -262,7 +276,7 @@ class CrawlProgress:
         from crawler.extensions import STATUS_BY_REASON
 
         self.view.show(self.snapshot(f"{STATUS_BY_REASON.get(reason, reason)}: indexing the rest"))
-        self.view.close()     # the last status stays; what the indexer's end logs goes below it
+        self.view.close()  # the last status stays; what the indexer's end logs goes below it
 
     def engine_stopped(self):
         if self.handler is not None:
@@ -289,13 +303,18 @@ class CrawlProgress:
                 conn.row_factory = sqlite3.Row
                 row = conn.execute("select * from crawls where id = ?", [self.crawl_id]).fetchone()
                 self.db_counts = dict(row) if row else {}
-                self.db_hosts = {site: (n, r) for site, n, r in conn.execute(
-                    "select site, count(*), coalesce(sum(is_report), 0) from documents "
-                    "where crawl_id = ? group by site", [self.crawl_id])}
+                self.db_hosts = {
+                    site: (n, r)
+                    for site, n, r in conn.execute(
+                        "select site, count(*), coalesce(sum(is_report), 0) from documents "
+                        "where crawl_id = ? group by site",
+                        [self.crawl_id],
+                    )
+                }
             finally:
                 conn.close()
         except sqlite3.Error:
-            pass        # being created or locked: the next tick reads it
+            pass  # being created or locked: the next tick reads it
         cost = time.monotonic() - now
         self._db_next = now + max(self.interval, cost / DB_SHARE)
 
@@ -321,19 +340,35 @@ class CrawlProgress:
         for host in set(self.hosts) | set(self.db_hosts):
             counts = self.hosts.get(host, Counter())
             docs, reports = self.db_hosts.get(host, (0, 0))
-            hosts.append((host, {"pages": counts["pages"], "errors": counts["errors"],
-                                 "documents": docs, "reports": reports}))
+            hosts.append(
+                (
+                    host,
+                    {
+                        "pages": counts["pages"],
+                        "errors": counts["errors"],
+                        "documents": docs,
+                        "reports": reports,
+                    },
+                )
+            )
         hosts.sort(key=lambda h: (-h[1]["pages"], h[0]))
         return {
-            "crawl_id": self.crawl_id, "phase": phase, "elapsed": now - self.started,
-            "pages": self.pages, "queued": max(0, (enq or 0) - (deq or 0)),
-            "in_flight": sum(len(slot.transferring) for slot in
-                             getattr(downloader, "slots", {}).values()),
+            "crawl_id": self.crawl_id,
+            "phase": phase,
+            "elapsed": now - self.started,
+            "pages": self.pages,
+            "queued": max(0, (enq or 0) - (deq or 0)),
+            "in_flight": sum(
+                len(slot.transferring) for slot in getattr(downloader, "slots", {}).values()
+            ),
             "rate": self._rate(now),
-            "documents": c.get("documents") or 0, "reports": c.get("reports") or 0,
-            "new": c.get("new_documents") or 0, "changed": c.get("changed") or 0,
+            "documents": c.get("documents") or 0,
+            "reports": c.get("reports") or 0,
+            "new": c.get("new_documents") or 0,
+            "changed": c.get("changed") or 0,
             "gone": c.get("gone") or 0,
             "errors": max(c.get("errors") or 0, sum(h["errors"] for _, h in hosts)),
             "behind": max(0, self.pages - (c.get("pages") or 0)) if c else self.pages,
-            "hosts": hosts, "log": str(self.log),
+            "hosts": hosts,
+            "log": str(self.log),
         }

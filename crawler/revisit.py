@@ -27,6 +27,7 @@ comes back loses its ``gone_at``); other statuses and network failures leave the
 schedule alone (the URL stays due).  List pages, start pages and pagination are never
 skipped: the spider consults the schedule only for URLs that gave documents.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -53,12 +54,14 @@ class RevisitPolicy:
 
     @classmethod
     def from_settings(cls, s) -> RevisitPolicy:
-        return cls(min_days=s.getfloat("UNION_REVISIT_MIN_DAYS", cls.min_days),
-                   max_days=s.getfloat("UNION_REVISIT_MAX_DAYS", cls.max_days),
-                   initial_days=s.getfloat("UNION_REVISIT_INITIAL_DAYS", cls.initial_days),
-                   growth=s.getfloat("UNION_REVISIT_GROWTH", cls.growth),
-                   shrink=s.getfloat("UNION_REVISIT_SHRINK", cls.shrink),
-                   slack_hours=s.getfloat("UNION_REVISIT_SLACK_HOURS", cls.slack_hours))
+        return cls(
+            min_days=s.getfloat("UNION_REVISIT_MIN_DAYS", cls.min_days),
+            max_days=s.getfloat("UNION_REVISIT_MAX_DAYS", cls.max_days),
+            initial_days=s.getfloat("UNION_REVISIT_INITIAL_DAYS", cls.initial_days),
+            growth=s.getfloat("UNION_REVISIT_GROWTH", cls.growth),
+            shrink=s.getfloat("UNION_REVISIT_SHRINK", cls.shrink),
+            slack_hours=s.getfloat("UNION_REVISIT_SLACK_HOURS", cls.slack_hours),
+        )
 
     def clamp(self, seconds: float) -> float:
         return min(max(seconds, self.min_days * DAY), max(self.max_days, self.min_days) * DAY)
@@ -87,7 +90,7 @@ class RevisitPolicy:
 def jitter(url: str) -> float:
     """A fixed factor in [0.9, 1.1) per URL (spreads due dates)."""
     h = int.from_bytes(hashlib.sha1(url.encode("utf-8", "surrogatepass")).digest()[:4], "big")
-    return 0.9 + 0.2 * h / 2 ** 32
+    return 0.9 + 0.2 * h / 2**32
 
 
 def http_date(value: str | None) -> datetime | None:
@@ -117,7 +120,7 @@ def explicit_freshness(headers) -> float | None:
         if date is None:
             return None
         if exp is None:
-            return 0.0           # an invalid Expires ("0", "-1") means "already expired"
+            return 0.0  # an invalid Expires ("0", "-1") means "already expired"
         return max(0.0, (exp - date).total_seconds())
     return None
 

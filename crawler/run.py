@@ -12,6 +12,7 @@ Around the Scrapy run (see docs/scheduling.md):
   start URLs under the same crawl id: list pages are read again, everything already
   captured answers 304 and is a revisit.
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,7 +29,7 @@ from crawler.diskspace import DISK_FULL, STOP_DETAIL_STAT
 
 logger = logging.getLogger(__name__)
 
-CLEAN_MARKER = "clean-shutdown"        # written into the JOBDIR by crawler.extensions
+CLEAN_MARKER = "clean-shutdown"  # written into the JOBDIR by crawler.extensions
 UNFINISHED = ("running", "interrupted")
 
 
@@ -54,9 +55,11 @@ def check_overrides(overrides: dict) -> str | None:
 
     for key, value in overrides.items():
         default = getattr(ours, key, getattr(default_settings, key, None))
-        for kind, read, expected in ((bool, Settings.getbool, "a boolean (0/1, true/false)"),
-                                     ((int, float), Settings.getfloat, "a number"),
-                                     (dict, Settings.getdict, "a dict (JSON)")):
+        for kind, read, expected in (
+            (bool, Settings.getbool, "a boolean (0/1, true/false)"),
+            ((int, float), Settings.getfloat, "a number"),
+            (dict, Settings.getdict, "a dict (JSON)"),
+        ):
             if isinstance(default, kind):
                 try:
                     read(Settings({key: value}), key)
@@ -69,8 +72,15 @@ def check_overrides(overrides: dict) -> str | None:
 def unreachable(urls: list[str], timeout: float = 5.0) -> list[str]:
     """One line per start host that cannot be reached at all (DNS or TCP)."""
     problems = []
-    for host, port in sorted({(urlsplit(u).hostname, urlsplit(u).port or
-                               (443 if urlsplit(u).scheme == "https" else 80)) for u in urls}):
+    for host, port in sorted(
+        {
+            (
+                urlsplit(u).hostname,
+                urlsplit(u).port or (443 if urlsplit(u).scheme == "https" else 80),
+            )
+            for u in urls
+        }
+    ):
         try:
             with socket.create_connection((host, port), timeout=timeout):
                 pass
@@ -101,7 +111,7 @@ def _stop_reason(jobdir: Path) -> str | None:
         reason = (jobdir / CLEAN_MARKER).read_text(encoding="utf-8").strip()
     except OSError:
         return None
-    return reason or None       # empty: its write failed (a full disk)
+    return reason or None  # empty: its write failed (a full disk)
 
 
 def _ran_to_its_end(jobdir: Path) -> bool:
@@ -111,9 +121,11 @@ def _ran_to_its_end(jobdir: Path) -> bool:
 
 def resumable(data_dir: Path) -> dict | None:
     """The latest crawl that did not finish (interrupted, or running when it was killed)."""
-    rows = _rows(Path(data_dir) / "archive.db",
-                 "select * from crawls where status in ('running', 'interrupted') "
-                 "order by started_at desc, rowid desc limit 1")
+    rows = _rows(
+        Path(data_dir) / "archive.db",
+        "select * from crawls where status in ('running', 'interrupted') "
+        "order by started_at desc, rowid desc limit 1",
+    )
     return rows[0] if rows else None
 
 
@@ -131,8 +143,9 @@ def put_right(data_dir: Path, policy=None) -> dict:
         try:
             stale = [r["id"] for r in db.query("select id from crawls where status = 'running'")]
             with db.conn:
-                db.conn.executemany("update crawls set status = 'interrupted' where id = ?",
-                                    [(i,) for i in stale])
+                db.conn.executemany(
+                    "update crawls set status = 'interrupted' where id = ?", [(i,) for i in stale]
+                )
             done["interrupted"] = stale
         finally:
             db.conn.close()
@@ -142,7 +155,9 @@ def put_right(data_dir: Path, policy=None) -> dict:
     if recovered:
         state = CaptureState(data_dir / STATE_FILE)
         try:
-            rebuild(state, recovered, policy=policy)   # their records were never committed to the state
+            rebuild(
+                state, recovered, policy=policy
+            )  # their records were never committed to the state
         finally:
             state.close()
     done["recovered"] = [p.name for p in recovered]
@@ -159,10 +174,13 @@ def _prepare_jobdir(jobdir: Path, resume: bool) -> bool:
     clean = resume and reason is not None and reason != DISK_FULL
     if jobdir.exists() and not clean:
         if resume:
-            logger.warning("the frontier in %s was not saved cleanly (%s): "
-                           "starting again from the start URLs; what was captured comes back "
-                           "as 304 revisits", jobdir,
-                           "the disk was full" if reason == DISK_FULL else "the crawl was killed")
+            logger.warning(
+                "the frontier in %s was not saved cleanly (%s): "
+                "starting again from the start URLs; what was captured comes back "
+                "as 304 revisits",
+                jobdir,
+                "the disk was full" if reason == DISK_FULL else "the crawl was killed",
+            )
         shutil.rmtree(jobdir)
     marker.unlink(missing_ok=True)
     jobdir.mkdir(parents=True, exist_ok=True)
@@ -195,13 +213,13 @@ class _EarlyStop:
         for sig in (signal.SIGTERM, signal.SIGINT):
             try:
                 signal.signal(sig, self._caught)
-            except ValueError:      # not the main thread: Scrapy's handlers are not used either
+            except ValueError:  # not the main thread: Scrapy's handlers are not used either
                 pass
 
     def _caught(self, signum, _frame):
         self.signum = signum
         if self.process is None:
-            return      # importing twisted's reactor now would install the wrong one
+            return  # importing twisted's reactor now would install the wrong one
         from twisted.internet import reactor
 
         if reactor.running:
@@ -210,7 +228,7 @@ class _EarlyStop:
     def _route(self):
         if self.signum is not None and not self.routed:
             self.routed = True
-            self.process._signal_shutdown(self.signum, None)   # Scrapy's own graceful stop
+            self.process._signal_shutdown(self.signum, None)  # Scrapy's own graceful stop
 
     def hand_over(self, process) -> None:
         from twisted.internet import reactor
@@ -219,8 +237,9 @@ class _EarlyStop:
         reactor.callWhenRunning(self._route)
 
 
-def run_crawl(start_urls: list[str], data_dir: Path, overrides: dict | None = None,
-              resume: bool = False) -> dict | None:
+def run_crawl(
+    start_urls: list[str], data_dir: Path, overrides: dict | None = None, resume: bool = False
+) -> dict | None:
     """Crawl, capture and index; returns the crawls row of this run, with ``stopped``
     (one line) when the crawl stopped early for lack of space.
 
@@ -234,7 +253,7 @@ def run_crawl(start_urls: list[str], data_dir: Path, overrides: dict | None = No
     data_dir = Path(data_dir)
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
     settings = crawl_settings(data_dir, overrides)
-    early = _EarlyStop()      # SIGTERM/SIGINT before Scrapy's own handlers: a clean stop too
+    early = _EarlyStop()  # SIGTERM/SIGINT before Scrapy's own handlers: a clean stop too
     with DataDirLock(data_dir, "crawl") as lock:
         from crawler.revisit import RevisitPolicy
 
@@ -253,7 +272,9 @@ def run_crawl(start_urls: list[str], data_dir: Path, overrides: dict | None = No
             _prepare_jobdir(jobdir, resume)
             settings.set("JOBDIR", str(jobdir), priority="cmdline")
         log_file = _LogFile(data_dir / "logs" / f"crawl-{crawl_id}.log", encoding="utf-8")
-        log_file.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
+        log_file.setFormatter(
+            logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+        )
         logging.getLogger().addHandler(log_file)
         from crawler.progress import screen_to_log
 
@@ -265,7 +286,8 @@ def run_crawl(start_urls: list[str], data_dir: Path, overrides: dict | None = No
             early.hand_over(process)
             process.start()
             from crawler.extensions import finish_open_bridges
-            finish_open_bridges()   # a stop that came before spider_closed could run
+
+            finish_open_bridges()  # a stop that came before spider_closed could run
         finally:
             restore_screen()
             logging.getLogger().removeHandler(log_file)
@@ -274,11 +296,11 @@ def run_crawl(start_urls: list[str], data_dir: Path, overrides: dict | None = No
         found = _rows(data_dir / "archive.db", "select * from crawls where id = ?", [crawl_id])
         row = found[0] if found else None
         if row and str(row["status"]).startswith("finished"):
-            shutil.rmtree(jobdir, ignore_errors=True)   # nothing left to resume
+            shutil.rmtree(jobdir, ignore_errors=True)  # nothing left to resume
         elif row and row["status"] == "indexer failed" and _ran_to_its_end(jobdir):
-            shutil.rmtree(jobdir, ignore_errors=True)   # fetched all: reindex, not resume
-    if stopped:     # the crawl stopped early (a full disk): why, in one line
+            shutil.rmtree(jobdir, ignore_errors=True)  # fetched all: reindex, not resume
+    if stopped:  # the crawl stopped early (a full disk): why, in one line
         row = dict(row or {"id": crawl_id}, stopped=stopped)
-        if row.get("status", "running") == "running":     # the next run marks it so
+        if row.get("status", "running") == "running":  # the next run marks it so
             row["status"] = "interrupted"
     return dict(row) if row else None

@@ -3,6 +3,7 @@
 `union-archive crawl` and `scrapy crawl union` both use these.  Tests and the
 demo crawl loopback portals and lower the delays through ``-s`` overrides.
 """
+
 import secrets
 from datetime import UTC, datetime
 
@@ -12,14 +13,16 @@ BOT_NAME = "union-archive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
-USER_AGENT = (f"union-archive/{__version__} "
-              "(+https://github.com/union-archive/union-archive; archiving trade-union reports)")
+USER_AGENT = (
+    f"union-archive/{__version__} "
+    "(+https://github.com/union-archive/union-archive; archiving trade-union reports)"
+)
 
 # --- politeness -------------------------------------------------------------
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
-DOWNLOAD_DELAY = 1.0                 # seconds between requests to one host (Crawl-delay raises it)
+DOWNLOAD_DELAY = 1.0  # seconds between requests to one host (Crawl-delay raises it)
 RANDOMIZE_DOWNLOAD_DELAY = True
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
@@ -28,7 +31,7 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.5
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
-RETRY_BACKOFF_BASE = 1.0             # seconds; doubles per retry (crawler.middlewares.BackoffRetryMiddleware)
+RETRY_BACKOFF_BASE = 1.0  # seconds; doubles per retry (crawler.middlewares.BackoffRetryMiddleware)
 RETRY_BACKOFF_MAX = 30.0
 DOWNLOAD_TIMEOUT = 30
 # Scrapy's two headers, and only the content codings that warcio, pywb and archive.warc_read
@@ -41,31 +44,34 @@ DEFAULT_REQUEST_HEADERS = {
 }
 
 # --- limits so that traps end -----------------------------------------------
-DEPTH_LIMIT = 16                     # clicks from a start page; next pages of a list are free
+DEPTH_LIMIT = 16  # clicks from a start page; next pages of a list are free
 URLLENGTH_LIMIT = 512
-DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # bytes; larger responses are cancelled and recorded as failures
+DOWNLOAD_MAXSIZE = (
+    20 * 1024 * 1024
+)  # bytes; larger responses are cancelled and recorded as failures
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
-UNION_PATTERN_CHAIN_LIMIT = 60       # hops in a row between pages of one URL shape or along a pager
-UNION_PAGER_SHAPE_LIMIT = 5          # pager hops in one chain to a URL of another shape
-UNION_HOST_PAGE_BUDGET = 0           # pages per host and crawl (0 = no limit; --host-budget)
-UNION_RECHECK_DOCUMENTS = True       # recrawls re-check known document URLs (marks vanished ones gone)
-UNION_RECHECK_MISSING_DAYS = 7       # links that answered 404/410 this recently are not asked again
+UNION_PATTERN_CHAIN_LIMIT = 60  # hops in a row between pages of one URL shape or along a pager
+UNION_PAGER_SHAPE_LIMIT = 5  # pager hops in one chain to a URL of another shape
+UNION_HOST_PAGE_BUDGET = 0  # pages per host and crawl (0 = no limit; --host-budget)
+UNION_RECHECK_DOCUMENTS = True  # recrawls re-check known document URLs (marks vanished ones gone)
+UNION_RECHECK_MISSING_DAYS = 7  # links that answered 404/410 this recently are not asked again
 # revisit schedule of archived articles and attachments (crawler/revisit.py, docs/scheduling.md)
-UNION_RECHECK = "due"                # "due": only those whose revisit time has come; "all": every one
-UNION_REVISIT_MIN_DAYS = 1.0         # bounds of a URL's revisit interval
+UNION_RECHECK = "due"  # "due": only those whose revisit time has come; "all": every one
+UNION_REVISIT_MIN_DAYS = 1.0  # bounds of a URL's revisit interval
 UNION_REVISIT_MAX_DAYS = 30.0
-UNION_REVISIT_INITIAL_DAYS = 7.0     # first interval without Last-Modified (else 10 % of its age)
-UNION_REVISIT_GROWTH = 1.5           # interval x this after an unchanged check
-UNION_REVISIT_SHRINK = 0.5           # interval x this after a changed one
-UNION_REVISIT_SLACK_HOURS = 6.0      # due this much before its time still counts as due
+UNION_REVISIT_INITIAL_DAYS = 7.0  # first interval without Last-Modified (else 10 % of its age)
+UNION_REVISIT_GROWTH = 1.5  # interval x this after an unchanged check
+UNION_REVISIT_SHRINK = 0.5  # interval x this after a changed one
+UNION_REVISIT_SLACK_HOURS = 6.0  # due this much before its time still counts as due
 
 # --- archive ------------------------------------------------------------------
 UNION_DATA_DIR = "data"
-UNION_CRAWL_ID = (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-                  + "-" + secrets.token_hex(3))   # one per process; `crawl --resume` keeps the old one
+UNION_CRAWL_ID = (
+    datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+)  # one per process; `crawl --resume` keeps the old one
 UNION_INDEXER_ENABLED = True
-UNION_ALLOW_LOOPBACK = False          # loopback/private targets are refused unless allowed
+UNION_ALLOW_LOOPBACK = False  # loopback/private targets are refused unless allowed
 UNION_ALLOW_PRIVATE = False
 # bytes kept free on the disks of the data and WARC directories: below it a crawl stops,
 # resumable (crawler/diskspace.py), so the indexer, frontier and log can still be written
@@ -74,10 +80,10 @@ WARC_ENABLED = True
 WARC_PREFIX = "union"
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.middlewares.RedirectScopeMiddleware": 90,   # before robots.txt is asked for
+    "crawler.middlewares.RedirectScopeMiddleware": 90,  # before robots.txt is asked for
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": 100,
     "crawler.middlewares.CrawlDelayMiddleware": 101,
-    "crawler.extensions.HostBudgetMiddleware": 110,     # UNION_HOST_PAGE_BUDGET
+    "crawler.extensions.HostBudgetMiddleware": 110,  # UNION_HOST_PAGE_BUDGET
     "crawler.middlewares.NotDueRedirectMiddleware": 120,  # revisit schedule for redirect targets
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     # the spiders set no allowed_domains, so Scrapy's offsite filter let everything
@@ -85,7 +91,7 @@ DOWNLOADER_MIDDLEWARES = {
     # scope is ScopeMiddleware's (links) and RedirectScopeMiddleware's (redirect targets)
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "crawler.middlewares.QuickMetaRefreshMiddleware": 580,   # Scrapy's, asked when it may matter
+    "crawler.middlewares.QuickMetaRefreshMiddleware": 580,  # Scrapy's, asked when it may matter
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     # Scrapy's, with tldextract's bundled public suffix list: no download from the internet
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
@@ -99,14 +105,14 @@ DOWNLOADER_MIDDLEWARES = {
 }
 # --- browser capture (crawler/browser.py): only for challenges, app shells, `render: browser`
 UNION_BROWSER_ENABLED = True
-UNION_BROWSER_EXECUTABLE = "/usr/bin/chromium"   # Debian's; Playwright never downloads one
-UNION_BROWSER_PAGES = 1               # browser pages at a time
-UNION_BROWSER_PAGE_TIMEOUT = 30.0     # seconds a page may take, its requests included
-UNION_BROWSER_JS_HEAP_MB = 256        # V8 heap bound of a page
+UNION_BROWSER_EXECUTABLE = "/usr/bin/chromium"  # Debian's; Playwright never downloads one
+UNION_BROWSER_PAGES = 1  # browser pages at a time
+UNION_BROWSER_PAGE_TIMEOUT = 30.0  # seconds a page may take, its requests included
+UNION_BROWSER_JS_HEAP_MB = 256  # V8 heap bound of a page
 UNION_BROWSER_CHALLENGES_PER_HOST = 3  # browser runs for challenges of one host, then a failure
-UNION_BROWSER_HOSTS = []              # host:port whose every page is rendered (`render: browser`)
+UNION_BROWSER_HOSTS = []  # host:port whose every page is rendered (`render: browser`)
 
-DOWNLOAD_HANDLERS = {   # keeps reason phrase and raw header lines for the WARC records
+DOWNLOAD_HANDLERS = {  # keeps reason phrase and raw header lines for the WARC records
     "http": "crawler.warc.handler.WarcHTTPDownloadHandler",
     "https": "crawler.warc.handler.WarcHTTPDownloadHandler",
 }
@@ -115,14 +121,14 @@ SPIDER_MIDDLEWARES = {
     # pages of one list do not add depth (DEPTH_LIMIT counts clicks from the start pages)
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
     "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
-    "crawler.middlewares.PageRefererMiddleware": 700,     # the same Referer, once a page
+    "crawler.middlewares.PageRefererMiddleware": 700,  # the same Referer, once a page
     "crawler.middlewares.PaginationDepthMiddleware": 900,
 }
 EXTENSIONS = {
     "crawler.extensions.IndexerBridge": 500,
-    "crawler.distributed.WorkerIdle": 510,              # only with `crawl --redis` (UNION_REDIS_URL)
+    "crawler.distributed.WorkerIdle": 510,  # only with `crawl --redis` (UNION_REDIS_URL)
     "crawler.extensions.GcTuning": 520,
-    "crawler.progress.CrawlProgress": 530,              # only with UNION_PROGRESS
+    "crawler.progress.CrawlProgress": 530,  # only with UNION_PROGRESS
 }
 # the crawler's garbage collector: see crawler.extensions.GcTuning ("" for Python's defaults)
 UNION_GC_THRESHOLD = "5000,10,10"
@@ -141,7 +147,7 @@ LOG_LEVEL = "INFO"
 # the status on the screen and the log in DIR/logs only (crawler/progress.py): "auto", "live"
 # or "lines", set by `union-archive crawl --progress`; empty: Scrapy's log on stderr
 UNION_PROGRESS = ""
-UNION_PROGRESS_INTERVAL = 60.0        # seconds between plain progress lines (not a terminal)
+UNION_PROGRESS_INTERVAL = 60.0  # seconds between plain progress lines (not a terminal)
 LOGSTATS_INTERVAL = 15.0
 TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19's remote control: an HTTP server in the crawler that runs Python code sent

@@ -1,4 +1,5 @@
 """The live sources file: which real portals a crawl without --start-url visits."""
+
 from __future__ import annotations
 
 from importlib import resources
@@ -10,7 +11,7 @@ import yaml
 KINDS = {"trs", "hanweb", "jsp", "newspaper", "wenku", "fanwen", "traditional", "other"}
 
 
-RENDER_MODES = ("http", "browser")      # browser: every page through Chromium (crawler/browser.py)
+RENDER_MODES = ("http", "browser")  # browser: every page through Chromium (crawler/browser.py)
 
 
 class SourcesError(ValueError):
@@ -48,8 +49,10 @@ def load_sources(path: str | Path | None = None) -> list[dict]:
         if src["kind"] not in KINDS:
             raise SourcesError(f"{where}: source {src['name']!r} has unknown kind {src['kind']!r}")
         if src.get("render", "http") not in RENDER_MODES:
-            raise SourcesError(f"{where}: source {src['name']!r} has unknown render "
-                               f"{src['render']!r} (one of {', '.join(RENDER_MODES)})")
+            raise SourcesError(
+                f"{where}: source {src['name']!r} has unknown render "
+                f"{src['render']!r} (one of {', '.join(RENDER_MODES)})"
+            )
         if src["name"] in names:
             raise SourcesError(f"{where}: duplicate source name {src['name']!r}")
         names.add(src["name"])

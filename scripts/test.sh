@@ -35,4 +35,5 @@ if [ -n "$missing" ]; then
 fi
 # lint first (pyproject.toml's [tool.ruff]): a finding fails the run before the tests start
 .venv/bin/ruff check --quiet . || { echo "test: ruff found problems (above)" >&2; exit 1; }
+.venv/bin/ruff format --check --quiet . || { echo "test: run 'ruff format .' (above)" >&2; exit 1; }
 exec .venv/bin/python -m pytest "$@"

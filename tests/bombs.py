@@ -4,6 +4,7 @@ a loopback server that sends them, and the peak RSS of a command and its descend
     python -m tests.bombs peak-rss OUT.json CMD ...   # runs CMD, writes its exit code and
                                                       # the largest RSS of it and its children
 """
+
 from __future__ import annotations
 
 import functools
@@ -18,12 +19,19 @@ import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MB = 1024 * 1024
-ARTICLE_TEXT = "".join(f"第{i}段：坚持以职工为中心，推进工资集体协商，维护职工合法权益，开展劳模评选。"
-                       for i in range(40))
-PAGE = ("<html><head><meta charset='utf-8'><title>市总工会2023年工作报告</title></head><body>"
-        "<h1>市总工会2023年工作报告</h1>" + "".join(
-            f"<p>第{i}段：坚持以职工为中心，推进工资集体协商，维护职工合法权益，开展劳模评选。</p>"
-            for i in range(40)) + "</body></html>").encode("utf-8")
+ARTICLE_TEXT = "".join(
+    f"第{i}段：坚持以职工为中心，推进工资集体协商，维护职工合法权益，开展劳模评选。"
+    for i in range(40)
+)
+PAGE = (
+    "<html><head><meta charset='utf-8'><title>市总工会2023年工作报告</title></head><body>"
+    "<h1>市总工会2023年工作报告</h1>"
+    + "".join(
+        f"<p>第{i}段：坚持以职工为中心，推进工资集体协商，维护职工合法权益，开展劳模评选。</p>"
+        for i in range(40)
+    )
+    + "</body></html>"
+).encode("utf-8")
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -59,14 +67,17 @@ def encode(body: bytes, coding: str) -> bytes:
     """``body`` in one HTTP content coding."""
     if coding == "gzip":
         import gzip
+
         return gzip.compress(body, mtime=0)
     if coding == "deflate":
         return zlib.compress(body)
     if coding == "br":
         import brotli
+
         return brotli.compress(body)
     if coding == "zstd":
         from backports import zstd
+
         return zstd.compress(body)
     raise ValueError(coding)
 
@@ -79,12 +90,14 @@ _DOCX_PARTS = {
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
         'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
         '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-'
-        'officedocument.wordprocessingml.document.main+xml"/></Types>'),
+        'officedocument.wordprocessingml.document.main+xml"/></Types>'
+    ),
     "_rels/.rels": (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-        'relationships/officeDocument" Target="word/document.xml"/></Relationships>'),
+        'relationships/officeDocument" Target="word/document.xml"/></Relationships>'
+    ),
 }
 
 
@@ -92,14 +105,16 @@ _DOCX_PARTS = {
 def docx_bomb(paragraphs: int = 1_000_000) -> bytes:
     """A valid .docx whose document.xml is ``paragraphs`` paragraphs of one report
     sentence (a million: ~170 MB of XML and 40 million characters of text in a ~1 MB file)."""
-    para = (f'<w:p><w:r><w:t>{ARTICLE_TEXT[:40]}</w:t></w:r></w:p>').encode()
+    para = (f"<w:p><w:r><w:t>{ARTICLE_TEXT[:40]}</w:t></w:r></w:p>").encode()
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
         for name, text in _DOCX_PARTS.items():
             z.writestr(name, text)
         with z.open("word/document.xml", "w", force_zip64=True) as f:
-            f.write(f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-                    f'<w:document xmlns:w="{_W}"><w:body>'.encode())
+            f.write(
+                f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                f'<w:document xmlns:w="{_W}"><w:body>'.encode()
+            )
             block = para * 1000
             for _ in range(paragraphs // 1000):
                 f.write(block)
@@ -114,8 +129,10 @@ def pdf(content: bytes, flate: bool = True) -> bytes:
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-         b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>"),
+        (
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>"
+        ),
         b"<< /Length %d%s >>\nstream\n" % (len(data), filt) + data + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
@@ -129,8 +146,9 @@ def pdf(content: bytes, flate: bool = True) -> bytes:
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
     for off in offsets:
         out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objects) + 1, xref))
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    )
     return out.getvalue()
 
 
@@ -148,9 +166,13 @@ def pdf_bomb(size: int = 1024 * MB) -> bytes:
 
 
 def deep_page(depth: int = 200_000) -> bytes:
-    return (b"<html><head><meta charset='utf-8'><title>\xe6\xb7\xb1</title></head><body>"
-            + b"<div>" * depth + PAGE.split(b"<body>")[1].split(b"</body>")[0]
-            + b"</div>" * depth + b"</body></html>")
+    return (
+        b"<html><head><meta charset='utf-8'><title>\xe6\xb7\xb1</title></head><body>"
+        + b"<div>" * depth
+        + PAGE.split(b"<body>")[1].split(b"</body>")[0]
+        + b"</div>" * depth
+        + b"</body></html>"
+    )
 
 
 class Hostile:
@@ -186,10 +208,13 @@ class Hostile:
         self.httpd.server_close()
 
     def home(self) -> bytes:
-        links = "".join(f'<li><a href="{p}">工会工作报告{i}</a></li>'
-                        for i, p in enumerate(self.routes))
-        return (f"<html><head><meta charset='utf-8'><title>工会首页</title></head>"
-                f"<body><ul>{links}</ul></body></html>").encode()
+        links = "".join(
+            f'<li><a href="{p}">工会工作报告{i}</a></li>' for i, p in enumerate(self.routes)
+        )
+        return (
+            f"<html><head><meta charset='utf-8'><title>工会首页</title></head>"
+            f"<body><ul>{links}</ul></body></html>"
+        ).encode()
 
     def serve(self, h):
         path = h.path
@@ -211,17 +236,27 @@ def peak_rss(cmd: list[str], out_json, timeout: float = 600) -> dict:
     """Runs ``cmd`` under this module's ``peak-rss`` wrapper: {"returncode", "max_rss_mb",
     "stdout", "stderr"}; the RSS is the largest of the command and of every descendant it
     waited for (getrusage RUSAGE_CHILDREN in a fresh wrapper process)."""
-    subprocess.run([sys.executable, "-m", "tests.bombs", "peak-rss", str(out_json), *cmd],
-                   timeout=timeout, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "tests.bombs", "peak-rss", str(out_json), *cmd],
+        timeout=timeout,
+        check=True,
+    )
     return json.loads(open(out_json, encoding="utf-8").read())
 
 
 def _peak_rss_main(out_json: str, cmd: list[str]) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024   # KB on Linux
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KB on Linux
     with open(out_json, "w", encoding="utf-8") as fh:
-        json.dump({"returncode": proc.returncode, "max_rss_mb": round(peak, 1),
-                   "stdout": proc.stdout[-5000:], "stderr": proc.stderr[-5000:]}, fh)
+        json.dump(
+            {
+                "returncode": proc.returncode,
+                "max_rss_mb": round(peak, 1),
+                "stdout": proc.stdout[-5000:],
+                "stderr": proc.stderr[-5000:],
+            },
+            fh,
+        )
 
 
 if __name__ == "__main__":

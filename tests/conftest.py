@@ -1,4 +1,5 @@
 """Shared fixtures: the portal zoo on loopback and one real crawl of it; the network guard."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -28,7 +29,8 @@ os.environ[netguard.LOG_ENV] = str(NETGUARD_LOG)
 # an empty tldextract cache: a public suffix list download shows up in every session
 os.environ["TLDEXTRACT_CACHE"] = str(NETGUARD_LOG.parent / "tldextract")
 os.environ["PYTHONPATH"] = os.pathsep.join(
-    [str(NETGUARD_DIR)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+    [str(NETGUARD_DIR)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+)
 netguard.install(str(NETGUARD_LOG))
 
 
@@ -51,8 +53,10 @@ def no_traffic_outside_loopback():
 def pytest_sessionfinish(session, exitstatus):
     lines = netguard_lines()
     if lines:
-        print("\nnetwork guard: traffic outside loopback during the tests:\n"
-              + "\n".join(lines[:50]), file=sys.stderr)
+        print(
+            "\nnetwork guard: traffic outside loopback during the tests:\n" + "\n".join(lines[:50]),
+            file=sys.stderr,
+        )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     else:
         shutil.rmtree(NETGUARD_LOG.parent, ignore_errors=True)
@@ -61,10 +65,28 @@ def pytest_sessionfinish(session, exitstatus):
 # A test that starts portals, crawls, servers, other processes or a browser (in its own code
 # or in a fixture it uses) is an integration test; the others (pure code on bytes and SQLite
 # files) make the quick run: `pytest -m "not integration"`.
-INTEGRATION_SIGNS = ("Zoo(", "crawl_cmd", "run_crawl", "subprocess", "Popen", "chromium",
-                     "playwright", "redis", "HTTPServer", "Hostile(", "make_datasette",
-                     "Datasette(", "CliRunner", "cli(", "run(", "serve(", "wayback",
-                     "run_export", "peak_rss", "multiprocessing")
+INTEGRATION_SIGNS = (
+    "Zoo(",
+    "crawl_cmd",
+    "run_crawl",
+    "subprocess",
+    "Popen",
+    "chromium",
+    "playwright",
+    "redis",
+    "HTTPServer",
+    "Hostile(",
+    "make_datasette",
+    "Datasette(",
+    "CliRunner",
+    "cli(",
+    "run(",
+    "serve(",
+    "wayback",
+    "run_export",
+    "peak_rss",
+    "multiprocessing",
+)
 
 
 def _source(obj) -> str:
@@ -104,9 +126,22 @@ def zoo():
 def crawl_cmd(data_dir, start_urls, *extra, progress="log"):
     """The crawl command; ``progress="log"``: Scrapy's whole log on stderr, which tests read
     (None: the command's default screen, tests/test_progress.py)."""
-    cmd = [sys.executable, "-m", "archive.cli", "crawl", "--data", str(data_dir),
-           "--allow-loopback", "--delay", "0",
-           "-s", "DOWNLOAD_TIMEOUT=10", "-s", "RETRY_BACKOFF_BASE=0.1", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "archive.cli",
+        "crawl",
+        "--data",
+        str(data_dir),
+        "--allow-loopback",
+        "--delay",
+        "0",
+        "-s",
+        "DOWNLOAD_TIMEOUT=10",
+        "-s",
+        "RETRY_BACKOFF_BASE=0.1",
+        *extra,
+    ]
     if progress:
         cmd += ["--progress", progress]
     for url in start_urls:
@@ -118,6 +153,7 @@ def crawl_cmd(data_dir, start_urls, *extra, progress="log"):
 def crawled(zoo, tmp_path_factory):
     """The whole zoo crawled once through the real CLI (Scrapy over HTTP, WARC, indexer)."""
     data = tmp_path_factory.mktemp("archive")
-    proc = subprocess.run(crawl_cmd(data, zoo.start_urls), capture_output=True, text=True,
-                          timeout=900)
+    proc = subprocess.run(
+        crawl_cmd(data, zoo.start_urls), capture_output=True, text=True, timeout=900
+    )
     return SimpleNamespace(data=data, proc=proc, zoo=zoo)

@@ -1,4 +1,5 @@
 """A small hostile HTTP server on 127.0.0.1 for tests: fixed routes, a request log."""
+
 from __future__ import annotations
 
 import threading
@@ -35,8 +36,9 @@ def serve(routes: dict, host: str = "127.0.0.1"):
     server.port = server.server_address[1]
     server.url = f"http://{host}:{server.port}/"
     server.log = log
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield server

@@ -1,4 +1,5 @@
 """Reading an archive.db in tests."""
+
 import sqlite3
 
 
@@ -15,10 +16,14 @@ def rows(db_path, sql, params=()):
 def indexed(conn) -> list[tuple]:
     """What the (contentless) search index holds: (document id, column, position, token)
     for every token, read from FTS5's vocabulary table over the index itself."""
-    conn.execute("create virtual table if not exists temp.fts_instances "
-                 "using fts5vocab(main, documents_fts, instance)")
-    return conn.execute("select d.id, v.col, v.offset, v.term from temp.fts_instances v "
-                        "join documents d on d.rowid = v.doc order by 1, 2, 3").fetchall()
+    conn.execute(
+        "create virtual table if not exists temp.fts_instances "
+        "using fts5vocab(main, documents_fts, instance)"
+    )
+    return conn.execute(
+        "select d.id, v.col, v.offset, v.term from temp.fts_instances v "
+        "join documents d on d.rowid = v.doc order by 1, 2, 3"
+    ).fetchall()
 
 
 def index_mismatches(db_path) -> tuple[set, set]:

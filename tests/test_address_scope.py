@@ -1,6 +1,7 @@
 """The crawl's address rules hold for the address actually connected to: numeric host
 spellings, host names that resolve to loopback, redirects, start URLs, at the command line
 and at every connection (a hostile server on 127.0.0.1 logs what reached it)."""
+
 from __future__ import annotations
 
 import socket
@@ -44,8 +45,11 @@ def loopback_hosts() -> list[str]:
 
 @pytest.fixture
 def site():
-    routes = {"/": html('<a href="/a.html">工会工作报告</a>'), "/a.html": html("<p>报告</p>"),
-              "/robots.txt": (200, [("Content-Type", "text/plain")], b"User-agent: *\n")}
+    routes = {
+        "/": html('<a href="/a.html">工会工作报告</a>'),
+        "/a.html": html("<p>报告</p>"),
+        "/robots.txt": (200, [("Content-Type", "text/plain")], b"User-agent: *\n"),
+    }
     with serve(routes) as server:
         yield server
 
@@ -53,13 +57,27 @@ def site():
 @pytest.mark.parametrize("host", loopback_hosts())
 def test_start_url_on_loopback_in_any_spelling_is_refused(site, tmp_path, host):
     url = f"http://{host}:{site.port}/"
-    proc = subprocess.run([sys.executable, "-m", "archive.cli", "crawl", "--data", str(tmp_path),
-                           "--delay", "0", "--start-url", url], capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "archive.cli",
+            "crawl",
+            "--data",
+            str(tmp_path),
+            "--delay",
+            "0",
+            "--start-url",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2, proc.stderr[-2000:]
     [line] = proc.stderr.splitlines()
     assert line.startswith("union-archive: error: ") and "--allow-loopback" in line, line
-    assert site.log == []               # not even robots.txt
+    assert site.log == []  # not even robots.txt
 
 
 def test_every_connection_is_checked_not_only_the_command_line(site, tmp_path):
@@ -68,15 +86,33 @@ def test_every_connection_is_checked_not_only_the_command_line(site, tmp_path):
     it would connect to, records each refusal as a failed capture and sends nothing."""
     urls = [f"http://{host}:{site.port}/" for host in loopback_hosts()]
     proc = subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "union", "-a", "start_urls=" + ",".join(urls),
-         "-s", f"UNION_DATA_DIR={tmp_path}", "-s", "DOWNLOAD_DELAY=0",
-         "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "RETRY_BACKOFF_BASE=0"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "union",
+            "-a",
+            "start_urls=" + ",".join(urls),
+            "-s",
+            f"UNION_DATA_DIR={tmp_path}",
+            "-s",
+            "DOWNLOAD_DELAY=0",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=0",
+            "-s",
+            "RETRY_BACKOFF_BASE=0",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert site.log == []
     conn = sqlite3.connect(tmp_path / "archive.db")
     errors = dict(conn.execute("select url, error from captures where url not like '%robots.txt'"))
-    assert set(errors) == set(urls)     # each refusal recorded once (never retried)
+    assert set(errors) == set(urls)  # each refusal recorded once (never retried)
     for url, error in errors.items():
         host = urlsplit(url).hostname
         assert f"loopback address refused: {host} " in error and "--allow-loopback" in error
@@ -84,8 +120,13 @@ def test_every_connection_is_checked_not_only_the_command_line(site, tmp_path):
     assert conn.execute("select count(*) from captures where status is not null").fetchone() == (0,)
 
 
-METADATA_SPELLINGS = ("2852039166", "0xa9fea9fe", "0251.0376.0251.0376", "10.1",
-                      "[::ffff:169.254.169.254]")
+METADATA_SPELLINGS = (
+    "2852039166",
+    "0xa9fea9fe",
+    "0251.0376.0251.0376",
+    "10.1",
+    "[::ffff:169.254.169.254]",
+)
 
 
 def test_a_start_redirect_to_a_private_address_does_not_join_the_crawl(tmp_path):
@@ -93,20 +134,24 @@ def test_a_start_redirect_to_a_private_address_does_not_join_the_crawl(tmp_path)
     (169.254.169.254 spelled as one number, hex, octal) or to 10.0.0.1 (``10.1``): the
     redirects are archived, the targets' hosts never join the crawl, and nothing is sent
     to them, not even a look-up for their robots.txt."""
-    routes = {f"/r{i}": (302, [("Location", f"http://{host}/latest/meta-data/")], b"")
-              for i, host in enumerate(METADATA_SPELLINGS)}
+    routes = {
+        f"/r{i}": (302, [("Location", f"http://{host}/latest/meta-data/")], b"")
+        for i, host in enumerate(METADATA_SPELLINGS)
+    }
     start = NETGUARD_LOG.stat().st_size
     with serve(routes) as server:
         urls = [server.url + f"r{i}" for i in range(len(METADATA_SPELLINGS))]
-        proc = subprocess.run(crawl_cmd(tmp_path, urls), capture_output=True, text=True,
-                              timeout=120)
+        proc = subprocess.run(
+            crawl_cmd(tmp_path, urls), capture_output=True, text=True, timeout=120
+        )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "joins the crawl's hosts" not in proc.stderr
     conn = sqlite3.connect(tmp_path / "archive.db")
     hosts = {urlsplit(u).netloc for (u,) in conn.execute("select url from captures")}
-    assert hosts == {urlsplit(server.url).netloc}       # the redirects only
+    assert hosts == {urlsplit(server.url).netloc}  # the redirects only
     assert conn.execute("select count(*) from captures where status = 302").fetchone() == (
-        len(urls),)
+        len(urls),
+    )
     assert netguard_lines(start) == []
 
 

@@ -1,6 +1,7 @@
 """Extraction ahead in a helper process (archive.ahead) builds the very archive that
 extracting inline builds, from the zoo crawl's own WARC files; a helper that dies
 mid-way costs nothing but time."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -47,8 +48,9 @@ def _content(db_path):
         docs = conn.execute(f"select {', '.join(cols)} from documents order by id").fetchall()
         fts = indexed(conn)
         sigs = conn.execute("select doc_id, signature from _signatures order by doc_id").fetchall()
-        caps = conn.execute("select url, status, encoding, error, warc_offset from captures "
-                            "order by id").fetchall()
+        caps = conn.execute(
+            "select url, status, encoding, error, warc_offset from captures order by id"
+        ).fetchall()
     return docs, fts, sigs, caps
 
 
@@ -66,9 +68,9 @@ def test_ahead_builds_the_same_archive(captures, tmp_path, window):
     runner = _index(tmp_path / "ahead.db", captures, ahead=True, window=window)
     assert runner.window == (window or 128)
     inline, ahead = _content(tmp_path / "inline.db"), _content(tmp_path / "ahead.db")
-    assert len(inline[0]) > 30 and len(inline[1]) > 10_000   # documents, index entries
+    assert len(inline[0]) > 30 and len(inline[1]) > 10_000  # documents, index entries
     assert index_mismatches(tmp_path / "inline.db") == (set(), set())
-    assert runner.in_helper > 10          # the helper did extract
+    assert runner.in_helper > 10  # the helper did extract
     for a, b in zip(inline, ahead):
         assert a == b
 
@@ -76,14 +78,15 @@ def test_ahead_builds_the_same_archive(captures, tmp_path, window):
 def test_a_dead_helper_costs_nothing_but_time(captures, tmp_path):
     _index(tmp_path / "inline.db", captures, ahead=False)
     runner = _index(tmp_path / "ahead.db", captures, ahead=True, kill_helper_at=len(captures) // 3)
-    assert runner.pool is None and runner.helpers == 0     # carried on in one process
+    assert runner.pool is None and runner.helpers == 0  # carried on in one process
     for a, b in zip(_content(tmp_path / "inline.db"), _content(tmp_path / "ahead.db")):
         assert a == b
 
 
 @pytest.mark.timeout(120)
-def test_pipes_of_one_page_neither_side_waits_on_the_other(captures, crawled, tmp_path,
-                                                          monkeypatch):
+def test_pipes_of_one_page_neither_side_waits_on_the_other(
+    captures, crawled, tmp_path, monkeypatch
+):
     """A task goes to the helper only when the task pipe has room for it and for every
     task not yet answered, or when the helper has nothing left.  With one-page pipes
     (4 KB) that is one task at a time, the results (~50 KB) and many tasks (the
@@ -93,10 +96,13 @@ def test_pipes_of_one_page_neither_side_waits_on_the_other(captures, crawled, tm
     inline one: pages larger than the pipe keep their bodies, the others are sent as WARC
     locations (as the crawler sends them)."""
     monkeypatch.setattr(ahead_mod, "_PIPE_SIZE", 4096)
-    mixed = [dataclasses.replace(c, body=None)          # as the crawler sends responses
-             if c.record_type == "response" and c.warc_filename and len(c.body or b"") <= 4096
-             else c for c in captures]
-    (tmp_path / "warc").symlink_to(crawled.data / "warc")     # where the locations point
+    mixed = [
+        dataclasses.replace(c, body=None)  # as the crawler sends responses
+        if c.record_type == "response" and c.warc_filename and len(c.body or b"") <= 4096
+        else c
+        for c in captures
+    ]
+    (tmp_path / "warc").symlink_to(crawled.data / "warc")  # where the locations point
     _index(tmp_path / "inline.db", captures, ahead=False)
     runner = _index(tmp_path / "ahead.db", mixed, ahead=True, window=16)
     assert runner.in_helper > 0
@@ -105,26 +111,37 @@ def test_pipes_of_one_page_neither_side_waits_on_the_other(captures, crawled, tm
         assert a == b
 
 
-def test_a_task_the_helper_cannot_do_is_done_inline_and_the_helper_goes_on(captures, crawled,
-                                                                          tmp_path):
+def test_a_task_the_helper_cannot_do_is_done_inline_and_the_helper_goes_on(
+    captures, crawled, tmp_path
+):
     """A capture whose WARC location is wrong: the helper's read fails there, it answers
     "failed" and carries on; the indexer does the capture inline, where the failure is
     handled as it always is.  The same archive as indexing everything inline."""
-    bad = {n for n, c in enumerate(captures) if c.record_type == "response" and c.warc_filename
-           and c.status == 200}
+    bad = {
+        n
+        for n, c in enumerate(captures)
+        if c.record_type == "response" and c.warc_filename and c.status == 200
+    }
     bad = set(sorted(bad)[5::7])
     assert len(bad) >= 3
-    caps = [dataclasses.replace(c, body=None, warc_offset=c.warc_offset + 1) if n in bad
-            else dataclasses.replace(c, body=None) if c.record_type == "response" and c.warc_filename
-            else c for n, c in enumerate(captures)]
+    caps = [
+        dataclasses.replace(c, body=None, warc_offset=c.warc_offset + 1)
+        if n in bad
+        else dataclasses.replace(c, body=None)
+        if c.record_type == "response" and c.warc_filename
+        else c
+        for n, c in enumerate(captures)
+    ]
     (tmp_path / "warc").symlink_to(crawled.data / "warc")
     _index(tmp_path / "inline.db", caps, ahead=False)
     runner = _index(tmp_path / "ahead.db", caps, ahead=True, window=4)
-    assert runner.helpers == 1                  # the helper was never given up on
+    assert runner.helpers == 1  # the helper was never given up on
     assert runner.in_helper > 10
     with sqlite3.connect(tmp_path / "ahead.db") as conn:
-        unread = conn.execute("select count(*) from captures where status = 200 "
-                              "and record_type = 'response' and encoding is null").fetchone()[0]
-    assert unread >= len(bad)                   # not extracted, as inline
+        unread = conn.execute(
+            "select count(*) from captures where status = 200 "
+            "and record_type = 'response' and encoding is null"
+        ).fetchone()[0]
+    assert unread >= len(bad)  # not extracted, as inline
     for a, b in zip(_content(tmp_path / "inline.db"), _content(tmp_path / "ahead.db")):
         assert a == b

@@ -1,4 +1,5 @@
 """archive.attachments: .docx and text PDF attachments become documents."""
+
 import io
 
 import docx
@@ -8,10 +9,13 @@ from archive.attachments import AttachmentError, extract_attachment, kind_of
 from archive.extract import process_capture
 
 TITLE = "关于全市工会工作情况的汇报"
-PARAS = ["广元市总工会", "(2011年11月1日)",
-         "今年以来，我市各级工会组织深入学习贯彻党的十七大精神，狠抓各项工作落实，为实现“十二五”发展良好开局做出了积极贡献。"
-         "全市参赛职工达10万人次，参赛企业面达90%以上，命名表彰了市级“工人先锋号”60个、“职工创先争优标兵”50名。",
-         "一、2011年工会工作的主要情况"]
+PARAS = [
+    "广元市总工会",
+    "(2011年11月1日)",
+    "今年以来，我市各级工会组织深入学习贯彻党的十七大精神，狠抓各项工作落实，为实现“十二五”发展良好开局做出了积极贡献。"
+    "全市参赛职工达10万人次，参赛企业面达90%以上，命名表彰了市级“工人先锋号”60个、“职工创先争优标兵”50名。",
+    "一、2011年工会工作的主要情况",
+]
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -49,24 +53,25 @@ def test_kind_of():
 def test_docx_text_and_title():
     att = extract_attachment("http://a.test/2011/report.docx", DOCX_TYPE, make_docx())
     assert att.kind == "docx"
-    assert att.lines[:len(PARAS) + 1] == [TITLE] + PARAS
+    assert att.lines[: len(PARAS) + 1] == [TITLE] + PARAS
     assert att.lines[-1] == "参赛职工 10万人次"
 
 
 def test_docx_capture_becomes_document():
     ex = process_capture("http://a.test/202609/P020260930389614168185.docx", DOCX_TYPE, make_docx())
     assert ex.error is None and ex.encoding is None
-    doc, = ex.documents
+    (doc,) = ex.documents
     assert doc["title"] == TITLE
     assert doc["text"].startswith("广元市总工会") and "工人先锋号" in doc["text"]
     assert doc["report_date"] == "2011-11-01" and doc["org"] == "广元市总工会"
 
 
 def test_pdf_capture_becomes_document():
-    ex = process_capture("http://a.test/202609/P020260930389614168185.pdf", "application/pdf",
-                         make_pdf())
+    ex = process_capture(
+        "http://a.test/202609/P020260930389614168185.pdf", "application/pdf", make_pdf()
+    )
     assert ex.error is None
-    doc, = ex.documents
+    (doc,) = ex.documents
     assert doc["title"] == TITLE
     assert squash(doc["text"]) == squash("".join(PARAS)).replace("(", "（").replace(")", "）")
 
@@ -76,7 +81,9 @@ def test_broken_attachments_are_errors():
         extract_attachment("http://a.test/x.docx", DOCX_TYPE, b"PK\x03\x04 not a zip")
     ex = process_capture("http://a.test/x.pdf", "application/pdf", b"%PDF-1.4\nnot really\n%%EOF")
     assert ex.error and ex.documents == []
-    ex = process_capture("http://a.test/x.doc", "application/msword", b"\xd0\xcf\x11\xe0" + bytes(64))
+    ex = process_capture(
+        "http://a.test/x.doc", "application/msword", b"\xd0\xcf\x11\xe0" + bytes(64)
+    )
     assert ex.error and ex.documents == []
 
 
@@ -94,8 +101,8 @@ def test_a_long_attachment_is_truncated_and_says_so():
     from archive.attachments import MAX_TEXT_CHARS
     from tests.bombs import docx_bomb
 
-    ex = process_capture("http://a.test/x.docx", DOCX_TYPE, docx_bomb(30_000))   # 1.2 M characters
-    doc, = ex.documents
+    ex = process_capture("http://a.test/x.docx", DOCX_TYPE, docx_bomb(30_000))  # 1.2 M characters
+    (doc,) = ex.documents
     assert ex.error == f"text truncated to {MAX_TEXT_CHARS} characters"
     assert MAX_TEXT_CHARS - 100 < len(doc["text"]) <= MAX_TEXT_CHARS
 
@@ -115,9 +122,10 @@ def test_a_pdf_page_drawing_too_many_characters_is_refused():
     from tests.bombs import pdf, text_ops
 
     with pytest.raises(AttachmentError, match="pdf page with more than 100000 characters"):
-        extract_attachment("http://a.test/x.pdf", "application/pdf",
-                           pdf(text_ops(["A" * 100_001])))
-    att = extract_attachment("http://a.test/x.pdf", "application/pdf", pdf(text_ops(["A" * 99_000])))
+        extract_attachment("http://a.test/x.pdf", "application/pdf", pdf(text_ops(["A" * 100_001])))
+    att = extract_attachment(
+        "http://a.test/x.pdf", "application/pdf", pdf(text_ops(["A" * 99_000]))
+    )
     assert att.lines == ["A" * 99_000] and not att.truncated
 
 
@@ -134,12 +142,12 @@ def test_bounded_pdf_filters_decode_as_pdfminer_does():
     for _ in range(50):
         raw = bytes(rng.choice(b"ab\x00\x80\xff") for _ in range(rng.randrange(0, 3000)))
         assert pdf_streams.inflate(zlib.compress(raw)) == raw
-        runs = b""                                      # literal and repeat runs, maybe an EOD
+        runs = b""  # literal and repeat runs, maybe an EOD
         for _ in range(rng.randrange(0, 40)):
             n = rng.randrange(0, 256)
-            runs += bytes([n]) + (raw[:n + 1].ljust(n + 1, b"x") if n < 128 else b"r")
+            runs += bytes([n]) + (raw[: n + 1].ljust(n + 1, b"x") if n < 128 else b"r")
         assert pdf_streams.rldecode(runs) == pdfminer_rl(runs)
-    lzw = bytes.fromhex("800b6050220c0c8501")        # PDF 32000's LZWDecode example
+    lzw = bytes.fromhex("800b6050220c0c8501")  # PDF 32000's LZWDecode example
     assert pdf_streams.lzwdecode(lzw) == pdfminer_lzw(lzw) == b"-----A---B"
     with pytest.raises(zlib.error):
         pdf_streams.inflate(zlib.compress(b"abc" * 100)[:-6])

@@ -1,5 +1,6 @@
 """Hostile input (issue 23): compression bombs, content codings, broken UTF-8 and deep pages
 crawled from a loopback server that sends them, with the peak RSS of the real processes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,8 +25,12 @@ RSS_LIMIT_MB = 1024
 def captures(data: Path) -> dict[str, tuple]:
     conn = sqlite3.connect(data / "archive.db")
     try:
-        return {url.rsplit("/", 1)[1]: (status, error) for url, status, error in conn.execute(
-            "select url, status, error from captures where record_type != 'failure'")}
+        return {
+            url.rsplit("/", 1)[1]: (status, error)
+            for url, status, error in conn.execute(
+                "select url, status, error from captures where record_type != 'failure'"
+            )
+        }
     finally:
         conn.close()
 
@@ -33,8 +38,10 @@ def captures(data: Path) -> dict[str, tuple]:
 def documents(data: Path) -> dict[str, str]:
     conn = sqlite3.connect(data / "archive.db")
     try:
-        return {url.rsplit("/", 1)[1]: text for url, text in conn.execute(
-            "select url, text from documents")}
+        return {
+            url.rsplit("/", 1)[1]: text
+            for url, text in conn.execute("select url, text from documents")
+        }
     finally:
         conn.close()
 
@@ -46,9 +53,12 @@ def test_each_content_coding_is_decoded(coding):
     assert decode_content(bombs.encode(PAGE, coding), coding) == PAGE
 
 
-BOMBS = {"br": bombs.brotli_bomb, "zstd": bombs.zstd_bomb,
-         "gzip": lambda: bombs.deflate_bomb(256 * MB, wbits=31),
-         "deflate": lambda: bombs.deflate_bomb(256 * MB)}
+BOMBS = {
+    "br": bombs.brotli_bomb,
+    "zstd": bombs.zstd_bomb,
+    "gzip": lambda: bombs.deflate_bomb(256 * MB, wbits=31),
+    "deflate": lambda: bombs.deflate_bomb(256 * MB),
+}
 
 
 @pytest.mark.parametrize("coding", BOMBS)
@@ -57,9 +67,11 @@ def test_a_content_coding_bomb_is_an_error_in_bounded_memory(tmp_path, coding):
     MAX_DECODED (measured in a process of its own)."""
     bomb = tmp_path / "bomb"
     bomb.write_bytes(BOMBS[coding]())
-    code = ("import sys\nfrom archive.warc_read import DecodingError, decode_content\n"
-            "try:\n    decode_content(open(sys.argv[1], 'rb').read(), sys.argv[2])\n"
-            "except DecodingError as exc:\n    print(exc)\n")
+    code = (
+        "import sys\nfrom archive.warc_read import DecodingError, decode_content\n"
+        "try:\n    decode_content(open(sys.argv[1], 'rb').read(), sys.argv[2])\n"
+        "except DecodingError as exc:\n    print(exc)\n"
+    )
     run = peak_rss([sys.executable, "-c", code, str(bomb), coding], tmp_path / "rss.json")
     assert run["stdout"].strip() == f"decoded body larger than {MAX_DECODED} bytes", run
     assert run["max_rss_mb"] < 400, run
@@ -73,8 +85,10 @@ def test_bombs_are_recorded_errors_and_no_process_passes_1_gb(tmp_path):
     routes = {
         "/br-bomb.html": (HTML + [("Content-Encoding", "br")], bombs.brotli_bomb()),
         "/zstd-bomb.html": (HTML + [("Content-Encoding", "zstd")], bombs.zstd_bomb()),
-        "/gzip-bomb.html": (HTML + [("Content-Encoding", "gzip")],
-                            bombs.deflate_bomb(256 * MB, wbits=31)),
+        "/gzip-bomb.html": (
+            HTML + [("Content-Encoding", "gzip")],
+            bombs.deflate_bomb(256 * MB, wbits=31),
+        ),
         "/zip-bomb.docx": ([("Content-Type", DOCX_TYPE)], bombs.docx_bomb()),
         "/stream-bomb.pdf": ([("Content-Type", "application/pdf")], bombs.pdf_bomb()),
         "/deep.html": (HTML, bombs.deep_page()),
@@ -93,18 +107,25 @@ def test_bombs_are_recorded_errors_and_no_process_passes_1_gb(tmp_path):
         "gzip-bomb.html": (200, too_large),
         "zip-bomb.docx": (200, "docx larger than 67108864 bytes unpacked (149000894): not read"),
         "stream-bomb.pdf": (200, "pdf streams larger than 67108864 bytes when decoded: not read"),
-        "deep.html": (200, ("html not extracted: the parser stopped at a limit (Excessive depth "
-                            "in document: 256, use XML_PARSE_HUGE option)")),
+        "deep.html": (
+            200,
+            (
+                "html not extracted: the parser stopped at a limit (Excessive depth "
+                "in document: 256, use XML_PARSE_HUGE option)"
+            ),
+        ),
         "bad-byte.html": (200, None),
         "fine.html": (200, None),
     }
     assert {k: v for k, v in captures(data).items() if k in expected} == expected
     docs = documents(data)
     assert sorted(docs) == ["bad-byte.html", "fine.html"]
-    assert docs["bad-byte.html"] == docs["fine.html"]      # the stray byte dropped, no mojibake
+    assert docs["bad-byte.html"] == docs["fine.html"]  # the stray byte dropped, no mojibake
 
-    reindex = peak_rss([sys.executable, "-m", "archive.cli", "reindex", "--data", str(data)],
-                       tmp_path / "reindex.json")
+    reindex = peak_rss(
+        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(data)],
+        tmp_path / "reindex.json",
+    )
     assert reindex["returncode"] == 0, reindex["stderr"]
     assert reindex["max_rss_mb"] < RSS_LIMIT_MB, reindex
     assert {k: v for k, v in captures(data).items() if k in expected} == expected
@@ -117,13 +138,23 @@ CODINGS = ("gzip", "deflate", "zstd", "br")
 def _coded_routes() -> dict:
     """A report page per coding: gzip and deflate when asked for, zstd and br sent
     unasked (as a hostile or broken server does)."""
-    return {f"/{c}.html": (HTML + [("Content-Encoding", c)],
-                           bombs.encode(PAGE + f"<!-- {c} -->".encode(), c)) for c in CODINGS}
+    return {
+        f"/{c}.html": (
+            HTML + [("Content-Encoding", c)],
+            bombs.encode(PAGE + f"<!-- {c} -->".encode(), c),
+        )
+        for c in CODINGS
+    }
 
 
 def _warcio_check(python: str, files) -> subprocess.CompletedProcess:
-    return subprocess.run([python, "-m", "warcio.cli", "check", "-v", *map(str, files)],
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [python, "-m", "warcio.cli", "check", "-v", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_each_content_coding_end_to_end(tmp_path):
@@ -134,8 +165,13 @@ def test_each_content_coding_end_to_end(tmp_path):
     warcio, which has brotlipy)."""
     data = tmp_path / "data"
     with Hostile(_coded_routes()) as site:
-        proc = subprocess.run(crawl_cmd(data, [site.base + "/"]), capture_output=True, text=True,
-                              timeout=300, check=False)
+        proc = subprocess.run(
+            crawl_cmd(data, [site.base + "/"]),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         asked = {h.get("Accept-Encoding") for _, h in site.log}
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert asked == {"gzip, deflate"}
@@ -151,9 +187,23 @@ def test_each_content_coding_end_to_end(tmp_path):
     datasette = make_datasette(data)
     for c in CODINGS:
         out = tmp_path / f"{c}.warc.gz"
-        rec = subprocess.run([sys.executable, "-m", "archive.cli", "record", ids[f"{c}.html"],
-                              "--data", str(data), "-o", str(out)],
-                             capture_output=True, text=True, timeout=60, check=False)
+        rec = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "archive.cli",
+                "record",
+                ids[f"{c}.html"],
+                "--data",
+                str(data),
+                "-o",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert rec.returncode == 0, rec.stderr
         served = asyncio.run(datasette.client.get(f"/-/record/{ids[f'{c}.html']}"))
         assert served.status_code == 200 and served.content == out.read_bytes()
@@ -164,7 +214,12 @@ def test_each_content_coding_end_to_end(tmp_path):
             check = _warcio_check(str(pywb_python), [out])
             assert check.returncode == 0 and "digest pass" in check.stdout, check
 
-    reindex = subprocess.run([sys.executable, "-m", "archive.cli", "reindex", "--data", str(data)],
-                             capture_output=True, text=True, timeout=300, check=False)
+    reindex = subprocess.run(
+        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert reindex.returncode == 0, reindex.stderr
     assert documents(data) == docs

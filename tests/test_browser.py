@@ -1,4 +1,5 @@
 """A real headless Chromium (Debian's) against `union-archive serve` over HTTP on 127.0.0.1."""
+
 from __future__ import annotations
 
 import os
@@ -10,11 +11,19 @@ from warcio.archiveiterator import ArchiveIterator
 from tests.fixtures_archive import XSS, build_archive, serving
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                                reason=f"{CHROMIUM} is missing (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing (apt-get install chromium)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +82,9 @@ def test_search_facet_read_download(server, browser, tmp_path):
     target = tmp_path / "record.warc.gz"
     info.value.save_as(target)
     with open(target, "rb") as fh:
-        recs = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI")) for r in ArchiveIterator(fh)]
+        recs = [
+            (r.rec_type, r.rec_headers.get_header("WARC-Target-URI")) for r in ArchiveIterator(fh)
+        ]
     assert recs == [("response", doc["url"])]
 
     # the <script> payload in a title and a body shows as text and never runs
@@ -113,8 +124,10 @@ def test_document_page_citation_and_its_downloads(server, browser, tmp_path):
     page = context.new_page()
     page.goto(f"{base}/archive/documents/{doc['id']}")
     shown = page.inner_text(".doc-citation")
-    assert shown == (f"广元市总工会. 关于全市工会工作情况的汇报[EB/OL]. (2011-11-01)[2026-11-21]. "
-                     f"{doc['url']}. 存档: {record}.")
+    assert shown == (
+        f"广元市总工会. 关于全市工会工作情况的汇报[EB/OL]. (2011-11-01)[2026-11-21]. "
+        f"{doc['url']}. 存档: {record}."
+    )
     assert shown == citation.gbt7714(doc, record)
     assert page.locator(".doc-cite").is_visible()
 
@@ -122,8 +135,9 @@ def test_document_page_citation_and_its_downloads(server, browser, tmp_path):
         page.click("a.cite-bibtex")
     assert info.value.suggested_filename == f"{doc['id']}.bib"
     info.value.save_as(tmp_path / "cite.bib")
-    [entry] = parse_string((tmp_path / "cite.bib").read_text(encoding="utf-8"),
-                           "bibtex").entries.values()
+    [entry] = parse_string(
+        (tmp_path / "cite.bib").read_text(encoding="utf-8"), "bibtex"
+    ).entries.values()
     assert entry.fields["url"] == doc["url"] and entry.fields["urldate"] == "2026-11-21"
     assert record in entry.fields["note"] and doc["captured_at"] in entry.fields["note"]
 
@@ -138,7 +152,8 @@ def test_document_page_citation_and_its_downloads(server, browser, tmp_path):
         page.click("a.cite-record")
     info.value.save_as(tmp_path / "record.warc.gz")
     with open(tmp_path / "record.warc.gz", "rb") as fh:
-        recs = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI"))
-                for r in ArchiveIterator(fh)]
+        recs = [
+            (r.rec_type, r.rec_headers.get_header("WARC-Target-URI")) for r in ArchiveIterator(fh)
+        ]
     assert recs == [("response", doc["url"])]
     context.close()

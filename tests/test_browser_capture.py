@@ -2,6 +2,7 @@
 cookie challenge) and `spa` site (a single-page app over a JSON API) with Debian's
 headless Chromium, WARC files read back with warcio, the archive's SQLite, and pywb
 replaying the rendered app from the WARC files alone."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,9 @@ from tests.conftest import crawl_cmd
 from tests.sql import rows
 
 CHROMIUM = "/usr/bin/chromium"
-needs_chromium = pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                                    reason=f"{CHROMIUM} is missing (apt-get install chromium)")
+needs_chromium = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing (apt-get install chromium)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +34,9 @@ def bzoo():
 
 def _crawl(zoo, data, sites, *extra):
     urls = [zoo.sites[name].url("/") for name in sites]
-    return subprocess.run(crawl_cmd(data, urls, *extra), capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        crawl_cmd(data, urls, *extra), capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.fixture(scope="module")
@@ -52,26 +55,36 @@ def _records(data):
     for path in sorted((data / "warc").glob("*.warc.gz")):
         with open(path, "rb") as fh:
             for rec in ArchiveIterator(fh):
-                out.append(SimpleNamespace(
-                    type=rec.rec_type, uri=rec.rec_headers.get_header("WARC-Target-URI"),
-                    status=rec.http_headers.get_statuscode() if rec.http_headers else None,
-                    headers=rec.http_headers, body=rec.content_stream().read()))
+                out.append(
+                    SimpleNamespace(
+                        type=rec.rec_type,
+                        uri=rec.rec_headers.get_header("WARC-Target-URI"),
+                        status=rec.http_headers.get_statuscode() if rec.http_headers else None,
+                        headers=rec.http_headers,
+                        body=rec.content_stream().read(),
+                    )
+                )
     return out
 
 
 # ---------------------------------------------------------------- pure parts
 
+
 def test_what_needs_a_browser():
-    shell = (b'<html><head><script src="/static/app.js"></script></head>'
-             b'<body><div id="app"></div></body></html>')
-    challenge = (b'<html><body><script>document.cookie="a="+1;location.reload()</script>'
-                 b'</body></html>')
-    article = ("<html><body><script>var x=1</script><p>" + "工会" * 40
-               + "</p></body></html>").encode()
+    shell = (
+        b'<html><head><script src="/static/app.js"></script></head>'
+        b'<body><div id="app"></div></body></html>'
+    )
+    challenge = (
+        b'<html><body><script>document.cookie="a="+1;location.reload()</script></body></html>'
+    )
+    article = (
+        "<html><body><script>var x=1</script><p>" + "工会" * 40 + "</p></body></html>"
+    ).encode()
     assert browser_reason(200, shell, "text/html") == APP_SHELL
     assert browser_reason(521, challenge, "text/html") == CHALLENGE
     assert browser_reason(200, challenge, "text/html") == CHALLENGE
-    assert browser_reason(200, article, "text/html") is None       # text of its own
+    assert browser_reason(200, article, "text/html") is None  # text of its own
     assert browser_reason(200, shell, "text/html", outlinks=["x"]) is None
     linked = b"<html><body><a href='/a'>a</a><script></script>"
     assert browser_reason(200, linked, "text/html") is None
@@ -80,22 +93,29 @@ def test_what_needs_a_browser():
 
 
 def test_links_from_json_lists():
-    body = '{"items": [{"title": "甲", "url": "/article/1"}, {"title": "乙", "href": "b.html"}],' \
-           ' "next": {"link": "http://h.example/list/2"}, "note": "/not/a/link/key"}'
+    body = (
+        '{"items": [{"title": "甲", "url": "/article/1"}, {"title": "乙", "href": "b.html"}],'
+        ' "next": {"link": "http://h.example/list/2"}, "note": "/not/a/link/key"}'
+    )
     links = json_links("http://h.example/api/list?page=1", body.encode())
-    assert [(x.url, x.text) for x in links] == [("http://h.example/article/1", "甲"),
-                                                ("http://h.example/api/b.html", "乙"),
-                                                ("http://h.example/list/2", "")]
+    assert [(x.url, x.text) for x in links] == [
+        ("http://h.example/article/1", "甲"),
+        ("http://h.example/api/b.html", "乙"),
+        ("http://h.example/list/2", ""),
+    ]
     assert json_links("http://h.example/", b"not json") == []
 
 
 # ---------------------------------------------------------------- real crawls
 
+
 @needs_chromium
 def test_every_document_behind_challenge_and_app_is_archived(crawled):
     gold = [d for d in crawled.zoo.truth["documents"] if d["site"] in ("guard", "spa")]
-    docs = {(d["url"], d["part"]): d for d in rows(crawled.data / "archive.db",
-                                                     "select * from documents")}
+    docs = {
+        (d["url"], d["part"]): d
+        for d in rows(crawled.data / "archive.db", "select * from documents")
+    }
     reachable = [g for g in gold if g["reachable"]]
     assert len(reachable) == 6
     for g in reachable:
@@ -113,19 +133,20 @@ def test_every_document_behind_challenge_and_app_is_archived(crawled):
 @needs_chromium
 def test_challenge_is_solved_once_and_the_cookie_kept(crawled):
     log = crawled.zoo.requests("guard")
-    assert [r["path"] for r in log if r["status"] == 521] == ["/"]      # one challenge
+    assert [r["path"] for r in log if r["status"] == 521] == ["/"]  # one challenge
     articles = [r for r in log if r["path"].startswith("/gzbg/")]
     assert len(articles) == 4 and all(r["status"] == 200 for r in articles)
-    for r in articles:   # plain Scrapy requests (no browser's Sec-Fetch headers), with the cookie
+    for r in articles:  # plain Scrapy requests (no browser's Sec-Fetch headers), with the cookie
         assert "__jsl_clearance=" in r["headers"].get("Cookie", "")
         assert not any(k.lower().startswith("sec-fetch") for k in r["headers"]), r
-    assert not [r for r in log if r["path"].startswith("/private/")]      # robots.txt
+    assert not [r for r in log if r["path"].startswith("/private/")]  # robots.txt
     recs = _records(crawled.data)
     home = [r for r in recs if r.uri == crawled.zoo.urls["guard"] and r.type == "response"]
     assert [r.status for r in home] == ["521", "200"]
     assert b"document.cookie" in home[0].body
-    reload_request = [r for r in recs if r.uri == crawled.zoo.urls["guard"]
-                      and r.type == "request"][1]
+    reload_request = [
+        r for r in recs if r.uri == crawled.zoo.urls["guard"] and r.type == "request"
+    ][1]
     assert "__jsl_clearance=" in reload_request.headers.get_header("Cookie")
 
 
@@ -135,8 +156,8 @@ def test_app_requests_are_captured_and_ruled(crawled):
     log = zoo.requests("spa")
     paths = [r["path"] for r in log]
     assert "/api/list?page=2" in paths and "/api/article/27" in paths
-    assert not [p for p in paths if p.startswith("/api/stat")]          # robots.txt
-    assert not [r for r in zoo.requests("news") if "beacon" in r["path"]]   # other host
+    assert not [p for p in paths if p.startswith("/api/stat")]  # robots.txt
+    assert not [r for r in zoo.requests("news") if "beacon" in r["path"]]  # other host
     recs = _records(crawled.data)
     by_uri = {}
     for r in recs:
@@ -160,13 +181,19 @@ def test_app_requests_are_captured_and_ruled(crawled):
 
 
 def test_without_chromium_those_hosts_are_skipped_and_the_rest_crawled(bzoo, tmp_path):
-    proc = _crawl(bzoo, tmp_path, ["guard", "spa", "mislabeled"],
-                  "-s", "UNION_BROWSER_EXECUTABLE=/nonexistent/chromium")
+    proc = _crawl(
+        bzoo,
+        tmp_path,
+        ["guard", "spa", "mislabeled"],
+        "-s",
+        "UNION_BROWSER_EXECUTABLE=/nonexistent/chromium",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = next((tmp_path / "logs").glob("crawl-*.log")).read_text()
     assert log.count("pages that need a browser are skipped") == 1
-    failures = rows(tmp_path / "archive.db",
-                    "select url, error from captures where record_type = 'failure'")
+    failures = rows(
+        tmp_path / "archive.db", "select url, error from captures where record_type = 'failure'"
+    )
     hosts = sorted({f["url"].split("/")[2] for f in failures})
     assert hosts == sorted(bzoo.urls[n].split("/")[2] for n in ("guard", "spa"))
     assert all("Chromium not found at /nonexistent/chromium" in f["error"] for f in failures)
@@ -179,8 +206,9 @@ def test_a_page_over_its_time_bound_is_a_recorded_failure(bzoo, tmp_path):
     pytest.importorskip("playwright.async_api")
     proc = _crawl(bzoo, tmp_path, ["spa", "mislabeled"], "-s", "UNION_BROWSER_PAGE_TIMEOUT=0.01")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    failures = rows(tmp_path / "archive.db",
-                    "select url, error from captures where record_type = 'failure'")
+    failures = rows(
+        tmp_path / "archive.db", "select url, error from captures where record_type = 'failure'"
+    )
     assert failures and all("not rendered within" in f["error"] for f in failures), failures
     assert rows(tmp_path / "archive.db", "select count(*) n from documents")[0]["n"] == 3
 
@@ -194,13 +222,22 @@ def test_replay_of_the_rendered_app_from_the_warc_alone(crawled, tmp_path):
         pytest.skip("pywb is not installed (bash scripts/test.sh puts it into .venv-pywb)")
     warcs = sorted((crawled.data / "warc").glob("*.warc.gz"))
     for args in (["init", "b"], ["add", "b", *map(str, warcs)]):
-        proc = subprocess.run([str(bin_dir / "wb-manager"), *args], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [str(bin_dir / "wb-manager"), *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
     port = _free_port()
     with open(tmp_path / "wayback.log", "wb") as log:
-        wayback = subprocess.Popen([str(bin_dir / "wayback"), "-b", "127.0.0.1", "-p", str(port)],
-                                   cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+        wayback = subprocess.Popen(
+            [str(bin_dir / "wayback"), "-b", "127.0.0.1", "-p", str(port)],
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -210,25 +247,33 @@ def test_replay_of_the_rendered_app_from_the_warc_alone(crawled, tmp_path):
                     break
             except OSError:
                 pass
-            assert wayback.poll() is None and time.monotonic() < deadline, \
-                (tmp_path / "wayback.log").read_text(errors="replace")[-2000:]
+            assert wayback.poll() is None and time.monotonic() < deadline, (
+                tmp_path / "wayback.log"
+            ).read_text(errors="replace")[-2000:]
             time.sleep(0.2)
-        crawled.zoo.stop()      # only the archive answers from here on (so this test runs last)
+        crawled.zoo.stop()  # only the archive answers from here on (so this test runs last)
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                        args=["--no-sandbox", "--disable-gpu"])
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+            )
             page = browser.new_page()
             page.goto(f"{base}/b/{crawled.zoo.urls['spa']}list/2", wait_until="load")
-            frame = page.frame_locator("#replay_iframe") if page.locator(
-                "#replay_iframe").count() else None
+            frame = (
+                page.frame_locator("#replay_iframe")
+                if page.locator("#replay_iframe").count()
+                else None
+            )
             scope = frame if frame is not None else page
             report = "#app a:has-text('卫子镇工会2023年一季度工作简报')"
             scope.locator(report).wait_for(timeout=20000)
             page.goto(f"{base}/b/{crawled.zoo.urls['spa']}article/27", wait_until="load")
-            scope = page.frame_locator("#replay_iframe") if page.locator(
-                "#replay_iframe").count() else page
+            scope = (
+                page.frame_locator("#replay_iframe")
+                if page.locator("#replay_iframe").count()
+                else page
+            )
             scope.locator("#app h1.title").wait_for(timeout=20000)
             assert scope.locator("#app h1.title").inner_text() == "卫子镇工会2023年一季度工作简报"
             assert "一季度" in scope.locator("#app .content").inner_text()

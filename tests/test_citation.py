@@ -4,6 +4,7 @@ CSL-JSON downloads, each with the original URL, the capture time and the record 
 The GB/T text is checked against the community's GB/T 7714-2015 CSL style rendered by
 citeproc-py, the BibTeX against pybtex's parser, the pages and downloads through Datasette's
 own client against a real archive (tests/fixtures_archive.py)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,7 +20,7 @@ from archive import citation
 from archive.serve import make_datasette
 from tests.fixtures_archive import XSS, build_archive
 
-RECORD_BASE = "http://localhost"          # Datasette's test client answers as this host
+RECORD_BASE = "http://localhost"  # Datasette's test client answers as this host
 
 
 def get(ds, path):
@@ -54,7 +55,9 @@ def gbt_style_rendering(doc) -> str:
 
     style = CitationStylesStyle(
         get_style_filepath("china-national-standard-gb-t-7714-2015-numeric"),
-        validate=False, locale="zh-CN")
+        validate=False,
+        locale="zh-CN",
+    )
     item = citation.csl_item(doc, record_url(doc))
     bib = CitationStylesBibliography(style, CiteProcJSON([item]), formatter.plain)
     bib.register(Citation([CitationItem(item["id"])]))
@@ -69,17 +72,26 @@ def test_gbt7714_is_what_the_standard_style_prints_plus_the_record(arch):
     siming = arch.doc("siming")
     assert citation.gbt7714(siming, record_url(siming)) == (
         f"中共厦门市思明区委. {siming['title']}[EB/OL]. (2012-05-16)[2026-11-21]. "
-        f"{siming['url']}. 存档: {RECORD_BASE}/-/record/{siming['id']}.")
+        f"{siming['url']}. 存档: {RECORD_BASE}/-/record/{siming['id']}."
+    )
 
 
 def test_gbt7714_without_author_date_or_record():
-    doc = {"id": "0123456789abcdef", "url": "http://www.example.org/a.html", "org": None,
-           "title": "  工会\n工作总结 ", "published_date": None, "captured_at": None}
+    doc = {
+        "id": "0123456789abcdef",
+        "url": "http://www.example.org/a.html",
+        "org": None,
+        "title": "  工会\n工作总结 ",
+        "published_date": None,
+        "captured_at": None,
+    }
     assert citation.gbt7714(doc, None) == (
-        "佚名. 工会 工作总结[EB/OL]. http://www.example.org/a.html.")
+        "佚名. 工会 工作总结[EB/OL]. http://www.example.org/a.html."
+    )
     doc.update(captured_at="2026-11-21T08:00:00Z", title=None)
     assert citation.gbt7714(doc, None) == (
-        "佚名. 无题名[EB/OL]. [2026-11-21]. http://www.example.org/a.html.")
+        "佚名. 无题名[EB/OL]. [2026-11-21]. http://www.example.org/a.html."
+    )
 
 
 def parse_bibtex(text: str):
@@ -94,23 +106,34 @@ def test_bibtex_reads_back_with_a_bibtex_parser(arch):
     doc = arch.doc("guangyuan")
     entry = parse_bibtex(citation.bibtex(doc, record_url(doc)))
     assert entry.type == "online" and entry.key == f"union-{doc['id']}"
-    assert [str(p) for p in entry.persons["author"]] == ["{广元市总工会}"]   # an institution
+    assert [str(p) for p in entry.persons["author"]] == ["{广元市总工会}"]  # an institution
     f = entry.fields
     assert f["title"] == "{" + doc["title"] + "}"
     assert (f["url"], f["date"], f["year"], f["urldate"]) == (
-        doc["url"], "2011-11-01", "2011", "2026-11-21")
-    assert f["note"] == (f"Captured {doc['captured_at']}; archived WARC record: "
-                         f"\\url{{{record_url(doc)}}}")
+        doc["url"],
+        "2011-11-01",
+        "2011",
+        "2026-11-21",
+    )
+    assert f["note"] == (
+        f"Captured {doc['captured_at']}; archived WARC record: \\url{{{record_url(doc)}}}"
+    )
 
 
 def test_bibtex_escapes_what_would_break_the_entry():
-    doc = {"id": "0123456789abcdef", "org": "某}会", "published_date": "2020-01-02",
-           "title": "50% & {工会} #1 $x$ a_b ^ ~ \\ {", "captured_at": "2026-11-21T00:00:00Z",
-           "url": "http://www.example.org/a b{c}.html?q=%E5#x"}
+    doc = {
+        "id": "0123456789abcdef",
+        "org": "某}会",
+        "published_date": "2020-01-02",
+        "title": "50% & {工会} #1 $x$ a_b ^ ~ \\ {",
+        "captured_at": "2026-11-21T00:00:00Z",
+        "url": "http://www.example.org/a b{c}.html?q=%E5#x",
+    }
     entry = parse_bibtex(citation.bibtex(doc, "http://localhost/-/record/0123456789abcdef"))
     assert entry.fields["title"] == (
         r"{50\% \& \textbraceleft{}工会\textbraceright{} \#1 \$x\$ a\_b \^{} \~{} "
-        r"\textbackslash{} \textbraceleft{}}")
+        r"\textbackslash{} \textbraceleft{}}"
+    )
     assert entry.fields["url"] == "http://www.example.org/a%20b%7Bc%7D.html?q=%E5#x"
     assert [str(p) for p in entry.persons["author"]] == [r"{某\textbraceright{}会}"]
 
@@ -119,22 +142,29 @@ def test_csl_json_item(arch):
     doc = arch.doc("siming")
     [item] = json.loads(citation.csl_json(doc, record_url(doc)))
     assert item == {
-        "id": f"union-{doc['id']}", "type": "webpage", "title": doc["title"],
-        "URL": doc["url"], "language": "zh-CN", "author": [{"literal": "中共厦门市思明区委"}],
-        "container-title": "www.xmgh.org", "issued": {"date-parts": [[2012, 5, 16]]},
-        "accessed": {"date-parts": [[2026, 11, 21]]}, "archive_location": record_url(doc),
-        "note": f"Captured 2026-11-21T00:01:00Z; WARC record: {record_url(doc)}"}
+        "id": f"union-{doc['id']}",
+        "type": "webpage",
+        "title": doc["title"],
+        "URL": doc["url"],
+        "language": "zh-CN",
+        "author": [{"literal": "中共厦门市思明区委"}],
+        "container-title": "www.xmgh.org",
+        "issued": {"date-parts": [[2012, 5, 16]]},
+        "accessed": {"date-parts": [[2026, 11, 21]]},
+        "archive_location": record_url(doc),
+        "note": f"Captured 2026-11-21T00:01:00Z; WARC record: {record_url(doc)}",
+    }
 
 
 # ------------------------------------------------------------------ Datasette
+
 
 def test_document_page_shows_its_citation(arch, ds):
     for key in ("siming", "district", "xss"):
         doc = arch.doc(key)
         html = get(ds, f"/archive/documents/{doc['id']}").text
         text = citation.gbt7714(doc, record_url(doc))
-        assert (f'<p class="doc-citation" lang="zh-Hans">{markupsafe.escape(text)}</p>'
-                in html), key
+        assert f'<p class="doc-citation" lang="zh-Hans">{markupsafe.escape(text)}</p>' in html, key
         assert f'href="/-/cite/{doc["id"]}.bib"' in html
         assert f'href="/-/cite/{doc["id"]}.json"' in html
         assert f'class="cite-record" href="{record_url(doc)}"' in html
@@ -161,8 +191,10 @@ def test_citation_downloads(arch, ds):
     # the record URL in the citation serves the capture the document came from
     r = get(ds, item["archive_location"].removeprefix(RECORD_BASE))
     assert r.status_code == 200
-    [rec] = [(rec.rec_type, rec.rec_headers.get_header("WARC-Target-URI"))
-             for rec in ArchiveIterator(io.BytesIO(r.content))]
+    [rec] = [
+        (rec.rec_type, rec.rec_headers.get_header("WARC-Target-URI"))
+        for rec in ArchiveIterator(io.BytesIO(r.content))
+    ]
     assert rec == ("response", doc["url"])
 
 

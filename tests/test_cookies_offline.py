@@ -6,6 +6,7 @@ time (and caches it in the user's home).  The crawl's cookie middleware, as conf
 crawler/settings.py, is run in a fresh process with an empty tldextract cache while every
 name lookup is recorded.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,11 +45,16 @@ print(json.dumps({"middleware": path, "looked_up": looked_up,
 
 
 def test_cookie_domains_are_checked_without_the_network(tmp_path):
-    env = dict(os.environ, HOME=str(tmp_path), XDG_CACHE_HOME=str(tmp_path / "cache"),
-               TLDEXTRACT_CACHE=str(tmp_path / "tld"))
+    env = dict(
+        os.environ,
+        HOME=str(tmp_path),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        TLDEXTRACT_CACHE=str(tmp_path / "tld"),
+    )
     env.pop("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", None)
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                          env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["looked_up"] == [], out

@@ -1,4 +1,5 @@
 """Bad input during a crawl gets a clear error or a recorded failure, never a crash."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -10,13 +11,18 @@ from tests.conftest import crawl_cmd
 
 def test_timeout_is_recorded_as_a_failure(zoo, tmp_path):
     slow = zoo.truth["faults"]["slow"]
-    proc = subprocess.run(crawl_cmd(tmp_path, [slow], "-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_TIMES=1"),
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        crawl_cmd(tmp_path, [slow], "-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_TIMES=1"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     conn = sqlite3.connect(tmp_path / "archive.db")
-    rows = conn.execute("select status, error, record_type, warc_filename from captures where url = ?",
-                        [slow]).fetchall()
-    assert len(rows) == 2                      # first try and one retry, both recorded
+    rows = conn.execute(
+        "select status, error, record_type, warc_filename from captures where url = ?", [slow]
+    ).fetchall()
+    assert len(rows) == 2  # first try and one retry, both recorded
     for status, error, record_type, warc in rows:
         assert status is None and "took longer than 1.0 seconds" in error
         assert record_type == "failure" and warc.endswith(".warc.gz")
@@ -29,30 +35,78 @@ def test_unreachable_host_is_a_one_line_error(tmp_path):
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
-    s.close()                                    # nothing listens there now
-    proc = subprocess.run(crawl_cmd(tmp_path, [f"http://127.0.0.1:{port}/"]),
-                          capture_output=True, text=True, timeout=60)
+    s.close()  # nothing listens there now
+    proc = subprocess.run(
+        crawl_cmd(tmp_path, [f"http://127.0.0.1:{port}/"]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
-    assert proc.stderr.strip() == (f"union-archive: error: cannot reach 127.0.0.1:{port}: "
-                                   "Connection refused")
+    assert proc.stderr.strip() == (
+        f"union-archive: error: cannot reach 127.0.0.1:{port}: Connection refused"
+    )
 
 
 def test_loopback_needs_an_explicit_allow(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "archive.cli", "crawl", "--data", str(tmp_path),
-                           "--start-url", "http://127.0.0.1:9/"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "archive.cli",
+            "crawl",
+            "--data",
+            str(tmp_path),
+            "--start-url",
+            "http://127.0.0.1:9/",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "--allow-loopback" in proc.stderr
 
 
 def test_bad_arguments_are_clear(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "archive.cli", "crawl", "--data", str(tmp_path),
-                           "--start-url", "ftp://example.org/"], capture_output=True, text=True)
-    assert proc.returncode == 2 and "not an http(s) URL" in proc.stderr and "Traceback" not in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "archive.cli", "crawl", "--data", str(tmp_path),
-                           "--max-pages", "-3"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "archive.cli",
+            "crawl",
+            "--data",
+            str(tmp_path),
+            "--start-url",
+            "ftp://example.org/",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert (
+        proc.returncode == 2
+        and "not an http(s) URL" in proc.stderr
+        and "Traceback" not in proc.stderr
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "archive.cli",
+            "crawl",
+            "--data",
+            str(tmp_path),
+            "--max-pages",
+            "-3",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "archive.cli", "reindex", "--data", str(tmp_path)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "no WARC files" in proc.stderr
 
 
@@ -62,8 +116,12 @@ def test_sigterm_while_the_indexer_starts_is_a_clean_interrupt(zoo, tmp_path):
     interrupted run, resumable, exit 3."""
     import signal
 
-    proc = subprocess.Popen(crawl_cmd(tmp_path, [zoo.truth["sites"]["traps"]["start_url"]]),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        crawl_cmd(tmp_path, [zoo.truth["sites"]["traps"]["start_url"]]),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     seen = []
     for line in proc.stderr:
         seen.append(line)
@@ -85,8 +143,12 @@ def test_sigterm_before_scrapy_runs_is_a_clean_interrupt(zoo, tmp_path):
     import signal
     import time
 
-    proc = subprocess.Popen(crawl_cmd(tmp_path, zoo.start_urls),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        crawl_cmd(tmp_path, zoo.start_urls),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lock = tmp_path / ".lock"
     deadline = time.monotonic() + 60
     while "pid=" not in (lock.read_text() if lock.exists() else ""):
@@ -104,12 +166,15 @@ def test_bad_warc_compression_settings_are_one_line_errors(tmp_path):
     """Settings are checked before anything goes over the network: a wrong one is the
     error even when the start host is down; a right one gets as far as the host check."""
     down = "http://127.0.0.1:9/"
-    for setting, expected in (("WARC_GZIP_LEVEL=7", "WARC_GZIP_LEVEL must be 0..3 for the isal"),
-                              ("WARC_COMPRESSOR=brotli", "WARC_COMPRESSOR must be one of isal, zlib"),
-                              ("WARC_GZIP_LEVEL=high", "WARC_GZIP_LEVEL must be 0..3"),
-                              ("WARC_COMPRESSOR=zlib", "cannot reach 127.0.0.1:9")):
-        proc = subprocess.run(crawl_cmd(tmp_path, [down], "-s", setting),
-                              capture_output=True, text=True, timeout=60)
+    for setting, expected in (
+        ("WARC_GZIP_LEVEL=7", "WARC_GZIP_LEVEL must be 0..3 for the isal"),
+        ("WARC_COMPRESSOR=brotli", "WARC_COMPRESSOR must be one of isal, zlib"),
+        ("WARC_GZIP_LEVEL=high", "WARC_GZIP_LEVEL must be 0..3"),
+        ("WARC_COMPRESSOR=zlib", "cannot reach 127.0.0.1:9"),
+    ):
+        proc = subprocess.run(
+            crawl_cmd(tmp_path, [down], "-s", setting), capture_output=True, text=True, timeout=60
+        )
         assert proc.returncode == 2, proc.stderr[-2000:]
         assert proc.stderr.startswith(f"union-archive: error: {expected}"), proc.stderr
         assert "Traceback" not in proc.stderr and not (tmp_path / "warc").exists()
@@ -123,29 +188,43 @@ def test_indexer_killed_mid_crawl_loses_nothing(crawled, tmp_path):
     from warcio.archiveiterator import ArchiveIterator
 
     data = tmp_path / "data"
-    proc = subprocess.run(crawl_cmd(data, crawled.zoo.start_urls, "-s", "UNION_TEST_CRASH=indexer:60"),
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        crawl_cmd(data, crawled.zoo.start_urls, "-s", "UNION_TEST_CRASH=indexer:60"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "UNION_TEST_CRASH: SIGKILL of the indexer after capture 60" in proc.stderr
     assert proc.returncode == 1, proc.stderr[-3000:]
-    assert (f"union-archive: error: the indexer stopped during the crawl; every capture is in the "
-            f"WARC files: union-archive reindex --data {data} builds the archive from them"
-            ) in proc.stderr.splitlines()
-    [crawl] = sqlite3.connect(data / "archive.db").execute("select id, status from crawls").fetchall()
+    assert (
+        f"union-archive: error: the indexer stopped during the crawl; every capture is in the "
+        f"WARC files: union-archive reindex --data {data} builds the archive from them"
+    ) in proc.stderr.splitlines()
+    [crawl] = (
+        sqlite3.connect(data / "archive.db").execute("select id, status from crawls").fetchall()
+    )
     assert crawl[1] == "indexer failed" and f"crawl {crawl[0]} indexer failed" in proc.stdout
-    assert not (data / "jobs" / crawl[0]).exists()      # all fetched: nothing to resume
+    assert not (data / "jobs" / crawl[0]).exists()  # all fetched: nothing to resume
 
     files = sorted((data / "warc").glob("*.warc.gz"))
     assert files and not list((data / "warc").glob("*.open"))
     fetched = set()
     for f in files:
         with open(f, "rb") as fh:
-            fetched |= {r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(fh)
-                        if r.rec_type in ("response", "revisit")}
+            fetched |= {
+                r.rec_headers.get_header("WARC-Target-URI")
+                for r in ArchiveIterator(fh)
+                if r.rec_type in ("response", "revisit")
+            }
     ref = sqlite3.connect(crawled.data / "archive.db")
     assert fetched >= {u for (u,) in ref.execute("select url from documents")}
 
-    out = subprocess.run([sys.executable, "-m", "archive.cli", "reindex", "--data", str(data)],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     q = "select url, part, title, text, is_report from documents order by url, part"
     got = sqlite3.connect(data / "archive.db")
@@ -156,21 +235,25 @@ def test_indexer_killed_mid_crawl_loses_nothing(crawled, tmp_path):
 def test_missing_isal_is_a_clear_error_and_zlib_still_works():
     """Without the isal package the default compressor is refused with a way out, and
     WARC_COMPRESSOR=zlib writes a record (a fresh interpreter that cannot import isal)."""
-    code = ("import sys, io; sys.modules['isal'] = None\n"
-            "from crawler.warc.writer import compression, WarcFileWriter\n"
-            "try:\n    compression()\nexcept ValueError as e:\n    print('ERR', e)\n"
-            "import tempfile, gzip, pathlib\n"
-            "from crawler.warc import records as rec\n"
-            "d = tempfile.mkdtemp(); w = WarcFileWriter(d, compressor='zlib')\n"
-            "b = w.builder\n"
-            "w.write([rec.metadata_record(b, 'http://x.test/', b.curr_warc_date(), [('k', 'v')])])\n"
-            "w.close()\n"
-            "f = next(pathlib.Path(d).glob('*.warc.gz'))\n"
-            "print('OK', gzip.decompress(f.read_bytes())[:8])\n")
+    code = (
+        "import sys, io; sys.modules['isal'] = None\n"
+        "from crawler.warc.writer import compression, WarcFileWriter\n"
+        "try:\n    compression()\nexcept ValueError as e:\n    print('ERR', e)\n"
+        "import tempfile, gzip, pathlib\n"
+        "from crawler.warc import records as rec\n"
+        "d = tempfile.mkdtemp(); w = WarcFileWriter(d, compressor='zlib')\n"
+        "b = w.builder\n"
+        "w.write([rec.metadata_record(b, 'http://x.test/', b.curr_warc_date(), [('k', 'v')])])\n"
+        "w.close()\n"
+        "f = next(pathlib.Path(d).glob('*.warc.gz'))\n"
+        "print('OK', gzip.decompress(f.read_bytes())[:8])\n"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert ("ERR WARC_COMPRESSOR 'isal' needs the isal package (pip install isal); "
-            "or set WARC_COMPRESSOR to 'zlib'") in proc.stdout
+    assert (
+        "ERR WARC_COMPRESSOR 'isal' needs the isal package (pip install isal); "
+        "or set WARC_COMPRESSOR to 'zlib'"
+    ) in proc.stdout
     assert "OK b'WARC/1.1'" in proc.stdout
 
 
@@ -194,27 +277,36 @@ class _ThreeHosts:
                 owner.log.append((port, self.path, self.headers.get("Referer")))
                 a, b, c = owner.a.server_port, owner.b.server_port, owner.c.server_port
                 pages = {
-                    "/start/": ("", '<a href="/p1">p1</a><a href="/np">np</a><a href="/or">or</a>'
-                              '<a href="/go">go</a><a href="/same">same</a><a href="/mr">mr</a>'
-                              '<a href="/mr16">mr16</a>'),
+                    "/start/": (
+                        "",
+                        '<a href="/p1">p1</a><a href="/np">np</a><a href="/or">or</a>'
+                        '<a href="/go">go</a><a href="/same">same</a><a href="/mr">mr</a>'
+                        '<a href="/mr16">mr16</a>',
+                    ),
                     "/np": ("no-referrer", '<a href="/np-child">c</a>'),
                     "/or": ("origin", '<a href="/or-child1">c1</a><a href="/or-child2">c2</a>'),
                     "/home/": ("", '<a href="/b-child">c</a>'),
                 }
                 if port == a and self.path in ("/go", "/same", "/moved/"):
-                    target = {"/go": f"http://127.0.0.1:{c}/secret", "/same": "/target",
-                              "/moved/": f"http://127.0.0.1:{b}/home/"}[self.path]
+                    target = {
+                        "/go": f"http://127.0.0.1:{c}/secret",
+                        "/same": "/target",
+                        "/moved/": f"http://127.0.0.1:{b}/home/",
+                    }[self.path]
                     self.send_response(302)
                     self.send_header("Location", target)
                     self.end_headers()
                     return
-                if self.path in ("/mr", "/mr16"):     # meta refresh, mixed case / UTF-16
-                    page = (f'<html><head><META HTTP-EQUIV="ReFresh" CONTENT="0; url='
-                            f'{self.path}-target"></head><body>moved</body></html>')
+                if self.path in ("/mr", "/mr16"):  # meta refresh, mixed case / UTF-16
+                    page = (
+                        f'<html><head><META HTTP-EQUIV="ReFresh" CONTENT="0; url='
+                        f'{self.path}-target"></head><body>moved</body></html>'
+                    )
                     wide = self.path == "/mr16"
                     self.send_response(200)
-                    self.send_header("Content-Type", "text/html; charset="
-                                     + ("utf-16" if wide else "utf-8"))
+                    self.send_header(
+                        "Content-Type", "text/html; charset=" + ("utf-16" if wide else "utf-8")
+                    )
                     self.end_headers()
                     self.wfile.write(page.encode("utf-16") if wide else page.encode())
                     return
@@ -226,8 +318,9 @@ class _ThreeHosts:
                 self.end_headers()
                 self.wfile.write(f"<html><body><p>{self.path}</p>{links}</body></html>".encode())
 
-        self.a, self.b, self.c = (http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-                                  for _ in range(3))
+        self.a, self.b, self.c = (
+            http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler) for _ in range(3)
+        )
         for server in (self.a, self.b, self.c):
             threading.Thread(target=server.serve_forever, daemon=True).start()
 
@@ -263,6 +356,7 @@ def test_a_start_url_moving_to_a_refused_address_is_not_followed():
     with pytest.raises(IgnoreRequest):
         mw.process_request(elsewhere)
 
+
 def test_redirects_stay_in_scope_and_referers_follow_the_policies(tmp_path):
     """A redirect to another host is archived, its target is not fetched (unless a start
     URL moved there: that host joins the crawl's); a redirect on the host is followed, and so are meta refreshes (in mixed
@@ -279,8 +373,12 @@ def test_redirects_stay_in_scope_and_referers_follow_the_policies(tmp_path):
     try:
         a, b, c = hosts.a.server_port, hosts.b.server_port, hosts.c.server_port
         base = f"http://127.0.0.1:{a}"
-        proc = subprocess.run(crawl_cmd(tmp_path, [base + "/start/", base + "/moved/"]),
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            crawl_cmd(tmp_path, [base + "/start/", base + "/moved/"]),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         hosts.close()
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -292,8 +390,8 @@ def test_redirects_stay_in_scope_and_referers_follow_the_policies(tmp_path):
     assert "'union/filtered/redirect_offsite': 1" in proc.stderr
     assert "'union/scope/hosts_from_start_redirects': 1" in proc.stderr
     got = {path: ref for port, path, ref in hosts.log if port == a}
-    assert "/target" in got                                               # same host: followed
-    assert "/mr-target" in got and "/mr16-target" in got                  # meta refresh
+    assert "/target" in got  # same host: followed
+    assert "/mr-target" in got and "/mr16-target" in got  # meta refresh
     want = {
         "/p1": DefaultReferrerPolicy().referrer(base + "/start/", base + "/p1"),
         "/np-child": NoReferrerPolicy().referrer(base + "/np", base + "/np-child"),
@@ -317,16 +415,23 @@ def _one_line_error(proc) -> str:
 
 def test_bad_port_and_bad_setting_values_are_one_line_errors(tmp_path):
     for url in ("http://127.0.0.1:99999/", "http://127.0.0.1:port/"):
-        proc = subprocess.run(crawl_cmd(tmp_path, [url]), capture_output=True, text=True,
-                              timeout=60)
+        proc = subprocess.run(
+            crawl_cmd(tmp_path, [url]), capture_output=True, text=True, timeout=60
+        )
         assert f"bad port in URL: {url}" in _one_line_error(proc)
-    for setting, expected in (("DOWNLOAD_TIMEOUT=abc", "expected a number"),
-                              ("AUTOTHROTTLE_ENABLED=maybe", "expected a boolean"),
-                              ("ITEM_PIPELINES={", "expected a dict")):
-        proc = subprocess.run(crawl_cmd(tmp_path, ["http://127.0.0.1:9/"], "-s", setting),
-                              capture_output=True, text=True, timeout=60)
+    for setting, expected in (
+        ("DOWNLOAD_TIMEOUT=abc", "expected a number"),
+        ("AUTOTHROTTLE_ENABLED=maybe", "expected a boolean"),
+        ("ITEM_PIPELINES={", "expected a dict"),
+    ):
+        proc = subprocess.run(
+            crawl_cmd(tmp_path, ["http://127.0.0.1:9/"], "-s", setting),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert f"-s {setting}: {expected}" in _one_line_error(proc)
-    assert not list(tmp_path.iterdir())         # nothing written, no crawl started
+    assert not list(tmp_path.iterdir())  # nothing written, no crawl started
 
 
 def test_a_read_only_data_dir_is_a_one_line_error(tmp_path):
@@ -341,9 +446,11 @@ def test_a_read_only_data_dir_is_a_one_line_error(tmp_path):
     wrap = ["unshare", "-Urm", "sh", "-c", f'mount -t tmpfs -o ro tmpfs "{ro}" && exec "$@"', "sh"]
     if not shutil.which("unshare") or subprocess.run([*wrap, "true"]).returncode:
         pytest.skip("no mount namespace to make a read-only file system in")
-    for cmd in (crawl_cmd(ro, ["http://127.0.0.1:9/"]),
-                [sys.executable, "-m", "archive.cli", "reindex", "--data", str(ro)],
-                crawl_cmd(ro / "new", ["http://127.0.0.1:9/"])):
+    for cmd in (
+        crawl_cmd(ro, ["http://127.0.0.1:9/"]),
+        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(ro)],
+        crawl_cmd(ro / "new", ["http://127.0.0.1:9/"]),
+    ):
         proc = subprocess.run([*wrap, *cmd], capture_output=True, text=True, timeout=60)
         assert "cannot write to " in _one_line_error(proc)
         assert "Read-only file system" in proc.stderr

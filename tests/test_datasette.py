@@ -1,4 +1,5 @@
 """Every published route, through Datasette's own client against a real archive on disk."""
+
 from __future__ import annotations
 
 import asyncio
@@ -62,16 +63,23 @@ def table_search(ds, q, extra=""):
 
 # ------------------------------------------------------------------ configuration
 
+
 def test_shipped_datasette_yml_is_the_root_one():
-    assert (ROOT / "archive" / "datasette.yml").read_bytes() == (ROOT / "datasette.yml").read_bytes()
+    assert (ROOT / "archive" / "datasette.yml").read_bytes() == (
+        ROOT / "datasette.yml"
+    ).read_bytes()
 
 
 def test_home_metadata_and_settings(ds):
     r = get(ds, "/")
     assert r.status_code == 200 and "工会工作报告档案" in r.text
     assert 'action="/archive/documents"' in r.text and 'name="_search"' in r.text
-    for name in ("reports_by_region_and_year", "duplicate_clusters", "latest_crawl",
-                 "documents_of_site"):
+    for name in (
+        "reports_by_region_and_year",
+        "duplicate_clusters",
+        "latest_crawl",
+        "documents_of_site",
+    ):
         assert f'href="/archive/{name}' in r.text
     meta = get(ds, "/-/metadata.json").json()
     assert meta["license"] and meta["source"] and meta["description_html"]
@@ -96,9 +104,18 @@ def test_database_is_mutable_not_immutable_and_reads_are_read_only(ds):
 def test_databases_json_does_not_show_where_the_archive_is(arch, ds):
     rows = get(ds, "/-/databases.json").json()
     assert [(d["name"], d["path"], d["is_mutable"]) for d in rows] == [
-        ("archive", "archive.db", True)]
-    for path in ("/-/databases.json", "/-/databases", "/-/versions.json", "/-/plugins.json",
-                 "/-/settings.json", "/-/metadata.json", "/.json", "/archive.json"):
+        ("archive", "archive.db", True)
+    ]
+    for path in (
+        "/-/databases.json",
+        "/-/databases",
+        "/-/versions.json",
+        "/-/plugins.json",
+        "/-/settings.json",
+        "/-/metadata.json",
+        "/.json",
+        "/archive.json",
+    ):
         r = get(ds, path)
         assert r.status_code == 200 and str(arch.root.resolve()) not in r.text, path
         assert str(arch.root) not in r.text, path
@@ -109,41 +126,62 @@ def test_internal_tables_are_hidden(ds):
     for name in ("documents", "captures", "crawls"):
         assert tables[name]["hidden"] is False
     hidden = {n for n, t in tables.items() if t["hidden"]}
-    assert {"documents_fts", "documents_fts_data",
-            "documents_fts_idx", "documents_fts_docsize", "documents_fts_config"} <= hidden
-    assert not {"_signatures", "_search_form"} & set(tables)   # internal: not even listed
-    assert "documents_fts_content" not in tables      # contentless: no second copy of the text
+    assert {
+        "documents_fts",
+        "documents_fts_data",
+        "documents_fts_idx",
+        "documents_fts_docsize",
+        "documents_fts_config",
+    } <= hidden
+    assert not {"_signatures", "_search_form"} & set(tables)  # internal: not even listed
+    assert "documents_fts_content" not in tables  # contentless: no second copy of the text
     assert "_signatures" not in get(ds, "/archive").text
 
 
-@pytest.mark.parametrize("path", [
-    "/archive/_signatures", "/archive/_signatures.json", "/archive/_signatures.csv",
-    "/archive/~5Fsignatures.json", "/archive/_signatures/1", "/archive/_signatures/1.json",
-    "/archive/_search_form.json", "/archive/_search_form?_facet=version",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/archive/_signatures",
+        "/archive/_signatures.json",
+        "/archive/_signatures.csv",
+        "/archive/~5Fsignatures.json",
+        "/archive/_signatures/1",
+        "/archive/_signatures/1.json",
+        "/archive/_search_form.json",
+        "/archive/_search_form?_facet=version",
+    ],
+)
 def test_internal_tables_are_not_served(ds, path):
     r = get(ds, path)
     assert r.status_code in (403, 404), (path, r.status_code)
-    assert "doc_id" not in r.text and '"version"' not in r.text    # none of their columns
+    assert "doc_id" not in r.text and '"version"' not in r.text  # none of their columns
 
 
 # ------------------------------------------------------------------ search
 
+
 def test_escape_fts_is_overridden_by_the_plugin(ds):
-    rows = run(ds.get_database("archive").execute(
-        "select escape_fts(:q), search_query(:q)", {"q": "工會"})).rows
+    rows = run(
+        ds.get_database("archive").execute("select escape_fts(:q), search_query(:q)", {"q": "工會"})
+    ).rows
     assert tuple(rows[0]) == ('"工 会"', '"工 会"')
 
 
-@pytest.mark.parametrize("q,must,must_not", [
-    ("工会", {"siming", "guangyuan", "district", "hant_raw", "xss", "mixed"},
-     {"near_miss", "line_break", "books"}),
-    ("劳模", {"siming", "guangyuan", "hant_raw"}, {"near_miss", "books"}),
-    ("工资集体协商", {"guangyuan", "dup_a", "dup_b"}, {"siming", "near_miss"}),
-    ("书", {"books", "siming"}, {"near_miss", "mixed"}),
-    ("工會", {"siming", "district", "hant_raw"}, {"near_miss"}),
-    ("APP", {"mixed"}, {"siming"}),
-])
+@pytest.mark.parametrize(
+    "q,must,must_not",
+    [
+        (
+            "工会",
+            {"siming", "guangyuan", "district", "hant_raw", "xss", "mixed"},
+            {"near_miss", "line_break", "books"},
+        ),
+        ("劳模", {"siming", "guangyuan", "hant_raw"}, {"near_miss", "books"}),
+        ("工资集体协商", {"guangyuan", "dup_a", "dup_b"}, {"siming", "near_miss"}),
+        ("书", {"books", "siming"}, {"near_miss", "mixed"}),
+        ("工會", {"siming", "district", "hant_raw"}, {"near_miss"}),
+        ("APP", {"mixed"}, {"siming"}),
+    ],
+)
 def test_stock_search_box_finds_every_document(arch, ds, q, must, must_not):
     got = table_search(ds, q)
     assert got >= ids_of(arch, must) and not got & ids_of(arch, must_not)
@@ -159,7 +197,7 @@ def test_search_page_html_and_ranked_link(arch, ds):
     assert r.status_code == 200
     doc = arch.doc("guangyuan")
     assert f'<a href="/archive/documents/{doc["id"]}">{doc["title"]}</a>' in r.text
-    assert doc["text"][:40] in r.text                       # the start of the text
+    assert doc["text"][:40] in r.text  # the start of the text
     assert arch.doc("near_miss")["title"] not in r.text
     assert "rank them by relevance" in r.text
     assert "/archive/search?q=%E5%8A%B3%E6%A8%A1" in r.text
@@ -168,8 +206,12 @@ def test_search_page_html_and_ranked_link(arch, ds):
 def test_over_long_searches_are_refused_with_a_clear_400(ds):
     n = LIMITS["search_chars"]
     assert get(ds, "/archive/documents?_search=" + "工" * n).status_code == 200
-    for path in ("/archive/documents?_search=", "/archive/documents.json?_search_title=",
-                 "/archive/search?q=", "/archive/search.json?q="):
+    for path in (
+        "/archive/documents?_search=",
+        "/archive/documents.json?_search_title=",
+        "/archive/search?q=",
+        "/archive/search.json?q=",
+    ):
         r = get(ds, path + "工" * (n + 1))
         assert r.status_code == 400, path
         assert f"too long: {n + 1:,} characters" in r.text and f"at most {n}" in r.text
@@ -201,13 +243,18 @@ def test_search_with_facet_narrows(arch, ds):
 def test_facets_on_the_documents_table(ds):
     facets = get(ds, "/archive/documents.json").json()["facet_results"]
     sites = {f["value"]: f["count"] for f in facets["site"]["results"]}
-    assert sites == {"www.xmgh.org": 4, "www.gyzgh.org.cn": 4, "zgh.example-district.gov.cn": 2,
-                     "app.example-union.org": 1}
+    assert sites == {
+        "www.xmgh.org": 4,
+        "www.gyzgh.org.cn": 4,
+        "zgh.example-district.gov.cn": 2,
+        "app.example-union.org": 1,
+    }
     scripts = {f["value"]: f["count"] for f in facets["script"]["results"]}
     assert scripts == {"Hans": 9, "Hant": 2}
 
 
 # ------------------------------------------------------------------ pages
+
 
 def test_document_page_reads_like_a_document(arch, ds):
     doc = arch.doc("siming")
@@ -227,12 +274,12 @@ def test_document_page_reads_like_a_document(arch, ds):
 
 def test_a_huge_document_page_shows_its_start_and_links_the_whole_text(tmp_path):
     arch = build_archive(tmp_path)
-    text = "\n".join(f"第{i:07d}段 工会工作情况汇报" for i in range(250_000))   # 4.75 M characters
+    text = "\n".join(f"第{i:07d}段 工会工作情况汇报" for i in range(250_000))  # 4.75 M characters
     row = add_document(arch.db_path, "huge", "一份巨大的工会文档", text)
     ds = make_datasette(arch.root)
     limit = LIMITS["page_text_chars"]
     html = get(ds, f"/archive/documents/{row['id']}").text
-    assert len(html) < 2 * limit + 20_000                # the start of the text, not all of it
+    assert len(html) < 2 * limit + 20_000  # the start of the text, not all of it
     shown = text[:limit].split("\n")
     assert f"<p>{shown[-2]}</p>" in html and "第0249999段" not in html
     assert f"The first {limit:,} of {len(text):,} characters are shown." in html
@@ -249,7 +296,7 @@ def test_document_text_download(arch, ds):
     doc = arch.doc("xss")
     r = get(ds, f"/-/text/{doc['id']}")
     assert r.status_code == 200 and r.text == doc["text"]
-    assert r.headers["content-type"] == "text/plain; charset=utf-8"       # never read as HTML
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"  # never read as HTML
     assert r.headers["x-content-type-options"] == "nosniff"
     assert get(ds, "/-/text/0000000000000000").status_code == 404
 
@@ -261,8 +308,13 @@ def test_document_page_lists_its_duplicates(arch, ds):
 
 def test_crawled_markup_is_escaped_everywhere(arch, ds):
     doc = arch.doc("xss")
-    pages = [f"/archive/documents/{doc['id']}", "/archive/documents?_search=工会",
-             "/archive/documents", "/archive/search?q=通知", "/archive/documents_of_site?site=www.xmgh.org"]
+    pages = [
+        f"/archive/documents/{doc['id']}",
+        "/archive/documents?_search=工会",
+        "/archive/documents",
+        "/archive/search?q=通知",
+        "/archive/documents_of_site?site=www.xmgh.org",
+    ]
     for path in pages:
         html = get(ds, path).text
         assert "<script>alert(1)" not in html, path
@@ -278,7 +330,10 @@ def test_canned_queries(arch, ds):
 
     rows = q("/archive/reports_by_region_and_year.json?region=&_shape=array")
     assert {(r["region"], r["year"], r["reports"]) for r in rows} == {
-        ("福建省厦门市", 2012, 1), ("四川省广元市", 2011, 1), ("广东省广州市", 2021, 1)}
+        ("福建省厦门市", 2012, 1),
+        ("四川省广元市", 2011, 1),
+        ("广东省广州市", 2021, 1),
+    }
     rows = q("/archive/reports_by_region_and_year.json?region=四川&_shape=array")
     assert [(r["region"], r["reports"]) for r in rows] == [("四川省广元市", 1)]
 
@@ -307,11 +362,20 @@ def test_search_excerpts_stay_cheap_on_a_huge_text(tmp_path):
     """The ranked search computes each listed document's excerpt in its SQL query: over a
     huge text that took longer than the SQL time limit, and the search failed for all."""
     arch = build_archive(tmp_path)
-    text = "\n".join([DISTRICT_HANT] * (4_000_000 // len(DISTRICT_HANT)))   # Traditional
+    text = "\n".join([DISTRICT_HANT] * (4_000_000 // len(DISTRICT_HANT)))  # Traditional
     huge = add_document(arch.db_path, "huge", "工會文檔", text, script="Hant")
-    db = store.connect(arch.db_path)     # and enough other matches for the limit to be checked
-    rows = [document_row(dict(arch.docs["books"], url=f"http://www.xmgh.org/n/{i}.html",
-                              text=f"第{i}期工会简报"), WARC_NAME, 0, 0) for i in range(300)]
+    db = store.connect(arch.db_path)  # and enough other matches for the limit to be checked
+    rows = [
+        document_row(
+            dict(
+                arch.docs["books"], url=f"http://www.xmgh.org/n/{i}.html", text=f"第{i}期工会简报"
+            ),
+            WARC_NAME,
+            0,
+            0,
+        )
+        for i in range(300)
+    ]
     db["documents"].insert_all(rows, pk="id")
     search.index_documents(db, rows)
     db.conn.close()
@@ -325,14 +389,18 @@ def test_search_excerpts_stay_cheap_on_a_huge_text(tmp_path):
 
 # ------------------------------------------------------------------ WARC downloads
 
+
 def test_whole_warc_file(arch, ds):
     r = get(ds, f"/-/warc/{WARC_NAME}")
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/warc"
     assert r.headers["accept-ranges"] == "bytes"
     assert r.content == arch.warc_path.read_bytes()
-    uris = [rec.rec_headers.get_header("WARC-Target-URI")
-            for rec in ArchiveIterator(io.BytesIO(r.content)) if rec.rec_type == "response"]
+    uris = [
+        rec.rec_headers.get_header("WARC-Target-URI")
+        for rec in ArchiveIterator(io.BytesIO(r.content))
+        if rec.rec_type == "response"
+    ]
     assert len(uris) == len(arch.docs)
 
 
@@ -359,12 +427,15 @@ def test_warc_range_requests(arch, ds):
     assert r.status_code == 200 and r.headers["content-length"] == str(size) and r.content == b""
 
 
-@pytest.mark.parametrize("header,status,part", [
-    ("bytes=" + "9" * 5000 + "-", 416, None),            # starts past any file
-    ("bytes=0-" + "9" * 5000, 206, slice(0, None)),      # ends past the file: up to its end
-    ("bytes=-" + "9" * 5000, 206, slice(0, None)),       # a suffix longer than the file
-    ("bytes=" + "0" * 5000 + "5-" + "0" * 5000 + "9", 206, slice(5, 10)),  # leading zeros
-])
+@pytest.mark.parametrize(
+    "header,status,part",
+    [
+        ("bytes=" + "9" * 5000 + "-", 416, None),  # starts past any file
+        ("bytes=0-" + "9" * 5000, 206, slice(0, None)),  # ends past the file: up to its end
+        ("bytes=-" + "9" * 5000, 206, slice(0, None)),  # a suffix longer than the file
+        ("bytes=" + "0" * 5000 + "5-" + "0" * 5000 + "9", 206, slice(5, 10)),  # leading zeros
+    ],
+)
 def test_warc_range_with_thousands_of_digits(arch, ds, header, status, part):
     """Python's int() refuses strings of over 4,300 digits: such a Range is still answered."""
     r = get(ds, f"/-/warc/{WARC_NAME}", headers={"Range": header})
@@ -373,13 +444,21 @@ def test_warc_range_with_thousands_of_digits(arch, ds, header, status, part):
         assert r.content == arch.warc_path.read_bytes()[part]
 
 
-@pytest.mark.parametrize("path", [
-    "/-/warc/..%2Fsecret.txt", "/-/warc/..%2Farchive.db", "/-/warc/%2Fetc%2Fpasswd",
-    "/-/warc/escape.warc.gz",            # a symlink leading out of the WARC directory
-    f"/-/warc/{OPEN_WARC_NAME}",         # still being written
-    "/-/warc/nope.warc.gz", "/-/warc/.hidden.warc.gz", "/-/warc/archive.db",
-    "/-/warc/..", "/-/warc/%2E%2E",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/-/warc/..%2Fsecret.txt",
+        "/-/warc/..%2Farchive.db",
+        "/-/warc/%2Fetc%2Fpasswd",
+        "/-/warc/escape.warc.gz",  # a symlink leading out of the WARC directory
+        f"/-/warc/{OPEN_WARC_NAME}",  # still being written
+        "/-/warc/nope.warc.gz",
+        "/-/warc/.hidden.warc.gz",
+        "/-/warc/archive.db",
+        "/-/warc/..",
+        "/-/warc/%2E%2E",
+    ],
+)
 def test_warc_outside_the_directory_is_refused(ds, path):
     r = get(ds, path)
     assert r.status_code in (400, 404), (path, r.status_code)
@@ -402,8 +481,13 @@ def test_single_record_download(arch, ds, key):
     assert f'filename="{doc["id"]}.warc.gz"' in r.headers["content-disposition"]
     records = []
     for rec in ArchiveIterator(io.BytesIO(r.content)):
-        records.append((rec.rec_type, rec.rec_headers.get_header("WARC-Target-URI"),
-                        rec.content_stream().read()))
+        records.append(
+            (
+                rec.rec_type,
+                rec.rec_headers.get_header("WARC-Target-URI"),
+                rec.content_stream().read(),
+            )
+        )
     assert len(records) == 1
     rec_type, uri, body = records[0]
     assert rec_type == "response" and uri == doc["url"]
@@ -412,14 +496,16 @@ def test_single_record_download(arch, ds, key):
 
 def test_single_record_while_its_warc_file_is_still_open(tmp_path):
     arch = build_archive(tmp_path)
-    arch.warc_path.rename(str(arch.warc_path) + ".open")   # the crawl has not closed it yet
+    arch.warc_path.rename(str(arch.warc_path) + ".open")  # the crawl has not closed it yet
     ds = make_datasette(arch.root)
     doc = arch.doc("guangyuan")
     r = get(ds, f"/-/record/{doc['id']}")
     assert r.status_code == 200
-    assert [rec.rec_headers.get_header("WARC-Target-URI")
-            for rec in ArchiveIterator(io.BytesIO(r.content))] == [doc["url"]]
-    assert get(ds, f"/-/warc/{WARC_NAME}").status_code == 404      # incomplete: not served
+    assert [
+        rec.rec_headers.get_header("WARC-Target-URI")
+        for rec in ArchiveIterator(io.BytesIO(r.content))
+    ] == [doc["url"]]
+    assert get(ds, f"/-/warc/{WARC_NAME}").status_code == 404  # incomplete: not served
     assert get(ds, f"/-/warc/{WARC_NAME}.open").status_code == 404
 
 
@@ -441,6 +527,7 @@ def test_single_record_unknown_document(ds):
 
 # ------------------------------------------------------------------ locked down
 
+
 def test_arbitrary_sql_is_off_by_default(ds):
     assert get(ds, "/archive?sql=select+1").status_code == 403
     assert get(ds, "/archive.json?sql=select+*+from+documents").status_code == 403
@@ -459,8 +546,13 @@ def test_allow_sql_turns_it_on(arch):
 
 def test_no_write_endpoints(arch, ds):
     for method in ("post", "put", "patch", "delete"):
-        for path in ("/archive/documents", "/archive/documents_of_site", "/archive/-/create",
-                     f"/archive/documents/{arch.doc('books')['id']}/-/delete", "/-/logout"):
+        for path in (
+            "/archive/documents",
+            "/archive/documents_of_site",
+            "/archive/-/create",
+            f"/archive/documents/{arch.doc('books')['id']}/-/delete",
+            "/-/logout",
+        ):
             r = run(getattr(ds.client, method)(path))
             assert r.status_code == 405, (method, path)
             assert r.headers["allow"] == "GET, HEAD, OPTIONS"
@@ -497,8 +589,12 @@ def test_wal_keeps_serving_while_a_crawl_writes(tmp_path):
 
 
 def test_serve_without_archive_is_a_one_line_error(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "archive.cli", "serve", "--data", str(tmp_path)],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive.cli", "serve", "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "archive.db not found" in lines[0], proc.stderr
@@ -511,8 +607,9 @@ def test_crawled_zoo_script_payload_page_is_escaped(crawled):
         pytest.skip("the zoo crawl wrote no archive; test_e2e reports why")
     conn = sqlite3.connect(db_path)
     try:
-        found = conn.execute("select id from documents where title like '%<script>%' "
-                             "or text like '%<script>%'").fetchall()
+        found = conn.execute(
+            "select id from documents where title like '%<script>%' or text like '%<script>%'"
+        ).fetchall()
     finally:
         conn.close()
     if not found:
@@ -537,13 +634,17 @@ def test_crawled_official_notice_is_found_by_number_and_issuer(crawled):
     [gold] = [d for d in crawled.zoo.truth["documents"] if d["doc_number"]]
     ds = make_datasette(crawled.data)
     number, issuer = quote(gold["doc_number"]), quote(gold["issuer"])
-    for query in (f"doc_number={number}", f"doc_number__contains={quote('〔2021〕')}",
-                  f"issuer={issuer}", f"_search={quote('川北工发')}&issuer={issuer}"):
+    for query in (
+        f"doc_number={number}",
+        f"doc_number__contains={quote('〔2021〕')}",
+        f"issuer={issuer}",
+        f"_search={quote('川北工发')}&issuer={issuer}",
+    ):
         r = get(ds, f"/archive/documents.json?{query}&_shape=objects&_size=max")
         assert r.status_code == 200, r.text
         assert [d["url"] for d in r.json()["rows"]] == [gold["url"]], query
     facets = get(ds, "/archive/documents.json").json()["facet_results"]
-    issuers: dict = {}          # every gold document the crawl reached that names an issuer
+    issuers: dict = {}  # every gold document the crawl reached that names an issuer
     for d in crawled.zoo.truth["documents"]:
         if d["issuer"] and d.get("reachable", True):
             issuers[d["issuer"]] = issuers.get(d["issuer"], 0) + 1
@@ -558,6 +659,7 @@ def test_crawled_official_notice_is_found_by_number_and_issuer(crawled):
 
 
 # ------------------------------------------------------------------ over real HTTP
+
 
 def raw_get(base: str, path: str, headers: dict | None = None):
     """GET a path exactly as written (no client-side normalisation of ../ or %2e)."""
@@ -578,13 +680,25 @@ def test_served_over_http_by_union_archive_serve(arch):
     with serving(arch.root) as base:
         data = arch.warc_path.read_bytes()
         status, headers, body = raw_get(base, f"/-/warc/{WARC_NAME}", {"Range": "bytes=10-19"})
-        assert (status, body, headers["content-range"]) == (206, data[10:20], f"bytes 10-19/{len(data)}")
+        assert (status, body, headers["content-range"]) == (
+            206,
+            data[10:20],
+            f"bytes 10-19/{len(data)}",
+        )
         assert headers["content-type"] == "application/warc"
         status, headers, body = raw_get(base, f"/-/warc/{WARC_NAME}")
         assert status == 200 and body == data
-        for path in ("/-/warc/../archive.db", "/-/warc/%2e%2e/archive.db", "/-/warc/..%2fsecret.txt",
-                     "/-/warc/../secret.txt", "/-/warc/%2e%2e%2fsecret.txt", "/-/warc//etc/passwd",
-                     "/-/warc/escape.warc.gz", f"/-/warc/{OPEN_WARC_NAME}", "/-/nope"):
+        for path in (
+            "/-/warc/../archive.db",
+            "/-/warc/%2e%2e/archive.db",
+            "/-/warc/..%2fsecret.txt",
+            "/-/warc/../secret.txt",
+            "/-/warc/%2e%2e%2fsecret.txt",
+            "/-/warc//etc/passwd",
+            "/-/warc/escape.warc.gz",
+            f"/-/warc/{OPEN_WARC_NAME}",
+            "/-/nope",
+        ):
             status, headers, body = raw_get(base, path)
             if status == 302:  # Datasette redirects %-escapes to its ~-escapes: follow once
                 status, headers, body = raw_get(base, headers["location"])
@@ -593,10 +707,15 @@ def test_served_over_http_by_union_archive_serve(arch):
         doc = arch.doc("district")
         status, _, body = raw_get(base, f"/-/record/{doc['id']}")
         assert status == 200
-        assert [r.rec_headers.get_header("WARC-Target-URI")
-                for r in ArchiveIterator(io.BytesIO(body))] == [doc["url"]]
-        status, _, body = raw_get(base, "/archive/documents.json?_search=%E5%8A%B3%E6%A8%A1&_shape=array")
-        assert status == 200 and b"hant_raw" not in body and len(__import__("json").loads(body)) >= 3
+        assert [
+            r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(io.BytesIO(body))
+        ] == [doc["url"]]
+        status, _, body = raw_get(
+            base, "/archive/documents.json?_search=%E5%8A%B3%E6%A8%A1&_shape=array"
+        )
+        assert (
+            status == 200 and b"hant_raw" not in body and len(__import__("json").loads(body)) >= 3
+        )
         assert raw_get(base, "/archive?sql=select+1")[0] == 403
 
 
@@ -610,18 +729,31 @@ def test_light_requests_are_answered_while_many_searches_run(tmp_path):
     from urllib.parse import quote, urlsplit
 
     arch = build_archive(tmp_path)
-    paras = [p for p in arch.doc("siming")["text"].split("\n") + arch.doc("guangyuan")[
-        "text"].split("\n") if p]
+    paras = [
+        p
+        for p in arch.doc("siming")["text"].split("\n") + arch.doc("guangyuan")["text"].split("\n")
+        if p
+    ]
     rnd = random.Random(7)
-    rows = [document_row(dict(arch.docs["books"], url=f"http://www.xmgh.org/n/{i}.html",
-                              text="\n".join(rnd.choices(paras, k=30))), WARC_NAME, 0, 0)
-            for i in range(2000)]
+    rows = [
+        document_row(
+            dict(
+                arch.docs["books"],
+                url=f"http://www.xmgh.org/n/{i}.html",
+                text="\n".join(rnd.choices(paras, k=30)),
+            ),
+            WARC_NAME,
+            0,
+            0,
+        )
+        for i in range(2000)
+    ]
     db = store.connect(arch.db_path)
     db["documents"].insert_all(rows, pk="id")
     search.index_documents(db, rows)
     db.conn.close()
     done, lock = [], threading.Lock()
-    QUERY = "工会 工作 职工 组织"          # every document has all four: a long ranked search
+    QUERY = "工会 工作 职工 组织"  # every document has all four: a long ranked search
 
     def fetch(conn, name):
         r = conn.getresponse()
@@ -636,7 +768,7 @@ def test_light_requests_are_answered_while_many_searches_run(tmp_path):
             conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
             conn.request("GET", f"/archive/search.json?q={quote(QUERY)}&_shape=array&n={i}")
             conns.append((conn, f"search {i}"))
-        time.sleep(0.1)           # the searches are in; now a light request
+        time.sleep(0.1)  # the searches are in; now a light request
         conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
         conn.request("GET", "/archive/crawls.json?_shape=array")
         conns.append((conn, "light"))
@@ -653,5 +785,5 @@ def test_light_requests_are_answered_while_many_searches_run(tmp_path):
     answered = [d for d in searches if d[1] == 200]
     assert len(refused) + len(answered) == 30 and refused and all(d[2] for d in refused)
     assert all(len(json.loads(d[3])) == 500 for d in answered)
-    after = [d for d in done[order.index("light") + 1:] if d[1] == 200]
+    after = [d for d in done[order.index("light") + 1 :] if d[1] == 200]
     assert len(after) >= len(answered) // 2, (len(after), len(answered), len(refused))

@@ -1,4 +1,5 @@
 """Duplicate reports: MinHash signatures and LSH clusters."""
+
 import os
 import random
 import sys
@@ -17,8 +18,8 @@ def reports():
     g = seed("bdocx-guangyuan-2011.txt")
     x = seed("xmgh-siming-2012.txt")
     return {
-        "guangyuan": g[g.index("关于全市工会工作情况的汇报\n"):g.index("展开阅读全文")],
-        "siming": x[x.index("强化组织保障"):x.index("收藏本页")],
+        "guangyuan": g[g.index("关于全市工会工作情况的汇报\n") : g.index("展开阅读全文")],
+        "siming": x[x.index("强化组织保障") : x.index("收藏本页")],
         "district": normalize_text(seed("district-2021-traditional.txt")).text,
     }
 
@@ -32,7 +33,7 @@ def small_edits(text: str, n: int, rnd: random.Random) -> str:
         if op == "swap":
             chars[i] = "某"
         elif op == "drop":
-            del chars[i:i + 4]
+            del chars[i : i + 4]
         else:
             chars.insert(i, "，")
     return "".join(chars)
@@ -41,9 +42,11 @@ def small_edits(text: str, n: int, rnd: random.Random) -> str:
 def test_signature_layout():
     sig = signature("关于全市工会工作情况的汇报，今年以来我市各级工会组织深入学习。")
     assert isinstance(sig, bytes) and sig[:3] == b"MH2"
-    assert len(sig) == 3 + 4 + 2 + 4 * NUM_PERM + 4 * 0   # no year, place or blank named
-    assert signature("") != sig and cluster([("a", signature("")), ("b", signature(""))]) == \
-        {"a": "a", "b": "b"}   # empty texts are nobody's duplicate
+    assert len(sig) == 3 + 4 + 2 + 4 * NUM_PERM + 4 * 0  # no year, place or blank named
+    assert signature("") != sig and cluster([("a", signature("")), ("b", signature(""))]) == {
+        "a": "a",
+        "b": "b",
+    }  # empty texts are nobody's duplicate
 
 
 def test_punctuation_and_layout_do_not_count(reports):
@@ -73,22 +76,35 @@ def test_traditional_repost_clusters_with_simplified_original(reports):
 
 def test_partial_preview_clusters_with_full_text(reports):
     t = reports["guangyuan"]
-    preview = t[: int(len(t) * 0.55)]   # 文库 page that stops at the free preview
+    preview = t[: int(len(t) * 0.55)]  # 文库 page that stops at the free preview
     out = cluster([("full", signature(t)), ("preview", signature(preview))])
     assert out["preview"] == out["full"]
 
 
 def test_distinct_reports_with_shared_boilerplate_stay_apart(reports):
     """Four parts of a 范文 page: same intro, same closing, same headings, different bodies."""
-    intro = ("工会工作总结\n以下是小编整理的工会工作总结，仅供参考。在上级工会和党委的正确领导下，"
-             "我们认真贯彻落实党的路线方针政策，坚持以职工为中心的工作导向，紧紧围绕中心工作，"
-             "服务大局，各项工作取得了新的进展。现将一年来的工作总结如下：\n")
-    closing = ("\n下一步，我们将进一步加强学习，改进作风，开拓创新，扎实工作，"
-               "为推动经济社会高质量发展作出新的更大贡献。\n")
-    headings = ["一、加强思想政治引领", "二、深化劳动和技能竞赛", "三、维护职工合法权益", "四、加强自身建设"]
+    intro = (
+        "工会工作总结\n以下是小编整理的工会工作总结，仅供参考。在上级工会和党委的正确领导下，"
+        "我们认真贯彻落实党的路线方针政策，坚持以职工为中心的工作导向，紧紧围绕中心工作，"
+        "服务大局，各项工作取得了新的进展。现将一年来的工作总结如下：\n"
+    )
+    closing = (
+        "\n下一步，我们将进一步加强学习，改进作风，开拓创新，扎实工作，"
+        "为推动经济社会高质量发展作出新的更大贡献。\n"
+    )
+    headings = [
+        "一、加强思想政治引领",
+        "二、深化劳动和技能竞赛",
+        "三、维护职工合法权益",
+        "四、加强自身建设",
+    ]
     g = [line for line in reports["guangyuan"].split("\n") if line.strip()]
-    bodies = ["\n".join(g[10:25]), "\n".join(g[25:45]), "\n".join(g[45:70]),
-              reports["siming"][300:2300]]
+    bodies = [
+        "\n".join(g[10:25]),
+        "\n".join(g[25:45]),
+        "\n".join(g[45:70]),
+        reports["siming"][300:2300],
+    ]
     parts = []
     for body in bodies:
         lines = body.split("\n")
@@ -96,7 +112,7 @@ def test_distinct_reports_with_shared_boilerplate_stay_apart(reports):
         mixed = []
         for k, h in enumerate(headings):
             mixed.append(h)
-            mixed.extend(lines[k * step:(k + 1) * step])
+            mixed.extend(lines[k * step : (k + 1) * step])
         parts.append(intro + "\n".join(mixed) + closing)
     sigs = [signature(p) for p in parts]
     for a in range(4):
@@ -149,8 +165,8 @@ def test_scales_with_lsh_not_all_pairs(monkeypatch):
 
     monkeypatch.setattr(dedup, "_verify", counting_verify)
     out = cluster(items)
-    assert len(verified) >= dedup.LSH_BANDS            # every band was looked at
-    assert 300 <= sum(verified) < n                    # measured: 6,524 candidates
+    assert len(verified) >= dedup.LSH_BANDS  # every band was looked at
+    assert 300 <= sum(verified) < n  # measured: 6,524 candidates
     assert all(out[f"{i + 1:06d}"] == f"{i:06d}" for i in range(0, 600, 2))
     assert len(set(out.values())) == n - 300
 
@@ -184,7 +200,7 @@ def test_templated_archive_clusters_in_bounded_memory():
     rng = np.random.default_rng(1)
     src = rng.integers(0, 2**32, size=(sources, NUM_PERM), dtype=np.uint32)
     vals = src[np.arange(n) % sources].copy()
-    mask = rng.random((n, NUM_PERM)) < 0.15          # 85 % of each copy's values kept
+    mask = rng.random((n, NUM_PERM)) < 0.15  # 85 % of each copy's values kept
     vals[mask] = rng.integers(0, 2**32, int(mask.sum()), dtype=np.uint32)
     head = b"MH2" + (1000).to_bytes(4, "little") + (0).to_bytes(2, "little")
     items = [(f"{i:06d}", head + vals[i].astype("<u4").tobytes()) for i in range(n)]
@@ -200,9 +216,11 @@ def test_templated_archive_clusters_in_bounded_memory():
 
 # ------------------------------------------------------------------ reuse is not duplication
 
+
 def relocate(text: str, mapping: dict[str, str], year_shift: int) -> str:
     """The same report reused by another organisation a year later (as template sites do)."""
     import re
+
     for old, new in mapping.items():
         text = text.replace(old, new)
     return re.sub(r"(?<!\d)(20[0-3]\d)(?=年)", lambda m: str(int(m.group(1)) + year_shift), text)
@@ -210,6 +228,7 @@ def relocate(text: str, mapping: dict[str, str], year_shift: int) -> str:
 
 def templatize(text: str) -> str:
     import re
+
     text = text.replace("广元市", "XX市").replace("广元", "XX")
     return re.sub(r"(?<!\d)20[0-3]\d(?=年)", "20xx", text)
 
@@ -218,23 +237,30 @@ def test_report_reused_by_another_city_is_a_different_report(reports):
     t = reports["guangyuan"]
     other = relocate(t, {"广元": "南充", "旺苍县": "南部县"}, 1)
     j, _c = similarity(signature(t), signature(other))
-    assert j > 0.85                         # nearly the same shingles ...
+    assert j > 0.85  # nearly the same shingles ...
     out = cluster([("a", signature(t)), ("b", signature(other))])
-    assert out == {"a": "a", "b": "b"}      # ... but another city, another year
+    assert out == {"a": "a", "b": "b"}  # ... but another city, another year
 
 
 def test_template_made_from_a_report_is_a_different_document(reports):
     t = reports["guangyuan"]
     tpl = templatize(t)
     assert "20xx年" in tpl and "XX市总工会" in tpl
-    out = cluster([("a", signature(t)), ("b", signature(tpl)),
-                   ("c", signature(opencc.OpenCC("s2t").convert(tpl)))])
-    assert out == {"a": "a", "b": "b", "c": "b"}   # the template's own repost is its duplicate
+    out = cluster(
+        [
+            ("a", signature(t)),
+            ("b", signature(tpl)),
+            ("c", signature(opencc.OpenCC("s2t").convert(tpl))),
+        ]
+    )
+    assert out == {"a": "a", "b": "b", "c": "b"}  # the template's own repost is its duplicate
 
 
 def test_title_tells_reports_with_identical_bodies_apart():
-    body = ("一季度，镇工会走访慰问困难职工和农民工46户，发放慰问金2.3万元；组织春风行动招聘会1场，"
-            "提供岗位320个；新建村级工会联合会2个，发展会员118名；开展安全生产宣传进企业活动3次。")
+    body = (
+        "一季度，镇工会走访慰问困难职工和农民工46户，发放慰问金2.3万元；组织春风行动招聘会1场，"
+        "提供岗位320个；新建村级工会联合会2个，发展会员118名；开展安全生产宣传进企业活动3次。"
+    )
     a = signature(body, title="元坝镇工会2023年一季度工作简报")
     b = signature(body, title="XX镇工会20xx年一季度工作简报")
     c = signature(body, title="元坝镇工会2023年一季度工作简报")
@@ -247,9 +273,13 @@ def test_a_preview_does_not_chain_two_different_reports(reports):
     t = reports["guangyuan"]
     other = relocate(t, {"广元": "南充", "旺苍县": "南部县"}, 1)
     lines = t.split("\n")
-    neutral = "\n".join(ln for ln in lines if not any(k in ln for k in ("年", "广元", "南充", "旺苍", "宁波", "凉山", "四川")))
+    neutral = "\n".join(
+        ln
+        for ln in lines
+        if not any(k in ln for k in ("年", "广元", "南充", "旺苍", "宁波", "凉山", "四川"))
+    )
     out = cluster([("a", signature(t)), ("b", signature(other)), ("p", signature(neutral))])
-    assert out["p"] in (out["a"], out["b"])   # it is the same text as both
+    assert out["p"] in (out["a"], out["b"])  # it is the same text as both
     assert out["a"] != out["b"]
 
 
@@ -265,8 +295,11 @@ def test_zoo_gold_duplicates(zoo):
     same = [(a, b) for a, b in itertools.combinations(keys, 2) if group[a] == group[b]]
     assert len(same) >= 10
     missed = [(group[a], a, b) for a, b in same if out[a] != out[b]]
-    merged = [(group[a], group[b]) for a, b in itertools.combinations(keys, 2)
-              if group[a] != group[b] and out[a] == out[b]]
+    merged = [
+        (group[a], group[b])
+        for a, b in itertools.combinations(keys, 2)
+        if group[a] != group[b] and out[a] == out[b]
+    ]
     assert not missed and not merged, (missed, merged)
 
 
@@ -282,13 +315,16 @@ def test_minhash_values_equal_datasketch():
     assert np.array_equal(_permutations()[0][0], a) and np.array_equal(_permutations()[1][0], b)
     assert a.dtype == np.uint32 and len(set(a.tolist())) == NUM_PERM
     rng = np.random.default_rng(7)
-    samples = [np.zeros(0, dtype=np.uint32), np.array([0, 1, 0xFFFFFFFF], dtype=np.uint32),
-               rng.integers(0, 2**32, size=5000, dtype=np.uint64).astype(np.uint32),
-               rng.integers(0, 2**32, size=20000, dtype=np.uint64).astype(np.uint32),  # 3 blocks
-               # either side of where 16 permutations at a time begin
-               rng.integers(0, 2**32, size=2047, dtype=np.uint64).astype(np.uint32),
-               rng.integers(0, 2**32, size=2048, dtype=np.uint64).astype(np.uint32),
-               shingle_hashes("今年以来，我市各级工会组织深入学习贯彻党的十七大精神" * 3)]
+    samples = [
+        np.zeros(0, dtype=np.uint32),
+        np.array([0, 1, 0xFFFFFFFF], dtype=np.uint32),
+        rng.integers(0, 2**32, size=5000, dtype=np.uint64).astype(np.uint32),
+        rng.integers(0, 2**32, size=20000, dtype=np.uint64).astype(np.uint32),  # 3 blocks
+        # either side of where 16 permutations at a time begin
+        rng.integers(0, 2**32, size=2047, dtype=np.uint64).astype(np.uint32),
+        rng.integers(0, 2**32, size=2048, dtype=np.uint64).astype(np.uint32),
+        shingle_hashes("今年以来，我市各级工会组织深入学习贯彻党的十七大精神" * 3),
+    ]
     for hashes in samples:
         m = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32", hashfunc=lambda x: x)
         if len(hashes):
@@ -303,15 +339,21 @@ def test_fold_is_nfkc_simplified_lower():
 
     rng = random.Random(11)
     alphabet = "工会總ＡＢ２０…㎡①ﬁ e\u0301\u00e9\u0323，。\u3000\n😀\U0002f800\uffffa"
-    long_texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(60, 500)))
-                  for _ in range(300)] + ["２" * 64, "…" * 70, "工会，" * 30 + "①"]
-    for text in long_texts:      # 64 characters and more: the lookup-table path
+    long_texts = [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(60, 500))) for _ in range(300)
+    ] + ["２" * 64, "…" * 70, "工会，" * 30 + "①"]
+    for text in long_texts:  # 64 characters and more: the lookup-table path
         assert nfkc(text) == unicodedata.normalize("NFKC", text), text
-    for text in ["２０２４年　工会ＡＢＣ……㎡①", "e\u0301t\u00e9 ℃\u0301 Ⅱ ﬁ", "總工會工作報告", "", "x\u0301\u0323"]:
+    for text in [
+        "２０２４年　工会ＡＢＣ……㎡①",
+        "e\u0301t\u00e9 ℃\u0301 Ⅱ ﬁ",
+        "總工會工作報告",
+        "",
+        "x\u0301\u0323",
+    ]:
         assert nfkc(text) == unicodedata.normalize("NFKC", text)
         want = " ".join(to_simplified(unicodedata.normalize("NFKC", text)).lower().split())
         assert fold(text) == want
-
 
 
 def test_fold_collapses_runs_of_blanks_and_keeps_line_breaks():
@@ -325,6 +367,7 @@ def test_fold_collapses_runs_of_blanks_and_keeps_line_breaks():
     assert fold("a" * 70 + "   b") == "a" * 70 + " b"
     assert fold("　") == ""
 
+
 def test_indexer_clusters_the_archive_and_fills_what_copies_lack(tmp_path, reports):
     """At the end of a crawl the indexer clusters every signature in archive.db and a
     copy missing a fact takes the value its cluster's reports agree on, read back cluster
@@ -334,25 +377,57 @@ def test_indexer_clusters_the_archive_and_fills_what_copies_lack(tmp_path, repor
     t = reports["siming"]
     rnd = random.Random(3)
     rows = [  # three copies of one report (one lacks year and region), a report of its own
-        dict(id="d1", url="http://a/1", year=2012, region="福建省厦门市思明区", org="思明区总工会",
-             is_report=1, text=t),
-        dict(id="d2", url="http://b/2", year=None, region=None, org="思明区总工会", is_report=1,
-             text=small_edits(t, 4, rnd)),
-        dict(id="d3", url="http://c/3", year=2012, region="福建省厦门市思明区", org=None, is_report=1,
-             text=small_edits(t, 4, rnd)),
-        dict(id="d4", url="http://d/4", year=2011, region=None, org=None, is_report=1,
-             text=reports["guangyuan"]),
+        dict(
+            id="d1",
+            url="http://a/1",
+            year=2012,
+            region="福建省厦门市思明区",
+            org="思明区总工会",
+            is_report=1,
+            text=t,
+        ),
+        dict(
+            id="d2",
+            url="http://b/2",
+            year=None,
+            region=None,
+            org="思明区总工会",
+            is_report=1,
+            text=small_edits(t, 4, rnd),
+        ),
+        dict(
+            id="d3",
+            url="http://c/3",
+            year=2012,
+            region="福建省厦门市思明区",
+            org=None,
+            is_report=1,
+            text=small_edits(t, 4, rnd),
+        ),
+        dict(
+            id="d4",
+            url="http://d/4",
+            year=2011,
+            region=None,
+            org=None,
+            is_report=1,
+            text=reports["guangyuan"],
+        ),
     ]
     ix = Indexer(tmp_path / "archive.db")
     ix.db["documents"].insert_all([{**r, "cluster_id": r["id"]} for r in rows], alter=True)
-    ix.db["_signatures"].insert_all([{"doc_id": r["id"], "signature": signature(r["text"])}
-                                     for r in rows], pk="doc_id")
+    ix.db["_signatures"].insert_all(
+        [{"doc_id": r["id"], "signature": signature(r["text"])} for r in rows], pk="doc_id"
+    )
     ix._cluster()
     ix.close()
     import sqlite3
+
     conn = sqlite3.connect(tmp_path / "archive.db")
-    got = {r[0]: r[1:] for r in conn.execute(
-        "select id, cluster_id, year, region, org from documents order by id")}
+    got = {
+        r[0]: r[1:]
+        for r in conn.execute("select id, cluster_id, year, region, org from documents order by id")
+    }
     assert got == {
         "d1": ("d1", 2012, "福建省厦门市思明区", "思明区总工会"),
         "d2": ("d1", 2012, "福建省厦门市思明区", "思明区总工会"),
@@ -373,28 +448,35 @@ def test_crawl_clustering_process_clusters_and_moves_finished_at(tmp_path, repor
     from crawler.children import cluster_worker as _cluster_worker
 
     t = reports["siming"]
-    rows = [dict(id="d1", url="http://a/1", is_report=1, text=t),
-            dict(id="d2", url="http://b/2", is_report=1, text=small_edits(t, 4, random.Random(1))),
-            dict(id="d3", url="http://c/3", is_report=1, text=reports["guangyuan"])]
+    rows = [
+        dict(id="d1", url="http://a/1", is_report=1, text=t),
+        dict(id="d2", url="http://b/2", is_report=1, text=small_edits(t, 4, random.Random(1))),
+        dict(id="d3", url="http://c/3", is_report=1, text=reports["guangyuan"]),
+    ]
     ix = Indexer(tmp_path / "archive.db")
     ix.db["documents"].insert_all([{**r, "cluster_id": r["id"]} for r in rows], alter=True)
-    ix.db["_signatures"].insert_all([{"doc_id": r["id"], "signature": signature(r["text"])}
-                                     for r in rows], pk="doc_id")
-    ix.db["crawls"].insert({"id": "c1", "status": "finished", "finished_at": "2000-01-01T00:00:00Z"},
-                           pk="id")
+    ix.db["_signatures"].insert_all(
+        [{"doc_id": r["id"], "signature": signature(r["text"])} for r in rows], pk="doc_id"
+    )
+    ix.db["crawls"].insert(
+        {"id": "c1", "status": "finished", "finished_at": "2000-01-01T00:00:00Z"}, pk="id"
+    )
     ix.close()
 
     def run():
         proc = multiprocessing.get_context("spawn").Process(
-            target=_cluster_worker, args=(str(tmp_path), "c1"))
+            target=_cluster_worker, args=(str(tmp_path), "c1")
+        )
         proc.start()
         proc.join(120)
         return proc.exitcode
 
     def state():
         with sqlite3.connect(tmp_path / "archive.db") as conn:
-            return (dict(conn.execute("select id, cluster_id from documents")),
-                    conn.execute("select finished_at from crawls").fetchone()[0])
+            return (
+                dict(conn.execute("select id, cluster_id from documents")),
+                conn.execute("select finished_at from crawls").fetchone()[0],
+            )
 
     # what a SIGKILLed clustering run leaves in the archive's directory (its process is
     # gone), and the files of a run still alive (this process): only the first go
@@ -436,21 +518,27 @@ def test_clustering_process_started_early_waits_for_its_word(tmp_path, reports):
     from crawler.lock import LOCK_FILE, WORKER_BYTE
 
     t = reports["siming"]
-    rows = [dict(id="d1", url="http://a/1", is_report=1, text=t),
-            dict(id="d2", url="http://b/2", is_report=1, text=small_edits(t, 4, random.Random(1)))]
+    rows = [
+        dict(id="d1", url="http://a/1", is_report=1, text=t),
+        dict(id="d2", url="http://b/2", is_report=1, text=small_edits(t, 4, random.Random(1))),
+    ]
     ix = Indexer(tmp_path / "archive.db")
     ix.db["documents"].insert_all([{**r, "cluster_id": r["id"]} for r in rows], alter=True)
-    ix.db["_signatures"].insert_all([{"doc_id": r["id"], "signature": signature(r["text"])}
-                                     for r in rows], pk="doc_id")
-    ix.db["crawls"].insert({"id": "c1", "status": "finished", "finished_at": "2000-01-01T00:00:00Z"},
-                           pk="id")
+    ix.db["_signatures"].insert_all(
+        [{"doc_id": r["id"], "signature": signature(r["text"])} for r in rows], pk="doc_id"
+    )
+    ix.db["crawls"].insert(
+        {"id": "c1", "status": "finished", "finished_at": "2000-01-01T00:00:00Z"}, pk="id"
+    )
     ix.close()
     ctx = multiprocessing.get_context("spawn")
 
     def state():
         with sqlite3.connect(tmp_path / "archive.db") as conn:
-            return (dict(conn.execute("select id, cluster_id from documents")),
-                    conn.execute("select finished_at from crawls").fetchone()[0])
+            return (
+                dict(conn.execute("select id, cluster_id from documents")),
+                conn.execute("select finished_at from crawls").fetchone()[0],
+            )
 
     before = state()
     lock_fd = os.open(tmp_path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
@@ -461,12 +549,12 @@ def test_clustering_process_started_early_waits_for_its_word(tmp_path, reports):
             proc.start()
             read.close()
             time.sleep(1.0)
-            assert proc.is_alive()                      # waiting for its word
+            assert proc.is_alive()  # waiting for its word
             fcntl.lockf(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, WORKER_BYTE)  # not held by it
             fcntl.lockf(lock_fd, fcntl.LOCK_UN, 1, WORKER_BYTE)
             if word is not None:
                 write.send(word)
-            write.close()                               # None: the crawler is gone
+            write.close()  # None: the crawler is gone
             proc.join(120)
             assert proc.exitcode == 0
             if word is not True:
@@ -505,10 +593,10 @@ def test_value_file_gives_back_columns_of_every_document(tmp_path):
     rng = np.random.default_rng(0)
     rows = rng.integers(0, 2**32, (2 * _BLOCK_ROWS + 77, NUM_PERM), dtype=np.uint32)
     store = _ValueFile(str(tmp_path))
-    for r in rows[:_BLOCK_ROWS + 5]:
+    for r in rows[: _BLOCK_ROWS + 5]:
         store.append(r.astype("<u4").tobytes())
-    assert (store.columns(3, 9) == rows[:_BLOCK_ROWS + 5, 3:9].T).all()
-    for r in rows[_BLOCK_ROWS + 5:]:
+    assert (store.columns(3, 9) == rows[: _BLOCK_ROWS + 5, 3:9].T).all()
+    for r in rows[_BLOCK_ROWS + 5 :]:
         store.append(r.astype("<u4").tobytes())
     assert len(store) == len(rows)
     assert (store.columns(0, NUM_PERM) == rows.T).all()
@@ -525,17 +613,40 @@ def test_identity_patterns_match_their_look_behind_first_definitions():
     plain = {
         "_YEAR": re.compile(r"(?<![0-9a-z])((?:19|20)\d\d)\s*年"),
         "_BLANK_YEAR": re.compile(r"(?<![0-9a-z])(?:19|20)(?:[x×*＊]{2}|\d[x×]|_{2,}|＿{2,})"),
-        "_BLANK": re.compile(r"(?<![a-z])[x×]{2,}(?![a-z])|_{3,}|＿{2,}|"
-                             r"(?<![a-z0-9])[x×](?=[万千百]?(?:人次|名|个|家|户|人|项|场|期|次|天|月|日))"),
+        "_BLANK": re.compile(
+            r"(?<![a-z])[x×]{2,}(?![a-z])|_{3,}|＿{2,}|"
+            r"(?<![a-z0-9])[x×](?=[万千百]?(?:人次|名|个|家|户|人|项|场|期|次|天|月|日))"
+        ),
     }
     rng = random.Random(4)
-    pieces = ["19", "20", "x", "×", "*", "＊", "_", "＿", "a", "0", "5", "万", "人次", "名",
-              "月", " ", "\n", "工", "年"]
+    pieces = [
+        "19",
+        "20",
+        "x",
+        "×",
+        "*",
+        "＊",
+        "_",
+        "＿",
+        "a",
+        "0",
+        "5",
+        "万",
+        "人次",
+        "名",
+        "月",
+        " ",
+        "\n",
+        "工",
+        "年",
+    ]
     texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 30))) for _ in range(20000)]
     for text in texts:
         for name, want in plain.items():
             got = getattr(dedup, name)
-            assert [m.span() for m in got.finditer(text)] == [m.span() for m in want.finditer(text)], (name, text)
+            assert [m.span() for m in got.finditer(text)] == [
+                m.span() for m in want.finditer(text)
+            ], (name, text)
             assert got.findall(text) == want.findall(text), (name, text)
 
 
@@ -557,7 +668,7 @@ def _band_pairs_per_bucket(values):
         lens = np.diff(np.r_[starts, n])
         pairs = set()
         for st, ln in zip(starts[lens > 1], lens[lens > 1]):
-            group = np.sort(order[st:st + ln])
+            group = np.sort(order[st : st + ln])
             if ln <= MAX_BUCKET:
                 ii, jj = np.triu_indices(ln, 1)
                 small[group, band] = True
@@ -580,7 +691,9 @@ def test_band_pairs_by_bucket_size_equal_their_per_bucket_definition(tmp_path, m
     rng = np.random.default_rng(3)
     for sources, noise in ((4, 0.05), (60, 0.3), (900, 0.5), (2500, 0.2)):
         n = 5000
-        vals = rng.integers(0, 2**32, (sources, NUM_PERM), dtype=np.uint32)[rng.integers(0, sources, n)]
+        vals = rng.integers(0, 2**32, (sources, NUM_PERM), dtype=np.uint32)[
+            rng.integers(0, sources, n)
+        ]
         mask = rng.random((n, NUM_PERM)) < noise
         vals[mask] = rng.integers(0, 2**32, int(mask.sum()), dtype=np.uint32)
         store = dedup._ValueFile(str(tmp_path))
@@ -589,14 +702,14 @@ def test_band_pairs_by_bucket_size_equal_their_per_bucket_definition(tmp_path, m
         got: dict[int, list] = {}
         last_small = None
         for band, small, pairs in dedup._band_pairs(store):
-            assert len(pairs) <= 2 * 5000 + dedup.MAX_BUCKET ** 2
+            assert len(pairs) <= 2 * 5000 + dedup.MAX_BUCKET**2
             assert (pairs[:, 0] < pairs[:, 1]).all()
             got.setdefault(band, []).append(pairs)
             last_small = small
         sizes = 0
         for band, _small, want in _band_pairs_per_bucket(store):
             have = np.concatenate(got.pop(band)) if want else np.zeros((0, 2), dtype=np.int64)
-            assert len(have) == len(want)                # each pair once
+            assert len(have) == len(want)  # each pair once
             assert set(map(tuple, have.tolist())) == want
             sizes += len(want)
         assert not got
@@ -642,8 +755,10 @@ def test_identity_patterns_equal_their_slower_first_forms():
     from archive import dates, dedup
 
     units = dedup._BLANK_UNITS
-    first_blank = re.compile(r"[x×](?<![a-z].)[x×]+(?![a-z])|_{3,}|＿{2,}|"
-                             rf"[x×](?<![a-z0-9].)(?=[万千百]?(?:{units}))")
+    first_blank = re.compile(
+        r"[x×](?<![a-z].)[x×]+(?![a-z])|_{3,}|＿{2,}|"
+        rf"[x×](?<![a-z0-9].)(?=[万千百]?(?:{units}))"
+    )
     first_cn = re.compile(r"([〇○零一二三四五六七八九]{4})\s*年")
     first_cn_dates = re.compile(r"([〇○零一二三四五六七八九]{4})年")
     rng = random.Random(11)
@@ -682,8 +797,8 @@ def _replay_one_by_one(chunks, ids, keyed, tokens, starts, ends):
             ra, rb = find(keyed[i]), find(keyed[j])
             if ra == rb:
                 continue
-            ta = merged.get(ra, frozenset(tokens[starts[i]:ends[i]]))
-            tb = merged.get(rb, frozenset(tokens[starts[j]:ends[j]]))
+            ta = merged.get(ra, frozenset(tokens[starts[i] : ends[i]]))
+            tb = merged.get(rb, frozenset(tokens[starts[j] : ends[j]]))
             if conflict(ta, tb):
                 continue
             if ids[rb] < ids[ra]:
@@ -713,9 +828,11 @@ def test_replay_by_steps_equals_pair_by_pair(tmp_path, monkeypatch, step):
     vals = src[rng.integers(0, sources, n)].copy()
     noise = rng.random((n, NUM_PERM)) < rng.uniform(0.05, 0.6, (n, 1))
     vals[noise] = rng.integers(0, 2**32, int(noise.sum()), dtype=np.uint32)
-    pool = [dedup._token_hash(t) for t in ("y:2019", "y:2020", "y:2021", "p:510800",
-                                           "p:511100", "xx", "y:20xx")]
-    pool += [int(x) for x in rng.integers(0, 2**32, 40)]    # on every bit of the masks
+    pool = [
+        dedup._token_hash(t)
+        for t in ("y:2019", "y:2020", "y:2021", "p:510800", "p:511100", "xx", "y:20xx")
+    ]
+    pool += [int(x) for x in rng.integers(0, 2**32, 40)]  # on every bit of the masks
     weights = np.r_[np.full(7, 6.0), np.ones(40)]
     weights /= weights.sum()
     ids = [f"{i:05d}" for i in rng.permutation(n)]
@@ -732,11 +849,16 @@ def test_replay_by_steps_equals_pair_by_pair(tmp_path, monkeypatch, step):
     assert sum(map(len, chunks)) > 5000
     starts = array("q", [0]) + ends[:-1]
     want = _replay_one_by_one(chunks, ids, keyed, tokens, starts, ends)
-    got = dedup._replay(iter(chunks), ids, np.frombuffer(keyed, dtype=np.int64), tokens,
-                        np.frombuffer(ends, dtype=np.int64))
+    got = dedup._replay(
+        iter(chunks),
+        ids,
+        np.frombuffer(keyed, dtype=np.int64),
+        tokens,
+        np.frombuffer(ends, dtype=np.int64),
+    )
     assert [ids[x] for x in want] == [ids[x] for x in got.tolist()]
     sizes = np.bincount(np.unique(got, return_inverse=True)[1])
-    assert (sizes > 1).sum() > 20 and len(sizes) > sources          # groups, and conflicts
+    assert (sizes > 1).sum() > 20 and len(sizes) > sources  # groups, and conflicts
     store.close()
 
 
@@ -751,13 +873,16 @@ def test_a_join_that_ends_a_conflict_counts_within_one_step():
     rng = np.random.default_rng(3)
     base = rng.integers(0, 2**32, NUM_PERM, dtype=np.uint32)
     b, c = base.copy(), base.copy()
-    b[:40] = rng.integers(0, 2**32, 40, dtype=np.uint32)       # 88 of 128 values kept
-    c[60:100] = rng.integers(0, 2**32, 40, dtype=np.uint32)    # 88 kept; B and C share 48
+    b[:40] = rng.integers(0, 2**32, 40, dtype=np.uint32)  # 88 of 128 values kept
+    c[60:100] = rng.integers(0, 2**32, 40, dtype=np.uint32)  # 88 kept; B and C share 48
 
     def sig(values, years):
         toks = sorted(dedup._token_hash(f"y:{y}") for y in years)
-        return (dedup._HEADER.pack(dedup._MAGIC, 100, len(toks)) + values.astype("<u4").tobytes()
-                + np.array(toks, dtype="<u4").tobytes())
+        return (
+            dedup._HEADER.pack(dedup._MAGIC, 100, len(toks))
+            + values.astype("<u4").tobytes()
+            + np.array(toks, dtype="<u4").tobytes()
+        )
 
     items = [("a", sig(base, [2020])), ("b", sig(b, [2020, 2021])), ("c", sig(c, [2021]))]
     assert dedup.similarity(items[1][1], items[2][1])[0] < dedup.SAME_JACCARD

@@ -5,6 +5,7 @@ resumable, one line saying why), and also when a write fails because the disk re
 is full; a crawl does not start on a disk that is still full; once there is room again
 `crawl --resume` completes the archive.  Skipped where a tmpfs cannot be mounted (not root).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -31,8 +32,11 @@ def zoo():
 def small_disk(path, size: str):
     path.mkdir()
     try:
-        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+            capture_output=True,
+            text=True,
+        )
     except FileNotFoundError:
         pytest.skip("no mount command here")
     if proc.returncode != 0:
@@ -59,8 +63,11 @@ def warcs_are_whole(data):
     assert not list((data / "warc").glob("*.open"))
     files = sorted((data / "warc").glob("*.warc.gz"))
     assert files
-    proc = subprocess.run([sys.executable, "-m", "warcio.cli", "check", *map(str, files)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", *map(str, files)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -88,12 +95,14 @@ def test_low_space_stops_the_crawl_cleanly_and_it_resumes(zoo, tmp_path):
         assert proc.stderr.rstrip().endswith(line)
         assert "the crawl stopped: only" in line and "UNION_MIN_FREE_SPACE" in line
         assert line.endswith(f"union-archive crawl --data {data} --resume")
-        assert "No space left on device" not in proc.stderr    # stopped before the wall
+        assert "No space left on device" not in proc.stderr  # stopped before the wall
         [crawl] = rows(data / "archive.db", "select * from crawls")
         assert crawl["status"] == "interrupted" and crawl["finished_at"]
-        done = {(r["url"], r["part"]) for r in rows(data / "archive.db",
-                                                    "select url, part from documents")}
-        assert crawl["pages"] > 0 and gold(zoo) - done        # it stopped part way
+        done = {
+            (r["url"], r["part"])
+            for r in rows(data / "archive.db", "select url, part from documents")
+        }
+        assert crawl["pages"] > 0 and gold(zoo) - done  # it stopped part way
         warcs_are_whole(data)
         # while the disk is still short, a crawl does not start: one line, no traceback
         # (the reserve set above what is free now: the stopped crawl's children may have
@@ -116,7 +125,7 @@ def test_a_write_on_a_full_disk_stops_the_crawl_cleanly(zoo, tmp_path):
         [line] = error_lines(proc.stderr)
         assert proc.stderr.rstrip().endswith(line)
         assert "the crawl stopped: cannot write" in line and "No space left on device" in line
-        warcs_are_whole(data)         # the exchange that did not fit was cut away
+        warcs_are_whole(data)  # the exchange that did not fit was cut away
         [crawl] = rows(data / "archive.db", "select id from crawls")
         # the next crawl, with the default reserve, says the disk is full instead of failing
         again = run(crawl_cmd(data, [], "--resume"))

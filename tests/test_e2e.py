@@ -1,4 +1,5 @@
 """End to end: the whole zoo crawled over HTTP → WARC → archive.db → reindex → Datasette."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,12 +12,32 @@ from warcio.archiveiterator import ArchiveIterator
 
 from tests.sql import rows
 
-COMPARED = ("id", "url", "part", "site", "title", "text", "published_date", "report_date", "year",
-            "org", "region", "doc_type", "is_report", "script", "cluster_id", "warc_filename",
-            "warc_offset", "warc_length", "captured_at", "crawl_id",
-            "doc_number", "addressee", "issuer", "issued_date")
-
-
+COMPARED = (
+    "id",
+    "url",
+    "part",
+    "site",
+    "title",
+    "text",
+    "published_date",
+    "report_date",
+    "year",
+    "org",
+    "region",
+    "doc_type",
+    "is_report",
+    "script",
+    "cluster_id",
+    "warc_filename",
+    "warc_offset",
+    "warc_length",
+    "captured_at",
+    "crawl_id",
+    "doc_number",
+    "addressee",
+    "issuer",
+    "issued_date",
+)
 
 
 def test_crawl_exits_cleanly_with_summary(crawled):
@@ -35,12 +56,18 @@ def test_crawl_exits_cleanly_with_summary(crawled):
 
 def test_every_reachable_gold_document_is_archived(crawled):
     truth = crawled.zoo.truth
-    have = {(r["url"], r["part"]) for r in rows(crawled.data / "archive.db",
-                                                 "select url, part from documents")}
+    have = {
+        (r["url"], r["part"])
+        for r in rows(crawled.data / "archive.db", "select url, part from documents")
+    }
     # (a page whose gold names a known extraction failure may give no document yet)
-    missing = [(d["url"], d["part"]) for d in truth["documents"]
-               if d.get("reachable", True) and not d.get("known_failure")
-               and (d["url"], d["part"] or 0) not in have]
+    missing = [
+        (d["url"], d["part"])
+        for d in truth["documents"]
+        if d.get("reachable", True)
+        and not d.get("known_failure")
+        and (d["url"], d["part"] or 0) not in have
+    ]
     assert not missing, missing
 
 
@@ -49,8 +76,10 @@ def test_multi_page_articles_are_joined(crawled):
     come out as one document each, at the first page's URL, with every page's text."""
     from archive.evaluate import text_f1
 
-    stored = {(r["url"], r["part"]): r for r in rows(crawled.data / "archive.db",
-                                                      "select url, part, title, text from documents")}
+    stored = {
+        (r["url"], r["part"]): r
+        for r in rows(crawled.data / "archive.db", "select url, part, title, text from documents")
+    }
     multi = [d for d in crawled.zoo.truth["documents"] if d["pages"]]
     assert {urlsplit(d["url"]).path.rsplit("/", 1)[-1][:1] for d in multi} >= {"t", "c"}
     for d in multi:
@@ -67,13 +96,18 @@ def test_official_document_fields_are_archived(crawled):
     fields = ("doc_number", "addressee", "issuer", "issued_date")
     truth = {(d["url"], d["part"] or 0): d for d in crawled.zoo.truth["documents"]}
     stored = rows(crawled.data / "archive.db", "select * from documents")
-    wrong = [(r["url"], f, truth[(r["url"], r["part"])][f], r[f])
-             for r in stored if (r["url"], r["part"]) in truth for f in fields
-             if not meta_equal(f, truth[(r["url"], r["part"])][f], r[f])]
+    wrong = [
+        (r["url"], f, truth[(r["url"], r["part"])][f], r[f])
+        for r in stored
+        if (r["url"], r["part"]) in truth
+        for f in fields
+        if not meta_equal(f, truth[(r["url"], r["part"])][f], r[f])
+    ]
     assert not wrong, wrong
     numbered = [r for r in stored if r["doc_number"]]
     assert [(r["doc_number"], r["issuer"], r["issued_date"]) for r in numbered] == [
-        ("川北工发〔2021〕12号", "川北市总工会", "2021-03-12")]
+        ("川北工发〔2021〕12号", "川北市总工会", "2021-03-12")
+    ]
     assert numbered[0]["addressee"] == "各县（区）总工会，市级各产业工会，市直各基层工会"
 
 
@@ -82,7 +116,9 @@ def test_robots_forbidden_paths_never_requested(crawled):
     assert truth["forbidden"]
     for prefix in truth["forbidden"]:
         parts = urlsplit(prefix)
-        site = next(n for n, base in crawled.zoo.urls.items() if urlsplit(base).netloc == parts.netloc)
+        site = next(
+            n for n, base in crawled.zoo.urls.items() if urlsplit(base).netloc == parts.netloc
+        )
         paths = [r["path"] for r in crawled.zoo.requests(site)]
         assert "/robots.txt" in paths
         assert not [p for p in paths if p.startswith(parts.path)], prefix
@@ -92,14 +128,18 @@ def test_traps_end(crawled):
     truth = crawled.zoo.truth
     for prefix in truth["traps"]:
         parts = urlsplit(prefix)
-        site = next(n for n, base in crawled.zoo.urls.items() if urlsplit(base).netloc == parts.netloc)
+        site = next(
+            n for n, base in crawled.zoo.urls.items() if urlsplit(base).netloc == parts.netloc
+        )
         hits = [r for r in crawled.zoo.requests(site) if r["path"].startswith(parts.path)]
         assert len(hits) <= 100, (prefix, len(hits))
 
 
 def test_documents_point_to_their_warc_response_records(crawled):
-    docs = rows(crawled.data / "archive.db",
-                "select url, warc_filename, warc_offset, warc_length from documents")
+    docs = rows(
+        crawled.data / "archive.db",
+        "select url, warc_filename, warc_offset, warc_length from documents",
+    )
     assert docs
     for doc in docs:
         path = crawled.data / "warc" / doc["warc_filename"]
@@ -116,8 +156,11 @@ def test_documents_point_to_their_warc_response_records(crawled):
 def test_warc_files_pass_warcio_check(crawled):
     files = sorted((crawled.data / "warc").glob("*.warc.gz"))
     assert files and not list((crawled.data / "warc").glob("*.open"))
-    proc = subprocess.run([sys.executable, "-m", "warcio.cli", "check", *map(str, files)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", *map(str, files)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -139,22 +182,33 @@ def test_failures_are_recorded_not_fatal(crawled):
     faults = crawled.zoo.truth["faults"]
     caps = {r["url"]: r for r in rows(crawled.data / "archive.db", "select * from captures")}
     assert caps[faults["not_found"]]["status"] == 404
-    slow = rows(crawled.data / "archive.db", "select status from captures where url = ?",
-                [faults["slow"]])
-    assert [r["status"] for r in slow] == [200]     # waited for, not given up on
-    oversized = rows(crawled.data / "archive.db", "select status, error from captures where url = ?",
-                     [faults["oversized"]])
+    slow = rows(
+        crawled.data / "archive.db", "select status from captures where url = ?", [faults["slow"]]
+    )
+    assert [r["status"] for r in slow] == [200]  # waited for, not given up on
+    oversized = rows(
+        crawled.data / "archive.db",
+        "select status, error from captures where url = ?",
+        [faults["oversized"]],
+    )
     assert oversized and oversized[0]["status"] is None and oversized[0]["error"]
-    flaky = rows(crawled.data / "archive.db", "select status from captures where url = ?",
-                 [faults["flaky_500"]])
+    flaky = rows(
+        crawled.data / "archive.db",
+        "select status from captures where url = ?",
+        [faults["flaky_500"]],
+    )
     assert {r["status"] for r in flaky} >= {500, 200}
 
 
 def test_reindex_rebuilds_the_same_documents(crawled, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(crawled.data / "warc", copy / "warc")
-    proc = subprocess.run([sys.executable, "-m", "archive.cli", "reindex", "--data", str(copy)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     cols = ", ".join(COMPARED)
     original = rows(crawled.data / "archive.db", f"select {cols} from documents order by id")
@@ -170,7 +224,9 @@ def test_datasette_serves_the_documents_table(crawled):
     response = asyncio.run(ds.client.get("/archive/documents.json?_shape=array&_size=max"))
     assert response.status_code == 200
     urls = {d["url"] for d in response.json()}
-    assert urls == {r["url"] for r in rows(crawled.data / "archive.db", "select url from documents")}
+    assert urls == {
+        r["url"] for r in rows(crawled.data / "archive.db", "select url from documents")
+    }
 
 
 def test_reindex_recovers_a_crashed_open_file(crawled, tmp_path):
@@ -180,13 +236,17 @@ def test_reindex_recovers_a_crashed_open_file(crawled, tmp_path):
     shutil.copytree(crawled.data / "warc", copy / "warc")
     last = sorted((copy / "warc").glob("*.warc.gz"))[-1]
     data = last.read_bytes()
-    half = data[-(len(data) // 20):][:200]            # the start of some gzip member, cut short
+    half = data[-(len(data) // 20) :][:200]  # the start of some gzip member, cut short
     opened = last.with_name(last.name + ".open")
     last.rename(opened)
     with open(opened, "ab") as fh:
         fh.write(half)
-    proc = subprocess.run([sys.executable, "-m", "archive.cli", "reindex", "--data", str(copy)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert last.exists() and not opened.exists() and last.read_bytes() == data
     ids = rows(crawled.data / "archive.db", "select id from documents order by id")
@@ -197,8 +257,11 @@ def test_duplicate_clusters_match_the_truth(crawled):
     """Same cluster_id exactly when the zoo says it is the same report (reposts, Traditional
     copies, small edits); the parts of a 范文 page and relocated templates stay apart."""
     group = {(d["url"], d["part"] or 0): d["dup_group"] for d in crawled.zoo.truth["documents"]}
-    docs = [d for d in rows(crawled.data / "archive.db", "select url, part, cluster_id from documents")
-            if (d["url"], d["part"]) in group]
+    docs = [
+        d
+        for d in rows(crawled.data / "archive.db", "select url, part, cluster_id from documents")
+        if (d["url"], d["part"]) in group
+    ]
     assert len(docs) >= 40
     for a in docs:
         for b in docs:

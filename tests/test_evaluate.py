@@ -1,4 +1,5 @@
 """archive.evaluate: the scoring recipe, and the whole zoo scored over real HTTP."""
+
 import pytest
 
 from archive.evaluate import (
@@ -57,10 +58,15 @@ def zoo_results():
     zoo_mod = pytest.importorskip("zoo")
     with zoo_mod.Zoo() as zoo:
         docs = zoo.truth["documents"]
-        yield (evaluate({**zoo.truth, "documents": [d for d in docs if not d["known_failure"]]},
-                        http_fetch),
-               evaluate({**zoo.truth, "documents": [d for d in docs if d["known_failure"]],
-                         "sites": {}}, http_fetch))
+        yield (
+            evaluate(
+                {**zoo.truth, "documents": [d for d in docs if not d["known_failure"]]}, http_fetch
+            ),
+            evaluate(
+                {**zoo.truth, "documents": [d for d in docs if d["known_failure"]], "sites": {}},
+                http_fetch,
+            ),
+        )
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +82,7 @@ def test_zoo_targets(zoo_result):
     assert ours["metadata"]["title"] >= 0.95 and ours["metadata"]["published_date"] >= 0.95
     assert ours["report_precision"] >= 0.97 and ours["report_recall"] >= 0.97
     assert ours["duplicate_recall"] == 1.0
-    assert sum(zoo_result["spurious"].values()) == 0      # no documents on home pages
+    assert sum(zoo_result["spurious"].values()) == 0  # no documents on home pages
     # the anchor is really measured, on the same pages, and is worse
     assert bare["f1_macro"] < ours["f1_macro"] and bare["leaks"] > 0
 
@@ -86,8 +92,10 @@ def test_official_document_fields_are_scored(zoo_result):
     document must get none of these fields."""
     ours = zoo_result["ours"]["metadata"]
     for field in ("doc_number", "addressee", "issuer", "issued_date"):
-        assert ours[field] == 1.0, (field, [d["id"] for d in zoo_result["per_document"]
-                                            if field in d["wrong"]])
+        assert ours[field] == 1.0, (
+            field,
+            [d["id"] for d in zoo_result["per_document"] if field in d["wrong"]],
+        )
     assert "accuracy doc_number" in format_report(zoo_result)
 
 
@@ -105,8 +113,11 @@ def test_report_prints_both_columns(zoo_result):
 
 def _wrong(d: dict) -> list[str]:
     """What one document's extraction gets wrong: not exactly the body, chrome, headline, date."""
-    return ([f"F1 {d['f1']}"] if d["f1"] < 1.0 else []) + d["leaks"] + \
-        [f for f in ("title", "published_date") if f in d["wrong"]]
+    return (
+        ([f"F1 {d['f1']}"] if d["f1"] < 1.0 else [])
+        + d["leaks"]
+        + [f for f in ("title", "published_date") if f in d["wrong"]]
+    )
 
 
 def test_portal_classes_come_out_exactly(zoo_result):

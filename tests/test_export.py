@@ -5,6 +5,7 @@ with the WARC-Record-IDs warcio reads from the WARC files; the filters select wh
 selects; the citation is the document page's; bad input is a one-line error and leaves no
 file; a generated archive of 20,000 documents is exported in flat memory (peak RSS of the
 export process, compared with exporting 4,000 of them)."""
+
 from __future__ import annotations
 
 import csv
@@ -28,21 +29,31 @@ from tests.fixtures_archive import WARC_NAME, build_archive
 
 BASE = "https://archive.example.org/union"
 REPLAY = "https://replay.example.org/union/"
-FORMATS = {"jsonl": "docs.jsonl", "csv": "docs.csv", "parquet": "docs.parquet",
-           "jsonl.gz": "docs.jsonl.gz", "csv.gz": "docs.csv.gz"}
+FORMATS = {
+    "jsonl": "docs.jsonl",
+    "csv": "docs.csv",
+    "parquet": "docs.parquet",
+    "jsonl.gz": "docs.jsonl.gz",
+    "csv.gz": "docs.csv.gz",
+}
 
 
 def run_export(data, *args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "archive.cli", "export", "--data", str(data),
-                           *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "archive.cli", "export", "--data", str(data), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def archive_rows(db_path, where: str = "", params=()) -> list[dict]:
     conn = sqlite3.connect(db_path)
     conn.row_factory = sqlite3.Row
     try:
-        return [dict(r) for r in conn.execute(
-            f"select * from documents {where} order by id", params)]
+        return [
+            dict(r) for r in conn.execute(f"select * from documents {where} order by id", params)
+        ]
     finally:
         conn.close()
 
@@ -55,7 +66,8 @@ def warc_record_ids(data: Path) -> dict[tuple[str, int], str]:
             it = ArchiveIterator(fh)
             for rec in it:
                 ids[(path.name, it.get_record_offset())] = rec.rec_headers.get_header(
-                    "WARC-Record-ID")
+                    "WARC-Record-ID"
+                )
     return ids
 
 
@@ -67,7 +79,7 @@ def read_back(path: Path) -> list[dict]:
         return pq.read_table(path).to_pylist()
     raw = gzip.decompress(path.read_bytes()) if name.endswith(".gz") else path.read_bytes()
     if ".csv" in name:
-        assert raw.startswith(b"\xef\xbb\xbf")          # the byte-order mark spreadsheets need
+        assert raw.startswith(b"\xef\xbb\xbf")  # the byte-order mark spreadsheets need
         return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     return [json.loads(line) for line in raw.decode("utf-8").splitlines()]
 
@@ -81,8 +93,9 @@ def exported(crawled, tmp_path_factory):
     assert crawled.proc.returncode == 0, crawled.proc.stderr[-3000:]
     out = tmp_path_factory.mktemp("export")
     for _fmt, name in FORMATS.items():
-        proc = run_export(crawled.data, "-o", str(out / name), "--base-url", BASE,
-                          "--replay-url", REPLAY)
+        proc = run_export(
+            crawled.data, "-o", str(out / name), "--base-url", BASE, "--replay-url", REPLAY
+        )
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout == ""
         assert "exported" in proc.stderr and "warning" not in proc.stderr, proc.stderr
@@ -96,7 +109,7 @@ def test_export_reads_back_equal_to_the_archive(crawled, exported, fmt):
     assert len(expected) > 20
     assert [r["id"] for r in rows] == [e["id"] for e in expected]
     assert list(rows[0]) == list(export_columns())
-    assert list(export_columns())[:len(store.DOCUMENT_COLUMNS)] == list(store.DOCUMENT_COLUMNS)
+    assert list(export_columns())[: len(store.DOCUMENT_COLUMNS)] == list(store.DOCUMENT_COLUMNS)
     ids = warc_record_ids(crawled.data)
     for row, doc in zip(rows, expected):
         record = f"{BASE}/-/record/{doc['id']}"
@@ -132,16 +145,16 @@ def test_export_filters_select_what_sql_selects(crawled, tmp_path):
 
     assert ids("--reports-only") == sql("where is_report = 1") != []
     assert ids("--site", sites[0]) == sql("where site = ?", [sites[0]]) != []
-    assert ids("--site", sites[0], "--site", sites[1]) == sql(
-        "where site in (?, ?)", sites[:2])
-    host = sites[0].split(":")[0]                      # a bare host: every port of it
+    assert ids("--site", sites[0], "--site", sites[1]) == sql("where site in (?, ?)", sites[:2])
+    host = sites[0].split(":")[0]  # a bare host: every port of it
     assert ids("--site", host) == sql("where site = ? or site like ?", [host, host + ":%"])
     assert ids("--site", "no-such-host.example") == []
     assert ids("--since", middle) == sql("where captured_at >= ?", [middle]) != []
     assert ids("--since", moments[0][:10]) == sql("")
     assert ids("--since", "2999-01-01") == []
     assert ids("--reports-only", "--site", sites[0], "--since", middle) == sql(
-        "where is_report = 1 and site = ? and captured_at >= ?", [sites[0], middle])
+        "where is_report = 1 and site = ? and captured_at >= ?", [sites[0], middle]
+    )
 
 
 def test_export_to_stdout(tmp_path):
@@ -150,7 +163,8 @@ def test_export_to_stdout(tmp_path):
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert sorted(r["id"] for r in rows) == sorted(
-        d["id"] for d in arch.docs.values() if d["is_report"])
+        d["id"] for d in arch.docs.values() if d["is_report"]
+    )
     proc = run_export(arch.root, "-o", "-", "--format", "csv")
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(io.StringIO(proc.stdout.removeprefix("\ufeff"))))
@@ -181,15 +195,18 @@ def test_bad_input_is_a_one_line_error_and_writes_nothing(tmp_path):
         (["-o", str(tmp_path / "x.parquet.gz")], "Parquet is written to a file"),
         (["-o", str(tmp_path / "x.jsonl"), "--since", "last week"], "--since"),
         (["-o", str(tmp_path / "x.jsonl"), "--since", "2026-13-01"], "--since"),
-        (["-o", str(tmp_path / "x.jsonl"), "--base-url", "archive.example.org"],
-         "--base-url"),
+        (["-o", str(tmp_path / "x.jsonl"), "--base-url", "archive.example.org"], "--base-url"),
         (["-o", str(tmp_path / "no-dir" / "x.jsonl")], "cannot write"),
     ]
     for args, message in cases:
         if args[0] != "--data":
             args = ["--data", str(arch.root), *args]
-        proc = subprocess.run([sys.executable, "-m", "archive.cli", "export", *args],
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "archive.cli", "export", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 2, (args, proc.stderr)
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("union-archive: error:"), (args, lines)
@@ -206,7 +223,7 @@ def test_a_value_parquet_cannot_hold_is_named_and_leaves_no_file(tmp_path):
     assert proc.returncode == 2
     assert f"document {doc['id']}: year = 'unknown' is not int" in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
-    proc = run_export(arch.root, "-o", str(tmp_path / "docs.jsonl"))     # JSON holds it
+    proc = run_export(arch.root, "-o", str(tmp_path / "docs.jsonl"))  # JSON holds it
     assert proc.returncode == 0, proc.stderr
     assert {r["id"]: r["year"] for r in read_back(tmp_path / "docs.jsonl")}[doc["id"]] == "unknown"
 
@@ -218,15 +235,17 @@ def test_a_missing_warc_file_leaves_only_its_record_ids_empty(tmp_path):
     out = tmp_path / "docs.jsonl"
     proc = run_export(arch.root, "-o", str(out))
     assert proc.returncode == 0, proc.stderr
-    assert (f"warning: the WARC record of {len(arch.docs)} documents could not be read"
-            in proc.stderr) and WARC_NAME in proc.stderr
+    assert (
+        f"warning: the WARC record of {len(arch.docs)} documents could not be read" in proc.stderr
+    ) and WARC_NAME in proc.stderr
     rows = read_back(out)
     assert len(rows) == len(arch.docs)
     for row in rows:
         doc = next(d for d in arch.docs.values() if d["id"] == row["id"])
         assert row["warc_record_id"] is None
         assert {c: row[c] for c in store.DOCUMENT_COLUMNS} == {
-            c: doc.get(c) for c in store.DOCUMENT_COLUMNS}
+            c: doc.get(c) for c in store.DOCUMENT_COLUMNS
+        }
         assert row["record_url"] == f"{DEFAULTS['base_url']}/-/record/{doc['id']}"
 
 
@@ -255,12 +274,18 @@ def generated_archive(root: Path) -> Path:
         writer = WARCWriter(fh, gzip=True)
         for i in range(50):
             body = f"<html><body><p>{PARAGRAPH}</p></body></html>".encode()
-            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")],
-                                       protocol="HTTP/1.1")
+            headers = StatusAndHeaders(
+                "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
+            )
             offset = fh.tell()
-            writer.write_record(writer.create_warc_record(
-                f"http://{LARGE_SITE}/{i}.html", "response", payload=io.BytesIO(body),
-                http_headers=headers))
+            writer.write_record(
+                writer.create_warc_record(
+                    f"http://{LARGE_SITE}/{i}.html",
+                    "response",
+                    payload=io.BytesIO(body),
+                    http_headers=headers,
+                )
+            )
             locations.append((offset, fh.tell() - offset))
     db = store.connect(root / "archive.db")
 
@@ -269,11 +294,24 @@ def generated_archive(root: Path) -> Path:
             site = SMALL_SITE if i % 5 == 0 else LARGE_SITE
             url = f"http://{site}/doc/{i}.html"
             offset, length = locations[i % 50]
-            yield dict(id=store.document_id(url), url=url, part=0, site=site,
-                       title=f"第{i}号 工会工作报告", text=f"{i}\n" + PARAGRAPH * 40,
-                       published_date="2021-05-01", year=2021, org="某市总工会", is_report=1,
-                       report_score=0.9, warc_filename=WARC_NAME, warc_offset=offset,
-                       warc_length=length, captured_at="2026-11-21T00:00:00Z", crawl_id="c1")
+            yield dict(
+                id=store.document_id(url),
+                url=url,
+                part=0,
+                site=site,
+                title=f"第{i}号 工会工作报告",
+                text=f"{i}\n" + PARAGRAPH * 40,
+                published_date="2021-05-01",
+                year=2021,
+                org="某市总工会",
+                is_report=1,
+                report_score=0.9,
+                warc_filename=WARC_NAME,
+                warc_offset=offset,
+                warc_length=length,
+                captured_at="2026-11-21T00:00:00Z",
+                crawl_id="c1",
+            )
 
     db["documents"].insert_all(rows(), batch_size=1000)
     db.conn.close()
@@ -294,8 +332,12 @@ print(re.search(r"VmHWM:\\s*(\\d+) kB", open("/proc/self/status").read()).group(
 
 
 def peak_rss_kb(data: Path, *args) -> int:
-    proc = subprocess.run([sys.executable, "-c", PEAK_RSS, "export", "--data", str(data), *args],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS, "export", "--data", str(data), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "warning" not in proc.stderr, proc.stderr
     return int(proc.stdout.split()[-1])
@@ -314,8 +356,10 @@ def test_export_memory_does_not_grow_with_the_archive(big, tmp_path, fmt):
     rows = read_back(tmp_path / f"full.{fmt}")
     assert len(rows) == DOCS and len(read_back(tmp_path / f"small.{fmt}")) == DOCS // 5
     assert all(r["warc_record_id"] for r in rows[:: DOCS // 50])
-    text_mb = sum(len(r["text"]) for r in rows[DOCS // 5:]) * 2 / 2**20   # as Python holds it
-    print(f"{fmt}: peak RSS {small / 1024:.0f} MB for {DOCS // 5} documents, "
-          f"{full / 1024:.0f} MB for {DOCS} ({text_mb:.0f} MB more text in memory)")
+    text_mb = sum(len(r["text"]) for r in rows[DOCS // 5 :]) * 2 / 2**20  # as Python holds it
+    print(
+        f"{fmt}: peak RSS {small / 1024:.0f} MB for {DOCS // 5} documents, "
+        f"{full / 1024:.0f} MB for {DOCS} ({text_mb:.0f} MB more text in memory)"
+    )
     assert text_mb > 40
-    assert full - small < 24 * 1024          # far less than the texts the export went through
+    assert full - small < 24 * 1024  # far less than the texts the export went through

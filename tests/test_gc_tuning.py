@@ -1,5 +1,6 @@
 """crawler.extensions.GcTuning: the crawl process's garbage collector (Scrapy's test
 crawler, its real signals, the interpreter's real collector)."""
+
 import gc
 
 import pytest
@@ -20,9 +21,9 @@ def test_collector_is_tuned_while_the_engine_runs_and_restored_after():
     try:
         crawler.signals.send_catch_log(signals.engine_started)
         assert gc.get_threshold() == (5000, 10, 10)
-        assert gc.get_freeze_count() > frozen        # what existed at the start: never scanned again
+        assert gc.get_freeze_count() > frozen  # what existed at the start: never scanned again
         junk = []
-        junk.append(junk)                              # a cycle made during the crawl is still collected
+        junk.append(junk)  # a cycle made during the crawl is still collected
         del junk
         assert gc.collect() >= 1
     finally:

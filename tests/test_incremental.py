@@ -9,6 +9,7 @@ kept and marked gone (found by re-checking archived document URLs), nothing else
 
 The helpers that change a running zoo are used by benchmarks/bench_recrawl.py too.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -19,7 +20,7 @@ from archive.store import document_id
 from tests.conftest import crawl_cmd
 from tests.sql import index_mismatches, rows
 
-_EDITS = iter(range(1, 10 ** 6))
+_EDITS = iter(range(1, 10**6))
 
 
 def _new_last_modified() -> str:
@@ -27,7 +28,7 @@ def _new_last_modified() -> str:
     If-Modified-Since match, so an edit must never reuse one handed out before)."""
     from email.utils import formatdate
 
-    return formatdate(1751356800 + 60 * next(_EDITS), usegmt=True)    # from 2025-07-01
+    return formatdate(1751356800 + 60 * next(_EDITS), usegmt=True)  # from 2025-07-01
 
 
 # -- changing a running zoo (pages are served from site.pages on every request) ----------
@@ -48,11 +49,18 @@ def editable_docs(zoo) -> list[dict]:
         per_url[d["url"]] = per_url.get(d["url"], 0) + 1
     out = []
     for d in zoo.truth["documents"]:
-        if d["kind"] != "html" or d["pages"] or per_url[d["url"]] != 1 or not d.get("reachable", True):
+        if (
+            d["kind"] != "html"
+            or d["pages"]
+            or per_url[d["url"]] != 1
+            or not d.get("reachable", True)
+        ):
             continue
         site = site_of(zoo, d["url"])
-        page = site.pages.get(urlsplit(d["url"]).path + (("?" + urlsplit(d["url"]).query)
-                                                         if urlsplit(d["url"]).query else ""))
+        page = site.pages.get(
+            urlsplit(d["url"]).path
+            + (("?" + urlsplit(d["url"]).query) if urlsplit(d["url"]).query else "")
+        )
         if page is None or page.status != 200:
             continue
         first = d["text"].split("\n")[0]
@@ -86,9 +94,12 @@ def add_document(zoo, like: dict, list_url: str, new_path: str, title: str) -> s
     first = like["text"].split("\n")[0]
     body = body.replace(first, "新增段落：" + first + "（新发布）", 1).replace(like["title"], title)
     site.pages[new_path] = type(site.pages[_path(like["url"])])(
-        body=body.encode(site.encoding), content_type=site.pages[_path(like["url"])].content_type)
+        body=body.encode(site.encoding), content_type=site.pages[_path(like["url"])].content_type
+    )
     lst = site.pages[_path(list_url)].body.decode(site.encoding)
-    _set_body(site, _path(list_url), lst.replace("</body>", f'<a href="{new_path}">{title}</a></body>', 1))
+    _set_body(
+        site, _path(list_url), lst.replace("</body>", f'<a href="{new_path}">{title}</a></body>', 1)
+    )
     return site.url(new_path)
 
 
@@ -133,8 +144,10 @@ def make_due(data, urls) -> None:
 
     conn = sqlite3.connect(data / "warc-state.sqlite")
     with conn:
-        conn.executemany("update _schedule set next_due = '2000-01-01T00:00:00Z' where url = ?",
-                         [(u,) for u in urls])
+        conn.executemany(
+            "update _schedule set next_due = '2000-01-01T00:00:00Z' where url = ?",
+            [(u,) for u in urls],
+        )
     conn.close()
 
 
@@ -150,16 +163,25 @@ def recrawls(tmp_path_factory):
         marks = {}
         # (a page whose gold names a known failure may give no document: then it is read
         # again every time, like a list)
-        gold = sorted({d["url"] for d in z.truth["documents"] if d.get("reachable", True)
-                       and not d.get("known_failure")
-                       and site_of(z, d["url"]).pages.get(_path(d["url"])) is not None})
-        news = [d for d in editable_docs(z) if "/c/" in d["url"]]      # news articles
+        gold = sorted(
+            {
+                d["url"]
+                for d in z.truth["documents"]
+                if d.get("reachable", True)
+                and not d.get("known_failure")
+                and site_of(z, d["url"]).pages.get(_path(d["url"])) is not None
+            }
+        )
+        news = [d for d in editable_docs(z) if "/c/" in d["url"]]  # news articles
         [multi] = [d for d in z.truth["documents"] if d["pages"] and d["site"] == "trs"]
         out["multipage"] = multi
         for step in ("first", "unchanged", "due", "changed"):
             extra = REVISIT
-            etags = {u: site_of(z, u).pages[_path(u)].etag for u in gold
-                     if _path(u) in site_of(z, u).pages}
+            etags = {
+                u: site_of(z, u).pages[_path(u)].etag
+                for u in gold
+                if _path(u) in site_of(z, u).pages
+            }
             if step == "due":
                 out["due_urls"] = [u for u in gold[::2] if u != multi["url"]] + [news[4]["url"]]
                 make_due(data, out["due_urls"])
@@ -172,8 +194,13 @@ def recrawls(tmp_path_factory):
                     edit_document(z, d)
                 out["removed"] = news[2]
                 remove_document(z, news[2])
-                out["added"] = add_document(z, news[3], z.urls["news"] + "ghgz/list.shtml",
-                                            "/c/2025-07-01/9900001.shtml", "某区总工会2025年上半年工作总结")
+                out["added"] = add_document(
+                    z,
+                    news[3],
+                    z.urls["news"] + "ghgz/list.shtml",
+                    "/c/2025-07-01/9900001.shtml",
+                    "某区总工会2025年上半年工作总结",
+                )
                 # a later page of the multi-page article changes, its first page does not
                 site = site_of(z, multi["pages"][-1])
                 last = multi["text"].split("\n")[-1]
@@ -181,15 +208,22 @@ def recrawls(tmp_path_factory):
                 assert last in page
                 _set_body(site, _path(multi["pages"][-1]), page.replace(last, last + NOTE, 1))
             # pages the zoo now serves differently (edited, or a link to a removed page gone)
-            out[f"edited_{step}"] = {u for u in gold if _path(u) in site_of(z, u).pages
-                                     and site_of(z, u).pages[_path(u)].etag != etags.get(u)}
+            out[f"edited_{step}"] = {
+                u
+                for u in gold
+                if _path(u) in site_of(z, u).pages
+                and site_of(z, u).pages[_path(u)].etag != etags.get(u)
+            }
             marks[step] = {name: len(z.requests(name)) for name in z.sites}
-            proc = subprocess.run(crawl_cmd(data, z.start_urls, *extra), capture_output=True,
-                                  text=True, timeout=300)
+            proc = subprocess.run(
+                crawl_cmd(data, z.start_urls, *extra), capture_output=True, text=True, timeout=300
+            )
             assert proc.returncode == 0, proc.stderr[-3000:]
-            out[step] = {name: z.requests(name)[marks[step][name]:] for name in z.sites}
-            out[f"texts_{step}"] = {r["id"]: r["text"] for r in rows(
-                data / "archive.db", "select id, text from documents")}
+            out[step] = {name: z.requests(name)[marks[step][name] :] for name in z.sites}
+            out[f"texts_{step}"] = {
+                r["id"]: r["text"]
+                for r in rows(data / "archive.db", "select id, text from documents")
+            }
             out[f"schedule_{step}"] = schedule(data)
         yield type("R", (), dict(data=data, zoo=z, gold=gold, **out))
 
@@ -217,8 +251,11 @@ def test_unchanged_recrawl_reads_lists_and_asks_no_article_that_is_not_due(recra
     # no archived article or attachment was due (all were checked minutes ago): not one
     # request for any of them, and no conditional request at all
     assert recrawls.gold and not set(recrawls.gold) & set(reqs)
-    assert not any("If-None-Match" in r["headers"] or "If-Modified-Since" in r["headers"]
-                   for site in recrawls.unchanged.values() for r in site)
+    assert not any(
+        "If-None-Match" in r["headers"] or "If-Modified-Since" in r["headers"]
+        for site in recrawls.unchanged.values()
+        for r in site
+    )
     first = sum(len(v) for v in recrawls.first.values())
     assert sum(len(v) for v in recrawls.unchanged.values()) < first - len(recrawls.gold)
     # the schedule did not move for what was not asked
@@ -254,9 +291,10 @@ def test_due_articles_get_conditional_gets_and_their_interval_grows(recrawls):
             assert after[url]["checks"] == before[url]["checks"] + 1
             assert after[url]["changes"] == 0
             assert _seconds(after[url]["checked_at"], after[url]["next_due"]) == pytest.approx(
-                after[url]["interval_s"] * jitter(url), abs=1)
+                after[url]["interval_s"] * jitter(url), abs=1
+            )
         else:
-            assert url not in reqs, url          # not due: not asked
+            assert url not in reqs, url  # not due: not asked
             assert after[url] == before[url]
     # the vanished one was found when it fell due: kept, marked gone
     third = rows(db, "select * from crawls order by started_at")[2]
@@ -288,7 +326,9 @@ def test_changed_zoo_gives_exactly_the_changed_new_and_gone(recrawls):
     gone_urls = {recrawls.removed["url"], recrawls.removed_due["url"]}
     for url in recrawls.gold:
         statuses = [r["status"] for r in reqs[url]]
-        assert statuses == ([404] if url in gone_urls else [200] if url in edited_urls else [304]), url
+        assert statuses == (
+            [404] if url in gone_urls else [200] if url in edited_urls else [304]
+        ), url
         if url not in gone_urls:
             assert reqs[url][0]["headers"].get("If-None-Match")
     # intervals: halved where the page changed, grown by 1.5 where it did not
@@ -303,8 +343,14 @@ def test_changed_zoo_gives_exactly_the_changed_new_and_gone(recrawls):
     removed = recrawls.removed["url"]
     [gone] = rows(db, "select gone_at, text from documents where url = ?", [removed])
     assert gone["gone_at"] and gone["text"]
-    assert [r["status"] for r in rows(db, "select status from captures where url = ? and crawl_id = ?",
-                                      [removed, fourth["id"]])] == [404]
+    assert [
+        r["status"]
+        for r in rows(
+            db,
+            "select status from captures where url = ? and crawl_id = ?",
+            [removed, fourth["id"]],
+        )
+    ] == [404]
     # nothing else changed (pages whose links to the deleted page went away were fetched
     # again, but their text is the same)
     before, after = recrawls.texts_first, recrawls.texts_changed
@@ -322,9 +368,12 @@ def test_first_capture_and_the_superseding_crawl_are_recorded(recrawls, tmp_path
 
     db = recrawls.data / "archive.db"
     crawls = [c["id"] for c in rows(db, "select id from crawls order by started_at")]
-    docs = rows(db, "select id, first_crawl_id, first_captured_at, (select min(fetched_at) "
-                    "from captures c where c.url = d.url and c.status = 200) as earliest "
-                    "from documents d")
+    docs = rows(
+        db,
+        "select id, first_crawl_id, first_captured_at, (select min(fetched_at) "
+        "from captures c where c.url = d.url and c.status = 200) as earliest "
+        "from documents d",
+    )
     added = document_id(recrawls.added, 0)
     assert {d["id"] for d in docs if d["first_crawl_id"] == crawls[3]} == {added}
     assert {d["first_crawl_id"] for d in docs if d["id"] != added} == {crawls[0]}
@@ -332,12 +381,17 @@ def test_first_capture_and_the_superseding_crawl_are_recorded(recrawls, tmp_path
     versions = rows(db, "select document_id, superseded_crawl_id from document_versions")
     edited = {document_id(d["url"], 0) for d in recrawls.edited}
     assert sorted(v["document_id"] for v in versions) == sorted(
-        edited | {document_id(recrawls.multipage["url"], 0)})
+        edited | {document_id(recrawls.multipage["url"], 0)}
+    )
     assert {v["superseded_crawl_id"] for v in versions} == {crawls[3]}
 
     shutil.copytree(recrawls.data / "warc", tmp_path / "warc")
-    proc = subprocess.run([sys.executable, "-m", "archive.cli", "reindex", "--data", str(tmp_path)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     again = tmp_path / "archive.db"
     sql = "select id, first_crawl_id, first_captured_at from documents order by id"
@@ -357,11 +411,17 @@ def test_archives_made_before_first_capture_get_it_from_their_captures(recrawls,
     db = tmp_path / "archive.db"
     shutil.copy(recrawls.data / "archive.db", db)
     conn = sqlite3.connect(db)
-    for index in ("idx_documents_first_crawl_id", "idx_documents_site_is_report_first_captured_at",
-                  "idx_document_versions_superseded_crawl_id"):
+    for index in (
+        "idx_documents_first_crawl_id",
+        "idx_documents_site_is_report_first_captured_at",
+        "idx_document_versions_superseded_crawl_id",
+    ):
         conn.execute(f"drop index {index}")
-    for table, column in (("documents", "first_crawl_id"), ("documents", "first_captured_at"),
-                          ("document_versions", "superseded_crawl_id")):
+    for table, column in (
+        ("documents", "first_crawl_id"),
+        ("documents", "first_captured_at"),
+        ("document_versions", "superseded_crawl_id"),
+    ):
         conn.execute(f"alter table {table} drop column {column}")
     conn.commit()
     conn.close()
@@ -369,8 +429,10 @@ def test_archives_made_before_first_capture_get_it_from_their_captures(recrawls,
     sql = "select id, first_crawl_id, first_captured_at from documents order by id"
     assert rows(db, sql) == rows(recrawls.data / "archive.db", sql)
     edited = [document_id(d["url"], 0) for d in recrawls.edited]
-    sql = ("select document_id, superseded_crawl_id from document_versions where document_id in "
-           "(?, ?) order by document_id")
+    sql = (
+        "select document_id, superseded_crawl_id from document_versions where document_id in "
+        "(?, ?) order by document_id"
+    )
     assert rows(db, sql, edited) == rows(recrawls.data / "archive.db", sql, edited)
 
 
@@ -399,11 +461,11 @@ def test_changed_later_page_of_an_unchanged_article_is_stitched_again(recrawls):
     z, db = recrawls.zoo, recrawls.data / "archive.db"
     multi = recrawls.multipage
     reqs = by_url(z, recrawls.changed)
-    assert [r["status"] for r in reqs[multi["url"]]] == [304]           # first page unchanged
-    assert [r["status"] for r in reqs[multi["pages"][-1]]] == [200]     # the last one changed
+    assert [r["status"] for r in reqs[multi["url"]]] == [304]  # first page unchanged
+    assert [r["status"] for r in reqs[multi["pages"][-1]]] == [200]  # the last one changed
     [doc] = rows(db, "select * from documents where url = ?", [multi["url"]])
     assert doc["text"].endswith(multi["text"].split("\n")[-1] + NOTE)
-    assert doc["text"].replace(NOTE, "") == recrawls.texts_first[doc["id"]]   # all pages, in order
+    assert doc["text"].replace(NOTE, "") == recrawls.texts_first[doc["id"]]  # all pages, in order
     [old] = rows(db, "select text from document_versions where document_id = ?", [doc["id"]])
     assert old["text"] == recrawls.texts_first[doc["id"]]
 
@@ -415,8 +477,11 @@ def test_schedule_is_rebuilt_from_the_warc_files(recrawls, tmp_path):
     from crawler.warc.state import CaptureState, rebuild
 
     state = CaptureState(tmp_path / "state.sqlite")
-    rebuild(state, sorted((recrawls.data / "warc").glob("*.warc.gz")),
-            policy=RevisitPolicy(max_days=400))
+    rebuild(
+        state,
+        sorted((recrawls.data / "warc").glob("*.warc.gz")),
+        policy=RevisitPolicy(max_days=400),
+    )
     state.close()
     rebuilt = {r["url"]: r for r in rows(tmp_path / "state.sqlite", "select * from _schedule")}
     # (the due times make_due() set by hand were all replaced by the checks that followed)
@@ -425,12 +490,16 @@ def test_schedule_is_rebuilt_from_the_warc_files(recrawls, tmp_path):
 
 def test_host_page_budget_ends_the_crawl(zoo, tmp_path):
     marks = {name: len(zoo.requests(name)) for name in zoo.sites}
-    proc = subprocess.run(crawl_cmd(tmp_path / "b", zoo.start_urls, "--host-budget", "4"),
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        crawl_cmd(tmp_path / "b", zoo.start_urls, "--host-budget", "4"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "page budget of" in proc.stderr
     for name in zoo.sites:
-        paths = [r["path"] for r in zoo.requests(name)[marks[name]:] if r["path"] != "/robots.txt"]
+        paths = [r["path"] for r in zoo.requests(name)[marks[name] :] if r["path"] != "/robots.txt"]
         assert 0 < len(set(paths)) <= 4, (name, paths)
     [row] = rows(tmp_path / "b" / "archive.db", "select status, pages from crawls")
     assert row["status"] == "finished" and row["pages"] <= 4 * len(zoo.sites) + 2 * len(zoo.sites)

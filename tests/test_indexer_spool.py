@@ -2,6 +2,7 @@
 capture still reaches the archive, in order (crawler/extensions.py: IndexerBridge); with a
 backlog a helper process extracts ahead (archive.ahead), and the archive is the same as one
 extracted inline."""
+
 from __future__ import annotations
 
 import re
@@ -22,26 +23,40 @@ def large():
 
 
 def _crawl(z, data, *extra):
-    proc = subprocess.run(crawl_cmd(data, [z.urls["large"]], "-s", "ROBOTSTXT_OBEY=False",
-                                    "-s", "CONCURRENT_REQUESTS=8",
-                                    "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", *extra),
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        crawl_cmd(
+            data,
+            [z.urls["large"]],
+            "-s",
+            "ROBOTSTXT_OBEY=False",
+            "-s",
+            "CONCURRENT_REQUESTS=8",
+            "-s",
+            "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+            *extra,
+        ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
 
 def _archive(data):
     with sqlite3.connect(data / "archive.db") as conn:
-        docs = conn.execute("select id, url, title, text, is_report, warc_offset from documents "
-                            "order by id").fetchall()
-        caps = conn.execute("select url, status, record_type, warc_offset from captures "
-                            "order by url, warc_offset").fetchall()
+        docs = conn.execute(
+            "select id, url, title, text, is_report, warc_offset from documents order by id"
+        ).fetchall()
+        caps = conn.execute(
+            "select url, status, record_type, warc_offset from captures order by url, warc_offset"
+        ).fetchall()
     return docs, caps
 
 
 def test_a_spooled_backlog_reaches_the_archive_whole(large, tmp_path):
     direct, spooled = tmp_path / "direct", tmp_path / "spooled"
-    p1 = _crawl(large, direct, "-s", "UNION_EXTRACT_HELPERS=0")      # all inline
+    p1 = _crawl(large, direct, "-s", "UNION_EXTRACT_HELPERS=0")  # all inline
     # a leftover spool of a killed crawl: removed, with a pointer to reindex
     (spooled / ".indexer-spool").mkdir(parents=True)
     (spooled / ".indexer-spool" / "q00000").write_bytes(b"\0\0\0\x05junk!")
@@ -74,9 +89,11 @@ def test_child_processes_import_no_scrapy():
     a spawned child loads only what it needs (~0.27 s less at each start)."""
     import sys
 
-    code = ("import sys, pickle; from crawler import children; import archive.indexer, "
-            "archive.ahead, crawler.lock; pickle.loads(pickle.dumps(children.cluster_worker)); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')))")
+    code = (
+        "import sys, pickle; from crawler import children; import archive.indexer, "
+        "archive.ahead, crawler.lock; pickle.loads(pickle.dumps(children.cluster_worker)); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
@@ -96,8 +113,9 @@ def test_links_to_pages_already_scheduled_skip_the_duplicate_filter(large, tmp_p
 
     urls = [c.url for c in iter_captures(sorted((tmp_path / "d" / "warc").glob("*.warc.gz")))]
     assert len(urls) == len(set(urls)) == responses
-    assert {u for u in urls if "/art/" in u} == {f"{large.urls['large'].rstrip('/')}/art/{i}.html"
-                                                for i in range(300)}
+    assert {u for u in urls if "/art/" in u} == {
+        f"{large.urls['large'].rstrip('/')}/art/{i}.html" for i in range(300)
+    }
 
 
 def test_flush_commits_a_write_left_open_before_its_own(tmp_path):
@@ -113,14 +131,23 @@ def test_flush_commits_a_write_left_open_before_its_own(tmp_path):
     ix.start_crawl("c1", ["http://h/"], "2026-11-22T00:00:00Z")
     ix.db.conn.execute("insert into crawls (id, status) values ('stray', 'x')")
     assert ix.db.conn.in_transaction
-    ix.add(Capture(url="http://h/missing", status=404, crawl_id="c1",
-                   fetched_at="2026-11-22T00:00:01Z", warc_filename="f.warc.gz",
-                   warc_offset=0, warc_length=10))
+    ix.add(
+        Capture(
+            url="http://h/missing",
+            status=404,
+            crawl_id="c1",
+            fetched_at="2026-11-22T00:00:01Z",
+            warc_filename="f.warc.gz",
+            warc_offset=0,
+            warc_length=10,
+        )
+    )
     ix.flush()
     other = sqlite3.connect(tmp_path / "archive.db")
     try:
-        assert other.execute("select status from captures where url = 'http://h/missing'"
-                             ).fetchall() == [(404,)]
+        assert other.execute(
+            "select status from captures where url = 'http://h/missing'"
+        ).fetchall() == [(404,)]
         assert other.execute("select status from crawls where id = 'stray'").fetchall() == [("x",)]
     finally:
         other.close()

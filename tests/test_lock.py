@@ -1,4 +1,5 @@
 """One run per data directory: DIR/.lock (crawler/lock.py)."""
+
 from __future__ import annotations
 
 import os
@@ -11,11 +12,13 @@ import pytest
 
 from crawler.lock import EXIT_LOCKED, DataDirLock, LockedError, read_holder
 
-HOLD = ("import sys, time\n"
-        "from crawler.lock import DataDirLock\n"
-        "lock = DataDirLock(sys.argv[1], 'crawl', crawl_id='c-held').acquire()\n"
-        "print('held', flush=True)\n"
-        "time.sleep(120)\n")
+HOLD = (
+    "import sys, time\n"
+    "from crawler.lock import DataDirLock\n"
+    "lock = DataDirLock(sys.argv[1], 'crawl', crawl_id='c-held').acquire()\n"
+    "print('held', flush=True)\n"
+    "time.sleep(120)\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +34,9 @@ def zoo():
 def holder(tmp_path):
     """Another process holding the lock of tmp_path/data."""
     data = tmp_path / "data"
-    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(data)], stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(data)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout.readline().strip() == "held"
     yield data, proc
     if proc.poll() is None:
@@ -41,19 +45,22 @@ def holder(tmp_path):
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "archive.cli", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_second_crawl_refuses_with_one_line_and_exit_code(holder):
     data, proc = holder
-    out = cli("crawl", "--data", str(data), "--allow-loopback", "--start-url", "http://127.0.0.1:9/")
+    out = cli(
+        "crawl", "--data", str(data), "--allow-loopback", "--start-url", "http://127.0.0.1:9/"
+    )
     assert out.returncode == EXIT_LOCKED
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1, out.stderr
     assert lines[0].startswith("union-archive: error:") and "in use by another crawl" in lines[0]
     assert f"pid {proc.pid}" in lines[0]
-    assert not (data / "archive.db").exists()       # it touched nothing
+    assert not (data / "archive.db").exists()  # it touched nothing
 
 
 def test_reindex_takes_the_lock_too(holder):
@@ -69,23 +76,26 @@ def test_stale_lock_of_a_killed_process_is_taken_over(holder, caplog):
         DataDirLock(data).acquire()
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert read_holder(data)["pid"] == str(proc.pid)      # the dead holder's line is still there
+    assert read_holder(data)["pid"] == str(proc.pid)  # the dead holder's line is still there
     with caplog.at_level("WARNING"), DataDirLock(data, "crawl") as lock:
         assert lock.previous["pid"] == str(proc.pid) and lock.previous["crawl_id"] == "c-held"
         assert "stale lock" in caplog.text
         # read through our own descriptor: opening .lock again would drop a POSIX lock
         line = os.pread(lock.fd, 4096, 0).decode()
         assert f"pid={os.getpid()}" in line and "command=crawl" in line
-    assert (data / ".lock").read_text() == ""              # a clean release leaves no holder
+    assert (data / ".lock").read_text() == ""  # a clean release leaves no holder
 
 
 def test_a_new_owner_waits_for_the_indexer_of_a_killed_crawl(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    code = ("import sys, time\nfrom crawler.lock import hold_worker_lock\n"
-            "hold_worker_lock(sys.argv[1])\nprint('w', flush=True)\ntime.sleep(float(sys.argv[2]))\n")
-    worker = subprocess.Popen([sys.executable, "-c", code, str(data), "60"], stdout=subprocess.PIPE,
-                              text=True)
+    code = (
+        "import sys, time\nfrom crawler.lock import hold_worker_lock\n"
+        "hold_worker_lock(sys.argv[1])\nprint('w', flush=True)\ntime.sleep(float(sys.argv[2]))\n"
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-c", code, str(data), "60"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert worker.stdout.readline().strip() == "w"
         with pytest.raises(LockedError, match="indexer"):
@@ -94,8 +104,9 @@ def test_a_new_owner_waits_for_the_indexer_of_a_killed_crawl(tmp_path):
         worker.kill()
         worker.wait()
     # a worker that finishes in time: the owner waits for it, then starts
-    worker = subprocess.Popen([sys.executable, "-c", code, str(data), "1.0"], stdout=subprocess.PIPE,
-                              text=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", code, str(data), "1.0"], stdout=subprocess.PIPE, text=True
+    )
     assert worker.stdout.readline().strip() == "w"
     started = time.monotonic()
     with DataDirLock(data, worker_wait=30):
@@ -107,15 +118,17 @@ def test_a_running_crawl_blocks_a_second_one(zoo, tmp_path):
     from tests.conftest import crawl_cmd
 
     data = tmp_path / "live"
-    first = subprocess.Popen(crawl_cmd(data, zoo.start_urls), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        crawl_cmd(data, zoo.start_urls), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.monotonic() + 30
         while "pid=" not in ((data / ".lock").read_text() if (data / ".lock").exists() else ""):
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        second = subprocess.run(crawl_cmd(data, zoo.start_urls), capture_output=True, text=True,
-                                timeout=60)
+        second = subprocess.run(
+            crawl_cmd(data, zoo.start_urls), capture_output=True, text=True, timeout=60
+        )
         assert second.returncode == EXIT_LOCKED, second.stderr[-2000:]
         assert f"pid {first.pid}" in second.stderr
     finally:

@@ -7,6 +7,7 @@ from tests.seeds import seed
 
 # ------------------------------------------------------------------ script
 
+
 def test_traditional_seed_is_detected_and_converted():
     r = normalize_text(seed("district-2021-traditional.txt"))
     assert r.script == "Hant"
@@ -23,13 +24,16 @@ def test_simplified_seed_is_left_alone():
     assert "广元市总工会" in r.text
 
 
-@pytest.mark.parametrize("text, script", [
-    ("關於全市工會工作情況的匯報", "Hant"),
-    ("关于全市工会工作情况的汇报", "Hans"),
-    ("工人 2021 年", "Hans"),          # shared characters only
-    ("", "Hans"),
-    ("報(bào)告工會", "Hant"),         # spam with pinyin inserted
-])
+@pytest.mark.parametrize(
+    "text, script",
+    [
+        ("關於全市工會工作情況的匯報", "Hant"),
+        ("关于全市工会工作情况的汇报", "Hans"),
+        ("工人 2021 年", "Hans"),  # shared characters only
+        ("", "Hans"),
+        ("報(bào)告工會", "Hant"),  # spam with pinyin inserted
+    ],
+)
 def test_detect_script(text, script):
     assert detect_script(text) == script
 
@@ -58,10 +62,14 @@ def test_fast_t2s_matches_opencc_python_reimplemented():
     rnd = random.Random(7)
     alphabet = "".join(phrases) + "乾隆著作後來髮型麵包藉瞭，。 \n"
     for _ in range(2000):
-        samples.append("".join(
-            rnd.choice(phrases) if rnd.random() < 0.5
-            else "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 6)))
-            for _ in range(rnd.randint(1, 12))))
+        samples.append(
+            "".join(
+                rnd.choice(phrases)
+                if rnd.random() < 0.5
+                else "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 6)))
+                for _ in range(rnd.randint(1, 12))
+            )
+        )
     mismatches = [t for t in samples if t2s(t) != lib.convert(t)]
     assert not mismatches, mismatches[:3]
 
@@ -74,31 +82,38 @@ def test_simplified_text_is_not_sent_through_opencc():
 
 # ------------------------------------------------------------------ punctuation and width
 
-@pytest.mark.parametrize("raw, out", [
-    ("今年以来,我市各级工会组织深入学习.", "今年以来，我市各级工会组织深入学习。"),
-    ("发布时间:2016/11/11 9:37:15", "发布时间：2016/11/11 9:37:15"),
-    ("2017-05-18 14：30 来源", "2017-05-18 14:30 来源"),
-    ("县(市、区)工会工作的意见", "县（市、区）工会工作的意见"),
-    ("广元市总工会\n(2011年11月1日)", "广元市总工会\n（2011年11月1日）"),
-    ("非公企业建会率达87%,其中:国有企业126份;", "非公企业建会率达87%，其中：国有企业126份；"),
-    ("是否参加?是!", "是否参加？是！"),
-    ("慰问金76.2万元、建筑面积6100㎡的中心", "慰问金76.2万元、建筑面积6100㎡的中心"),
-    ("共1,000人,时间9:30", "共1,000人，时间9:30"),
-    ("详见http://www.xmgh.org/a/b.html?id=1,2 或邮箱:abc.d@xmgh.org.",
-     "详见http://www.xmgh.org/a/b.html?id=1,2 或邮箱：abc.d@xmgh.org."),
-    ("E-mail:abc@xmgh.org", "E-mail:abc@xmgh.org"),
-    ("关于我市工会工作情况的汇报.docx", "关于我市工会工作情况的汇报.docx"),
-    ("Ｈｅｌｌｏ，２０１２年ＡＢＣ", "Hello，2012年ABC"),
-    ("慰问金７６．２万元。", "慰问金76.2万元。"),
-    ("“十二五”规划(2011-2015)已完成", "“十二五”规划（2011-2015）已完成"),
-    ("hello, world; ok (yes)", "hello, world; ok (yes)"),
-    ("1.抓组建。", "1.抓组建。"),
-])
+
+@pytest.mark.parametrize(
+    "raw, out",
+    [
+        ("今年以来,我市各级工会组织深入学习.", "今年以来，我市各级工会组织深入学习。"),
+        ("发布时间:2016/11/11 9:37:15", "发布时间：2016/11/11 9:37:15"),
+        ("2017-05-18 14：30 来源", "2017-05-18 14:30 来源"),
+        ("县(市、区)工会工作的意见", "县（市、区）工会工作的意见"),
+        ("广元市总工会\n(2011年11月1日)", "广元市总工会\n（2011年11月1日）"),
+        ("非公企业建会率达87%,其中:国有企业126份;", "非公企业建会率达87%，其中：国有企业126份；"),
+        ("是否参加?是!", "是否参加？是！"),
+        ("慰问金76.2万元、建筑面积6100㎡的中心", "慰问金76.2万元、建筑面积6100㎡的中心"),
+        ("共1,000人,时间9:30", "共1,000人，时间9:30"),
+        (
+            "详见http://www.xmgh.org/a/b.html?id=1,2 或邮箱:abc.d@xmgh.org.",
+            "详见http://www.xmgh.org/a/b.html?id=1,2 或邮箱：abc.d@xmgh.org.",
+        ),
+        ("E-mail:abc@xmgh.org", "E-mail:abc@xmgh.org"),
+        ("关于我市工会工作情况的汇报.docx", "关于我市工会工作情况的汇报.docx"),
+        ("Ｈｅｌｌｏ，２０１２年ＡＢＣ", "Hello，2012年ABC"),
+        ("慰问金７６．２万元。", "慰问金76.2万元。"),
+        ("“十二五”规划(2011-2015)已完成", "“十二五”规划（2011-2015）已完成"),
+        ("hello, world; ok (yes)", "hello, world; ok (yes)"),
+        ("1.抓组建。", "1.抓组建。"),
+    ],
+)
 def test_punctuation_and_width(raw, out):
     assert normalize_text(raw).text == out
 
 
 # ------------------------------------------------------------------ whitespace
+
 
 def test_whitespace_and_paragraphs():
     raw = "  标题  \r\n\r\n\n第一段\u3000\u3000内容\u200b。  \n\t第二段 ， 内容。\n\n\n第三段\xa0end  "
@@ -120,18 +135,27 @@ def test_no_empty_lines_in_seed_output():
 
 # ------------------------------------------------------------------ placeholders
 
+
 def test_placeholder_kinds_are_kept_and_listed():
-    raw = ("20xx年,XX县总工会在XXX镇召开大会,参加x人次,表彰xxxx名职工,"
-           "__社区和20__年的201x年计划,××单位")
+    raw = (
+        "20xx年,XX县总工会在XXX镇召开大会,参加x人次,表彰xxxx名职工,"
+        "__社区和20__年的201x年计划,××单位"
+    )
     r = normalize_text(raw)
-    assert r.text == ("20xx年，XX县总工会在XXX镇召开大会，参加x人次，表彰xxxx名职工，"
-                      "__社区和20__年的201x年计划，××单位")
+    assert r.text == (
+        "20xx年，XX县总工会在XXX镇召开大会，参加x人次，表彰xxxx名职工，"
+        "__社区和20__年的201x年计划，××单位"
+    )
     assert r.placeholders == "20xx年,XX县,XXX镇,x人次,xxxx名,__社区,20__年,201x年,××单位"
 
 
 def test_no_placeholders_in_real_text():
-    for raw in ("X光检查和1024×768分辨率", "Xiamen 厦门", "关于我市工会工作情况的汇报.docx",
-                seed("bdocx-guangyuan-2011.txt")):
+    for raw in (
+        "X光检查和1024×768分辨率",
+        "Xiamen 厦门",
+        "关于我市工会工作情况的汇报.docx",
+        seed("bdocx-guangyuan-2011.txt"),
+    ):
         assert normalize_text(raw).placeholders is None
 
 
@@ -153,13 +177,23 @@ def test_has_traditional_agrees_with_the_character_tables():
     rng = random.Random(3)
     plain = "今年以来我市各级工会组织深入学习贯彻精神，abc 123\U00020000"
     texts = [plain, "", "工會", plain + rng.choice(astral), rng.choice(bmp) + plain]
-    texts += ["".join(rng.choice(plain + "".join(rng.sample(bmp + astral, 3))) for _ in range(40))
-              for _ in range(200)]
+    texts += [
+        "".join(rng.choice(plain + "".join(rng.sample(bmp + astral, 3))) for _ in range(40))
+        for _ in range(200)
+    ]
     # long texts (64 characters and more) are looked up in a table, short ones searched
-    texts += ["".join(rng.choice(plain + "".join(rng.sample(bmp + astral, 3))) for _ in range(n))
-              for n in (64, 65, 300, 9000) for _ in range(50)]
-    texts += [plain * 10, plain * 10 + rng.choice(astral), rng.choice(bmp) + plain * 10,
-              plain * 10 + "\ud800" + rng.choice(bmp), plain * 10 + "\udfff"]
+    texts += [
+        "".join(rng.choice(plain + "".join(rng.sample(bmp + astral, 3))) for _ in range(n))
+        for n in (64, 65, 300, 9000)
+        for _ in range(50)
+    ]
+    texts += [
+        plain * 10,
+        plain * 10 + rng.choice(astral),
+        rng.choice(bmp) + plain * 10,
+        plain * 10 + "\ud800" + rng.choice(bmp),
+        plain * 10 + "\udfff",
+    ]
     texts += ["".join(rng.choice(plain + "\ud800") for _ in range(n)) for n in range(64, 128, 8)]
     assert sum(len(t) >= 64 for t in texts) > 200
     assert sum(has_traditional(t) for t in texts if len(t) >= 64) > 100
@@ -184,13 +218,16 @@ def test_punctuation_fast_path_agrees_with_the_definition():
     for k in range(600):
         n = rng.choice([1, 2, 3, 50, 700, 3000])
         text = "".join(rng.choice(alphabet) for _ in range(n))
-        if k % 4 == 1:       # a long text with few marks (under 48: the loop's positions)
-            text = "".join(rng.choice("工会职工 \n，。2") for _ in range(1500)) + text[:rng.randrange(60)]
+        if k % 4 == 1:  # a long text with few marks (under 48: the loop's positions)
+            text = (
+                "".join(rng.choice("工会职工 \n，。2") for _ in range(1500))
+                + text[: rng.randrange(60)]
+            )
         if k % 3 == 0:
             text = text.replace("\U00020000", "")
         want = _fix_ascii_marks_loop(text)
         assert _fix_ascii_marks(text) == want, text
-        assert fix_punctuation(text) == want, text     # long or short, same answer
+        assert fix_punctuation(text) == want, text  # long or short, same answer
         changed += want != text
     assert changed > 300
 
@@ -208,7 +245,8 @@ def test_punctuation_gap_pattern_equals_its_first_form():
     changed = 0
     for _ in range(30_000):
         s = "".join(rng.choice(alphabet) for _ in range(rng.randrange(14)))
-        assert [m.span() for m in first.finditer(s)] == \
-            [m.span() for m in normalize._PUNCT_GAP.finditer(s)], s
+        assert [m.span() for m in first.finditer(s)] == [
+            m.span() for m in normalize._PUNCT_GAP.finditer(s)
+        ], s
         changed += first.sub("", s) != s
     assert changed > 5000

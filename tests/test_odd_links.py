@@ -1,4 +1,5 @@
 """One odd link on a page costs nothing but itself (a hostile page on 127.0.0.1)."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -10,11 +11,15 @@ from tests.test_links_scope import ODD_LINKS
 
 
 def test_a_page_with_odd_links_keeps_its_other_links(tmp_path):
-    routes = {"/": html(ODD_LINKS), **{f"/a{i}.html": html(f"<p>第{i}篇</p>") for i in range(1, 6)},
-              "/robots.txt": (200, [("Content-Type", "text/plain")], b"User-agent: *\n")}
+    routes = {
+        "/": html(ODD_LINKS),
+        **{f"/a{i}.html": html(f"<p>第{i}篇</p>") for i in range(1, 6)},
+        "/robots.txt": (200, [("Content-Type", "text/plain")], b"User-agent: *\n"),
+    }
     with serve(routes) as site:
-        proc = subprocess.run(crawl_cmd(tmp_path, [site.url]), capture_output=True, text=True,
-                              timeout=120)
+        proc = subprocess.run(
+            crawl_cmd(tmp_path, [site.url]), capture_output=True, text=True, timeout=120
+        )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Missing scheme" not in proc.stderr and "Traceback" not in proc.stderr
     fetched = {r["path"] for r in site.log}

@@ -1,4 +1,5 @@
 """Official-document (公文) fields: 发文字号, 主送机关, 发文机关, 成文日期."""
+
 import sqlite3
 
 import pytest
@@ -31,27 +32,30 @@ def fields(title, text):
     return {k: d[k] for k in NONE}
 
 
-@pytest.mark.parametrize("written, number", [
-    ("京工发〔2021〕12号", "京工发〔2021〕12号"),
-    ("京工发[2021]12号", "京工发〔2021〕12号"),
-    ("京工发［2021］12号", "京工发〔2021〕12号"),
-    ("京工发（2021）第12号", "京工发〔2021〕12号"),
-    ("京工发 〔2021〕 12 号", "京工发〔2021〕12号"),
-    ("总工办发〔2020〕9号", "总工办发〔2020〕9号"),
-    ("2021年12号", None),
-    ("京工发〔2021〕", None),
-    ("京工发〔21〕12号", None),
-])
+@pytest.mark.parametrize(
+    "written, number",
+    [
+        ("京工发〔2021〕12号", "京工发〔2021〕12号"),
+        ("京工发[2021]12号", "京工发〔2021〕12号"),
+        ("京工发［2021］12号", "京工发〔2021〕12号"),
+        ("京工发（2021）第12号", "京工发〔2021〕12号"),
+        ("京工发 〔2021〕 12 号", "京工发〔2021〕12号"),
+        ("总工办发〔2020〕9号", "总工办发〔2020〕9号"),
+        ("2021年12号", None),
+        ("京工发〔2021〕", None),
+        ("京工发〔21〕12号", None),
+    ],
+)
 def test_doc_number_forms(written, number):
     assert doc_number(written) == number
 
 
 def test_gbt9704_notice():
     assert fields(NOTICE_TITLE, NOTICE) == {
-        "doc_number": "川北工发〔2021〕12号",          # not the cited 川工发〔2021〕3号
+        "doc_number": "川北工发〔2021〕12号",  # not the cited 川工发〔2021〕3号
         "addressee": "各县（区）总工会，市级各产业工会，市直各基层工会",
         "issuer": "川北市总工会",
-        "issued_date": "2021-03-12",                  # 二〇二一年: not the printing date
+        "issued_date": "2021-03-12",  # 二〇二一年: not the printing date
     }
 
 
@@ -64,9 +68,9 @@ def test_notice_is_not_a_report_but_keeps_its_official_fields():
 def test_letterhead_above_the_title_and_a_contact_note_below_the_date():
     """The 版头 as GB/T 9704 sets it (发文机关标志, number, then the title) inside the body,
     and a contact note in parentheses after the date."""
-    text = ("川北市总工会文件\n" + NOTICE.replace("川北工发〔2021〕12号\n", "川北工发〔2021〕12号\n"
-                                            + NOTICE_TITLE + "\n")
-            .replace("(此件公开发布)", "(联系人:刘珂,电话:0839-3262012)"))
+    text = "川北市总工会文件\n" + NOTICE.replace(
+        "川北工发〔2021〕12号\n", "川北工发〔2021〕12号\n" + NOTICE_TITLE + "\n"
+    ).replace("(此件公开发布)", "(联系人:刘珂,电话:0839-3262012)")
     assert fields(NOTICE_TITLE, text) == fields(NOTICE_TITLE, NOTICE)
 
 
@@ -79,22 +83,28 @@ def test_issuer_from_the_title_when_the_signature_has_no_name():
 
 
 def test_joint_issue_and_a_department():
-    text = NOTICE.replace("川北市总工会\n二〇二一年", "川北市总工会　川北市人力资源和社会保障局\n二〇二一年")
+    text = NOTICE.replace(
+        "川北市总工会\n二〇二一年", "川北市总工会　川北市人力资源和社会保障局\n二〇二一年"
+    )
     assert fields(NOTICE_TITLE, text)["issuer"] == "川北市总工会、川北市人力资源和社会保障局"
     text = NOTICE.replace("川北市总工会\n二〇二一年", "川北市总工会\n川北市财政局\n二〇二一年")
     assert fields(NOTICE_TITLE, text)["issuer"] == "川北市总工会、川北市财政局"
-    text = NOTICE.replace("川北市总工会\n二〇二一年三月十二日", "川北市总工会权益保障部 2021年3月12日")
+    text = NOTICE.replace(
+        "川北市总工会\n二〇二一年三月十二日", "川北市总工会权益保障部 2021年3月12日"
+    )
     assert fields(NOTICE_TITLE, text)["issuer"] == "川北市总工会权益保障部"
 
 
 def test_issuer_differs_from_the_report_org():
     """A report sent up as a 公文: its org is the reporting union, the issuer who signed."""
-    text = ("川北工〔2021〕5号　签发人：李明\n市委、市政府：\n川北市总工会\n"
-            "现将我市2020年工会工作情况报告如下。今年以来，全市各级工会组织紧紧围绕市委中心工作，"
-            "深入开展劳动竞赛，扎实推进工会组建和会员发展工作，取得了明显成效。\n"
-            "一、主要工作\n全年新建基层工会126家，发展会员1.2万人，职工入会率达到91%。\n"
-            "二、下一步打算\n进一步加强基层工会规范化建设，深入开展职工之家建设活动。\n"
-            "中共川北市总工会党组\n2021年1月20日")
+    text = (
+        "川北工〔2021〕5号　签发人：李明\n市委、市政府：\n川北市总工会\n"
+        "现将我市2020年工会工作情况报告如下。今年以来，全市各级工会组织紧紧围绕市委中心工作，"
+        "深入开展劳动竞赛，扎实推进工会组建和会员发展工作，取得了明显成效。\n"
+        "一、主要工作\n全年新建基层工会126家，发展会员1.2万人，职工入会率达到91%。\n"
+        "二、下一步打算\n进一步加强基层工会规范化建设，深入开展职工之家建设活动。\n"
+        "中共川北市总工会党组\n2021年1月20日"
+    )
     d = describe("关于2020年全市工会工作情况的报告", normalize_text(text).text, None)
     assert d["is_report"] == 1 and d["org"] == "川北市总工会"
     assert d["doc_number"] == "川北工〔2021〕5号" and d["addressee"] == "市委、市政府"
@@ -102,34 +112,50 @@ def test_issuer_differs_from_the_report_org():
 
 
 def test_number_in_the_title_and_labelled_fields():
-    got = fields("北京市总工会关于开展2021年职工疗休养工作的通知（京工发〔2021〕12号）",
-                 "各区总工会：\n现将有关事项通知如下：请各单位认真组织实施。")
+    got = fields(
+        "北京市总工会关于开展2021年职工疗休养工作的通知（京工发〔2021〕12号）",
+        "各区总工会：\n现将有关事项通知如下：请各单位认真组织实施。",
+    )
     assert got["doc_number"] == "京工发〔2021〕12号" and got["issuer"] == "北京市总工会"
     # a 信息公开 table above the text (索引号 … 发文机关 … 成文日期 … 发文字号)
-    got = fields("关于开展2021年职工疗休养工作的通知",
-                 "索引号：11000002/2021-00012 发文机关：北京市总工会 成文日期：2021年03月12日\n"
-                 "发文字号：京工发〔2021〕12号\n"
-                 "各区总工会：\n现将有关事项通知如下：请各单位认真组织实施。")
-    assert got == {"doc_number": "京工发〔2021〕12号", "addressee": "各区总工会",
-                   "issuer": "北京市总工会", "issued_date": "2021-03-12"}
+    got = fields(
+        "关于开展2021年职工疗休养工作的通知",
+        "索引号：11000002/2021-00012 发文机关：北京市总工会 成文日期：2021年03月12日\n"
+        "发文字号：京工发〔2021〕12号\n"
+        "各区总工会：\n现将有关事项通知如下：请各单位认真组织实施。",
+    )
+    assert got == {
+        "doc_number": "京工发〔2021〕12号",
+        "addressee": "各区总工会",
+        "issuer": "北京市总工会",
+        "issued_date": "2021-03-12",
+    }
 
 
 def test_cited_numbers_and_form_labels_make_no_official_document():
-    text = ("根据《关于加强基层工会建设的意见》（总工发〔2020〕5号）精神，我镇工会扎实推进建会工作。\n"
-            "报送单位：\n川北市总工会\n二〇二一年三月十二日")
+    text = (
+        "根据《关于加强基层工会建设的意见》（总工发〔2020〕5号）精神，我镇工会扎实推进建会工作。\n"
+        "报送单位：\n川北市总工会\n二〇二一年三月十二日"
+    )
     assert fields("关于基层工会建设情况的汇报", text) == NONE
 
 
 # ------------------------------------------------------------------ real wording
 
+
 def test_seeds_are_not_official_documents():
     """The captured reports have a dateline and a signature but no 公文 mark: no fields."""
     raw = seed("bdocx-guangyuan-2011.txt")
-    text = raw[raw.index("关于全市工会工作情况的汇报\n"):raw.index("展开阅读全文")]
+    text = raw[raw.index("关于全市工会工作情况的汇报\n") : raw.index("展开阅读全文")]
     assert fields("关于全市工会工作情况的汇报", text) == NONE
     raw = seed("xmgh-siming-2012.txt")
-    assert fields("强化组织保障 发挥优势作用 激发工会在思明强区建设中的无限活力(思明区委)",
-                  raw[raw.index("思明区目前"):raw.index("收藏本页")]) == NONE
+    assert (
+        fields(
+            "强化组织保障 发挥优势作用 激发工会在思明强区建设中的无限活力(思明区委)",
+            raw[raw.index("思明区目前") : raw.index("收藏本页")],
+        )
+        == NONE
+    )
     # cites 《关于…的通知》 by name, and X placeholders
     title, text = normalize_text(seed("district-2021-traditional.txt")).text.split("\n", 1)
     assert fields(title, text) == NONE
@@ -142,10 +168,14 @@ def test_speech_salutation_is_not_an_addressee():
 
 # ------------------------------------------------------------------ schema
 
+
 def test_an_older_archive_gets_the_columns_and_keeps_its_rows(tmp_path):
     path = tmp_path / "archive.db"
-    old = {k: v for k, v in store.DOCUMENT_COLUMNS.items()
-           if k not in ("doc_number", "addressee", "issuer", "issued_date")}
+    old = {
+        k: v
+        for k, v in store.DOCUMENT_COLUMNS.items()
+        if k not in ("doc_number", "addressee", "issuer", "issued_date")
+    }
     conn = sqlite3.connect(path)
     cols = ", ".join(f"[{k}]" for k in old)
     conn.execute(f"create table documents ({cols}, primary key (id))")
@@ -186,19 +216,30 @@ def test_older_archive_recrawled_then_reindexed(zoo, tmp_path):
     from tests.sql import rows
 
     db_path = tmp_path / "archive.db"
-    first = subprocess.run(crawl_cmd(tmp_path, [zoo.urls["trs"]]), capture_output=True,
-                           text=True, timeout=600)
+    first = subprocess.run(
+        crawl_cmd(tmp_path, [zoo.urls["trs"]]), capture_output=True, text=True, timeout=600
+    )
     assert first.returncode == 0, first.stderr[-3000:]
     _as_before(db_path)
-    again = subprocess.run(crawl_cmd(tmp_path, [zoo.urls["trs"]]), capture_output=True,
-                           text=True, timeout=600)
+    again = subprocess.run(
+        crawl_cmd(tmp_path, [zoo.urls["trs"]]), capture_output=True, text=True, timeout=600
+    )
     assert again.returncode == 0, again.stderr[-3000:]
     [gold] = [d for d in zoo.truth["documents"] if d["doc_number"]]
     query = f"select {', '.join(FIELDS)} from documents where url = ?"
     assert rows(db_path, query, [gold["url"]]) == [dict.fromkeys(FIELDS)]
-    proc = subprocess.run([sys.executable, "-m", "archive.cli", "reindex", "--data", str(tmp_path)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert rows(db_path, query, [gold["url"]]) == [{
-        "doc_number": "川北工发〔2021〕12号", "addressee": "各县（区）总工会，市级各产业工会，市直各基层工会",
-        "issuer": "川北市总工会", "issued_date": "2021-03-12"}]
+    assert rows(db_path, query, [gold["url"]]) == [
+        {
+            "doc_number": "川北工发〔2021〕12号",
+            "addressee": "各县（区）总工会，市级各产业工会，市直各基层工会",
+            "issuer": "川北市总工会",
+            "issued_date": "2021-03-12",
+        }
+    ]

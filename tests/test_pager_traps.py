@@ -2,6 +2,7 @@
 /dated/a2024-01-01.html -> b2024-01-02.html -> ..., /letters/aaaa.html -> aaab.html -> ...)
 end: after UNION_PAGER_SHAPE_LIMIT pager hops that change the URL's shape, and in any case
 after UNION_PATTERN_CHAIN_LIMIT pager hops in a row."""
+
 from __future__ import annotations
 
 import subprocess
@@ -13,18 +14,24 @@ from tests.conftest import crawl_cmd
 from zoo import Zoo
 
 
-@pytest.mark.parametrize("limits,pages", [
-    ((), settings.UNION_PAGER_SHAPE_LIMIT + 1),            # the defaults
-    (("-s", "UNION_PAGER_SHAPE_LIMIT=1000", "-s", "UNION_PATTERN_CHAIN_LIMIT=10"), 11),
-])
+@pytest.mark.parametrize(
+    "limits,pages",
+    [
+        ((), settings.UNION_PAGER_SHAPE_LIMIT + 1),  # the defaults
+        (("-s", "UNION_PAGER_SHAPE_LIMIT=1000", "-s", "UNION_PATTERN_CHAIN_LIMIT=10"), 11),
+    ],
+)
 def test_pager_chains_end_whatever_their_urls_shape(tmp_path, limits, pages):
     with Zoo(slow_seconds=0.1, oversized_bytes=1024 * 1024) as z:
         traps = [t for t in z.truth["traps"] if t.endswith(("/dated/", "/letters/"))]
         assert len(traps) == 2
         # --max-pages only keeps a crawl that never ends (the failure) finite
-        proc = subprocess.run(crawl_cmd(tmp_path, [z.urls["traps"]], "--max-pages", "400",
-                                        *limits),
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            crawl_cmd(tmp_path, [z.urls["traps"]], "--max-pages", "400", *limits),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         paths = [r["path"] for r in z.requests("traps")]
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "finished (page limit)" not in proc.stdout

@@ -3,6 +3,7 @@
 The zoo's large portal links its list pages only through a pager (page numbers to the
 first, previous, next and last list page), so with plain Scrapy depth a long list is cut
 off after DEPTH_LIMIT pages and the articles of its later pages are never reached."""
+
 from __future__ import annotations
 
 import re
@@ -11,13 +12,17 @@ import subprocess
 from tests.conftest import crawl_cmd
 from zoo import Zoo
 
-ARTICLES = 250          # 5 list pages of 50
+ARTICLES = 250  # 5 list pages of 50
 
 
 def crawl_large(tmp_path, depth_limit: int) -> tuple[set[int], set[int]]:
     with Zoo(large_pages=ARTICLES) as z:
-        proc = subprocess.run(crawl_cmd(tmp_path, [z.urls["large"]], "-s", f"DEPTH_LIMIT={depth_limit}"),
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            crawl_cmd(tmp_path, [z.urls["large"]], "-s", f"DEPTH_LIMIT={depth_limit}"),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
         paths = [r["path"] for r in z.requests("large")]
     lists = {int(m.group(1)) for p in paths if (m := re.fullmatch(r"/list/(\d+)\.html", p))}

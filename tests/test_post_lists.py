@@ -1,6 +1,7 @@
 """Lists whose later pages are POSTs (Hanweb jcms jpage, old JSP pgno forms): a real crawl
 of the zoo's ``hanweb`` site over HTTP, its WARC records read back with warcio, the archive
 rebuilt by ``reindex``; and the pagers read from pages as real portals write them."""
+
 from __future__ import annotations
 
 import shutil
@@ -19,18 +20,24 @@ from tests.conftest import crawl_cmd
 from tests.sql import rows
 from zoo import Zoo
 
-DELAY = 0.3       # seconds between requests to the host in the crawl below
+DELAY = 0.3  # seconds between requests to the host in the crawl below
 
 
 @pytest.fixture(scope="module")
 def hanweb(tmp_path_factory):
     data = tmp_path_factory.mktemp("hanweb")
     with Zoo() as z:
-        cmd = crawl_cmd(data, [z.urls["hanweb"]], "--delay", str(DELAY),
-                        "-s", "AUTOTHROTTLE_ENABLED=False")
+        cmd = crawl_cmd(
+            data, [z.urls["hanweb"]], "--delay", str(DELAY), "-s", "AUTOTHROTTLE_ENABLED=False"
+        )
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-        yield SimpleNamespace(data=data, proc=proc, zoo=z, log=z.requests("hanweb"),
-                              gold=[d for d in z.truth["documents"] if d["site"] == "hanweb"])
+        yield SimpleNamespace(
+            data=data,
+            proc=proc,
+            zoo=z,
+            log=z.requests("hanweb"),
+            gold=[d for d in z.truth["documents"] if d["site"] == "hanweb"],
+        )
 
 
 def _warc_exchanges(data):
@@ -41,24 +48,31 @@ def _warc_exchanges(data):
             for record in ArchiveIterator(fh):
                 rid = record.rec_headers.get_header("WARC-Record-ID")
                 if record.rec_type in ("response", "revisit"):
-                    responses[rid] = {"uri": record.rec_headers.get_header("WARC-Target-URI"),
-                                      "status": record.http_headers.get_statuscode(),
-                                      "body": record.content_stream().read()}
-                elif record.rec_type == "request":
-                    requests.append({
+                    responses[rid] = {
                         "uri": record.rec_headers.get_header("WARC-Target-URI"),
-                        "method": record.http_headers.protocol,
-                        "content_type": record.http_headers.get_header("Content-Type"),
-                        "length": record.http_headers.get_header("Content-Length"),
+                        "status": record.http_headers.get_statuscode(),
                         "body": record.content_stream().read(),
-                        "to": record.rec_headers.get_header("WARC-Concurrent-To")})
+                    }
+                elif record.rec_type == "request":
+                    requests.append(
+                        {
+                            "uri": record.rec_headers.get_header("WARC-Target-URI"),
+                            "method": record.http_headers.protocol,
+                            "content_type": record.http_headers.get_header("Content-Type"),
+                            "length": record.http_headers.get_header("Content-Length"),
+                            "body": record.content_stream().read(),
+                            "to": record.rec_headers.get_header("WARC-Concurrent-To"),
+                        }
+                    )
     return [(req, responses[req["to"]]) for req in requests]
 
 
 def test_every_report_behind_post_pages_is_archived(hanweb):
     assert hanweb.proc.returncode == 0, hanweb.proc.stderr[-3000:]
-    docs = {(d["url"], d["part"]): d for d in rows(hanweb.data / "archive.db",
-                                                    "select * from documents")}
+    docs = {
+        (d["url"], d["part"]): d
+        for d in rows(hanweb.data / "archive.db", "select * from documents")
+    }
     assert len(hanweb.gold) == 16
     for g in hanweb.gold:
         doc = docs.get((g["url"], 0))
@@ -71,21 +85,32 @@ def test_every_report_behind_post_pages_is_archived(hanweb):
     column = next(c for c in caps if c["url"].endswith("/col/col1201/index.html"))
     assert len(behind) == 5 and {c["url"] for c in behind} <= {g["url"] for g in hanweb.gold}
     assert {c["depth"] for c in behind} == {column["depth"] + 1}
-    first_page = next(r for r in _warc_exchanges(hanweb.data)
-                      if r[0]["uri"] == column["url"])[1]["body"].decode()
+    first_page = next(r for r in _warc_exchanges(hanweb.data) if r[0]["uri"] == column["url"])[1][
+        "body"
+    ].decode()
     assert not [c for c in behind if urlsplit(c["url"]).path in first_page]
 
 
 def test_the_post_pages_are_asked_as_the_site_scripts_ask(hanweb):
     posts = [r for r in hanweb.log if r["method"] == "POST"]
     jpage = sorted(r["path"] for r in posts if r["path"].startswith("/module/web/jpage/"))
-    assert jpage == ["/module/web/jpage/dataproxy.jsp?startrecord=4&endrecord=6&perpage=3",
-                     "/module/web/jpage/dataproxy.jsp?startrecord=7&endrecord=8&perpage=3"]
+    assert jpage == [
+        "/module/web/jpage/dataproxy.jsp?startrecord=4&endrecord=6&perpage=3",
+        "/module/web/jpage/dataproxy.jsp?startrecord=7&endrecord=8&perpage=3",
+    ]
     for r in posts:
         if r["path"].startswith("/module/web/jpage/"):
             form = {k: v[0] for k, v in parse_qs(r["body"].encode("latin-1").decode()).items()}
-            assert form == {"col": "1", "appid": "1", "webid": "12", "path": "/", "columnid": "1201",
-                            "unitid": "47023", "webname": "江淮省总工会", "permissiontype": "0"}
+            assert form == {
+                "col": "1",
+                "appid": "1",
+                "webid": "12",
+                "path": "/",
+                "columnid": "1201",
+                "unitid": "47023",
+                "webname": "江淮省总工会",
+                "permissiontype": "0",
+            }
             assert r["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
             assert r["headers"]["X-Requested-With"] == "XMLHttpRequest"
             assert r["status"] == 200
@@ -106,8 +131,9 @@ def test_the_post_pages_are_asked_as_the_site_scripts_ask(hanweb):
 def test_warc_holds_the_post_requests_with_their_bodies(hanweb):
     exchanges = _warc_exchanges(hanweb.data)
     posts = [(req, resp) for req, resp in exchanges if req["method"] == "POST"]
-    sent = sorted((r["path"], r["body"].encode("latin-1"))
-                  for r in hanweb.log if r["method"] == "POST")
+    sent = sorted(
+        (r["path"], r["body"].encode("latin-1")) for r in hanweb.log if r["method"] == "POST"
+    )
     archived = sorted(("/" + req["uri"].split("/", 3)[3], req["body"]) for req, _ in posts)
     assert len(archived) == 4 and archived == sent
     for req, resp in posts:
@@ -132,24 +158,31 @@ def test_post_pages_give_links_not_documents_and_reindex_agrees(hanweb, tmp_path
     # the old column's first page (GET) and its POST pages share a URL: still no document
     assert not rows(db, "select url from documents where url like '%column.jsp%'")
     column = rows(db, "select depth from captures where url like '%col1201/index.html'")
-    assert {c["depth"] for c in proxy} == {column[0]["depth"]}      # pages of the same list
+    assert {c["depth"] for c in proxy} == {column[0]["depth"]}  # pages of the same list
     copy = tmp_path / "copy"
     shutil.copytree(hanweb.data / "warc", copy / "warc")
-    proc = subprocess.run([sys.executable, "-m", "archive.cli", "reindex", "--data", str(copy)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     cols = "id, url, title, text, published_date, warc_filename, warc_offset, warc_length"
-    assert (rows(copy / "archive.db", f"select {cols} from documents order by id")
-            == rows(db, f"select {cols} from documents order by id"))
+    assert rows(copy / "archive.db", f"select {cols} from documents order by id") == rows(
+        db, f"select {cols} from documents order by id"
+    )
     methods = "select url, method, status, depth from captures order by url, method, warc_offset"
     assert rows(copy / "archive.db", methods) == rows(db, methods)
 
 
 # ------------------------------------------------------------------ pagers as portals write them
 
+
 def _page(url: str, html: str, encoding: str = "utf-8", **meta) -> HtmlResponse:
-    return HtmlResponse(url, body=html.encode(encoding), encoding=encoding,
-                        request=Request(url, meta=meta))
+    return HtmlResponse(
+        url, body=html.encode(encoding), encoding=encoding, request=Request(url, meta=meta)
+    )
 
 
 JPAGE = """<html><body><div id="4301"><script type="text/xml"><datastore>
@@ -167,33 +200,49 @@ def test_jpage_groups_and_form_are_read_from_the_plugin_call():
     from crawler.links import extract_links
 
     links = extract_links(page.url, page)
-    assert any("dataproxy.jsp" in link.url for link in links)       # the datastore's GET link
+    assert any("dataproxy.jsp" in link.url for link in links)  # the datastore's GET link
     requests, kept = later_pages(page, links)
     assert not [link for link in kept if "dataproxy.jsp" in link.url]
     assert [r.url.split("?")[1] for r in requests] == [
-        "startrecord=46&endrecord=90&perpage=15", "startrecord=91&endrecord=95&perpage=15"]
+        "startrecord=46&endrecord=90&perpage=15",
+        "startrecord=91&endrecord=95&perpage=15",
+    ]
     for r in requests:
         assert r.method == "POST" and r.meta["link_kind"] == "pagination"
         assert parse_qs(r.body.decode()) == {
-            "col": ["1"], "appid": ["1"], "webid": ["3"], "path": ["/"], "columnid": ["64511"],
-            "unitid": ["4301"], "webname": ["某市,总工会"], "permissiontype": ["0"]}
+            "col": ["1"],
+            "appid": ["1"],
+            "webid": ["3"],
+            "path": ["/"],
+            "columnid": ["64511"],
+            "unitid": ["4301"],
+            "webname": ["某市,总工会"],
+            "permissiontype": ["0"],
+        }
     # a call without the records' count is not guessed at
     assert later_pages(_page(page.url, JPAGE.replace('totalRecord:"95",', "")), links)[0] == []
 
 
 def test_jpage_answer_records_resolve_against_the_list_page():
-    xml = ('<?xml version="1.0" encoding="UTF-8"?>\n<datastore><totalrecord>3</totalrecord>'
-           '<recordset><record><![CDATA[<li><a href="art_2.html" title="工作总结">2023年工作总结</a>'
-           '</li>]]></record>\n<record><![CDATA[<li><a href="/art/3.pdf">附件</a></li>]]></record>'
-           '</recordset></datastore>')
-    answer = XmlResponse("http://portal.example/module/web/jpage/dataproxy.jsp?startrecord=2",
-                         body=xml.encode(), request=Request(
-                             "http://portal.example/module/web/jpage/dataproxy.jsp?startrecord=2",
-                             meta={"post_list_url": "http://portal.example/col/col7/index.html"}))
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<datastore><totalrecord>3</totalrecord>'
+        '<recordset><record><![CDATA[<li><a href="art_2.html" title="工作总结">2023年工作总结</a>'
+        '</li>]]></record>\n<record><![CDATA[<li><a href="/art/3.pdf">附件</a></li>]]></record>'
+        "</recordset></datastore>"
+    )
+    answer = XmlResponse(
+        "http://portal.example/module/web/jpage/dataproxy.jsp?startrecord=2",
+        body=xml.encode(),
+        request=Request(
+            "http://portal.example/module/web/jpage/dataproxy.jsp?startrecord=2",
+            meta={"post_list_url": "http://portal.example/col/col7/index.html"},
+        ),
+    )
     links = record_links(answer)
     assert [(link.url, link.kind) for link in links] == [
         ("http://portal.example/col/col7/art_2.html", "page"),
-        ("http://portal.example/art/3.pdf", "attachment")]
+        ("http://portal.example/art/3.pdf", "attachment"),
+    ]
     assert links[0].priority == 10
 
 
@@ -207,12 +256,16 @@ OLD_JSP = """<html><head><meta charset="gbk"></head><body><table><tr><td><a href
 
 
 def test_pgno_forms_post_every_later_page_in_the_page_charset():
-    page = _page("http://old.example/template/10001/column.jsp?cid=9",
-                 OLD_JSP.format(more='<a href="javascript:goPage(2)">下一页</a>'), "gbk")
+    page = _page(
+        "http://old.example/template/10001/column.jsp?cid=9",
+        OLD_JSP.format(more='<a href="javascript:goPage(2)">下一页</a>'),
+        "gbk",
+    )
     requests, _ = later_pages(page, [])
     assert [(r.method, r.url) for r in requests] == [
-        ("POST", "http://old.example/template/10001/column.jsp?cid=9")] * 3
-    gbk = "col=%B9%A4%BB%E1"          # 工会 in GBK, as a browser on this page sends it
+        ("POST", "http://old.example/template/10001/column.jsp?cid=9")
+    ] * 3
+    gbk = "col=%B9%A4%BB%E1"  # 工会 in GBK, as a browser on this page sends it
     assert [r.body.decode() for r in requests] == [f"cid=9&{gbk}&pgno={n}" for n in (2, 3, 4)]
     # no count in the text: the largest page a pager link asks for
     pager = '<a href="javascript:goPage(2)">下一页</a> <a href="#" onclick="goPage(6)">尾页</a>'

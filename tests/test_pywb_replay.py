@@ -7,6 +7,7 @@ it pins redis==2.10.6, which cannot share an environment with scrapy-redis (redi
 Two collections: one built the documented way (``wb-manager add`` indexes the WARCs itself),
 one that uses the crawl's own CDXJ index (``DATA/indexes/<crawl>.cdxj``) as it is.
 """
+
 from __future__ import annotations
 
 import os
@@ -55,8 +56,10 @@ def _get(url: str, timeout: float = 10) -> tuple[int, dict, bytes]:
 def wayback(crawled, tmp_path_factory):
     bin_dir = pywb_bin()
     if bin_dir is None:
-        pytest.skip("pywb is not installed: `bash scripts/test.sh` puts it into .venv-pywb "
-                    "(or set UNION_PYWB_BIN to the bin/ directory of a venv with pywb)")
+        pytest.skip(
+            "pywb is not installed: `bash scripts/test.sh` puts it into .venv-pywb "
+            "(or set UNION_PYWB_BIN to the bin/ directory of a venv with pywb)"
+        )
     assert crawled.proc.returncode == 0, crawled.proc.stderr[-3000:]
     root = tmp_path_factory.mktemp("pywb")
     warcs = sorted((crawled.data / "warc").glob("*.warc.gz"))
@@ -76,8 +79,12 @@ def wayback(crawled, tmp_path_factory):
 
     port = _free_port()
     log = open(root / "wayback.log", "wb")
-    proc = subprocess.Popen([str(bin_dir / "wayback"), "-b", "127.0.0.1", "-p", str(port)],
-                            cwd=root, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(bin_dir / "wayback"), "-b", "127.0.0.1", "-p", str(port)],
+        cwd=root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -88,8 +95,10 @@ def wayback(crawled, tmp_path_factory):
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("wayback did not start: "
-                                   + (root / "wayback.log").read_text(errors="replace")[-2000:])
+                raise RuntimeError(
+                    "wayback did not start: "
+                    + (root / "wayback.log").read_text(errors="replace")[-2000:]
+                )
             time.sleep(0.2)
         yield type("W", (), dict(base=base, cdxj=cdxj, zoo=crawled.zoo, data=crawled.data))
     finally:
@@ -121,7 +130,7 @@ def test_pywb_identity_replay_equals_what_the_zoo_sends(wayback, collection):
         [entry] = [e for e in lookup(wayback.cdxj, url) if e.get("status") == "200"][:1]
         status, headers, body = _get(f"{wayback.base}/{collection}/{entry['timestamp']}id_/{url}")
         assert status == 200, (kind, url, status, body[:300])
-        assert headers.get("Memento-Datetime"), (kind, headers)   # served from the archive
+        assert headers.get("Memento-Datetime"), (kind, headers)  # served from the archive
         replayed = decode_content(body, headers.get("Content-Encoding"))
         zoo_status, zoo_headers, sent = _get(url)
         assert zoo_status == 200
@@ -150,9 +159,23 @@ def test_exported_replay_urls_replay_the_documents_captures(wayback, tmp_path):
     from email.utils import parsedate_to_datetime
 
     out = tmp_path / "docs.jsonl"
-    proc = subprocess.run([sys.executable, "-m", "archive.cli", "export", "--data",
-                           str(wayback.data), "-o", str(out), "--replay-url",
-                           f"{wayback.base}/union/"], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "archive.cli",
+            "export",
+            "--data",
+            str(wayback.data),
+            "-o",
+            str(out),
+            "--replay-url",
+            f"{wayback.base}/union/",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     exported = {row["url"]: row for row in map(json.loads, out.read_text().splitlines())}
     for kind, url in _samples(wayback).items():

@@ -1,6 +1,7 @@
 """Two crawler processes share one frontier and duplicate filter in a real Redis
 (scrapy-redis): every page is fetched once across both, each writes its own WARC files,
 and `reindex` builds one archive with every gold document from them."""
+
 from __future__ import annotations
 
 import io
@@ -17,7 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 from tests.conftest import crawl_cmd
 from tests.sql import rows
 
-SITES = ("trs", "fanwen", "big5")   # GBK, multi-page and multi-part, attachments, Big5
+SITES = ("trs", "fanwen", "big5")  # GBK, multi-page and multi-part, attachments, Big5
 
 
 def _free_port() -> int:
@@ -29,18 +30,35 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
     exe = shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if shutil.os.path.exists("/usr/bin/redis-server") else None)
+        "/usr/bin/redis-server" if shutil.os.path.exists("/usr/bin/redis-server") else None
+    )
     if exe is None:
-        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server; "
-                    "scripts/test.sh installs it when run as root)")
+        pytest.skip(
+            "redis-server is not installed (Debian: apt-get install redis-server; "
+            "scripts/test.sh installs it when run as root)"
+        )
     pytest.importorskip("scrapy_redis", reason="scrapy-redis is not installed (test extra)")
     import redis
 
     tmp = tmp_path_factory.mktemp("redis")
     port = _free_port()
-    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            exe,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
     try:
@@ -69,18 +87,37 @@ def two_workers(redis_url, tmp_path_factory):
         starts = [z.urls[s] for s in SITES]
         # a polite delay, as on a real portal: one worker cannot drain the shared frontier in
         # the second or so the other may still spend starting Scrapy after the barrier
-        procs = [subprocess.Popen(crawl_cmd(root, starts, "--redis", redis_url, "--worker", name,
-                                            "--wait-workers", "2", "--delay", "0.25"),
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for name in ("w1", "w2")]
+        procs = [
+            subprocess.Popen(
+                crawl_cmd(
+                    root,
+                    starts,
+                    "--redis",
+                    redis_url,
+                    "--worker",
+                    name,
+                    "--wait-workers",
+                    "2",
+                    "--delay",
+                    "0.25",
+                ),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for name in ("w1", "w2")
+        ]
         outs = [p.communicate(timeout=300) for p in procs]
         requests = {s: z.requests(s) for s in SITES}
         truth = z.truth
         urls = dict(z.urls)
     for p, (_out, err) in zip(procs, outs):
         assert p.returncode == 0, err[-3000:]
-    return type("T", (), dict(root=root, outs=outs, requests=requests, truth=truth, urls=urls,
-                              redis_url=redis_url))
+    return type(
+        "T",
+        (),
+        dict(root=root, outs=outs, requests=requests, truth=truth, urls=urls, redis_url=redis_url),
+    )
 
 
 def _warcs(t, worker):
@@ -115,15 +152,21 @@ def test_each_worker_wrote_its_own_valid_warc_files(two_workers):
         files = _warcs(t, worker)
         assert files and all(f.name.startswith(f"union-{worker}-") for f in files)
         for f in files:
-            proc = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(f)],
-                                  capture_output=True, text=True)
+            proc = subprocess.run(
+                [sys.executable, "-m", "warcio.cli", "check", "-v", str(f)],
+                capture_output=True,
+                text=True,
+            )
             assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
         mine[worker] = [u for u in _fetched(files) if not u.endswith("/robots.txt")]
         assert mine[worker], f"{worker} fetched nothing: the frontier was not shared"
     assert not set(mine["w1"]) & set(mine["w2"])
-    crawl_ids = {r["id"] for w in ("w1", "w2")
-                 for r in rows(t.root / "workers" / w / "archive.db", "select id from crawls")}
-    assert len(crawl_ids) == 1                       # one crawl, two workers
+    crawl_ids = {
+        r["id"]
+        for w in ("w1", "w2")
+        for r in rows(t.root / "workers" / w / "archive.db", "select id from crawls")
+    }
+    assert len(crawl_ids) == 1  # one crawl, two workers
     assert "it was the last one" in "".join(out for out, _ in t.outs)
 
 
@@ -139,15 +182,22 @@ def test_redis_keys_are_gone_after_the_last_worker(two_workers):
 
 def test_reindex_builds_one_archive_with_every_gold_document_once(two_workers):
     t = two_workers
-    proc = subprocess.run([sys.executable, "-m", "archive.cli", "reindex", "--data", str(t.root)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(t.root)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     db = t.root / "archive.db"
     [crawl] = rows(db, "select * from crawls")
     assert crawl["status"] == "reindexed"
     netlocs = {t.urls[s].split("/")[2] for s in SITES}
-    gold = [d for d in t.truth["documents"]
-            if d["url"].split("/")[2] in netlocs and d.get("reachable", True)]
+    gold = [
+        d
+        for d in t.truth["documents"]
+        if d["url"].split("/")[2] in netlocs and d.get("reachable", True)
+    ]
     have = Counter((d["url"], d["part"]) for d in rows(db, "select url, part from documents"))
     missing = [(d["url"], d["part"] or 0) for d in gold if have[(d["url"], d["part"] or 0)] != 1]
     assert gold and not missing, missing
@@ -159,7 +209,20 @@ def test_reindex_builds_one_archive_with_every_gold_document_once(two_workers):
     # provenance resolves into the workers' directories
     [doc] = rows(db, "select id from documents limit 1")
     out = t.root / "one.warc.gz"
-    proc = subprocess.run([sys.executable, "-m", "archive.cli", "record", doc["id"], "--data",
-                           str(t.root), "-o", str(out)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "archive.cli",
+            "record",
+            doc["id"],
+            "--data",
+            str(t.root),
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert len(list(ArchiveIterator(io.BytesIO(out.read_bytes())))) == 1

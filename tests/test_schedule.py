@@ -1,5 +1,6 @@
 """`union-archive schedule`: a real crontab entry (installed, run by sh as cron would,
 listed, removed), systemd user units, and the foreground scheduler crawling the zoo."""
+
 from __future__ import annotations
 
 import configparser
@@ -18,8 +19,14 @@ NAME = "pytest-union-sched"
 
 
 def cli(*args, env=None, **kw):
-    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
-                          text=True, timeout=kw.pop("timeout", 120), env=env, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "archive.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=kw.pop("timeout", 120),
+        env=env,
+        **kw,
+    )
 
 
 def crawls(data):
@@ -61,24 +68,58 @@ def user_crontab():
 
 
 def test_crontab_install_runs_lists_and_removes(user_crontab, zoo, tmp_path):
-    subprocess.run(["crontab", "-"], input="# someone else's line\n0 1 * * * true\n", text=True,
-                   check=True)
-    data = tmp_path / "nightly archive"          # a space: the line must quote it
-    out = cli("schedule", "install", "--data", str(data), "--cron", "30 2 * * *", "--name", NAME,
-              "--", "--start-url", small_site(zoo), *CRAWL_ARGS)
+    subprocess.run(
+        ["crontab", "-"], input="# someone else's line\n0 1 * * * true\n", text=True, check=True
+    )
+    data = tmp_path / "nightly archive"  # a space: the line must quote it
+    out = cli(
+        "schedule",
+        "install",
+        "--data",
+        str(data),
+        "--cron",
+        "30 2 * * *",
+        "--name",
+        NAME,
+        "--",
+        "--start-url",
+        small_site(zoo),
+        *CRAWL_ARGS,
+    )
     assert out.returncode == 0, out.stderr
     table = subprocess.run(["crontab", "-l"], capture_output=True, text=True, check=True).stdout
     [line] = [l for l in table.splitlines() if NAME in l]
     assert line.startswith("30 2 * * * ") and "0 1 * * * true" in table
     # installing again replaces the entry instead of adding a second one
-    assert cli("schedule", "install", "--data", str(data), "--cron", "30 2 * * *", "--name", NAME,
-               "--", "--start-url", small_site(zoo), *CRAWL_ARGS).returncode == 0
+    assert (
+        cli(
+            "schedule",
+            "install",
+            "--data",
+            str(data),
+            "--cron",
+            "30 2 * * *",
+            "--name",
+            NAME,
+            "--",
+            "--start-url",
+            small_site(zoo),
+            *CRAWL_ARGS,
+        ).returncode
+        == 0
+    )
     table = subprocess.run(["crontab", "-l"], capture_output=True, text=True, check=True).stdout
     assert sum(NAME in l for l in table.splitlines()) == 1
     # what cron would run: the command part of the line, by /bin/sh, from another directory
     command = line.split(None, 5)[5]
-    proc = subprocess.run(["/bin/sh", "-c", command], cwd="/", capture_output=True, text=True,
-                          timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    proc = subprocess.run(
+        ["/bin/sh", "-c", command],
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
     assert proc.returncode == 0, proc.stderr
     [row] = crawls(data)
     assert row["status"] == "finished" and row["documents"] > 0
@@ -94,8 +135,22 @@ def test_crontab_install_runs_lists_and_removes(user_crontab, zoo, tmp_path):
 def test_systemd_units_written_listed_removed(tmp_path):
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
     data = tmp_path / "data"
-    out = cli("schedule", "install", "--data", str(data), "--cron", "15 3 * * 1", "--name", NAME,
-              "--systemd", "--", "--sources", "sources.yml", env=env, cwd=tmp_path)
+    out = cli(
+        "schedule",
+        "install",
+        "--data",
+        str(data),
+        "--cron",
+        "15 3 * * 1",
+        "--name",
+        NAME,
+        "--systemd",
+        "--",
+        "--sources",
+        "sources.yml",
+        env=env,
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     units = tmp_path / "cfg" / "systemd" / "user"
     service = configparser.ConfigParser(interpolation=None)
@@ -106,37 +161,76 @@ def test_systemd_units_written_listed_removed(tmp_path):
     assert timer["Install"]["WantedBy"] == "timers.target"
     exec_start = shlex.split(service["Service"]["ExecStart"])
     assert exec_start[1:5] == ["-m", "archive.cli", "crawl", "--data"]
-    assert exec_start[-1] == str(tmp_path / "sources.yml")      # made absolute
+    assert exec_start[-1] == str(tmp_path / "sources.yml")  # made absolute
     assert service["Service"]["Type"] == "oneshot"
     assert "systemctl --user enable --now" in out.stdout
     assert f"systemd  {NAME}  Mon *-*-* 3:15:00" in cli("schedule", "list", env=env).stdout
     assert cli("schedule", "remove", NAME, env=env).returncode == 0
     assert not list(units.iterdir())
-    bad = cli("schedule", "install", "--data", str(data), "--cron", "*/5 * * * *", "--systemd",
-              "--print", env=env)
+    bad = cli(
+        "schedule",
+        "install",
+        "--data",
+        str(data),
+        "--cron",
+        "*/5 * * * *",
+        "--systemd",
+        "--print",
+        env=env,
+    )
     assert bad.returncode == 2 and "--on-calendar" in bad.stderr
     assert cli("schedule", "install", "--data", str(data), "--cron", "nonsense").returncode == 2
 
 
 def test_foreground_scheduler_runs_crawls_one_after_another(zoo, tmp_path):
     data = tmp_path / "fg"
-    out = cli("schedule", "run", "--data", str(data), "--cron", "* * * * * */2", "--max-runs", "2",
-              "--", "--start-url", small_site(zoo), *CRAWL_ARGS, timeout=180)
+    out = cli(
+        "schedule",
+        "run",
+        "--data",
+        str(data),
+        "--cron",
+        "* * * * * */2",
+        "--max-runs",
+        "2",
+        "--",
+        "--start-url",
+        small_site(zoo),
+        *CRAWL_ARGS,
+        timeout=180,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     rows = crawls(data)
     assert [r["status"] for r in rows] == ["finished", "finished"]
-    assert rows[1]["started_at"] >= rows[0]["finished_at"]          # never overlapping
+    assert rows[1]["started_at"] >= rows[0]["finished_at"]  # never overlapping
     assert rows[0]["new_documents"] > 0 and rows[1]["new_documents"] == 0
     assert "schedule: stopped after 2 runs" in out.stderr
 
 
 def test_sigterm_to_the_scheduler_stops_its_crawl_cleanly(zoo, tmp_path):
     data = tmp_path / "term"
-    traps = zoo.truth["sites"]["traps"]["start_url"]       # holds the slow page
-    proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "schedule", "run", "--data",
-                             str(data), "--now", "--cron", "0 0 1 1 *", "--",
-                             "--start-url", traps, *CRAWL_ARGS],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    traps = zoo.truth["sites"]["traps"]["start_url"]  # holds the slow page
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "archive.cli",
+            "schedule",
+            "run",
+            "--data",
+            str(data),
+            "--now",
+            "--cron",
+            "0 0 1 1 *",
+            "--",
+            "--start-url",
+            traps,
+            *CRAWL_ARGS,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     lock = data / ".lock"
     while not (lock.exists() and "pid=" in lock.read_text()):

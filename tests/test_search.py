@@ -1,4 +1,5 @@
 """Chinese full-text search: recall and precision measured against a substring oracle."""
+
 from __future__ import annotations
 
 import random
@@ -11,14 +12,33 @@ from tests.fixtures_archive import add_document, build_archive
 from tests.sql import index_mismatches
 
 QUERIES = [
-    "工", "会", "书", "模",                      # one character
-    "工会", "劳模", "职工", "会议", "协商",          # two characters
-    "工资集体协商", "总工会", "工会工作情况",         # long
-    "APP", "app", "5G", "2022年", "21.09万人",     # mixed ASCII + Han
-    "工會", "勞模", "總工會",                        # Traditional query, Simplified text
-    "工会 劳模", '"工人会议"',                      # two terms (AND), quoted phrase
-    "工人会", "开工会", "劳动模范座谈",               # near misses / across a paragraph break
-    "<script>", "alert(1)",                        # markup in crawled text is just text
+    "工",
+    "会",
+    "书",
+    "模",  # one character
+    "工会",
+    "劳模",
+    "职工",
+    "会议",
+    "协商",  # two characters
+    "工资集体协商",
+    "总工会",
+    "工会工作情况",  # long
+    "APP",
+    "app",
+    "5G",
+    "2022年",
+    "21.09万人",  # mixed ASCII + Han
+    "工會",
+    "勞模",
+    "總工會",  # Traditional query, Simplified text
+    "工会 劳模",
+    '"工人会议"',  # two terms (AND), quoted phrase
+    "工人会",
+    "开工会",
+    "劳动模范座谈",  # near misses / across a paragraph break
+    "<script>",
+    "alert(1)",  # markup in crawled text is just text
 ]
 
 
@@ -36,8 +56,13 @@ def db(arch):
 
 def normalized(docs):
     """(id, [normalised title, normalised text]) per document."""
-    return [(d["id"], [search.normalize_document_text(d["title"]),
-                       search.normalize_document_text(d["text"])]) for d in docs]
+    return [
+        (
+            d["id"],
+            [search.normalize_document_text(d["title"]), search.normalize_document_text(d["text"])],
+        )
+        for d in docs
+    ]
 
 
 def oracle(docs, q, norm=None):
@@ -58,7 +83,7 @@ def random_substrings(docs, rnd, lengths, per_length: int) -> list[str]:
         for _ in range(per_length):
             t = rnd.choice(texts)
             i = rnd.randrange(0, max(1, len(t) - n))
-            queries.append(t[i:i + n])
+            queries.append(t[i : i + n])
     return queries
 
 
@@ -77,13 +102,17 @@ def measure(db, docs, queries):
 
 
 def all_docs(db):
-    return [dict(zip(("id", "title", "text"), r))
-            for r in db.execute("select id, title, text from documents").fetchall()]
+    return [
+        dict(zip(("id", "title", "text"), r))
+        for r in db.execute("select id, title, text from documents").fetchall()
+    ]
 
 
 def test_query_set_recall_and_precision_are_exact(db):
     recall, precision, tp, misses = measure(db, all_docs(db), QUERIES)
-    print(f"query set: {len(QUERIES)} queries, {tp} hits, recall={recall:.3f} precision={precision:.3f}")
+    print(
+        f"query set: {len(QUERIES)} queries, {tp} hits, recall={recall:.3f} precision={precision:.3f}"
+    )
     assert misses == []
     assert recall == 1.0 and precision == 1.0 and tp > 40
 
@@ -94,14 +123,14 @@ def test_expected_documents_for_named_queries(arch, db):
         return {k for k, d in arch.docs.items() if d["id"] in ids}
 
     assert keys("工会") >= {"siming", "guangyuan", "district", "hant_raw", "xss", "mixed"}
-    assert not keys("工会") & {"near_miss", "line_break"}   # 工人会议, 开工\n会场
+    assert not keys("工会") & {"near_miss", "line_break"}  # 工人会议, 开工\n会场
     assert keys("劳模") >= {"siming", "guangyuan", "hant_raw"} and "near_miss" not in keys("劳模")
     assert keys("工資集體協商") == keys("工资集体协商") == {"guangyuan", "dup_a", "dup_b"}
     assert keys("工會") == keys("工会")
     assert keys("书") >= {"books"}
     assert keys("APP") == keys("app") == {"mixed"}
     assert keys('"工人会议"') == keys("工人会议") == {"near_miss"}
-    assert keys("工人 会议") == {"near_miss", "siming"}   # both terms, anywhere
+    assert keys("工人 会议") == {"near_miss", "siming"}  # both terms, anywhere
     assert keys("工人 周一") == {"near_miss"}
 
 
@@ -111,8 +140,10 @@ def test_random_substrings_recall_and_precision(db):
     rnd = random.Random(20261121)
     queries = random_substrings(docs, rnd, range(1, 9), 25)
     recall, precision, tp, misses = measure(db, docs, queries)
-    print(f"random substrings: {len(queries)} queries, {tp} hits, recall={recall:.3f} "
-          f"precision={precision:.3f}")
+    print(
+        f"random substrings: {len(queries)} queries, {tp} hits, recall={recall:.3f} "
+        f"precision={precision:.3f}"
+    )
     assert misses == [] and recall == 1.0 and precision == 1.0
 
 
@@ -126,11 +157,25 @@ def test_ranking_prefers_title_and_density(arch, db):
 
 
 def test_rewrite_query_never_passes_fts_syntax(db):
-    for q in ['"', 'a"b', "工会*", "NEAR(工 会)", "工会 OR 劳模", "-工会", "title:工会", "^工",
-              "(", "AND", "''", "工\u3000会", "\x00"]:
+    for q in [
+        '"',
+        'a"b',
+        "工会*",
+        "NEAR(工 会)",
+        "工会 OR 劳模",
+        "-工会",
+        "title:工会",
+        "^工",
+        "(",
+        "AND",
+        "''",
+        "工\u3000会",
+        "\x00",
+    ]:
         expr = search.rewrite_query(q)
-        db.execute(f"select count(*) from {search.FTS_TABLE} where {search.FTS_TABLE} match ?",
-                   [expr]).fetchone()
+        db.execute(
+            f"select count(*) from {search.FTS_TABLE} where {search.FTS_TABLE} match ?", [expr]
+        ).fetchone()
     assert search.rewrite_query("") == search.rewrite_query("   ") == search.NO_MATCH
     assert search.search(db, "") == []
     assert search.rewrite_query("工会") == '"工 会"'
@@ -150,12 +195,13 @@ def test_index_documents_is_idempotent_and_replaces(tmp_path):
         before = db["documents"].get(books["id"])
         db["documents"].update(books["id"], {"text": "职工书屋改名为职工阅览室。"})
         # contentless: the entry is removed with the values it was indexed with
-        search.index_documents(db, [dict(books, text="职工书屋改名为职工阅览室。")],
-                               previous={books["id"]: before})
+        search.index_documents(
+            db, [dict(books, text="职工书屋改名为职工阅览室。")], previous={books["id"]: before}
+        )
         assert books["id"] in search.search(db, "阅览室")
         assert books["id"] not in search.search(db, "图书三百册")
         assert db.execute("select count(*) from documents_fts").fetchone()[0] == n
-        assert index_mismatches(arch.db_path) == (set(), set())     # no stale terms
+        assert index_mismatches(arch.db_path) == (set(), set())  # no stale terms
         # unknown documents are skipped, not indexed under a dangling rowid
         assert search.index_documents(db, [dict(id="nope", title="工会", text="工会")]) == 0
         # a full rebuild gives the same answers
@@ -165,8 +211,12 @@ def test_index_documents_is_idempotent_and_replaces(tmp_path):
         # the same id twice in one batch: the last one wins
         before = db["documents"].get(books["id"])
         db["documents"].update(books["id"], {"text": "乙"})
-        assert search.index_documents(db, [dict(books, text="甲"), dict(books, text="乙")],
-                                      previous={books["id"]: before}) == 1
+        assert (
+            search.index_documents(
+                db, [dict(books, text="甲"), dict(books, text="乙")], previous={books["id"]: before}
+            )
+            == 1
+        )
         assert books["id"] in search.search(db, "乙") and books["id"] not in search.search(db, "甲")
         assert index_mismatches(arch.db_path) == (set(), set())
     finally:
@@ -179,9 +229,14 @@ def test_indexes_written_by_another_connection_are_visible(tmp_path):
     conn = sqlite3.connect(arch.db_path)
     try:
         # the FTS rowid is the documents rowid (Datasette: fts_pk rowid)
-        got = [r[0] for r in conn.execute(
-            "select d.id from documents_fts f join documents d on d.rowid = f.rowid "
-            "where documents_fts match ?", [search.rewrite_query("劳模事迹")])]
+        got = [
+            r[0]
+            for r in conn.execute(
+                "select d.id from documents_fts f join documents d on d.rowid = f.rowid "
+                "where documents_fts match ?",
+                [search.rewrite_query("劳模事迹")],
+            )
+        ]
         assert got == [row["id"]]
     finally:
         conn.close()
@@ -189,8 +244,23 @@ def test_indexes_written_by_another_connection_are_visible(tmp_path):
 
 # ------------------------------------------------------------------ the zoo's documents
 
-ZOO_QUERIES = ["工会", "劳模", "工资集体协商", "会", "职工", "總工會", "2021年", "农民工", "快递",
-               "运动会", "技能", "困难职工", "五一劳动奖章", "集体合同", "工会会员"]
+ZOO_QUERIES = [
+    "工会",
+    "劳模",
+    "工资集体协商",
+    "会",
+    "职工",
+    "總工會",
+    "2021年",
+    "农民工",
+    "快递",
+    "运动会",
+    "技能",
+    "困难职工",
+    "五一劳动奖章",
+    "集体合同",
+    "工会会员",
+]
 
 
 def zoo_docs():
@@ -203,8 +273,10 @@ def measure_zoo(db, docs, label):
     rnd = random.Random(7)
     queries = list(ZOO_QUERIES) + random_substrings(docs, rnd, (1, 2, 2, 3, 4, 6), 30)
     recall, precision, tp, misses = measure(db, docs, queries)
-    print(f"{label}: {len(docs)} documents, {len(queries)} queries, {tp} hits, "
-          f"recall={recall:.3f} precision={precision:.3f}")
+    print(
+        f"{label}: {len(docs)} documents, {len(queries)} queries, {tp} hits, "
+        f"recall={recall:.3f} precision={precision:.3f}"
+    )
     return recall, precision, misses
 
 
@@ -213,8 +285,15 @@ def test_zoo_documents_recall_and_precision(tmp_path):
     truth = zoo_docs()
     db = store.connect(tmp_path / "archive.db")
     try:
-        rows = [dict(id=store.document_id(d["url"], int(d.get("part") or 0)), url=d["url"],
-                     title=d.get("title"), text=d["text"]) for d in truth]
+        rows = [
+            dict(
+                id=store.document_id(d["url"], int(d.get("part") or 0)),
+                url=d["url"],
+                title=d.get("title"),
+                text=d["text"],
+            )
+            for d in truth
+        ]
         db["documents"].upsert_all(rows, pk="id")
         search.index_documents(db, rows)
         docs = all_docs(db)
@@ -254,7 +333,7 @@ def test_snippet_reads_only_the_start_of_a_huge_text():
     scan = search.SNIPPET_SCAN_CHARS
     text = "工会" + "甲" * scan + "劳模" + "乙" * 10 * scan
     assert search.snippet(text, "工会", width=3) == "工会甲甲甲…"
-    assert search.snippet(text, "劳模") == ""          # beyond what is read: no excerpt
+    assert search.snippet(text, "劳模") == ""  # beyond what is read: no excerpt
     assert search.snippet(text[-scan:], "乙", width=1) == "乙乙…"
 
 
@@ -264,16 +343,23 @@ def test_index_form_is_one_token_per_character():
     from archive.search import index_form, normalize_document_text, tokens
 
     rng = random.Random(5)
-    alphabet = "工会劳模㐀䶵a z09 ，。、“”\u3000\x01\t\n-_㎡①ÅéＡ😀\U0010fffd\uffff\ufffe\ufffd\x00\u0301"
+    alphabet = (
+        "工会劳模㐀䶵a z09 ，。、“”\u3000\x01\t\n-_㎡①ÅéＡ😀\U0010fffd\uffff\ufffe\ufffd\x00\u0301"
+    )
     # short texts take the str path, 64 characters and more the numpy one
-    texts = ["", " ", "工", "a", "，", "工会 abc，劳模", "工" * 64, "，" * 64, "😀" * 70] + [
-        "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))) for _ in range(300)] + [
-        "".join(rng.choice(alphabet) for _ in range(rng.randint(60, 400))) for _ in range(300)]
+    texts = (
+        ["", " ", "工", "a", "，", "工会 abc，劳模", "工" * 64, "，" * 64, "😀" * 70]
+        + ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))) for _ in range(300)]
+        + ["".join(rng.choice(alphabet) for _ in range(rng.randint(60, 400))) for _ in range(300)]
+    )
     fts = sqlite3.connect(":memory:")
-    fts.execute(f"create virtual table f using fts5(t, tokenize = '{search.TOKENIZER}', "
-                "content = '')")
-    fts.execute("create virtual table u using fts5(t, tokenize = 'unicode61 remove_diacritics 0', "
-                "content = '')")
+    fts.execute(
+        f"create virtual table f using fts5(t, tokenize = '{search.TOKENIZER}', content = '')"
+    )
+    fts.execute(
+        "create virtual table u using fts5(t, tokenize = 'unicode61 remove_diacritics 0', "
+        "content = '')"
+    )
     fts.execute("create virtual table temp.vu using fts5vocab(main, u, instance)")
     fts.execute("create virtual table temp.v using fts5vocab(main, f, instance)")
     for k, text in enumerate(texts):
@@ -282,13 +368,17 @@ def test_index_form_is_one_token_per_character():
         assert index_form(None, norm) == index_form(text)
         # SQLite's tokenizer reads each token as one token, in order: one position per character
         fts.execute("insert into f(rowid, t) values (?, ?)", [k + 1, index_form(text)])
-        got = [r[0] for r in fts.execute("select term from temp.v where doc = ? order by offset",
-                                         [k + 1])]
+        got = [
+            r[0]
+            for r in fts.execute("select term from temp.v where doc = ? order by offset", [k + 1])
+        ]
         assert got == tokens(norm), text
         # and unicode61 (the tokenizer of index form 1) reads them the same way
         fts.execute("insert into u(rowid, t) values (?, ?)", [k + 1, index_form(text)])
-        assert [r[0] for r in fts.execute("select term from temp.vu where doc = ? order by offset",
-                                          [k + 1])] == got, text
+        assert [
+            r[0]
+            for r in fts.execute("select term from temp.vu where doc = ? order by offset", [k + 1])
+        ] == got, text
 
 
 def test_the_indexer_replaces_a_changed_document_without_stale_terms(tmp_path):
@@ -313,9 +403,9 @@ def test_the_indexer_replaces_a_changed_document_without_stale_terms(tmp_path):
         write(doc("戊己庚。"))
         assert search.search(ix.db, "甲") == [] and search.search(ix.db, "戊己") == ["d1"]
         assert index_mismatches(tmp_path / "archive.db") == (set(), set())
-        write(doc("辛壬。"), doc("戊己庚。"))        # changed and back in one batch: as before
+        write(doc("辛壬。"), doc("戊己庚。"))  # changed and back in one batch: as before
         assert search.search(ix.db, "辛") == [] and search.search(ix.db, "戊己") == ["d1"]
-        write(doc("戊己庚。"))                        # unchanged: the index is not touched
+        write(doc("戊己庚。"))  # unchanged: the index is not touched
         assert index_mismatches(tmp_path / "archive.db") == (set(), set())
         assert ix.counts["changed"] == 2 and ix.counts["unchanged"] == 2
     finally:
@@ -336,8 +426,13 @@ def test_a_run_leaves_at_most_one_index_segment_a_level(tmp_path):
             docs = []
             for k in range(3):
                 text = "".join(rnd.choice("工会劳模职工协商会议，。") for _ in range(200))
-                d = dict(id=f"d{batch}-{k}", url=f"http://127.0.0.1/{batch}/{k}.html", part=0,
-                         title=f"第{batch}号工作汇报", text=text)
+                d = dict(
+                    id=f"d{batch}-{k}",
+                    url=f"http://127.0.0.1/{batch}/{k}.html",
+                    part=0,
+                    title=f"第{batch}号工作汇报",
+                    text=text,
+                )
                 docs.append({**d, **derived(d["title"], d["text"])})
             with ix.db.atomic():
                 ix._write_documents(docs)
@@ -364,24 +459,35 @@ def test_an_index_of_the_older_layout_is_rebuilt_once(tmp_path, caplog):
         answers = {q: sorted(search.search(db, q)) for q in QUERIES}
         db.execute(f"drop table {search.FTS_TABLE}")
         db.execute("drop table _search_form")
-        db.execute(f"create virtual table {search.FTS_TABLE} using fts5(doc_id unindexed, title, "
-                   "text, tokenize = 'unicode61 remove_diacritics 0')")
-        db.conn.executemany(f"insert into {search.FTS_TABLE}(rowid, doc_id, title, text) "
-                            "select rowid, id, title, text from documents where rowid = ?",
-                            [(r[0],) for r in db.execute("select rowid from documents")])
+        db.execute(
+            f"create virtual table {search.FTS_TABLE} using fts5(doc_id unindexed, title, "
+            "text, tokenize = 'unicode61 remove_diacritics 0')"
+        )
+        db.conn.executemany(
+            f"insert into {search.FTS_TABLE}(rowid, doc_id, title, text) "
+            "select rowid, id, title, text from documents where rowid = ?",
+            [(r[0],) for r in db.execute("select rowid from documents")],
+        )
         db.conn.commit()
         with caplog.at_level("WARNING", logger="archive.search"):
             search.ensure_search(db)
             search.ensure_search(db)
         assert [r.message for r in caplog.records].count(
-            "the search index is of an older layout or form: rebuilding it from documents") == 1
-        sql = db.execute("select sql from sqlite_master where name = ?", [search.FTS_TABLE]).fetchone()[0]
+            "the search index is of an older layout or form: rebuilding it from documents"
+        ) == 1
+        sql = db.execute(
+            "select sql from sqlite_master where name = ?", [search.FTS_TABLE]
+        ).fetchone()[0]
         assert "content = ''" in sql and "doc_id" not in sql
-        assert db.execute(f"select v from {search.FTS_TABLE}_config where k = 'automerge'"
-                          ).fetchone()[0] == search.AUTOMERGE      # the rebuilt index's tuning
+        assert (
+            db.execute(f"select v from {search.FTS_TABLE}_config where k = 'automerge'").fetchone()[
+                0
+            ]
+            == search.AUTOMERGE
+        )  # the rebuilt index's tuning
         assert {q: sorted(search.search(db, q)) for q in QUERIES} == answers
         assert index_mismatches(arch.db_path) == (set(), set())
-        db.execute("update _search_form set version = 'old'")       # another index form
+        db.execute("update _search_form set version = 'old'")  # another index form
         search.ensure_search(db)
         assert db.execute("select version from _search_form").fetchone()[0] == search.FORM_VERSION
         assert index_mismatches(arch.db_path) == (set(), set())
@@ -415,8 +521,9 @@ def test_vacuum_keeps_the_rowids_the_index_is_keyed_on(tmp_path):
         with conn:
             conn.execute("delete from documents where id = 'd1'")
         conn.execute("VACUUM")
-        assert dict(conn.execute("select id, rowid from documents")) == \
-            {k: v for k, v in before.items() if k != "d1"}
+        assert dict(conn.execute("select id, rowid from documents")) == {
+            k: v for k, v in before.items() if k != "d1"
+        }
     finally:
         conn.close()
     import sqlite_utils
@@ -427,7 +534,7 @@ def test_vacuum_keeps_the_rowids_the_index_is_keyed_on(tmp_path):
             assert search.search(db, text[:2]) == ([] if i == 1 else [f"d{i}"])
     finally:
         db.close()
-    assert index_mismatches(db_path) == (set(), set())   # the orphan entry joins no row
+    assert index_mismatches(db_path) == (set(), set())  # the orphan entry joins no row
 
 
 def test_an_index_made_with_a_lower_automerge_is_moved_up_not_rebuilt(tmp_path, caplog):
@@ -439,14 +546,20 @@ def test_an_index_made_with_a_lower_automerge_is_moved_up_not_rebuilt(tmp_path, 
     db = store.connect(arch.db_path)
     try:
         answers = {q: sorted(search.search(db, q)) for q in QUERIES}
-        db.execute(f"INSERT INTO {search.FTS_TABLE}({search.FTS_TABLE}, rank) VALUES ('automerge', 8)")
+        db.execute(
+            f"INSERT INTO {search.FTS_TABLE}({search.FTS_TABLE}, rank) VALUES ('automerge', 8)"
+        )
         db.conn.commit()
         segments = db.execute(f"select count(*) from {search.FTS_TABLE}_data").fetchone()[0]
         with caplog.at_level("WARNING", logger="archive.search"):
             search.ensure_search(db)
-        assert not caplog.records                                   # no rebuild
-        assert db.execute(f"select v from {search.FTS_TABLE}_config where k = 'automerge'"
-                          ).fetchone()[0] == search.AUTOMERGE
+        assert not caplog.records  # no rebuild
+        assert (
+            db.execute(f"select v from {search.FTS_TABLE}_config where k = 'automerge'").fetchone()[
+                0
+            ]
+            == search.AUTOMERGE
+        )
         assert db.execute(f"select count(*) from {search.FTS_TABLE}_data").fetchone()[0] == segments
         assert {q: sorted(search.search(db, q)) for q in QUERIES} == answers
     finally:

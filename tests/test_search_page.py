@@ -1,5 +1,6 @@
 """The documents table's search path for terms in more documents than a page may count
 (archive.search_page), through Datasette's own client against a real archive on disk."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,12 +24,24 @@ def arch(tmp_path_factory):
     rows = []
     for i, day in enumerate(days):
         year = 2010 + day // 365
-        rows.append(document_row({
-            "url": f"http://www.gh{i % 3}.org.cn/a/{i}.html", "title": f"第{i}号 工会工作报告",
-            "text": f"一年来,我们的工会组织了{i}次活动。\n职工满意。",
-            "published_date": f"{year}-{1 + day % 12:02d}-{1 + day % 28:02d}", "year": year,
-            "region": "福建省厦门市", "doc_type": "工作报告", "is_report": 1, "script": "Hans",
-        }, WARC_NAME, 0, 0))
+        rows.append(
+            document_row(
+                {
+                    "url": f"http://www.gh{i % 3}.org.cn/a/{i}.html",
+                    "title": f"第{i}号 工会工作报告",
+                    "text": f"一年来,我们的工会组织了{i}次活动。\n职工满意。",
+                    "published_date": f"{year}-{1 + day % 12:02d}-{1 + day % 28:02d}",
+                    "year": year,
+                    "region": "福建省厦门市",
+                    "doc_type": "工作报告",
+                    "is_report": 1,
+                    "script": "Hans",
+                },
+                WARC_NAME,
+                0,
+                0,
+            )
+        )
     db = store.connect(a.db_path)
     db["documents"].insert_all(rows, pk="id")
     search.index_documents(db, rows)
@@ -55,9 +68,12 @@ def newest(arch, q, where=lambda row: True):
     db = store.connect(arch.db_path)
     try:
         hits = set(search.search(db, q)) if q is not None else None
-        rows = [dict(zip(("id", "published_date", "year", "is_report", "site"), r))
-                for r in db.execute("select id, published_date, year, is_report, site "
-                                    "from documents").fetchall()]
+        rows = [
+            dict(zip(("id", "published_date", "year", "is_report", "site"), r))
+            for r in db.execute(
+                "select id, published_date, year, is_report, site from documents"
+            ).fetchall()
+        ]
     finally:
         db.conn.close()
     rows = [r for r in rows if (hits is None or r["id"] in hits) and where(r)]
@@ -75,11 +91,11 @@ def test_a_large_search_gives_the_newest_rows_without_counting_them_all(arch, ds
     assert len(want) > EXACT
     r = get(ds, "/archive/documents.json?_search=工会&_size=10&_col=published_date")
     data = r.json()
-    assert data["filtered_table_rows_count"] is None          # not counted: "more than"
+    assert data["filtered_table_rows_count"] is None  # not counted: "more than"
     assert f"more than {EXACT}" in data["human_description_en"]
     assert page_ids(r) == want[:10]
     seen = page_ids(r)
-    while data["next_url"]:                                   # keyset pages, to the end
+    while data["next_url"]:  # keyset pages, to the end
         r = get(ds, data["next_url"].split("localhost", 1)[-1])
         data = r.json()
         seen += page_ids(r)
@@ -125,11 +141,14 @@ def follow(ds, path):
     return seen, data
 
 
-@pytest.mark.parametrize("filters, where", [
-    ("", lambda row: True),
-    ("&is_report=1", lambda row: row["is_report"] == 1),
-    ("&is_report=1&year__gte=2012", lambda row: row["is_report"] == 1 and row["year"] >= 2012),
-])
+@pytest.mark.parametrize(
+    "filters, where",
+    [
+        ("", lambda row: True),
+        ("&is_report=1", lambda row: row["is_report"] == 1),
+        ("&is_report=1&year__gte=2012", lambda row: row["is_report"] == 1 and row["year"] >= 2012),
+    ],
+)
 def test_a_large_table_page_is_not_counted_and_its_pages_are_exact(arch, ds, filters, where):
     """No search, filters that keep more rows than are counted: no count, the page says so,
     its pages (followed to the end) are the oracle's newest-first order, and the facets count
@@ -176,7 +195,7 @@ def test_the_ranked_search_of_a_common_term_ranks_its_newest_matches(arch, ds, m
     finally:
         db.conn.close()
     matches = [(rowid, i, t) for rowid, i, t in rows if i in hits]
-    cap = len(matches) - 2                  # all but the two oldest matches
+    cap = len(matches) - 2  # all but the two oldest matches
     monkeypatch.setitem(LIMITS, "search_exact_matches", cap)
     window = matches[:cap]
     titled = [i for _, i, t in window if "工会" in search.normalize_document_text(t)]
@@ -206,18 +225,29 @@ def test_archives_get_the_indexes_newest_first_pages_and_facets_read(tmp_path):
     import sqlite3
 
     old = sqlite3.connect(tmp_path / "archive.db")
-    old.execute("create table documents (id text primary key, published_date text, "
-                "script text, is_report integer)")
+    old.execute(
+        "create table documents (id text primary key, published_date text, "
+        "script text, is_report integer)"
+    )
     old.close()
     db = store.connect(tmp_path / "archive.db")
     names = {r[0] for r in db.execute("select name from sqlite_master where type = 'index'")}
-    plans = [" ".join(str(r) for r in db.execute(f"explain query plan select id from documents "
-                                                  f"order by {order} limit 51"))
-             for order in ("published_date desc", "published_date desc, id")]
+    plans = [
+        " ".join(
+            str(r)
+            for r in db.execute(
+                f"explain query plan select id from documents order by {order} limit 51"
+            )
+        )
+        for order in ("published_date desc", "published_date desc, id")
+    ]
     db.conn.close()
-    assert {"idx_documents_published_date", "idx_documents_script",
-            "idx_documents_is_report"} <= names
-    for plan in plans:          # the first page's order, and the next pages' (ties by id)
+    assert {
+        "idx_documents_published_date",
+        "idx_documents_script",
+        "idx_documents_is_report",
+    } <= names
+    for plan in plans:  # the first page's order, and the next pages' (ties by id)
         assert "idx_documents_published_date" in plan and "TEMP B-TREE" not in plan, plan
 
 
@@ -228,9 +258,14 @@ def test_a_filtered_page_walks_its_column_index_newest_first(tmp_path):
     db = store.connect(tmp_path / "archive.db")
     try:
         for col in store.NEWEST_BY:
-            plan = " ".join(str(r) for r in db.execute(
-                f"explain query plan select id from documents where {col} = ? "
-                f"order by published_date desc, id limit 51", [1]))
+            plan = " ".join(
+                str(r)
+                for r in db.execute(
+                    f"explain query plan select id from documents where {col} = ? "
+                    f"order by published_date desc, id limit 51",
+                    [1],
+                )
+            )
             assert f"idx_documents_{col}_newest" in plan and "TEMP B-TREE" not in plan, plan
     finally:
         db.conn.close()
@@ -240,6 +275,7 @@ def test_a_filtered_page_walks_its_column_index_newest_first(tmp_path):
 def test_a_large_search_filtered_on_a_column_is_exact(arch, ds, column, value):
     want = newest(arch, "工会", lambda row: str(row[column]) == value)
     assert want
-    seen, _ = follow(ds, f"/archive/documents.json?_shape=objects&_search=工会&{column}={value}"
-                         "&_size=3&_col=id")
+    seen, _ = follow(
+        ds, f"/archive/documents.json?_shape=objects&_search=工会&{column}={value}&_size=3&_col=id"
+    )
     assert seen == want

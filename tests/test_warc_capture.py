@@ -1,4 +1,5 @@
 """WARC capture of a real Scrapy crawl against a loopback site: records as received."""
+
 from __future__ import annotations
 
 import gzip
@@ -32,15 +33,25 @@ def crawl(tmp_path_factory):
                 it = ArchiveIterator(fh)
                 for r in it:
                     payload = r.raw_stream.read()
-                    records.append({"file": f, "offset": it.get_record_offset(), "type": r.rec_type,
-                                    "h": dict(r.rec_headers.headers), "http": r.http_headers,
-                                    "payload": payload})
+                    records.append(
+                        {
+                            "file": f,
+                            "offset": it.get_record_offset(),
+                            "type": r.rec_type,
+                            "h": dict(r.rec_headers.headers),
+                            "http": r.http_headers,
+                            "payload": payload,
+                        }
+                    )
         yield type("Crawl", (), dict(site=site, data=data, live=live, files=files, records=records))
 
 
 def by(crawl, url_end, rtype=("response", "revisit")):
-    return [r for r in crawl.records if r["type"] in rtype
-            and r["h"].get("WARC-Target-URI", "").endswith(url_end)]
+    return [
+        r
+        for r in crawl.records
+        if r["type"] in rtype and r["h"].get("WARC-Target-URI", "").endswith(url_end)
+    ]
 
 
 def first_member(path, offset) -> bytes:
@@ -54,8 +65,11 @@ def test_files_closed_named_and_pass_warcio_check(crawl):
     assert crawl.files and all(NAME.match(f.name) for f in crawl.files)
     assert not list((crawl.data / "warc").glob("*.open"))
     for f in crawl.files:
-        proc = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(f)],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "warcio.cli", "check", "-v", str(f)],
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert "digest pass" in proc.stdout and "fail" not in proc.stdout
 
@@ -77,21 +91,36 @@ def test_every_fetch_has_response_request_and_metadata_linked(crawl):
     for cap in crawl.live:
         if cap["record_type"] == "failure":
             continue
-        [resp] = [r for r in crawl.records if r["file"].name == cap["warc_filename"]
-                  and r["offset"] == cap["warc_offset"]]
+        [resp] = [
+            r
+            for r in crawl.records
+            if r["file"].name == cap["warc_filename"] and r["offset"] == cap["warc_offset"]
+        ]
         assert resp["type"] == cap["record_type"] and resp["h"]["WARC-Target-URI"] == cap["url"]
-        linked = [r for r in crawl.records
-                  if r["h"].get("WARC-Concurrent-To") == resp["h"]["WARC-Record-ID"]]
+        linked = [
+            r
+            for r in crawl.records
+            if r["h"].get("WARC-Concurrent-To") == resp["h"]["WARC-Record-ID"]
+        ]
         assert sorted(r["type"] for r in linked) == ["metadata", "request"]
         req = next(r for r in linked if r["type"] == "request")
         assert req["h"]["WARC-Date"] == resp["h"]["WARC-Date"]
         assert resp["h"]["WARC-Record-ID"] in ids
     urls = [c["url"] for c in crawl.live]
     base = crawl.site.base
-    for path in ("/robots.txt", "/", "/redirect", "/target?x=1&y=%E4%B8%AD", "/missing", "/boom",
-                 "/list?page=2&sort=date", "/gzip", "/chunked"):
+    for path in (
+        "/robots.txt",
+        "/",
+        "/redirect",
+        "/target?x=1&y=%E4%B8%AD",
+        "/missing",
+        "/boom",
+        "/list?page=2&sort=date",
+        "/gzip",
+        "/chunked",
+    ):
         assert base + path in urls, path
-    assert urls.count(base + "/boom") == 2          # the retry is a second fetch, archived too
+    assert urls.count(base + "/boom") == 2  # the retry is a second fetch, archived too
     assert not any("/private/" in u for u in urls)  # disallowed by robots.txt: never fetched
     assert not any("/private/" in p for _, p, _ in crawl.site.log)
 
@@ -114,14 +143,15 @@ def test_body_as_on_the_wire_and_decoded_capture(crawl):
     site = crawl.site
     [g] = by(crawl, "/gzip")
     assert g["http"].get_header("Content-Encoding") == "gzip"
-    assert g["payload"] == site.sent["/gzip"]                      # still gzip-encoded
+    assert g["payload"] == site.sent["/gzip"]  # still gzip-encoded
     cap = next(c for c in crawl.live if c["url"].endswith("/gzip"))
     import hashlib
+
     assert cap["body_sha1"] == hashlib.sha1(gzip.decompress(site.sent["/gzip"])).hexdigest()
     for path in ("/chunked", "/chunked-gzip"):
         [c] = by(crawl, path)
-        assert c["payload"] == site.sent[path]                     # de-chunked
-        assert c["http"].get_header("Transfer-Encoding") is None   # and the header removed
+        assert c["payload"] == site.sent[path]  # de-chunked
+        assert c["http"].get_header("Transfer-Encoding") is None  # and the header removed
     [cg] = by(crawl, "/chunked-gzip")
     assert cg["http"].get_header("Content-Encoding") == "gzip"
 
@@ -133,18 +163,26 @@ def test_digests_ip_and_query_strings(crawl):
             assert r["h"]["WARC-IP-Address"] == "127.0.0.1"
             assert r["h"]["WARC-Block-Digest"].startswith("sha1:")
     assert by(crawl, "/list?page=2&sort=date")
-    req = [r for r in crawl.records if r["type"] == "request"
-           and r["h"]["WARC-Target-URI"].endswith("/list?page=2&sort=date")]
-    assert (req[0]["http"].protocol, req[0]["http"].statusline) == \
-        ("GET", "/list?page=2&sort=date HTTP/1.1")      # the request line as sent
+    req = [
+        r
+        for r in crawl.records
+        if r["type"] == "request" and r["h"]["WARC-Target-URI"].endswith("/list?page=2&sort=date")
+    ]
+    assert (req[0]["http"].protocol, req[0]["http"].statusline) == (
+        "GET",
+        "/list?page=2&sort=date HTTP/1.1",
+    )  # the request line as sent
 
 
 def test_network_failure_is_a_capture_and_a_metadata_record(crawl):
     fails = [c for c in crawl.live if c["record_type"] == "failure"]
     gone = [c for c in fails if c["url"].endswith("/gone")]
     assert gone and all(c["status"] is None and "refused" in c["error"].lower() for c in gone)
-    rec = next(r for r in crawl.records if r["file"].name == gone[0]["warc_filename"]
-               and r["offset"] == gone[0]["warc_offset"])
+    rec = next(
+        r
+        for r in crawl.records
+        if r["file"].name == gone[0]["warc_filename"] and r["offset"] == gone[0]["warc_offset"]
+    )
     assert rec["type"] == "metadata" and b"fetch-error: " in rec["payload"]
 
 
@@ -168,10 +206,15 @@ def test_reading_back_gives_the_live_captures(crawl):
 
 def test_single_record_file(crawl, tmp_path):
     cap = next(c for c in crawl.live if c["url"].endswith("/gzip"))
-    out = write_single_record(crawl.data / "warc" / cap["warc_filename"], cap["warc_offset"],
-                              cap["warc_length"], tmp_path / "one.warc.gz")
-    proc = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(out)],
-                          capture_output=True, text=True)
+    out = write_single_record(
+        crawl.data / "warc" / cap["warc_filename"],
+        cap["warc_offset"],
+        cap["warc_length"],
+        tmp_path / "one.warc.gz",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", str(out)], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout
     recs = list(ArchiveIterator(open(out, "rb")))
     assert len(recs) == 1
@@ -184,8 +227,11 @@ def test_no_crawl_without_warc(tmp_path):
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
     with Site() as site:
-        out = run_crawl(tmp_path, [site.base + "/"],
-                        crawl_settings(tmp_path / "data", "nw", WARC_DIR=str(blocker / "warc")))
+        out = run_crawl(
+            tmp_path,
+            [site.base + "/"],
+            crawl_settings(tmp_path / "data", "nw", WARC_DIR=str(blocker / "warc")),
+        )
         assert out.read_text() == ""
         assert not [p for _, p, _ in site.log if p != "/robots.txt"]
 
@@ -198,15 +244,29 @@ def test_record_command_writes_the_documents_record(crawl, tmp_path):
 
     cap = next(c for c in crawl.live if c["url"].endswith("/fine"))
     db = store.connect(crawl.data / "archive.db")
-    db["documents"].insert({"id": "doc1", "url": cap["url"], "warc_filename": cap["warc_filename"],
-                            "warc_offset": cap["warc_offset"], "warc_length": cap["warc_length"]})
+    db["documents"].insert(
+        {
+            "id": "doc1",
+            "url": cap["url"],
+            "warc_filename": cap["warc_filename"],
+            "warc_offset": cap["warc_offset"],
+            "warc_length": cap["warc_length"],
+        }
+    )
     db.conn.commit()
     db.conn.close()
     out = tmp_path / "doc1.warc.gz"
     result = CliRunner().invoke(record_command, ["doc1", "--data", str(crawl.data), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    [rec] = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI"), r.http_headers.statusline,
-              r.content_stream().read()) for r in ArchiveIterator(open(out, "rb"))]
+    [rec] = [
+        (
+            r.rec_type,
+            r.rec_headers.get_header("WARC-Target-URI"),
+            r.http_headers.statusline,
+            r.content_stream().read(),
+        )
+        for r in ArchiveIterator(open(out, "rb"))
+    ]
     assert rec == ("response", cap["url"], "200 Fine", crawl.site.sent["/fine"])
     result = CliRunner().invoke(record_command, ["nope", "--data", str(crawl.data)])
     assert result.exit_code != 0 and "no document 'nope'" in result.output
@@ -220,53 +280,86 @@ def test_https_exchange_is_captured_as_sent_and_received(tmp_path):
         out = run_crawl(tmp_path, [site.base + "/fine"], crawl_settings(data, "tls"))
     live = [json.loads(x) for x in out.read_text().splitlines()]
     assert [(c["url"], c["status"]) for c in live] == [
-        (site.base + "/robots.txt", 200), (site.base + "/fine", 200)]
+        (site.base + "/robots.txt", 200),
+        (site.base + "/fine", 200),
+    ]
     [f] = sorted((data / "warc").glob("*.warc.gz"))
-    recs = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI"), r.http_headers, r.raw_stream.read())
-            for r in ArchiveIterator(open(f, "rb")) if r.rec_type in ("response", "request")]
+    recs = [
+        (
+            r.rec_type,
+            r.rec_headers.get_header("WARC-Target-URI"),
+            r.http_headers,
+            r.raw_stream.read(),
+        )
+        for r in ArchiveIterator(open(f, "rb"))
+        if r.rec_type in ("response", "request")
+    ]
     resp = next(r for r in recs if r[0] == "response" and r[1].endswith("/fine"))
     req = next(r for r in recs if r[0] == "request" and r[1].endswith("/fine"))
     assert resp[2].statusline == "200 Fine" and resp[3] == site.sent["/fine"]
-    assert req[2].statusline == "/fine HTTP/1.1" and req[2].get_header("Host") == f"127.0.0.1:{site.port}"
+    assert (
+        req[2].statusline == "/fine HTTP/1.1"
+        and req[2].get_header("Host") == f"127.0.0.1:{site.port}"
+    )
 
 
 def test_timeout_is_a_failure_capture(tmp_path):
     data = tmp_path / "data"
     with Site() as site:
-        out = run_crawl(tmp_path, [site.base + "/slow"],
-                        crawl_settings(data, "slow", DOWNLOAD_TIMEOUT=1, RETRY_ENABLED=False))
+        out = run_crawl(
+            tmp_path,
+            [site.base + "/slow"],
+            crawl_settings(data, "slow", DOWNLOAD_TIMEOUT=1, RETRY_ENABLED=False),
+        )
     live = [json.loads(x) for x in out.read_text().splitlines()]
     [slow] = [c for c in live if c["url"].endswith("/slow")]
     assert slow["status"] is None and slow["record_type"] == "failure"
     assert "took longer than 1" in slow["error"] and "Timeout" in slow["error"]
-    assert [capture_dict(c) for c in iter_captures(sorted((data / "warc").glob("*.warc.gz")))] == live
+    assert [
+        capture_dict(c) for c in iter_captures(sorted((data / "warc").glob("*.warc.gz")))
+    ] == live
 
 
 def test_cut_body_is_marked_truncated_or_a_failure(tmp_path):
     with Site() as site:
-        out = run_crawl(tmp_path, [site.base + "/cut"],
-                        crawl_settings(tmp_path / "a", "cut", DOWNLOAD_FAIL_ON_DATALOSS=False),
-                        name="kept")
+        out = run_crawl(
+            tmp_path,
+            [site.base + "/cut"],
+            crawl_settings(tmp_path / "a", "cut", DOWNLOAD_FAIL_ON_DATALOSS=False),
+            name="kept",
+        )
         kept = [json.loads(x) for x in out.read_text().splitlines()]
-        out = run_crawl(tmp_path, [site.base + "/cut"],
-                        crawl_settings(tmp_path / "b", "cut2", RETRY_ENABLED=False), name="failed")
+        out = run_crawl(
+            tmp_path,
+            [site.base + "/cut"],
+            crawl_settings(tmp_path / "b", "cut2", RETRY_ENABLED=False),
+            name="failed",
+        )
         failed = [json.loads(x) for x in out.read_text().splitlines()]
     [cut] = [c for c in kept if c["url"].endswith("/cut")]
     assert cut["status"] == 200 and cut["record_type"] == "response"
     [f] = sorted((tmp_path / "a" / "warc").glob("*.warc.gz"))
-    [rec] = [(r.rec_headers.get_header("WARC-Truncated"), r.raw_stream.read())
-             for r in ArchiveIterator(open(f, "rb")) if r.rec_type == "response"
-             and r.rec_headers.get_header("WARC-Target-URI").endswith("/cut")]
+    [rec] = [
+        (r.rec_headers.get_header("WARC-Truncated"), r.raw_stream.read())
+        for r in ArchiveIterator(open(f, "rb"))
+        if r.rec_type == "response" and r.rec_headers.get_header("WARC-Target-URI").endswith("/cut")
+    ]
     assert rec == ("disconnect", site.sent["/cut"])
     [cut] = [c for c in failed if c["url"].endswith("/cut")]
     assert cut["record_type"] == "failure" and cut["status"] is None and cut["error"]
 
 
 def _metadata_of(crawl, record) -> list[tuple[str, str]]:
-    [meta] = [r for r in crawl.records if r["type"] == "metadata"
-              and r["h"].get("WARC-Concurrent-To") == record["h"]["WARC-Record-ID"]]
-    return [tuple(x.strip() for x in line.split(":", 1))
-            for line in meta["payload"].decode("utf-8").splitlines()]
+    [meta] = [
+        r
+        for r in crawl.records
+        if r["type"] == "metadata"
+        and r["h"].get("WARC-Concurrent-To") == record["h"]["WARC-Record-ID"]
+    ]
+    return [
+        tuple(x.strip() for x in line.split(":", 1))
+        for line in meta["payload"].decode("utf-8").splitlines()
+    ]
 
 
 def test_metadata_records_carry_outlinks_and_charsets(crawl):
@@ -300,18 +393,29 @@ def test_one_payload_fetched_at_once_is_written_once(tmp_path):
 
     data = tmp_path / "data"
     with Site() as site:
-        run_crawl(tmp_path, [site.base + "/dups"],
-                  crawl_settings(data, "c1", CONCURRENT_REQUESTS=16, CONCURRENT_REQUESTS_PER_DOMAIN=16))
+        run_crawl(
+            tmp_path,
+            [site.base + "/dups"],
+            crawl_settings(data, "c1", CONCURRENT_REQUESTS=16, CONCURRENT_REQUESTS_PER_DOMAIN=16),
+        )
     recs = []
     for f in sorted((data / "warc").glob("*.warc.gz")):
         with open(f, "rb") as fh:
             it = ArchiveIterator(fh)
             for r in it:
-                if "/dup-c" in (r.rec_headers.get_header("WARC-Target-URI") or "") and \
-                        r.rec_type in ("response", "revisit"):
+                if "/dup-c" in (
+                    r.rec_headers.get_header("WARC-Target-URI") or ""
+                ) and r.rec_type in ("response", "revisit"):
                     payload = r.content_stream().read()
-                    recs.append((f.name, it.get_record_offset(), r.rec_type,
-                                 dict(r.rec_headers.headers), payload))
+                    recs.append(
+                        (
+                            f.name,
+                            it.get_record_offset(),
+                            r.rec_type,
+                            dict(r.rec_headers.headers),
+                            payload,
+                        )
+                    )
     assert len(recs) == 16
     [resp] = [r for r in recs if r[2] == "response"]
     assert resp[4] == DUP
@@ -320,11 +424,14 @@ def test_one_payload_fetched_at_once_is_written_once(tmp_path):
             assert h["WARC-Refers-To-Target-URI"] == resp[3]["WARC-Target-URI"]
             assert h["WARC-Refers-To-Date"] == resp[3]["WARC-Date"]
     conn = sqlite3.connect(data / "warc-state.sqlite")
-    rows = conn.execute("select url, warc_filename, warc_offset from _digests where payload_digest = ?",
-                        [resp[3]["WARC-Payload-Digest"]]).fetchall()
+    rows = conn.execute(
+        "select url, warc_filename, warc_offset from _digests where payload_digest = ?",
+        [resp[3]["WARC-Payload-Digest"]],
+    ).fetchall()
     assert rows == [(resp[3]["WARC-Target-URI"], resp[0], resp[1])]
-    originals = {r[0] for r in conn.execute(
-        "select original_url from _validators where url like '%/dup-c%'")}
+    originals = {
+        r[0] for r in conn.execute("select original_url from _validators where url like '%/dup-c%'")
+    }
     assert originals == {resp[3]["WARC-Target-URI"]}
 
 
@@ -333,8 +440,11 @@ def test_zlib_compressor_writes_the_same_records(crawl, tmp_path):
     stdlib zlib): a crawl of the same site with zlib gives the same records, and both
     sets of files are compressed, one gzip member per record, readable by stdlib gzip."""
     data = tmp_path / "data"
-    run_crawl(tmp_path, [crawl.site.base + "/"], crawl_settings(data, "c-zlib", WARC_COMPRESSOR="zlib",
-                                                                WARC_GZIP_LEVEL=9))
+    run_crawl(
+        tmp_path,
+        [crawl.site.base + "/"],
+        crawl_settings(data, "c-zlib", WARC_COMPRESSOR="zlib", WARC_GZIP_LEVEL=9),
+    )
 
     def payloads(files):
         """URI -> (record type, payload) of the response and revisit records."""
@@ -344,7 +454,9 @@ def test_zlib_compressor_writes_the_same_records(crawl, tmp_path):
                 for r in ArchiveIterator(fh):
                     if r.rec_type in ("response", "revisit"):
                         out[r.rec_headers.get_header("WARC-Target-URI")] = (
-                            r.rec_type, r.content_stream().read())
+                            r.rec_type,
+                            r.content_stream().read(),
+                        )
         return out
 
     zfiles = sorted((data / "warc").glob("*.warc.gz"))
@@ -378,7 +490,8 @@ def test_fast_payload_reads_equal_warcio_on_every_response(crawl):
             length = it.get_record_offset() + it.get_record_length() - r["offset"]
         headers = list(r["http"].headers) if r["http"] else []
         assert read_payload(r["file"], r["offset"], length) == decode_content(
-            r["payload"], header(headers, "Content-Encoding")), r["h"]["WARC-Target-URI"]
+            r["payload"], header(headers, "Content-Encoding")
+        ), r["h"]["WARC-Target-URI"]
         fast += _payload_fast(read_record(r["file"], r["offset"], length)) is not None
     assert fast == len(responses)
 
@@ -390,10 +503,21 @@ def test_capture_row_is_every_field_but_body_and_revisit_date():
 
     from archive.capture import Capture
 
-    cap = Capture(url="http://h/a", status=200, content_type="text/html", warc_filename="f",
-                  warc_offset=1, warc_length=2, payload_digest="sha1:X", record_type="revisit",
-                  refers_to_url="http://h/b", refers_to_date="2026", body=b"x" * 100, depth=3,
-                  referrer="http://h/")
+    cap = Capture(
+        url="http://h/a",
+        status=200,
+        content_type="text/html",
+        warc_filename="f",
+        warc_offset=1,
+        warc_length=2,
+        payload_digest="sha1:X",
+        record_type="revisit",
+        refers_to_url="http://h/b",
+        refers_to_date="2026",
+        body=b"x" * 100,
+        depth=3,
+        referrer="http://h/",
+    )
     want = asdict(cap)
     del want["body"], want["refers_to_date"]
     assert list(cap.row().items()) == list(want.items())

@@ -1,5 +1,6 @@
 """Recrawls on the same data dir: revisits, conditional GET, history across processes;
 rotation by size and recovery of a crashed (.open) file."""
+
 from __future__ import annotations
 
 import json
@@ -19,14 +20,22 @@ def records(files):
     for f in files:
         with open(f, "rb") as fh:
             for r in ArchiveIterator(fh):
-                out.append((f.name, r.rec_type, dict(r.rec_headers.headers), r.http_headers,
-                            r.raw_stream.read()))
+                out.append(
+                    (
+                        f.name,
+                        r.rec_type,
+                        dict(r.rec_headers.headers),
+                        r.http_headers,
+                        r.raw_stream.read(),
+                    )
+                )
     return out
 
 
 def warcio_check(path):
-    proc = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(path)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", str(path)], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -46,10 +55,21 @@ def recrawl(tmp_path_factory):
         out3 = run_crawl(tmp, [site.base + "/"], crawl_settings(data, "c3"), name="c3")
         third = set((data / "warc").glob("*.warc.gz")) - first - second
         log3 = site.log[n_log:]
-    yield type("R", (), dict(data=data, site=site, first=sorted(first), second=sorted(second),
-                             third=sorted(third), log2=log2, log3=log3,
-                             live2=[json.loads(x) for x in out2.read_text().splitlines()],
-                             live3=[json.loads(x) for x in out3.read_text().splitlines()]))
+    yield type(
+        "R",
+        (),
+        dict(
+            data=data,
+            site=site,
+            first=sorted(first),
+            second=sorted(second),
+            third=sorted(third),
+            log2=log2,
+            log3=log3,
+            live2=[json.loads(x) for x in out2.read_text().splitlines()],
+            live3=[json.loads(x) for x in out3.read_text().splitlines()],
+        ),
+    )
 
 
 def test_unchanged_recrawl_is_revisits(recrawl):
@@ -69,8 +89,11 @@ def test_unchanged_recrawl_is_revisits(recrawl):
         assert h["WARC-Refers-To-Target-URI"] == base + path
         assert h["WARC-Refers-To-Date"] == first[base + path]["WARC-Date"]
     # a retried conditional request stays conditional: its 304 is a revisit too
-    flaky = [(t, http.get_statuscode()) for _, t, h, http, _ in recs
-             if h["WARC-Target-URI"] == base + "/flaky"]
+    flaky = [
+        (t, http.get_statuscode())
+        for _, t, h, http, _ in recs
+        if h["WARC-Target-URI"] == base + "/flaky"
+    ]
     assert flaky == [("response", "503"), ("revisit", "304")]
     assert [h.get("If-None-Match") for m, p, h in recrawl.log2 if p == "/flaky"] == ['"f1"', '"f1"']
     # unchanged payloads from the first crawl: identical-payload-digest revisits
@@ -83,16 +106,26 @@ def test_unchanged_recrawl_is_revisits(recrawl):
         assert h["WARC-Payload-Digest"] == first[base + path]["WARC-Payload-Digest"]
     # a revisit of the same URL leaves the payload's facts (outlinks, charsets) to the
     # record it refers to; the crawl's own facts (depth, referrer) are still written
-    revisit_ids = {h["WARC-Record-ID"] for _, t, h, _, _ in records(recrawl.second)
-                   if t == "revisit" and h["WARC-Refers-To-Target-URI"] == h["WARC-Target-URI"]}
-    metas = [p for _, t, h, _, p in records(recrawl.second)
-             if t == "metadata" and h.get("WARC-Concurrent-To") in revisit_ids]
-    assert metas and all(b"outlink:" not in p and b"charset-" not in p and b"depth:" in p
-                         for p in metas)
+    revisit_ids = {
+        h["WARC-Record-ID"]
+        for _, t, h, _, _ in records(recrawl.second)
+        if t == "revisit" and h["WARC-Refers-To-Target-URI"] == h["WARC-Target-URI"]
+    }
+    metas = [
+        p
+        for _, t, h, _, p in records(recrawl.second)
+        if t == "metadata" and h.get("WARC-Concurrent-To") in revisit_ids
+    ]
+    assert metas and all(
+        b"outlink:" not in p and b"charset-" not in p and b"depth:" in p for p in metas
+    )
     assert any(b"outlink: " in p for _, t, _, _, p in records(recrawl.first) if t == "metadata")
     # robots.txt is small: stored again, and never asked conditionally
-    assert not any("If-None-Match" in h or "If-Modified-Since" in h
-                   for m, p, h in recrawl.log2 if p == "/robots.txt")
+    assert not any(
+        "If-None-Match" in h or "If-Modified-Since" in h
+        for m, p, h in recrawl.log2
+        if p == "/robots.txt"
+    )
     for f in recrawl.second:
         warcio_check(f)
 
@@ -103,19 +136,24 @@ def test_recrawl_adds_few_bytes(recrawl):
     # this site's pages are tiny, so record headers dominate; benchmarks/bench_warc.py measures
     # realistic 24 KB pages.  Here: the payload bytes are gone from the recrawl.
     payload1 = sum(len(p) for _, t, _, _, p in records(recrawl.first) if t == "response")
-    payload2 = sum(len(p) for _, t, _, _, p in records(recrawl.second) if t in ("response", "revisit"))
+    payload2 = sum(
+        len(p) for _, t, _, _, p in records(recrawl.second) if t in ("response", "revisit")
+    )
     assert payload2 < 0.1 * payload1, (payload1, payload2)
     assert size2 < 0.95 * size1, (size1, size2)
 
 
 def test_changed_pages_are_stored_again(recrawl):
-    recs = {h["WARC-Target-URI"]: (t, http) for _, t, h, http, _ in records(recrawl.third)
-            if t in ("response", "revisit")}
+    recs = {
+        h["WARC-Target-URI"]: (t, http)
+        for _, t, h, http, _ in records(recrawl.third)
+        if t in ("response", "revisit")
+    }
     base = recrawl.site.base
     t, http = recs[base + "/etag"]
     assert t == "response" and http.get_statuscode() == "200" and http.get_header("ETag") == '"v2"'
     assert recs[base + "/fine"][0] == "response"
-    assert recs[base + "/dup-a"][0] == "revisit"        # still the same payload as crawl 1
+    assert recs[base + "/dup-a"][0] == "revisit"  # still the same payload as crawl 1
 
 
 def test_revisit_captures_read_back_like_live(recrawl):
@@ -133,7 +171,9 @@ def test_revisit_captures_read_back_like_live(recrawl):
 def test_rotation_by_size(tmp_path):
     data = tmp_path / "data"
     with Site() as site:
-        out = run_crawl(tmp_path, [site.base + "/"], crawl_settings(data, "rot", WARC_MAX_SIZE=6000))
+        out = run_crawl(
+            tmp_path, [site.base + "/"], crawl_settings(data, "rot", WARC_MAX_SIZE=6000)
+        )
     live = [json.loads(x) for x in out.read_text().splitlines()]
     files = sorted((data / "warc").glob("*.warc.gz"))
     assert len(files) >= 3
@@ -156,7 +196,7 @@ def test_crashed_open_file_is_cut_to_complete_records(tmp_path):
     crashed = tmp_path / "crash"
     crashed.mkdir()
     partial = crashed / (f.name + ".open")
-    partial.write_bytes(full[: len(full) * 2 // 3])            # killed in the middle of a record
+    partial.write_bytes(full[: len(full) * 2 // 3])  # killed in the middle of a record
     [recovered] = recover_open_files(crashed)
     assert recovered.name == f.name and not partial.exists()
     warcio_check(recovered)
@@ -180,6 +220,9 @@ def test_history_rebuilt_from_warcs_when_state_file_is_lost(tmp_path):
         log = site.log[n:]
     assert any(p == "/etag" and h.get("If-None-Match") == '"v1"' for _, p, h in log)
     second = sorted(set((data / "warc").glob("*.warc.gz")) - first)
-    types = {h["WARC-Target-URI"].split("/", 3)[-1]: t for _, t, h, _, _ in records(second)
-             if t in ("response", "revisit")}
+    types = {
+        h["WARC-Target-URI"].split("/", 3)[-1]: t
+        for _, t, h, _, _ in records(second)
+        if t in ("response", "revisit")
+    }
     assert types["fine"] == "revisit" and types["etag"] == "revisit"

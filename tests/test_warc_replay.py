@@ -1,4 +1,5 @@
 """Replay from the CDXJ index with warcio, and WACZ packages that `wacz validate` accepts."""
+
 from __future__ import annotations
 
 import gzip
@@ -36,9 +37,14 @@ def replay(data, cdxj, url):
     if record.rec_type == "revisit":
         target = record.rec_headers.get_header("WARC-Refers-To-Target-URI")
         date = record.rec_headers.get_header("WARC-Refers-To-Date")
-        [orig] = [e for e in lookup(cdxj, target) if e["timestamp"] ==
-                  date.replace("-", "").replace(":", "").replace("T", "")[:14]]
-        raw = read_record(data / "warc" / orig["filename"], int(orig["offset"]), int(orig["length"]))
+        [orig] = [
+            e
+            for e in lookup(cdxj, target)
+            if e["timestamp"] == date.replace("-", "").replace(":", "").replace("T", "")[:14]
+        ]
+        raw = read_record(
+            data / "warc" / orig["filename"], int(orig["offset"]), int(orig["length"])
+        )
         record = next(iter(ArchiveIterator(io.BytesIO(raw))))
     payload = record.raw_stream.read()
     return http, decode_content(payload, header(list(http.headers), "Content-Encoding"))
@@ -57,8 +63,11 @@ def test_cdxj_replay_equals_what_the_server_sent(crawled):
     http, body = replay(crawled.data, cdxj, base + "/chunked-gzip")
     assert body == gzip.decompress(site.sent["/chunked-gzip"])
     # a revisit replays with its own headers and the original's payload
-    revisit = [e for e in lookup(cdxj, base + "/dup-a") + lookup(cdxj, base + "/dup-b")
-               if e.get("mime") == "warc/revisit"]
+    revisit = [
+        e
+        for e in lookup(cdxj, base + "/dup-a") + lookup(cdxj, base + "/dup-b")
+        if e.get("mime") == "warc/revisit"
+    ]
     assert revisit
     _, body = replay(crawled.data, cdxj, revisit[0]["url"])
     assert body == DUP
@@ -74,15 +83,20 @@ def test_wacz_package_validates(crawled):
     assert result.exit_code == 0, result.output
     with zipfile.ZipFile(out) as z:
         names = set(z.namelist())
-        assert {"datapackage.json", "datapackage-digest.json", "pages/pages.jsonl",
-                "indexes/index.cdx"} <= names
+        assert {
+            "datapackage.json",
+            "datapackage-digest.json",
+            "pages/pages.jsonl",
+            "indexes/index.cdx",
+        } <= names
         assert any(n.startswith("archive/") and n.endswith(".warc.gz") for n in names)
         assert all(i.compress_type == zipfile.ZIP_STORED for i in z.infolist())
         pages = [json.loads(x) for x in z.read("pages/pages.jsonl").decode().splitlines()]
         assert pages[0]["format"] == "json-pages-1.0"
         assert any(p.get("url") == crawled.site.base + "/" for p in pages[1:])
-    proc = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(out)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wacz", "validate", "-f", str(out)], capture_output=True, text=True
+    )
     assert proc.returncode == 0 and "is valid" in proc.stdout, proc.stdout + proc.stderr
 
 
@@ -100,15 +114,16 @@ def test_cdxj_sorted_in_runs_equals_one_sort(crawled, tmp_path, monkeypatch):
 
     warcs = sorted((crawled.data / "warc").glob("*.warc.gz"))
     whole = cdxj.write_index(warcs, tmp_path / "whole.cdxj").read_text(encoding="utf-8")
-    monkeypatch.setattr(cdxj, "SORT_BUFFER_CHARS", 500)       # a run every two lines or so
+    monkeypatch.setattr(cdxj, "SORT_BUFFER_CHARS", 500)  # a run every two lines or so
     runs = cdxj.write_index(warcs, tmp_path / "runs.cdxj").read_text(encoding="utf-8")
     lines = whole.splitlines()
     assert len(lines) >= 10 and len(whole) > 5 * 500
     assert lines == sorted(lines) and runs == whole
 
 
-def test_crawl_index_made_while_writing_equals_cdxj_indexer_on_the_files(crawled, tmp_path,
-                                                                      monkeypatch):
+def test_crawl_index_made_while_writing_equals_cdxj_indexer_on_the_files(
+    crawled, tmp_path, monkeypatch
+):
     """The index the crawl made record by record is cdxj-indexer's index of its WARC files
     (revisits, gzip, chunked, 404s); ``IndexLines`` given the records read back, sorting in
     runs of ~2 lines, makes the same file too."""
@@ -142,8 +157,15 @@ def test_crawl_index_is_read_from_the_files_when_its_lines_fail(tmp_path):
 
     data = tmp_path / "data"
     with Site() as site:
-        run_crawl(tmp_path, [site.base + "/"], crawl_settings(data, "broken", DOWNLOADER_MIDDLEWARES={
-            "tests.test_warc_support.BrokenIndexLines": 950}))
+        run_crawl(
+            tmp_path,
+            [site.base + "/"],
+            crawl_settings(
+                data,
+                "broken",
+                DOWNLOADER_MIDDLEWARES={"tests.test_warc_support.BrokenIndexLines": 950},
+            ),
+        )
     [index] = (data / "indexes").glob("*.cdxj")
     warcs = sorted((data / "warc").glob("*.warc.gz"))
     read = write_index(warcs, tmp_path / "read.cdxj").read_text(encoding="utf-8")
@@ -159,8 +181,14 @@ def _small_warc(path, crawl_id, url):
         w = WARCWriter(fh, gzip=True)
         w.write_record(w.create_warcinfo_record(path.name, {"crawl-id": crawl_id}))
         http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
-        w.write_record(w.create_warc_record(url, "response", http_headers=http,
-                                            payload=io.BytesIO(b"<p>" + url.encode() + b"</p>")))
+        w.write_record(
+            w.create_warc_record(
+                url,
+                "response",
+                http_headers=http,
+                payload=io.BytesIO(b"<p>" + url.encode() + b"</p>"),
+            )
+        )
     return path
 
 
@@ -178,7 +206,7 @@ def test_a_killed_runs_files_are_read_into_its_crawls_index(tmp_path):
     c = _small_warc(warc / "union-20261122000002-00000.warc.gz", "c0", "http://h/c")
     idx = tmp_path / "indexes"
     idx.mkdir()
-    write_index([a], idx / "c1.cdxj")                    # the run before the killed one
+    write_index([a], idx / "c1.cdxj")  # the run before the killed one
     (idx / ".c1.111.cdxj-lines").write_text("half a li", encoding="utf-8")
     (idx / "c0.cdxj").write_text("kept\n", encoding="utf-8")
     lines = IndexLines(tmp_path, "c2")
@@ -188,4 +216,4 @@ def test_a_killed_runs_files_are_read_into_its_crawls_index(tmp_path):
     assert (idx / "c1.cdxj").read_text() == write_index([a, b], tmp_path / "ab.cdxj").read_text()
     assert (idx / "c0.cdxj").read_text() == "kept\n"
     assert sorted(p.name for p in idx.iterdir()) == ["c0.cdxj", "c1.cdxj"]
-    assert repair(tmp_path, [a, b, c]) == {}             # nothing left to repair
+    assert repair(tmp_path, [a, b, c]) == {}  # nothing left to repair

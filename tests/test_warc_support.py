@@ -3,6 +3,7 @@ the capture must keep, and a real Scrapy crawl run in a subprocess.
 
     python -m tests.test_warc_support CONFIG.json   # runs one crawl (used by run_crawl)
 """
+
 from __future__ import annotations
 
 import gzip
@@ -18,10 +19,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-ARTICLE = ("<html><head><meta charset='utf-8'><title>市总工会2023年工作报告</title></head><body>"
-           "<h1>市总工会2023年工作报告</h1>" + "".join(
-               f"<p>第{i}段：坚持以职工为中心，推进工资集体协商，维护职工合法权益，开展劳模评选。</p>"
-               for i in range(40)) + "</body></html>").encode("utf-8")
+ARTICLE = (
+    "<html><head><meta charset='utf-8'><title>市总工会2023年工作报告</title></head><body>"
+    "<h1>市总工会2023年工作报告</h1>"
+    + "".join(
+        f"<p>第{i}段：坚持以职工为中心，推进工资集体协商，维护职工合法权益，开展劳模评选。</p>"
+        for i in range(40)
+    )
+    + "</body></html>"
+).encode("utf-8")
 DUP = ("<html><body>" + "重复内容。" * 200 + "</body></html>").encode("utf-8")
 LAST_MODIFIED = formatdate(1700000000, usegmt=True)
 
@@ -38,8 +44,8 @@ class Site:
     def __init__(self, tls: tuple[str, str] | None = None):
         """``tls``: (certfile, keyfile) to serve https instead of http."""
         self.log: list[tuple[str, str, dict]] = []
-        self.sent: dict[str, bytes] = {}     # path -> the body bytes sent (as on the wire, de-chunked)
-        self.refused_port = free_port()      # nothing listens there
+        self.sent: dict[str, bytes] = {}  # path -> the body bytes sent (as on the wire, de-chunked)
+        self.refused_port = free_port()  # nothing listens there
         self.changed = False
         self.hits: dict[str, int] = {}
         site = self
@@ -60,6 +66,7 @@ class Site:
         self.base = f"http://127.0.0.1:{self.port}"
         if tls:
             import ssl
+
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(*tls)
             self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
@@ -76,13 +83,29 @@ class Site:
 
     # -- pages -------------------------------------------------------------------
     def index(self) -> bytes:
-        links = ["/fine", "/gzip", "/chunked", "/redirect", "/missing", "/boom",
-                 "/etag", "/lm", "/dup-a", "/dup-b", "/list?page=2&sort=date",
-                 "/private/secret", "/headers", "/chunked-gzip", "/flaky",
-                 f"http://127.0.0.1:{self.refused_port}/gone"]
+        links = [
+            "/fine",
+            "/gzip",
+            "/chunked",
+            "/redirect",
+            "/missing",
+            "/boom",
+            "/etag",
+            "/lm",
+            "/dup-a",
+            "/dup-b",
+            "/list?page=2&sort=date",
+            "/private/secret",
+            "/headers",
+            "/chunked-gzip",
+            "/flaky",
+            f"http://127.0.0.1:{self.refused_port}/gone",
+        ]
         items = "".join(f'<li><a href="{u}">链接{i}</a></li>' for i, u in enumerate(links))
-        return (f"<html><head><meta charset='utf-8'><title>工会首页</title></head>"
-                f"<body><ul>{items}</ul></body></html>").encode()
+        return (
+            f"<html><head><meta charset='utf-8'><title>工会首页</title></head>"
+            f"<body><ul>{items}</ul></body></html>"
+        ).encode()
 
     def _send(self, h, status, body, headers=(), reason=None, path=None):
         h.send_response_only(status, reason)
@@ -102,7 +125,7 @@ class Site:
         h.send_header("Transfer-Encoding", "chunked")
         h.end_headers()
         for i in range(0, len(body), chunk):
-            part = body[i:i + chunk]
+            part = body[i : i + chunk]
             h.wfile.write(b"%x\r\n" % len(part) + part + b"\r\n")
         h.wfile.write(b"0\r\n\r\n")
         self.sent[h.path] = body
@@ -110,16 +133,26 @@ class Site:
     def route(self, h):
         p = h.path
         html = [("Content-Type", "text/html; charset=utf-8")]
-        article = ARTICLE + f"<!-- {p.split('?')[0]} -->".encode() + (b"<!-- changed -->" if self.changed else b"")
+        article = (
+            ARTICLE
+            + f"<!-- {p.split('?')[0]} -->".encode()
+            + (b"<!-- changed -->" if self.changed else b"")
+        )
         if p == "/robots.txt":
-            self._send(h, 200, b"User-agent: *\nDisallow: /private/\n", [("Content-Type", "text/plain")])
+            self._send(
+                h, 200, b"User-agent: *\nDisallow: /private/\n", [("Content-Type", "text/plain")]
+            )
         elif p == "/":
             self._send(h, 200, self.index(), html)
         elif p == "/fine":
             self._send(h, 200, article, html, reason="Fine")
         elif p == "/gzip":
-            self._send(h, 200, gzip.compress(article, mtime=0), html + [("Content-Encoding", "gzip"),
-                                                                         ("Vary", "Accept-Encoding")])
+            self._send(
+                h,
+                200,
+                gzip.compress(article, mtime=0),
+                html + [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")],
+            )
         elif p == "/chunked":
             self._chunked(h, article, html)
         elif p == "/chunked-gzip":
@@ -132,7 +165,7 @@ class Site:
             self._send(h, 404, b"<html>not here</html>", html, reason="Not Here")
         elif p == "/boom":
             self._send(h, 500, b"<html>boom</html>", html)
-        elif p == "/flaky":          # the 2nd request ever fails once (503); the retry is conditional too
+        elif p == "/flaky":  # the 2nd request ever fails once (503); the retry is conditional too
             self.hits[p] = self.hits.get(p, 0) + 1
             if self.hits[p] == 2:
                 self._send(h, 503, b"busy", html, path="/flaky#503")
@@ -150,15 +183,17 @@ class Site:
             if h.headers.get("If-Modified-Since") == LAST_MODIFIED and not self.changed:
                 self._send(h, 304, b"", [], path="/lm#304")
             else:
-                self._send(h, 200, article + b"<!--lm-->", html + [("Last-Modified", LAST_MODIFIED)])
+                self._send(
+                    h, 200, article + b"<!--lm-->", html + [("Last-Modified", LAST_MODIFIED)]
+                )
         elif p.startswith("/dup-"):
             self._send(h, 200, DUP, html)
-        elif p == "/dups":          # 16 URLs of one payload, fetched at once
+        elif p == "/dups":  # 16 URLs of one payload, fetched at once
             links = "".join(f'<a href="/dup-c{i}">{i}</a>' for i in range(16))
             self._send(h, 200, f"<html><body>{links}</body></html>".encode(), html)
         elif p.startswith("/list"):
             self._send(h, 200, ("<html><body>列表第二页 " + p + "</body></html>").encode(), html)
-        elif p == "/cut":            # promises 5000 bytes, sends 40 and hangs up
+        elif p == "/cut":  # promises 5000 bytes, sends 40 and hangs up
             h.send_response_only(200, "OK")
             h.send_header("Content-Type", "text/html; charset=utf-8")
             h.send_header("Content-Length", "5000")
@@ -169,12 +204,15 @@ class Site:
             self.sent[p] = ARTICLE[:40]
         elif p == "/slow":
             import time
+
             time.sleep(2.5)
             self._send(h, 200, b"too late", html)
         elif p == "/headers":
             # duplicate headers, unusual case and no space after the colon: kept as sent
             h.send_response_only(200, "OK")
-            h._headers_buffer.append(b"x-MiXeD-case:no-space\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n")
+            h._headers_buffer.append(
+                b"x-MiXeD-case:no-space\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n"
+            )
             h.send_header("Content-Type", "text/plain; charset=utf-8")
             h.send_header("Content-Length", "2")
             h.end_headers()
@@ -186,30 +224,58 @@ class Site:
 
 def self_signed(tmp: Path) -> tuple[str, str]:
     cert, key = tmp / "cert.pem", tmp / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return str(cert), str(key)
 
 
 # the crawl's cookie handling (the site sets cookies): no public suffix list download
-OFFLINE_COOKIES = {"scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
-                   "crawler.cookies.OfflineCookiesMiddleware": 700}
+OFFLINE_COOKIES = {
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "crawler.cookies.OfflineCookiesMiddleware": 700,
+}
 
 
 def crawl_settings(data_dir: Path, crawl_id: str, **extra) -> dict:
     if "DOWNLOADER_MIDDLEWARES" in extra:
         extra["DOWNLOADER_MIDDLEWARES"] = {**OFFLINE_COOKIES, **extra["DOWNLOADER_MIDDLEWARES"]}
     s = {
-        "UNION_DATA_DIR": str(data_dir), "UNION_CRAWL_ID": crawl_id,
-        "DOWNLOADER_MIDDLEWARES": {"crawler.warc.middleware.WarcCaptureMiddleware": 950,
-                                   **OFFLINE_COOKIES},
-        "DOWNLOAD_HANDLERS": {"http": "crawler.warc.handler.WarcHTTPDownloadHandler",
-                              "https": "crawler.warc.handler.WarcHTTPDownloadHandler"},
-        "ROBOTSTXT_OBEY": True, "LOG_LEVEL": "WARNING", "DOWNLOAD_TIMEOUT": 5,
-        "RETRY_TIMES": 1, "TELNETCONSOLE_ENABLED": False, "WARC_DESCRIPTION": "test crawl",
+        "UNION_DATA_DIR": str(data_dir),
+        "UNION_CRAWL_ID": crawl_id,
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.warc.middleware.WarcCaptureMiddleware": 950,
+            **OFFLINE_COOKIES,
+        },
+        "DOWNLOAD_HANDLERS": {
+            "http": "crawler.warc.handler.WarcHTTPDownloadHandler",
+            "https": "crawler.warc.handler.WarcHTTPDownloadHandler",
+        },
+        "ROBOTSTXT_OBEY": True,
+        "LOG_LEVEL": "WARNING",
+        "DOWNLOAD_TIMEOUT": 5,
+        "RETRY_TIMES": 1,
+        "TELNETCONSOLE_ENABLED": False,
+        "WARC_DESCRIPTION": "test crawl",
         "CONCURRENT_REQUESTS": 4,
-        "UNION_ALLOW_LOOPBACK": True,     # the handler's address rules: the site is on 127.0.0.1
+        "UNION_ALLOW_LOOPBACK": True,  # the handler's address rules: the site is on 127.0.0.1
     }
     s.update(extra)
     return s
@@ -220,8 +286,13 @@ def run_crawl(tmp: Path, start_urls: list[str], settings: dict, name="crawl", ti
     out = tmp / f"{name}-captures.jsonl"
     cfg = tmp / f"{name}.json"
     cfg.write_text(json.dumps({"start_urls": start_urls, "settings": settings, "out": str(out)}))
-    proc = subprocess.run([sys.executable, "-m", "tests.test_warc_support", str(cfg)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.test_warc_support", str(cfg)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out
 
@@ -288,7 +359,9 @@ def _main(cfg_path: str) -> None:
             spider = super().from_crawler(crawler, *a, **kw)
             crawler.signals.connect(
                 lambda capture: out.write(json.dumps(capture_dict(capture)) + "\n"),
-                signal=capture_written, weak=False)
+                signal=capture_written,
+                weak=False,
+            )
             return spider
 
     process = CrawlerProcess(cfg["settings"])

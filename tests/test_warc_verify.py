@@ -1,6 +1,7 @@
 """A WARC file cut in half: `warcio check` still passes it, so `union-archive verify`
 finds it; later crawls write no revisit record pointing at the lost records (the lost
 documents are fetched again), and the repairs verify names leave an archive it calls well."""
+
 from __future__ import annotations
 
 import gzip
@@ -50,8 +51,10 @@ def responses(files):
             it = ArchiveIterator(fh)
             for r in it:
                 if r.rec_type == "response":
-                    key = (r.rec_headers.get_header("WARC-Target-URI"),
-                           r.rec_headers.get_header("WARC-Date"))
+                    key = (
+                        r.rec_headers.get_header("WARC-Target-URI"),
+                        r.rec_headers.get_header("WARC-Date"),
+                    )
                     it.read_to_end(r)
                     out[key] = (path, it.get_record_offset(), it.get_record_length())
     return out
@@ -64,9 +67,13 @@ def revisits(files):
             for r in ArchiveIterator(fh):
                 if r.rec_type == "revisit":
                     h = r.rec_headers
-                    out.append((h.get_header("WARC-Target-URI"),
-                                h.get_header("WARC-Refers-To-Target-URI"),
-                                h.get_header("WARC-Refers-To-Date")))
+                    out.append(
+                        (
+                            h.get_header("WARC-Target-URI"),
+                            h.get_header("WARC-Refers-To-Target-URI"),
+                            h.get_header("WARC-Refers-To-Date"),
+                        )
+                    )
     return out
 
 
@@ -106,20 +113,25 @@ def test_a_truncated_warc_file_is_found_and_what_it_lost_is_fetched_again(zoo, t
         assert (ref_uri, ref_date) in originals, uri
         assert whole(*originals[(ref_uri, ref_date)]), (uri, ref_uri)
     # the documents whose records were cut away were fetched in full again
-    assert any(whole(*loc) for (u, _), loc in originals.items() if loc[0] in new
-               and u in {url for url, _ in gold(zoo)})
+    assert any(
+        whole(*loc)
+        for (u, _), loc in originals.items()
+        if loc[0] in new and u in {url for url, _ in gold(zoo)}
+    )
 
     fixed = cli("reindex", "--data", str(data))
     assert fixed.returncode == 0, fixed.stderr[-3000:]
-    assert (data / "warc" / (cut.name + ".torn")).exists()       # nothing is thrown away
+    assert (data / "warc" / (cut.name + ".torn")).exists()  # nothing is thrown away
     ok = cli("verify", "--data", str(data))
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "all well" in ok.stdout
-    have = {(r["url"], r["part"]) for r in rows(data / "archive.db",
-                                                "select url, part from documents")}
+    have = {
+        (r["url"], r["part"]) for r in rows(data / "archive.db", "select url, part from documents")
+    }
     assert not gold(zoo) - have, gold(zoo) - have
-    for d in rows(data / "archive.db", "select warc_filename, warc_offset, warc_length "
-                                       "from documents"):
+    for d in rows(
+        data / "archive.db", "select warc_filename, warc_offset, warc_length from documents"
+    ):
         assert whole(data / "warc" / d["warc_filename"], d["warc_offset"], d["warc_length"]), d
     files = sorted((data / "warc").glob("*.warc.gz"))
     check = run([sys.executable, "-m", "warcio.cli", "check", *map(str, files)])

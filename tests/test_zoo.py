@@ -1,4 +1,5 @@
 """The portal zoo: real servers on 127.0.0.1, every gold document fetched and checked."""
+
 from __future__ import annotations
 
 import io
@@ -19,12 +20,54 @@ import pytest
 from zoo import Zoo
 
 T2S = opencc.OpenCC("t2s")
-CHROME = ["ICP备", "公网安备", "上传人", "文档编号", "下载资源", "由会员分享", "展开阅读全文", "当前位置",
-          "您的位置", "打印本页", "关闭窗口", "主办单位", "网站标识码", "以下是小编", "共5页", "责任编辑",
-          "网站无障碍", "资源描述", "超出免费预览范围", "分享到", "【字体", "浏览器", "上一篇", "下一篇"]
-REQUIRED = {"url", "part", "site", "kind", "source_url", "pages", "is_report", "title", "text",
-            "published_date", "report_date", "year", "org", "region", "doc_type", "script",
-            "dup_group", "encoding", "declared_encoding", "reachable"}
+CHROME = [
+    "ICP备",
+    "公网安备",
+    "上传人",
+    "文档编号",
+    "下载资源",
+    "由会员分享",
+    "展开阅读全文",
+    "当前位置",
+    "您的位置",
+    "打印本页",
+    "关闭窗口",
+    "主办单位",
+    "网站标识码",
+    "以下是小编",
+    "共5页",
+    "责任编辑",
+    "网站无障碍",
+    "资源描述",
+    "超出免费预览范围",
+    "分享到",
+    "【字体",
+    "浏览器",
+    "上一篇",
+    "下一篇",
+]
+REQUIRED = {
+    "url",
+    "part",
+    "site",
+    "kind",
+    "source_url",
+    "pages",
+    "is_report",
+    "title",
+    "text",
+    "published_date",
+    "report_date",
+    "year",
+    "org",
+    "region",
+    "doc_type",
+    "script",
+    "dup_group",
+    "encoding",
+    "declared_encoding",
+    "reachable",
+}
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -52,6 +95,7 @@ def norm(s: str) -> str:
 class _PageText(HTMLParser):
     """A page's text as a browser's tokenizer reads it: <title> is raw text, and a stray
     </html> ends nothing (libxml2 drops what follows one, browsers show it)."""
+
     CDATA_CONTENT_ELEMENTS = ("script", "style", "title", "textarea")
 
     def __init__(self):
@@ -81,8 +125,18 @@ def docs(zoo):
 
 
 def test_truth_shape(zoo, docs, tmp_path):
-    assert set(zoo.urls) == {"trs", "news", "wenku", "fanwen", "big5", "mislabeled", "portal", "traps",
-                             "hanweb", "large"}
+    assert set(zoo.urls) == {
+        "trs",
+        "news",
+        "wenku",
+        "fanwen",
+        "big5",
+        "mislabeled",
+        "portal",
+        "traps",
+        "hanweb",
+        "large",
+    }
     assert all(u.startswith("http://127.0.0.1:") for u in zoo.urls.values())
     assert len(set(zoo.urls.values())) == len(zoo.urls)
     assert sorted(zoo.start_urls) == sorted(zoo.urls.values())
@@ -103,7 +157,9 @@ def test_truth_shape(zoo, docs, tmp_path):
     # every html site has several reports and at least one distractor somewhere
     for site in ("trs", "news", "wenku", "fanwen", "big5", "portal"):
         mine = [d for d in docs if d["site"] == site]
-        assert sum(d["is_report"] for d in mine) >= 3 and not all(d["is_report"] for d in mine), site
+        assert sum(d["is_report"] for d in mine) >= 3 and not all(d["is_report"] for d in mine), (
+            site
+        )
     # reposts: one report in several sites, in Traditional script, as a near duplicate
     groups = {}
     for d in docs:
@@ -124,7 +180,7 @@ def _check_html_doc(zoo, d):
     for url in urls:
         status, headers, body = fetch(url)
         if status == 500 and url == zoo.truth["faults"]["flaky_500"]:
-            status, headers, body = fetch(url)            # fails once per zoo, by design
+            status, headers, body = fetch(url)  # fails once per zoo, by design
         assert status == 200, url
         ctype = headers["Content-Type"]
         assert ctype.startswith("text/html"), url
@@ -134,7 +190,9 @@ def _check_html_doc(zoo, d):
         joined = norm(T2S.convert("".join(texts)))
     for para in d["text"].split("\n"):
         assert norm(para) in joined, (d["url"], para[:40])
-    assert norm(d["title"]) in joined or norm(d["title"]) in norm(T2S.convert("".join(texts))), d["url"]
+    assert norm(d["title"]) in joined or norm(d["title"]) in norm(T2S.convert("".join(texts))), d[
+        "url"
+    ]
 
 
 def test_every_gold_page_is_served_with_its_text(zoo, docs):
@@ -152,10 +210,13 @@ _PAGER = re.compile(r'createPageHTML\((\w+),\s*(\w+),\s*"([^"]+)",\s*"([^"]+)"\)
 def _links(url: str, body: bytes, encoding: str) -> set[str]:
     """<a href> links plus the pages a TRS createPageHTML(...) call would write."""
     html = body.decode(encoding, errors="replace")
-    if html.startswith("<?xml"):       # a Hanweb dataproxy answer: only its records
+    if html.startswith("<?xml"):  # a Hanweb dataproxy answer: only its records
         return {urllib.parse.urljoin(url, h) for h in _RECORD_HREF.findall(html)}
-    out = {urllib.parse.urljoin(url, a.get("href")) for a in lxml.html.fromstring(html).iter("a")
-           if a.get("href") and not a.get("href").startswith(("javascript:", "#", "mailto:"))}
+    out = {
+        urllib.parse.urljoin(url, a.get("href"))
+        for a in lxml.html.fromstring(html).iter("a")
+        if a.get("href") and not a.get("href").startswith(("javascript:", "#", "mailto:"))
+    }
     variables = dict(re.findall(r"var\s+(\w+)\s*=\s*(\d+)", html))
     for count, _cur, stem, ext in _PAGER.findall(html):
         n = int(variables.get(count, count))
@@ -167,8 +228,12 @@ def _links(url: str, body: bytes, encoding: str) -> set[str]:
 
 
 _RECORD_HREF = re.compile(r'<record><!\[CDATA\[[^\]]*?href="([^"]+)"')
-_JPAGE = re.compile(r"totalRecord:(\d+),.*?proxyUrl:'([^']+)',perPage:(\d+),.*?ajaxParam:\{([^}]*)\}")
-_PGNO = re.compile(r'<form name="pageForm" method="post" action="([^"]+)">(.*?)</form>.*?第\d+/(\d+)页', re.S)
+_JPAGE = re.compile(
+    r"totalRecord:(\d+),.*?proxyUrl:'([^']+)',perPage:(\d+),.*?ajaxParam:\{([^}]*)\}"
+)
+_PGNO = re.compile(
+    r'<form name="pageForm" method="post" action="([^"]+)">(.*?)</form>.*?第\d+/(\d+)页', re.S
+)
 
 
 def _post_pages(url: str, body: bytes, encoding: str) -> list[tuple[str, bytes]]:
@@ -178,12 +243,19 @@ def _post_pages(url: str, body: bytes, encoding: str) -> list[tuple[str, bytes]]
     out = []
     for total, proxy, per, params in _JPAGE.findall(html):
         total, per = int(total), int(per)
-        form = urllib.parse.urlencode([(k, v.strip("'")) for k, v in
-                                       (p.split(":", 1) for p in params.split(","))]).encode()
+        form = urllib.parse.urlencode(
+            [(k, v.strip("'")) for k, v in (p.split(":", 1) for p in params.split(","))]
+        ).encode()
         for start in range(per + 1, total + 1, per):
             end = min(start + per - 1, total)
-            out.append((urllib.parse.urljoin(url, f"{proxy}?startrecord={start}&endrecord={end}"
-                                                  f"&perpage={per}"), form))
+            out.append(
+                (
+                    urllib.parse.urljoin(
+                        url, f"{proxy}?startrecord={start}&endrecord={end}&perpage={per}"
+                    ),
+                    form,
+                )
+            )
     for action, inputs, pages in _PGNO.findall(html):
         fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', inputs))
         if fields.get("pgno") == "1":
@@ -208,8 +280,13 @@ def test_gold_documents_and_faults_are_reachable_from_start_urls(zoo, docs):
         if status == 500:
             status, headers, body = fetch(url)
         if status in (301, 302):
-            body, headers = f'<a href="{headers["Location"]}">moved</a>'.encode(), {"Content-Type": "text/html"}
-        elif status != 200 or not headers.get("Content-Type", "").startswith(("text/html", "text/xml")):
+            body, headers = (
+                f'<a href="{headers["Location"]}">moved</a>'.encode(),
+                {"Content-Type": "text/html"},
+            )
+        elif status != 200 or not headers.get("Content-Type", "").startswith(
+            ("text/html", "text/xml")
+        ):
             continue
         # the charset the header names (the Hanweb site's old JSP part is GBK), else the site's
         codec = (status == 200 and headers.get_content_charset()) or codecs[base]
@@ -220,12 +297,16 @@ def test_gold_documents_and_faults_are_reachable_from_start_urls(zoo, docs):
                     queue.append(page)
         try:
             found = _links(url, body, codec if status == 200 else "ascii")
-        except Exception:          # binary_as_html and other junk
+        except Exception:  # binary_as_html and other junk
             continue
         linked |= found
         for link in found:
-            if link not in seen and link.startswith(tuple(codecs)) and not link.startswith(avoid) \
-                    and "/archive/" not in link:
+            if (
+                link not in seen
+                and link.startswith(tuple(codecs))
+                and not link.startswith(avoid)
+                and "/archive/" not in link
+            ):
                 seen.add(link)
                 queue.append((link, None))
     for d in docs:
@@ -265,13 +346,17 @@ def test_attachments_hold_their_gold_text(zoo, docs):
             path = d["url"].split("/", 3)[3]
             assert fetch(other.urls[d["site"]] + path)[2] == fetch(d["url"])[2], d["url"]
         assert other.truth["documents"] == json.loads(
-            json.dumps(zoo.truth["documents"]).replace(zoo.urls["trs"], other.urls["trs"])
-            .replace(zoo.urls["news"], other.urls["news"]).replace(zoo.urls["wenku"], other.urls["wenku"])
-            .replace(zoo.urls["fanwen"], other.urls["fanwen"]).replace(zoo.urls["big5"], other.urls["big5"])
+            json.dumps(zoo.truth["documents"])
+            .replace(zoo.urls["trs"], other.urls["trs"])
+            .replace(zoo.urls["news"], other.urls["news"])
+            .replace(zoo.urls["wenku"], other.urls["wenku"])
+            .replace(zoo.urls["fanwen"], other.urls["fanwen"])
+            .replace(zoo.urls["big5"], other.urls["big5"])
             .replace(zoo.urls["mislabeled"], other.urls["mislabeled"])
             .replace(zoo.urls["portal"], other.urls["portal"])
             .replace(zoo.urls["traps"], other.urls["traps"])
-            .replace(zoo.urls["hanweb"], other.urls["hanweb"]))
+            .replace(zoo.urls["hanweb"], other.urls["hanweb"])
+        )
 
 
 def test_declared_and_actual_encodings(zoo, docs):
@@ -281,8 +366,8 @@ def test_declared_and_actual_encodings(zoo, docs):
             by_site.setdefault(d["site"], []).append(d)
     for d in by_site["trs"]:
         status, headers, body = fetch(d["url"])
-        assert headers["Content-Type"] == "text/html"         # no charset in the header
-        assert b'charset=gb2312' in body[:400]
+        assert headers["Content-Type"] == "text/html"  # no charset in the header
+        assert b"charset=gb2312" in body[:400]
         with pytest.raises(UnicodeDecodeError):
             body.decode("gb2312")
         body.decode("gbk")
@@ -298,23 +383,31 @@ def test_declared_and_actual_encodings(zoo, docs):
         status, headers, body = fetch(d["url"])
         assert headers["Content-Type"] == "text/html; charset=big5" and d["script"] == "Hant"
         text = body.decode("big5")
-        assert T2S.convert(text) != text                       # really Traditional
+        assert T2S.convert(text) != text  # really Traditional
     for d in by_site["fanwen"]:
         status, headers, body = fetch(d["url"])
         assert headers["Content-Type"] == "text/html; charset=gbk"
         body.decode("gbk")
         with pytest.raises(UnicodeDecodeError):
             body.decode("utf-8")
-    assert zoo.truth["sites"]["mislabeled"] == {**zoo.truth["sites"]["mislabeled"],
-                                                "encoding": "gbk", "declared": "utf-8"}
+    assert zoo.truth["sites"]["mislabeled"] == {
+        **zoo.truth["sites"]["mislabeled"],
+        "encoding": "gbk",
+        "declared": "utf-8",
+    }
 
 
 def test_robots_and_forbidden_reports(zoo, docs):
     status, headers, body = fetch(zoo.urls["trs"] + "robots.txt")
     assert status == 200 and b"Disallow: /nbzl/" in body
-    assert zoo.truth["forbidden"] == [zoo.urls["trs"] + "nbzl/", zoo.urls["hanweb"] + "module/jslib/"]
+    assert zoo.truth["forbidden"] == [
+        zoo.urls["trs"] + "nbzl/",
+        zoo.urls["hanweb"] + "module/jslib/",
+    ]
     hidden = [d for d in docs if not d["reachable"]]
-    assert hidden and all(d["url"].startswith(zoo.truth["forbidden"][0]) and d["is_report"] for d in hidden)
+    assert hidden and all(
+        d["url"].startswith(zoo.truth["forbidden"][0]) and d["is_report"] for d in hidden
+    )
     status, headers, body = fetch(zoo.urls["hanweb"] + "robots.txt")
     assert status == 200 and b"Disallow: /module/jslib/" in body
     for name, url in zoo.urls.items():
@@ -329,7 +422,7 @@ def test_trs_pagination_lives_only_in_scripts(zoo, docs):
     assert 'href="index_1.html"' not in html
     assert fetch(base + "gzbg/index_1.html")[0] == 200
     assert fetch(base + "gzbg/index_2.html")[0] == 404
-    html = fetch(base + "gzdt/index.html")[2].decode("gbk")     # the expanded-variable form
+    html = fetch(base + "gzdt/index.html")[2].decode("gbk")  # the expanded-variable form
     assert "var countPage = 2//" in html and "createPageHTML(countPage, currentPage" in html
     assert 'href="index_1.html"' not in html and fetch(base + "gzdt/index_1.html")[0] == 200
     multi = [d for d in docs if d["pages"] and d["site"] == "trs"]
@@ -337,7 +430,7 @@ def test_trs_pagination_lives_only_in_scripts(zoo, docs):
     first = fetch(multi[0]["pages"][0])[2].decode("gbk")
     stem = multi[0]["pages"][0].rsplit("/", 1)[1][:-5]
     assert f'createPageHTML(3, 0, "{stem}", "html")' in first
-    assert f"{stem}_1.html\"" not in first and 'class="TRS_Editor"' in first and "<style" in first
+    assert f'{stem}_1.html"' not in first and 'class="TRS_Editor"' in first and "<style" in first
     assert "【字体：" in first and "公网安备" in first and "网站无障碍" in first
 
 
@@ -348,7 +441,11 @@ def test_trs_official_notice_states_its_fields(zoo, docs):
     d = official[0]
     assert d["addressee"] and d["issuer"] and d["issued_date"] == "2021-03-12"
     lines = norm(page_text(fetch(d["url"])[2], "gbk"))
-    for shown in (d["doc_number"], norm(d["addressee"]) + ":", d["issuer"] + "二〇二一年三月十二日"):
+    for shown in (
+        d["doc_number"],
+        norm(d["addressee"]) + ":",
+        d["issuer"] + "二〇二一年三月十二日",
+    ):
         assert shown in lines, shown
     listing = fetch(zoo.urls["trs"] + "tzgg/index_1.html")[2].decode("gbk")
     assert d["url"].rsplit("/", 1)[1] in listing
@@ -377,7 +474,16 @@ def test_news_and_wenku_templates(zoo):
     assert re.search(r"<title>.+ - .+ - 职工日报网</title>", page)
     assert "上一篇" in page and "下一篇" in page and "责任编辑" in page
     page = fetch(zoo.urls["wenku"] + "p-7125872.html")[2].decode()
-    for s in ("上传人", "文档编号", "第1页 / 共5页", "下载资源", "资源描述", "由会员", "猜你喜欢", "举报"):
+    for s in (
+        "上传人",
+        "文档编号",
+        "第1页 / 共5页",
+        "下载资源",
+        "资源描述",
+        "由会员",
+        "猜你喜欢",
+        "举报",
+    ):
         assert s in page
     assert fetch(zoo.urls["wenku"] + "tag/gonghui.html?page=2")[0] == 200
     assert fetch(zoo.urls["wenku"] + "tag/gonghui.html?page=9")[0] == 404
@@ -405,7 +511,7 @@ def test_portal_reproduces_each_class(zoo, docs):
     spam = re.search(r'<div style="display:none">([^<]*)</div>', html).group(1)
     assert len(spam.encode()) >= 30_000 and len(spam) > len(html) / 2
     absent("portal-zhuanfang-2024", spam.split()[0])
-    assert "|" in gold["portal-zhuanfang-2024"]["title"]           # 7. a headline with a |
+    assert "|" in gold["portal-zhuanfang-2024"]["title"]  # 7. a headline with a |
     # 2. a generic div.content around nav, breadcrumb, the article, a sidebar, 20 comments
     html = page("portal-tongchuan-2024h1")
     box = lxml.html.fromstring(html).find_class("content")[0]
@@ -434,19 +540,32 @@ def test_portal_reproduces_each_class(zoo, docs):
     text = gold["portal-yizhan-2024"]["text"]
     assert "划重点：" in html and bullets and all(b.text_content() in text for b in bullets)
     assert not any(line in [b.text_content() for b in bullets] for line in text.split("\n"))
-    html = page("portal-yishihui-2024")                               # and a 摘要 box
+    html = page("portal-yishihui-2024")  # and a 摘要 box
     assert "<b>摘要：</b>" in html and "本报记者 吕新宇 范小雨" in html
     absent("portal-yishihui-2024", "摘要：", "本报记者")
-    assert f'<title>基层风采--{gold["portal-yishihui-2024"]["title"]}</title>' in html    # 7.
+    assert f"<title>基层风采--{gold['portal-yishihui-2024']['title']}</title>" in html  # 7.
     # 6. promotion, player, related links, image prompt and back link inside the body
     html = page("portal-jineng-2024")
-    for s in ("扫码关注", "公众号", "下载客户端", 'class="qg-player-wrap"', "自动播放",
-              "（点击看清晰大图）"):
+    for s in (
+        "扫码关注",
+        "公众号",
+        "下载客户端",
+        'class="qg-player-wrap"',
+        "自动播放",
+        "（点击看清晰大图）",
+    ):
         assert s in html
     assert re.search(r"<p><strong>相关新闻：</strong></p>\n(<p><a [^>]+>[^<]+</a></p>\n){2}", html)
     assert re.search(r"。<a href=\"/\">返回首页&gt;&gt;</a></p>", html)
-    absent("portal-jineng-2024", "扫码关注", "下载客户端", "自动播放", "点击看清晰大图", "返回首页",
-           "相关新闻")
+    absent(
+        "portal-jineng-2024",
+        "扫码关注",
+        "下载客户端",
+        "自动播放",
+        "点击看清晰大图",
+        "返回首页",
+        "相关新闻",
+    )
     # 8. a WeChat-style repost: <section><span> only, the date only in a script variable
     html = page("portal-hanzhong-2024q1")
     body = html.split('<div class="rp-body">', 1)[1].split("</div>", 1)[0]
@@ -454,7 +573,7 @@ def test_portal_reproduces_each_class(zoo, docs):
     ct = int(re.search(r'var ct = "(\d{10})"', html).group(1))
     day = dt.datetime.fromtimestamp(ct, dt.timezone(dt.timedelta(hours=8))).date()
     assert day.isoformat() == gold["portal-hanzhong-2024q1"]["published_date"]
-    assert day != dt.datetime.fromtimestamp(ct, dt.UTC).date()    # Beijing time counts
+    assert day != dt.datetime.fromtimestamp(ct, dt.UTC).date()  # Beijing time counts
     assert not re.search(r"20\d\d[-/年.]\d", page_text(html.encode(), "utf-8").replace(str(ct), ""))
     # 9. paragraphs separated only by <br>; a short body in a fixed-height box
     html = page("portal-qindu-2023")
@@ -474,8 +593,16 @@ def test_portal_reproduces_each_class(zoo, docs):
 
 def test_faults(zoo, docs):
     faults = zoo.truth["faults"]
-    assert set(faults) == {"flaky_500", "slow", "redirect_chain", "redirect_loop", "not_found",
-                           "oversized", "binary_as_html", "script_payload"}
+    assert set(faults) == {
+        "flaky_500",
+        "slow",
+        "redirect_chain",
+        "redirect_loop",
+        "not_found",
+        "oversized",
+        "binary_as_html",
+        "script_payload",
+    }
     # 500 once per zoo instance, then 200 with the gold page
     with Zoo() as fresh:
         flaky = fresh.truth["faults"]["flaky_500"]
@@ -544,7 +671,9 @@ def test_request_log(zoo):
     fetch(zoo.urls["news"] + "nope.shtml", "HEAD")
     log = zoo.requests("news")[before:]
     assert [(r["method"], r["path"], r["status"]) for r in log] == [
-        ("GET", "/ghgz/list.shtml?x=1", 200), ("HEAD", "/nope.shtml", 404)]
+        ("GET", "/ghgz/list.shtml?x=1", 200),
+        ("HEAD", "/nope.shtml", 404),
+    ]
     assert "User-Agent" in log[0]["headers"]
 
 
@@ -555,7 +684,11 @@ def test_gzip_and_conditional_requests(zoo, docs):
     status, h_plain, plain = fetch(url)
     assert "Content-Encoding" not in h_plain and h_plain["Vary"] == "Accept-Encoding"
     status, h_gz, packed = fetch(url, headers={"Accept-Encoding": "gzip, deflate"})
-    assert status == 200 and h_gz["Content-Encoding"] == "gzip" and int(h_gz["Content-Length"]) == len(packed)
+    assert (
+        status == 200
+        and h_gz["Content-Encoding"] == "gzip"
+        and int(h_gz["Content-Length"]) == len(packed)
+    )
     assert gzip.decompress(packed) == plain and len(packed) < len(plain)
     assert fetch(url, headers={"If-None-Match": h_plain["ETag"]})[0] == 304
     assert fetch(url, headers={"If-Modified-Since": h_plain["Last-Modified"]})[0] == 304
@@ -570,7 +703,7 @@ def test_gzip_and_conditional_requests(zoo, docs):
     assert fetch(url, headers={"If-Modified-Since": "not a date"})[0] == 200
     pdf = next(d["url"] for d in docs if d["kind"] == "pdf")
     assert "Content-Encoding" not in fetch(pdf, headers={"Accept-Encoding": "gzip"})[1]
-    assert "ETag" not in fetch(zoo.truth["faults"]["flaky_500"])[1]      # generated pages: none
+    assert "ETag" not in fetch(zoo.truth["faults"]["flaky_500"])[1]  # generated pages: none
 
 
 def test_large_portal_is_deterministic_and_lazy(zoo):
@@ -609,16 +742,29 @@ def test_zoo_without_large_and_stop_frees_ports():
 
 def test_cli_serve_prints_urls_and_writes_truth(tmp_path):
     truth = tmp_path / "truth.json"
-    proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", "serve", "--truth", str(truth)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zoo.cli", "serve", "--truth", str(truth)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         lines = []
-        while not lines or not lines[-1].startswith("ground truth:"):   # written, then said
+        while not lines or not lines[-1].startswith("ground truth:"):  # written, then said
             lines.append(proc.stdout.readline())
             assert lines[-1], "zoo serve ended early"
         urls = dict(line.split() for line in lines[:-1])
-        assert set(urls) == {"trs", "news", "wenku", "fanwen", "big5", "mislabeled", "portal",
-                             "traps", "hanweb"}
+        assert set(urls) == {
+            "trs",
+            "news",
+            "wenku",
+            "fanwen",
+            "big5",
+            "mislabeled",
+            "portal",
+            "traps",
+            "hanweb",
+        }
         assert fetch(urls["news"])[0] == 200
         data = json.loads(truth.read_text(encoding="utf-8"))
         assert data["sites"]["news"]["base"] == urls["news"]
@@ -637,14 +783,22 @@ def test_hanweb_later_list_pages_answer_only_post(zoo, docs):
     proxy = base + "module/web/jpage/dataproxy.jsp?startrecord=4&endrecord=6&perpage=3"
     status, headers, _ = fetch(proxy)
     assert status == 405 and headers["Allow"] == "POST"
-    form = {"col": 1, "appid": 1, "webid": 12, "path": "/", "columnid": 1201, "unitid": "47023",
-            "webname": "江淮省总工会", "permissiontype": 0}
+    form = {
+        "col": 1,
+        "appid": 1,
+        "webid": 12,
+        "path": "/",
+        "columnid": 1201,
+        "unitid": "47023",
+        "webname": "江淮省总工会",
+        "permissiontype": 0,
+    }
     status, headers, body = fetch(proxy, "POST", data=urllib.parse.urlencode(form).encode())
     assert status == 200 and headers["Content-Type"].startswith("text/xml")
     root = ET.fromstring(body)
     assert root.findtext("totalrecord") == "8" and root.findtext("totalpage") == "3"
     hrefs = [re.search(r'href="([^"]+)"', r.text).group(1) for r in root.iter("record")]
-    assert len(hrefs) == 3 and all(h not in html for h in hrefs)      # not on the first page
+    assert len(hrefs) == 3 and all(h not in html for h in hrefs)  # not on the first page
     gold = {d["url"] for d in docs if d["site"] == "hanweb"}
     assert {base + h.lstrip("/") for h in hrefs} <= gold
     # the form must be the page's: another unit's id is refused
@@ -666,8 +820,10 @@ def test_hanweb_later_list_pages_answer_only_post(zoo, docs):
 def test_pager_traps_never_end_and_change_shape_every_page(zoo):
     from crawler.links import url_shape
 
-    for start, last in (("dated/a2024-01-01.html", "dated/a2024-02-10.html"),
-                        ("letters/aaaa.html", "letters/aabo.html")):
+    for start, last in (
+        ("dated/a2024-01-01.html", "dated/a2024-02-10.html"),
+        ("letters/aaaa.html", "letters/aabo.html"),
+    ):
         url = zoo.urls["traps"] + start
         assert any(url.startswith(t) for t in zoo.truth["traps"])
         seen, shapes = set(), []

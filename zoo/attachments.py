@@ -5,6 +5,7 @@ CJK fonts every reader has), Identity-H codes = Adobe-GB1 CIDs, plus a ToUnicode
 extractors (pdfminer) map the codes back to exactly the characters written.
 Both outputs are byte-for-byte deterministic.
 """
+
 from __future__ import annotations
 
 import io
@@ -35,8 +36,10 @@ def make_docx(t: Text) -> bytes:
     document.save(raw)
     # python-docx stamps zip entries with the current time: rewrite them with a fixed one.
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             fixed_info = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
             fixed_info.compress_type = zipfile.ZIP_DEFLATED
@@ -54,13 +57,14 @@ def _wrap(t: Text) -> list[tuple[str, int]]:
     lines = [(t.title, 16), ("", _SIZE)]
     for para in t.paras:
         for i in range(0, len(para), _CHARS_PER_LINE):
-            lines.append((para[i:i + _CHARS_PER_LINE], _SIZE))
+            lines.append((para[i : i + _CHARS_PER_LINE], _SIZE))
     return lines
 
 
 @lru_cache(maxsize=1)
 def _gb1():
     from pdfminer.cmapdb import CMapDB
+
     return CMapDB.get_cmap("UniGB-UTF16-H")
 
 
@@ -84,7 +88,7 @@ def _uni(c: str) -> str:
 def make_pdf(t: Text) -> bytes:
     lines = _wrap(t)
     per_page = (_PAGE_H - 2 * _MARGIN) // _LEADING
-    pages = [lines[i:i + per_page] for i in range(0, len(lines), per_page)]
+    pages = [lines[i : i + per_page] for i in range(0, len(lines), per_page)]
     chars = sorted({c for line, _ in lines for c in line})
     if any(ord(c) > 0xFFFF for c in chars):
         raise ValueError("only BMP characters are supported")
@@ -98,26 +102,37 @@ def make_pdf(t: Text) -> bytes:
     def stream(data: bytes) -> int:
         return obj(b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream")
 
-    catalog = obj("")          # placeholder, filled below
+    catalog = obj("")  # placeholder, filled below
     pages_id = obj("")
-    cmap = ("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
-            "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
-            "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
-            "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n")
+    cmap = (
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+    )
     for i in range(0, len(chars), 100):
-        chunk = chars[i:i + 100]
-        cmap += f"{len(chunk)} beginbfchar\n" + "\n".join(
-            f"<{_hex(c)}> <{_uni(c)}>" for c in chunk) + "\nendbfchar\n"
+        chunk = chars[i : i + 100]
+        cmap += (
+            f"{len(chunk)} beginbfchar\n"
+            + "\n".join(f"<{_hex(c)}> <{_uni(c)}>" for c in chunk)
+            + "\nendbfchar\n"
+        )
     cmap += "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend"
     to_unicode = stream(cmap.encode("ascii"))
-    descriptor = obj("<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 "
-                     "/FontBBox [-25 -254 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120 "
-                     "/CapHeight 880 /StemV 93 >>")
-    cid_font = obj("<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "
-                   "/CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 4 >> "
-                   f"/FontDescriptor {descriptor} 0 R /DW 1000 >>")
-    font = obj("<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light-Identity-H "
-               f"/Encoding /Identity-H /DescendantFonts [{cid_font} 0 R] /ToUnicode {to_unicode} 0 R >>")
+    descriptor = obj(
+        "<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 "
+        "/FontBBox [-25 -254 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120 "
+        "/CapHeight 880 /StemV 93 >>"
+    )
+    cid_font = obj(
+        "<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 4 >> "
+        f"/FontDescriptor {descriptor} 0 R /DW 1000 >>"
+    )
+    font = obj(
+        "<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light-Identity-H "
+        f"/Encoding /Identity-H /DescendantFonts [{cid_font} 0 R] /ToUnicode {to_unicode} 0 R >>"
+    )
     page_ids = []
     for page_lines in pages:
         ops = ["BT"]
@@ -128,8 +143,12 @@ def make_pdf(t: Text) -> bytes:
                 ops.append(f"/F1 {size} Tf 1 0 0 1 {_MARGIN} {y} Tm <{_hex(line)}> Tj")
         ops.append("ET")
         content = stream("\n".join(ops).encode("ascii"))
-        page_ids.append(obj(f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 {_PAGE_W} {_PAGE_H}] "
-                            f"/Resources << /Font << /F1 {font} 0 R >> >> /Contents {content} 0 R >>"))
+        page_ids.append(
+            obj(
+                f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 {_PAGE_W} {_PAGE_H}] "
+                f"/Resources << /Font << /F1 {font} 0 R >> >> /Contents {content} 0 R >>"
+            )
+        )
     objects[catalog - 1] = f"<< /Type /Catalog /Pages {pages_id} 0 R >>".encode()
     kids = " ".join(f"{p} 0 R" for p in page_ids)
     objects[pages_id - 1] = f"<< /Type /Pages /Kids [{kids}] /Count {len(page_ids)} >>".encode()
@@ -145,6 +164,8 @@ def make_pdf(t: Text) -> bytes:
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
     for offset in offsets:
         out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objects) + 1, catalog, info, xref))
+    out.write(
+        b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+        % (len(objects) + 1, catalog, info, xref)
+    )
     return out.getvalue()

@@ -1,4 +1,5 @@
 """`zoo serve`: start every zoo site on 127.0.0.1 and keep serving until Ctrl-C."""
+
 from __future__ import annotations
 
 import signal
@@ -14,26 +15,53 @@ def zoo():
 
 
 @zoo.command()
-@click.option("--large-pages", type=int, default=0, show_default=True,
-              help="Also serve the generated large portal with this many articles.")
-@click.option("--truth", "truth_path", type=click.Path(dir_okay=False, writable=True),
-              help="Write the ground truth (JSON) to this file.")
-@click.option("--host", type=click.Choice(["127.0.0.1"]), default="127.0.0.1", show_default=True,
-              help="Only loopback is served.")
-@click.option("--slow-seconds", type=float, default=3.0, show_default=True,
-              help="How long the slow page sleeps.")
+@click.option(
+    "--large-pages",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Also serve the generated large portal with this many articles.",
+)
+@click.option(
+    "--truth",
+    "truth_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the ground truth (JSON) to this file.",
+)
+@click.option(
+    "--host",
+    type=click.Choice(["127.0.0.1"]),
+    default="127.0.0.1",
+    show_default=True,
+    help="Only loopback is served.",
+)
+@click.option(
+    "--slow-seconds",
+    type=float,
+    default=3.0,
+    show_default=True,
+    help="How long the slow page sleeps.",
+)
 @click.option("--seed", type=int, default=2026, show_default=True, help="Seed of the large portal.")
-@click.option("--browser-sites", is_flag=True,
-              help="Also serve guard (JS cookie challenge) and spa (single-page app).")
+@click.option(
+    "--browser-sites",
+    is_flag=True,
+    help="Also serve guard (JS cookie challenge) and spa (single-page app).",
+)
 def serve(large_pages, truth_path, host, slow_seconds, seed, browser_sites):
     """Start all sites, print each site's name and URL, run until Ctrl-C."""
     from . import Zoo
 
     stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):     # Ctrl-C / kill: leave the loop cleanly
+    for signum in (signal.SIGTERM, signal.SIGINT):  # Ctrl-C / kill: leave the loop cleanly
         signal.signal(signum, lambda *_: stop.set())
-    with Zoo(large_pages=large_pages, slow_seconds=slow_seconds, host=host, seed=seed,
-             browser_sites=browser_sites) as z:
+    with Zoo(
+        large_pages=large_pages,
+        slow_seconds=slow_seconds,
+        host=host,
+        seed=seed,
+        browser_sites=browser_sites,
+    ) as z:
         for name, url in z.urls.items():
             click.echo(f"{name:<11} {url}")
         if truth_path:

@@ -3,6 +3,7 @@
 A text file is a small header (``key: value`` lines, then ``---``) followed by one
 paragraph per line.  Everything here is pure and deterministic.
 """
+
 from __future__ import annotations
 
 import copy
@@ -34,6 +35,7 @@ OFFICIAL_FIELDS = ("doc_number", "addressee", "issuer", "issued_date")
 @dataclass
 class Text:
     """One report or distractor: metadata plus paragraphs (as they appear on a page)."""
+
     id: str
     title: str
     paras: list[str]
@@ -56,16 +58,26 @@ class Text:
         """Same text in Simplified script (gold text is always Simplified)."""
         if self.script == "Hans":
             return self
-        return replace(self, title=t2s(self.title), paras=[t2s(p) for p in self.paras],
-                       org=t2s(self.org) if self.org else self.org,
-                       region=t2s(self.region) if self.region else self.region, script="Hans")
+        return replace(
+            self,
+            title=t2s(self.title),
+            paras=[t2s(p) for p in self.paras],
+            org=t2s(self.org) if self.org else self.org,
+            region=t2s(self.region) if self.region else self.region,
+            script="Hans",
+        )
 
     def traditional(self) -> Text:
         if self.script == "Hant":
             return self
-        return replace(self, title=s2t(self.title), paras=[s2t(p) for p in self.paras],
-                       org=s2t(self.org) if self.org else self.org,
-                       region=s2t(self.region) if self.region else self.region, script="Hant")
+        return replace(
+            self,
+            title=s2t(self.title),
+            paras=[s2t(p) for p in self.paras],
+            org=s2t(self.org) if self.org else self.org,
+            region=s2t(self.region) if self.region else self.region,
+            script="Hant",
+        )
 
 
 def _parse(path: Path) -> Text:
@@ -75,13 +87,20 @@ def _parse(path: Path) -> Text:
         key, _, value = line.partition(":")
         meta[key.strip()] = value.strip() or None
     paras = [p.strip() for p in body.splitlines() if p.strip()]
-    return Text(id=meta["id"], title=meta["title"], paras=paras, org=meta.get("org"),
-                region=meta.get("region"), report_date=meta.get("report_date"),
-                year=int(meta["year"]) if meta.get("year") else None,
-                doc_type=meta.get("doc_type") or "other",
-                is_report=meta.get("is_report") == "true",
-                script=meta.get("script") or "Hans", dup_group=meta["id"],
-                extra={k: meta[k] for k in OFFICIAL_FIELDS if meta.get(k)})
+    return Text(
+        id=meta["id"],
+        title=meta["title"],
+        paras=paras,
+        org=meta.get("org"),
+        region=meta.get("region"),
+        report_date=meta.get("report_date"),
+        year=int(meta["year"]) if meta.get("year") else None,
+        doc_type=meta.get("doc_type") or "other",
+        is_report=meta.get("is_report") == "true",
+        script=meta.get("script") or "Hans",
+        dup_group=meta["id"],
+        extra={k: meta[k] for k in OFFICIAL_FIELDS if meta.get(k)},
+    )
 
 
 @cache
@@ -129,8 +148,9 @@ def relocate(t: Text, new_id: str, mapping: dict[str, str], year_shift: int = 0)
     return out
 
 
-def near_duplicate(t: Text, new_id: str, drop: int | None = None,
-                   edits: dict[str, str] | None = None) -> Text:
+def near_duplicate(
+    t: Text, new_id: str, drop: int | None = None, edits: dict[str, str] | None = None
+) -> Text:
     """The same report reposted with small edits (same dup_group)."""
     out = copy.deepcopy(t)
     out.id = new_id
@@ -151,7 +171,7 @@ def reorder(t: Text, new_id: str, a: slice, b: slice) -> Text:
     out.variant_of = t.id
     p = t.paras
     assert a.stop <= b.start
-    out.paras = p[:a.start] + p[b] + p[a.stop:b.start] + p[a] + p[b.stop:]
+    out.paras = p[: a.start] + p[b] + p[a.stop : b.start] + p[a] + p[b.stop :]
     return out
 
 
@@ -176,8 +196,11 @@ def templatize(t: Text, new_id: str, mapping: dict[str, str]) -> Text:
     out.org = tpl(t.org)
     # a template names no real place: keep only the province, and only if the page says it
     province = re.match(r"^(.+?省)", t.region or "")
-    out.region = province.group(1) if province and any(
-        province.group(1)[:-1] in p for p in [out.title, *out.paras]) else None
+    out.region = (
+        province.group(1)
+        if province and any(province.group(1)[:-1] in p for p in [out.title, *out.paras])
+        else None
+    )
     out.report_date = None
     out.year = None
     return out

@@ -1,4 +1,5 @@
 """The Zoo: every site on its own ThreadingHTTPServer on a free 127.0.0.1 port."""
+
 from __future__ import annotations
 
 import json
@@ -10,11 +11,12 @@ from urllib.parse import urlsplit
 
 from .site import NOT_ALLOWED, NOT_FOUND, Page, Site
 
-MAX_FORM = 64 * 1024      # bytes of a POST body the zoo reads
+MAX_FORM = 64 * 1024  # bytes of a POST body the zoo reads
 
 
-def not_modified(if_none_match: str | None, if_modified_since: str | None, etag: str,
-                 last_modified: str) -> bool:
+def not_modified(
+    if_none_match: str | None, if_modified_since: str | None, etag: str, last_modified: str
+) -> bool:
     """RFC 9110 13.2.2: If-None-Match decides when it is sent (weak comparison, a list or
     "*"); only without it does If-Modified-Since count (not modified when the page's
     Last-Modified is not later; an unreadable date is ignored)."""
@@ -37,8 +39,8 @@ def not_modified(if_none_match: str | None, if_modified_since: str | None, etag:
 class _Handler(BaseHTTPRequestHandler):
     server_version = "ZooHTTP/1.0"
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True      # else keep-alive clients wait 40 ms per response
-    site: Site            # set on a per-server subclass
+    disable_nagle_algorithm = True  # else keep-alive clients wait 40 ms per response
+    site: Site  # set on a per-server subclass
     log: list
     lock: threading.Lock
 
@@ -49,7 +51,7 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         path, query = split.path or "/", split.query
         site = self.site
-        gate = getattr(site, "gate", None)      # a site behind an anti-bot challenge
+        gate = getattr(site, "gate", None)  # a site behind an anti-bot challenge
         page = gate(path, self.headers.get("Cookie")) if gate is not None else None
         stored = False
         if page is not None:
@@ -73,13 +75,23 @@ class _Handler(BaseHTTPRequestHandler):
         status = page.status
         if stored and status == 200 and site.validators:
             headers += [("ETag", page.etag), ("Last-Modified", site.last_modified)]
-            if not_modified(self.headers.get("If-None-Match"),
-                            self.headers.get("If-Modified-Since"), page.etag, site.last_modified):
+            if not_modified(
+                self.headers.get("If-None-Match"),
+                self.headers.get("If-Modified-Since"),
+                page.etag,
+                site.last_modified,
+            ):
                 status, body = 304, b""
                 headers = [h for h in headers if h[0] in ("ETag", "Last-Modified")]
         textual = (page.content_type or "").startswith("text/")
-        if (stored and status == 200 and site.gzip and textual and len(body) > 512
-                and "gzip" in self.headers.get("Accept-Encoding", "")):
+        if (
+            stored
+            and status == 200
+            and site.gzip
+            and textual
+            and len(body) > 512
+            and "gzip" in self.headers.get("Accept-Encoding", "")
+        ):
             body = page.gzipped()
             headers += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
         elif stored and site.gzip and textual:
@@ -87,9 +99,16 @@ class _Handler(BaseHTTPRequestHandler):
         length = page.length if page.chunks is not None else len(body)
         headers.append(("Content-Length", str(length)))
         with self.lock:
-            self.log.append({"method": self.command, "path": self.path, "status": status,
-                             "headers": {k: v for k, v in self.headers.items()},
-                             "body": (form or b"").decode("latin-1"), "time": time.monotonic()})
+            self.log.append(
+                {
+                    "method": self.command,
+                    "path": self.path,
+                    "status": status,
+                    "headers": {k: v for k, v in self.headers.items()},
+                    "body": (form or b"").decode("latin-1"),
+                    "time": time.monotonic(),
+                }
+            )
         try:
             self.send_response(status)
             for key, value in headers:
@@ -129,13 +148,23 @@ class _Server(ThreadingHTTPServer):
 
 def _site_classes(large_pages: int, browser_sites: bool = False):
     from .sites import big5, fanwen, hanweb, large, mislabeled, news, portal, traps, trs, wenku
-    classes = [trs.TrsSite, news.NewsSite, wenku.WenkuSite, fanwen.FanwenSite,
-               big5.Big5Site, mislabeled.MislabeledSite, portal.PortalSite, traps.TrapsSite,
-               hanweb.HanwebSite]
+
+    classes = [
+        trs.TrsSite,
+        news.NewsSite,
+        wenku.WenkuSite,
+        fanwen.FanwenSite,
+        big5.Big5Site,
+        mislabeled.MislabeledSite,
+        portal.PortalSite,
+        traps.TrapsSite,
+        hanweb.HanwebSite,
+    ]
     if large_pages > 0:
         classes.append(large.LargeSite)
     if browser_sites:
         from .sites import guard, spa
+
         classes += [guard.GuardSite, spa.SpaSite]
     return classes
 
@@ -143,16 +172,27 @@ def _site_classes(large_pages: int, browser_sites: bool = False):
 class Zoo:
     """Start with ``with Zoo() as z`` or ``Zoo().start()``; see docs/zoo.md."""
 
-    def __init__(self, large_pages: int = 0, slow_seconds: float = 3.0, host: str = "127.0.0.1",
-                 oversized_bytes: int = 30 * 1024 * 1024, seed: int = 2026,
-                 ports: dict | None = None, browser_sites: bool = False):
+    def __init__(
+        self,
+        large_pages: int = 0,
+        slow_seconds: float = 3.0,
+        host: str = "127.0.0.1",
+        oversized_bytes: int = 30 * 1024 * 1024,
+        seed: int = 2026,
+        ports: dict | None = None,
+        browser_sites: bool = False,
+    ):
         if host != "127.0.0.1":
             raise ValueError("the zoo only serves on 127.0.0.1")
         self.host = host
-        self.options = dict(large_pages=large_pages, slow_seconds=slow_seconds,
-                            oversized_bytes=oversized_bytes, seed=seed)
+        self.options = dict(
+            large_pages=large_pages,
+            slow_seconds=slow_seconds,
+            oversized_bytes=oversized_bytes,
+            seed=seed,
+        )
         self.ports = ports or {}
-        self.browser_sites = browser_sites      # the two sites only a browser enters
+        self.browser_sites = browser_sites  # the two sites only a browser enters
         self.sites: dict[str, Site] = {}
         self._servers: dict[str, _Server] = {}
         self._logs: dict[str, list] = {}
@@ -167,18 +207,25 @@ class Zoo:
         servers = {}
         try:
             for cls in classes:
-                servers[cls.name] = _Server((self.host, self.ports.get(cls.name, 0)),
-                                            BaseHTTPRequestHandler, bind_and_activate=True)
+                servers[cls.name] = _Server(
+                    (self.host, self.ports.get(cls.name, 0)),
+                    BaseHTTPRequestHandler,
+                    bind_and_activate=True,
+                )
         except OSError:
             for srv in servers.values():
                 srv.server_close()
             raise
-        self.urls = {name: f"http://{self.host}:{srv.server_address[1]}/" for name, srv in servers.items()}
+        self.urls = {
+            name: f"http://{self.host}:{srv.server_address[1]}/" for name, srv in servers.items()
+        }
         try:
             for cls in classes:
                 site = cls(self.urls[cls.name], self.urls, **self.options)
                 log, lock = [], threading.Lock()
-                handler = type(f"{cls.__name__}Handler", (_Handler,), {"site": site, "log": log, "lock": lock})
+                handler = type(
+                    f"{cls.__name__}Handler", (_Handler,), {"site": site, "log": log, "lock": lock}
+                )
                 servers[cls.name].RequestHandlerClass = handler
                 self.sites[cls.name] = site
                 self._logs[cls.name] = log
@@ -189,8 +236,12 @@ class Zoo:
             raise
         self._servers = servers
         for name, srv in servers.items():
-            thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
-                                      name=f"zoo-{name}", daemon=True)
+            thread = threading.Thread(
+                target=srv.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"zoo-{name}",
+                daemon=True,
+            )
             thread.start()
             self._threads.append(thread)
         self.truth = self._build_truth()
@@ -224,7 +275,9 @@ class Zoo:
             return list(self._logs[name])
 
     def write_truth(self, path) -> None:
-        Path(path).write_text(json.dumps(self.truth, ensure_ascii=False, indent=1), encoding="utf-8")
+        Path(path).write_text(
+            json.dumps(self.truth, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
 
     def _build_truth(self) -> dict:
         truth = {"documents": [], "forbidden": [], "traps": [], "faults": {}, "sites": {}}
@@ -233,7 +286,11 @@ class Zoo:
             truth["forbidden"] += [site.url(p) for p in site.forbidden]
             truth["traps"] += [site.url(p) for p in site.traps]
             truth["faults"].update({k: site.url(p) for k, p in site.faults.items()})
-            truth["sites"][name] = {"base": site.base, "start_url": site.url(site.start_path),
-                                    "encoding": site.encoding, "declared": site.declared}
+            truth["sites"][name] = {
+                "base": site.base,
+                "start_url": site.url(site.start_path),
+                "encoding": site.encoding,
+                "declared": site.declared,
+            }
             truth["sites"][name].update(getattr(site, "truth_extra", {}))
         return truth

@@ -3,6 +3,7 @@
 No WARC capture, no indexer, no script pagination: plain Scrapy following
 <a href> links on the start hosts.
 """
+
 from urllib.parse import urlsplit
 
 import scrapy
@@ -11,9 +12,12 @@ import scrapy
 class BareSpider(scrapy.Spider):
     name = "bare"
     custom_settings = {
-        "EXTENSIONS": {"crawler.extensions.IndexerBridge": None, "crawler.extensions.GcTuning": None},
+        "EXTENSIONS": {
+            "crawler.extensions.IndexerBridge": None,
+            "crawler.extensions.GcTuning": None,
+        },
         "DOWNLOADER_MIDDLEWARES": {},
-        "DOWNLOAD_HANDLERS": {},          # Scrapy's own HTTP handler, not the WARC tee
+        "DOWNLOAD_HANDLERS": {},  # Scrapy's own HTTP handler, not the WARC tee
         "SPIDER_MIDDLEWARES": {},
         "WARC_ENABLED": False,
         "UNION_INDEXER_ENABLED": False,

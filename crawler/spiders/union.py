@@ -20,6 +20,7 @@ and never gave a document are not asked again until then.
 Lists whose later pages are POSTs (Hanweb jcms ``jpage``, old JSP ``pgno`` forms) are read
 through ``crawler.post_lists``: a list's first page asks for all of them.
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,8 +47,9 @@ class KnownDocuments:
         self.conn = None
         if db_path.exists():
             try:
-                self.conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True,
-                                            check_same_thread=False, timeout=30)
+                self.conn = sqlite3.connect(
+                    f"file:{db_path}?mode=ro", uri=True, check_same_thread=False, timeout=30
+                )
                 self.conn.execute("select url from documents limit 1")
             except sqlite3.Error:
                 self.conn = None
@@ -55,18 +57,20 @@ class KnownDocuments:
     def has(self, url: str) -> bool:
         if self.conn is None:
             return False
-        return self.conn.execute("select 1 from documents where url = ? limit 1",
-                                 (url,)).fetchone() is not None
+        return (
+            self.conn.execute("select 1 from documents where url = ? limit 1", (url,)).fetchone()
+            is not None
+        )
 
     def recently_missing(self, url: str, since: str) -> bool:
         """Its last capture (at or after ``since``, ISO) answered 404/410 and it never
         gave a document: not worth asking again so soon."""
         if self.conn is None:
             return False
-        row = self.conn.execute("select status, fetched_at from captures where url = ? "
-                                "order by id desc limit 1", (url,)).fetchone()
-        return bool(row and row[0] in (404, 410) and (row[1] or "") >= since
-                    and not self.has(url))
+        row = self.conn.execute(
+            "select status, fetched_at from captures where url = ? order by id desc limit 1", (url,)
+        ).fetchone()
+        return bool(row and row[0] in (404, 410) and (row[1] or "") >= since and not self.has(url))
 
     def unfinished(self) -> list[tuple[str, str]]:
         """(started_at, finished_at or "~") of the crawls that did not finish (killed,
@@ -74,8 +78,12 @@ class KnownDocuments:
         if self.conn is None:
             return []
         try:
-            return [(a or "", b or "~") for a, b in self.conn.execute(
-                "select started_at, finished_at from crawls where status != 'finished'")]
+            return [
+                (a or "", b or "~")
+                for a, b in self.conn.execute(
+                    "select started_at, finished_at from crawls where status != 'finished'"
+                )
+            ]
         except sqlite3.Error:
             return []
 
@@ -96,16 +104,22 @@ class Schedule:
     """Read-only lookups in the revisit schedule (warc-state.sqlite, ``_schedule``): is
     an archived URL due for a re-check?  Unknown URLs are due; ``everything`` makes all due."""
 
-    def __init__(self, state_path: Path, due_before: str, everything: bool = False,
-                 unfinished: list[tuple[str, str]] = ()):
+    def __init__(
+        self,
+        state_path: Path,
+        due_before: str,
+        everything: bool = False,
+        unfinished: list[tuple[str, str]] = (),
+    ):
         self.due_before = due_before
         self.everything = everything
         self.unfinished = list(unfinished)
         self.conn = None
         if not everything and state_path.exists():
             try:
-                self.conn = sqlite3.connect(f"file:{state_path}?mode=ro", uri=True,
-                                            check_same_thread=False, timeout=30)
+                self.conn = sqlite3.connect(
+                    f"file:{state_path}?mode=ro", uri=True, check_same_thread=False, timeout=30
+                )
                 self.conn.execute("select next_due from _schedule limit 1")
             except sqlite3.Error:
                 self.conn = None
@@ -113,8 +127,9 @@ class Schedule:
     def due(self, url: str) -> bool:
         if self.conn is None:
             return True
-        row = self.conn.execute("select next_due, checked_at from _schedule where url = ?",
-                                (url,)).fetchone()
+        row = self.conn.execute(
+            "select next_due, checked_at from _schedule where url = ?", (url,)
+        ).fetchone()
         if row is None or not row[0] or row[0] <= self.due_before:
             return True
         # checked by a crawl that did not finish: the links it led to may never have been
@@ -166,9 +181,12 @@ class UnionSpider(scrapy.Spider):
                 raise ValueError(f"UNION_RECHECK must be one of {RECHECK_MODES}, not {mode!r}")
             data_dir = Path(self.settings.get("UNION_DATA_DIR") or "data")
             path = Path(self.settings.get("WARC_STATE_PATH") or data_dir / STATE_FILE)
-            self.schedule = Schedule(path, RevisitPolicy.from_settings(self.settings).due_before(),
-                                     everything=mode == "all",
-                                     unfinished=self._known().unfinished())
+            self.schedule = Schedule(
+                path,
+                RevisitPolicy.from_settings(self.settings).due_before(),
+                everything=mode == "all",
+                unfinished=self._known().unfinished(),
+            )
         return self.schedule
 
     def _not_due(self, url: str) -> bool:
@@ -195,19 +213,31 @@ class UnionSpider(scrapy.Spider):
     # through inspect.getmembers(spider) on every write (~0.1 ms of the crawler's CPU a page).
     async def start(self):
         for url in self.start_urls:
-            yield scrapy.Request(url, priority=20,
-                                 meta={"shape": url_shape(url), "chain": 0,
-                                       "warc_conditional": False,
-                                       "handle_httpstatus_list": [304]})
+            yield scrapy.Request(
+                url,
+                priority=20,
+                meta={
+                    "shape": url_shape(url),
+                    "chain": 0,
+                    "warc_conditional": False,
+                    "handle_httpstatus_list": [304],
+                },
+            )
         if self.settings.getbool("UNION_RECHECK_DOCUMENTS", True):
             for url in self._known().urls(self.allowed_netlocs):
                 if not self._schedule().due(url):
                     self.crawler.stats.inc_value("union/skipped/not_due")
                     continue
-                yield scrapy.Request(url, priority=-10,
-                                     meta={"shape": url_shape(url), "chain": 0,
-                                           "link_kind": "recheck",
-                                           "handle_httpstatus_list": [304]})
+                yield scrapy.Request(
+                    url,
+                    priority=-10,
+                    meta={
+                        "shape": url_shape(url),
+                        "chain": 0,
+                        "link_kind": "recheck",
+                        "handle_httpstatus_list": [304],
+                    },
+                )
 
     def parse(self, response):
         if response.status == 304:
@@ -220,13 +250,13 @@ class UnionSpider(scrapy.Spider):
         chain = response.meta.get("chain", 0)
         known = self._known()
         since = self._missing_since()
-        links = response.meta.get("union_outlinks")     # found by the WARC middleware
+        links = response.meta.get("union_outlinks")  # found by the WARC middleware
         kind = response.meta.get(post_lists.KIND_META)
         if kind == "jpage":
-            links = post_lists.record_links(response)   # a later page of a jpage list
+            links = post_lists.record_links(response)  # a later page of a jpage list
         elif links is None:
             links = extract_links(response.url, response)
-        if kind is None:        # a list's first page asks for all its POST pages
+        if kind is None:  # a list's first page asks for all its POST pages
             posts, links = post_lists.later_pages(response, links)
             if posts:
                 self.crawler.stats.inc_value("union/post_pages", len(posts))
@@ -245,15 +275,19 @@ class UnionSpider(scrapy.Spider):
             # b2024-01-02, aaaa -> aaab): pagination adds no depth, so this is what ends it
             pager = link.kind == "pagination"
             same = link_shape == shape
-            meta = {"shape": link_shape, "chain": chain + 1 if same or pager else 0,
-                    "link_kind": link.kind, "handle_httpstatus_list": [304]}
-            if pager:       # a list's pages share one shape: count the hops that change it
+            meta = {
+                "shape": link_shape,
+                "chain": chain + 1 if same or pager else 0,
+                "link_kind": link.kind,
+                "handle_httpstatus_list": [304],
+            }
+            if pager:  # a list's pages share one shape: count the hops that change it
                 meta["pager_turns"] = response.meta.get("pager_turns", 0) + (not same)
             if link.kind == "pagination" or (link.kind == "page" and not known.has(link.url)):
-                meta["warc_conditional"] = False    # lists: their links must be read again
+                meta["warc_conditional"] = False  # lists: their links must be read again
             try:
                 request = scrapy.Request(link.url, priority=link.priority, meta=meta)
-            except ValueError as exc:    # one odd link must not cost the page its others
+            except ValueError as exc:  # one odd link must not cost the page its others
                 self.crawler.stats.inc_value("union/skipped/bad_link")
                 logger.info("link %r on %s skipped: %s", link.url, response.url, exc)
                 continue
@@ -264,8 +298,11 @@ class UnionSpider(scrapy.Spider):
             from datetime import datetime, timedelta
 
             days = self.settings.getfloat("UNION_RECHECK_MISSING_DAYS", 7.0)
-            self._since = None if days <= 0 else (datetime.now(UTC) - timedelta(days=days)
-                                                  ).strftime("%Y-%m-%dT%H:%M:%SZ")
+            self._since = (
+                None
+                if days <= 0
+                else (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            )
         return self._since
 
     def _archived(self, response):
@@ -279,8 +316,9 @@ class UnionSpider(scrapy.Spider):
         from archive.warc_dirs import WarcLocator
 
         if getattr(self, "_warc_locator", None) is None:
-            self._warc_locator = WarcLocator(self.settings.get("UNION_DATA_DIR") or "data",
-                                             first=self.settings.get("WARC_DIR"))
+            self._warc_locator = WarcLocator(
+                self.settings.get("UNION_DATA_DIR") or "data", first=self.settings.get("WARC_DIR")
+            )
         path = self._warc_locator.find(name)
         if path is not None:
             try:
@@ -289,6 +327,6 @@ class UnionSpider(scrapy.Spider):
                 logger.warning("cannot read the archived copy of %s: %s", response.url, exc)
                 return None
             if not body.lstrip()[:1] == b"<":
-                return None      # not markup (an attachment): nothing to follow
+                return None  # not markup (an attachment): nothing to follow
             return HtmlResponse(response.url, status=200, body=body, request=response.request)
         return None

@@ -11,6 +11,7 @@ at the end (``write_index``, what cdxj-indexer does on files) gives the same byt
 test compares them), but cost ~0.45 ms of CPU a page after the last fetch, while the
 indexer still had work to do.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from cdxj_indexer.main import CDXJIndexer, SortingWriter
 
-SORT_BUFFER_CHARS = 4 * 1024 * 1024   # lines held before a sorted run goes to a temporary file
+SORT_BUFFER_CHARS = 4 * 1024 * 1024  # lines held before a sorted run goes to a temporary file
 
 
 def write_index(warc_files: list[Path], out_path: Path) -> Path:
@@ -29,8 +30,9 @@ def write_index(warc_files: list[Path], out_path: Path) -> Path:
     tmp = out_path.with_name(out_path.name + ".part")
     # cdxj-indexer sorts in runs merged from temporary files: memory stays bounded
     # however large the crawl (its default run of 32 M characters is ~60 MB of str)
-    CDXJIndexer(str(tmp), [str(p) for p in warc_files], sort=True,
-                max_sort_buff_size=SORT_BUFFER_CHARS).process_all()
+    CDXJIndexer(
+        str(tmp), [str(p) for p in warc_files], sort=True, max_sort_buff_size=SORT_BUFFER_CHARS
+    ).process_all()
     tmp.replace(out_path)
     return out_path
 
@@ -134,7 +136,7 @@ class IndexLines:
         # a killed run's side file stays until ``repair`` has indexed its WARC files
         self.path = self.out_path.parent / f".{crawl_id}.{os.getpid()}.cdxj-lines"
         self._fh = open(self.path, "w", encoding="utf-8")
-        self._indexer = CDXJIndexer(None, [])    # its fields, record filter and line format
+        self._indexer = CDXJIndexer(None, [])  # its fields, record filter and line format
         self._at = _At()
         self.lines = 0
 
@@ -153,7 +155,7 @@ class IndexLines:
         runs), and remove the side file."""
         self._fh.close()
         with open(self.path, encoding="utf-8") as lines:
-            merge_into(self.out_path, lines)     # a resumed crawl adds to its index
+            merge_into(self.out_path, lines)  # a resumed crawl adds to its index
         self.path.unlink(missing_ok=True)
         return self.out_path
 
@@ -172,4 +174,6 @@ def read_index(path: Path):
 
 def lookup(path: Path, url: str) -> list[dict]:
     """Index entries for ``url`` (exact match), oldest first."""
-    return [dict(fields, timestamp=ts) for _, ts, fields in read_index(path) if fields.get("url") == url]
+    return [
+        dict(fields, timestamp=ts) for _, ts, fields in read_index(path) if fields.get("url") == url
+    ]

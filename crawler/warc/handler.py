@@ -22,6 +22,7 @@ A refused fetch raises ``RefusedAddress``: recorded as a failure, never retried.
 Scrapy 2.19.  Without this handler the middleware falls back to Scrapy's parsed
 response and a standard reason phrase.)
 """
+
 from __future__ import annotations
 
 import functools
@@ -52,7 +53,7 @@ class _TeeTransport:
             self._sink += data
             end = self._sink.find(_HEAD_END)
             if end >= 0:
-                del self._sink[end + 4:]
+                del self._sink[end + 4 :]
 
     def write(self, data):
         self._keep(data)
@@ -116,25 +117,28 @@ class _WarcAgent(http11._ScrapyAgent):
 class WarcHTTPDownloadHandler(http11.HTTP11DownloadHandler):
     def __init__(self, crawler):
         super().__init__(crawler)
-        self.allow = (crawler.settings.getbool("UNION_ALLOW_LOOPBACK"),
-                      crawler.settings.getbool("UNION_ALLOW_PRIVATE"))
-        self._pool._factory = functools.partial(WarcClientFactory, allow_loopback=self.allow[0],
-                                                allow_private=self.allow[1])
+        self.allow = (
+            crawler.settings.getbool("UNION_ALLOW_LOOPBACK"),
+            crawler.settings.getbool("UNION_ALLOW_PRIVATE"),
+        )
+        self._pool._factory = functools.partial(
+            WarcClientFactory, allow_loopback=self.allow[0], allow_private=self.allow[1]
+        )
 
     async def _check_address(self, request) -> None:
         """Raises RefusedAddress when the request's host is, or resolves to, a refused address."""
         host = urlparse_cached(request).hostname or ""
         ip = host_address(host)
         if ip is None:
-            why = address_refused(host, *self.allow)    # localhost names
+            why = address_refused(host, *self.allow)  # localhost names
             if why:
                 raise RefusedAddress(f"{why} refused: {host} (pass {flag(why)} to allow it)")
             from twisted.internet import reactor
 
-            try:    # Scrapy's caching resolver: the connection is then made to this answer
+            try:  # Scrapy's caching resolver: the connection is then made to this answer
                 ip = await maybe_deferred_to_future(reactor.resolve(host))
             except Exception:
-                return      # the connection attempt reports the failed look-up
+                return  # the connection attempt reports the failed look-up
         why = connect_refusal(ip, *self.allow, host=host)
         if why:
             raise RefusedAddress(why)

@@ -27,6 +27,7 @@ leaves outlinks and charsets out: they are those of the record it refers to.
 ``request.meta["warc_conditional"] = False`` turns conditional GET off for one request
 (e.g. list pages whose links must be read again); robots.txt is never conditional.
 """
+
 from __future__ import annotations
 
 import functools
@@ -55,7 +56,7 @@ from crawler.warc.writer import DEFAULT_MAX_SIZE, WarcFileWriter, default_info, 
 
 logger = logging.getLogger(__name__)
 
-OUTLINKS_KEY = "union_outlinks"        # request.meta: the links written into the metadata record
+OUTLINKS_KEY = "union_outlinks"  # request.meta: the links written into the metadata record
 
 
 def _text(value) -> str | None:
@@ -71,6 +72,7 @@ def _one_line(exc) -> str:
 
 def _timed(method):
     """Adds the thread CPU time spent in ``method`` to ``self.cpu`` (stat warc/cpu_seconds)."""
+
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         t = time.thread_time()
@@ -78,6 +80,7 @@ def _timed(method):
             return method(self, *args, **kwargs)
         finally:
             self.cpu += time.thread_time() - t
+
     return wrapper
 
 
@@ -91,11 +94,12 @@ class WarcCaptureMiddleware:
         self.warc_dir = Path(s.get("WARC_DIR") or self.data_dir / "warc")
         self.prefix = s.get("WARC_PREFIX") or "union"
         self.max_size = s.getint("WARC_MAX_SIZE", DEFAULT_MAX_SIZE)
-        self.gzip_level = s.get("WARC_GZIP_LEVEL")     # None: the compressor's default
+        self.gzip_level = s.get("WARC_GZIP_LEVEL")  # None: the compressor's default
         self.compressor = s.get("WARC_COMPRESSOR")
         self.description = s.get("WARC_DESCRIPTION")
         self.crawl_id = s.get("UNION_CRAWL_ID") or (
-            datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3))
+            datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+        )
         self.conditional = s.getbool("WARC_CONDITIONAL_GET", True)
         self.dedup = s.getbool("WARC_DEDUP", True)
         self.dedup_min = s.getint("WARC_DEDUP_MIN_SIZE", 256)
@@ -104,10 +108,10 @@ class WarcCaptureMiddleware:
         self.user_agent = s.get("USER_AGENT")
         self.policy = RevisitPolicy.from_settings(s)
         self.min_free = s.getint("UNION_MIN_FREE_SPACE", 0)
-        self._stopping = False           # a stop was asked for (no space, a failed write)
+        self._stopping = False  # a stop was asked for (no space, a failed write)
         self.writer: WarcFileWriter | None = None
-        self.index_lines = None          # crawler.warc.cdxj.IndexLines: made as records are written
-        self._locator = None             # archive.warc_dirs.WarcLocator, made when first asked
+        self.index_lines = None  # crawler.warc.cdxj.IndexLines: made as records are written
+        self._locator = None  # archive.warc_dirs.WarcLocator, made when first asked
         self._failed = False
         self.cpu = 0.0
         self.state: CaptureState | None = None
@@ -128,7 +132,9 @@ class WarcCaptureMiddleware:
         except Exception:
             # never crawl without the archive's source of truth: stop the crawl
             self._failed = True
-            logger.exception("WARC capture could not start in %s; closing the spider", self.warc_dir)
+            logger.exception(
+                "WARC capture could not start in %s; closing the spider", self.warc_dir
+            )
             self.crawler.stats.set_value("warc/error", "could not start")
             reactor.callLater(0, self._close_spider, spider)
             return
@@ -138,6 +144,7 @@ class WarcCaptureMiddleware:
         engine = self.crawler.engine
         if hasattr(engine, "close_spider_async"):
             from scrapy.utils.defer import deferred_from_coro
+
             return deferred_from_coro(engine.close_spider_async(reason=reason))
         return engine.close_spider(spider, reason)
 
@@ -177,7 +184,7 @@ class WarcCaptureMiddleware:
         from archive.warc_dirs import record_warc_dir
 
         self.warc_dir.mkdir(parents=True, exist_ok=True)
-        record_warc_dir(self.data_dir, self.warc_dir)   # so record/wacz/serve/reindex find it
+        record_warc_dir(self.data_dir, self.warc_dir)  # so record/wacz/serve/reindex find it
         recover_open_files(self.warc_dir)
         if self.cdxj:
             self._repair_indexes()
@@ -185,21 +192,33 @@ class WarcCaptureMiddleware:
         existing = sorted(self.warc_dir.glob("*.warc.gz"))
         if existing and self.state.is_empty():
             from crawler.warc.state import rebuild
+
             n = rebuild(self.state, existing, self.dedup_min, self.policy)
             logger.info("WARC history rebuilt from %d files (%d responses)", len(existing), n)
-        info = default_info(self.crawl_id, self.description,
-                            **{"start-url": list(getattr(spider, "start_urls", []) or []),
-                               "http-header-user-agent": self.user_agent,
-                               "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY")
-                               else "ignore"})
-        self.writer = WarcFileWriter(self.warc_dir, self.prefix, max_size=self.max_size,
-                                     gzip_level=self.gzip_level, compressor=self.compressor,
-                                     info=info, on_close=self._file_closed)
+        info = default_info(
+            self.crawl_id,
+            self.description,
+            **{
+                "start-url": list(getattr(spider, "start_urls", []) or []),
+                "http-header-user-agent": self.user_agent,
+                "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            },
+        )
+        self.writer = WarcFileWriter(
+            self.warc_dir,
+            self.prefix,
+            max_size=self.max_size,
+            gzip_level=self.gzip_level,
+            compressor=self.compressor,
+            info=info,
+            on_close=self._file_closed,
+        )
         if self.cdxj:
             from crawler.warc.cdxj import IndexLines
+
             try:
                 self.index_lines = IndexLines(self.data_dir, self.crawl_id)
-            except OSError as exc:       # the index is then read from the WARC files at the end
+            except OSError as exc:  # the index is then read from the WARC files at the end
                 logger.warning("CDXJ lines not kept as records are written (%s)", exc)
 
     def _repair_indexes(self) -> None:
@@ -208,16 +227,22 @@ class WarcCaptureMiddleware:
         from archive.warc_dirs import own_warc_dirs
         from crawler.warc.cdxj import repair, side_files
 
-        if not side_files(self.data_dir):     # no killed run: no need to list the WARC files
+        if not side_files(self.data_dir):  # no killed run: no need to list the WARC files
             return
         dirs = [*own_warc_dirs(self.data_dir), self.warc_dir]
-        files = sorted({p.resolve(): p for d in dirs if d.is_dir()
-                        for p in d.glob("*.warc.gz")}.values())
+        files = sorted(
+            {p.resolve(): p for d in dirs if d.is_dir() for p in d.glob("*.warc.gz")}.values()
+        )
         try:
             for crawl_id, names in repair(self.data_dir, files).items():
-                logger.warning("CDXJ index of crawl %s: %d WARC file(s) of a killed run added "
-                               "from the files: %s", crawl_id, len(names), ", ".join(names))
-        except Exception:    # never fail a crawl over an index: cdxj-indexer can rebuild it
+                logger.warning(
+                    "CDXJ index of crawl %s: %d WARC file(s) of a killed run added "
+                    "from the files: %s",
+                    crawl_id,
+                    len(names),
+                    ", ".join(names),
+                )
+        except Exception:  # never fail a crawl over an index: cdxj-indexer can rebuild it
             logger.exception("CDXJ index repair failed")
 
     def _index(self, records: list, written: list[tuple[str, int, int]]) -> None:
@@ -227,16 +252,18 @@ class WarcCaptureMiddleware:
         try:
             for record, (fname, off, length) in zip(records, written):
                 self.index_lines.add(record, fname, off, length)
-        except Exception:     # never fail a capture: the index is read from the files instead
-            logger.exception("CDXJ line of %s failed: the index will be read from the WARC files",
-                             records[0].rec_headers.get_header("WARC-Target-URI"))
+        except Exception:  # never fail a capture: the index is read from the files instead
+            logger.exception(
+                "CDXJ line of %s failed: the index will be read from the WARC files",
+                records[0].rec_headers.get_header("WARC-Target-URI"),
+            )
             self.index_lines.discard()
             self.index_lines = None
 
     def _file_closed(self, path: Path):
         try:
-            self.state.commit()     # history only for records that are now in a closed file
-        except sqlite3.Error as exc:     # a full disk: the next crawl stores those payloads again
+            self.state.commit()  # history only for records that are now in a closed file
+        except sqlite3.Error as exc:  # a full disk: the next crawl stores those payloads again
             logger.error("WARC history not saved: %s", exc)
         self.stats.inc_value("warc/files")
         logger.info("WARC file closed: %s", path.name)
@@ -248,7 +275,7 @@ class WarcCaptureMiddleware:
         try:
             self.writer.close()
             self.state.commit()
-        except (OSError, sqlite3.Error) as exc:    # a full disk: the next run cuts the file back
+        except (OSError, sqlite3.Error) as exc:  # a full disk: the next run cuts the file back
             logger.error("WARC capture did not close cleanly: %s", _one_line(exc))
         self.state.close()
         self.cpu += time.thread_time() - t
@@ -259,9 +286,10 @@ class WarcCaptureMiddleware:
                     path = self.index_lines.finish()
                 else:
                     from crawler.warc.cdxj import write_crawl_index
+
                     path = write_crawl_index(self.writer.closed_files, self.data_dir, self.crawl_id)
                 logger.info("CDXJ index: %s", path)
-            except Exception:   # an index can always be rebuilt from the WARCs
+            except Exception:  # an index can always be rebuilt from the WARCs
                 logger.exception("CDXJ indexing failed")
         elif self.index_lines is not None:
             self.index_lines.discard()
@@ -277,15 +305,18 @@ class WarcCaptureMiddleware:
 
             self._locator = WarcLocator(self.data_dir, first=self.warc_dir)
         path = self._locator.find(row["warc_filename"])
-        problem = (f"no WARC file {row['warc_filename']}" if path is None else record_problem(
-            path, row["warc_offset"], row["warc_length"], row["payload_digest"]))
+        problem = (
+            f"no WARC file {row['warc_filename']}"
+            if path is None
+            else record_problem(path, row["warc_offset"], row["warc_length"], row["payload_digest"])
+        )
         if problem:
             logger.warning("archived copy of %s unreadable (%s): storing it in full", url, problem)
             self.stats.inc_value("warc/original_unreadable")
         return problem is None
 
     def _ensure_open(self):
-        if self.writer is None:        # used before spider_opened (should not happen)
+        if self.writer is None:  # used before spider_opened (should not happen)
             self.spider_opened(self.crawler.spider)
         if self.writer is None:
             raise IgnoreRequest("WARC capture is not available: not archiving this exchange")
@@ -293,14 +324,14 @@ class WarcCaptureMiddleware:
     # -- conditional GET -------------------------------------------------------------
     @_timed
     def process_request(self, request):
-        request.meta.pop(OUTLINKS_KEY, None)     # a redirect or retry copied the meta
+        request.meta.pop(OUTLINKS_KEY, None)  # a redirect or retry copied the meta
         if not self.conditional or request.method != "GET":
             return None
         url = urldefrag(request.url)[0]
         ours = request.meta.get("_warc_conditional")
         if ours is not None:
             if ours["url"] == url:
-                return None            # a retry of our conditional request
+                return None  # a retry of our conditional request
             # a redirect carried our validators to another URL: they are not its validators
             for name, key in ((b"If-None-Match", "etag"), (b"If-Modified-Since", "last_modified")):
                 if ours[key] and request.headers.get(name) == ours[key].encode("latin-1"):
@@ -317,7 +348,7 @@ class WarcCaptureMiddleware:
         if row is None or not (row["etag"] or row["last_modified"]):
             return None
         if not self._readable(row, url):
-            return None         # a 304 would refer to a lost record: fetch it in full
+            return None  # a 304 would refer to a lost record: fetch it in full
         if row["etag"]:
             request.headers[b"If-None-Match"] = row["etag"].encode("latin-1")
         if row["last_modified"]:
@@ -334,7 +365,10 @@ class WarcCaptureMiddleware:
         if raw and raw[1]:
             req_head, resp_head = raw
         else:
-            req_head, resp_head = rec.synthesize_request_head(request), rec.synthesize_response_head(response)
+            req_head, resp_head = (
+                rec.synthesize_request_head(request),
+                rec.synthesize_response_head(response),
+            )
         if not req_head:
             req_head = rec.synthesize_request_head(request)
         resp_head = rec.strip_transfer_encoding(resp_head)
@@ -354,23 +388,25 @@ class WarcCaptureMiddleware:
             extra["WARC-Truncated"] = "disconnect" if "dataloss" in flags else "unspecified"
 
         digest = rec.sha1_digest(body)
-        refers = None           # the full response record this one refers to (revisits)
+        refers = None  # the full response record this one refers to (revisits)
         if response.status == 304 and conditional:
             refers = {"url": conditional["original_url"], "warc_date": conditional["warc_date"]}
             digest = conditional["payload_digest"]
-            first = rec.revisit_record(b, uri, date, resp_head, rec.REVISIT_NOT_MODIFIED, digest,
-                                       refers, extra)
+            first = rec.revisit_record(
+                b, uri, date, resp_head, rec.REVISIT_NOT_MODIFIED, digest, refers, extra
+            )
         else:
             original = None
             if self.dedup and complete and len(body) >= self.dedup_min:
                 original = self.state.original(digest)
                 if original is not None and not self._readable(original, uri):
-                    self.state.forget_original(digest)      # this response takes its place
+                    self.state.forget_original(digest)  # this response takes its place
                     original = None
             if original is not None:
                 refers = dict(original)
-                first = rec.revisit_record(b, uri, date, resp_head, rec.REVISIT_IDENTICAL, digest,
-                                           refers, extra)
+                first = rec.revisit_record(
+                    b, uri, date, resp_head, rec.REVISIT_IDENTICAL, digest, refers, extra
+                )
             else:
                 first = rec.response_record(b, uri, date, resp_head, body, digest, extra)
         first_id = first.rec_headers.get_header("WARC-Record-ID")
@@ -383,10 +419,18 @@ class WarcCaptureMiddleware:
         referrer = _text(request.headers.get(b"Referer"))
         redirects = request.meta.get("redirect_urls") or []
         depth = request.meta.get("depth", 0)
-        fields = [("referrer", referrer), ("via", redirects[-1] if redirects else None),
-                  ("depth", depth), ("content-error", error)]
-        if (response.status == 200 and decoded is not None and error is None
-                and not (refers is not None and refers["url"] == uri)):
+        fields = [
+            ("referrer", referrer),
+            ("via", redirects[-1] if redirects else None),
+            ("depth", depth),
+            ("content-error", error),
+        ]
+        if (
+            response.status == 200
+            and decoded is not None
+            and error is None
+            and not (refers is not None and refers["url"] == uri)
+        ):
             fields += self._page_facts(request, response, decoded, headers)
         third = rec.metadata_record(b, uri, date, fields, concurrent_to=first_id)
         written = self._write([first, second, third])
@@ -397,27 +441,51 @@ class WarcCaptureMiddleware:
         record_type = "revisit" if refers is not None else "response"
         # a POST's answer stands for its form, not its URL: no original, schedule or validators
         by_url = request.method == "GET"
-        if (by_url and record_type == "response" and self.dedup and complete
-                and len(body) >= self.dedup_min):
+        if (
+            by_url
+            and record_type == "response"
+            and self.dedup
+            and complete
+            and len(body) >= self.dedup_min
+        ):
             self.state.add_original(digest, uri, date, fname, off, length)
         if complete and by_url:
             self.state.checked(uri, date, response.status, digest, headers, self.policy)
         if response.status == 200 and complete and by_url:
             etag, lm = header(headers, "ETag"), header(headers, "Last-Modified")
-            source = refers if refers is not None else {
-                "url": uri, "warc_date": date, "warc_filename": fname, "warc_offset": off,
-                "warc_length": length}
+            source = (
+                refers
+                if refers is not None
+                else {
+                    "url": uri,
+                    "warc_date": date,
+                    "warc_filename": fname,
+                    "warc_offset": off,
+                    "warc_length": length,
+                }
+            )
             self.state.set_validators(uri, etag, lm, digest, source, iso_seconds(date))
         self.stats.inc_value(f"warc/records/{record_type}")
 
-        cap = Capture(url=uri, status=response.status,
-                      content_type=header(headers, "Content-Type"),
-                      warc_filename=fname, warc_offset=off, warc_length=length,
-                      payload_digest=digest, fetched_at=iso_seconds(date), crawl_id=self.crawl_id,
-                      error=error, record_type=record_type,
-                      refers_to_url=refers["url"] if refers else None,
-                      refers_to_date=refers["warc_date"] if refers else None,
-                      body=decoded, depth=depth, referrer=referrer, method=request.method)
+        cap = Capture(
+            url=uri,
+            status=response.status,
+            content_type=header(headers, "Content-Type"),
+            warc_filename=fname,
+            warc_offset=off,
+            warc_length=length,
+            payload_digest=digest,
+            fetched_at=iso_seconds(date),
+            crawl_id=self.crawl_id,
+            error=error,
+            record_type=record_type,
+            refers_to_url=refers["url"] if refers else None,
+            refers_to_date=refers["warc_date"] if refers else None,
+            body=decoded,
+            depth=depth,
+            referrer=referrer,
+            method=request.method,
+        )
         self.crawler.signals.send_catch_log(signal=capture_written, capture=cap)
         return response
 
@@ -432,28 +500,34 @@ class WarcCaptureMiddleware:
         from archive.decode import declared_charsets
 
         http_cs, meta_cs = declared_charsets(body, ctype)
-        page = HtmlResponse(response.url, body=body, headers={"Content-Type": ctype} if ctype
-                            else None, request=request)
+        page = HtmlResponse(
+            response.url,
+            body=body,
+            headers={"Content-Type": ctype} if ctype else None,
+            request=request,
+        )
         t = time.thread_time()
         try:
             links = extract_links(page.url, page)
             read_as = page.encoding
-        except Exception as exc:         # links are the spider's business: never fail a capture
+        except Exception as exc:  # links are the spider's business: never fail a capture
             logger.debug("no outlinks for %s: %s", page.url, exc)
             return []
         finally:
             # the spider's own work, done here once for both: not counted as capture cost
             self.cpu -= time.thread_time() - t
         request.meta[OUTLINKS_KEY] = links
-        return ([("charset-http-header", http_cs), ("charset-meta", meta_cs),
-                 ("charset-read-as", read_as)]
-                + [("outlink", f"{link.url} {link.kind}") for link in links])
+        return [
+            ("charset-http-header", http_cs),
+            ("charset-meta", meta_cs),
+            ("charset-read-as", read_as),
+        ] + [("outlink", f"{link.url} {link.kind}") for link in links]
 
     @_timed
     def process_exception(self, request, exception):
         request.meta.pop(RAW_META_KEY, None)
         if isinstance(exception, IgnoreRequest):
-            return None             # not fetched (robots.txt, scope, ...): nothing to archive
+            return None  # not fetched (robots.txt, scope, ...): nothing to archive
         self.record_failure(request, _one_line(exception))
         return None
 
@@ -466,15 +540,34 @@ class WarcCaptureMiddleware:
         date = b.curr_warc_date()
         referrer = _text(request.headers.get(b"Referer"))
         depth = request.meta.get("depth", 0)
-        record = rec.metadata_record(b, uri, date, [
-            ("fetch-error", error), ("referrer", referrer), ("depth", depth),
-            ("method", request.method if request.method != "GET" else None)])
+        record = rec.metadata_record(
+            b,
+            uri,
+            date,
+            [
+                ("fetch-error", error),
+                ("referrer", referrer),
+                ("depth", depth),
+                ("method", request.method if request.method != "GET" else None),
+            ],
+        )
         written = self._write([record])
         if written is None:
             return None
         [(fname, off, length)] = written
         self.stats.inc_value("warc/records/failure")
-        cap = Capture(url=uri, status=None, warc_filename=fname, warc_offset=off, warc_length=length,
-                      fetched_at=iso_seconds(date), crawl_id=self.crawl_id, error=error,
-                      record_type="failure", depth=depth, referrer=referrer, method=request.method)
+        cap = Capture(
+            url=uri,
+            status=None,
+            warc_filename=fname,
+            warc_offset=off,
+            warc_length=length,
+            fetched_at=iso_seconds(date),
+            crawl_id=self.crawl_id,
+            error=error,
+            record_type="failure",
+            depth=depth,
+            referrer=referrer,
+            method=request.method,
+        )
         self.crawler.signals.send_catch_log(signal=capture_written, capture=cap)

@@ -1,4 +1,5 @@
 """Building the WARC records of one HTTP exchange (warcio record objects)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -25,7 +26,7 @@ class RawHttpHeaders(StatusAndHeaders):
 
 
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-_B32_PAIRS = [a + b for a in _B32 for b in _B32]          # 10 bits -> 2 characters
+_B32_PAIRS = [a + b for a in _B32 for b in _B32]  # 10 bits -> 2 characters
 _SHIFTS = tuple(range(150, -1, -10))
 
 
@@ -105,61 +106,122 @@ def synthesize_request_head(request) -> bytes:
 
 def _http_headers(raw_head: bytes) -> RawHttpHeaders:
     first, protocol, headers = parse_head(raw_head)
-    rest = first[len(protocol):].lstrip(" ")
+    rest = first[len(protocol) :].lstrip(" ")
     return RawHttpHeaders(rest, headers, protocol, raw_head)
 
 
 def _wh(b: RecordBuilder, kind: str, uri: str, date: str, **more) -> dict:
     """WARC headers in the usual order: type, id, target, date, then the rest."""
-    return {"WARC-Type": kind, "WARC-Record-ID": b._make_warc_id(), "WARC-Target-URI": uri,
-            "WARC-Date": date, **more}
+    return {
+        "WARC-Type": kind,
+        "WARC-Record-ID": b._make_warc_id(),
+        "WARC-Target-URI": uri,
+        "WARC-Date": date,
+        **more,
+    }
 
 
-def response_record(b: RecordBuilder, uri: str, date: str, raw_head: bytes, body: bytes,
-                    payload_digest: str, extra: dict):
+def response_record(
+    b: RecordBuilder,
+    uri: str,
+    date: str,
+    raw_head: bytes,
+    body: bytes,
+    payload_digest: str,
+    extra: dict,
+):
     return b.create_warc_record(
-        uri, "response", payload=io.BytesIO(body), length=len(body),
+        uri,
+        "response",
+        payload=io.BytesIO(body),
+        length=len(body),
         http_headers=_http_headers(raw_head),
-        warc_headers_dict=_wh(b, "response", uri, date, **extra, **{
-            "WARC-Payload-Digest": payload_digest,
-            "WARC-Block-Digest": sha1_digest(raw_head, body)}))
+        warc_headers_dict=_wh(
+            b,
+            "response",
+            uri,
+            date,
+            **extra,
+            **{
+                "WARC-Payload-Digest": payload_digest,
+                "WARC-Block-Digest": sha1_digest(raw_head, body),
+            },
+        ),
+    )
 
 
-def revisit_record(b: RecordBuilder, uri: str, date: str, raw_head: bytes, profile: str,
-                   payload_digest: str | None, refers_to: dict, extra: dict):
-    headers = {**_wh(b, "revisit", uri, date), "WARC-Profile": profile,
-               "WARC-Refers-To-Target-URI": refers_to["url"],
-               "WARC-Refers-To-Date": refers_to["warc_date"], **extra}
+def revisit_record(
+    b: RecordBuilder,
+    uri: str,
+    date: str,
+    raw_head: bytes,
+    profile: str,
+    payload_digest: str | None,
+    refers_to: dict,
+    extra: dict,
+):
+    headers = {
+        **_wh(b, "revisit", uri, date),
+        "WARC-Profile": profile,
+        "WARC-Refers-To-Target-URI": refers_to["url"],
+        "WARC-Refers-To-Date": refers_to["warc_date"],
+        **extra,
+    }
     if payload_digest:
         headers["WARC-Payload-Digest"] = payload_digest
     headers["WARC-Block-Digest"] = sha1_digest(raw_head)
-    record = b.create_warc_record(uri, "revisit", http_headers=_http_headers(raw_head),
-                                  warc_headers_dict=headers)
+    record = b.create_warc_record(
+        uri, "revisit", http_headers=_http_headers(raw_head), warc_headers_dict=headers
+    )
     return record
 
 
-def request_record(b: RecordBuilder, uri: str, date: str, raw_head: bytes, body: bytes,
-                   concurrent_to: str):
+def request_record(
+    b: RecordBuilder, uri: str, date: str, raw_head: bytes, body: bytes, concurrent_to: str
+):
     return b.create_warc_record(
-        uri, "request", payload=io.BytesIO(body), length=len(body),
+        uri,
+        "request",
+        payload=io.BytesIO(body),
+        length=len(body),
         http_headers=_http_headers(raw_head),
-        warc_headers_dict=_wh(b, "request", uri, date, **{"WARC-Concurrent-To": concurrent_to,
-                                                          "WARC-Block-Digest": sha1_digest(raw_head, body)}))
+        warc_headers_dict=_wh(
+            b,
+            "request",
+            uri,
+            date,
+            **{
+                "WARC-Concurrent-To": concurrent_to,
+                "WARC-Block-Digest": sha1_digest(raw_head, body),
+            },
+        ),
+    )
 
 
-def metadata_record(b: RecordBuilder, uri: str, date: str, fields: list[tuple[str, object]],
-                    concurrent_to: str | None = None):
+def metadata_record(
+    b: RecordBuilder,
+    uri: str,
+    date: str,
+    fields: list[tuple[str, object]],
+    concurrent_to: str | None = None,
+):
     lines = []
     for name, value in fields:
         if value is None or value == "":
             continue
-        value = " ".join(str(value).split())   # warc-fields values are one line
+        value = " ".join(str(value).split())  # warc-fields values are one line
         lines.append(f"{name}: {value}\r\n")
     payload = "".join(lines).encode("utf-8")
     headers = _wh(b, "metadata", uri, date)
     if concurrent_to:
         headers["WARC-Concurrent-To"] = concurrent_to
     headers["WARC-Block-Digest"] = sha1_digest(payload)
-    return b.create_warc_record(uri, "metadata", payload=io.BytesIO(payload),
-                                length=len(payload), warc_content_type="application/warc-fields",
-                                warc_headers_dict=headers, http_headers=None)
+    return b.create_warc_record(
+        uri,
+        "metadata",
+        payload=io.BytesIO(payload),
+        length=len(payload),
+        warc_content_type="application/warc-fields",
+        warc_headers_dict=headers,
+        http_headers=None,
+    )

@@ -13,6 +13,7 @@ can never leave a revisit pointing at a record that was cut away.
 checked, its current revisit interval and when it is next due.  It is derived from the
 capture history alone, so ``rebuild`` recomputes it from the WARC files.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -56,32 +57,60 @@ class CaptureState:
         return self.db.execute("select * from _validators where url = ?", (url,)).fetchone()
 
     def original(self, payload_digest: str) -> sqlite3.Row | None:
-        return self.db.execute("select * from _digests where payload_digest = ?",
-                               (payload_digest,)).fetchone()
+        return self.db.execute(
+            "select * from _digests where payload_digest = ?", (payload_digest,)
+        ).fetchone()
 
     def forget_original(self, payload_digest: str) -> None:
         """The record holding this payload is lost: the next one stored takes its place."""
         self.db.execute("delete from _digests where payload_digest = ?", (payload_digest,))
 
-    def add_original(self, payload_digest: str, url: str, warc_date: str,
-                     filename: str, offset: int, length: int) -> None:
-        self.db.execute("insert or ignore into _digests values (?,?,?,?,?,?)",
-                        (payload_digest, url, warc_date, filename, offset, length))
+    def add_original(
+        self, payload_digest: str, url: str, warc_date: str, filename: str, offset: int, length: int
+    ) -> None:
+        self.db.execute(
+            "insert or ignore into _digests values (?,?,?,?,?,?)",
+            (payload_digest, url, warc_date, filename, offset, length),
+        )
 
-    def set_validators(self, url: str, etag: str | None, last_modified: str | None,
-                       payload_digest: str, original: dict, fetched_at: str) -> None:
+    def set_validators(
+        self,
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+        payload_digest: str,
+        original: dict,
+        fetched_at: str,
+    ) -> None:
         """``original``: the full response record holding this payload (url/date/location)."""
         self.db.execute(
             "insert or replace into _validators values (?,?,?,?,?,?,?,?,?,?)",
-            (url, etag, last_modified, payload_digest, original["url"], original["warc_date"],
-             original["warc_filename"], original["warc_offset"], original["warc_length"],
-             fetched_at))
+            (
+                url,
+                etag,
+                last_modified,
+                payload_digest,
+                original["url"],
+                original["warc_date"],
+                original["warc_filename"],
+                original["warc_offset"],
+                original["warc_length"],
+                fetched_at,
+            ),
+        )
 
     def schedule(self, url: str) -> sqlite3.Row | None:
         return self.db.execute("select * from _schedule where url = ?", (url,)).fetchone()
 
-    def checked(self, url: str, warc_date: str, status: int, payload_digest: str | None,
-                headers, policy: RevisitPolicy) -> None:
+    def checked(
+        self,
+        url: str,
+        warc_date: str,
+        status: int,
+        payload_digest: str | None,
+        headers,
+        policy: RevisitPolicy,
+    ) -> None:
         """A check of ``url`` at ``warc_date``: 200 (complete), 304, 404 or 410.  Call it
         before ``set_validators`` (the previous payload digest is read from there)."""
         if status not in (200, 304, 404, 410):
@@ -91,26 +120,40 @@ class CaptureState:
         row = self.schedule(url)
         if status in (404, 410):
             if row is None:
-                return              # never archived: the spider's recently-missing rule
+                return  # never archived: the spider's recently-missing rule
             interval, changed = row["interval_s"], row["status"] in (200, 304)
         elif row is None:
-            interval, changed = policy.with_freshness(policy.first_interval(headers, when),
-                                                      headers), False
+            interval, changed = (
+                policy.with_freshness(policy.first_interval(headers, when), headers),
+                False,
+            )
         else:
             prev = self.validators(url) if status == 200 else None
             changed = status == 200 and (prev is None or prev["payload_digest"] != payload_digest)
-            interval = policy.with_freshness(policy.next_interval(row["interval_s"], changed),
-                                             headers)
+            interval = policy.with_freshness(
+                policy.next_interval(row["interval_s"], changed), headers
+            )
         due = iso(when + timedelta(seconds=interval * jitter(url)))
         if row is None:
-            self.db.execute("insert or replace into _schedule values (?,?,?,?,?,?,?,?,?)",
-                            (url, now, now, now, interval, due, 1, 0, status))
+            self.db.execute(
+                "insert or replace into _schedule values (?,?,?,?,?,?,?,?,?)",
+                (url, now, now, now, interval, due, 1, 0, status),
+            )
         else:
             self.db.execute(
                 "update _schedule set checked_at = ?, changed_at = ?, interval_s = ?, "
                 "next_due = ?, checks = checks + 1, changes = changes + ?, status = ? "
-                "where url = ?", (now, now if changed else row["changed_at"], interval, due,
-                                  int(changed), status, url))
+                "where url = ?",
+                (
+                    now,
+                    now if changed else row["changed_at"],
+                    interval,
+                    due,
+                    int(changed),
+                    status,
+                    url,
+                ),
+            )
 
     def commit(self) -> None:
         self.db.commit()
@@ -122,8 +165,12 @@ class CaptureState:
         self.db.close()
 
 
-def rebuild(state: CaptureState, warc_files: list[Path], min_size: int = 256,
-            policy: RevisitPolicy | None = None) -> int:
+def rebuild(
+    state: CaptureState,
+    warc_files: list[Path],
+    min_size: int = 256,
+    policy: RevisitPolicy | None = None,
+) -> int:
     """Refill an empty state from existing WARC files (e.g. the state file was lost),
     in the order given (oldest first): digests, validators and the revisit schedule.
     Returns the number of response records seen."""
@@ -142,8 +189,13 @@ def rebuild(state: CaptureState, warc_files: list[Path], min_size: int = 256,
             return
         if rec_type == "response":
             n += 1
-            source = {"url": url, "warc_date": date, "warc_filename": location[0],
-                      "warc_offset": location[1], "warc_length": location[2]}
+            source = {
+                "url": url,
+                "warc_date": date,
+                "warc_filename": location[0],
+                "warc_offset": location[1],
+                "warc_length": location[2],
+            }
             if size >= min_size:
                 state.add_original(digest, url, date, *location)
         if status in (200, 304) and not truncated:
@@ -154,20 +206,29 @@ def rebuild(state: CaptureState, warc_files: list[Path], min_size: int = 256,
                 return
             source = dict(row)
         if status == 200:
-            state.set_validators(url, header(headers, "ETag"), header(headers, "Last-Modified"),
-                                 digest, source, iso_seconds(date))
+            state.set_validators(
+                url,
+                header(headers, "ETag"),
+                header(headers, "Last-Modified"),
+                digest,
+                source,
+                iso_seconds(date),
+            )
 
     for path in warc_files:
         with open(path, "rb") as fh:
             it = ArchiveIterator(fh)
-            pending, pending_id = None, None    # a response waits for its request record
+            pending, pending_id = None, None  # a response waits for its request record
             for record in it:
                 rh = record.rec_headers
-                if (record.rec_type == "request" and pending is not None
-                        and rh.get_header("WARC-Concurrent-To") == pending_id
-                        and record.http_headers is not None
-                        and record.http_headers.protocol != "GET"):
-                    pending = None      # a POST's answer stands for its form, not its URL
+                if (
+                    record.rec_type == "request"
+                    and pending is not None
+                    and rh.get_header("WARC-Concurrent-To") == pending_id
+                    and record.http_headers is not None
+                    and record.http_headers.protocol != "GET"
+                ):
+                    pending = None  # a POST's answer stands for its form, not its URL
                 if pending is not None:
                     apply(*pending)
                     pending = None
@@ -177,11 +238,17 @@ def rebuild(state: CaptureState, warc_files: list[Path], min_size: int = 256,
                 size = len(record.raw_stream.read())
                 it.read_to_end(record)
                 pending_id = rh.get_header("WARC-Record-ID")
-                pending = (rh.get_header("WARC-Target-URI"), rh.get_header("WARC-Date"),
-                           record.rec_type, int(hh.get_statuscode() or 0),
-                           rh.get_header("WARC-Payload-Digest"), list(hh.headers), size,
-                           rh.get_header("WARC-Truncated"),
-                           (path.name, it.get_record_offset(), it.get_record_length()))
+                pending = (
+                    rh.get_header("WARC-Target-URI"),
+                    rh.get_header("WARC-Date"),
+                    record.rec_type,
+                    int(hh.get_statuscode() or 0),
+                    rh.get_header("WARC-Payload-Digest"),
+                    list(hh.headers),
+                    size,
+                    rh.get_header("WARC-Truncated"),
+                    (path.name, it.get_record_offset(), it.get_record_length()),
+                )
             if pending is not None:
                 apply(*pending)
     state.commit()

@@ -10,6 +10,7 @@ Layout (stored, not deflated, so that replay tools can seek into the WARCs)::
 
 ``wacz validate -f FILE`` (PyPI ``wacz``) accepts it; ReplayWeb.page opens it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -48,23 +49,28 @@ def crawl_files(data_dir: Path, crawl_id: str | None) -> tuple[str, list[Path], 
     from archive.warc_dirs import warc_dirs
     from archive.warc_read import crawl_infos
 
-    files = warc_files(Path(data_dir))        # in the order they were opened
+    files = warc_files(Path(data_dir))  # in the order they were opened
     where = " ".join(str(d) for d in warc_dirs(data_dir))
     infos = crawl_infos(files)
     if not infos:
         raise click.ClickException(f"no WARC files in {where}")
     if crawl_id is None:
-        crawl_id = list(infos)[-1]          # files are in write order: the latest crawl
+        crawl_id = list(infos)[-1]  # files are in write order: the latest crawl
     if crawl_id not in infos:
-        raise click.ClickException(f"no crawl {crawl_id!r} in {where} "
-                                   f"(crawls: {', '.join(infos)})")
+        raise click.ClickException(f"no crawl {crawl_id!r} in {where} (crawls: {', '.join(infos)})")
     info = infos[crawl_id]
     by_name = {p.name: p for p in files}
     return crawl_id, [by_name[name] for name in info["files"]], info
 
 
-def build_wacz(warc_files: list[Path], out_path: Path, *, title: str, description: str | None = None,
-               start_urls: list[str] | None = None) -> Path:
+def build_wacz(
+    warc_files: list[Path],
+    out_path: Path,
+    *,
+    title: str,
+    description: str | None = None,
+    start_urls: list[str] | None = None,
+) -> Path:
     from cdxj_indexer.main import CDXJIndexer
 
     cdx_buf = io.StringIO()
@@ -76,28 +82,50 @@ def build_wacz(warc_files: list[Path], out_path: Path, *, title: str, descriptio
         _, ts, data = line.split(" ", 2)
         fields = json.loads(data)
         url = fields.get("url")
-        if (fields.get("status") == "200" and (fields.get("mime") or "").startswith("text/html")
-                and url not in seen):
+        if (
+            fields.get("status") == "200"
+            and (fields.get("mime") or "").startswith("text/html")
+            and url not in seen
+        ):
             seen.add(url)
-            pages.append({"id": hashlib.sha1(f"{url} {ts}".encode()).hexdigest()[:16],
-                          "url": url, "ts": _iso(ts)})
+            pages.append(
+                {
+                    "id": hashlib.sha1(f"{url} {ts}".encode()).hexdigest()[:16],
+                    "url": url,
+                    "ts": _iso(ts),
+                }
+            )
     pages.sort(key=lambda p: (p["url"] not in (start_urls or []), p["ts"]))
-    pages_jsonl = "\n".join(
-        [json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "All Pages"})] +
-        [json.dumps(p, ensure_ascii=False) for p in pages]).encode("utf-8") + b"\n"
+    pages_jsonl = (
+        "\n".join(
+            [json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "All Pages"})]
+            + [json.dumps(p, ensure_ascii=False) for p in pages]
+        ).encode("utf-8")
+        + b"\n"
+    )
 
-    resources = [{"name": "pages.jsonl", "path": "pages/pages.jsonl",
-                  "hash": _sha256(pages_jsonl), "bytes": len(pages_jsonl)},
-                 {"name": "index.cdx", "path": "indexes/index.cdx",
-                  "hash": _sha256(cdx), "bytes": len(cdx)}]
+    resources = [
+        {
+            "name": "pages.jsonl",
+            "path": "pages/pages.jsonl",
+            "hash": _sha256(pages_jsonl),
+            "bytes": len(pages_jsonl),
+        },
+        {"name": "index.cdx", "path": "indexes/index.cdx", "hash": _sha256(cdx), "bytes": len(cdx)},
+    ]
     for p in warc_files:
         size, digest = _file_sha256(p)
-        resources.append({"name": p.name.lower(), "path": f"archive/{p.name}", "hash": digest,
-                          "bytes": size})
+        resources.append(
+            {"name": p.name.lower(), "path": f"archive/{p.name}", "hash": digest, "bytes": size}
+        )
     from importlib.metadata import version
+
     package = {
-        "profile": "data-package", "resources": resources, "wacz_version": WACZ_VERSION,
-        "title": title, "description": description or title,
+        "profile": "data-package",
+        "resources": resources,
+        "wacz_version": WACZ_VERSION,
+        "title": title,
+        "description": description or title,
         "software": f"union-archive {version('union-archive')}",
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
@@ -122,15 +150,30 @@ def build_wacz(warc_files: list[Path], out_path: Path, *, title: str, descriptio
 
 
 @click.command("wacz")
-@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
-              help="Archive directory (warc/, archive.db, logs/).")
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Archive directory (warc/, archive.db, logs/).",
+)
 @click.option("--crawl", "crawl_id", default=None, help="Crawl id (default: the latest crawl).")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="WACZ file to write (default: DIR/wacz/CRAWL_ID.wacz).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="WACZ file to write (default: DIR/wacz/CRAWL_ID.wacz).",
+)
 def wacz_command(data_dir, crawl_id, output):
     """Package a crawl's WARC files as a WACZ (WARCs, CDXJ, pages.jsonl, datapackage.json)."""
     crawl_id, files, info = crawl_files(Path(data_dir), crawl_id)
     out = output or Path(data_dir) / "wacz" / f"{crawl_id}.wacz"
-    build_wacz(files, out, title=f"union-archive crawl {crawl_id}",
-               description=info.get("description"), start_urls=info.get("start_urls"))
+    build_wacz(
+        files,
+        out,
+        title=f"union-archive crawl {crawl_id}",
+        description=info.get("description"),
+        start_urls=info.get("start_urls"),
+    )
     click.echo(str(out))

@@ -6,6 +6,7 @@ crash never leaves a half-written file that looks finished.
 ``recover_open_files`` (run when a writer starts) cuts a leftover ``.open`` file
 back to its last complete record and gives it its final name.
 """
+
 from __future__ import annotations
 
 import io
@@ -29,7 +30,7 @@ OPEN_SUFFIX = ".open"
 # gzip members come from ISA-L (python-isal) by default: the same format for every reader,
 # 3-4x less CPU than zlib at level 6 for files ~6 % larger (docs/warc.md); stdlib zlib
 # stays available (WARC_COMPRESSOR = "zlib"), and is what any reader decompresses with.
-COMPRESSORS = {"isal": (0, 3, 3), "zlib": (0, 9, 6)}     # name: (lowest, highest, default level)
+COMPRESSORS = {"isal": (0, 3, 3), "zlib": (0, 9, 6)}  # name: (lowest, highest, default level)
 DEFAULT_COMPRESSOR = "isal"
 DEFAULT_GZIP_LEVEL = COMPRESSORS[DEFAULT_COMPRESSOR][2]
 
@@ -46,15 +47,18 @@ def compression(compressor: str | None = None, level=None):
     except (TypeError, ValueError):
         value = None
     if value is None or not low <= value <= high:
-        raise ValueError(f"WARC_GZIP_LEVEL must be {low}..{high} for the {name} compressor, "
-                         f"got {level!r}")
+        raise ValueError(
+            f"WARC_GZIP_LEVEL must be {low}..{high} for the {name} compressor, got {level!r}"
+        )
     if name == "zlib":
         return zlib, value
     try:
         from isal import isal_zlib
     except ImportError as exc:
-        raise ValueError("WARC_COMPRESSOR 'isal' needs the isal package (pip install isal); "
-                         "or set WARC_COMPRESSOR to 'zlib'") from exc
+        raise ValueError(
+            "WARC_COMPRESSOR 'isal' needs the isal package (pip install isal); "
+            "or set WARC_COMPRESSOR to 'zlib'"
+        ) from exc
     return isal_zlib, value
 
 
@@ -109,10 +113,17 @@ def warc_name(prefix: str, when: datetime, serial: int) -> str:
 class WarcFileWriter:
     """Writes records of one crawl into size-rotated files in ``directory``."""
 
-    def __init__(self, directory: str | Path, prefix: str = "union", *,
-                 max_size: int = DEFAULT_MAX_SIZE, gzip_level: int | None = None,
-                 compressor: str | None = None, info: dict | None = None,
-                 on_close: Callable[[Path], None] | None = None):
+    def __init__(
+        self,
+        directory: str | Path,
+        prefix: str = "union",
+        *,
+        max_size: int = DEFAULT_MAX_SIZE,
+        gzip_level: int | None = None,
+        compressor: str | None = None,
+        info: dict | None = None,
+        on_close: Callable[[Path], None] | None = None,
+    ):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.prefix = prefix
@@ -121,7 +132,7 @@ class WarcFileWriter:
         self.info = dict(info or {})
         self.on_close = on_close
         self.serial = 0
-        self.filename: str | None = None      # final name of the current file
+        self.filename: str | None = None  # final name of the current file
         self.warcinfo_id: str | None = None
         self.closed_files: list[Path] = []
         self._fh = None
@@ -155,7 +166,7 @@ class WarcFileWriter:
     def warcinfo_record(self, filename: str):
         lines = []
         for key, value in self.info.items():
-            for v in (value if isinstance(value, (list, tuple)) else [value]):
+            for v in value if isinstance(value, (list, tuple)) else [value]:
                 if v is not None and v != "":
                     lines.append(f"{key}: {v}\r\n")
         payload = "".join(lines).encode("utf-8")
@@ -164,8 +175,9 @@ class WarcFileWriter:
         headers.add_header("WARC-Record-ID", self.builder._make_warc_id())
         headers.add_header("WARC-Filename", filename)
         headers.add_header("WARC-Date", self.builder.curr_warc_date())
-        return self.builder.create_warc_record("", "warcinfo", warc_headers=headers,
-                                               payload=io.BytesIO(payload), length=len(payload))
+        return self.builder.create_warc_record(
+            "", "warcinfo", warc_headers=headers, payload=io.BytesIO(payload), length=len(payload)
+        )
 
     def close(self) -> Path | None:
         """Close the current file and give it its final name."""
@@ -193,8 +205,9 @@ class WarcFileWriter:
         begin = self._sink.pos
         try:
             for record in records:
-                if record.rec_type == "response" and \
-                        not record.rec_headers.get_header("WARC-Warcinfo-ID"):
+                if record.rec_type == "response" and not record.rec_headers.get_header(
+                    "WARC-Warcinfo-ID"
+                ):
                     record.rec_headers.add_header("WARC-Warcinfo-ID", self.warcinfo_id)
                 start = self._sink.pos
                 self.builder.serialize(self._sink, record)
@@ -212,13 +225,13 @@ class WarcFileWriter:
         partial = self.directory / (self.filename + OPEN_SUFFIX)
         fh, self._fh, self._sink = self._fh, None, None
         try:
-            fh.close()          # its buffer cannot be written; the descriptor is closed anyway
+            fh.close()  # its buffer cannot be written; the descriptor is closed anyway
         except OSError:
             pass
         if good == 0:
             partial.unlink(missing_ok=True)
             return
-        os.truncate(partial, good)      # frees space, never needs any
+        os.truncate(partial, good)  # frees space, never needs any
         final = self.directory / self.filename
         os.replace(partial, final)
         self.closed_files.append(final)

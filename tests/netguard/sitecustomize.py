@@ -6,6 +6,7 @@ An audit hook sees each socket connect, send and name lookup; one aimed at anyth
 a loopback address (or a loopback name) is refused as an unreachable network would
 refuse it and written to the log, which the tests check.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -14,8 +15,13 @@ import socket
 import sys
 
 LOG_ENV = "UNION_NETGUARD_LOG"
-_LOOKUPS = ("socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex",
-            "socket.gethostbyaddr", "socket.getnameinfo")
+_LOOKUPS = (
+    "socket.getaddrinfo",
+    "socket.gethostbyname",
+    "socket.gethostbyname_ex",
+    "socket.gethostbyaddr",
+    "socket.getnameinfo",
+)
 _LOOPBACK_NAMES = ("localhost", "localhost.", "ip6-localhost", "ip6-loopback")
 
 
@@ -24,8 +30,7 @@ def _hosts_file_names() -> frozenset[str]:
     checked when connected to)."""
     try:
         with open("/etc/hosts", encoding="utf-8", errors="replace") as fh:
-            return frozenset(name.lower() for line in fh
-                             for name in line.split("#")[0].split()[1:])
+            return frozenset(name.lower() for line in fh for name in line.split("#")[0].split()[1:])
     except OSError:
         return frozenset()
 
@@ -36,12 +41,16 @@ _HOSTS = _hosts_file_names()
 def loopback(host) -> bool:
     """Is ``host`` (an address in any spelling libc accepts, or a name) on this machine?"""
     if host is None:
-        return True             # a wildcard: binding, never a destination
+        return True  # a wildcard: binding, never a destination
     if isinstance(host, bytes):
         host = host.decode("ascii", "replace")
     host = str(host).strip("[]").split("%")[0].lower()
-    if (host in ("", "0.0.0.0", "::") or host in _LOOPBACK_NAMES or host in _HOSTS
-            or host.endswith(".localhost")):
+    if (
+        host in ("", "0.0.0.0", "::")
+        or host in _LOOPBACK_NAMES
+        or host in _HOSTS
+        or host.endswith(".localhost")
+    ):
         return True
     try:
         ip = ipaddress.ip_address(host)
@@ -49,7 +58,7 @@ def loopback(host) -> bool:
         try:
             ip = ipaddress.IPv4Address(socket.inet_aton(host))
         except (OSError, ValueError):
-            return False        # a name that would go to DNS
+            return False  # a name that would go to DNS
     if ip.version == 6 and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     return ip.is_loopback
@@ -60,9 +69,9 @@ def _target(event: str, args):
     if event in ("socket.connect", "socket.sendto", "socket.sendmsg"):
         sock, address = args[0], args[-1]
         if getattr(sock, "family", None) not in (socket.AF_INET, socket.AF_INET6):
-            return None         # Unix sockets, netlink
+            return None  # Unix sockets, netlink
         if not isinstance(address, tuple):
-            return None         # sendmsg on a connected socket: its connect was checked
+            return None  # sendmsg on a connected socket: its connect was checked
         return address[0]
     if event in _LOOKUPS:
         host = args[0]
@@ -83,10 +92,10 @@ def install(log_path: str) -> None:
             with open(log_path, "a", encoding="utf-8") as log:
                 log.write(f"{os.getpid()} {event} {host!r} {' '.join(sys.argv)[:300]}\n")
         except OSError:
-            pass            # a process without write access still has its traffic refused
+            pass  # a process without write access still has its traffic refused
         if event in _LOOKUPS:
             raise socket.gaierror(socket.EAI_NONAME, f"the test suite refuses {host!r}")
-        raise OSError(101, f"the test suite refuses {host!r}")   # ENETUNREACH
+        raise OSError(101, f"the test suite refuses {host!r}")  # ENETUNREACH
 
     sys.addaudithook(hook)
 

@@ -1,5 +1,6 @@
 """Traditional-script repost site served in Big5 (Drupal-like /node/N URLs, ?page=N lists,
 ROC dates on some pages). Gold texts are the Simplified (OpenCC t2s) form of what is shown."""
+
 from __future__ import annotations
 
 from .. import content as c
@@ -37,7 +38,16 @@ NODES = [
 def _traditional(text_id: str) -> c.Text:
     t = c.load(text_id).traditional()
     # Big5 lacks a few characters OpenCC may produce: replace them with Big5 forms
-    fix = {"羣": "群", "衆": "眾", "啓": "啟", "爲": "為", "着": "著", "麪": "麵", "綫": "線", "裏": "裡"}
+    fix = {
+        "羣": "群",
+        "衆": "眾",
+        "啓": "啟",
+        "爲": "為",
+        "着": "著",
+        "麪": "麵",
+        "綫": "線",
+        "裏": "裡",
+    }
     t.title = "".join(fix.get(ch, ch) for ch in t.title)
     t.paras = ["".join(fix.get(ch, ch) for ch in p) for p in t.paras]
     return t
@@ -49,7 +59,10 @@ class Big5Site(Site):
     declared = "big5"
 
     def build(self) -> None:
-        self.add("/robots.txt", self.html_page("User-agent: *\nDisallow: /user/\n", content_type="text/plain"))
+        self.add(
+            "/robots.txt",
+            self.html_page("User-agent: *\nDisallow: /user/\n", content_type="text/plain"),
+        )
         items = []
         for text_id, node, shown, iso, note in NODES:
             t = _traditional(text_id)
@@ -68,18 +81,30 @@ class Big5Site(Site):
             items.append((path, t.title, iso))
         items.sort(key=lambda e: e[2], reverse=True)
         per = 2
-        chunks = [items[i:i + per] for i in range(0, len(items), per)]
+        chunks = [items[i : i + per] for i in range(0, len(items), per)]
         self.news_pages = []
         for _n, chunk in enumerate(chunks):
             lis = "".join(f'<li><a href="{p}">{esc(ti)}</a> {d}</li>' for p, ti, d in chunk)
             pager = " ".join(f'<a href="/news?page={k}">{k + 1}</a>' for k in range(len(chunks)))
-            self.news_pages.append(self.html_page(_chrome("最新轉載", f'<ul class="views">{lis}</ul><div class="pager">{pager}</div>')))
+            self.news_pages.append(
+                self.html_page(
+                    _chrome(
+                        "最新轉載", f'<ul class="views">{lis}</ul><div class="pager">{pager}</div>'
+                    )
+                )
+            )
         lis = "".join(f'<li><a href="{p}">{esc(ti)}</a></li>' for p, ti, _ in items[:3])
-        self.add("/", self.html_page(_chrome("首頁", f'<h2>最新轉載</h2><ul>{lis}</ul><a href="/news?page=0">更多</a>')))
+        self.add(
+            "/",
+            self.html_page(
+                _chrome("首頁", f'<h2>最新轉載</h2><ul>{lis}</ul><a href="/news?page=0">更多</a>')
+            ),
+        )
 
     def dynamic(self, path: str, query: str):
         if path == "/news":
             from urllib.parse import parse_qs
+
             try:
                 n = int(parse_qs(query).get("page", ["0"])[0])
             except ValueError:

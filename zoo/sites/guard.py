@@ -7,6 +7,7 @@ page's script gives (the number is in no page).  Behind it: a plain server-rende
 TRS-like portal (a list, three articles, a report under ``/private/`` that robots.txt
 disallows).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -49,11 +50,14 @@ def _chrome(title: str, body: str) -> str:
 
 
 def _article(t: c.Text, shown: str) -> str:
-    return _chrome(t.title, f"""<h1 class="title">{esc(t.title)}</h1>
+    return _chrome(
+        t.title,
+        f"""<h1 class="title">{esc(t.title)}</h1>
 <div class="info">发布时间：{shown} 来源：{SITE}</div>
 <div class="TRS_Editor">
 {paras_html(t.paras)}
-</div>""")
+</div>""",
+    )
 
 
 ARTICLES = [  # (text, path, date)
@@ -74,12 +78,14 @@ class GuardSite(Site):
     name = "guard"
 
     def build(self) -> None:
-        self.add("/robots.txt", Page(body=b"User-agent: *\nDisallow: /private/\n",
-                                     content_type="text/plain"))
+        self.add(
+            "/robots.txt",
+            Page(body=b"User-agent: *\nDisallow: /private/\n", content_type="text/plain"),
+        )
         self.forbidden.append("/private/")
-        self._issued: dict[str, str] = {}      # __jsluid_h -> the nonce its 521 page named
+        self._issued: dict[str, str] = {}  # __jsluid_h -> the nonce its 521 page named
         self._lock = threading.Lock()
-        self.challenges = 0                    # 521 answers so far (tests read it)
+        self.challenges = 0  # 521 answers so far (tests read it)
         items = []
         for text_id, path, when in ARTICLES:
             t = _text(text_id)
@@ -94,7 +100,7 @@ class GuardSite(Site):
         self.add("/gzbg/index.html", self.html_page(listing))
         private = _chrome("内部资料", f'<a href="{path}">内部</a>')
         self.add("/private/index.html", self.html_page(private))
-        home = _chrome("首页", f'<p>欢迎访问{SITE}</p><ul>{"".join(items)}</ul>')
+        home = _chrome("首页", f"<p>欢迎访问{SITE}</p><ul>{''.join(items)}</ul>")
         self.add("/", self.html_page(home))
         self.truth_extra = {"challenge_status": CHALLENGE_STATUS}
 
@@ -122,10 +128,15 @@ class GuardSite(Site):
         with self._lock:
             self._issued[uid] = nonce
             self.challenges += 1
-        return Page(status=CHALLENGE_STATUS, body=(CHALLENGE % nonce).encode("utf-8"),
-                    content_type="text/html; charset=utf-8",
-                    headers=[("Set-Cookie", f"__jsluid_h={uid}; path=/; HttpOnly"),
-                             ("Cache-Control", "no-store")])
+        return Page(
+            status=CHALLENGE_STATUS,
+            body=(CHALLENGE % nonce).encode("utf-8"),
+            content_type="text/html; charset=utf-8",
+            headers=[
+                ("Set-Cookie", f"__jsluid_h={uid}; path=/; HttpOnly"),
+                ("Cache-Control", "no-store"),
+            ],
+        )
 
     def gate(self, path: str, cookie_header: str | None) -> Page | None:
         """The challenge page when this request must solve one, else None."""

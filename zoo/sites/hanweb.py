@@ -4,6 +4,7 @@
 
 Its reports are reposts of the zoo's city and county reports (省总 portals repost 基层经验),
 several of them reachable only through the POST pages."""
+
 from __future__ import annotations
 
 import math
@@ -16,26 +17,38 @@ SITE = "江淮工会网"
 HOST_ORG = "江淮省总工会"
 WEBID = "12"
 JPAGE_PROXY = "/module/web/jpage/dataproxy.jsp"
-OLD_PROXY = "/module/jslib/jquery/jpage/dataproxy.jsp"    # the older plugin's: robots.txt forbids it
+OLD_PROXY = "/module/jslib/jquery/jpage/dataproxy.jsp"  # the older plugin's: robots.txt forbids it
 
 # column id -> (name, unit id, proxy, records a page, [(text id, article id, date, source)]),
 # newest first: records 1..perPage are inline, the rest only through the proxy
 COLUMNS = {
-    "1201": ("基层经验", "47023", JPAGE_PROXY, 3, [
-        ("zhen-2023q1", 58412, "2023-04-06 09:12", "广元市总工会"),
-        ("plan-2024", 60231, "2024-01-15 10:40", "德阳市总工会"),
-        ("cangxi-2022", 55307, "2022-07-12 15:03", "苍溪县总工会"),
-        ("shequ-2022", 53116, "2022-12-30 16:20", "深圳市南山区总工会"),
-        ("jiedao-2020", 47790, "2020-11-27 08:55", "绵阳市总工会"),
-        ("mianyang-2023", 59908, "2023-12-25 11:30", "绵阳市总工会"),
-        ("siming-2012", 21045, "2012-05-18 10:05", "厦门市总工会"),
-        ("guangyuan-2011", 19872, "2011-11-04 14:21", "广元市总工会"),
-    ]),
-    "1305": ("通知公告", "47031", OLD_PROXY, 2, [
-        ("notice-zhuxue", 61207, "2024-07-06 10:00", HOST_ORG + "权益保障部"),
-        ("notice-holiday", 60877, "2024-04-23 09:30", HOST_ORG + "办公室"),
-        ("wenku-tiku", 60112, "2024-01-09 15:45", HOST_ORG + "宣教部"),
-    ]),
+    "1201": (
+        "基层经验",
+        "47023",
+        JPAGE_PROXY,
+        3,
+        [
+            ("zhen-2023q1", 58412, "2023-04-06 09:12", "广元市总工会"),
+            ("plan-2024", 60231, "2024-01-15 10:40", "德阳市总工会"),
+            ("cangxi-2022", 55307, "2022-07-12 15:03", "苍溪县总工会"),
+            ("shequ-2022", 53116, "2022-12-30 16:20", "深圳市南山区总工会"),
+            ("jiedao-2020", 47790, "2020-11-27 08:55", "绵阳市总工会"),
+            ("mianyang-2023", 59908, "2023-12-25 11:30", "绵阳市总工会"),
+            ("siming-2012", 21045, "2012-05-18 10:05", "厦门市总工会"),
+            ("guangyuan-2011", 19872, "2011-11-04 14:21", "广元市总工会"),
+        ],
+    ),
+    "1305": (
+        "通知公告",
+        "47031",
+        OLD_PROXY,
+        2,
+        [
+            ("notice-zhuxue", 61207, "2024-07-06 10:00", HOST_ORG + "权益保障部"),
+            ("notice-holiday", 60877, "2024-04-23 09:30", HOST_ORG + "办公室"),
+            ("wenku-tiku", 60112, "2024-01-09 15:45", HOST_ORG + "宣教部"),
+        ],
+    ),
 }
 # the old site's news column (column.jsp?cid=222), two records a page, paged by POST pgno
 OLD_CID, OLD_PER_PAGE = "222", 2
@@ -49,8 +62,10 @@ OLD_NEWS = [
 
 
 def _chrome(title: str, body: str, extra_head: str = "") -> str:
-    nav = " ".join(f'<li><a href="/col/col{cid}/index.html">{esc(col[0])}</a></li>'
-                   for cid, col in COLUMNS.items())
+    nav = " ".join(
+        f'<li><a href="/col/col{cid}/index.html">{esc(col[0])}</a></li>'
+        for cid, col in COLUMNS.items()
+    )
     return f"""<!DOCTYPE html>
 <html>
 <head>
@@ -83,10 +98,12 @@ def _art_path(cid: str, art_id: int, date: str) -> str:
 
 
 def _article(t: c.Text, column: str, col_url: str, date: str, source: str) -> str:
-    head = (f'<meta name="ColumnName" content="{esc(column)}">\n'
-            f'<meta name="ArticleTitle" content="{esc(t.title)}">\n'
-            f'<meta name="PubDate" content="{date}">\n'
-            f'<meta name="ContentSource" content="{esc(source)}">\n')
+    head = (
+        f'<meta name="ColumnName" content="{esc(column)}">\n'
+        f'<meta name="ArticleTitle" content="{esc(t.title)}">\n'
+        f'<meta name="PubDate" content="{date}">\n'
+        f'<meta name="ContentSource" content="{esc(source)}">\n'
+    )
     body = f"""<div class="position">您当前的位置：<a href="/">首页</a> &gt; <a href="{col_url}">{esc(column)}</a></div>
 <div class="main">
 <div class="article-title">{esc(t.title)}</div>
@@ -100,8 +117,10 @@ def _article(t: c.Text, column: str, col_url: str, date: str, source: str) -> st
 
 
 def _record(path: str, title: str, date: str) -> str:
-    return (f'<record><![CDATA[\n<li><a href="{path}" target="_blank" title="{esc(title)}">'
-            f'{esc(title)}</a><span class="bt-data-time">{date[:10]}</span></li>\n]]></record>')
+    return (
+        f'<record><![CDATA[\n<li><a href="{path}" target="_blank" title="{esc(title)}">'
+        f'{esc(title)}</a><span class="bt-data-time">{date[:10]}</span></li>\n]]></record>'
+    )
 
 
 def _form_value(value: str) -> str:
@@ -134,10 +153,15 @@ class HanwebSite(Site):
                     latest.append((path, t.title, date))
             self.add(col_url, self.html_page(self._column(cid)))
         self._old_site()
-        lis = "\n".join(f'<li><a href="{p}" target="_blank">{esc(ti)}</a><span>{d[:10]}</span></li>'
-                        for p, ti, d in sorted(latest, key=lambda e: e[2], reverse=True))
-        home = _chrome(f"{SITE}—{HOST_ORG}", f"""<div class="banner"><img src="/images/32/banner.jpg" alt=""></div>
-<div class="box"><h2>最新信息</h2><ul>{lis}</ul></div>""")
+        lis = "\n".join(
+            f'<li><a href="{p}" target="_blank">{esc(ti)}</a><span>{d[:10]}</span></li>'
+            for p, ti, d in sorted(latest, key=lambda e: e[2], reverse=True)
+        )
+        home = _chrome(
+            f"{SITE}—{HOST_ORG}",
+            f"""<div class="banner"><img src="/images/32/banner.jpg" alt=""></div>
+<div class="box"><h2>最新信息</h2><ul>{lis}</ul></div>""",
+        )
         self.add("/", self.html_page(home))
         self.add("/index.html", self.html_page(home))
 
@@ -162,9 +186,13 @@ class HanwebSite(Site):
 
     def dynamic(self, path: str, query: str) -> Page | None:
         if path in (JPAGE_PROXY, OLD_PROXY):
-            return Page(status=405, content_type="text/html;charset=utf-8", headers=[("Allow", "POST")],
-                        body=b"<html><body><h1>HTTP Status 405 - Request method 'GET' not "
-                             b"supported</h1></body></html>")
+            return Page(
+                status=405,
+                content_type="text/html;charset=utf-8",
+                headers=[("Allow", "POST")],
+                body=b"<html><body><h1>HTTP Status 405 - Request method 'GET' not "
+                b"supported</h1></body></html>",
+            )
         if path == "/oldsite/column.jsp":
             return self.old_pages.get(f"list:{query}:1")
         if path == "/oldsite/content.jsp":
@@ -177,8 +205,9 @@ class HanwebSite(Site):
         if path == "/oldsite/column.jsp":
             fields = parse_qs(form.decode("gbk", "replace"))
             pgno = (fields.get("pgno") or ["1"])[0]
-            return (self.old_pages.get(f"list:{query}:{pgno}")
-                    or self.old_pages.get(f"list:{query}:1"))
+            return self.old_pages.get(f"list:{query}:{pgno}") or self.old_pages.get(
+                f"list:{query}:1"
+            )
         return None
 
     def _dataproxy(self, path: str, query: str, form: bytes) -> Page:
@@ -191,16 +220,24 @@ class HanwebSite(Site):
             start, end, per_page = int(q["startrecord"]), int(q["endrecord"]), int(q["perpage"])
         except (KeyError, ValueError):
             column = None
-        if (column is None or column[2] != path or f.get("unitid") != column[1]
-                or f.get("webid") != WEBID or f.get("webname") != HOST_ORG
-                or start < 1 or end < start):
+        if (
+            column is None
+            or column[2] != path
+            or f.get("unitid") != column[1]
+            or f.get("webid") != WEBID
+            or f.get("webname") != HOST_ORG
+            or start < 1
+            or end < start
+        ):
             return Page(status=400, body=b"bad request", content_type="text/plain")
         records = self.records[f["columnid"]]
-        chosen = "\n".join(records[start - 1:end])
-        xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<datastore>\n'
-               f'<totalrecord>{len(records)}</totalrecord>\n'
-               f'<totalpage>{math.ceil(len(records) / per_page)}</totalpage>\n'
-               f'<recordset>\n{chosen}\n</recordset>\n</datastore>\n')
+        chosen = "\n".join(records[start - 1 : end])
+        xml = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<datastore>\n'
+            f"<totalrecord>{len(records)}</totalrecord>\n"
+            f"<totalpage>{math.ceil(len(records) / per_page)}</totalpage>\n"
+            f"<recordset>\n{chosen}\n</recordset>\n</datastore>\n"
+        )
         return Page(body=xml.encode("utf-8"), content_type="text/xml;charset=UTF-8")
 
     # ---- the old JSP site (GBK), paged by POST pgno=N
@@ -224,10 +261,12 @@ class HanwebSite(Site):
             rows.append((url, t.title, date))
         pages = math.ceil(len(rows) / OLD_PER_PAGE)
         for n in range(1, pages + 1):
-            chunk = rows[(n - 1) * OLD_PER_PAGE:n * OLD_PER_PAGE]
-            trs = "\n".join(f'<tr><td class="title"><a href="content.jsp?id={u.rsplit("=", 1)[1]}" '
-                            f'target="_blank">{esc(ti)}</a></td><td class="file_date">{d}</td></tr>'
-                            for u, ti, d in chunk)
+            chunk = rows[(n - 1) * OLD_PER_PAGE : n * OLD_PER_PAGE]
+            trs = "\n".join(
+                f'<tr><td class="title"><a href="content.jsp?id={u.rsplit("=", 1)[1]}" '
+                f'target="_blank">{esc(ti)}</a></td><td class="file_date">{d}</td></tr>'
+                for u, ti, d in chunk
+            )
             links = []
             if n > 1:
                 links.append('<a href="javascript:goPage(1)">首页</a>')
@@ -243,7 +282,7 @@ class HanwebSite(Site):
 <input type="hidden" name="cid" value="{OLD_CID}">
 <input type="hidden" name="pgno" value="{n}">
 </form>
-<table width="900" align="center"><tr><td align="center">共{len(rows)}条记录 每页{OLD_PER_PAGE}条 第{n}/{pages}页 {' '.join(links)}</td></tr></table>
+<table width="900" align="center"><tr><td align="center">共{len(rows)}条记录 每页{OLD_PER_PAGE}条 第{n}/{pages}页 {" ".join(links)}</td></tr></table>
 <script language="javascript">function goPage(n){{document.pageForm.pgno.value=n;document.pageForm.submit();}}</script>"""
             self.old_pages[f"list:cid={OLD_CID}:{n}"] = page(self._old_chrome("工会资讯", body))
 

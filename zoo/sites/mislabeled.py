@@ -1,5 +1,6 @@
 """A small county site whose HTTP header says charset=utf-8 while the bytes are GBK
 (and the page itself carries no meta charset)."""
+
 from __future__ import annotations
 
 from .. import content as c
@@ -35,7 +36,9 @@ class MislabeledSite(Site):
     declared = "utf-8"
 
     def build(self) -> None:
-        self.add("/robots.txt", self.html_page("User-agent: *\nAllow: /\n", content_type="text/plain"))
+        self.add(
+            "/robots.txt", self.html_page("User-agent: *\nAllow: /\n", content_type="text/plain")
+        )
         self.by_query = {}
         lis = []
         for text_id, url, when, shown in ARTS:
@@ -47,10 +50,22 @@ class MislabeledSite(Site):
 </td></tr></table>"""
             self.by_query[url] = self.html_page(_chrome(t.title, body))
             self.gold(url, t, published_date=when)
-            lis.append(f'<tr><td><a href="{url}">{esc(t.title)}</a></td><td>{shown.split()[0]}</td></tr>')
-        listing = self.html_page(_chrome("工作动态", f'<table width="960" align="center">{"".join(lis)}</table>'))
+            lis.append(
+                f'<tr><td><a href="{url}">{esc(t.title)}</a></td><td>{shown.split()[0]}</td></tr>'
+            )
+        listing = self.html_page(
+            _chrome("工作动态", f'<table width="960" align="center">{"".join(lis)}</table>')
+        )
         self.add("/list.asp", listing)
-        self.add("/", self.html_page(_chrome("首页", f'<p>欢迎访问{SITE}</p><table width="960" align="center">{"".join(lis)}</table>')))
+        self.add(
+            "/",
+            self.html_page(
+                _chrome(
+                    "首页",
+                    f'<p>欢迎访问{SITE}</p><table width="960" align="center">{"".join(lis)}</table>',
+                )
+            ),
+        )
 
     def dynamic(self, path: str, query: str):
         if path == "/show.asp":

@@ -8,6 +8,7 @@ call ``/api/stat`` (disallowed by robots.txt) and load a beacon from another zoo
 a crawler that runs the page must fetch neither.  The documents' text is in the JSON
 answers, so their gold URL is ``/api/article/ID``.
 """
+
 from __future__ import annotations
 
 import json
@@ -82,37 +83,57 @@ def _text(text_id: str) -> c.Text:
 
 
 def _json(data) -> Page:
-    return Page(body=json.dumps(data, ensure_ascii=False).encode("utf-8"),
-                content_type="application/json; charset=utf-8")
+    return Page(
+        body=json.dumps(data, ensure_ascii=False).encode("utf-8"),
+        content_type="application/json; charset=utf-8",
+    )
 
 
 class SpaSite(Site):
     name = "spa"
 
     def build(self) -> None:
-        self.add("/robots.txt", Page(body=b"User-agent: *\nDisallow: /api/stat\n",
-                                     content_type="text/plain"))
+        self.add(
+            "/robots.txt",
+            Page(body=b"User-agent: *\nDisallow: /api/stat\n", content_type="text/plain"),
+        )
         self.forbidden.append("/api/stat")
         beacon = self.urls.get("news", self.base) + "beacon.gif"
-        self.add("/static/app.js", Page(body=(APP_JS % {"site": SITE, "beacon": beacon}).encode(),
-                                        content_type="application/javascript; charset=utf-8"))
-        self.add("/static/app.css", Page(body=b"#app{max-width:960px;margin:auto}",
-                                         content_type="text/css"))
+        self.add(
+            "/static/app.js",
+            Page(
+                body=(APP_JS % {"site": SITE, "beacon": beacon}).encode(),
+                content_type="application/javascript; charset=utf-8",
+            ),
+        )
+        self.add(
+            "/static/app.css",
+            Page(body=b"#app{max-width:960px;margin:auto}", content_type="text/css"),
+        )
         self.shell = self.html_page(SHELL)
         self.add("/", self.shell)
         items = []
         for text_id, num, when in ARTICLES:
             t = _text(text_id)
-            self.add(f"/api/article/{num}", _json({
-                "id": num, "title": t.title, "date": when, "source": SITE,
-                "content": "".join(f"<p>{esc(p)}</p>" for p in t.paras)}))
+            self.add(
+                f"/api/article/{num}",
+                _json(
+                    {
+                        "id": num,
+                        "title": t.title,
+                        "date": when,
+                        "source": SITE,
+                        "content": "".join(f"<p>{esc(p)}</p>" for p in t.paras),
+                    }
+                ),
+            )
             self.add(f"/article/{num}", self.shell)
             self.gold(f"/api/article/{num}", t, published_date=when)
             items.append({"id": num, "title": t.title, "date": when, "url": f"/article/{num}"})
         pages = -(-len(items) // PER_PAGE)
         for n in range(1, pages + 1):
             self.add(f"/list/{n}", self.shell)
-            shown = items[(n - 1) * PER_PAGE:n * PER_PAGE]
+            shown = items[(n - 1) * PER_PAGE : n * PER_PAGE]
             self.add(f"/api/list?page={n}", _json({"page": n, "pages": pages, "items": shown}))
         self.truth_extra = {"list_pages": pages}
 

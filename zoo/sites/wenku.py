@@ -1,5 +1,6 @@
 """Document-sharing (文库) site: upload header, page captions interleaved with the text,
 preview-limit message, 下载资源/资源描述, 由会员分享 caption, related lists, tag listings ?page=N."""
+
 from __future__ import annotations
 
 from .. import content as c
@@ -38,15 +39,32 @@ DOCS = [
 
 def _text(text_id: str) -> c.Text:
     if text_id == "nanchong-2012":
-        return c.relocate(c.load("guangyuan-2011"), "nanchong-2012",
-                          {"广元": "南充", "川陕甘结合部经济文化生态强市": "成渝经济区北部中心城市",
-                           "旺苍县英萃镇响水村": "南部县升钟镇水观村", "旺苍、苍溪": "南部、仪陇",
-                           "昭化妹": "嘉陵妹", "徐兰芳": "何志强", "陈久红": "杨春林",
-                           "市第六次工代会": "市第七次工代会", "市六次党代会": "市七次党代会",
-                           "市第六次党代会": "市第七次党代会"}, 1)
+        return c.relocate(
+            c.load("guangyuan-2011"),
+            "nanchong-2012",
+            {
+                "广元": "南充",
+                "川陕甘结合部经济文化生态强市": "成渝经济区北部中心城市",
+                "旺苍县英萃镇响水村": "南部县升钟镇水观村",
+                "旺苍、苍溪": "南部、仪陇",
+                "昭化妹": "嘉陵妹",
+                "徐兰芳": "何志强",
+                "陈久红": "杨春林",
+                "市第六次工代会": "市第七次工代会",
+                "市六次党代会": "市七次党代会",
+                "市第六次党代会": "市第七次党代会",
+            },
+            1,
+        )
     if text_id == "siming-reordered":
         t = c.reorder(c.load("siming-2012"), "siming-2012-reordered", slice(1, 5), slice(5, 9))
-        return c.near_duplicate(t, t.id, edits={"区工会被评为全国“五五”普法先进单位。": "区工会被评为全国“五五”普法先进单位和省级模范职工之家。"})
+        return c.near_duplicate(
+            t,
+            t.id,
+            edits={
+                "区工会被评为全国“五五”普法先进单位。": "区工会被评为全国“五五”普法先进单位和省级模范职工之家。"
+            },
+        )
     return c.load(text_id)
 
 
@@ -63,16 +81,25 @@ class WenkuSite(Site):
     gzip = True
 
     def build(self) -> None:
-        self.add("/robots.txt", self.html_page("User-agent: *\nDisallow: /search\nDisallow: /download/\n",
-                                               content_type="text/plain; charset=utf-8"))
+        self.add(
+            "/robots.txt",
+            self.html_page(
+                "User-agent: *\nDisallow: /search\nDisallow: /download/\n",
+                content_type="text/plain; charset=utf-8",
+            ),
+        )
         entries = []
         for text_id, num, who, when, fmt, size, total, preview, tag in DOCS:
             t = _text(text_id)
             title = _title(t, text_id)
             fname = f"{title}.{fmt.lower()}"
             paras = list(t.paras)
-            if text_id == "guangyuan-2011":       # the body repeats the inner title, as uploaded
-                paras = ["关于全市工会工作情况的汇报", "广元市总工会"] + paras[1:] if paras[0] == "广元市总工会" else paras
+            if text_id == "guangyuan-2011":  # the body repeats the inner title, as uploaded
+                paras = (
+                    ["关于全市工会工作情况的汇报", "广元市总工会"] + paras[1:]
+                    if paras[0] == "广元市总工会"
+                    else paras
+                )
             t.paras = paras
             path = f"/p-{num}.html"
             # page captions interleaved with the text: split paragraphs over the preview pages
@@ -82,20 +109,28 @@ class WenkuSite(Site):
 
             def caption(k, total=total, form=caption_form):
                 return form.format(k=k, total=total)
+
             blocks = []
             for k in range(preview):
-                chunk = paras[k * per:(k + 1) * per]
+                chunk = paras[k * per : (k + 1) * per]
                 ps = "\n".join(f"<p>{esc(p)}</p>" for p in chunk)
-                blocks.append(f'<div class="pageBox"><div class="page-img"><img alt="{esc(fname)}_第{k + 1}页" src="/img/{num}/{k + 1}.png"><span class="cap">{esc(fname)}_第{k + 1}页</span></div>\n'
-                              f'<div class="page-text">{ps}</div>\n<div class="page-num">{caption(k + 1)}</div></div>')
+                blocks.append(
+                    f'<div class="pageBox"><div class="page-img"><img alt="{esc(fname)}_第{k + 1}页" src="/img/{num}/{k + 1}.png"><span class="cap">{esc(fname)}_第{k + 1}页</span></div>\n'
+                    f'<div class="page-text">{ps}</div>\n<div class="page-num">{caption(k + 1)}</div></div>'
+                )
             if preview < total:
-                limit = (f"亲,该文档总共{total}页,到这儿已超出免费预览范围,如果喜欢就下载吧!</div>\n"
-                         f'<div class="readmore">已阅读{preview}页,还剩{total - preview}页未读 '
-                         f'<a href="/download/{num}">继续免费阅读</a>')
+                limit = (
+                    f"亲,该文档总共{total}页,到这儿已超出免费预览范围,如果喜欢就下载吧!</div>\n"
+                    f'<div class="readmore">已阅读{preview}页,还剩{total - preview}页未读 '
+                    f'<a href="/download/{num}">继续免费阅读</a>'
+                )
             else:
                 limit = f"亲,该文档总共{total}页,全部预览完了,如果喜欢就下载吧!"
-            related = "".join(f'<li><a href="/p-{d[1]}.html">{esc(_title(_text(d[0]), d[0]))}.{d[4].lower()}</a></li>'
-                              for d in DOCS if d[1] != num)
+            related = "".join(
+                f'<li><a href="/p-{d[1]}.html">{esc(_title(_text(d[0]), d[0]))}.{d[4].lower()}</a></li>'
+                for d in DOCS
+                if d[1] != num
+            )
             body = f"""<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="/tag/{tag}.html">解决方案</a> &gt; 工作总结</div>
 <div class="doc">
 <h1>{esc(fname)}</h1>
@@ -119,16 +154,30 @@ class WenkuSite(Site):
         # tag listings with ?page=N (2 per page)
         for tag in sorted({e[0] for e in entries}):
             mine = [e for e in entries if e[0] == tag]
-            pages = [mine[i:i + 2] for i in range(0, len(mine), 2)]
+            pages = [mine[i : i + 2] for i in range(0, len(mine), 2)]
             self.tag_pages[tag] = []
             for _n, chunk in enumerate(pages, start=1):
-                lis = "".join(f'<li><a href="{p}">{esc(f)}</a> <span>{w}</span></li>' for _, p, f, w in chunk)
-                nav = " ".join(f'<a href="/tag/{tag}.html?page={k}">{k}</a>' for k in range(1, len(pages) + 1))
+                lis = "".join(
+                    f'<li><a href="{p}">{esc(f)}</a> <span>{w}</span></li>' for _, p, f, w in chunk
+                )
+                nav = " ".join(
+                    f'<a href="/tag/{tag}.html?page={k}">{k}</a>' for k in range(1, len(pages) + 1)
+                )
                 body = f'<div class="crumb">当前位置：<a href="/">首页</a> &gt; 标签</div><ul class="doclist">{lis}</ul><div class="pages">{nav}</div>'
                 self.tag_pages[tag].append(self.html_page(_chrome(f"{tag}相关文档-{SITE}", body)))
         lis = "".join(f'<li><a href="{p}">{esc(f)}</a></li>' for _, p, f, _w in entries)
-        tags = " ".join(f'<a href="/tag/{tag}.html?page=1">{tag}</a>' for tag in sorted(self.tag_pages))
-        self.add("/", self.html_page(_chrome(f"{SITE}-海量文档免费下载", f'<div class="hot"><h2>热门文档</h2><ul>{lis}</ul></div><div class="tags">{tags}</div>')))
+        tags = " ".join(
+            f'<a href="/tag/{tag}.html?page=1">{tag}</a>' for tag in sorted(self.tag_pages)
+        )
+        self.add(
+            "/",
+            self.html_page(
+                _chrome(
+                    f"{SITE}-海量文档免费下载",
+                    f'<div class="hot"><h2>热门文档</h2><ul>{lis}</ul></div><div class="tags">{tags}</div>',
+                )
+            ),
+        )
 
     tag_pages: dict
 
@@ -142,6 +191,7 @@ class WenkuSite(Site):
             if not pages:
                 return None
             from urllib.parse import parse_qs
+
             try:
                 n = int(parse_qs(query).get("page", ["1"])[0])
             except ValueError:
