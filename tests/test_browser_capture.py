@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -215,7 +214,7 @@ def test_a_page_over_its_time_bound_is_a_recorded_failure(bzoo, tmp_path):
 
 @needs_chromium
 def test_replay_of_the_rendered_app_from_the_warc_alone(crawled, tmp_path):
-    from tests.test_pywb_replay import _free_port, _get, pywb_bin
+    from tests.test_pywb_replay import pywb_bin, running_wayback
 
     bin_dir = pywb_bin()
     if bin_dir is None:
@@ -230,27 +229,7 @@ def test_replay_of_the_rendered_app_from_the_warc_alone(crawled, tmp_path):
             timeout=120,
         )
         assert proc.returncode == 0, proc.stdout + proc.stderr
-    port = _free_port()
-    with open(tmp_path / "wayback.log", "wb") as log:
-        wayback = subprocess.Popen(
-            [str(bin_dir / "wayback"), "-b", "127.0.0.1", "-p", str(port)],
-            cwd=tmp_path,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if _get(base + "/", timeout=2)[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert wayback.poll() is None and time.monotonic() < deadline, (
-                tmp_path / "wayback.log"
-            ).read_text(errors="replace")[-2000:]
-            time.sleep(0.2)
+    with running_wayback(tmp_path, bin_dir) as base:
         crawled.zoo.stop()  # only the archive answers from here on (so this test runs last)
         from playwright.sync_api import sync_playwright
 
@@ -278,10 +257,3 @@ def test_replay_of_the_rendered_app_from_the_warc_alone(crawled, tmp_path):
             assert scope.locator("#app h1.title").inner_text() == "卫子镇工会2023年一季度工作简报"
             assert "一季度" in scope.locator("#app .content").inner_text()
             browser.close()
-    finally:
-        wayback.terminate()
-        try:
-            wayback.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            wayback.kill()
-            wayback.wait()

@@ -10,6 +10,7 @@ one that uses the crawl's own CDXJ index (``DATA/indexes/<crawl>.cdxj``) as it i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -77,6 +78,14 @@ def wayback(crawled, tmp_path_factory):
         (coll / "archive" / w.name).symlink_to(w)
     shutil.copy(cdxj, coll / "indexes" / "index.cdxj")
 
+    with running_wayback(root, bin_dir) as base:
+        yield type("W", (), dict(base=base, cdxj=cdxj, zoo=crawled.zoo, data=crawled.data))
+
+
+@contextlib.contextmanager
+def running_wayback(root: Path, bin_dir: Path):
+    """pywb's ``wayback`` serving the collections under ``root`` on a free loopback port,
+    its base URL once it answers; stopped (and its log closed) on leaving."""
     port = _free_port()
     log = open(root / "wayback.log", "wb")
     proc = subprocess.Popen(
@@ -100,7 +109,7 @@ def wayback(crawled, tmp_path_factory):
                     + (root / "wayback.log").read_text(errors="replace")[-2000:]
                 )
             time.sleep(0.2)
-        yield type("W", (), dict(base=base, cdxj=cdxj, zoo=crawled.zoo, data=crawled.data))
+        yield base
     finally:
         proc.terminate()
         try:
