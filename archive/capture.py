@@ -1,9 +1,9 @@
 """The unit of work between capture and archive: one fetched URL.
 
 A ``Capture`` is produced twice from the same facts: live, by the crawler's WARC
-middleware right after it wrote the records, and later by ``archive.reindex``
+middleware right after it wrote the records, and later by ``archive.store.reindex``
 reading those records back from the WARC files.  Everything downstream
-(``archive.indexer``) consumes only ``Capture`` objects, so a reindex yields the
+(``archive.store.indexer``) consumes only ``Capture`` objects, so a reindex yields the
 same archive as the crawl did.
 """
 

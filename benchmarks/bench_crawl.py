@@ -156,7 +156,7 @@ def bench(pages: int, concurrency: int, bare: bool = True) -> dict:
         full_cmd = [
             sys.executable,
             "-m",
-            "archive.cli",
+            "cli.main",
             "crawl",
             "--data",
             tmp,

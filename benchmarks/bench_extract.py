@@ -2,7 +2,7 @@
 
 Fetches every HTML page of the zoo once (gold pages and start pages), then, in one
 process and the same run, times
-  ours: archive.extract.process_capture (decode, body, chrome, split, normalise, metadata)
+  ours: archive.extract.page.process_capture (decode, body, chrome, split, normalise, metadata)
   bare: trafilatura.extract(body) with its defaults
 over the same bytes, interleaved round by round so both see the same machine load.
 
@@ -10,13 +10,13 @@ over the same bytes, interleaved round by round so both see the same machine loa
 Target: ours / bare <= 1.2.
 
 Then, on the text of the two Simplified seed captures (../shared/seeds), the
-normalisation and metadata alone (archive.normalize.normalize_text + archive.metadata.
+normalisation and metadata alone (archive.extract.normalize.normalize_text + archive.extract.metadata.
 describe), in ms of CPU per 10 KB of UTF-8 (best of 5 rounds). Target: < 5 ms.
 
 With --large N (default 1000; 0 skips it): the indexer's work per capture on N article and
 list pages of the zoo's large portal (the pages benchmarks/bench_crawl.py crawls):
 process_capture plus the derived forms (folded text, MinHash signature, search index forms;
-archive.indexer.prepare_documents), in ms of CPU per capture, best of the rounds. SQLite,
+archive.store.indexer.prepare_documents), in ms of CPU per capture, best of the rounds. SQLite,
 WARC reading and the hand-over to the helper process are not in it.
 """
 
@@ -35,7 +35,7 @@ sys.path.append(str(Path(__file__).resolve().parent.parent))
 
 
 def collect_pages() -> list[tuple[str, str | None, bytes]]:
-    from archive.evaluate import http_fetch
+    from archive.evaluate.zoo import http_fetch
     from zoo import Zoo
 
     pages = []
@@ -53,7 +53,7 @@ def collect_pages() -> list[tuple[str, str | None, bytes]]:
 def run(pages, rounds: int) -> dict:
     import trafilatura
 
-    from archive.extract import process_capture
+    from archive.extract.page import process_capture
 
     # warm both (imports, OpenCC tables, trafilatura config) outside the clock
     for url, ctype, body in pages[:3]:
@@ -83,7 +83,7 @@ def run(pages, rounds: int) -> dict:
 
 def large_portal_pages(n: int) -> list[tuple[str, str | None, bytes]]:
     """n pages of the zoo's large portal (its articles, and a list page every 100)."""
-    from archive.evaluate import http_fetch
+    from archive.evaluate.zoo import http_fetch
     from zoo import Zoo
 
     pages = []
@@ -99,8 +99,8 @@ def large_portal_pages(n: int) -> list[tuple[str, str | None, bytes]]:
 
 def indexer_ms_per_capture(pages, rounds: int) -> float:
     """Best round's CPU ms per capture for extraction and the derived forms."""
-    from archive.extract import process_capture
-    from archive.indexer import prepare_documents
+    from archive.extract.page import process_capture
+    from archive.store.indexer import prepare_documents
 
     for url, ctype, body in pages[:20]:  # warm: tables, parsers, dictionaries
         prepare_documents(process_capture(url, ctype, body))
@@ -117,8 +117,8 @@ def indexer_ms_per_capture(pages, rounds: int) -> float:
 def normalise_describe_ms_per_10kb(rounds: int = 5) -> float | None:
     """CPU ms per 10 KB for normalize_text + describe on the Simplified seeds (None
     without ../shared/seeds)."""
-    from archive.metadata import describe
-    from archive.normalize import normalize_text
+    from archive.extract.metadata import describe
+    from archive.extract.normalize import normalize_text
     from tests.seeds import SEEDS
 
     if not SEEDS:

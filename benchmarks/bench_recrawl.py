@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archive.store import document_id  # noqa: E402
+from archive.store.schema import document_id  # noqa: E402
 from tests.conftest import crawl_cmd  # noqa: E402
 from tests.sql import rows as q  # noqa: E402
 from tests.test_incremental import edit_document, editable_docs  # noqa: E402

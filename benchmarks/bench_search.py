@@ -2,8 +2,8 @@
 
 Build (resumable, constant memory, progress on stderr): DIR/archive.db grows to N documents
 of report prose, in batches of 1,000 written as the indexer writes them (`documents` rows
-through sqlite-utils, then ``archive.search.index_documents``), each batch one transaction,
-and the index is merged as at the end of a crawl (``archive.search.merge_search``).
+through sqlite-utils, then ``archive.store.search.index_documents``), each batch one transaction,
+and the index is merged as at the end of a crawl (``archive.store.search.merge_search``).
 The prose is drawn from a pool of sentences made by a character Markov chain (order 3) over
 the zoo's report texts, so common words (工会, 职工) are in nearly every document while a
 sentence-long phrase is in a few hundred; titles, sites, dates, regions and types are drawn
@@ -39,7 +39,8 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archive import search, store  # noqa: E402
+from archive.store import schema as store  # noqa: E402
+from archive.store import search  # noqa: E402
 
 BATCH = 1000
 SEED = 20261207
@@ -94,7 +95,7 @@ def sentence_pool(n: int, seed: int = SEED) -> list[str]:
 
 
 def regions() -> list[str]:
-    lines = (ROOT / "archive" / "data" / "regions.tsv").read_text(encoding="utf-8").splitlines()
+    lines = (ROOT / "archive" / "extract" / "data" / "regions.tsv").read_text(encoding="utf-8").splitlines()
     return [ln.split("\t")[1] for ln in lines if ln and not ln.startswith("#")][:400]
 
 
@@ -194,7 +195,7 @@ def build(data: Path, docs: int, cache_mb: int = 0) -> dict:
 
 
 def merge(db) -> None:
-    """What the end of a crawl does to the index (``archive.search.merge_search``)."""
+    """What the end of a crawl does to the index (``archive.store.search.merge_search``)."""
     before = search.segments(db)
     t = time.perf_counter()
     search.merge_search(db)

@@ -24,7 +24,8 @@ from urllib.parse import quote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archive import search, store  # noqa: E402
+from archive.store import schema as store  # noqa: E402
+from archive.store import search  # noqa: E402
 from tests.fixtures_archive import WARC_NAME, build_archive, document_row, serving  # noqa: E402
 
 QUERY = "/archive/search.json?q=" + quote("工会 工作 职工 组织")

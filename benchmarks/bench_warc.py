@@ -314,7 +314,7 @@ def main() -> None:
         first, files = warc_bytes(data)
         run_crawl(base, data, True, level, "second")
         second, _ = warc_bytes(data, files)
-        from crawler.warc.cdxj import write_index
+        from archive.warc.cdxj import write_index
 
         t = time.process_time()
         write_index(sorted(files), tmp / "first.cdxj")

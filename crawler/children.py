@@ -26,7 +26,7 @@ def index_worker(
     (``closing``: an event it sets once it has every capture, and only closes)."""
     if ready is not None:
         ready.set()  # the queue is unpickled: the crawler may now close it at any time
-    from archive.indexer import run_worker
+    from archive.store.indexer import run_worker
     from crawler.lock import hold_worker_lock
 
     hold_worker_lock(data_dir)
@@ -46,12 +46,12 @@ def index_worker(
 
 def cluster_worker(data_dir: str, crawl_id: str, go=None) -> None:
     """After the indexer: the archive's duplicate clusters, in a fresh process
-    (``archive.indexer.run_cluster``), holding the worker byte of DIR/.lock too.
+    (``archive.store.indexer.run_cluster``), holding the worker byte of DIR/.lock too.
 
     ``go``: the read end of a pipe.  The process is then started while the indexer
     closes, imports what it runs, and waits for a word: True (the indexer is done and
     exited cleanly: cluster) or False, or the crawler gone (end of file): exit."""
-    from archive.indexer import _as_crawl_child, run_cluster
+    from archive.store.indexer import _as_crawl_child, run_cluster
 
     _as_crawl_child(0)  # deaf to SIGINT/SIGTERM while it waits, as the indexer is
     from archive import dedup  # noqa: F401  (the clustering's imports, before the word)

@@ -9,7 +9,7 @@ worker.  Design (README, *Scaling out on Redis*):
 * each worker is a data directory of its own, ``DIR/workers/NAME`` (its own lock, WARC files
   with the prefix ``union-NAME``, capture state, indexer and archive.db of what *it* fetched);
   one archive is built from all of them with ``union-archive reindex --data DIR``, which reads
-  every worker's WARC files (``archive.warc_dirs``) — the indexer needs all pages of a crawl at
+  every worker's WARC files (``archive.warc.dirs``) — the indexer needs all pages of a crawl at
   once to stitch multi-page articles and cluster duplicates, which no single worker has;
 * the workers agree on one crawl id (so the WARC files of all workers form one crawl):
   ``join`` adds the worker to ``KEY:workers`` and takes ``KEY:crawl`` (set by the first

@@ -1,6 +1,6 @@
 """IndexerBridge: hands every capture to the indexer child process.
 
-Extraction and SQLite writes run in a separate process (``archive.indexer.run_worker``)
+Extraction and SQLite writes run in a separate process (``archive.store.indexer.run_worker``)
 so that they never stall the Twisted reactor.  Captures reach it through a bounded
 in-memory queue; when the indexer is a whole queue behind, they wait in a spool on disk
 (``DIR/.indexer-spool``, queuelib's FifoDiskQueue, the queue Scrapy's JOBDIR uses) and go
@@ -76,7 +76,7 @@ class IndexerBridge:
         self.data_dir = Path(s.get("UNION_DATA_DIR", "data"))
         self.crawl_id = s.get("UNION_CRAWL_ID")
         self.queue_size = s.getint("UNION_INDEXER_QUEUE", 2000)
-        # helper processes that extract ahead when captures back up (archive.ahead); 0: none
+        # helper processes that extract ahead when captures back up (archive.store.parallel); 0: none
         self.helpers = max(0, s.getint("UNION_EXTRACT_HELPERS", 1))
         self.resume = s.getbool("UNION_RESUME", False)
         self.jobdir = s.get("JOBDIR")
@@ -328,7 +328,7 @@ class IndexerBridge:
             )
         else:
             # the clusters of the whole archive, in a fresh process now that the
-            # indexer's memory is back with the system (archive.indexer.run_cluster)
+            # indexer's memory is back with the system (archive.store.indexer.run_cluster)
             if clustering is None:
                 clustering = self._start_clustering(at_once=True)
             proc, go = clustering
@@ -370,8 +370,8 @@ def _mark_indexer_failed(
     ``running`` that no one would close (the row is written if the indexer died before
     it could): not resumable, since the fetching itself ended as it should.  A crawl
     stopped for lack of space gets ``status`` ``interrupted`` instead: resumable."""
-    import archive.store as store
-    from archive.indexer import utcnow
+    import archive.store.schema as store
+    from archive.store.indexer import utcnow
 
     try:
         db = store.connect(data_dir / "archive.db")

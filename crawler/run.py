@@ -132,7 +132,7 @@ def resumable(data_dir: Path) -> dict | None:
 def put_right(data_dir: Path, policy=None) -> dict:
     """Repair what a killed run left behind.  Call with the data directory's lock held.
     ``policy``: the crawl's ``crawler.revisit.RevisitPolicy`` (default: the defaults)."""
-    import archive.store as store
+    import archive.store.schema as store
     from crawler.warc.state import STATE_FILE, CaptureState, rebuild
     from crawler.warc.writer import recover_open_files
 
@@ -149,7 +149,7 @@ def put_right(data_dir: Path, policy=None) -> dict:
             done["interrupted"] = stale
         finally:
             db.conn.close()
-    from archive.warc_dirs import own_warc_dirs
+    from archive.warc.dirs import own_warc_dirs
 
     recovered = [p for d in own_warc_dirs(data_dir) if d.is_dir() for p in recover_open_files(d)]
     if recovered:

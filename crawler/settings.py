@@ -34,7 +34,7 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 RETRY_BACKOFF_BASE = 1.0  # seconds; doubles per retry (crawler.middlewares.BackoffRetryMiddleware)
 RETRY_BACKOFF_MAX = 30.0
 DOWNLOAD_TIMEOUT = 30
-# Scrapy's two headers, and only the content codings that warcio, pywb and archive.warc_read
+# Scrapy's two headers, and only the content codings that warcio, pywb and archive.warc.read
 # all decode (warcio reads br only with brotlipy, which cannot share a venv with Scrapy's
 # brotli, and zstd not at all); bodies sent so anyway are archived and decoded all the same
 DEFAULT_REQUEST_HEADERS = {

@@ -129,7 +129,7 @@ def crawl_cmd(data_dir, start_urls, *extra, progress="log"):
     cmd = [
         sys.executable,
         "-m",
-        "archive.cli",
+        "cli.main",
         "crawl",
         "--data",
         str(data_dir),

@@ -5,8 +5,8 @@
                                              record per document, HTTP headers and HTML body
   warc/union-20261121000100-00001.warc.gz.open  a WARC still being written (must not be served)
   secret.txt, warc/escape.warc.gz -> ../secret.txt   targets for the traversal tests
-  archive.db   through ``archive.store.connect``: crawls, captures and documents rows pointing
-               at those records, indexed with ``archive.search.index_documents``
+  archive.db   through ``archive.store.schema.connect``: crawls, captures and documents rows pointing
+               at those records, indexed with ``archive.store.search.index_documents``
 and returns an ``Archive`` with the paths and the document dicts.
 
 The texts are excerpts of the three real report captures in /work/shared/seeds (one in
@@ -31,7 +31,8 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archive import search, store
+from archive.store import schema as store
+from archive.store import search
 
 WARC_NAME = "union-20261121000000-00000.warc.gz"
 OPEN_WARC_NAME = "union-20261121000100-00001.warc.gz.open"
@@ -445,7 +446,7 @@ def document_row(
 
 
 def build_archive(root: str | Path) -> Archive:
-    from archive.normalize import to_simplified
+    from archive.extract.normalize import to_simplified
 
     root = Path(root)
     warc_dir = root / "warc"
@@ -546,7 +547,7 @@ def serving(root: str | Path, *extra: str):
             [
                 sys.executable,
                 "-m",
-                "archive.cli",
+                "cli.main",
                 "serve",
                 "--data",
                 str(root),

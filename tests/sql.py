@@ -30,7 +30,7 @@ def index_mismatches(db_path) -> tuple[set, set]:
     """(entries the index holds that the documents rows do not give, entries the rows give
     that the index lacks): both empty when the index is exactly the index forms of the
     documents as they are (no stale tokens left by a replaced version)."""
-    from archive.search import index_form
+    from archive.store.search import index_form
 
     conn = sqlite3.connect(db_path)
     try:

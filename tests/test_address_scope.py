@@ -61,7 +61,7 @@ def test_start_url_on_loopback_in_any_spelling_is_refused(site, tmp_path, host):
         [
             sys.executable,
             "-m",
-            "archive.cli",
+            "cli.main",
             "crawl",
             "--data",
             str(tmp_path),

@@ -1,4 +1,4 @@
-"""Extraction ahead in a helper process (archive.ahead) builds the very archive that
+"""Extraction ahead in a helper process (archive.store.parallel) builds the very archive that
 extracting inline builds, from the zoo crawl's own WARC files; a helper that dies
 mid-way costs nothing but time."""
 
@@ -11,11 +11,11 @@ import sqlite3
 
 import pytest
 
-from archive import ahead as ahead_mod
-from archive.ahead import AheadIndexer
-from archive.indexer import Indexer
-from archive.reindex import warc_files
-from archive.warc_read import iter_captures
+from archive.store import parallel as ahead_mod
+from archive.store.indexer import Indexer
+from archive.store.parallel import AheadIndexer
+from archive.store.reindex import warc_files
+from archive.warc.read import iter_captures
 from tests.sql import index_mismatches, indexed
 
 

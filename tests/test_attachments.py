@@ -1,12 +1,12 @@
-"""archive.attachments: .docx and text PDF attachments become documents."""
+"""archive.extract.attachments: .docx and text PDF attachments become documents."""
 
 import io
 
 import docx
 import pytest
 
-from archive.attachments import AttachmentError, extract_attachment, kind_of
-from archive.extract import process_capture
+from archive.extract.attachments import AttachmentError, extract_attachment, kind_of
+from archive.extract.page import process_capture
 
 TITLE = "关于全市工会工作情况的汇报"
 PARAS = [
@@ -98,7 +98,7 @@ def test_a_docx_zip_bomb_is_refused_before_it_is_unpacked():
 
 
 def test_a_long_attachment_is_truncated_and_says_so():
-    from archive.attachments import MAX_TEXT_CHARS
+    from archive.extract.attachments import MAX_TEXT_CHARS
     from tests.bombs import docx_bomb
 
     ex = process_capture("http://a.test/x.docx", DOCX_TYPE, docx_bomb(30_000))  # 1.2 M characters
@@ -136,7 +136,7 @@ def test_bounded_pdf_filters_decode_as_pdfminer_does():
     from pdfminer.lzw import lzwdecode as pdfminer_lzw
     from pdfminer.runlength import rldecode as pdfminer_rl
 
-    from archive import pdf_streams
+    from archive.extract import pdf_streams
 
     rng = random.Random(7)
     for _ in range(50):

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.serve import make_datasette
-from archive.warc_read import MAX_DECODED
+from archive.publish.serve import make_datasette
+from archive.warc.read import MAX_DECODED
 from tests import bombs
 from tests.bombs import DOCX_TYPE, MB, PAGE, Hostile, peak_rss
 from tests.conftest import crawl_cmd
@@ -48,7 +48,7 @@ def documents(data: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "zstd"])
 def test_each_content_coding_is_decoded(coding):
-    from archive.warc_read import decode_content
+    from archive.warc.read import decode_content
 
     assert decode_content(bombs.encode(PAGE, coding), coding) == PAGE
 
@@ -68,7 +68,7 @@ def test_a_content_coding_bomb_is_an_error_in_bounded_memory(tmp_path, coding):
     bomb = tmp_path / "bomb"
     bomb.write_bytes(BOMBS[coding]())
     code = (
-        "import sys\nfrom archive.warc_read import DecodingError, decode_content\n"
+        "import sys\nfrom archive.warc.read import DecodingError, decode_content\n"
         "try:\n    decode_content(open(sys.argv[1], 'rb').read(), sys.argv[2])\n"
         "except DecodingError as exc:\n    print(exc)\n"
     )
@@ -123,7 +123,7 @@ def test_bombs_are_recorded_errors_and_no_process_passes_1_gb(tmp_path):
     assert docs["bad-byte.html"] == docs["fine.html"]  # the stray byte dropped, no mojibake
 
     reindex = peak_rss(
-        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(data)],
+        [sys.executable, "-m", "cli.main", "reindex", "--data", str(data)],
         tmp_path / "reindex.json",
     )
     assert reindex["returncode"] == 0, reindex["stderr"]
@@ -191,7 +191,7 @@ def test_each_content_coding_end_to_end(tmp_path):
             [
                 sys.executable,
                 "-m",
-                "archive.cli",
+                "cli.main",
                 "record",
                 ids[f"{c}.html"],
                 "--data",
@@ -215,7 +215,7 @@ def test_each_content_coding_end_to_end(tmp_path):
             assert check.returncode == 0 and "digest pass" in check.stdout, check
 
     reindex = subprocess.run(
-        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(data)],
+        [sys.executable, "-m", "cli.main", "reindex", "--data", str(data)],
         capture_output=True,
         text=True,
         timeout=300,

@@ -115,7 +115,7 @@ def test_document_page_citation_and_its_downloads(server, browser, tmp_path):
 
     from pybtex.database import parse_string
 
-    from archive import citation
+    from archive.publish import citation
 
     arch, base = server
     doc = arch.doc("guangyuan")

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.evaluate import text_f1
+from archive.evaluate.zoo import text_f1
 from crawler.browser import APP_SHELL, CHALLENGE, browser_reason, json_links
 from tests.conftest import crawl_cmd
 from tests.sql import rows

@@ -16,9 +16,9 @@ from xml.etree import ElementTree
 
 import pytest
 
-from archive.changes import entry_id
-from archive.serve import make_datasette
-from archive.store import document_id
+from archive.publish.changes import entry_id
+from archive.publish.serve import make_datasette
+from archive.store.schema import document_id
 from tests.conftest import crawl_cmd
 from tests.fixtures_archive import XSS, add_document, build_archive, serving
 from tests.sql import rows
@@ -189,7 +189,7 @@ def test_changes_page_lists_new_changed_and_gone_per_site(recrawled, ds):
 
 
 def test_changes_are_counted_in_full_and_listed_up_to_the_limit(recrawled):
-    from archive.changes import crawl_changes
+    from archive.publish.changes import crawl_changes
 
     db = recrawled.data / "archive.db"
     [row] = rows(db, "select new_documents from crawls where id = ?", [recrawled.crawls[0]])

@@ -16,8 +16,8 @@ import markupsafe
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive import citation
-from archive.serve import make_datasette
+from archive.publish import citation
+from archive.publish.serve import make_datasette
 from tests.fixtures_archive import XSS, build_archive
 
 RECORD_BASE = "http://localhost"  # Datasette's test client answers as this host

@@ -53,7 +53,7 @@ def test_loopback_needs_an_explicit_allow(tmp_path):
         [
             sys.executable,
             "-m",
-            "archive.cli",
+            "cli.main",
             "crawl",
             "--data",
             str(tmp_path),
@@ -72,7 +72,7 @@ def test_bad_arguments_are_clear(tmp_path):
         [
             sys.executable,
             "-m",
-            "archive.cli",
+            "cli.main",
             "crawl",
             "--data",
             str(tmp_path),
@@ -91,7 +91,7 @@ def test_bad_arguments_are_clear(tmp_path):
         [
             sys.executable,
             "-m",
-            "archive.cli",
+            "cli.main",
             "crawl",
             "--data",
             str(tmp_path),
@@ -103,7 +103,7 @@ def test_bad_arguments_are_clear(tmp_path):
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     proc = subprocess.run(
-        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(tmp_path)],
+        [sys.executable, "-m", "cli.main", "reindex", "--data", str(tmp_path)],
         capture_output=True,
         text=True,
     )
@@ -220,7 +220,7 @@ def test_indexer_killed_mid_crawl_loses_nothing(crawled, tmp_path):
     assert fetched >= {u for (u,) in ref.execute("select url from documents")}
 
     out = subprocess.run(
-        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(data)],
+        [sys.executable, "-m", "cli.main", "reindex", "--data", str(data)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -448,7 +448,7 @@ def test_a_read_only_data_dir_is_a_one_line_error(tmp_path):
         pytest.skip("no mount namespace to make a read-only file system in")
     for cmd in (
         crawl_cmd(ro, ["http://127.0.0.1:9/"]),
-        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(ro)],
+        [sys.executable, "-m", "cli.main", "reindex", "--data", str(ro)],
         crawl_cmd(ro / "new", ["http://127.0.0.1:9/"]),
     ):
         proc = subprocess.run([*wrap, *cmd], capture_output=True, text=True, timeout=60)

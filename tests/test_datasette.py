@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive import search, store
-from archive.serve import LIMITS, SETTINGS, make_datasette
+from archive.publish.serve import LIMITS, SETTINGS, make_datasette
+from archive.store import schema as store
+from archive.store import search
 from tests.fixtures_archive import (
     DISTRICT_HANT,
     OPEN_WARC_NAME,
@@ -65,7 +66,7 @@ def table_search(ds, q, extra=""):
 
 
 def test_shipped_datasette_yml_is_the_root_one():
-    assert (ROOT / "archive" / "datasette.yml").read_bytes() == (
+    assert (ROOT / "archive" / "publish" / "datasette.yml").read_bytes() == (
         ROOT / "datasette.yml"
     ).read_bytes()
 
@@ -590,7 +591,7 @@ def test_wal_keeps_serving_while_a_crawl_writes(tmp_path):
 
 def test_serve_without_archive_is_a_one_line_error(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "archive.cli", "serve", "--data", str(tmp_path)],
+        [sys.executable, "-m", "cli.main", "serve", "--data", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from archive.dates import find_dates, find_year, parse_date
+from archive.extract.dates import find_dates, find_year, parse_date
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
-"""archive.decode: every charset case a Chinese portal crawl meets."""
+"""archive.extract.decode: every charset case a Chinese portal crawl meets."""
 
 import pytest
 
-from archive.decode import DecodeError, decode_body, has_mojibake
+from archive.extract.decode import DecodeError, decode_body, has_mojibake
 
 BODY = (
     "<html><head>{meta}<title>关于全市工会工作情况的汇报</title></head><body>"
@@ -176,7 +176,7 @@ def test_non_ascii_shares_of_long_texts_equal_the_regex_count():
     regex count that short samples still use."""
     import random
 
-    from archive import decode
+    from archive.extract import decode
 
     def by_regex(text, pattern, default):
         sample = text[:20000]

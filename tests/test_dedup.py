@@ -8,8 +8,8 @@ import numpy as np
 import opencc
 import pytest
 
-from archive.dedup import NUM_PERM, cluster, signature, similarity
-from archive.normalize import normalize_text
+from archive.extract.normalize import normalize_text
+from archive.store.dedup import NUM_PERM, cluster, signature, similarity
 from tests.seeds import seed
 
 
@@ -152,7 +152,7 @@ def test_scales_with_lsh_not_all_pairs(monkeypatch):
     """30,000 documents (random signatures, 300 planted near-duplicate pairs): LSH hands
     a few candidate pairs per band to verification, not the 450 million pairs of all
     against all (the work is counted, not timed: benchmarks time things)."""
-    import archive.dedup as dedup
+    import archive.store.dedup as dedup
 
     n = 30_000
     items = planted(n)
@@ -309,7 +309,7 @@ def test_minhash_values_equal_datasketch():
     import numpy as np
     from datasketch import MinHash
 
-    from archive.dedup import SEED, _permutations, minhash_values, shingle_hashes
+    from archive.store.dedup import SEED, _permutations, minhash_values, shingle_hashes
 
     a, b = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32").permutations
     assert np.array_equal(_permutations()[0][0], a) and np.array_equal(_permutations()[1][0], b)
@@ -335,7 +335,7 @@ def test_minhash_values_equal_datasketch():
 def test_fold_is_nfkc_simplified_lower():
     import unicodedata
 
-    from archive.normalize import fold, nfkc, to_simplified
+    from archive.extract.normalize import fold, nfkc, to_simplified
 
     rng = random.Random(11)
     alphabet = "工会總ＡＢ２０…㎡①ﬁ e\u0301\u00e9\u0323，。\u3000\n😀\U0002f800\uffffa"
@@ -360,7 +360,7 @@ def test_fold_collapses_runs_of_blanks_and_keeps_line_breaks():
     """Runs of blanks (U+3000 included, after NFKC) become one blank; a line break stays a
     character of its own (the search index makes it a position: no phrase across
     paragraphs); the ends are stripped."""
-    from archive.normalize import fold
+    from archive.extract.normalize import fold
 
     assert fold("  工会  工作\u3000\u3000总结 \n\n 二〇二四  ") == "工会 工作 总结 \n\n 二〇二四"
     assert fold("工会\n工作") == "工会\n工作"
@@ -372,7 +372,7 @@ def test_indexer_clusters_the_archive_and_fills_what_copies_lack(tmp_path, repor
     """At the end of a crawl the indexer clusters every signature in archive.db and a
     copy missing a fact takes the value its cluster's reports agree on, read back cluster
     by cluster (a real SQLite file; the same path a crawl's finish takes)."""
-    from archive.indexer import Indexer
+    from archive.store.indexer import Indexer
 
     t = reports["siming"]
     rnd = random.Random(3)
@@ -444,7 +444,7 @@ def test_crawl_clustering_process_clusters_and_moves_finished_at(tmp_path, repor
     import multiprocessing
     import sqlite3
 
-    from archive.indexer import Indexer
+    from archive.store.indexer import Indexer
     from crawler.children import cluster_worker as _cluster_worker
 
     t = reports["siming"]
@@ -513,7 +513,7 @@ def test_clustering_process_started_early_waits_for_its_word(tmp_path, reports):
     import sqlite3
     import time
 
-    from archive.indexer import Indexer
+    from archive.store.indexer import Indexer
     from crawler.children import cluster_worker as _cluster_worker
     from crawler.lock import LOCK_FILE, WORKER_BYTE
 
@@ -588,7 +588,7 @@ def test_value_file_gives_back_columns_of_every_document(tmp_path):
     """Clustering reads MinHash values a few columns at a time from a column-blocked
     temporary file: what comes back is the values as appended, across blocks, also when
     rows are appended after a read."""
-    from archive.dedup import _BLOCK_ROWS, _ValueFile
+    from archive.store.dedup import _BLOCK_ROWS, _ValueFile
 
     rng = np.random.default_rng(0)
     rows = rng.integers(0, 2**32, (2 * _BLOCK_ROWS + 77, NUM_PERM), dtype=np.uint32)
@@ -608,7 +608,7 @@ def test_identity_patterns_match_their_look_behind_first_definitions():
     (for speed); they must find exactly what the plain definitions find."""
     import re
 
-    from archive import dedup
+    from archive.store import dedup
 
     plain = {
         "_YEAR": re.compile(r"(?<![0-9a-z])((?:19|20)\d\d)\s*年"),
@@ -653,7 +653,7 @@ def test_identity_patterns_match_their_look_behind_first_definitions():
 def _band_pairs_per_bucket(values):
     """The first definition of ``dedup._band_pairs``: one bucket at a time (per band: its
     pairs as a set of (i, j), and ``small`` after the band)."""
-    from archive.dedup import LSH_BANDS, LSH_ROWS, MAX_BUCKET, NEIGHBOURS
+    from archive.store.dedup import LSH_BANDS, LSH_ROWS, MAX_BUCKET, NEIGHBOURS
 
     n = len(values)
     small = np.zeros((n, LSH_BANDS), dtype=bool)
@@ -685,7 +685,7 @@ def test_band_pairs_by_bucket_size_equal_their_per_bucket_definition(tmp_path, m
     pairs (each once, i < j) and the same record of small buckets as pairing them one
     bucket at a time; buckets from 2 documents to huge ones (a few templates copied
     thousands of times), pieces cut small so that a band spans several."""
-    from archive import dedup
+    from archive.store import dedup
 
     monkeypatch.setattr(dedup, "_PIECE", 5000)
     rng = np.random.default_rng(3)
@@ -722,7 +722,7 @@ def test_verify_in_two_threads_equals_one(tmp_path, monkeypatch):
     """A large piece of candidate pairs is compared in two threads (columns split at a
     band boundary): the same mask and counts of equal values as in one, for every band
     (the earlier-band record included)."""
-    from archive import dedup
+    from archive.store import dedup
 
     rng = np.random.default_rng(5)
     n = 3000
@@ -752,7 +752,8 @@ def test_identity_patterns_equal_their_slower_first_forms():
     position, on strings made of the characters that matter)."""
     import re
 
-    from archive import dates, dedup
+    from archive.extract import dates
+    from archive.store import dedup
 
     units = dedup._BLANK_UNITS
     first_blank = re.compile(
@@ -781,7 +782,7 @@ def test_identity_patterns_equal_their_slower_first_forms():
 def _replay_one_by_one(chunks, ids, keyed, tokens, starts, ends):
     """The first definition of the groups (``dedup._replay``): every verified pair in
     order, in Python, with a union-find whose root is the smallest id of its group."""
-    from archive.dedup import conflict
+    from archive.store.dedup import conflict
 
     parent = list(range(len(ids)))
 
@@ -819,7 +820,7 @@ def test_replay_by_steps_equals_pair_by_pair(tmp_path, monkeypatch, step):
     too, so that joins fall at step boundaries and re-classification is exercised."""
     from array import array
 
-    from archive import dedup
+    from archive.store import dedup
 
     monkeypatch.setattr(dedup, "_REPLAY_STEP", step)
     rng = np.random.default_rng(11)
@@ -868,7 +869,7 @@ def test_a_join_that_ends_a_conflict_counts_within_one_step():
     A's group holds both years and C's are a subset of them: C joins.  (The pairs are
     classified again after each join; without that, C stays alone.)  B and C are too
     different to be a pair themselves."""
-    from archive import dedup
+    from archive.store import dedup
 
     rng = np.random.default_rng(3)
     base = rng.integers(0, 2**32, NUM_PERM, dtype=np.uint32)

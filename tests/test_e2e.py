@@ -74,7 +74,7 @@ def test_every_reachable_gold_document_is_archived(crawled):
 def test_multi_page_articles_are_joined(crawled):
     """Articles paged by TRS's createPageHTML (t…_1.html) and by pager links to NAME-2.html
     come out as one document each, at the first page's URL, with every page's text."""
-    from archive.evaluate import text_f1
+    from archive.evaluate.zoo import text_f1
 
     stored = {
         (r["url"], r["part"]): r
@@ -91,7 +91,7 @@ def test_multi_page_articles_are_joined(crawled):
 def test_official_document_fields_are_archived(crawled):
     """Every gold 公文 field is in archive.db as the zoo's truth states it (punctuation as
     the archive normalises it); documents without them have none."""
-    from archive.evaluate import meta_equal
+    from archive.evaluate.zoo import meta_equal
 
     fields = ("doc_number", "addressee", "issuer", "issued_date")
     truth = {(d["url"], d["part"] or 0): d for d in crawled.zoo.truth["documents"]}
@@ -168,7 +168,7 @@ def test_crawl_index_is_what_cdxj_indexer_reads_from_the_warc_files(crawled, tmp
     """The crawl made its CDXJ index as it wrote records; cdxj-indexer over the WARC files
     afterwards gives the same bytes (the zoo: redirects, errors, encodings, attachments,
     revisits), and no side file is left."""
-    from crawler.warc.cdxj import write_index
+    from archive.warc.cdxj import write_index
 
     [index] = (crawled.data / "indexes").glob("*.cdxj")
     warcs = sorted((crawled.data / "warc").glob("*.warc.gz"))
@@ -204,7 +204,7 @@ def test_reindex_rebuilds_the_same_documents(crawled, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(crawled.data / "warc", copy / "warc")
     proc = subprocess.run(
-        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(copy)],
+        [sys.executable, "-m", "cli.main", "reindex", "--data", str(copy)],
         capture_output=True,
         text=True,
         timeout=600,
@@ -218,7 +218,7 @@ def test_reindex_rebuilds_the_same_documents(crawled, tmp_path):
 
 
 def test_datasette_serves_the_documents_table(crawled):
-    from archive.serve import make_datasette
+    from archive.publish.serve import make_datasette
 
     ds = make_datasette(crawled.data)
     response = asyncio.run(ds.client.get("/archive/documents.json?_shape=array&_size=max"))
@@ -242,7 +242,7 @@ def test_reindex_recovers_a_crashed_open_file(crawled, tmp_path):
     with open(opened, "ab") as fh:
         fh.write(half)
     proc = subprocess.run(
-        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(copy)],
+        [sys.executable, "-m", "cli.main", "reindex", "--data", str(copy)],
         capture_output=True,
         text=True,
         timeout=600,

@@ -1,8 +1,8 @@
-"""archive.evaluate: the scoring recipe, and the whole zoo scored over real HTTP."""
+"""archive.evaluate.zoo: the scoring recipe, and the whole zoo scored over real HTTP."""
 
 import pytest
 
-from archive.evaluate import (
+from archive.evaluate.zoo import (
     encoding_failure,
     evaluate,
     format_report,

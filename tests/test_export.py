@@ -23,8 +23,9 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archive import citation, store
-from archive.export import DEFAULTS, export_columns
+from archive.publish import citation
+from archive.publish.export import DEFAULTS, export_columns
+from archive.store import schema as store
 from tests.fixtures_archive import WARC_NAME, build_archive
 
 BASE = "https://archive.example.org/union"
@@ -40,7 +41,7 @@ FORMATS = {
 
 def run_export(data, *args, timeout=600):
     return subprocess.run(
-        [sys.executable, "-m", "archive.cli", "export", "--data", str(data), *args],
+        [sys.executable, "-m", "cli.main", "export", "--data", str(data), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -174,7 +175,7 @@ def test_export_to_stdout(tmp_path):
 def test_export_carries_the_page_citation(tmp_path):
     import asyncio
 
-    from archive.serve import make_datasette
+    from archive.publish.serve import make_datasette
 
     arch = build_archive(tmp_path)
     out = tmp_path / "docs.jsonl"
@@ -202,7 +203,7 @@ def test_bad_input_is_a_one_line_error_and_writes_nothing(tmp_path):
         if args[0] != "--data":
             args = ["--data", str(arch.root), *args]
         proc = subprocess.run(
-            [sys.executable, "-m", "archive.cli", "export", *args],
+            [sys.executable, "-m", "cli.main", "export", *args],
             capture_output=True,
             text=True,
             timeout=120,
@@ -321,7 +322,7 @@ def generated_archive(root: Path) -> Path:
 # VmHWM is this process's own peak: ru_maxrss keeps the parent's across fork and exec
 PEAK_RSS = """
 import re, sys
-from archive.cli import main
+from cli.main import main
 try:
     main(sys.argv[1:])
 except SystemExit as exc:

@@ -1,9 +1,9 @@
-"""archive.chrome + archive.extract: chrome families, titles, dates, splitting, stitching."""
+"""archive.extract.boilerplate + archive.extract.page: chrome families, titles, dates, splitting, stitching."""
 
 import pytest
 
-from archive import chrome
-from archive.extract import Extraction, pagination, process_capture, split_parts, stitch
+from archive.extract import boilerplate
+from archive.extract.page import Extraction, pagination, process_capture, split_parts, stitch
 
 REPORT = [
     "广元市总工会",
@@ -76,7 +76,7 @@ FAMILY_EXAMPLES = [
 
 @pytest.mark.parametrize("line,family", FAMILY_EXAMPLES)
 def test_chrome_families(line, family):
-    assert (chrome.chrome_reason(line) or chrome.edge_reason(line)) == family
+    assert (boilerplate.chrome_reason(line) or boilerplate.edge_reason(line)) == family
 
 
 def test_chrome_flags_agree_with_chrome_reason():
@@ -119,11 +119,13 @@ def test_chrome_flags_agree_with_chrome_reason():
         "第3页",
     ]
     assert len(sources) >= 4 and len(lines) > 400
-    want = [chrome.chrome_reason(x) is not None for x in lines]
-    assert chrome.chrome_flags(lines) == want
+    want = [boilerplate.chrome_reason(x) is not None for x in lines]
+    assert boilerplate.chrome_flags(lines) == want
     for i in range(0, len(lines), 7):  # neighbours in other orders and alone
         chunk = lines[i : i + 7][::-1]
-        assert chrome.chrome_flags(chunk) == [chrome.chrome_reason(x) is not None for x in chunk]
+        assert boilerplate.chrome_flags(chunk) == [
+            boilerplate.chrome_reason(x) is not None for x in chunk
+        ]
 
 
 def test_inline_and_pinyin_fast_forms_agree_with_their_definitions():
@@ -177,9 +179,9 @@ def test_inline_and_pinyin_fast_forms_agree_with_their_definitions():
     for n in (1, 3, 8, 30, 120):
         for _ in range(400):
             line = "".join(rng.choice(pieces) for _ in range(n))
-            assert chrome.PINYIN.sub("", line) == pinyin.sub("", line), line
-            found = chrome.INLINE.search(line) is not None
-            assert (chrome._INLINE_KEY.search(line) is not None) == found, line
+            assert boilerplate.PINYIN.sub("", line) == pinyin.sub("", line), line
+            found = boilerplate.INLINE.search(line) is not None
+            assert (boilerplate._INLINE_KEY.search(line) is not None) == found, line
             hits[0] += pinyin.search(line) is not None
             hits[1] += found
     assert min(hits) > 100
@@ -189,7 +191,7 @@ def test_edge_families_only_at_the_edges():
     names = "王喆 李明 张华 赵升 刘芳"  # a list of award winners looks like a menu
     hope = "希望各基层工会结合实际认真抓好落实，确保取得实效，对职工群众有所帮助。"
     body = REPORT[:3] + [names, hope] + REPORT[3:]
-    lines, _ = chrome.clean_lines(
+    lines, _ = boilerplate.clean_lines(
         ["首页 图片新闻 动态报道 领导讲话 相关文件"]
         + body
         + ["以上就是小编整理的内容，希望对你有所帮助。"]
@@ -210,17 +212,19 @@ def test_edge_families_only_at_the_edges():
     ],
 )
 def test_report_lines_are_not_chrome(line):
-    assert chrome.chrome_reason(line) is None
+    assert boilerplate.chrome_reason(line) is None
 
 
 def test_related_list_cuts_the_tail():
-    lines, _ = chrome.clean_lines(REPORT + ["相关文章", "2022年工会工作总结", "2021年工会工作计划"])
+    lines, _ = boilerplate.clean_lines(
+        REPORT + ["相关文章", "2022年工会工作总结", "2021年工会工作计划"]
+    )
     assert lines == REPORT
 
 
 def test_title_repeats_at_the_top_are_dropped():
     # the file name and the title repeat the page title; the document's own heading is content
-    lines, title = chrome.clean_lines(
+    lines, title = boilerplate.clean_lines(
         [
             "关于我市工会工作情况的汇报.docx",
             "关于我市工会工作情况的汇报",
@@ -309,7 +313,7 @@ def test_justext_stoplist_is_a_frozenset_of_the_same_words():
     import lxml.html
     from trafilatura import external
 
-    from archive.extract import _trafilatura_lines
+    from archive.extract.page import _trafilatura_lines
 
     list_page = html(
         "通知公告-某市总工会",
@@ -521,7 +525,7 @@ def test_stitch_empty():
 
 
 def test_pagination_from_pager_links():
-    from archive.extract import pagination_from_links, parse_html
+    from archive.extract.page import pagination_from_links, parse_html
 
     links = (
         "<a href='t20171117_5577604.html'>1</a><a href='t20171117_5577604_1.html'>2</a>"
@@ -583,7 +587,7 @@ def _pagination_from_links_by_definition(root, url):
 def test_pagination_from_links_fast_path_matches_its_definition():
     import random
 
-    from archive.extract import pagination_from_links, parse_html
+    from archive.extract.page import pagination_from_links, parse_html
 
     # a link back to the page itself ("?page=2") names no sibling but counts as one
     own = parse_html(html("x", "<a href='?page=2'>2</a>"))
@@ -656,7 +660,7 @@ def test_fanwen_split_by_headings_when_title_counts_parts():
 
 
 def test_oversized_page_is_refused_quickly():
-    from archive.extract import MAX_PAGE_BYTES
+    from archive.extract.page import MAX_PAGE_BYTES
 
     body = html("汇编", paras(REPORT) * 10).encode()
     body += b"<p>" + b"x" * (MAX_PAGE_BYTES - len(body) + 10) + b"</p>"
@@ -678,7 +682,7 @@ def test_editor_credit_in_parentheses_is_chrome():
 
 def test_chrome_glued_into_running_text():
     body = "今年以来，我市各级工会组织深入学习贯彻党的十七大精神，狠抓各项工作落实。" * 6
-    lines, _ = chrome.clean_lines(
+    lines, _ = boilerplate.clean_lines(
         [
             body
             + "已阅读5页,还剩13页未读 继续免费阅读"
@@ -690,7 +694,7 @@ def test_chrome_glued_into_running_text():
 
 
 def test_pinyin_inserted_by_spam_converters_is_removed():
-    assert chrome.clean_lines(["全區工會工作報(bào)告如下，職(zhí)工代表大會(ABC)"])[0] == [
+    assert boilerplate.clean_lines(["全區工會工作報(bào)告如下，職(zhí)工代表大會(ABC)"])[0] == [
         "全區工會工作報告如下，職工代表大會(ABC)"
     ]
 
@@ -705,9 +709,11 @@ def test_site_wide_title_falls_back_to_heading():
 
 
 def test_related_heading_before_the_body_does_not_cut_it():
-    lines, _ = chrome.clean_lines(["相关文章", "2022年工会工作总结", "2021年工会工作计划"] + REPORT)
+    lines, _ = boilerplate.clean_lines(
+        ["相关文章", "2022年工会工作总结", "2021年工会工作计划"] + REPORT
+    )
     assert lines[-len(REPORT) :] == REPORT
-    lines, _ = chrome.clean_lines(REPORT[:3] + ["相关要求"] + REPORT[3:])
+    lines, _ = boilerplate.clean_lines(REPORT[:3] + ["相关要求"] + REPORT[3:])
     assert lines == REPORT[:3] + ["相关要求"] + REPORT[3:]
 
 
@@ -818,7 +824,7 @@ UNSEEN = {
 
 @pytest.mark.parametrize("name", sorted(UNSEEN))
 def test_unseen_portal_templates_come_out_clean(name):
-    from archive.evaluate import leaks_in, text_f1
+    from archive.evaluate.zoo import leaks_in, text_f1
 
     url, charset, body, title, date = UNSEEN[name]
     page = html(title, body, charset=charset).encode(charset)
@@ -836,7 +842,7 @@ def test_han_count_is_the_number_of_han_characters():
     characters in U+4E00-9FFF, edges and astral or lone-surrogate neighbours included."""
     import random
 
-    from archive.extract import han_count
+    from archive.extract.page import han_count
 
     rnd = random.Random(8)
     pool = [

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.evaluate import leaks_in
-from archive.extract import pagination_by_pager, parse_html, process_capture
+from archive.evaluate.zoo import leaks_in
+from archive.extract.page import pagination_by_pager, parse_html, process_capture
 
 BODY = [
     "今年以来，市总工会坚持以职工为中心，围绕全市中心工作，组织开展劳动和技能竞赛，参赛职工达三万人次。",
@@ -229,7 +229,7 @@ def test_pager_forms(url, links, want):
 
 
 def test_dash_paged_article_is_stitched():
-    from archive.extract import stitch
+    from archive.extract.page import stitch
 
     first = "http://h/n1/2024/0305/c1-32.html"
     pager = "<div class='page'><a href='c1-32.html'>1</a><a href='c1-32-2.html'>2</a></div>"
@@ -248,7 +248,7 @@ REALPAGES = Path(__file__).resolve().parents[1].parent / "shared" / "realpages"
 
 @pytest.mark.skipif(not (REALPAGES / "gold").is_dir(), reason="../shared/realpages not here")
 def test_realpages_targets():
-    from archive.realpages import evaluate
+    from archive.evaluate.realpages import evaluate
 
     s = evaluate(REALPAGES, baselines=False)["ours"]["summary"]
     assert s["f1_macro"] >= 0.97 and s["f1_min"] >= 0.90, s
@@ -262,7 +262,7 @@ def test_eval_pages_command_compares_with_baselines(tmp_path):
 
     from click.testing import CliRunner
 
-    from archive.cli import main
+    from cli.main import main
 
     out = tmp_path / "res.json"
     res = CliRunner().invoke(

@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from archive.store import document_id
+from archive.store.schema import document_id
 from tests.conftest import crawl_cmd
 from tests.sql import index_mismatches, rows
 
@@ -387,7 +387,7 @@ def test_first_capture_and_the_superseding_crawl_are_recorded(recrawls, tmp_path
 
     shutil.copytree(recrawls.data / "warc", tmp_path / "warc")
     proc = subprocess.run(
-        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(tmp_path)],
+        [sys.executable, "-m", "cli.main", "reindex", "--data", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -406,7 +406,7 @@ def test_archives_made_before_first_capture_get_it_from_their_captures(recrawls,
     import shutil
     import sqlite3
 
-    from archive import store
+    from archive.store import schema as store
 
     db = tmp_path / "archive.db"
     shutil.copy(recrawls.data / "archive.db", db)
@@ -440,7 +440,8 @@ def test_search_index_follows_the_documents_through_the_recrawls(recrawls):
     """The index is contentless: a changed document's entry is removed with the values it
     was indexed with (its row before the change). After four crawls with edits, a stitched
     article changed and a page gone, it holds exactly the documents' current forms."""
-    from archive import search, store
+    from archive.store import schema as store
+    from archive.store import search
 
     db_path = recrawls.data / "archive.db"
     stale, missing = index_mismatches(db_path)

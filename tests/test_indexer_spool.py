@@ -1,6 +1,6 @@
 """The indexer's backlog waits on disk: a crawl never blocks on extraction, and every
 capture still reaches the archive, in order (crawler/extensions.py: IndexerBridge); with a
-backlog a helper process extracts ahead (archive.ahead), and the archive is the same as one
+backlog a helper process extracts ahead (archive.store.parallel), and the archive is the same as one
 extracted inline."""
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def test_a_spooled_backlog_reaches_the_archive_whole(large, tmp_path):
     spilled = int(re.search(r"'union/indexer_spilled': (\d+)", p2.stderr).group(1))
     assert spilled > 50, p2.stderr[-2000:]
     assert "not indexed by an interrupted crawl is removed" in p2.stderr
-    # the backlog was also extracted ahead by the helper process (archive.ahead)
+    # the backlog was also extracted ahead by the helper process (archive.store.parallel)
     helped = r"of it the extraction helper [\d.]+ s, (\d+) captures"
     assert int(re.search(helped, p1.stderr).group(1)) == 0
     assert int(re.search(helped, p2.stderr).group(1)) > 20, p2.stderr[-2000:]
@@ -90,8 +90,8 @@ def test_child_processes_import_no_scrapy():
     import sys
 
     code = (
-        "import sys, pickle; from crawler import children; import archive.indexer, "
-        "archive.ahead, crawler.lock; pickle.loads(pickle.dumps(children.cluster_worker)); "
+        "import sys, pickle; from crawler import children; import archive.store.indexer, "
+        "archive.store.parallel, crawler.lock; pickle.loads(pickle.dumps(children.cluster_worker)); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -109,7 +109,7 @@ def test_links_to_pages_already_scheduled_skip_the_duplicate_filter(large, tmp_p
     responses = int(stats["downloader/response_count"])
     assert responses > 300
     assert int(stats.get("dupefilter/filtered", 0)) <= 5, stats
-    from archive.warc_read import iter_captures
+    from archive.warc.read import iter_captures
 
     urls = [c.url for c in iter_captures(sorted((tmp_path / "d" / "warc").glob("*.warc.gz")))]
     assert len(urls) == len(set(urls)) == responses
@@ -125,7 +125,7 @@ def test_flush_commits_a_write_left_open_before_its_own(tmp_path):
     import sqlite3
 
     from archive.capture import Capture
-    from archive.indexer import Indexer
+    from archive.store.indexer import Indexer
 
     ix = Indexer(tmp_path / "archive.db")
     ix.start_crawl("c1", ["http://h/"], "2026-11-22T00:00:00Z")

@@ -46,7 +46,7 @@ def holder(tmp_path):
 
 def cli(*args):
     return subprocess.run(
-        [sys.executable, "-m", "archive.cli", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "cli.main", *args], capture_output=True, text=True, timeout=60
     )
 
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from archive.metadata import date_from_url, describe, doc_type_of
-from archive.normalize import normalize_text
-from archive.regions import find_places, region_of
+from archive.extract.metadata import date_from_url, describe, doc_type_of
+from archive.extract.normalize import normalize_text
+from archive.extract.regions import find_places, region_of
 from tests.seeds import seed
 
 
@@ -370,7 +370,7 @@ def test_zoo_gold_metadata_accuracy(zoo):
 
 
 def test_fill_from_duplicates():
-    from archive.metadata import fill_from_duplicates
+    from archive.extract.metadata import fill_from_duplicates
 
     docs = [
         {
@@ -428,7 +428,7 @@ def test_heading_count_agrees_with_the_multiline_definition():
     import random
     import re
 
-    from archive.metadata import _HEADING, _count_headings
+    from archive.extract.metadata import _HEADING, _count_headings
 
     definition = re.compile("^" + _HEADING, re.M)
     rng = random.Random(5)
@@ -465,7 +465,7 @@ def test_heading_count_agrees_with_the_multiline_definition():
 def test_qa_lines_counted_as_the_multiline_pattern_counts():
     import random
 
-    from archive.metadata import _QA, _count_qa
+    from archive.extract.metadata import _QA, _count_qa
 
     rng = random.Random(5)
     alphabet = list("问答QA:：\n工会 x") + ["\n问：", "\nA:"]
@@ -481,7 +481,7 @@ def test_year_and_template_patterns_equal_their_first_forms():
     import random
     import re
 
-    from archive.metadata import _TEMPLATE, _TEXT_YEAR
+    from archive.extract.metadata import _TEMPLATE, _TEXT_YEAR
 
     first_year = re.compile(r"(?<![\dxX])((?:19|20)\d\d)年")
     first_template = re.compile(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from archive.normalize import detect_script, normalize_text
+from archive.extract.normalize import detect_script, normalize_text
 from tests.seeds import seed
 
 # ------------------------------------------------------------------ script
@@ -45,13 +45,13 @@ def test_stray_traditional_characters_in_simplified_text_are_mapped():
 
 
 def test_fast_t2s_matches_opencc_python_reimplemented():
-    """archive.normalize.t2s is a faster route to the library's own output: same result on
+    """archive.extract.normalize.t2s is a faster route to the library's own output: same result on
     real reports in three Traditional variants and on strings packed with its phrases."""
     import random
 
     import opencc
 
-    from archive.normalize import _t2s_tables, t2s
+    from archive.extract.normalize import _t2s_tables, t2s
 
     lib = opencc.OpenCC("t2s")
     reports = [seed("district-2021-traditional.txt"), seed("bdocx-guangyuan-2011.txt")[:3000]]
@@ -168,7 +168,7 @@ def test_traditional_placeholders():
 def test_has_traditional_agrees_with_the_character_tables():
     import random
 
-    from archive.normalize import _script_sets, has_traditional
+    from archive.extract.normalize import _script_sets, has_traditional
 
     trad, simp, _map = _script_sets()
     astral = sorted(c for c in trad if ord(c) > 0xFFFF)
@@ -210,7 +210,7 @@ def test_punctuation_fast_path_agrees_with_the_definition():
     characters beyond the BMP (the fast path hands those to the loop)."""
     import random
 
-    from archive.normalize import _fix_ascii_marks, _fix_ascii_marks_loop, fix_punctuation
+    from archive.extract.normalize import _fix_ascii_marks, _fix_ascii_marks_loop, fix_punctuation
 
     rng = random.Random(11)
     alphabet = list(",:;!?().") * 4 + list("  \n工会职工年月aZ19０²、。“”（）—…") + ["\U00020000"]
@@ -236,7 +236,7 @@ def test_punctuation_gap_pattern_equals_its_first_form():
     import random
     import re
 
-    from archive import normalize
+    from archive.extract import normalize
 
     p = normalize._CJK_PUNCT
     first = re.compile(rf" +(?=[{p}])|(?<=[{p}]) +")

@@ -4,10 +4,10 @@ import sqlite3
 
 import pytest
 
-from archive import store
-from archive.metadata import describe
-from archive.normalize import normalize_text
-from archive.official import doc_number
+from archive.extract.metadata import describe
+from archive.extract.normalize import normalize_text
+from archive.extract.official import doc_number
+from archive.store import schema as store
 from tests.seeds import seed
 
 NONE = {"doc_number": None, "addressee": None, "issuer": None, "issued_date": None}
@@ -229,7 +229,7 @@ def test_older_archive_recrawled_then_reindexed(zoo, tmp_path):
     query = f"select {', '.join(FIELDS)} from documents where url = ?"
     assert rows(db_path, query, [gold["url"]]) == [dict.fromkeys(FIELDS)]
     proc = subprocess.run(
-        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(tmp_path)],
+        [sys.executable, "-m", "cli.main", "reindex", "--data", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=600,

@@ -14,7 +14,7 @@ import pytest
 from scrapy.http import HtmlResponse, Request, XmlResponse
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.evaluate import text_f1
+from archive.evaluate.zoo import text_f1
 from crawler.post_lists import later_pages, record_links
 from tests.conftest import crawl_cmd
 from tests.sql import rows
@@ -162,7 +162,7 @@ def test_post_pages_give_links_not_documents_and_reindex_agrees(hanweb, tmp_path
     copy = tmp_path / "copy"
     shutil.copytree(hanweb.data / "warc", copy / "warc")
     proc = subprocess.run(
-        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(copy)],
+        [sys.executable, "-m", "cli.main", "reindex", "--data", str(copy)],
         capture_output=True,
         text=True,
         timeout=300,

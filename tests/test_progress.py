@@ -211,7 +211,7 @@ def test_the_report_says_what_the_archive_holds(runs):
 
 
 def _datasette(data):
-    from archive.serve import make_datasette
+    from archive.publish.serve import make_datasette
 
     return make_datasette(data)
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.warc_read import decode_content
-from crawler.warc.cdxj import lookup
+from archive.warc.cdxj import lookup
+from archive.warc.read import decode_content
 from tests.sql import rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,7 +172,7 @@ def test_exported_replay_urls_replay_the_documents_captures(wayback, tmp_path):
         [
             sys.executable,
             "-m",
-            "archive.cli",
+            "cli.main",
             "export",
             "--data",
             str(wayback.data),

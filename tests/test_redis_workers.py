@@ -183,7 +183,7 @@ def test_redis_keys_are_gone_after_the_last_worker(two_workers):
 def test_reindex_builds_one_archive_with_every_gold_document_once(two_workers):
     t = two_workers
     proc = subprocess.run(
-        [sys.executable, "-m", "archive.cli", "reindex", "--data", str(t.root)],
+        [sys.executable, "-m", "cli.main", "reindex", "--data", str(t.root)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -213,7 +213,7 @@ def test_reindex_builds_one_archive_with_every_gold_document_once(two_workers):
         [
             sys.executable,
             "-m",
-            "archive.cli",
+            "cli.main",
             "record",
             doc["id"],
             "--data",

@@ -98,7 +98,7 @@ def check_archive(data, zoo, crawl_id):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # the crawl's CDXJ index holds every response and revisit record of every file, as
     # cdxj-indexer reads them from the files: none lost to the kill or to the resumed run
-    from crawler.warc.cdxj import write_index
+    from archive.warc.cdxj import write_index
 
     index = data / "indexes" / f"{crawl_id}.cdxj"
     assert index.read_text(encoding="utf-8") == write_index(
@@ -143,7 +143,7 @@ def test_sigkill_inside_a_warc_write(zoo, tmp_path):
     # reindex of the crashed directory: the torn file is cut back first, then read
     copy = tmp_path / "copy"
     shutil.copytree(data, copy)
-    out = run([sys.executable, "-m", "archive.cli", "reindex", "--data", str(copy)])
+    out = run([sys.executable, "-m", "cli.main", "reindex", "--data", str(copy)])
     assert out.returncode == 0, out.stderr[-3000:]
     assert not list((copy / "warc").glob("*.open"))
     assert rows(copy / "archive.db", "select count(*) n from documents")[0]["n"] > 0

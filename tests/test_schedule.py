@@ -20,7 +20,7 @@ NAME = "pytest-union-sched"
 
 def cli(*args, env=None, **kw):
     return subprocess.run(
-        [sys.executable, "-m", "archive.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         capture_output=True,
         text=True,
         timeout=kw.pop("timeout", 120),
@@ -160,7 +160,7 @@ def test_systemd_units_written_listed_removed(tmp_path):
     assert timer["Timer"]["OnCalendar"] == "Mon *-*-* 3:15:00"
     assert timer["Install"]["WantedBy"] == "timers.target"
     exec_start = shlex.split(service["Service"]["ExecStart"])
-    assert exec_start[1:5] == ["-m", "archive.cli", "crawl", "--data"]
+    assert exec_start[1:5] == ["-m", "cli.main", "crawl", "--data"]
     assert exec_start[-1] == str(tmp_path / "sources.yml")  # made absolute
     assert service["Service"]["Type"] == "oneshot"
     assert "systemctl --user enable --now" in out.stdout
@@ -214,7 +214,7 @@ def test_sigterm_to_the_scheduler_stops_its_crawl_cleanly(zoo, tmp_path):
         [
             sys.executable,
             "-m",
-            "archive.cli",
+            "cli.main",
             "schedule",
             "run",
             "--data",

@@ -7,7 +7,8 @@ import sqlite3
 
 import pytest
 
-from archive import search, store
+from archive.store import schema as store
+from archive.store import search
 from tests.fixtures_archive import add_document, build_archive
 from tests.sql import index_mismatches
 
@@ -340,7 +341,7 @@ def test_snippet_reads_only_the_start_of_a_huge_text():
 def test_index_form_is_one_token_per_character():
     import random
 
-    from archive.search import index_form, normalize_document_text, tokens
+    from archive.store.search import index_form, normalize_document_text, tokens
 
     rng = random.Random(5)
     alphabet = (
@@ -385,7 +386,7 @@ def test_the_indexer_replaces_a_changed_document_without_stale_terms(tmp_path):
     """The indexer gives index_documents each changed document's row from before the
     write: every term of the old version goes, including terms the new one lacks (a
     delete with the new values would leave 甲乙丙丁 in the index for good)."""
-    from archive.indexer import Indexer, derived
+    from archive.store.indexer import Indexer, derived
 
     ix = Indexer(tmp_path / "archive.db")
 
@@ -417,7 +418,7 @@ def test_a_run_leaves_at_most_one_index_segment_a_level(tmp_path):
     AUTOMERGE segments, so a run leaves many; a search reads each of them for every term.
     The end of a run (``finish``, as in reindex; ``run_cluster`` after a crawl) merges them
     to at most one a level, and the index still holds exactly the documents' forms."""
-    from archive.indexer import Indexer, derived
+    from archive.store.indexer import Indexer, derived
 
     ix = Indexer(tmp_path / "archive.db")
     rnd = random.Random(27)
@@ -469,7 +470,7 @@ def test_an_index_of_the_older_layout_is_rebuilt_once(tmp_path, caplog):
             [(r[0],) for r in db.execute("select rowid from documents")],
         )
         db.conn.commit()
-        with caplog.at_level("WARNING", logger="archive.search"):
+        with caplog.at_level("WARNING", logger="archive.store.search"):
             search.ensure_search(db)
             search.ensure_search(db)
         assert [r.message for r in caplog.records].count(
@@ -503,7 +504,7 @@ def test_vacuum_keeps_the_rowids_the_index_is_keyed_on(tmp_path):
     its own words, and its index holds exactly their forms."""
     import sqlite3
 
-    from archive.indexer import Indexer, derived
+    from archive.store.indexer import Indexer, derived
 
     db_path = tmp_path / "archive.db"
     ix = Indexer(db_path)
@@ -551,7 +552,7 @@ def test_an_index_made_with_a_lower_automerge_is_moved_up_not_rebuilt(tmp_path, 
         )
         db.conn.commit()
         segments = db.execute(f"select count(*) from {search.FTS_TABLE}_data").fetchone()[0]
-        with caplog.at_level("WARNING", logger="archive.search"):
+        with caplog.at_level("WARNING", logger="archive.store.search"):
             search.ensure_search(db)
         assert not caplog.records  # no rebuild
         assert (

@@ -1,5 +1,5 @@
 """The documents table's search path for terms in more documents than a page may count
-(archive.search_page), through Datasette's own client against a real archive on disk."""
+(archive.publish.search_page), through Datasette's own client against a real archive on disk."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import random
 
 import pytest
 
-from archive import search, store
-from archive.serve import LIMITS, make_datasette
+from archive.publish.serve import LIMITS, make_datasette
+from archive.store import schema as store
+from archive.store import search
 from tests.fixtures_archive import WARC_NAME, build_archive, document_row
 
 EXACT, SAMPLE = 30, 12

@@ -12,7 +12,7 @@ import zlib
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.warc_read import crawl_infos, iter_captures, read_payload, write_single_record
+from archive.warc.read import crawl_infos, iter_captures, read_payload, write_single_record
 from crawler.warc.records import sha1_digest
 from tests.test_warc_support import DUP, Site, capture_dict, crawl_settings, run_crawl
 
@@ -239,8 +239,8 @@ def test_no_crawl_without_warc(tmp_path):
 def test_record_command_writes_the_documents_record(crawl, tmp_path):
     from click.testing import CliRunner
 
-    import archive.store as store
-    from archive.warc_read import record_command
+    import archive.store.schema as store
+    from archive.warc.read import record_command
 
     cap = next(c for c in crawl.live if c["url"].endswith("/fine"))
     db = store.connect(crawl.data / "archive.db")
@@ -477,7 +477,7 @@ def test_zlib_compressor_writes_the_same_records(crawl, tmp_path):
 def test_fast_payload_reads_equal_warcio_on_every_response(crawl):
     """``read_payload`` (its fast path for this project's records) against warcio's own
     reading of every response record of a real crawl, Content-Encoding removed."""
-    from archive.warc_read import _payload_fast, decode_content, header, read_record
+    from archive.warc.read import _payload_fast, decode_content, header, read_record
 
     responses = [r for r in crawl.records if r["type"] == "response"]
     assert len(responses) >= 10

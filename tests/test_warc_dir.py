@@ -11,7 +11,7 @@ import sys
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.warc_dirs import DIRS_FILE, warc_dirs
+from archive.warc.dirs import DIRS_FILE, warc_dirs
 from tests.conftest import crawl_cmd
 from tests.sql import rows
 
@@ -32,7 +32,7 @@ def elsewhere(zoo, tmp_path_factory):
 
 def _cli(*args, cwd=None):
     return subprocess.run(
-        [sys.executable, "-m", "archive.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -92,7 +92,7 @@ def test_wacz_packages_the_files(elsewhere):
 
 
 def test_datasette_serves_file_and_record(elsewhere):
-    from archive.serve import make_datasette
+    from archive.publish.serve import make_datasette
 
     ds = make_datasette(elsewhere.data)
     [doc] = rows(elsewhere.data / "archive.db", "select id, warc_filename from documents limit 1")

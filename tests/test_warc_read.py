@@ -9,7 +9,7 @@ import zlib
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.warc_read import _payload_fast, decode_content, header, read_payload
+from archive.warc.read import _payload_fast, decode_content, header, read_payload
 
 
 def warc_record(

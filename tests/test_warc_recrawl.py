@@ -10,7 +10,7 @@ import sys
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.warc_read import crawl_infos, iter_captures
+from archive.warc.read import crawl_infos, iter_captures
 from crawler.warc.writer import recover_open_files
 from tests.test_warc_support import Site, capture_dict, crawl_settings, run_crawl
 

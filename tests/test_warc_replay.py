@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.warc_read import decode_content, header, read_record
-from crawler.warc.cdxj import lookup
+from archive.warc.cdxj import lookup
+from archive.warc.read import decode_content, header, read_record
 from tests.test_warc_support import DUP, Site, crawl_settings, run_crawl
 
 
@@ -76,7 +76,7 @@ def test_cdxj_replay_equals_what_the_server_sent(crawled):
 
 
 def test_wacz_package_validates(crawled):
-    from crawler.warc.wacz import wacz_command
+    from archive.publish.wacz import wacz_command
 
     out = crawled.tmp / "crawl.wacz"
     result = CliRunner().invoke(wacz_command, ["--data", str(crawled.data), "-o", str(out)])
@@ -101,7 +101,7 @@ def test_wacz_package_validates(crawled):
 
 
 def test_wacz_unknown_crawl_is_a_clear_error(crawled):
-    from crawler.warc.wacz import wacz_command
+    from archive.publish.wacz import wacz_command
 
     result = CliRunner().invoke(wacz_command, ["--data", str(crawled.data), "--crawl", "nope"])
     assert result.exit_code != 0 and "no crawl 'nope'" in result.output
@@ -110,7 +110,7 @@ def test_wacz_unknown_crawl_is_a_clear_error(crawled):
 def test_cdxj_sorted_in_runs_equals_one_sort(crawled, tmp_path, monkeypatch):
     """A crawl's index larger than the sort buffer is sorted in runs and merged: the
     same file as one in-memory sort (so memory stays bounded on large crawls)."""
-    from crawler.warc import cdxj
+    from archive.warc import cdxj
 
     warcs = sorted((crawled.data / "warc").glob("*.warc.gz"))
     whole = cdxj.write_index(warcs, tmp_path / "whole.cdxj").read_text(encoding="utf-8")
@@ -127,7 +127,7 @@ def test_crawl_index_made_while_writing_equals_cdxj_indexer_on_the_files(
     """The index the crawl made record by record is cdxj-indexer's index of its WARC files
     (revisits, gzip, chunked, 404s); ``IndexLines`` given the records read back, sorting in
     runs of ~2 lines, makes the same file too."""
-    from crawler.warc import cdxj
+    from archive.warc import cdxj
 
     [index] = (crawled.data / "indexes").glob("*.cdxj")
     warcs = sorted((crawled.data / "warc").glob("*.warc.gz"))
@@ -152,7 +152,7 @@ def test_crawl_index_is_read_from_the_files_when_its_lines_fail(tmp_path):
     """A CDXJ line that cannot be made (here: a write error after five records) never fails
     a capture: the crawl reads its index from the WARC files at the end instead, the same
     index, and leaves no side file."""
-    from crawler.warc.cdxj import write_index
+    from archive.warc.cdxj import write_index
     from tests.test_warc_support import Site, crawl_settings, run_crawl
 
     data = tmp_path / "data"
@@ -197,7 +197,7 @@ def test_a_killed_runs_files_are_read_into_its_crawls_index(tmp_path):
     line: ``repair`` (the next run, before it writes) reads the files of that crawl that
     its index lacks into it, leaves other crawls' indexes alone, and removes the side
     files; a new run's ``IndexLines`` no longer removes them before that."""
-    from crawler.warc.cdxj import IndexLines, repair, write_index
+    from archive.warc.cdxj import IndexLines, repair, write_index
 
     warc = tmp_path / "warc"
     warc.mkdir()

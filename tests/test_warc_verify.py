@@ -29,7 +29,7 @@ def run(cmd):
 
 
 def cli(*args):
-    return run([sys.executable, "-m", "archive.cli", *args])
+    return run([sys.executable, "-m", "cli.main", *args])
 
 
 def whole(path, offset, length) -> bool:

@@ -307,13 +307,13 @@ class UnionSpider(scrapy.Spider):
 
     def _archived(self, response):
         """A 304: the page as archived earlier (to read its links), or None."""
-        from archive.warc_read import read_payload
+        from archive.warc.read import read_payload
 
         ref = response.meta.get("_warc_conditional") or {}
         name = ref.get("warc_filename")
         if not name:
             return None
-        from archive.warc_dirs import WarcLocator
+        from archive.warc.dirs import WarcLocator
 
         if getattr(self, "_warc_locator", None) is None:
             self._warc_locator = WarcLocator(

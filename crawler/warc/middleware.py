@@ -44,7 +44,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from twisted.internet import reactor
 
 from archive.capture import Capture
-from archive.warc_read import body_and_error, header, iso_seconds
+from archive.warc.read import body_and_error, header, iso_seconds
 from crawler.diskspace import DISK_FULL, STOP_DETAIL_STAT, is_disk_full, low_space
 from crawler.links import extract_links
 from crawler.revisit import RevisitPolicy
@@ -110,8 +110,8 @@ class WarcCaptureMiddleware:
         self.min_free = s.getint("UNION_MIN_FREE_SPACE", 0)
         self._stopping = False  # a stop was asked for (no space, a failed write)
         self.writer: WarcFileWriter | None = None
-        self.index_lines = None  # crawler.warc.cdxj.IndexLines: made as records are written
-        self._locator = None  # archive.warc_dirs.WarcLocator, made when first asked
+        self.index_lines = None  # archive.warc.cdxj.IndexLines: made as records are written
+        self._locator = None  # archive.warc.dirs.WarcLocator, made when first asked
         self._failed = False
         self.cpu = 0.0
         self.state: CaptureState | None = None
@@ -181,7 +181,7 @@ class WarcCaptureMiddleware:
         return written
 
     def _open(self, spider):
-        from archive.warc_dirs import record_warc_dir
+        from archive.warc.dirs import record_warc_dir
 
         self.warc_dir.mkdir(parents=True, exist_ok=True)
         record_warc_dir(self.data_dir, self.warc_dir)  # so record/wacz/serve/reindex find it
@@ -214,7 +214,7 @@ class WarcCaptureMiddleware:
             on_close=self._file_closed,
         )
         if self.cdxj:
-            from crawler.warc.cdxj import IndexLines
+            from archive.warc.cdxj import IndexLines
 
             try:
                 self.index_lines = IndexLines(self.data_dir, self.crawl_id)
@@ -224,8 +224,8 @@ class WarcCaptureMiddleware:
     def _repair_indexes(self) -> None:
         """A killed run's WARC files into its crawl's CDXJ index (``cdxj.repair``): read
         back from the files, as its lines died with it."""
-        from archive.warc_dirs import own_warc_dirs
-        from crawler.warc.cdxj import repair, side_files
+        from archive.warc.cdxj import repair, side_files
+        from archive.warc.dirs import own_warc_dirs
 
         if not side_files(self.data_dir):  # no killed run: no need to list the WARC files
             return
@@ -285,7 +285,7 @@ class WarcCaptureMiddleware:
                 if self.index_lines is not None:
                     path = self.index_lines.finish()
                 else:
-                    from crawler.warc.cdxj import write_crawl_index
+                    from archive.warc.cdxj import write_crawl_index
 
                     path = write_crawl_index(self.writer.closed_files, self.data_dir, self.crawl_id)
                 logger.info("CDXJ index: %s", path)
@@ -298,10 +298,10 @@ class WarcCaptureMiddleware:
         """Is the full response record of ``row`` (from ``_digests`` or ``_validators``)
         still whole in its WARC file?  A revisit refers only to such a record: one cut
         away (a truncated or lost file) would leave the payload nowhere."""
-        from archive.warc_read import record_problem
+        from archive.warc.read import record_problem
 
         if self._locator is None:
-            from archive.warc_dirs import WarcLocator
+            from archive.warc.dirs import WarcLocator
 
             self._locator = WarcLocator(self.data_dir, first=self.warc_dir)
         path = self._locator.find(row["warc_filename"])
@@ -497,7 +497,7 @@ class WarcCaptureMiddleware:
         ctype = header(headers, "Content-Type") or ""
         if not isinstance(response, HtmlResponse) and "html" not in ctype.lower():
             return []
-        from archive.decode import declared_charsets
+        from archive.extract.decode import declared_charsets
 
         http_cs, meta_cs = declared_charsets(body, ctype)
         page = HtmlResponse(

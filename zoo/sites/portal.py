@@ -571,7 +571,7 @@ _OTHERS = {
     "portal-gongjiang-2024": ["portal-jineng-2024"],
     "portal-jineng-2024": ["portal-ruhui-2024", "portal-yizhan-2024"],
 }
-# pages whose class archive/extract.py and archive/chrome.py do not handle yet: the gold
+# pages whose class archive/extract/page.py and archive/extract/boilerplate.py do not handle yet: the gold
 # says what comes out wrong, tests expect it to (until the rule is fixed and this goes)
 KNOWN_FAILURES: dict[str, str] = {}
 

@@ -1,0 +1,1 @@
+"""Extraction: one captured page -> its documents (decode, boilerplate, text, metadata)."""

@@ -1,0 +1,1 @@
+"""Publishing: the Datasette plugin and pages, citations, exports, crawl reports, WACZ."""

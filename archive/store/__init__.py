@@ -1,0 +1,1 @@
+"""The archive's store: schema, the indexer (the one write path), search, dedup, reindex."""

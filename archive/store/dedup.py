@@ -1,0 +1,674 @@
+"""Near-duplicate reports: MinHash signatures (datasketch 2's scheme) and LSH clustering.
+
+``signature(text, title=None) -> bytes``
+    * MinHash (datasketch 2's affine32 scheme, 128 permutations, seed 1) over the set of
+      5-character shingles of the canonical text: Traditional converted to Simplified
+      (OpenCC t2s, only when Traditional), NFKC, lower case, everything but Chinese
+      characters, letters and digits removed (punctuation and layout do not count).
+    * identity tokens of title + text: the years written (2011年, 二〇一一年, and 20xx
+      for a template's blank year), the administrative places named (full names:
+      广元市, 苍溪县), and "XX" when the text has template blanks. A report reused by
+      another organisation or year, or turned into a 范文 template, keeps almost all
+      its shingles but changes these.
+    Layout: b"MH2" | uint32 shingle count | uint16 identity count |
+            128 x uint32 MinHash values | identity count x uint32 (little endian).
+
+``cluster(items: iterable of (doc_id, signature)) -> dict[doc_id, cluster_id]``
+    Candidates come from LSH banding (42 bands of 3 values; no all-pairs comparison:
+    100,000 documents cluster in ~2 s), then each candidate pair is checked: the same
+    report when the estimated Jaccard similarity is >= SAME_JACCARD, or when the smaller
+    text is almost wholly inside the larger one (containment >= SAME_CONTAINMENT, both
+    long enough: a partial preview, a repost with an extra paragraph) -- and their
+    identity tokens do not conflict (each has a year / place the other lacks).
+    Groups are the connected components; cluster_id is the smallest doc_id of the
+    group (stable whatever the order of ``items``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import re
+import struct
+import sys
+import tempfile
+import zlib
+from array import array
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+from archive.extract.normalize import fold
+
+NUM_PERM = 128
+SEED = 1
+SHINGLE = 5
+SAME_JACCARD = 0.5
+SAME_CONTAINMENT = 0.8
+MIN_SHINGLES_CONTAINMENT = 150  # containment is only trusted for texts this long
+MIN_SHINGLES_SHORT = 30  # below this, only near-identical texts match
+LSH_BANDS, LSH_ROWS = 42, 3  # candidate when J >= ~0.29 (P=0.996 at J=0.5)
+MAX_BUCKET = 64  # larger LSH buckets only link each document to its neighbours
+NEIGHBOURS = 8
+
+_MAGIC = b"MH2"
+_HEADER = struct.Struct("<3sIH")
+_NOISE = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_MAX = np.uint32(0xFFFFFFFF)
+
+
+def _folded(text: str) -> str:
+    """NFKC, Simplified, lower case, blanks collapsed (``archive.extract.normalize.fold``: the
+    form search indexes too, so the indexer folds each text once for both)."""
+    return fold(text)
+
+
+def canonical(text: str) -> str:
+    """The text as compared: Simplified, NFKC, lower case, only Han, letters, digits."""
+    return _NOISE.sub("", _folded(text))
+
+
+def _kept_codes(folded: str) -> np.ndarray:
+    """Code points of ``_NOISE.sub("", folded)`` (Han, a-z, 0-9), as uint64, by a mask."""
+    c = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    keep = (
+        ((c >= 0x30) & (c <= 0x39))
+        | ((c >= 0x61) & (c <= 0x7A))
+        | ((c >= 0x3400) & (c <= 0x4DBF))
+        | ((c >= 0x4E00) & (c <= 0x9FFF))
+        | ((c >= 0xF900) & (c <= 0xFAFF))
+    )
+    return c[keep].astype(np.uint64)
+
+
+def shingle_hashes(text: str, folded: bool = False) -> np.ndarray:
+    """Distinct 32-bit hashes of the 5-character shingles of the canonical text."""
+    codes = _kept_codes(text if folded else _folded(text))
+    if len(codes) < SHINGLE:
+        return np.zeros(0, dtype=np.uint32)
+    n = len(codes) - SHINGLE + 1
+    h = np.zeros(n, dtype=np.uint64)
+    for j in range(SHINGLE):  # polynomial hash, mod 2^64, folded to 32 bits
+        h = h * np.uint64(1000003) + codes[j : j + n]
+    h ^= h >> np.uint64(29)
+    h = np.sort((h & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+    return h[np.r_[True, h[1:] != h[:-1]]]  # np.unique's result; its hash path is 10x slower
+
+
+# Each pattern starts with what re can skip ahead to: one character class, or
+# alternatives that each start with a literal (a look-behind comes after it:
+# "(?:19|20)(?<![0-9a-z]..)" is "(?<![0-9a-z])(?:19|20)").  Otherwise re tries the whole
+# pattern at every position: 2-8x slower ("[…]{4}" is a repeat, not a class, to it; and
+# alternatives starting with classes, as _BLANK's first form "[x×]…|_{3,}|…" had: 171 ->
+# 21 us over a report; both forms tested equal in tests/test_dedup.py).
+_YEAR = re.compile(r"((?:19|20)(?<![0-9a-z]..)\d\d)\s*年")
+_CN_YEAR = re.compile(r"([〇○零一二三四五六七八九][〇○零一二三四五六七八九]{3})\s*年")
+_BLANK_YEAR = re.compile(r"(?:19|20)(?<![0-9a-z]..)(?:[x×*＊]{2}|\d[x×]|_{2,}|＿{2,})")
+_BLANK_UNITS = "人次|名|个|家|户|人|项|场|期|次|天|月|日"
+# "[x×](?<![a-z].)[x×]+(?![a-z])|_{3,}|＿{2,}|[x×](?<![a-z0-9].)(?=[万千百]?(?:units))",
+# its first character taken out of the alternatives
+_BLANK = re.compile(
+    r"[x×_＿](?:(?<=[x×])(?<![a-z].)[x×]+(?![a-z])|(?<=_)_{2,}|(?<=＿)＿+|"
+    rf"(?<=[x×])(?<![a-z0-9].)(?=[万千百]?(?:{_BLANK_UNITS})))"
+)
+_CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")
+
+
+IDENT_HEAD, IDENT_TAIL = 4000, 1000  # characters of the text searched for identity tokens
+
+
+def identity_tokens(text: str, title: str | None = None, folded: bool = False) -> set[str]:
+    """Years, places and template blanks that tell one report from its reuse (searched in
+    the title, the first 4,000 and the last 1,000 characters)."""
+    from archive.extract.regions import find_places
+
+    text = text or ""
+    if len(text) > IDENT_HEAD + IDENT_TAIL:
+        text = text[:IDENT_HEAD] + "\n" + text[-IDENT_TAIL:]
+    t = _folded(title or "") + "\n" + (text if folded else _folded(text))
+    tokens = {"y:" + y for y in _YEAR.findall(t)}
+    tokens.update("y:" + y.translate(_CN_DIGITS) for y in _CN_YEAR.findall(t))
+    # both patterns need one of these characters: a text without any (most) skips them
+    if any(c in t for c in "x×_＿*＊"):
+        if _BLANK_YEAR.search(t):
+            tokens.add("y:20xx")
+        if _BLANK.search(t):
+            tokens.add("xx")
+    for _pos, cands in find_places(t, short=False):
+        tokens.add("p:" + "|".join(sorted({c.code for c in cands})))
+    return tokens
+
+
+def _token_hash(token: str) -> int:
+    return zlib.crc32(token.encode("utf-8"))
+
+
+@functools.lru_cache(maxsize=1)
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's permutations for (NUM_PERM, SEED, affine32), as (1, NUM_PERM) rows,
+    drawn as datasketch 2.x draws them (``MinHash._init_permutations``: an odd multiplier
+    and an offset from numpy's RandomState). datasketch itself is not imported here: it
+    imports scipy (~0.7 s in every indexer, helper and clustering process), and the
+    archive's signatures stay what they are whatever a later datasketch draws. The tests
+    compare these permutations and the values made with them to datasketch's own."""
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a.reshape(1, -1), b.reshape(1, -1)
+
+
+def minhash_values(hashes: np.ndarray) -> np.ndarray:
+    """datasketch ``MinHash(NUM_PERM, SEED, scheme="affine32")`` after ``update_batch`` of
+    these 32-bit values (``hashfunc`` the identity): the same numbers (a test compares
+    them), computed on the whole array at once instead of a Python call per value."""
+    if not len(hashes):
+        return np.full(NUM_PERM, 0xFFFFFFFF, dtype="<u4")
+    a, b = _permutations()
+    hv = np.asarray(hashes, dtype=np.uint32).reshape(-1, 1)
+    hv = hv ^ (hv >> np.uint32(16))  # MurmurHash3's finalizer, as datasketch pre-mixes
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv.reshape(1, -1)
+    a, b = a.reshape(-1, 1), b.reshape(-1, 1)
+    out = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+    # one row per permutation, so that each minimum runs along contiguous memory
+    # (~1.8x faster than a column per permutation); blocks of 8192 values bound the buffer.
+    # From 2,048 values on (a report: ~5,000), 16 permutations at a time, so that the
+    # block being multiplied, added and reduced stays in cache: 0.40 -> 0.27 ms at 5,000
+    # values, 0.91 -> 0.64 at 12,000; below, the one pass over all rows is cheaper
+    n = hv.shape[1]
+    rows = 16 if n >= 2048 else NUM_PERM
+    tmp = np.empty((rows, min(n, 8192)), dtype=np.uint32)
+    for lo in range(0, n, 8192):
+        part = hv[:, lo : lo + 8192]
+        block = tmp[:, : part.shape[1]]
+        for r in range(0, NUM_PERM, rows):
+            np.multiply(a[r : r + rows], part, out=block)
+            np.add(block, b[r : r + rows], out=block)
+            np.minimum(out[r : r + rows], block.min(axis=1), out=out[r : r + rows])
+    return out.astype("<u4")
+
+
+def signature(text: str, title: str | None = None, folded: str | None = None) -> bytes:
+    """MinHash signature and identity tokens of a report (layout in the module docstring).
+    ``folded``: ``_folded(text)``, when the caller has it already."""
+    folded = _folded(text) if folded is None else folded
+    hashes = shingle_hashes(folded, folded=True)
+    values = minhash_values(hashes)
+    tokens = identity_tokens(folded, title, folded=True)
+    ident = np.array(sorted({_token_hash(tok) for tok in tokens})[:1000], dtype="<u4")
+    return _HEADER.pack(_MAGIC, len(hashes), len(ident)) + values.tobytes() + ident.tobytes()
+
+
+def _parse(sig: bytes) -> tuple[int, np.ndarray, frozenset[int]]:
+    magic, count, n_ident = _HEADER.unpack_from(sig)
+    if magic != _MAGIC:
+        raise ValueError("not an archive.store.dedup signature")
+    values = np.frombuffer(sig, dtype="<u4", count=NUM_PERM, offset=_HEADER.size)
+    ident = np.frombuffer(sig, dtype="<u4", count=n_ident, offset=_HEADER.size + 4 * NUM_PERM)
+    if _HEADER.size + 4 * (NUM_PERM + n_ident) != len(sig):
+        raise ValueError("signature has a wrong length")
+    return count, values, frozenset(ident.tolist())
+
+
+_TEMPLATE_TOKENS = (_token_hash("xx"), _token_hash("y:20xx"))
+
+
+def conflict(a: frozenset, b: frozenset) -> bool:
+    """Identity tokens conflict when each side has one the other lacks (广元 vs 南充,
+    2011 vs 2012), or when one is a template (XX, 20xx) and the other is not: a 范文
+    made from a report is another document. A subset (a preview missing its dateline)
+    is no conflict."""
+    for tok in _TEMPLATE_TOKENS:
+        if (tok in a) != (tok in b):
+            return True
+    return bool(a - b) and bool(b - a)
+
+
+def similarity(a: bytes, b: bytes) -> tuple[float, float]:
+    """(estimated Jaccard, estimated containment of the smaller in the larger)."""
+    na, va, _ia = _parse(a)
+    nb, vb, _ib = _parse(b)
+    return _similarity(na, va, nb, vb)
+
+
+def _similarity(na: int, va: np.ndarray, nb: int, vb: np.ndarray) -> tuple[float, float]:
+    if na == 0 or nb == 0:
+        return 0.0, 0.0
+    j = float(np.count_nonzero(va == vb)) / NUM_PERM
+    inter = j * (na + nb) / (1.0 + j)
+    return j, min(1.0, inter / min(na, nb))
+
+
+def same_report(na: int, va: np.ndarray, nb: int, vb: np.ndarray) -> bool:
+    j, c = _similarity(na, va, nb, vb)
+    small = min(na, nb)
+    if small < MIN_SHINGLES_SHORT:
+        return j >= 0.9
+    if j >= SAME_JACCARD:
+        return True
+    return small >= MIN_SHINGLES_CONTAINMENT and c >= SAME_CONTAINMENT
+
+
+_BLOCK_ROWS = 2048  # documents per block of the value file (1 MB)
+_PIECE = 1 << 18  # candidate pairs handed on at once (~20 MB of working arrays)
+_REPLAY_ROWS = 1 << 14  # verified pairs wait on disk by similarity and by this many first rows
+_COLUMNS_AT_ONCE = 2 * LSH_ROWS  # MinHash columns read at once while verifying
+
+
+class _ValueFile:
+    """The (documents x NUM_PERM) MinHash values of an archive, in a temporary file laid
+    out by columns (in blocks of ``_BLOCK_ROWS`` documents), so that a few columns of
+    every document are read at once: one band for LSH keys, a few columns for checking a
+    piece of candidate pairs.  Holding all values took 512 bytes a document (51 MB at
+    100,000); this holds 4 bytes a document per column read, and reading rows at random
+    through mmap mapped nearly the whole file anyway (the kernel maps pages around each
+    fault)."""
+
+    def __init__(self, directory: str):
+        self.path = os.path.join(directory, "values")
+        self._fh = open(self.path, "w+b")
+        self._buf = bytearray()
+        self._blocks: list[tuple[int, int]] = []  # (file offset, documents) of each block
+        self.rows = 0
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def append(self, row: bytes) -> None:
+        self._buf += row
+        self.rows += 1
+        if len(self._buf) >= 4 * NUM_PERM * _BLOCK_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._buf:
+            return
+        rows = len(self._buf) // (4 * NUM_PERM)
+        block = np.frombuffer(self._buf, dtype="<u4").reshape(rows, NUM_PERM)
+        self._fh.seek(0, os.SEEK_END)  # columns() may have read in between
+        self._blocks.append((self._fh.tell(), rows))
+        np.ascontiguousarray(block.T).tofile(self._fh)
+        del block
+        self._buf = bytearray()
+
+    def columns(self, lo: int, hi: int) -> np.ndarray:
+        """Columns ``lo:hi`` of every document: a (hi - lo, documents) uint32 array.
+        Safe to call from several threads once every row is appended (positioned reads)."""
+        self._flush()  # rows still in the buffer (none once all are appended)
+        self._fh.flush()
+        fd = self._fh.fileno()
+        out = np.empty((hi - lo, self.rows), dtype=np.uint32)
+        start = 0
+        for offset, rows in self._blocks:
+            size = 4 * (hi - lo) * rows
+            data = np.frombuffer(os.pread(fd, size, offset + 4 * lo * rows), dtype="<u4")
+            if data.nbytes != size:
+                raise OSError(f"short read from {self.path}")
+            out[:, start : start + rows] = data.reshape(hi - lo, rows)
+            start += rows
+        return out
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def _band_pairs(values: _ValueFile):
+    """LSH banding, one band at a time: (band, small, (k, 2) array of pairs (i < j) that
+    agree on every row of the band), at most about ``_PIECE`` pairs an array.
+
+    A pair that already agreed on an earlier band, in a bucket small enough that all its
+    pairs were handed on then, is not handed on again (see ``_verify``); ``small`` is the
+    (documents x bands) record of that.  Small buckets are paired by size, all buckets of
+    one size at once (one ``triu_indices`` for them; a call per bucket took ~0.9 s of a
+    10,000-document archive's 4 s)."""
+    n = len(values)
+    if n < 2:
+        return
+    small = np.zeros((n, LSH_BANDS), dtype=bool)
+    for band in range(LSH_BANDS):
+        key = np.zeros(n, dtype=np.uint64)
+        for col in values.columns(band * LSH_ROWS, (band + 1) * LSH_ROWS):  # the band: one key
+            key ^= col.astype(np.uint64)
+            key *= np.uint64(0x9E3779B97F4A7C15)
+        # stable: the documents of a bucket stay in ascending order, so a pair is (i < j)
+        order = np.argsort(key, kind="stable")
+        k = key[order]
+        del key
+        run_starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+        run_lens = np.diff(np.r_[run_starts, n])
+        del k
+        paired = (run_lens > 1) & (run_lens <= MAX_BUCKET)
+        small[order[np.repeat(paired, run_lens)], band] = True
+        chunks, size = [], 0
+        for length in np.unique(run_lens[paired]).tolist():
+            starts = run_starts[paired & (run_lens == length)]
+            ii, jj = np.triu_indices(length, 1)
+            step = max(1, _PIECE // len(ii))
+            for lo in range(0, len(starts), step):
+                at = starts[lo : lo + step, None]
+                chunks.append(np.stack([order[at + ii].ravel(), order[at + jj].ravel()], axis=1))
+                size += len(chunks[-1])
+                if size >= _PIECE:
+                    yield band, small, np.concatenate(chunks)
+                    chunks, size = [], 0
+        # a huge bucket (shared boilerplate): each document linked to its next neighbours
+        huge = run_lens > MAX_BUCKET
+        for st, ln in zip(run_starts[huge].tolist(), run_lens[huge].tolist()):
+            group = order[st : st + ln]
+            ii = np.repeat(np.arange(ln), NEIGHBOURS)
+            jj = ii + np.tile(np.arange(1, NEIGHBOURS + 1), ln)
+            keep = jj < ln
+            chunks.append(np.stack([group[ii[keep]], group[jj[keep]]], axis=1))
+            size += len(chunks[-1])
+            if size >= _PIECE:
+                yield band, small, np.concatenate(chunks)
+                chunks, size = [], 0
+        if chunks:
+            yield band, small, np.concatenate(chunks)
+
+
+def _ordered_pairs(
+    counts: np.ndarray, values: _ValueFile, chunk: int = 65_536, tmp_dir: str | None = None
+):
+    """The candidate pairs that are the same report, each once, most similar first (ties
+    in (i, j) order), as (k, 2) arrays of at most ``chunk`` pairs.
+
+    Templated portals share so many phrases that verified pairs run to hundreds per
+    document; holding them all (to sort them) took ~0.8 GB for 100,000 documents.  Each
+    band's pairs are verified as they come (a pair already handed on by an earlier band
+    is dropped there) and appended to a temporary file per similarity (the number of
+    equal MinHash values, 0..NUM_PERM: the same for a pair in every band) and per block
+    of ``_REPLAY_ROWS`` first documents; the files are then read back from the most
+    similar down, block by block, each deduplicated on its own.  Memory follows one
+    piece of one band and one file."""
+    n = len(values)
+    with tempfile.TemporaryDirectory(prefix=tmp_prefix(), dir=tmp_dir) as tmp:
+        files: set[tuple[int, int]] = set()
+        for band, small, pairs in _band_pairs(values):
+            keep, sim = _verify(counts, values, pairs, band, small)
+            if not keep.any():
+                continue
+            pairs, sim = pairs[keep], sim[keep]
+            codes = pairs[:, 0] * n + pairs[:, 1]
+            part = (sim.astype(np.int64) << 32) | (pairs[:, 0] // _REPLAY_ROWS)
+            order = np.argsort(part, kind="stable")
+            codes, part = codes[order], part[order]
+            starts = np.flatnonzero(np.r_[True, part[1:] != part[:-1]])
+            for lo, hi in zip(starts, np.r_[starts[1:], len(part)]):
+                name = (int(part[lo] >> 32), int(part[lo] & 0xFFFFFFFF))
+                files.add(name)
+                with open(os.path.join(tmp, "%d-%d" % name), "ab") as fh:
+                    codes[lo:hi].astype("<i8").tofile(fh)
+        for level, block in sorted(files, key=lambda f: (-f[0], f[1])):
+            path = os.path.join(tmp, "%d-%d" % (level, block))
+            codes = np.unique(np.fromfile(path, dtype="<i8"))
+            os.unlink(path)
+            for lo in range(0, len(codes), chunk):
+                part = codes[lo : lo + chunk]
+                yield np.stack([part // n, part % n], axis=1)
+
+
+_THREADED_PAIRS = 20_000  # pieces this large compare their columns in two threads
+# the second thread's first column: half way, a whole number of reads (and so of bands)
+_SPLIT = round(NUM_PERM / 2 / _COLUMNS_AT_ONCE) * _COLUMNS_AT_ONCE
+
+
+@functools.lru_cache(maxsize=1)
+def _second_thread():
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="union-dedup")
+
+
+def _verify(
+    counts: np.ndarray,
+    values: _ValueFile,
+    pairs: np.ndarray,
+    band: int = 0,
+    small: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(boolean mask: which candidate pairs are the same report (see same_report) and were
+    not handed on by a band before ``band`` (one whose bucket was small in ``small``),
+    number of equal MinHash values of each pair).  The values are read a few columns
+    at a time for the whole piece; a large piece's first and last columns are compared
+    in two threads at once (numpy lets go of the GIL while it gathers and compares:
+    1.9x on two cores)."""
+    a, b = pairs[:, 0], pairs[:, 1]
+
+    def compare(first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+        eq = np.zeros(len(pairs), dtype=np.int16)
+        earlier = np.zeros(len(pairs), dtype=bool)  # agreed on an earlier, small bucket
+        for lo in range(first, last, _COLUMNS_AT_ONCE):  # a whole number of bands at a time
+            cols = values.columns(lo, min(last, lo + _COLUMNS_AT_ONCE))
+            for c0 in range(0, len(cols), LSH_ROWS):
+                in_band = None
+                for col in cols[c0 : c0 + LSH_ROWS]:
+                    same = col[a] == col[b]
+                    eq += same
+                    in_band = same if in_band is None else in_band & same
+                this = (lo + c0) // LSH_ROWS
+                if this < band and lo + c0 + LSH_ROWS <= LSH_BANDS * LSH_ROWS:
+                    earlier |= in_band & small[a, this]
+        return eq, earlier
+
+    if len(pairs) >= _THREADED_PAIRS:
+        other = _second_thread().submit(compare, _SPLIT, NUM_PERM)
+        eq, earlier = compare(0, _SPLIT)
+        eq2, earlier2 = other.result()
+        eq += eq2
+        earlier |= earlier2
+    else:
+        eq, earlier = compare(0, NUM_PERM)
+    j = eq / NUM_PERM
+    na, nb = counts[a], counts[b]
+    smaller = np.minimum(na, nb)
+    contain = np.minimum(1.0, j * (na + nb) / (1.0 + j) / np.maximum(smaller, 1))
+    ok = np.where(
+        smaller < MIN_SHINGLES_SHORT,
+        j >= 0.9,
+        (j >= SAME_JACCARD)
+        | ((smaller >= MIN_SHINGLES_CONTAINMENT) & (contain >= SAME_CONTAINMENT)),
+    )
+    return ok & ~earlier, eq
+
+
+def cluster(items: Iterable[tuple[str, bytes | None]]) -> dict[str, str]:
+    """doc_id -> cluster_id (the smallest doc_id among the documents of the same report)."""
+    return dict(cluster_iter(items))
+
+
+def tmp_prefix() -> str:
+    """Temporary directories of a clustering run are named after its process, so that
+    ``remove_leftovers`` knows which ones a killed run left behind."""
+    return f"union-dedup-{os.getpid()}-"
+
+
+def remove_leftovers(tmp_dir: str | os.PathLike) -> int:
+    """Remove the temporary directories of clustering runs that are no longer alive (a
+    SIGKILL leaves them: TemporaryDirectory cleans up on return and exceptions only)."""
+    import shutil
+
+    removed = 0
+    for entry in os.scandir(tmp_dir):
+        parts = entry.name.split("-")
+        if (
+            entry.is_dir()
+            and entry.name.startswith("union-dedup-")
+            and len(parts) >= 4
+            and parts[2].isdigit()
+            and not _alive(int(parts[2]))
+        ):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def cluster_iter(
+    items: Iterable[tuple[str, bytes | None]], tmp_dir: str | os.PathLike | None = None
+) -> Iterator[tuple[str, str]]:
+    """(doc_id, cluster_id) of every document, in the order of ``items``.
+
+    ``items`` may be an iterator (a database cursor); it is read to the end before the
+    first answer.  ``tmp_dir``: where the temporary files go (default: the system's; the
+    indexer uses the archive's directory, on disk beside the data, not a tmpfs in RAM).
+    The MinHash values wait in a temporary file, read a few columns at a time (see
+    ``_ValueFile``); identity tokens are parsed when a pair is checked and kept only for
+    groups; verified pairs wait on disk (see ``_ordered_pairs``).  Memory is
+    about 200 bytes per document (its id, count, tokens, LSH bookkeeping) plus one piece
+    of one band."""
+    ids: list[str] = []
+    keyed = array("q")  # index in ids of the documents with shingles
+    counts = array("d")
+    idents = bytearray()  # identity tokens of keyed documents, one after another
+    ident_end = array("q")
+    vsize = 4 * NUM_PERM
+    with (
+        tempfile.TemporaryDirectory(prefix=tmp_prefix(), dir=tmp_dir) as tmp,
+        contextlib.closing(_ValueFile(tmp)) as store,
+    ):
+        for doc_id, sig in items:
+            ids.append(doc_id)
+            if sig is None:
+                continue
+            magic, count, n_ident = _HEADER.unpack_from(sig)
+            if magic != _MAGIC or _HEADER.size + 4 * (NUM_PERM + n_ident) != len(sig):
+                raise ValueError(f"not an archive.store.dedup signature: {doc_id}")
+            if count:
+                keyed.append(len(ids) - 1)
+                counts.append(count)
+                store.append(sig[_HEADER.size : _HEADER.size + vsize])
+                idents += sig[_HEADER.size + vsize :]
+                ident_end.append(len(idents))
+        first = np.arange(len(ids), dtype=np.int64)  # the group of each document
+        if len(keyed) >= 2:
+            cnts = np.frombuffer(counts, dtype=np.float64)
+            tokens = array("I")  # of keyed document k: tokens[starts[k]:ends[k]]
+            tokens.frombytes(idents)
+            if sys.byteorder == "big":  # written little-endian
+                tokens.byteswap()
+            ends = np.frombuffer(ident_end, dtype=np.int64) // 4
+            first = _replay(
+                _ordered_pairs(cnts, store, tmp_dir=tmp),
+                ids,
+                np.frombuffer(keyed, dtype=np.int64),
+                tokens,
+                ends,
+            )
+            del tokens
+    for x, doc_id in enumerate(ids):
+        yield doc_id, ids[first[x]]
+
+
+_TEMPLATE_BITS = 3  # bits 0 and 1 of a token mask: the two template tokens
+_REPLAY_STEP = 4096  # pairs classified at once
+
+
+def _token_masks(tokens: array, ends: np.ndarray) -> np.ndarray:
+    """A 64-bit mask of each keyed document's identity tokens: the template tokens on
+    bits 0 and 1, any other on one of bits 2..63 (by its hash).  A token whose bit is
+    not in another set's mask is not in that set: masks can prove a conflict, never
+    deny one."""
+    t = np.frombuffer(tokens, dtype=np.uint32).astype(np.uint64)
+    bits = np.left_shift(
+        np.uint64(1), np.uint64(2) + (t * np.uint64(2654435761) >> np.uint64(7)) % np.uint64(62)
+    )
+    for n, tok in enumerate(_TEMPLATE_TOKENS):
+        bits[t == tok] = np.uint64(1 << n)
+    masks = np.zeros(len(ends), dtype=np.uint64)
+    starts = np.r_[0, ends[:-1]]
+    has = ends > starts
+    if has.any():
+        masks[has] = np.bitwise_or.reduceat(bits, starts[has])
+    return masks
+
+
+def _replay(
+    chunks, ids: list[str], keyed: np.ndarray, tokens: array, ends: np.ndarray
+) -> np.ndarray:
+    """The groups: verified pairs (keyed indices) replayed most similar first, a pair
+    joining two groups unless their identity tokens conflict (``conflict`` on the
+    union of each group's tokens).  Returns, for each document, the index of the
+    smallest id in its group.
+
+    The same groups as replaying pair by pair in Python (a test keeps that definition),
+    ~3x faster (0.5 -> 0.15 s on the bench archive): on templated portals almost every
+    verified pair joins two groups whose years or places conflict (459,000 of the
+    487,000 of the 10,000-page bench archive; 2,100 pairs join).  Each step classifies ``_REPLAY_STEP`` pairs at once
+    against every document's group and its token mask: a pair inside one group, or
+    whose groups' masks prove a conflict, changes nothing; the others are replayed one
+    by one with their token sets, and after each join the pairs after it are
+    classified again (a larger group may no longer conflict with a third)."""
+    n = len(ids)
+    label = np.arange(n, dtype=np.int64)  # a document's group (any member stands for it)
+    mask = np.zeros(n, dtype=np.uint64)  # token mask of each group, by its label
+    mask[keyed] = _token_masks(tokens, ends)
+    starts = np.r_[0, ends[:-1]]
+    members: dict[int, list[int]] = {}  # groups of two or more: their documents
+    smallest: dict[int, int] = {}  # ... and the one with the smallest id
+    merged: dict[int, frozenset] = {}  # ... and their tokens
+
+    def token_set(group: int, k: int) -> frozenset:
+        got = merged.get(group)
+        if got is None:  # the document alone (keyed index k)
+            got = frozenset(tokens[starts[k] : ends[k]])
+        return got
+
+    def open_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ga, gb = label[a], label[b]
+        ma, mb = mask[ga], mask[gb]
+        closed = (
+            (ga == gb)
+            | ((ma ^ mb) & np.uint64(_TEMPLATE_BITS)).astype(bool)
+            | ((ma & ~mb).astype(bool) & (mb & ~ma).astype(bool))
+        )
+        return np.flatnonzero(~closed)
+
+    for pairs in chunks:
+        for lo in range(0, len(pairs), _REPLAY_STEP):
+            ki = pairs[lo : lo + _REPLAY_STEP, 0]
+            kj = pairs[lo : lo + _REPLAY_STEP, 1]
+            a, b = keyed[ki], keyed[kj]
+            todo = open_pairs(a, b).tolist()
+            at = 0
+            while at < len(todo):
+                p = todo[at]
+                at += 1
+                ga, gb = int(label[a[p]]), int(label[b[p]])
+                if ga == gb:
+                    continue
+                ta, tb = token_set(ga, int(ki[p])), token_set(gb, int(kj[p]))
+                if conflict(ta, tb):
+                    continue
+                big, small = (
+                    (ga, gb) if len(members.get(ga, ())) >= len(members.get(gb, ())) else (gb, ga)
+                )
+                moved = members.pop(small, None) or [small]
+                label[moved] = big
+                members.setdefault(big, [big]).extend(moved)
+                low = min(smallest.get(ga, ga), smallest.get(gb, gb), key=ids.__getitem__)
+                smallest.pop(small, None)
+                smallest[big] = low
+                merged.pop(small, None)
+                merged[big] = ta | tb
+                mask[big] = mask[ga] | mask[gb]
+                if p + 1 < len(a):  # the rest of this step, classified again
+                    todo = (p + 1 + open_pairs(a[p + 1 :], b[p + 1 :])).tolist()
+                    at = 0
+    first = np.arange(n, dtype=np.int64)
+    for group, low in smallest.items():
+        first[members[group]] = low
+    return first

@@ -1,0 +1,1 @@
+"""Reading the WARC files back: records, their directories, CDXJ indexes, verification."""

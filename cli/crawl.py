@@ -1,0 +1,454 @@
+"""The crawl, reindex and demo commands."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+
+from cli.main import data_option, fail, writable_dir
+
+EXIT_INTERRUPTED = 3  # the crawl was stopped (SIGTERM/SIGINT): `crawl --resume` continues it
+
+
+def _summary(row: dict | None) -> str:
+    if not row:
+        return "no crawl row was written"
+    if "pages" not in row:  # its row could not be read (a full disk)
+        return f"crawl {row['id']} {row['status']}"
+    return (
+        f"crawl {row['id']} {row['status']}: {row['pages']} pages, {row['documents']} documents "
+        f"({row['reports']} reports; {row.get('new_documents') or 0} new, "
+        f"{row.get('changed') or 0} changed, {row.get('unchanged') or 0} unchanged), "
+        f"{row['errors']} errors" + (f", {row['gone']} gone" if row.get("gone") else "")
+    )
+
+
+def _write_report(data_dir: Path, crawl_id: str) -> None:
+    """The crawl's report (archive.publish.report); a report that cannot be written is a warning."""
+    from archive.publish.report import ReportError, write_report
+
+    try:
+        click.echo(f"report: {write_report(data_dir, crawl_id)}")
+    except (OSError, ReportError, sqlite3.Error) as exc:
+        click.echo(f"union-archive: warning: no crawl report: {exc}", err=True)
+
+
+def _parse_settings(pairs) -> dict:
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            fail(f"-s expects KEY=VALUE, got {pair!r}")
+        key, value = pair.split("=", 1)
+        out[key] = value
+    return out
+
+
+@click.command()
+@click.option(
+    "--start-url",
+    "start_urls",
+    multiple=True,
+    metavar="URL",
+    help="Entry page (repeatable). Without it, the sources file is crawled.",
+)
+@click.option(
+    "--sources",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Sources file (default: the shipped live sources, crawler/sources.yml).",
+)
+@data_option
+@click.option(
+    "--max-pages",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Stop after N responses (0: no limit).",
+)
+@click.option(
+    "--delay",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds between requests to one host (default 1.0; Crawl-delay may raise it).",
+)
+@click.option("--allow-loopback", is_flag=True, help="Allow 127.0.0.0/8 and localhost targets.")
+@click.option("--allow-private", is_flag=True, help="Allow private and link-local address ranges.")
+@click.option(
+    "--host-budget",
+    type=click.IntRange(min=0),
+    default=None,
+    help="At most N pages per host in this run (UNION_HOST_PAGE_BUDGET; 0: no limit).",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the last interrupted crawl of this archive (same crawl id).",
+)
+@click.option(
+    "--recheck",
+    type=click.Choice(["due", "all"]),
+    default=None,
+    help="Archived articles and attachments to re-check: those due by their revisit "
+    "schedule (default) or all of them now.",
+)
+@click.option(
+    "-s",
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a Scrapy setting (repeatable).",
+)
+@click.option(
+    "--redis",
+    "redis_url",
+    default=None,
+    metavar="URL",
+    help="Share the frontier with other workers in this Redis (scrapy-redis); this "
+    "worker writes into DIR/workers/NAME. Build the archive afterwards with "
+    "`union-archive reindex --data DIR`.",
+)
+@click.option(
+    "--worker",
+    default=None,
+    metavar="NAME",
+    help="Name of this worker with --redis (default: the host name); distinct per process.",
+)
+@click.option(
+    "--wait-workers",
+    type=click.IntRange(min=1),
+    default=1,
+    metavar="N",
+    help="With --redis: start crawling once N workers have joined (at most 120 s).",
+)
+@click.option(
+    "--progress",
+    type=click.Choice(["auto", "live", "lines", "log"]),
+    default="auto",
+    show_default=True,
+    help="What the screen shows: a status block redrawn in place (live), a plain line "
+    "every UNION_PROGRESS_INTERVAL seconds (lines), live on a terminal and lines "
+    "elsewhere (auto), or Scrapy's whole log as before (log). Except with log, "
+    "the log goes to DIR/logs/crawl-ID.log only.",
+)
+def crawl(
+    start_urls,
+    sources,
+    data_dir,
+    max_pages,
+    delay,
+    allow_loopback,
+    allow_private,
+    host_budget,
+    resume,
+    recheck,
+    settings,
+    redis_url,
+    worker,
+    wait_workers,
+    progress,
+):
+    """Crawl portals, write WARC files and the SQLite archive.
+
+    Exit status: 0 finished, 1 failed, 3 interrupted (resume with --resume),
+    75 the archive is in use by another run."""
+    from crawler.addresses import resolved_refusal
+    from crawler.lock import EXIT_LOCKED, LockedError, check_free
+    from crawler.middlewares import check_url
+    from crawler.run import ResumeError, check_overrides, resumable, run_crawl, unreachable
+    from crawler.sources import SourcesError, load_sources
+
+    archive_dir = data_dir
+    if worker is not None and not redis_url:
+        fail("--worker needs --redis")
+    if redis_url:
+        import re
+
+        from archive.warc.dirs import WORKERS_DIR
+        from crawler.distributed import default_worker_name
+
+        worker = worker or default_worker_name()
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", worker):
+            fail(f"--worker {worker!r}: letters, digits, '.', '_', '-' only")
+        if resume:
+            fail(
+                "--resume does not apply to --redis: the frontier is in Redis; start the "
+                "worker again under the same --worker name to continue"
+            )
+        data_dir = archive_dir / WORKERS_DIR / worker
+    try:
+        check_free(data_dir)
+    except LockedError as exc:
+        fail(str(exc), EXIT_LOCKED)
+    except OSError as exc:
+        fail(f"cannot write to {data_dir}: {exc.strerror or exc}")
+    if resume and not start_urls and sources is None:
+        row = resumable(data_dir)
+        if row is None:
+            fail(f"no interrupted crawl to resume in {data_dir}")
+        start_urls = [u for u in (row["start_urls"] or "").split("\n") if u]
+    browser_hosts = []  # sources marked `render: browser` (crawler/browser.py)
+    if not start_urls:
+        try:
+            listed = load_sources(sources)
+        except SourcesError as exc:
+            fail(str(exc))
+        start_urls = [s["url"] for s in listed]
+        browser_hosts = [
+            s["url"].split("/")[2].lower() for s in listed if s.get("render") == "browser"
+        ]
+    for url in start_urls:
+        why = check_url(url, allow_loopback, allow_private)
+        if why:
+            fail(why)
+    for url in start_urls:  # a host name is judged by the addresses it resolves to
+        parts = urlsplit(url)
+        why = resolved_refusal(
+            parts.hostname,
+            parts.port or (443 if parts.scheme == "https" else 80),
+            allow_loopback,
+            allow_private,
+        )
+        if why:
+            fail(f"{url}: {why}")
+    overrides = _parse_settings(settings)
+    from crawler.warc.writer import compression
+
+    try:  # settings first: a wrong one fails before anything goes over the network
+        compression(overrides.get("WARC_COMPRESSOR"), overrides.get("WARC_GZIP_LEVEL"))
+    except ValueError as exc:
+        fail(str(exc))
+    why = check_overrides(overrides)
+    if why:
+        fail(why)
+    _check_space(data_dir, overrides)  # reads the settings: only once they are known good
+    writable_dir(data_dir)
+    problems = unreachable(list(start_urls))
+    if len(problems) == len({u.split("/")[2] for u in start_urls}):
+        fail("; ".join(problems))
+    for p in problems:
+        click.echo(f"union-archive: warning: {p}", err=True)
+    overrides.update(UNION_ALLOW_LOOPBACK=allow_loopback, UNION_ALLOW_PRIVATE=allow_private)
+    if progress != "log":
+        overrides.setdefault("UNION_PROGRESS", progress)
+    if browser_hosts:
+        overrides.setdefault("UNION_BROWSER_HOSTS", browser_hosts)
+    if max_pages:
+        overrides["CLOSESPIDER_PAGECOUNT"] = max_pages
+    if host_budget is not None:
+        overrides["UNION_HOST_PAGE_BUDGET"] = host_budget
+    if recheck is not None:
+        overrides["UNION_RECHECK"] = recheck
+    if delay is not None:
+        overrides.update(DOWNLOAD_DELAY=delay, AUTOTHROTTLE_START_DELAY=max(delay, 0.01))
+        if delay == 0:
+            overrides.update(AUTOTHROTTLE_ENABLED=False, RANDOMIZE_DOWNLOAD_DELAY=False)
+    if redis_url:
+        resume = _join_redis(redis_url, worker, data_dir, overrides, wait_workers)
+    try:
+        row = run_crawl(list(start_urls), data_dir, overrides, resume=resume)
+    except LockedError as exc:
+        fail(str(exc), EXIT_LOCKED)
+    except ResumeError as exc:
+        fail(str(exc))
+    stopped = row.pop("stopped", None) if row else None
+    click.echo(_summary(row))
+    if row:
+        _write_report(data_dir, row["id"])
+    if stopped:
+        click.echo(
+            f"union-archive: error: the crawl stopped: {stopped}; free some space, then: "
+            f"union-archive crawl --data {data_dir} --resume",
+            err=True,
+        )
+        sys.exit(EXIT_INTERRUPTED)
+    if redis_url and row and str(row["status"]).startswith("finished"):
+        from crawler.distributed import leave
+
+        last = leave(redis_url, worker, overrides.get("UNION_REDIS_KEY"))
+        click.echo(
+            f"worker {worker} done"
+            + (
+                f"; it was the last one: build the archive with "
+                f"union-archive reindex --data {archive_dir}"
+                if last
+                else "; other workers of this crawl are still running"
+            )
+        )
+    warc = overrides.get("WARC_DIR") or data_dir / "warc"
+    click.echo(f"archive: {data_dir / 'archive.db'}  WARC: {warc}")
+    if row and row["status"] == "interrupted":
+        click.echo(
+            f"continue with: union-archive crawl --data {archive_dir} --redis {redis_url} "
+            f"--worker {worker} ..."
+            if redis_url
+            else f"resume with: union-archive crawl --data {data_dir} --resume",
+            err=True,
+        )
+        sys.exit(EXIT_INTERRUPTED)
+    if row and row["status"] == "indexer failed":
+        click.echo(
+            f"union-archive: error: the indexer stopped during the crawl; every capture "
+            f"is in the WARC files: union-archive reindex --data {data_dir} builds the "
+            f"archive from them",
+            err=True,
+        )
+    if not row or not str(row["status"]).startswith("finished"):
+        sys.exit(1)
+
+
+def _check_space(data_dir: Path, overrides: dict) -> None:
+    """Refuse to start below the free-space reserve (UNION_MIN_FREE_SPACE), in one line."""
+    from crawler.diskspace import low_space
+    from crawler.run import crawl_settings
+
+    settings = crawl_settings(data_dir, overrides)
+    try:
+        reserve = settings.getint("UNION_MIN_FREE_SPACE")
+    except ValueError:
+        fail(
+            f"UNION_MIN_FREE_SPACE must be a number of bytes, got "
+            f"{settings.get('UNION_MIN_FREE_SPACE')!r}"
+        )
+    why = low_space([data_dir, settings.get("WARC_DIR") or data_dir / "warc"], reserve)
+    if why:
+        fail(f"not starting: {why}")
+
+
+def _join_redis(url: str, worker: str, data_dir: Path, overrides: dict, wait: int = 1) -> bool:
+    """Join the workers of the crawl in Redis; puts its settings into ``overrides`` (the
+    user's -s settings win) and says whether this worker continues its own crawl row."""
+    import secrets
+    from datetime import datetime
+
+    from crawler.distributed import DEFAULT_KEY, RedisError, join, redis_settings
+    from crawler.run import resumable
+
+    prefix = overrides.get("UNION_REDIS_KEY") or DEFAULT_KEY
+    new_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    try:
+        crawl_id = join(url, worker, new_id, prefix)
+    except RedisError as exc:
+        fail(str(exc))
+    for key, value in redis_settings(url, worker, crawl_id, prefix).items():
+        overrides.setdefault(key, value)
+    overrides["UNION_CRAWL_ID"] = crawl_id
+    click.echo(
+        f"worker {worker}: crawl {crawl_id} ({'joined' if crawl_id != new_id else 'new'}), "
+        f"frontier in {url}, data in {data_dir}",
+        err=True,
+    )
+    if wait > 1:
+        from crawler.distributed import wait_for_workers
+
+        n = wait_for_workers(url, wait, prefix)
+        if n < wait:
+            click.echo(
+                f"union-archive: warning: only {n} of {wait} workers joined; crawling", err=True
+            )
+    unfinished = resumable(data_dir)
+    return bool(unfinished and unfinished["id"] == crawl_id)  # restarted after a kill
+
+
+@click.command()
+@data_option
+def reindex(data_dir):
+    """Rebuild archive.db (and the CDXJ indexes) from the WARC files alone.
+
+    They are read from DIR/warc, the WARC_DIRs recorded in DIR/warc-dirs.txt and the
+    data directories of Redis workers, DIR/workers/* (each locked while it is read).
+    A torn record at the end of a WARC file (a file cut short) is set aside in NAME.torn
+    first."""
+    from contextlib import ExitStack
+
+    from archive.store.reindex import ReindexError
+    from archive.store.reindex import reindex as do_reindex
+    from archive.warc.dirs import warc_dirs, warc_files, worker_dirs
+    from archive.warc.verify import TORN_SUFFIX, cut_torn, rebuild_indexes
+    from crawler.lock import EXIT_LOCKED, DataDirLock, LockedError
+
+    writable_dir(data_dir)
+    try:
+        with ExitStack() as locks:
+            from crawler.run import put_right
+
+            # a worker still crawling holds its lock: refuse rather than read half a crawl
+            for d in [data_dir, *worker_dirs(data_dir)]:
+                locks.enter_context(DataDirLock(d, "reindex"))
+                put_right(d)  # a killed crawl's .open WARC files: cut back and included
+            for path in warc_files(warc_dirs(data_dir)):
+                moved = cut_torn(path)
+                if moved:
+                    click.echo(
+                        f"{path}: a torn record at its end ({moved} bytes) set aside "
+                        f"in {path.name}{TORN_SUFFIX}",
+                        err=True,
+                    )
+            rows = do_reindex(data_dir)
+            indexes = rebuild_indexes(data_dir)
+    except LockedError as exc:
+        fail(str(exc), EXIT_LOCKED)
+    except ReindexError as exc:
+        fail(str(exc))
+    for row in rows:
+        click.echo(_summary(row))
+    click.echo(
+        f"rebuilt {data_dir / 'archive.db'} from "
+        + ", ".join(str(d) for d in warc_dirs(data_dir) if d.is_dir())
+    )
+    if indexes:
+        click.echo(f"rebuilt {len(indexes)} CDXJ index(es) in {data_dir / 'indexes'}")
+
+
+@click.command()
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=Path("data/demo"),
+    show_default=True,
+    help="Archive directory for the demo.",
+)
+@click.option("--port", type=int, default=8001, show_default=True)
+@click.option("--no-serve", is_flag=True, help="Stop after building the archive.")
+def demo(data_dir, port, no_serve):
+    """Start the demo portals on loopback, crawl them, build the archive, serve it."""
+    from zoo import Zoo
+
+    with Zoo(slow_seconds=1.0, browser_sites=True) as z:  # guard, spa: through Chromium
+        for name, url in z.urls.items():
+            click.echo(f"zoo: {name:<11} {url}")
+        cmd = [
+            sys.executable,
+            "-m",
+            "cli.main",
+            "crawl",
+            "--data",
+            str(data_dir),
+            "--allow-loopback",
+            "--delay",
+            "0",
+            "-s",
+            "RETRY_BACKOFF_BASE=0.2",
+        ]
+        for url in z.start_urls:
+            cmd += ["--start-url", url]
+        started = time.monotonic()
+        code = subprocess.call(cmd)
+        click.echo(f"crawl took {time.monotonic() - started:.1f}s")
+        if code not in (0, 1):
+            fail("the demo crawl failed", code)
+        if no_serve:
+            return
+        from archive.publish.serve import run_server
+
+        click.echo(
+            f"Datasette: http://127.0.0.1:{port}/  (Ctrl-C to stop; the zoo keeps serving meanwhile)"
+        )
+        run_server(data_dir, port=port)
