@@ -31,12 +31,17 @@ class Capture:
     depth: int | None = None
     referrer: str | None = None
     method: str = "GET"  # the request's: a POST (a list's later page) is not a document
+    # revisit: (file, offset, length) of the original response record, when the crawler
+    # knows it (a reindex finds originals among the captures read before)
+    original_at: tuple[str, int, int] | None = field(default=None, repr=False)
 
     def row(self) -> dict:
         """The ``captures`` table row (public schema): every field but the body and the
-        revisit's original date (read attribute by attribute: ``dataclasses.asdict``
+        revisit's original date and location (read attribute by attribute: ``dataclasses.asdict``
         copies each value through a recursive walk, ~10x slower)."""
         return {name: getattr(self, name) for name in _ROW_FIELDS}
 
 
-_ROW_FIELDS = tuple(f.name for f in fields(Capture) if f.name not in ("body", "refers_to_date"))
+_ROW_FIELDS = tuple(
+    f.name for f in fields(Capture) if f.name not in ("body", "refers_to_date", "original_at")
+)

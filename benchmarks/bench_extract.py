@@ -16,7 +16,7 @@ describe), in ms of CPU per 10 KB of UTF-8 (best of 5 rounds). Target: < 5 ms.
 With --large N (default 1000; 0 skips it): the indexer's work per capture on N article and
 list pages of the zoo's large portal (the pages benchmarks/bench_crawl.py crawls):
 process_capture plus the derived forms (folded text, MinHash signature, search index forms;
-archive.store.indexer.prepare_documents), in ms of CPU per capture, best of the rounds. SQLite,
+archive.store.documents.prepare_documents), in ms of CPU per capture, best of the rounds. SQLite,
 WARC reading and the hand-over to the helper process are not in it.
 """
 
@@ -100,7 +100,7 @@ def large_portal_pages(n: int) -> list[tuple[str, str | None, bytes]]:
 def indexer_ms_per_capture(pages, rounds: int) -> float:
     """Best round's CPU ms per capture for extraction and the derived forms."""
     from archive.extract.page import process_capture
-    from archive.store.indexer import prepare_documents
+    from archive.store.documents import prepare_documents
 
     for url, ctype, body in pages[:20]:  # warm: tables, parsers, dictionaries
         prepare_documents(process_capture(url, ctype, body))

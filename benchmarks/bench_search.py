@@ -95,7 +95,11 @@ def sentence_pool(n: int, seed: int = SEED) -> list[str]:
 
 
 def regions() -> list[str]:
-    lines = (ROOT / "archive" / "extract" / "data" / "regions.tsv").read_text(encoding="utf-8").splitlines()
+    lines = (
+        (ROOT / "archive" / "extract" / "data" / "regions.tsv")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    )
     return [ln.split("\t")[1] for ln in lines if ln and not ln.startswith("#")][:400]
 
 

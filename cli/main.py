@@ -16,14 +16,14 @@ LAZY = {
     "crawl": "cli.crawl:crawl",
     "reindex": "cli.crawl:reindex",
     "demo": "cli.crawl:demo",
-    "serve": "archive.publish.serve:serve_command",
+    "serve": "cli.publish:serve_command",
     "zoo": "zoo.cli:zoo",
-    "eval": "archive.evaluate.zoo:eval_command",
-    "record": "archive.warc.read:record_command",
-    "wacz": "archive.publish.wacz:wacz_command",
+    "eval": "cli.evaluate:eval_command",
+    "record": "cli.warc:record_command",
+    "wacz": "cli.publish:wacz_command",
     "schedule": "cli.schedule:schedule",
-    "verify": "archive.warc.verify:verify_command",
-    "export": "archive.publish.export:export_command",
+    "verify": "cli.warc:verify_command",
+    "export": "cli.publish:export_command",
 }
 
 

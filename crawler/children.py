@@ -7,7 +7,7 @@ and not Scrapy: ~0.27 s less at each start, the clustering's in the crawl's seri
 
 from __future__ import annotations
 
-from pathlib import Path
+from archive.contract import archive_db
 
 
 def index_worker(
@@ -26,13 +26,13 @@ def index_worker(
     (``closing``: an event it sets once it has every capture, and only closes)."""
     if ready is not None:
         ready.set()  # the queue is unpickled: the crawler may now close it at any time
-    from archive.store.indexer import run_worker
+    from archive.contract import run_indexer
     from crawler.lock import hold_worker_lock
 
     hold_worker_lock(data_dir)
-    run_worker(
+    run_indexer(
         q,
-        str(Path(data_dir) / "archive.db"),
+        str(archive_db(data_dir)),
         crawl_id,
         start_urls,
         started_at,
@@ -46,15 +46,15 @@ def index_worker(
 
 def cluster_worker(data_dir: str, crawl_id: str, go=None) -> None:
     """After the indexer: the archive's duplicate clusters, in a fresh process
-    (``archive.store.indexer.run_cluster``), holding the worker byte of DIR/.lock too.
+    (``archive.contract.run_clustering``), holding the worker byte of DIR/.lock too.
 
     ``go``: the read end of a pipe.  The process is then started while the indexer
     closes, imports what it runs, and waits for a word: True (the indexer is done and
     exited cleanly: cluster) or False, or the crawler gone (end of file): exit."""
-    from archive.store.indexer import _as_crawl_child, run_cluster
+    from archive.contract import as_crawl_child, preload_clustering, run_clustering
 
-    _as_crawl_child(0)  # deaf to SIGINT/SIGTERM while it waits, as the indexer is
-    from archive import dedup  # noqa: F401  (the clustering's imports, before the word)
+    as_crawl_child(0)  # deaf to SIGINT/SIGTERM while it waits, as the indexer is
+    preload_clustering()  # the clustering's imports, before the word
     from crawler.lock import hold_worker_lock
 
     if go is not None:
@@ -67,4 +67,4 @@ def cluster_worker(data_dir: str, crawl_id: str, go=None) -> None:
         if word is not True:
             return
     hold_worker_lock(data_dir)
-    run_cluster(str(Path(data_dir) / "archive.db"), crawl_id)
+    run_clustering(str(archive_db(data_dir)), crawl_id)

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from archive.contract import archive_db, mark_failed
 from crawler import children
 from crawler.diskspace import DISK_FULL
 from crawler.signals import capture_written
@@ -319,8 +320,8 @@ class IndexerBridge:
             )
             # a crawl stopped for lack of space stays resumable: its unindexed pages are
             # fetched again by the resumed run, as after a kill
-            _mark_indexer_failed(
-                self.data_dir,
+            mark_failed(
+                archive_db(self.data_dir),
                 self.crawl_id,
                 self.start_urls,
                 self.started_at,
@@ -357,49 +358,6 @@ def _tell(pipe, word: bool) -> None:
         pass
     finally:
         pipe.close()
-
-
-def _mark_indexer_failed(
-    data_dir: Path,
-    crawl_id: str,
-    start_urls: list[str],
-    started_at: str,
-    status: str = "indexer failed",
-) -> None:
-    """The crawls row of a run whose indexer died: ``indexer failed`` instead of a
-    ``running`` that no one would close (the row is written if the indexer died before
-    it could): not resumable, since the fetching itself ended as it should.  A crawl
-    stopped for lack of space gets ``status`` ``interrupted`` instead: resumable."""
-    import archive.store.schema as store
-    from archive.store.indexer import utcnow
-
-    try:
-        db = store.connect(data_dir / "archive.db")
-        try:
-            with db.atomic():
-                db.conn.execute(
-                    "update crawls set status = ?, finished_at = ? "
-                    "where id = ? and status = 'running'",
-                    [status, utcnow(), crawl_id],
-                )
-                if not db.conn.execute("select 1 from crawls where id = ?", [crawl_id]).fetchone():
-                    db["crawls"].insert(
-                        {
-                            "id": crawl_id,
-                            "started_at": started_at,
-                            "finished_at": utcnow(),
-                            "start_urls": "\n".join(start_urls),
-                            "status": status,
-                            "pages": 0,
-                            "documents": 0,
-                            "reports": 0,
-                            "errors": 0,
-                        }
-                    )
-        finally:
-            db.conn.close()
-    except Exception as exc:
-        logger.error("could not mark crawl %s as %r: %s", crawl_id, status, exc)
 
 
 def _arm_warc_crash(crawler, n: int) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import sys
 import time
 from collections import Counter, deque
@@ -30,6 +29,7 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from archive.contract import archive_db, crawl_progress
 from crawler.signals import capture_written
 
 MODES = ("auto", "live", "lines")
@@ -294,27 +294,9 @@ class CrawlProgress:
         now = time.monotonic()
         if not force and now < self._db_next:
             return
-        path = self.data_dir / "archive.db"
-        if not path.exists():
-            return
-        try:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
-            try:
-                conn.row_factory = sqlite3.Row
-                row = conn.execute("select * from crawls where id = ?", [self.crawl_id]).fetchone()
-                self.db_counts = dict(row) if row else {}
-                self.db_hosts = {
-                    site: (n, r)
-                    for site, n, r in conn.execute(
-                        "select site, count(*), coalesce(sum(is_report), 0) from documents "
-                        "where crawl_id = ? group by site",
-                        [self.crawl_id],
-                    )
-                }
-            finally:
-                conn.close()
-        except sqlite3.Error:
-            pass  # being created or locked: the next tick reads it
+        row, hosts = crawl_progress(archive_db(self.data_dir), self.crawl_id)
+        if row or hosts:  # nothing while it is being created or locked: the next tick reads it
+            self.db_counts, self.db_hosts = row, hosts
         cost = time.monotonic() - now
         self._db_next = now + max(self.interval, cost / DB_SHARE)
 

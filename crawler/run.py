@@ -25,6 +25,13 @@ from urllib.parse import urlsplit
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from archive.contract import (
+    archive_db,
+    crawl_row,
+    latest_unfinished,
+    mark_interrupted,
+    own_warc_dirs,
+)
 from crawler.diskspace import DISK_FULL, STOP_DETAIL_STAT
 
 logger = logging.getLogger(__name__)
@@ -90,21 +97,6 @@ def unreachable(urls: list[str], timeout: float = 5.0) -> list[str]:
     return problems
 
 
-def _rows(db_path: Path, sql: str, params=()) -> list[dict]:
-    import sqlite3
-
-    if not db_path.exists():
-        return []
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    except sqlite3.OperationalError:
-        return []
-    finally:
-        conn.close()
-
-
 def _stop_reason(jobdir: Path) -> str | None:
     """Why the spider closed (CLEAN_MARKER's text), None when it did not close cleanly."""
     try:
@@ -121,36 +113,17 @@ def _ran_to_its_end(jobdir: Path) -> bool:
 
 def resumable(data_dir: Path) -> dict | None:
     """The latest crawl that did not finish (interrupted, or running when it was killed)."""
-    rows = _rows(
-        Path(data_dir) / "archive.db",
-        "select * from crawls where status in ('running', 'interrupted') "
-        "order by started_at desc, rowid desc limit 1",
-    )
-    return rows[0] if rows else None
+    return latest_unfinished(archive_db(data_dir))
 
 
 def put_right(data_dir: Path, policy=None) -> dict:
     """Repair what a killed run left behind.  Call with the data directory's lock held.
     ``policy``: the crawl's ``crawler.revisit.RevisitPolicy`` (default: the defaults)."""
-    import archive.store.schema as store
     from crawler.warc.state import STATE_FILE, CaptureState, rebuild
     from crawler.warc.writer import recover_open_files
 
     done = {"interrupted": [], "recovered": []}
-    db_path = data_dir / "archive.db"
-    if db_path.exists():
-        db = store.connect(db_path)
-        try:
-            stale = [r["id"] for r in db.query("select id from crawls where status = 'running'")]
-            with db.conn:
-                db.conn.executemany(
-                    "update crawls set status = 'interrupted' where id = ?", [(i,) for i in stale]
-                )
-            done["interrupted"] = stale
-        finally:
-            db.conn.close()
-    from archive.warc.dirs import own_warc_dirs
-
+    done["interrupted"] = mark_interrupted(archive_db(data_dir))
     recovered = [p for d in own_warc_dirs(data_dir) if d.is_dir() for p in recover_open_files(d)]
     if recovered:
         state = CaptureState(data_dir / STATE_FILE)
@@ -293,8 +266,7 @@ def run_crawl(
             logging.getLogger().removeHandler(log_file)
             log_file.close()
         stopped = crawler.stats.get_value(STOP_DETAIL_STAT)
-        found = _rows(data_dir / "archive.db", "select * from crawls where id = ?", [crawl_id])
-        row = found[0] if found else None
+        row = crawl_row(archive_db(data_dir), crawl_id)
         if row and str(row["status"]).startswith("finished"):
             shutil.rmtree(jobdir, ignore_errors=True)  # nothing left to resume
         elif row and row["status"] == "indexer failed" and _ran_to_its_end(jobdir):

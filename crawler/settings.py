@@ -7,7 +7,7 @@ demo crawl loopback portals and lower the delays through ``-s`` overrides.
 import secrets
 from datetime import UTC, datetime
 
-from archive import __version__
+from archive.contract import __version__
 
 BOT_NAME = "union-archive"
 SPIDER_MODULES = ["crawler.spiders"]

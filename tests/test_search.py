@@ -386,7 +386,8 @@ def test_the_indexer_replaces_a_changed_document_without_stale_terms(tmp_path):
     """The indexer gives index_documents each changed document's row from before the
     write: every term of the old version goes, including terms the new one lacks (a
     delete with the new values would leave 甲乙丙丁 in the index for good)."""
-    from archive.store.indexer import Indexer, derived
+    from archive.store.documents import derived
+    from archive.store.indexer import Indexer
 
     ix = Indexer(tmp_path / "archive.db")
 
@@ -418,7 +419,8 @@ def test_a_run_leaves_at_most_one_index_segment_a_level(tmp_path):
     AUTOMERGE segments, so a run leaves many; a search reads each of them for every term.
     The end of a run (``finish``, as in reindex; ``run_cluster`` after a crawl) merges them
     to at most one a level, and the index still holds exactly the documents' forms."""
-    from archive.store.indexer import Indexer, derived
+    from archive.store.documents import derived
+    from archive.store.indexer import Indexer
 
     ix = Indexer(tmp_path / "archive.db")
     rnd = random.Random(27)
@@ -504,7 +506,8 @@ def test_vacuum_keeps_the_rowids_the_index_is_keyed_on(tmp_path):
     its own words, and its index holds exactly their forms."""
     import sqlite3
 
-    from archive.store.indexer import Indexer, derived
+    from archive.store.documents import derived
+    from archive.store.indexer import Indexer
 
     db_path = tmp_path / "archive.db"
     ix = Indexer(db_path)

@@ -76,7 +76,7 @@ def test_cdxj_replay_equals_what_the_server_sent(crawled):
 
 
 def test_wacz_package_validates(crawled):
-    from archive.publish.wacz import wacz_command
+    from cli.publish import wacz_command
 
     out = crawled.tmp / "crawl.wacz"
     result = CliRunner().invoke(wacz_command, ["--data", str(crawled.data), "-o", str(out)])
@@ -101,7 +101,7 @@ def test_wacz_package_validates(crawled):
 
 
 def test_wacz_unknown_crawl_is_a_clear_error(crawled):
-    from archive.publish.wacz import wacz_command
+    from cli.publish import wacz_command
 
     result = CliRunner().invoke(wacz_command, ["--data", str(crawled.data), "--crawl", "nope"])
     assert result.exit_code != 0 and "no crawl 'nope'" in result.output

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from archive.extract.dates import find_dates, parse_date
-from archive.extract.metadata import _ORG_SUFFIX, _clean_org, _dateline, canonical_org
+from archive.extract.orgs import ORG_SUFFIX, canonical_org, clean_org, dateline
 
 HEAD_LINES = 4  # lines under the title where the number and addressee stand
 TAIL_LINES = 10  # lines at the end searched for the signature block
@@ -40,7 +40,7 @@ _FORM_LABEL = re.compile(
 )  # 报送单位：
 _ADDRESSEE_SPLIT = re.compile(r"[、，,；;\s]+")
 
-_ISSUER_TITLE = re.compile(rf"^(?P<org>[\u4e00-\u9fff（）()、]{{2,60}}?{_ORG_SUFFIX})关于")
+_ISSUER_TITLE = re.compile(rf"^(?P<org>[\u4e00-\u9fff（）()、]{{2,60}}?{ORG_SUFFIX})关于")
 _DEPARTMENT = re.compile(r"^(?P<org>.+?(?:总工会|工会|党委|委|政府|厅|局))[\u4e00-\u9fff]{2,8}部$")
 # the 版记 (copies, printing) and notes after the signature
 _AFTER_SIGNATURE = re.compile(
@@ -76,7 +76,7 @@ def _issuer(s: str) -> str | None:
         if not part:
             continue
         m = _DEPARTMENT.match(part)
-        org = _clean_org(part) or (part if m and _clean_org(m["org"]) else None)
+        org = clean_org(part) or (part if m and clean_org(m["org"]) else None)
         if org is None:
             return None
         names.append(canonical_org(org))
@@ -114,7 +114,7 @@ def _signature(lines: list[str]) -> tuple[str | None, str | None]:
         i -= 1
     if i < 0:
         return None, None
-    dl = _dateline(tail[i])
+    dl = dateline(tail[i])
     if dl is None:
         return None, None
     date, rest = dl

@@ -16,16 +16,7 @@ from urllib.parse import quote
 from datasette.utils.asgi import Response
 
 from archive.publish import changes
-from archive.publish.serve import LIMITS
-
-ARCHIVE_DB = "archive"
-
-
-def _archive(datasette):
-    try:
-        return datasette.get_database(ARCHIVE_DB)
-    except KeyError:
-        return None
+from archive.publish.serve import ARCHIVE_DB, LIMITS, archive_database
 
 
 def feed_path(datasette, site: str) -> str:
@@ -33,7 +24,7 @@ def feed_path(datasette, site: str) -> str:
 
 
 async def changes_page(datasette, request):
-    db = _archive(datasette)
+    db = archive_database(datasette)
     crawl_id = request.args.get("crawl") or None
     data = (
         None
@@ -59,7 +50,7 @@ async def changes_page(datasette, request):
 
 
 async def site_feed(datasette, request):
-    db = _archive(datasette)
+    db = archive_database(datasette)
     site = request.url_vars["site"]
 
     def read(conn):

@@ -147,7 +147,7 @@ def csl_json(doc: Mapping, record_url: str | None) -> str:
 
 async def _cited_document(datasette, request, doc_id: str):
     """(row, absolute record URL or None) of ``doc_id`` in the archive, or None."""
-    from archive.publish.plugin import archive_database
+    from archive.publish.serve import archive_database
 
     db = archive_database(datasette)
     if db is None:

@@ -26,8 +26,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-import click
-
 from archive.publish import citation
 from archive.store.schema import DOCUMENT_COLUMNS
 
@@ -350,84 +348,3 @@ def _write_file(fmt: str, gz: bool, rows, path: Path) -> int:
         tmp.unlink(missing_ok=True)
         raise
     return n
-
-
-# -------------------------------------------------------------------- command
-
-
-@click.command("export")
-@click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Archive directory (archive.db, warc/).",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default=None,
-    help="Output format (default: from the file name: .jsonl, .csv, .parquet; jsonl for stdout).",
-)
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    metavar="FILE",
-    help="Output file; '-' for stdout (jsonl, csv); a name ending in .gz is gzipped.",
-)
-@click.option("--reports-only", is_flag=True, help="Only work reports (is_report = 1).")
-@click.option(
-    "--since",
-    metavar="DATE",
-    help="Only documents captured on or after DATE (YYYY-MM-DD or ISO 8601 time).",
-)
-@click.option(
-    "--site",
-    "sites",
-    multiple=True,
-    metavar="HOST",
-    help="Only documents of this site (HOST or HOST:PORT; repeatable).",
-)
-@click.option(
-    "--base-url",
-    default=DEFAULTS["base_url"],
-    show_default=True,
-    metavar="URL",
-    help="Where the archive is published (`union-archive serve`): record_url and "
-    "the citation point there.",
-)
-@click.option(
-    "--replay-url",
-    "replay_prefix",
-    default=DEFAULTS["replay_prefix"],
-    show_default=True,
-    metavar="PREFIX",
-    help="Wayback-style replay collection (pywb): replay_url is PREFIX/TIMESTAMP/URL.",
-)
-def export_command(data_dir, fmt, output, reports_only, since, sites, base_url, replay_prefix):
-    """Export the documents with provenance and citation (JSON Lines, CSV, Parquet)."""
-    from cli.main import fail
-
-    try:
-        summary = export(data_dir, output, fmt, reports_only, since, sites, base_url, replay_prefix)
-    except ExportError as exc:
-        fail(str(exc))
-    except sqlite3.Error as exc:
-        fail(f"cannot read {Path(data_dir) / 'archive.db'}: {exc}")
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror or exc}")
-    target = "stdout" if output == "-" else output
-    click.echo(
-        f"exported {summary['documents']} documents ({summary['format']}) to {target}", err=True
-    )
-    missing = summary["missing_records"]
-    if missing:
-        click.echo(
-            f"union-archive: warning: the WARC record of {sum(missing.values())} "
-            f"documents could not be read (warc_record_id left empty): "
-            + ", ".join(sorted(missing)[:5])
-            + (" ..." if len(missing) > 5 else ""),
-            err=True,
-        )

@@ -66,10 +66,9 @@ from datasette.utils.asgi import Response
 from archive.publish import search_page
 from archive.publish.changes import document_history
 from archive.publish.changes_pages import changes_page, site_feed
-from archive.publish.serve import LIMITS
+from archive.publish.serve import ARCHIVE_DB, LIMITS, archive_database
 from archive.store.search import rewrite_query, snippet, title_query
 
-ARCHIVE_DB = "archive"
 WARC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.warc(\.gz)?$")
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
@@ -338,13 +337,6 @@ def extra_template_vars(view_name, table, database, datasette, request):
 
 
 # --------------------------------------------------------------------- helpers
-
-
-def archive_database(datasette):
-    try:
-        return datasette.get_database(ARCHIVE_DB)
-    except KeyError:
-        return None
 
 
 def warc_dirs(datasette) -> list[Path]:

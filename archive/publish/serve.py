@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
-
 PACKAGE_DIR = Path(__file__).resolve().parent
 METADATA_PATH = PACKAGE_DIR / "datasette.yml"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -50,6 +48,17 @@ LIMITS = {
 
 class ArchiveMissing(Exception):
     pass
+
+
+ARCHIVE_DB = "archive"  # the database's name in Datasette (DIR/archive.db)
+
+
+def archive_database(datasette):
+    """The archive's ``datasette.database.Database``, or None when it is not served."""
+    try:
+        return datasette.get_database(ARCHIVE_DB)
+    except KeyError:
+        return None
 
 
 def load_metadata(allow_sql: bool = False) -> dict:
@@ -98,35 +107,3 @@ def run_server(
 
     ds = make_datasette(data_dir, allow_sql=allow_sql)
     uvicorn.run(ds.app(), host=host, port=port, log_level=log_level, lifespan="on", workers=1)
-
-
-@click.command("serve")
-@click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Archive directory (archive.db, warc/).",
-)
-@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Interface to listen on (0.0.0.0 to publish on the network).",
-)
-@click.option("--allow-sql", is_flag=True, help="Allow arbitrary read-only SQL queries.")
-def serve_command(data_dir, port, host, allow_sql):
-    """Publish DATA/archive.db with Datasette (read-only)."""
-    from cli.main import fail
-
-    try:
-        archive_path(data_dir)
-    except ArchiveMissing as exc:
-        fail(str(exc))
-    click.echo(
-        f"Datasette: http://{host}:{port}/  ({'SQL allowed' if allow_sql else 'SQL off'}; "
-        "Ctrl-C to stop)",
-        err=True,
-    )
-    run_server(data_dir, port=port, host=host, allow_sql=allow_sql)

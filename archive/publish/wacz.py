@@ -147,33 +147,3 @@ def build_wacz(
         z.writestr("datapackage-digest.json", digest)
     tmp.replace(out_path)
     return out_path
-
-
-@click.command("wacz")
-@click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Archive directory (warc/, archive.db, logs/).",
-)
-@click.option("--crawl", "crawl_id", default=None, help="Crawl id (default: the latest crawl).")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="WACZ file to write (default: DIR/wacz/CRAWL_ID.wacz).",
-)
-def wacz_command(data_dir, crawl_id, output):
-    """Package a crawl's WARC files as a WACZ (WARCs, CDXJ, pages.jsonl, datapackage.json)."""
-    crawl_id, files, info = crawl_files(Path(data_dir), crawl_id)
-    out = output or Path(data_dir) / "wacz" / f"{crawl_id}.wacz"
-    build_wacz(
-        files,
-        out,
-        title=f"union-archive crawl {crawl_id}",
-        description=info.get("description"),
-        start_urls=info.get("start_urls"),
-    )
-    click.echo(str(out))

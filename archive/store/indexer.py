@@ -23,69 +23,18 @@ from archive.capture import Capture
 from archive.extract.metadata import SHARED_FACTS, fill_from_duplicates
 from archive.store import schema as store
 from archive.store import search
+from archive.store.documents import derived, extractable, wanted
+from archive.store.process import as_crawl_child
 
 logger = logging.getLogger(__name__)
-
-EXTRACTABLE = (
-    "text/html",
-    "application/xhtml",
-    "text/plain",
-    "application/pdf",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml",
-    "application/msword",
-    "application/octet-stream",
-    "application/json",
-)  # an app's article API (archive/extract/json_api.py)
 
 
 def utcnow() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _wanted(cap: Capture) -> bool:
-    """Is this capture a page or attachment to extract (whatever its body)?  Not the
-    answer to a POST: a later page of a list, whose links the crawler followed."""
-    if not (cap.status == 200 or (cap.status == 304 and cap.record_type == "revisit")):
-        return False
-    if (cap.method or "GET") != "GET":
-        return False
-    ctype = (cap.content_type or "").lower()
-    path = urlsplit(cap.url).path.lower()
-    if path.endswith("/robots.txt"):
-        return False
-    return not ctype or ctype.startswith(EXTRACTABLE) or path.endswith((".docx", ".pdf"))
-
-
-def _extractable(cap: Capture, body: bytes | None) -> bool:
-    return bool(body) and _wanted(cap)
-
-
 _DERIVED = ("_folded", "_signature", "_index")
 DEDUP_TMP = ".dedup-tmp"  # in the archive's directory: the clustering's temporary files
-
-
-def derived(title: str | None, text: str | None) -> dict:
-    """What the indexer derives from a document's title and text: the folded text (read
-    by both of the others), the duplicate signature and the search index forms."""
-    from archive.extract.normalize import fold
-    from archive.store.dedup import signature
-
-    folded = fold(text)
-    return {
-        "_folded": folded,
-        "_signature": signature(text or "", title=title, folded=folded),
-        "_index": (search.index_form(title), search.index_form(text, folded)),
-    }
-
-
-def prepare_documents(ex) -> bool:
-    """Add ``derived`` to the documents of an extraction that ``Indexer.add`` writes as
-    they are (not pages of a multi-page article: those are stitched first); True if so."""
-    if (ex.page_count or 1) > 1 or ex.continuation_of:
-        return False
-    for doc in ex.documents:
-        doc.update(derived(doc.get("title"), doc.get("text")))
-    return True
 
 
 class Indexer:
@@ -212,9 +161,9 @@ class Indexer:
             body = cap.body if cap.body is not None else self._original_payload(cap)
         elif extraction is not None:
             body = None  # extracted ahead from this record's payload
-        elif body is None and cap.record_type == "response" and cap.warc_filename and _wanted(cap):
+        elif body is None and cap.record_type == "response" and cap.warc_filename and wanted(cap):
             body = self._payload(cap)  # the crawler sends locations, not bodies
-        if extraction is not None or _extractable(cap, body):
+        if extraction is not None or extractable(cap, body):
             try:
                 self._extract(cap, body, row, extraction)
             except Exception as exc:  # a bad page must never stop the archive
@@ -346,15 +295,18 @@ class Indexer:
 
     def _original_payload(self, cap: Capture) -> bytes | None:
         """A revisit: the payload from the original record (found through captures, or
-        through the crawler's capture state when that capture never reached the database)."""
+        where the crawler said it is, when that capture never reached the database)."""
         from archive.warc.read import read_payload
 
-        hit = self.db.execute(
-            "select warc_filename, warc_offset, warc_length from captures where "
-            "payload_digest = ? and record_type = 'response' and warc_filename is not null "
-            "order by id limit 1",
-            [cap.payload_digest],
-        ).fetchone() or self._state_location(cap)
+        hit = (
+            self.db.execute(
+                "select warc_filename, warc_offset, warc_length from captures where "
+                "payload_digest = ? and record_type = 'response' and warc_filename is not null "
+                "order by id limit 1",
+                [cap.payload_digest],
+            ).fetchone()
+            or cap.original_at
+        )
         if not hit:
             return None
         try:
@@ -374,26 +326,6 @@ class Indexer:
         except (OSError, ValueError) as exc:
             logger.warning("record of %s not readable: %s", cap.url, exc)
             return None
-
-    def _state_location(self, cap: Capture) -> tuple | None:
-        import sqlite3
-
-        path = self.db_path.parent / "warc-state.sqlite"  # crawler.warc.state.STATE_FILE
-        if not path.exists():
-            return None
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-        try:
-            return conn.execute(
-                "select warc_filename, warc_offset, warc_length from _validators "
-                "where url = ? and payload_digest = ? union all "
-                "select warc_filename, warc_offset, warc_length from _digests "
-                "where payload_digest = ? limit 1",
-                [cap.refers_to_url or cap.url, cap.payload_digest, cap.payload_digest],
-            ).fetchone()
-        except sqlite3.Error:
-            return None
-        finally:
-            conn.close()
 
     # -- writes -----------------------------------------------------------------------
     def _maybe_flush(self) -> None:
@@ -565,22 +497,12 @@ class Indexer:
 
 
 # -- the child process the crawler talks to ----------------------------------------------
-def _as_crawl_child(nice: int) -> None:
-    """A child process of the crawler: niced (the crawl has the CPU first: extraction
-    catches up, never stalls it) and deaf to SIGINT/SIGTERM (the crawler decides when we
-    stop)."""
-    if nice:
-        os.nice(nice)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-
 def run_cluster(db_path: str, crawl_id: str | None = None, nice: int = 10) -> None:
     """The duplicate clusters of the whole archive, at the end of a crawl, in a process
     of their own: the crawl's indexer has exited by then, so its heap (parsers, caches,
     a long run's fragments: ~200 MB) is back with the system before the one pass whose
     memory grows with the archive.  The crawls row's ``finished_at`` moves to the end."""
-    _as_crawl_child(nice)
+    as_crawl_child(nice)
     ix = Indexer(db_path)
     try:
         ix._cluster()
@@ -612,7 +534,7 @@ def run_worker(
     event set once every capture is applied and the extraction helper has exited (the
     crawler then starts the clustering process, which imports while this one writes its
     last batch and the crawls row, and exits)."""
-    _as_crawl_child(nice)
+    as_crawl_child(nice)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s [indexer] %(levelname)s: %(message)s"
     )

@@ -45,12 +45,12 @@ _PAGE = 4096  # a pipe holds its size / _PAGE buffers, each at most one page
 
 def _helper_start(nice: int) -> None:
     """The helper: dies with the indexer (Linux: SIGKILL when its parent goes), and is a
-    crawl child like the indexer (``archive.store.indexer._as_crawl_child``)."""
+    crawl child like the indexer (``archive.store.process.as_crawl_child``)."""
     import ctypes
     import os
     import signal
 
-    from archive.store.indexer import _as_crawl_child
+    from archive.store.process import as_crawl_child
 
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
@@ -58,7 +58,7 @@ def _helper_start(nice: int) -> None:
         pass
     if os.getppid() == 1:  # the parent went before prctl took effect
         os._exit(0)
-    _as_crawl_child(nice)
+    as_crawl_child(nice)
 
 
 def extract_payload(
@@ -73,7 +73,7 @@ def extract_payload(
         body = read_payload(*location)
     if not body:
         return None
-    from archive.store.indexer import prepare_documents
+    from archive.store.documents import prepare_documents
 
     ex = process_capture(url, content_type, body)
     if prepare_documents(ex):  # folded text, signature, index forms: work done here too
@@ -216,12 +216,12 @@ class AheadIndexer:
 
     # -- what may be extracted ahead ---------------------------------------------------
     def _candidate(self, cap: Capture) -> bool:
-        from archive.store.indexer import _wanted
+        from archive.store.documents import wanted
 
         return (
             cap.record_type == "response"
             and cap.status == 200
-            and _wanted(cap)
+            and wanted(cap)
             and (cap.body is not None or bool(cap.warc_filename))
         )
 

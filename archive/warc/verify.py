@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import io
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.warc.read import parse_fields
+
+UrlCheck = Callable[[str, bool, bool], str | None]
 
 TORN_SUFFIX = ".torn"
 
@@ -176,9 +179,9 @@ def _start_urls(conn) -> list[str]:
     return list(urls)
 
 
-def refetch_command(data_dir: Path, start_urls: list[str]) -> str:
-    from crawler.middlewares import check_url
-
+def refetch_command(data_dir: Path, start_urls: list[str], check_url: UrlCheck) -> str:
+    """The crawl that fetches the lost captures again, with the address flags its start
+    URLs need (``check_url`` is the crawler's own rule, passed in by the command line)."""
     args = "".join(f" --start-url {u}" for u in start_urls)
     if any(check_url(u, False, False) for u in start_urls):
         if all(not check_url(u, True, False) for u in start_urls):
@@ -188,9 +191,10 @@ def refetch_command(data_dir: Path, start_urls: list[str]) -> str:
     return f"union-archive crawl --data {data_dir}{args} --recheck all"
 
 
-def verify(data_dir: str | Path) -> tuple[list[Problem], list[str], dict]:
+def verify(data_dir: str | Path, check_url: UrlCheck) -> tuple[list[Problem], list[str], dict]:
     """(problems in the order to repair them, notes, counts).  Call with the data
-    directory's lock held."""
+    directory's lock held; ``check_url(url, allow_loopback, allow_private)`` says why a
+    start URL may not be crawled (None when it may)."""
     import sqlite3
 
     from archive.warc.cdxj import read_index
@@ -203,7 +207,7 @@ def verify(data_dir: str | Path) -> tuple[list[Problem], list[str], dict]:
     reindex = f"union-archive reindex --data {data_dir}"
     db_path = data_dir / "archive.db"
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) if db_path.exists() else None
-    refetch = refetch_command(data_dir, _start_urls(conn) if conn else [])
+    refetch = refetch_command(data_dir, _start_urls(conn) if conn else [], check_url)
     first, problems, notes = [], [], []
 
     for s in scans:
@@ -333,46 +337,3 @@ def rebuild_indexes(data_dir: Path) -> list[Path]:
                 write_index([by_name[n] for n in info["files"] if n in by_name], index)
                 done.append(index)
     return done
-
-
-def _verify_command():
-    import click
-
-    from cli.main import data_option, fail
-
-    @click.command("verify")
-    @data_option
-    def verify_command(data_dir):
-        """Check the WARC files, the CDXJ indexes and archive.db against each other.
-
-        Exit status 0 when all is well; 1 with the problems found and the command that
-        repairs each (run them in the order given); 75 while a crawl holds the archive."""
-        import sys
-
-        from crawler.lock import EXIT_LOCKED, DataDirLock, LockedError
-
-        if not Path(data_dir).is_dir():
-            fail(f"no archive at {data_dir}")
-        try:
-            with DataDirLock(data_dir, "verify"):
-                problems, notes, counts = verify(data_dir)
-        except LockedError as exc:
-            fail(str(exc), EXIT_LOCKED)
-        click.echo(
-            f"verified {data_dir}: {counts['files']} WARC file(s), {counts['records']} "
-            f"records, {counts['indexes']} CDXJ index(es), archive.db"
-        )
-        for note in notes:
-            click.echo(f"note: {note}")
-        if not problems:
-            click.echo("all well")
-            return
-        click.echo(f"{len(problems)} problem(s); repair them in this order:")
-        for i, p in enumerate(problems, 1):
-            click.echo(f"{i}. {p.text}\n   fix: {p.fix}")
-        sys.exit(1)
-
-    return verify_command
-
-
-verify_command = _verify_command()

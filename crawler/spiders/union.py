@@ -32,72 +32,13 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import HtmlResponse
 
+from archive.contract import KnownDocuments, archive_db
 from crawler import post_lists
 from crawler.links import extract_links, url_shape
 from crawler.revisit import RevisitPolicy
 from crawler.sources import load_sources
 
 logger = logging.getLogger(__name__)
-
-
-class KnownDocuments:
-    """Read-only lookups in archive.db: which URLs gave documents before."""
-
-    def __init__(self, db_path: Path):
-        self.conn = None
-        if db_path.exists():
-            try:
-                self.conn = sqlite3.connect(
-                    f"file:{db_path}?mode=ro", uri=True, check_same_thread=False, timeout=30
-                )
-                self.conn.execute("select url from documents limit 1")
-            except sqlite3.Error:
-                self.conn = None
-
-    def has(self, url: str) -> bool:
-        if self.conn is None:
-            return False
-        return (
-            self.conn.execute("select 1 from documents where url = ? limit 1", (url,)).fetchone()
-            is not None
-        )
-
-    def recently_missing(self, url: str, since: str) -> bool:
-        """Its last capture (at or after ``since``, ISO) answered 404/410 and it never
-        gave a document: not worth asking again so soon."""
-        if self.conn is None:
-            return False
-        row = self.conn.execute(
-            "select status, fetched_at from captures where url = ? order by id desc limit 1", (url,)
-        ).fetchone()
-        return bool(row and row[0] in (404, 410) and (row[1] or "") >= since and not self.has(url))
-
-    def unfinished(self) -> list[tuple[str, str]]:
-        """(started_at, finished_at or "~") of the crawls that did not finish (killed,
-        interrupted, stopped by a limit; also the one running now)."""
-        if self.conn is None:
-            return []
-        try:
-            return [
-                (a or "", b or "~")
-                for a, b in self.conn.execute(
-                    "select started_at, finished_at from crawls where status != 'finished'"
-                )
-            ]
-        except sqlite3.Error:
-            return []
-
-    def urls(self, netlocs: set[str]):
-        """Document URLs on these hosts, streamed (bounded memory)."""
-        if self.conn is None:
-            return
-        for (url,) in self.conn.execute("select distinct url from documents order by url"):
-            if urlsplit(url).netloc.lower() in netlocs:
-                yield url
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
 
 
 class Schedule:
@@ -199,7 +140,7 @@ class UnionSpider(scrapy.Spider):
     def _known(self) -> KnownDocuments:
         if self.known is None:
             data_dir = Path(self.settings.get("UNION_DATA_DIR") or "data")
-            self.known = KnownDocuments(data_dir / "archive.db")
+            self.known = KnownDocuments(archive_db(data_dir))
         return self.known
 
     def closed(self, reason):
@@ -307,13 +248,13 @@ class UnionSpider(scrapy.Spider):
 
     def _archived(self, response):
         """A 304: the page as archived earlier (to read its links), or None."""
-        from archive.warc.read import read_payload
+        from archive.contract import read_payload
 
         ref = response.meta.get("_warc_conditional") or {}
         name = ref.get("warc_filename")
         if not name:
             return None
-        from archive.warc.dirs import WarcLocator
+        from archive.contract import WarcLocator
 
         if getattr(self, "_warc_locator", None) is None:
             self._warc_locator = WarcLocator(

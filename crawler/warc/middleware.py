@@ -43,8 +43,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from twisted.internet import reactor
 
-from archive.capture import Capture
-from archive.warc.read import body_and_error, header, iso_seconds
+from archive.contract import Capture, body_and_error, header, iso_seconds
 from crawler.diskspace import DISK_FULL, STOP_DETAIL_STAT, is_disk_full, low_space
 from crawler.links import extract_links
 from crawler.revisit import RevisitPolicy
@@ -110,7 +109,7 @@ class WarcCaptureMiddleware:
         self.min_free = s.getint("UNION_MIN_FREE_SPACE", 0)
         self._stopping = False  # a stop was asked for (no space, a failed write)
         self.writer: WarcFileWriter | None = None
-        self.index_lines = None  # archive.warc.cdxj.IndexLines: made as records are written
+        self.index_lines = None  # archive.contract.cdxj_index_lines: made as records are written
         self._locator = None  # archive.warc.dirs.WarcLocator, made when first asked
         self._failed = False
         self.cpu = 0.0
@@ -181,7 +180,7 @@ class WarcCaptureMiddleware:
         return written
 
     def _open(self, spider):
-        from archive.warc.dirs import record_warc_dir
+        from archive.contract import record_warc_dir
 
         self.warc_dir.mkdir(parents=True, exist_ok=True)
         record_warc_dir(self.data_dir, self.warc_dir)  # so record/wacz/serve/reindex find it
@@ -214,27 +213,26 @@ class WarcCaptureMiddleware:
             on_close=self._file_closed,
         )
         if self.cdxj:
-            from archive.warc.cdxj import IndexLines
+            from archive.contract import cdxj_index_lines
 
             try:
-                self.index_lines = IndexLines(self.data_dir, self.crawl_id)
+                self.index_lines = cdxj_index_lines(self.data_dir, self.crawl_id)
             except OSError as exc:  # the index is then read from the WARC files at the end
                 logger.warning("CDXJ lines not kept as records are written (%s)", exc)
 
     def _repair_indexes(self) -> None:
         """A killed run's WARC files into its crawl's CDXJ index (``cdxj.repair``): read
         back from the files, as its lines died with it."""
-        from archive.warc.cdxj import repair, side_files
-        from archive.warc.dirs import own_warc_dirs
+        from archive.contract import cdxj_repair, cdxj_side_files, own_warc_dirs
 
-        if not side_files(self.data_dir):  # no killed run: no need to list the WARC files
+        if not cdxj_side_files(self.data_dir):  # no killed run: no need to list the WARC files
             return
         dirs = [*own_warc_dirs(self.data_dir), self.warc_dir]
         files = sorted(
             {p.resolve(): p for d in dirs if d.is_dir() for p in d.glob("*.warc.gz")}.values()
         )
         try:
-            for crawl_id, names in repair(self.data_dir, files).items():
+            for crawl_id, names in cdxj_repair(self.data_dir, files).items():
                 logger.warning(
                     "CDXJ index of crawl %s: %d WARC file(s) of a killed run added "
                     "from the files: %s",
@@ -285,7 +283,7 @@ class WarcCaptureMiddleware:
                 if self.index_lines is not None:
                     path = self.index_lines.finish()
                 else:
-                    from archive.warc.cdxj import write_crawl_index
+                    from archive.contract import write_crawl_index
 
                     path = write_crawl_index(self.writer.closed_files, self.data_dir, self.crawl_id)
                 logger.info("CDXJ index: %s", path)
@@ -298,10 +296,10 @@ class WarcCaptureMiddleware:
         """Is the full response record of ``row`` (from ``_digests`` or ``_validators``)
         still whole in its WARC file?  A revisit refers only to such a record: one cut
         away (a truncated or lost file) would leave the payload nowhere."""
-        from archive.warc.read import record_problem
+        from archive.contract import record_problem
 
         if self._locator is None:
-            from archive.warc.dirs import WarcLocator
+            from archive.contract import WarcLocator
 
             self._locator = WarcLocator(self.data_dir, first=self.warc_dir)
         path = self._locator.find(row["warc_filename"])
@@ -389,8 +387,10 @@ class WarcCaptureMiddleware:
 
         digest = rec.sha1_digest(body)
         refers = None  # the full response record this one refers to (revisits)
+        original_at = None  # where that record is
         if response.status == 304 and conditional:
             refers = {"url": conditional["original_url"], "warc_date": conditional["warc_date"]}
+            original_at = _location(conditional)
             digest = conditional["payload_digest"]
             first = rec.revisit_record(
                 b, uri, date, resp_head, rec.REVISIT_NOT_MODIFIED, digest, refers, extra
@@ -404,6 +404,7 @@ class WarcCaptureMiddleware:
                     original = None
             if original is not None:
                 refers = dict(original)
+                original_at = _location(refers)
                 first = rec.revisit_record(
                     b, uri, date, resp_head, rec.REVISIT_IDENTICAL, digest, refers, extra
                 )
@@ -485,6 +486,7 @@ class WarcCaptureMiddleware:
             depth=depth,
             referrer=referrer,
             method=request.method,
+            original_at=original_at,
         )
         self.crawler.signals.send_catch_log(signal=capture_written, capture=cap)
         return response
@@ -497,7 +499,7 @@ class WarcCaptureMiddleware:
         ctype = header(headers, "Content-Type") or ""
         if not isinstance(response, HtmlResponse) and "html" not in ctype.lower():
             return []
-        from archive.extract.decode import declared_charsets
+        from archive.contract import declared_charsets
 
         http_cs, meta_cs = declared_charsets(body, ctype)
         page = HtmlResponse(
@@ -571,3 +573,10 @@ class WarcCaptureMiddleware:
             method=request.method,
         )
         self.crawler.signals.send_catch_log(signal=capture_written, capture=cap)
+
+
+def _location(row) -> tuple[str, int, int] | None:
+    """(file, offset, length) of the record a state row names, if it names one."""
+    if row.get("warc_filename") is None:
+        return None
+    return (row["warc_filename"], row["warc_offset"], row["warc_length"])

@@ -176,7 +176,7 @@ def rebuild(
     Returns the number of response records seen."""
     from warcio.archiveiterator import ArchiveIterator
 
-    from archive.warc.read import header, iso_seconds
+    from archive.contract import header, iso_seconds
 
     policy = policy or RevisitPolicy()
     n = 0
