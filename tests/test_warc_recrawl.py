@@ -12,7 +12,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive.warc.read import crawl_infos, iter_captures
 from crawler.warc.writer import recover_open_files
-from tests.test_warc_support import Site, capture_dict, crawl_settings, run_crawl
+from tests.test_warc_support import Site, as_read_back, capture_dict, crawl_settings, run_crawl
 
 
 def records(files):
@@ -160,10 +160,19 @@ def test_revisit_captures_read_back_like_live(recrawl):
     # revisit bodies come from the original records, so read the files from the first crawl on
     back = [capture_dict(c) for c in iter_captures(recrawl.first + recrawl.second)]
     back = [c for c in back if c["crawl_id"] == "c2"]
-    assert back == recrawl.live2
+    assert back == as_read_back(recrawl.live2)
     assert all(c["body_sha1"] for c in back if c["record_type"] == "revisit" and c["status"] == 200)
     etag = next(c for c in back if c["url"].endswith("/etag"))
     assert etag["record_type"] == "revisit" and etag["status"] == 304 and etag["refers_to_url"]
+    # live, the 304's revisit names its original: the first crawl's response of that URL
+    first = [capture_dict(c) for c in iter_captures(recrawl.first)]
+    (original,) = [c for c in first if c["url"] == etag["url"] and c["record_type"] == "response"]
+    live_etag = next(c for c in recrawl.live2 if c["url"] == etag["url"])
+    assert tuple(live_etag["original_at"]) == (
+        original["warc_filename"],
+        original["warc_offset"],
+        original["warc_length"],
+    )
     infos = crawl_infos(recrawl.first + recrawl.second + recrawl.third)
     assert list(infos) == ["c1", "c2", "c3"]
 
@@ -183,7 +192,7 @@ def test_rotation_by_size(tmp_path):
         warcio_check(f)
         with open(f, "rb") as fh:
             assert next(iter(ArchiveIterator(fh))).rec_type == "warcinfo"
-    assert [capture_dict(c) for c in iter_captures(files)] == live
+    assert [capture_dict(c) for c in iter_captures(files)] == as_read_back(live)
     assert (data / "indexes" / "rot.cdxj").exists()
 
 

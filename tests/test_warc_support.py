@@ -335,6 +335,12 @@ def capture_dict(cap) -> dict:
     return d
 
 
+def as_read_back(live: list[dict]) -> list[dict]:
+    """Live captures as the WARC files give them back: where a revisit's original is, the
+    crawler knows live; a reindex finds it among the captures read before."""
+    return [dict(c, original_at=None) for c in live]
+
+
 def _main(cfg_path: str) -> None:
     import scrapy
     from scrapy.crawler import CrawlerProcess
