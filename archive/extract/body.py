@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 
-from archive.extract import boilerplate
+from archive.extract import boilerplate_dom
 from archive.extract.dom import _names, _select, han_count
 
 # containers CMSs put the article body in, most specific first
@@ -87,7 +87,7 @@ def choose_body(root, names) -> tuple:
     much more than the article (comments, sidebars, a whole column) or a fragment of it.
     """
     known = body_container(root, names)
-    boilerplate.strip_elements(root, keep=known)
+    boilerplate_dom.strip_elements(root, keep=known)
     mass = text_mass(root)
     body = root.find("body")
     prose = mass[1].get(body if body is not None else root, 0)
@@ -146,7 +146,7 @@ def body_container(root, names: tuple[set, set] | None = None):
             # generic containers (div.content, #content, article) must be text, not a layout box
             if (
                 sel in ("div.content", "#content", "article")
-                and boilerplate._link_density(el) > 0.3
+                and boilerplate_dom._link_density(el) > 0.3
             ):
                 continue
             return el
@@ -211,7 +211,7 @@ def densest_block(root, min_han: int = 30, mass: tuple[dict, dict] | None = None
             child is not node
             and mass.get(child, 0) >= need
             and _continues(child, seed_el, own_score, 0.3 * seed)
-            and boilerplate._link_density(child) < 0.3
+            and boilerplate_dom._link_density(child) < 0.3
             for child in parent
         ):
             best, node, misses = parent, parent, 0

@@ -10,7 +10,7 @@ import threading
 import lxml.html
 from lxml import etree
 
-from archive.extract import boilerplate
+from archive.extract import boilerplate_dom
 
 _BLOCK = {
     "p",
@@ -107,7 +107,7 @@ def drop_hidden(root) -> None:
             continue
         style = el.get("style")
         if (style and _HIDDEN_STYLE.search(style)) or el.get("hidden") is not None:
-            boilerplate.drop(el)
+            boilerplate_dom.drop(el)
 
 
 _COMPILED: dict = {}

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from archive.extract import boilerplate
+from archive.extract import boilerplate, boilerplate_dom
 from archive.extract.body import (
     SILENT_PAGE_HAN,
     _anchor_texts,
@@ -164,7 +164,7 @@ def _read_page(ex: Extraction, url: str, text: str, root) -> None:
     anchors = None if known else _anchor_texts(root)
     headings: list[str] = []
     if container is not None:
-        boilerplate.strip_link_chrome(container)
+        boilerplate_dom.strip_link_chrome(container)
         lines = element_lines(container)
         headings = heading_texts(container)
     else:
