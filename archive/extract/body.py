@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
 from archive.extract import boilerplate_dom
 from archive.extract.dom import _names, _select, han_count
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 # containers CMSs put the article body in, most specific first
 BODY_SELECTORS = (
@@ -62,10 +66,10 @@ def _trafilatura_config():
 
 def _stoplist_as_frozenset() -> None:
     """trafilatura's justext rescue hands justext its stop list of all languages as a
-    tuple of ~154,000 words, and justext looks it up in an ``lru_cache`` keyed on it:
-    the tuple is hashed and compared again on every page (~3.4 of ~11 ms a list page
-    here).  A frozenset of the same words caches its hash: the same words, found in
-    O(1).  trafilatura fills this module-level cache itself on first use otherwise."""
+    large tuple, and justext looks it up in an ``lru_cache`` keyed on it, so the tuple
+    would be hashed and compared again on every page; a frozenset of the same words
+    caches its hash.  trafilatura fills this module-level cache itself on first use
+    otherwise."""
     from trafilatura import external
 
     words = getattr(external, "JT_STOPLIST", None)
@@ -78,7 +82,7 @@ def _stoplist_as_frozenset() -> None:
 _CFG = None
 
 
-def choose_body(root, names) -> tuple:
+def choose_body(root: HtmlElement, names: tuple[set, set]) -> tuple:
     """(body element or None, whether the page has a CMS container at all, the page's prose:
     Han characters of its text blocks outside links).
 
@@ -113,7 +117,7 @@ def _contains(outer, inner) -> bool:
     return any(a is outer for a in inner.iterancestors())
 
 
-def heading_texts(el) -> list[str]:
+def heading_texts(el: HtmlElement) -> list[str]:
     """Texts of headings inside a body: h1-h4, and paragraphs that are wholly bold."""
     out = []
     for h in el.iter("h1", "h2", "h3", "h4", "p", "div"):
@@ -132,7 +136,7 @@ def heading_texts(el) -> list[str]:
     return out
 
 
-def body_container(root, names: tuple[set, set] | None = None):
+def body_container(root: HtmlElement, names: tuple[set, set] | None = None) -> HtmlElement | None:
     names = _names(root) if names is None else names
     for sel in BODY_SELECTORS:
         found = _select(root, sel, names)
@@ -159,7 +163,7 @@ _TEXT_TAGS = ("p", "td", "div", "section", "article", "font", "span", "li", "pre
 _SENTENCE_MARK = re.compile("[。，；！？、,;!?]")
 
 
-def text_mass(root) -> tuple[dict, dict]:
+def text_mass(root: HtmlElement) -> tuple[dict, dict]:
     """(own score, mass) of every text block: its own non-link Han characters (paragraphs
     also feed their parent, not farther: a list of comments, each a box with a paragraph,
     adds up in no single element), and the Han characters of all text blocks inside an
@@ -185,7 +189,9 @@ def text_mass(root) -> tuple[dict, dict]:
     return own_score, mass
 
 
-def densest_block(root, min_han: int = 30, mass: tuple[dict, dict] | None = None):
+def densest_block(
+    root: HtmlElement, min_han: int = 30, mass: tuple[dict, dict] | None = None
+) -> HtmlElement | None:
     """Readability-style fallback: the element holding the densest run of prose.
 
     Each text block scores its own non-link Han characters; the block (or parent of

@@ -1,12 +1,8 @@
-"""Rules for Chinese portal chrome: what a careful person would not cut out.
+"""Rules for Chinese portal chrome in extracted lines: what a careful person would not cut out.
 
-Two layers, both keyed on structure and recurring patterns rather than on one
-site's strings:
+Keyed on recurring patterns rather than on one site's strings (the tree's chrome elements
+go first, in archive.extract.boilerplate_dom):
 
-* ``strip_elements(root)`` drops page furniture from the DOM before text is
-  taken: scripts/styles, nav/header/footer/aside, and small elements whose class
-  or id names a chrome role (breadcrumb, share, print, footer, copyright,
-  related, toolbar, accessibility...).
 * ``clean_lines(lines, title)`` drops chrome lines from extracted text:
   breadcrumbs (当前位置/您的位置...), info bars (发布时间/来源/作者/点击/字体 大中小),
   print/close/share/accessibility bars (lines made only of control words),
@@ -113,13 +109,15 @@ EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]")
 # control words: a line made only of these (and punctuation) is a bar
 _CONTROL = sorted(
     """
-打印本页 打印此页 打印内容 打印文章 打印本文 打印正文 打印 关闭窗口 关闭本页 关闭此页 关闭 收藏本页 加入收藏 收藏
-分享到 分享 复制链接 复制网址 字体 字号 默认 大 中 小 返回顶部 回到顶部 顶部 返回列表 返回首页 返回 内容纠错 纠错
-我要纠错 举报 下载 相关 微信 微博 新浪微博 腾讯微博 QQ空间 QQ好友 朋友圈 豆瓣 人人网 网站地图 联系我们 设为首页
-无障碍浏览 网站无障碍 无障碍 关怀版 长者模式 老年模式 适老化 读屏 读屏专用 阅读模式 语音播报 放大 缩小 繁体 简体
-繁體 简体版 繁体版 登录 注册 首页 扫一扫 书签 版权申诉 继续免费阅读 展开阅读全文 下载本文档 立即下载 免费下载
-在线阅读 点赞 评论 转发 手机版 电脑版 English 高级搜索 搜索 保存 导出 PDF Word 上一篇 下一篇 更多 查看更多
-列印 列印本页 友善列印 关闭视窗 回上页 回上一页 回首页 回列表 分享至 字级 上一则 下一则 回顶端 回到顶端
+打印本页 打印此页 打印内容 打印文章 打印本文 打印正文 打印 关闭窗口 关闭本页 关闭此页 关闭
+收藏本页 加入收藏 收藏 分享到 分享 复制链接 复制网址 字体 字号 默认 大 中 小 返回顶部 回到顶部
+顶部 返回列表 返回首页 返回 内容纠错 纠错 我要纠错 举报 下载 相关 微信 微博 新浪微博 腾讯微博
+QQ空间 QQ好友 朋友圈 豆瓣 人人网 网站地图 联系我们 设为首页 无障碍浏览 网站无障碍 无障碍 关怀版
+长者模式 老年模式 适老化 读屏 读屏专用 阅读模式 语音播报 放大 缩小 繁体 简体 繁體 简体版 繁体版
+登录 注册 首页 扫一扫 书签 版权申诉 继续免费阅读 展开阅读全文 下载本文档 立即下载 免费下载
+在线阅读 点赞 评论 转发 手机版 电脑版 English 高级搜索 搜索 保存 导出 PDF Word 上一篇 下一篇
+更多 查看更多 列印 列印本页 友善列印 关闭视窗 回上页 回上一页 回首页 回列表 分享至 字级 上一则
+下一则 回顶端 回到顶端
 """.split(),
     key=len,
     reverse=True,

@@ -5,8 +5,12 @@ footers, elements whose class or id names a chrome role, back-links and related-
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from archive.extract.boilerplate import RELATED
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 _DROP_TAGS = (
     "script",
@@ -58,7 +62,7 @@ _TINY = 150  # a weak-named element must be this short and without prose (or lin
 _PROSE = re.compile("[\u4e00-\u9fff][。！？；]")
 
 
-def strip_elements(root, keep=None) -> None:
+def strip_elements(root: HtmlElement, keep: HtmlElement | None = None) -> None:
     """Remove chrome elements in place; ``keep`` (an element) and its ancestors stay."""
     protected = set()
     if keep is not None:
@@ -93,7 +97,7 @@ BACK_LINK = re.compile(
 )
 
 
-def strip_link_chrome(root) -> None:
+def strip_link_chrome(root: HtmlElement) -> None:
     """Links that are page furniture inside a body: back-to-site links, and a related-links
     heading (相关新闻：) with the paragraphs of nothing but links that follow it."""
     for a in list(root.iter("a")):
@@ -129,7 +133,7 @@ def _contains(el, other) -> bool:
     return any(a is el for a in other.iterancestors())
 
 
-def drop(el) -> None:
+def drop(el: HtmlElement) -> None:
     """Remove ``el`` from its tree, keeping its tail text."""
     parent = el.getparent()
     if parent is None:

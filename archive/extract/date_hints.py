@@ -5,8 +5,12 @@ timestamps, script variables, and htmldate as the last resort.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from archive.extract.dom import _visible_text, meta_tags
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 _META_DATE = (
     "pubdate",
@@ -30,7 +34,7 @@ _LABELLED_DATE = re.compile(
 
 
 def published_hint(
-    root, text: str, metas: dict | None = None, visible: str | None = None
+    root: HtmlElement, text: str, metas: dict | None = None, visible: str | None = None
 ) -> str | None:
     """The page's publication date: a date meta, a labelled info-bar date (发布时间：…), the
     first timestamp shown (an info bar's 2020-10-04 20:30), a script's publish-time

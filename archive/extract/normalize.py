@@ -7,19 +7,19 @@
   Traditional / only in Simplified, using OpenCC's own character tables.
 * Traditional text is converted to Simplified with OpenCC t2s: ``t2s()`` gives exactly
   opencc-python-reimplemented's output (same dictionaries, same choice of phrases;
-  a test compares them) about ten times faster. Simplified text is never converted; a few
+  a test compares them) in a fraction of its time. Simplified text is never converted; a few
   Traditional-only characters inside Simplified text are mapped one by one.
 * Width: full-width ASCII letters and digits become half-width (NFKC for those only);
   ㎡, ①, ％ and other symbols are left alone.
-* Punctuation: in Chinese text the ASCII , : ; ( ) ! ? (and a sentence-final .) become
-  ，：；（）！？。 — but never between digits (10,000  9:37  76.2万元) nor inside URLs,
-  e-mail addresses, file names or runs of Latin text.
+* Punctuation (archive.extract.punctuation): in Chinese text the ASCII , : ; ( ) ! ? (and a
+  sentence-final .) become ，：；（）！？。 — but never between digits (10,000  9:37
+  76.2万元) nor inside URLs, e-mail addresses, file names or runs of Latin text.
 * Whitespace: each line stripped, runs of blanks collapsed, blanks between Chinese
   characters removed, zero-width and control characters dropped, one paragraph per line,
   no empty lines.
 * Placeholders left by template sites (20xx年, 201x年, 20__年, XX县, XXX镇, x人次, xxxx名,
   __社区, ××单位 ...) are kept as they are and listed (comma-separated, first-seen order)
-  in ``placeholders`` (None when there are none).
+  in ``placeholders`` (None when there are none; archive.extract.placeholders).
 """
 
 from __future__ import annotations
@@ -94,8 +94,8 @@ def _traditional_table():
 
 def has_traditional(text: str) -> bool:
     """Does the text hold a Traditional-only character (one scan, no set of its characters)?
-    A long text is looked up in a table over its code points at once (numpy): ~3x faster
-    than the regex's scan over a report of 8,000 characters with none."""
+    A long text is looked up in a table over its code points at once (numpy) rather than
+    scanned by the regex."""
     if len(text) >= 64:
         import numpy as np
 
@@ -244,7 +244,7 @@ def _nfkc_table():
 
 def _map_each(text: str) -> str:
     """Each character to its own NFKC form: a lookup table over the UTF-32 code units
-    (numpy), ~10x faster than str.translate on long texts; the few characters whose form
+    (numpy) rather than str.translate on long texts; the few characters whose form
     is not one BMP character (…, ①, ㎡, ﬁ, outside the BMP) go through the translate table."""
     if len(text) < 64:
         return text.translate(_NFKC)
@@ -282,7 +282,7 @@ def fold(text: str | None) -> str:
     if not text:
         return ""
     text = to_simplified(nfkc(text)).lower()
-    if "  " in text:  # a report has none mostly: the test is ~10x cheaper than the sub
+    if "  " in text:  # most reports have none, and the test is cheaper than the sub
         text = _BLANKS.sub(" ", text)
     return text.strip()
 
@@ -333,8 +333,8 @@ def _fold_width(text: str) -> str:
 
 _BLANKS = re.compile(r" {2,}")
 # blanks before or after CJK punctuation: " +(?=[P])|(?<=[P]) +", its first blank taken out
-# of the alternatives so that re searches for it (a look-behind first made re try the
-# pattern at every position: 340 -> 6 us over a report; tested equal)
+# of the alternatives so that re searches for it rather than trying the pattern at every
+# position (tests/test_normalize.py compares the two forms)
 _PUNCT_GAP = re.compile(rf" (?: *(?=[{_CJK_PUNCT}])|(?<=[{_CJK_PUNCT}] ) *)")
 _SPACED_HAN = re.compile(rf"[{_HAN}] (?=[{_HAN}])")
 

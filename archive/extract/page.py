@@ -1,13 +1,15 @@
 """One captured page -> its documents (pure: no network, no Scrapy).
 
 ``process_capture(url, content_type, body) -> Extraction`` and ``stitch(pages)``
-as specified in docs/architecture.md.  Steps: decode (archive.extract.decode) -> parse
-once with lxml -> title, published hint and pagination from the page -> body:
-the CMS's own container when there is one (div.TRS_Editor, #zoom,
-#UCAP-CONTENT, .ccontent, #ArticleBody ...), else trafilatura tuned for short
-Chinese bodies -> chrome rules (archive.extract.boilerplate) -> split 范文 parts -> normalise
-(archive.extract.normalize) -> metadata (archive.extract.metadata).  Attachments (.docx, PDF)
-go through archive.extract.attachments.
+as specified in docs/architecture.md.  Steps, each in its module of archive.extract:
+decode (``decode``) -> parse once with lxml, hidden boxes dropped (``dom``) -> title
+(``titles``), published hint (``date_hints``) and pagination (``pagination``) from the
+page -> body (``body``): the CMS's own container when there is one (div.TRS_Editor,
+#zoom, #UCAP-CONTENT, .ccontent, #ArticleBody ...) or the densest prose block, else
+trafilatura tuned for short Chinese bodies -> chrome rules (``boilerplate_dom`` on the
+tree, ``boilerplate`` on the lines) -> split 范文 parts, normalise and describe
+(``parts``, ``normalize``, ``metadata``).  Attachments (.docx, PDF) go through
+``attachments``.
 """
 
 from __future__ import annotations

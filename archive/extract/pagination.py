@@ -5,7 +5,11 @@ of the first page) from CMS pager scripts, sibling _N links and pager links.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 _PAGER = re.compile(
     r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"']([^\"']+)[\"']\s*,\s*"
@@ -23,7 +27,7 @@ _PAGER_VARS = re.compile(
 _PAGE_URL = re.compile(r"^(.*?)_(\d+)\.(s?html?)$")
 
 
-def pagination_from_links(root, url: str) -> tuple[int, int, str] | None:
+def pagination_from_links(root: HtmlElement, url: str) -> tuple[int, int, str] | None:
     """Pager links to stem_N.html siblings (0-based like TRS _1, or 1-based like _2)."""
     path = urlsplit(url).path
     m = _OWN_PAGE.match(path)
@@ -75,7 +79,7 @@ _DATED_NAME = re.compile(r"(19|20)\d\d-\d{1,2}(-\d{1,2})?\.s?html?$")
 _PAGE_PARAM = re.compile(r"^(page|p|pn|pg|pageno|pagenum|curpage|currentpage)$", re.I)
 
 
-def pagination_by_pager(root, url: str) -> tuple[int, int, str] | None:
+def pagination_by_pager(root: HtmlElement, url: str) -> tuple[int, int, str] | None:
     """Pager links that name a page in another form than ``_N``: ``stem-N.html`` (people.cn)
     or a page parameter (``?page=N``), each only in a link whose words are a page number or
     下一页, so that a dated name (2024-03-05.html) is never read as a page."""

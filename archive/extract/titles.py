@@ -5,10 +5,14 @@ title metas without their site names, and a report's own title line over a news 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from archive.extract import boilerplate
 from archive.extract.dom import _names, _select, meta_tags
 from archive.extract.parts import _MULTI_TITLE
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 _TITLE_SELECTORS = (
     "#ctitle",
@@ -36,7 +40,7 @@ _HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _TITLE_NAME = re.compile(r"(^|[-_\s])(title|headline|biaoti|bt|tit)([-_\s]|$)|title", re.I)
 
 
-def headline_candidates(root) -> tuple[list[tuple[int, str]], dict]:
+def headline_candidates(root: HtmlElement) -> tuple[list[tuple[int, str]], dict]:
     """Headings and title-named elements that could be the article's own headline, as
     (position in document order, text): 4-120 characters, not a link; with the position
     of every element, read before chrome is stripped."""
@@ -60,7 +64,11 @@ def headline_candidates(root) -> tuple[list[tuple[int, str]], dict]:
 
 
 def headline(
-    heads: list[tuple[int, str]], body_at: int | None, root, metas: dict, shown: str = ""
+    heads: list[tuple[int, str]],
+    body_at: int | None,
+    root: HtmlElement,
+    metas: dict,
+    shown: str = "",
 ) -> str | None:
     """The article's own headline: the heading nearest before the body that <title> or
     og:title repeats (their site suffixes are not part of it), else, when those name only
@@ -130,7 +138,9 @@ def _strip_ext(t: str) -> str:
     return re.sub(r"\.(docx?|pdf|pptx?|txt|wps)$", "", t.strip(), flags=re.I).strip()
 
 
-def page_title(root, metas: dict | None = None, names: tuple[set, set] | None = None) -> str | None:
+def page_title(
+    root: HtmlElement, metas: dict | None = None, names: tuple[set, set] | None = None
+) -> str | None:
     """ArticleTitle meta, else the page's heading that <title> starts with, else <title>."""
     metas = meta_tags(root) if metas is None else metas
     for name in ("articletitle", "og:title"):
