@@ -3,7 +3,9 @@
 import pytest
 
 from archive.extract import boilerplate
-from archive.extract.page import Extraction, pagination, process_capture, split_parts, stitch
+from archive.extract.page import Extraction, process_capture, stitch
+from archive.extract.pagination import pagination
+from archive.extract.parts import split_parts
 
 REPORT = [
     "广元市总工会",
@@ -313,7 +315,7 @@ def test_justext_stoplist_is_a_frozenset_of_the_same_words():
     import lxml.html
     from trafilatura import external
 
-    from archive.extract.page import _trafilatura_lines
+    from archive.extract.body import _trafilatura_lines
 
     list_page = html(
         "通知公告-某市总工会",
@@ -525,7 +527,8 @@ def test_stitch_empty():
 
 
 def test_pagination_from_pager_links():
-    from archive.extract.page import pagination_from_links, parse_html
+    from archive.extract.dom import parse_html
+    from archive.extract.pagination import pagination_from_links
 
     links = (
         "<a href='t20171117_5577604.html'>1</a><a href='t20171117_5577604_1.html'>2</a>"
@@ -587,7 +590,8 @@ def _pagination_from_links_by_definition(root, url):
 def test_pagination_from_links_fast_path_matches_its_definition():
     import random
 
-    from archive.extract.page import pagination_from_links, parse_html
+    from archive.extract.dom import parse_html
+    from archive.extract.pagination import pagination_from_links
 
     # a link back to the page itself ("?page=2") names no sibling but counts as one
     own = parse_html(html("x", "<a href='?page=2'>2</a>"))
@@ -842,7 +846,7 @@ def test_han_count_is_the_number_of_han_characters():
     characters in U+4E00-9FFF, edges and astral or lone-surrogate neighbours included."""
     import random
 
-    from archive.extract.page import han_count
+    from archive.extract.dom import han_count
 
     rnd = random.Random(8)
     pool = [

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from archive.evaluate.zoo import leaks_in
-from archive.extract.page import pagination_by_pager, parse_html, process_capture
+from archive.extract.dom import parse_html
+from archive.extract.page import process_capture
+from archive.extract.pagination import pagination_by_pager
 
 BODY = [
     "今年以来，市总工会坚持以职工为中心，围绕全市中心工作，组织开展劳动和技能竞赛，参赛职工达三万人次。",

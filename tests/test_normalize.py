@@ -210,7 +210,11 @@ def test_punctuation_fast_path_agrees_with_the_definition():
     characters beyond the BMP (the fast path hands those to the loop)."""
     import random
 
-    from archive.extract.normalize import _fix_ascii_marks, _fix_ascii_marks_loop, fix_punctuation
+    from archive.extract.punctuation import (
+        _fix_ascii_marks,
+        _fix_ascii_marks_loop,
+        fix_punctuation,
+    )
 
     rng = random.Random(11)
     alphabet = list(",:;!?().") * 4 + list("  \n工会职工年月aZ19０²、。“”（）—…") + ["\U00020000"]
@@ -237,8 +241,9 @@ def test_punctuation_gap_pattern_equals_its_first_form():
     import re
 
     from archive.extract import normalize
+    from archive.extract.cjk import _CJK_PUNCT
 
-    p = normalize._CJK_PUNCT
+    p = _CJK_PUNCT
     first = re.compile(rf" +(?=[{p}])|(?<=[{p}]) +")
     rng = random.Random(2)
     alphabet = list("  ab工，。、：“”）（x\n") + [" ，", "， "]

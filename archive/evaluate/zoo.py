@@ -18,9 +18,13 @@ import time
 import unicodedata
 import urllib.request
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from itertools import combinations
 
 from archive.extract.page import process_capture, stitch
+
+# fetch(url) -> (status, content type, body)
+Fetch = Callable[[str], tuple[int, str | None, bytes]]
 
 HELD_OUT = ("news",)  # zoo templates never looked at while writing chrome rules
 
@@ -119,7 +123,7 @@ def encoding_failure(text: str | None) -> bool:
     return bool(text) and ("\ufffd" in text or bool(_MOJIBAKE.search(text)))
 
 
-def meta_equal(field: str, gold, ours) -> bool:
+def meta_equal(field: str, gold: object, ours: object) -> bool:
     if gold in (None, "") and ours in (None, ""):
         return True
     if gold in (None, "") or ours in (None, ""):
@@ -165,16 +169,16 @@ def _bare(body: bytes) -> dict:
 
 
 class _Runner:
-    def __init__(self, fetch):
+    def __init__(self, fetch: Fetch) -> None:
         self.fetch = fetch
         self.pages: dict[str, tuple] = {}
 
-    def get(self, url):
+    def get(self, url: str) -> tuple[int, str | None, bytes]:
         if url not in self.pages:
             self.pages[url] = self.fetch(url)
         return self.pages[url]
 
-    def ours(self, gold_urls: list[str]):
+    def ours(self, gold_urls: list[str]) -> tuple[list[dict], str | None, str | None]:
         exs = []
         for url in gold_urls:
             status, ctype, body = self.get(url)
@@ -225,7 +229,7 @@ def _pick(docs: list[dict], part: int) -> dict | None:
     return None
 
 
-def evaluate(truth: dict, fetch) -> dict:
+def evaluate(truth: dict, fetch: Fetch) -> dict:
     """Score our extraction and bare trafilatura on every gold document."""
     runner = _Runner(fetch)
     rows = []

@@ -1,12 +1,8 @@
-"""Rules for Chinese portal chrome: what a careful person would not cut out.
+"""Rules for Chinese portal chrome in extracted lines: what a careful person would not cut out.
 
-Two layers, both keyed on structure and recurring patterns rather than on one
-site's strings:
+Keyed on recurring patterns rather than on one site's strings (the tree's chrome elements
+go first, in archive.extract.boilerplate_dom):
 
-* ``strip_elements(root)`` drops page furniture from the DOM before text is
-  taken: scripts/styles, nav/header/footer/aside, and small elements whose class
-  or id names a chrome role (breadcrumb, share, print, footer, copyright,
-  related, toolbar, accessibility...).
 * ``clean_lines(lines, title)`` drops chrome lines from extracted text:
   breadcrumbs (当前位置/您的位置...), info bars (发布时间/来源/作者/点击/字体 大中小),
   print/close/share/accessibility bars (lines made only of control words),
@@ -20,140 +16,6 @@ from __future__ import annotations
 import bisect
 import difflib
 import re
-
-# ------------------------------------------------------------------ DOM layer
-
-_DROP_TAGS = (
-    "script",
-    "style",
-    "noscript",
-    "iframe",
-    "object",
-    "embed",
-    "canvas",
-    "svg",
-    "template",
-    "button",
-    "select",
-    "input",
-    "textarea",
-    "nav",
-    "header",
-    "footer",
-    "aside",
-)
-# class/id names of chrome roles.  Strong names are unambiguous; weak ones also name
-# wrappers of real text (div#printArea, .content-bottom, .source-text), so those are
-# only dropped when short or made of links.
-_ROLE_STRONG = re.compile(
-    r"(bread|crumb|position|location|weizhi|dqwz|curpos|bdshare|jiathis|bshare|share|fenxiang|"
-    r"footer|copyright|banquan|related|xgwz|xgxw|relate|recommend|tuijian|hot-?list|"
-    r"toolbar|tool-?bar|fontsize|font-size|zihao|wza|barrier|accessib|guanhuai|sidebar|"
-    r"side-?nav|navbar|topbar|top-?nav|qrcode|erweima|ad-?box|advert|prev-?next|pre-?next|"
-    r"shangxia|updown|player|video-?(box|wrap))",
-    re.I,
-)
-_ROLE_WEAK = re.compile(
-    r"(print|dayin|foot\b|bottom|older|elder|menu|login|search|comment|pinglun|info-?bar|"
-    r"infobar|article-?info|attr|source|meta-?info)",
-    re.I,
-)
-_SMALL = 400  # a strong-named element bigger than this is probably a wrapper
-_TINY = 150  # a weak-named element must be this short and without prose (or link-dense)
-_PROSE = re.compile("[\u4e00-\u9fff][。！？；]")
-
-
-def strip_elements(root, keep=None) -> None:
-    """Remove chrome elements in place; ``keep`` (an element) and its ancestors stay."""
-    protected = set()
-    if keep is not None:
-        protected.add(keep)
-        protected.update(keep.iterancestors())
-    for el in list(root.iter(*_DROP_TAGS)):
-        if el not in protected and el.getparent() is not None:
-            drop(el)
-    for el in list(root.iter()):
-        if not isinstance(el.tag, str) or el in protected or el.getparent() is None:
-            continue
-        names = f"{el.get('class', '')} {el.get('id', '')}"
-        if not names.strip():
-            continue
-        strong = _ROLE_STRONG.search(names)
-        if not strong and not _ROLE_WEAK.search(names):
-            continue
-        if keep is not None and _contains(el, keep):
-            continue
-        text = el.text_content()
-        if strong:
-            if len(text) <= _SMALL or _link_density(el) > 0.5:
-                drop(el)
-        elif _link_density(el) > 0.3 or (len(text) <= _TINY and not _PROSE.search(text)):
-            drop(el)
-
-
-# a link back to the site (返回腾讯网首页>>) glued to a paragraph's end
-BACK_LINK = re.compile(
-    r"^[\s\u3000]*((返回|回到).{0,12}(首页|列表|频道|栏目|顶部|主页)|.{0,16}(>>|»|》》))"
-    r"[\s\u3000]*$"
-)
-
-
-def strip_link_chrome(root) -> None:
-    """Links that are page furniture inside a body: back-to-site links, and a related-links
-    heading (相关新闻：) with the paragraphs of nothing but links that follow it."""
-    for a in list(root.iter("a")):
-        if a.getparent() is not None and BACK_LINK.match(a.text_content()):
-            drop(a)
-    for el in list(root.iter("p", "div", "h2", "h3", "h4", "h5", "strong")):
-        if el.getparent() is None or len(el.text_content()) > 20:
-            continue
-        if not RELATED.match(el.text_content().strip()) or next(el.iter("a"), None) is not None:
-            continue
-        box = el
-        while (
-            box.getparent() is not None
-            and box.getnext() is None
-            and box.getparent().text_content().strip() == el.text_content().strip()
-        ):
-            box = box.getparent()
-        nxt = box.getnext()
-        while nxt is not None and _links_only(nxt):
-            after = nxt.getnext()
-            drop(nxt)
-            nxt = after
-        drop(box)
-
-
-def _links_only(el) -> bool:
-    text = re.sub(r"[\s\u3000\xa0]+", "", el.text_content())
-    links = "".join(re.sub(r"[\s\u3000\xa0]+", "", a.text_content()) for a in el.iter("a"))
-    return bool(text) and len(links) >= len(text) - 2
-
-
-def _contains(el, other) -> bool:
-    return any(a is el for a in other.iterancestors())
-
-
-def drop(el) -> None:
-    """Remove ``el`` from its tree, keeping its tail text."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    tail = el.tail
-    if tail and tail.strip():
-        prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-    parent.remove(el)
-
-
-def _link_density(el) -> float:
-    total = len(el.text_content().strip()) or 1
-    links = sum(len(a.text_content().strip()) for a in el.iter("a"))
-    return links / total
-
 
 # ------------------------------------------------------------------ line layer
 
@@ -247,13 +109,15 @@ EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]")
 # control words: a line made only of these (and punctuation) is a bar
 _CONTROL = sorted(
     """
-打印本页 打印此页 打印内容 打印文章 打印本文 打印正文 打印 关闭窗口 关闭本页 关闭此页 关闭 收藏本页 加入收藏 收藏
-分享到 分享 复制链接 复制网址 字体 字号 默认 大 中 小 返回顶部 回到顶部 顶部 返回列表 返回首页 返回 内容纠错 纠错
-我要纠错 举报 下载 相关 微信 微博 新浪微博 腾讯微博 QQ空间 QQ好友 朋友圈 豆瓣 人人网 网站地图 联系我们 设为首页
-无障碍浏览 网站无障碍 无障碍 关怀版 长者模式 老年模式 适老化 读屏 读屏专用 阅读模式 语音播报 放大 缩小 繁体 简体
-繁體 简体版 繁体版 登录 注册 首页 扫一扫 书签 版权申诉 继续免费阅读 展开阅读全文 下载本文档 立即下载 免费下载
-在线阅读 点赞 评论 转发 手机版 电脑版 English 高级搜索 搜索 保存 导出 PDF Word 上一篇 下一篇 更多 查看更多
-列印 列印本页 友善列印 关闭视窗 回上页 回上一页 回首页 回列表 分享至 字级 上一则 下一则 回顶端 回到顶端
+打印本页 打印此页 打印内容 打印文章 打印本文 打印正文 打印 关闭窗口 关闭本页 关闭此页 关闭
+收藏本页 加入收藏 收藏 分享到 分享 复制链接 复制网址 字体 字号 默认 大 中 小 返回顶部 回到顶部
+顶部 返回列表 返回首页 返回 内容纠错 纠错 我要纠错 举报 下载 相关 微信 微博 新浪微博 腾讯微博
+QQ空间 QQ好友 朋友圈 豆瓣 人人网 网站地图 联系我们 设为首页 无障碍浏览 网站无障碍 无障碍 关怀版
+长者模式 老年模式 适老化 读屏 读屏专用 阅读模式 语音播报 放大 缩小 繁体 简体 繁體 简体版 繁体版
+登录 注册 首页 扫一扫 书签 版权申诉 继续免费阅读 展开阅读全文 下载本文档 立即下载 免费下载
+在线阅读 点赞 评论 转发 手机版 电脑版 English 高级搜索 搜索 保存 导出 PDF Word 上一篇 下一篇
+更多 查看更多 列印 列印本页 友善列印 关闭视窗 回上页 回上一页 回首页 回列表 分享至 字级 上一则
+下一则 回顶端 回到顶端
 """.split(),
     key=len,
     reverse=True,

@@ -14,6 +14,7 @@ import contextlib
 import contextvars
 import functools
 import zlib
+from collections.abc import Iterator
 from io import BytesIO
 
 MAX_STREAM_BYTES = 64 * 1024 * 1024  # decoded bytes of all of one PDF's streams
@@ -25,7 +26,7 @@ class StreamTooLarge(ValueError):
 
 
 @contextlib.contextmanager
-def budget(limit: int = MAX_STREAM_BYTES):
+def budget(limit: int = MAX_STREAM_BYTES) -> Iterator[None]:
     """Within this block, pdfminer decodes at most ``limit`` bytes of streams in all."""
     install()
     token = _left.set([limit, limit])
