@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -44,7 +45,7 @@ def main():
     """Archive Chinese trade-union work reports: crawl, capture to WARC, extract, publish."""
 
 
-def fail(message: str, code: int = 2):
+def fail(message: str, code: int = 2) -> NoReturn:
     """A clear one-line error and a non-zero exit, no traceback."""
     click.echo(f"union-archive: error: {message}", err=True)
     sys.exit(code)
