@@ -173,13 +173,13 @@ class BrowserMiddleware:
 
     def __init__(self, crawler):
         s = crawler.settings
-        if not s.getbool("UNION_BROWSER_ENABLED", True):
+        if not s.getbool("UNION_BROWSER_ENABLED"):
             raise NotConfigured
         self.crawler = crawler
         self.stats = crawler.stats
         self.allow_loopback = s.getbool("UNION_ALLOW_LOOPBACK")
         self.allow_private = s.getbool("UNION_ALLOW_PRIVATE")
-        self.max_challenges = s.getint("UNION_BROWSER_CHALLENGES_PER_HOST", 3)
+        self.max_challenges = s.getint("UNION_BROWSER_CHALLENGES_PER_HOST")
         self.renderer = Renderer(s)
         self.forced_hosts = {h.lower() for h in s.getlist("UNION_BROWSER_HOSTS")}
         self.challenges: dict[str, int] = {}

@@ -147,8 +147,9 @@ class WorkerIdle:
         self.worker = s.get("UNION_REDIS_WORKER")
         self.key = _keys(s.get("UNION_REDIS_KEY") or DEFAULT_KEY)[2]
         self.workers_key = _keys(s.get("UNION_REDIS_KEY") or DEFAULT_KEY)[0]
-        self.busy_seconds = s.getfloat(
-            "UNION_REDIS_BUSY_SECONDS", max(60.0, 2 * s.getfloat("DOWNLOAD_TIMEOUT", 30))
+        busy = s.get("UNION_REDIS_BUSY_SECONDS")  # None: twice DOWNLOAD_TIMEOUT, at least 60
+        self.busy_seconds = (
+            float(busy) if busy is not None else max(60.0, 2 * s.getfloat("DOWNLOAD_TIMEOUT"))
         )
         self.server = connect(self.url)
         self.last = 0.0

@@ -71,15 +71,15 @@ def finish_open_bridges() -> None:
 class IndexerBridge:
     def __init__(self, crawler):
         s = crawler.settings
-        if not s.getbool("UNION_INDEXER_ENABLED", True):
+        if not s.getbool("UNION_INDEXER_ENABLED"):
             raise NotConfigured
         self.crawler = crawler
-        self.data_dir = Path(s.get("UNION_DATA_DIR", "data"))
+        self.data_dir = Path(s.get("UNION_DATA_DIR"))
         self.crawl_id = s.get("UNION_CRAWL_ID")
-        self.queue_size = s.getint("UNION_INDEXER_QUEUE", 2000)
+        self.queue_size = s.getint("UNION_INDEXER_QUEUE")
         # helper processes that extract ahead when captures back up (archive.store.parallel); 0: none
-        self.helpers = max(0, s.getint("UNION_EXTRACT_HELPERS", 1))
-        self.resume = s.getbool("UNION_RESUME", False)
+        self.helpers = max(0, s.getint("UNION_EXTRACT_HELPERS"))
+        self.resume = s.getbool("UNION_RESUME")
         self.jobdir = s.get("JOBDIR")
         self.crash = _crash_point(s)
         self.captures = 0
@@ -399,7 +399,7 @@ class HostBudgetMiddleware:
     host that never ends (calendars, generated lists) cannot hold the crawl forever."""
 
     def __init__(self, crawler):
-        self.budget = crawler.settings.getint("UNION_HOST_PAGE_BUDGET", 0)
+        self.budget = crawler.settings.getint("UNION_HOST_PAGE_BUDGET")
         if self.budget <= 0:
             raise NotConfigured
         self.stats = crawler.stats

@@ -92,8 +92,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def __init__(self, settings):
         super().__init__(settings)
-        self.base = settings.getfloat("RETRY_BACKOFF_BASE", 1.0)
-        self.cap = settings.getfloat("RETRY_BACKOFF_MAX", 30.0)
+        self.base = settings.getfloat("RETRY_BACKOFF_BASE")
+        self.cap = settings.getfloat("RETRY_BACKOFF_MAX")
 
     async def _backoff(self, retry: Request | None):
         if retry is not None and self.base > 0:
@@ -140,8 +140,8 @@ class ScopeMiddleware:
         s = crawler.settings
         self.allow_loopback = s.getbool("UNION_ALLOW_LOOPBACK")
         self.allow_private = s.getbool("UNION_ALLOW_PRIVATE")
-        self.chain_limit = s.getint("UNION_PATTERN_CHAIN_LIMIT", 60)
-        self.pager_shape_limit = s.getint("UNION_PAGER_SHAPE_LIMIT", 5)
+        self.chain_limit = s.getint("UNION_PATTERN_CHAIN_LIMIT")
+        self.pager_shape_limit = s.getint("UNION_PAGER_SHAPE_LIMIT")
         self.stats = crawler.stats
         self.crawler = crawler
 

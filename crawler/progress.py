@@ -214,7 +214,7 @@ class CrawlProgress:
         self.interval = LIVE_REFRESH if mode == "live" else interval
         self.out = out
         self.crawl_id = s.get("UNION_CRAWL_ID")
-        self.data_dir = Path(s.get("UNION_DATA_DIR", "data"))
+        self.data_dir = Path(s.get("UNION_DATA_DIR"))
         self.log = self.data_dir / "logs" / f"crawl-{self.crawl_id}.log"
         self.hosts: dict[str, Counter] = {}
         self.pages = 0
@@ -242,7 +242,7 @@ class CrawlProgress:
                 f"warning: UNION_PROGRESS={value!r} is not one of {', '.join(MODES)}: plain lines\n"
             )
             value = "lines"
-        interval = crawler.settings.getfloat("UNION_PROGRESS_INTERVAL", 60.0)
+        interval = crawler.settings.getfloat("UNION_PROGRESS_INTERVAL")
         return cls(crawler, resolve_mode(value, out), max(interval, 0.1), out)
 
     # -- signals ---------------------------------------------------------------------

@@ -32,10 +32,10 @@ class Renderer:
 
     def __init__(self, settings):
         self.executable = settings.get("UNION_BROWSER_EXECUTABLE") or "/usr/bin/chromium"
-        self.timeout = settings.getfloat("UNION_BROWSER_PAGE_TIMEOUT", 30.0)
-        self.heap_mb = settings.getint("UNION_BROWSER_JS_HEAP_MB", 256)
+        self.timeout = settings.getfloat("UNION_BROWSER_PAGE_TIMEOUT")
+        self.heap_mb = settings.getint("UNION_BROWSER_JS_HEAP_MB")
         self.user_agent = settings.get("USER_AGENT")
-        self.semaphore = asyncio.Semaphore(max(1, settings.getint("UNION_BROWSER_PAGES", 1)))
+        self.semaphore = asyncio.Semaphore(max(1, settings.getint("UNION_BROWSER_PAGES")))
         self._playwright = None
         self._browser = None
 

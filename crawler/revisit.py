@@ -55,12 +55,12 @@ class RevisitPolicy:
     @classmethod
     def from_settings(cls, s) -> RevisitPolicy:
         return cls(
-            min_days=s.getfloat("UNION_REVISIT_MIN_DAYS", cls.min_days),
-            max_days=s.getfloat("UNION_REVISIT_MAX_DAYS", cls.max_days),
-            initial_days=s.getfloat("UNION_REVISIT_INITIAL_DAYS", cls.initial_days),
-            growth=s.getfloat("UNION_REVISIT_GROWTH", cls.growth),
-            shrink=s.getfloat("UNION_REVISIT_SHRINK", cls.shrink),
-            slack_hours=s.getfloat("UNION_REVISIT_SLACK_HOURS", cls.slack_hours),
+            min_days=s.getfloat("UNION_REVISIT_MIN_DAYS"),
+            max_days=s.getfloat("UNION_REVISIT_MAX_DAYS"),
+            initial_days=s.getfloat("UNION_REVISIT_INITIAL_DAYS"),
+            growth=s.getfloat("UNION_REVISIT_GROWTH"),
+            shrink=s.getfloat("UNION_REVISIT_SHRINK"),
+            slack_hours=s.getfloat("UNION_REVISIT_SLACK_HOURS"),
         )
 
     def clamp(self, seconds: float) -> float:

@@ -164,7 +164,7 @@ class UnionSpider(scrapy.Spider):
                     "handle_httpstatus_list": [304],
                 },
             )
-        if self.settings.getbool("UNION_RECHECK_DOCUMENTS", True):
+        if self.settings.getbool("UNION_RECHECK_DOCUMENTS"):
             for url in self._known().urls(self.allowed_netlocs):
                 if not self._schedule().due(url):
                     self.crawler.stats.inc_value("union/skipped/not_due")
@@ -238,7 +238,7 @@ class UnionSpider(scrapy.Spider):
         if not hasattr(self, "_since"):
             from datetime import datetime, timedelta
 
-            days = self.settings.getfloat("UNION_RECHECK_MISSING_DAYS", 7.0)
+            days = self.settings.getfloat("UNION_RECHECK_MISSING_DAYS")
             self._since = (
                 None
                 if days <= 0

@@ -18,7 +18,7 @@ from twisted.internet import reactor
 from crawler.diskspace import DISK_FULL, STOP_DETAIL_STAT, is_disk_full, low_space
 from crawler.revisit import RevisitPolicy
 from crawler.warc.state import STATE_FILE, CaptureState
-from crawler.warc.writer import DEFAULT_MAX_SIZE, WarcFileWriter, default_info, recover_open_files
+from crawler.warc.writer import WarcFileWriter, default_info, recover_open_files
 
 logger = logging.getLogger(__name__)
 
@@ -33,27 +33,27 @@ class CaptureFiles:
 
     def __init__(self, crawler):
         s = crawler.settings
-        if not s.getbool("WARC_ENABLED", True):
+        if not s.getbool("WARC_ENABLED"):
             raise NotConfigured
         self.crawler = crawler
         self.data_dir = Path(s.get("UNION_DATA_DIR") or "data")
         self.warc_dir = Path(s.get("WARC_DIR") or self.data_dir / "warc")
         self.prefix = s.get("WARC_PREFIX") or "union"
-        self.max_size = s.getint("WARC_MAX_SIZE", DEFAULT_MAX_SIZE)
+        self.max_size = s.getint("WARC_MAX_SIZE")
         self.gzip_level = s.get("WARC_GZIP_LEVEL")  # None: the compressor's default
         self.compressor = s.get("WARC_COMPRESSOR")
         self.description = s.get("WARC_DESCRIPTION")
         self.crawl_id = s.get("UNION_CRAWL_ID") or (
             datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
         )
-        self.conditional = s.getbool("WARC_CONDITIONAL_GET", True)
-        self.dedup = s.getbool("WARC_DEDUP", True)
-        self.dedup_min = s.getint("WARC_DEDUP_MIN_SIZE", 256)
-        self.cdxj = s.getbool("WARC_CDXJ", True)
+        self.conditional = s.getbool("WARC_CONDITIONAL_GET")
+        self.dedup = s.getbool("WARC_DEDUP")
+        self.dedup_min = s.getint("WARC_DEDUP_MIN_SIZE")
+        self.cdxj = s.getbool("WARC_CDXJ")
         self.state_path = Path(s.get("WARC_STATE_PATH") or self.data_dir / STATE_FILE)
         self.user_agent = s.get("USER_AGENT")
         self.policy = RevisitPolicy.from_settings(s)
-        self.min_free = s.getint("UNION_MIN_FREE_SPACE", 0)
+        self.min_free = s.getint("UNION_MIN_FREE_SPACE")
         self._stopping = False  # a stop was asked for (no space, a failed write)
         self.writer: WarcFileWriter | None = None
         self.index_lines = None  # archive.contract.cdxj_index_lines: made as records are written
