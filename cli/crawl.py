@@ -139,22 +139,22 @@ def _parse_settings(pairs) -> dict:
     "the log goes to DIR/logs/crawl-ID.log only.",
 )
 def crawl(
-    start_urls,
-    sources,
-    data_dir,
-    max_pages,
-    delay,
-    allow_loopback,
-    allow_private,
-    host_budget,
-    resume,
-    recheck,
-    settings,
-    redis_url,
-    worker,
-    wait_workers,
-    progress,
-):
+    start_urls: tuple[str, ...],
+    sources: Path | None,
+    data_dir: Path,
+    max_pages: int,
+    delay: float | None,
+    allow_loopback: bool,
+    allow_private: bool,
+    host_budget: int | None,
+    resume: bool,
+    recheck: str | None,
+    settings: tuple[str, ...],
+    redis_url: str | None,
+    worker: str | None,
+    wait_workers: int,
+    progress: str,
+) -> None:
     """Crawl portals, write WARC files and the SQLite archive.
 
     Exit status: 0 finished, 1 failed, 3 interrupted (resume with --resume),
@@ -452,7 +452,7 @@ def crawl_command(data_dir: Path, start_urls: Iterable[str], *options: str) -> l
 
 @click.command()
 @data_option
-def reindex(data_dir):
+def reindex(data_dir: Path) -> None:
     """Rebuild archive.db (and the CDXJ indexes) from the WARC files alone.
 
     They are read from DIR/warc, the WARC_DIRs recorded in DIR/warc-dirs.txt and the
@@ -511,7 +511,7 @@ def reindex(data_dir):
 )
 @click.option("--port", type=int, default=8001, show_default=True)
 @click.option("--no-serve", is_flag=True, help="Stop after building the archive.")
-def demo(data_dir, port, no_serve):
+def demo(data_dir: Path, port: int, no_serve: bool) -> None:
     """Start the demo portals on loopback, crawl them, build the archive, serve it."""
     from zoo import Zoo
 
@@ -529,6 +529,7 @@ def demo(data_dir, port, no_serve):
         from archive.publish.serve import run_server
 
         click.echo(
-            f"Datasette: http://127.0.0.1:{port}/  (Ctrl-C to stop; the zoo keeps serving meanwhile)"
+            f"Datasette: http://127.0.0.1:{port}/  "
+            "(Ctrl-C to stop; the zoo keeps serving meanwhile)"
         )
         run_server(data_dir, port=port)

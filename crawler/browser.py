@@ -29,6 +29,7 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import logging
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
@@ -42,6 +43,11 @@ from crawler.middlewares import check_url
 from crawler.renderer import BrowserUnavailable, Renderer, _one_line
 from crawler.warc.middleware import WarcCaptureMiddleware
 
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
 logger = logging.getLogger(__name__)
 
 CHALLENGE, APP_SHELL, SOURCE = "challenge", "app shell", "render: browser"
@@ -54,7 +60,9 @@ _DROP_TO_BROWSER = {b"content-encoding", b"content-length", b"transfer-encoding"
 _LINK_KEYS = {"url", "href", "link", "path", "uri"}
 
 
-def browser_reason(status: int, body: bytes, content_type: str, outlinks=None) -> str | None:
+def browser_reason(
+    status: int, body: bytes, content_type: str, outlinks: list[Link] | None = None
+) -> str | None:
     """Why this answer needs a browser (CHALLENGE, APP_SHELL), or None.  ``outlinks``:
     the links the WARC middleware already found; a page with any needs none."""
     if outlinks:
@@ -190,10 +198,10 @@ class BrowserMiddleware:
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> BrowserMiddleware:
         return cls(crawler)
 
-    async def spider_closed(self, spider):
+    async def spider_closed(self, spider: Spider) -> None:
         await self.renderer.close()
 
     def _component(self, cls):
@@ -202,7 +210,7 @@ class BrowserMiddleware:
                 return mw
         return None
 
-    async def process_response(self, request, response):
+    async def process_response(self, request: Request, response: Response) -> Response:
         meta = request.meta
         if meta.get(SUB_META) or meta.get(RENDERED_META) or request.method != "GET":
             return response

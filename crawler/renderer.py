@@ -7,8 +7,12 @@ import asyncio
 import logging
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from scrapy.exceptions import IgnoreRequest
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +79,14 @@ class Renderer:
             raise BrowserUnavailable(f"Chromium did not start: {_one_line(exc)}") from exc
         return self._browser
 
-    async def render(self, url: str, first, cookies: list[dict], fetch, blocked) -> Rendered:
+    async def render(
+        self,
+        url: str,
+        first: tuple[int, dict[str, str], bytes],
+        cookies: list[dict],
+        fetch: Callable[..., Awaitable[tuple]],
+        blocked: Callable[[str], str | None],
+    ) -> Rendered:
         """Open ``url`` answering its first navigation with ``first`` (status, headers,
         body); ``blocked(url)`` says why a request may not leave (or None)."""
         async with self.semaphore:
@@ -172,7 +183,7 @@ class Renderer:
             links=state["links"],
         )
 
-    async def close(self):
+    async def close(self) -> None:
         try:
             if self._browser is not None:
                 await self._browser.close()

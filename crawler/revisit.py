@@ -35,8 +35,14 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
 from archive.contract import header
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from scrapy.settings import BaseSettings
 
 DAY = 86400.0
 _MAX_AGE = re.compile(r"(?:^|,)\s*(s-maxage|max-age)\s*=\s*\"?(\d+)", re.I)
@@ -53,7 +59,7 @@ class RevisitPolicy:
     slack_hours: float = 6.0
 
     @classmethod
-    def from_settings(cls, s) -> RevisitPolicy:
+    def from_settings(cls, s: BaseSettings) -> RevisitPolicy:
         return cls(
             min_days=s.getfloat("UNION_REVISIT_MIN_DAYS"),
             max_days=s.getfloat("UNION_REVISIT_MAX_DAYS"),
@@ -66,7 +72,7 @@ class RevisitPolicy:
     def clamp(self, seconds: float) -> float:
         return min(max(seconds, self.min_days * DAY), max(self.max_days, self.min_days) * DAY)
 
-    def first_interval(self, headers, when: datetime) -> float:
+    def first_interval(self, headers: Iterable[tuple[str, str]] | None, when: datetime) -> float:
         lm = http_date(header(headers, "Last-Modified"))
         if lm is not None and lm < when:
             return self.clamp(0.1 * (when - lm).total_seconds())
@@ -75,7 +81,7 @@ class RevisitPolicy:
     def next_interval(self, interval: float, changed: bool) -> float:
         return self.clamp(interval * (self.shrink if changed else self.growth))
 
-    def with_freshness(self, interval: float, headers) -> float:
+    def with_freshness(self, interval: float, headers: Iterable[tuple[str, str]] | None) -> float:
         fresh = explicit_freshness(headers)
         if fresh is not None and fresh > interval:
             return min(fresh, max(self.max_days, self.min_days) * DAY)
@@ -105,7 +111,7 @@ def http_date(value: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def explicit_freshness(headers) -> float | None:
+def explicit_freshness(headers: Iterable[tuple[str, str]] | None) -> float | None:
     """Seconds the server declared the response fresh (RFC 9111 4.2.1), or None."""
     cc = ", ".join(v for k, v in headers or () if k.lower() == "cache-control")
     if cc:

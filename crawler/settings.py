@@ -106,7 +106,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.NotDueRedirectMiddleware": 120,  # revisit schedule for redirect targets
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     # the spiders set no allowed_domains, so Scrapy's offsite filter let everything
-    # through, at ~0.2 ms of CPU a page (a signal handler and a URL parse per request):
+    # through, at a signal handler and a URL parse per request (docs/performance.md):
     # scope is ScopeMiddleware's (links) and RedirectScopeMiddleware's (redirect targets)
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
@@ -153,7 +153,7 @@ EXTENSIONS = {
 UNION_GC_THRESHOLD = "5000,10,10"
 
 # Scrapy (asyncio reactor) starts CONCURRENT_ITEMS tasks for every callback's output; its
-# default of 100 costs about 1 ms of CPU per response (docs/performance.md). Our callbacks
+# default of 100 costs CPU on every response (docs/performance.md). Our callbacks
 # yield a few requests and no items: 8 is plenty.
 CONCURRENT_ITEMS = 8
 # Scrapy checks each callback for a generator that returns a value by reading its source

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import markupsafe
@@ -11,8 +12,12 @@ from datasette.utils.asgi import Response
 from archive.publish.serve import archive_database
 from archive.publish.warc_routes import _not_found, _plain_file_in
 
+if TYPE_CHECKING:
+    from datasette.app import Datasette
+    from datasette.utils.asgi import Request
 
-def crawls_with_reports(datasette) -> set[str]:
+
+def crawls_with_reports(datasette: Datasette) -> set[str]:
     """Ids of the crawls whose report is in the archive's logs directory."""
     db = archive_database(datasette)
     if db is None or not db.path:
@@ -29,7 +34,7 @@ def crawls_with_reports(datasette) -> set[str]:
     }
 
 
-async def crawl_report_file(datasette, crawl_id: str) -> Path | None:
+async def crawl_report_file(datasette: Datasette, crawl_id: str) -> Path | None:
     """The report of a crawl the archive has, as a plain file in its logs directory."""
     from archive.publish.report import ReportError, report_path
 
@@ -46,7 +51,7 @@ async def crawl_report_file(datasette, crawl_id: str) -> Path | None:
     return _plain_file_in(path.parent, path.name)
 
 
-async def crawl_report(datasette, request):
+async def crawl_report(datasette: Datasette, request: Request) -> Response:
     crawl_id = request.url_vars["crawl_id"]
     path = await crawl_report_file(datasette, crawl_id)
     if path is None:

@@ -4,6 +4,7 @@ citation), its whole text at ``/-/text/DOC_ID``, and links in canned query resul
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import markupsafe
@@ -15,9 +16,17 @@ from archive.publish.crawl_reports import crawls_with_reports
 from archive.publish.serve import ARCHIVE_DB, LIMITS, archive_database
 from archive.publish.warc_routes import _not_found
 
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from datasette.app import Datasette
+    from datasette.utils.asgi import Request
+
 
 @hookimpl
-def render_cell(value, column, table, database, datasette):
+def render_cell(
+    value: Any, column: str, table: str | None, database: str, datasette: Datasette
+) -> markupsafe.Markup | None:
     if table is not None or database != ARCHIVE_DB or not isinstance(value, str):
         return None
     if column == "id" and re.fullmatch(r"[0-9a-f]{16}", value):
@@ -34,7 +43,9 @@ def render_cell(value, column, table, database, datasette):
 
 
 @hookimpl
-def extra_template_vars(view_name, table, database, datasette, request):
+def extra_template_vars(
+    view_name: str, table: str | None, database: str, datasette: Datasette, request: Request
+) -> dict | Callable[[], Awaitable[dict]]:
     if database == ARCHIVE_DB and table == "crawls" and view_name == "table":
         return {"crawl_reports": crawls_with_reports(datasette)}
     if database != ARCHIVE_DB or table != "documents" or request is None:
@@ -80,7 +91,7 @@ def extra_template_vars(view_name, table, database, datasette, request):
     return inner
 
 
-async def document_text(datasette, request):
+async def document_text(datasette: Datasette, request: Request) -> Response:
     """A document's whole text as UTF-8 plain text (its page shows the start of a long one)."""
     db = archive_database(datasette)
     doc_id = request.url_vars["doc_id"]

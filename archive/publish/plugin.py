@@ -55,6 +55,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from datasette import hookimpl
@@ -72,6 +73,11 @@ from archive.publish.document_pages import (  # noqa: F401
 from archive.publish.serve import ARCHIVE_DB, LIMITS
 from archive.publish.warc_routes import warc_file, warc_index, warc_record
 from archive.store.search import rewrite_query, snippet, title_query
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from datasette.app import Datasette
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -216,7 +222,7 @@ def prepare_connection(conn):
 
 
 @hookimpl
-def permission_allowed(action, resource):
+def permission_allowed(action: str, resource: Any) -> bool | None:
     # Tables whose names start with "_" are internal (README): hidden is not enough, since
     # Datasette still serves a hidden table to anyone who types its URL.
     if (
@@ -231,7 +237,7 @@ def permission_allowed(action, resource):
 
 
 @hookimpl
-def register_routes(datasette):
+def register_routes(datasette: Datasette) -> list[tuple[str, Callable]]:
     from datasette.views.special import JsonDataView
 
     from archive.publish.citation import citation_file
@@ -253,7 +259,7 @@ def register_routes(datasette):
     ]
 
 
-def public_databases(datasette) -> list[dict]:
+def public_databases(datasette: Datasette) -> list[dict]:
     """Datasette's /-/databases data with each file's name where it gives its absolute
     path (where the archive lives on the server is nobody's business)."""
     return [

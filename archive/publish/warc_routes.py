@@ -6,12 +6,19 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import markupsafe
 from datasette.utils.asgi import Response
 
 from archive.publish.serve import archive_database
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from datasette.app import Datasette
+    from datasette.utils.asgi import Request
 
 WARC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.warc(\.gz)?$")
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -21,7 +28,7 @@ CHUNK = 64 * 1024
 # --------------------------------------------------------------------- helpers
 
 
-def warc_dirs(datasette) -> list[Path]:
+def warc_dirs(datasette: Datasette) -> list[Path]:
     """The archive's WARC directories: DIR/warc, WARC_DIRs its crawls recorded in
     DIR/warc-dirs.txt, Redis workers' DIR/workers/*/warc (archive.warc.dirs)."""
     from archive.warc.dirs import warc_dirs as dirs_of
@@ -42,7 +49,7 @@ def _plain_file_in(base: Path, filename: str) -> Path | None:
     return path
 
 
-def safe_warc_path(datasette, filename: str) -> Path | None:
+def safe_warc_path(datasette: Datasette, filename: str) -> Path | None:
     """The file ``filename`` directly inside one of the WARC directories, or None if it must
     not be served."""
     if not filename or not WARC_NAME.match(filename):
@@ -61,7 +68,7 @@ def _byte_position(digits: str) -> int:
     return int(digits) if len(digits) <= 18 else 10**18
 
 
-def parse_range(header: str | None, size: int):
+def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
     """(start, end inclusive) for a single satisfiable byte range, None for a full
     response, or "unsatisfiable"."""
     if not header:
@@ -121,7 +128,7 @@ def _not_found(message="Not found"):
 # ---------------------------------------------------------------------- views
 
 
-async def warc_index(datasette, request):
+async def warc_index(datasette: Datasette, request: Request) -> Response:
     files, seen = [], set()
     for base in warc_dirs(datasette):
         if not base.is_dir():
@@ -149,7 +156,9 @@ async def warc_index(datasette, request):
     return Response.html(html)
 
 
-async def warc_file(datasette, request, send):
+async def warc_file(
+    datasette: Datasette, request: Request, send: Callable[[dict], Awaitable[None]]
+) -> Response | None:
     filename = request.url_vars["filename"]
     path = safe_warc_path(datasette, filename)
     if path is None:
@@ -187,7 +196,7 @@ async def warc_file(datasette, request, send):
     return None
 
 
-async def document_location(datasette, doc_id: str):
+async def document_location(datasette: Datasette, doc_id: str) -> tuple[str, int, int] | None:
     db = archive_database(datasette)
     if db is None:
         return None
@@ -201,7 +210,7 @@ async def document_location(datasette, doc_id: str):
     return rows[0][0], int(rows[0][1]), int(rows[0][2])
 
 
-def record_source(datasette, filename: str) -> Path | None:
+def record_source(datasette: Datasette, filename: str) -> Path | None:
     """The file holding a document's record: the finished WARC file or, while the crawl is
     still writing it, the same name + ".open" (records already written there are complete)."""
     path = safe_warc_path(datasette, filename)
@@ -232,7 +241,7 @@ def read_record_bytes(path: Path, offset: int, length: int) -> bytes | None:
     return data if len(kinds) == 1 else None
 
 
-async def warc_record(datasette, request):
+async def warc_record(datasette: Datasette, request: Request) -> Response:
     doc_id = request.url_vars["doc_id"]
     loc = await document_location(datasette, doc_id)
     if loc is None:

@@ -10,6 +10,7 @@ import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -19,6 +20,9 @@ from crawler.diskspace import DISK_FULL, STOP_DETAIL_STAT, is_disk_full, low_spa
 from crawler.revisit import RevisitPolicy
 from crawler.warc.state import STATE_FILE, CaptureState
 from crawler.warc.writer import WarcFileWriter, default_info, recover_open_files
+
+if TYPE_CHECKING:
+    from scrapy import Spider
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +70,7 @@ class CaptureFiles:
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     # -- lifecycle ---------------------------------------------------------------
-    def spider_opened(self, spider):
+    def spider_opened(self, spider: Spider) -> None:
         if self.writer is not None or self._failed:
             return
         try:
@@ -209,7 +213,7 @@ class CaptureFiles:
         self.stats.inc_value("warc/files")
         logger.info("WARC file closed: %s", path.name)
 
-    def spider_closed(self, spider, reason):
+    def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.writer is None:
             return
         t = time.thread_time()

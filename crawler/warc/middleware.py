@@ -33,6 +33,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urlsplit
 
 from scrapy.exceptions import IgnoreRequest
@@ -43,6 +44,10 @@ from crawler.signals import capture_written
 from crawler.warc import records as rec
 from crawler.warc.files import CaptureFiles, _one_line
 from crawler.warc.handler import RAW_META_KEY
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Request, Response
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +76,12 @@ def _timed(method):
 
 class WarcCaptureMiddleware(CaptureFiles):
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
         return cls(crawler)
 
     # -- conditional GET -------------------------------------------------------------
     @_timed
-    def process_request(self, request):
+    def process_request(self, request: Request) -> None:
         request.meta.pop(OUTLINKS_KEY, None)  # a redirect or retry copied the meta
         if not self.conditional or request.method != "GET":
             return None
@@ -111,7 +116,7 @@ class WarcCaptureMiddleware(CaptureFiles):
 
     # -- exchanges -----------------------------------------------------------------
     @_timed
-    def process_response(self, request, response):
+    def process_response(self, request: Request, response: Response) -> Response:
         self._ensure_open()
         raw = request.meta.pop(RAW_META_KEY, None)
         conditional = request.meta.get("_warc_conditional")
@@ -281,14 +286,14 @@ class WarcCaptureMiddleware(CaptureFiles):
         ] + [("outlink", f"{link.url} {link.kind}") for link in links]
 
     @_timed
-    def process_exception(self, request, exception):
+    def process_exception(self, request: Request, exception: Exception) -> None:
         request.meta.pop(RAW_META_KEY, None)
         if isinstance(exception, IgnoreRequest):
             return None  # not fetched (robots.txt, scope, ...): nothing to archive
         self.record_failure(request, _one_line(exception))
         return None
 
-    def record_failure(self, request, error: str) -> None:
+    def record_failure(self, request: Request, error: str) -> None:
         """A fetch-error metadata record and a failure capture for ``request`` (a network
         failure, or a page another component could not capture, e.g. the browser's)."""
         self._ensure_open()
