@@ -1,11 +1,9 @@
-"""The crawl, reindex and demo commands."""
+"""The crawl command, and the command line of a loopback crawl (``crawl_command``)."""
 
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 import sys
-import time
 from collections.abc import Iterable
 from datetime import UTC
 from pathlib import Path
@@ -18,7 +16,8 @@ from cli.main import data_option, fail, writable_dir
 EXIT_INTERRUPTED = 3  # the crawl was stopped (SIGTERM/SIGINT): `crawl --resume` continues it
 
 
-def _summary(row: dict | None) -> str:
+def crawl_summary(row: dict | None) -> str:
+    """One line for a crawls row: its status and counts."""
     if not row:
         return "no crawl row was written"
     if "pages" not in row:  # its row could not be read (a full disk)
@@ -336,7 +335,7 @@ def _report(
     """The crawl's summary, report and next step on the screen; exits 3 when it was
     interrupted, 1 when it did not finish."""
     stopped = row.pop("stopped", None) if row else None
-    click.echo(_summary(row))
+    click.echo(crawl_summary(row))
     if row:
         _write_report(data_dir, row["id"])
     if stopped:
@@ -448,88 +447,3 @@ def crawl_command(data_dir: Path, start_urls: Iterable[str], *options: str) -> l
     for url in start_urls:
         cmd += ["--start-url", url]
     return cmd
-
-
-@click.command()
-@data_option
-def reindex(data_dir: Path) -> None:
-    """Rebuild archive.db (and the CDXJ indexes) from the WARC files alone.
-
-    They are read from DIR/warc, the WARC_DIRs recorded in DIR/warc-dirs.txt and the
-    data directories of Redis workers, DIR/workers/* (each locked while it is read).
-    A torn record at the end of a WARC file (a file cut short) is set aside in NAME.torn
-    first."""
-    from contextlib import ExitStack
-
-    from archive.store.reindex import ReindexError
-    from archive.store.reindex import reindex as do_reindex
-    from archive.warc.dirs import warc_dirs, warc_files, worker_dirs
-    from archive.warc.verify import TORN_SUFFIX, cut_torn, rebuild_indexes
-    from crawler.lock import EXIT_LOCKED, DataDirLock, LockedError
-
-    writable_dir(data_dir)
-    try:
-        with ExitStack() as locks:
-            from crawler.run import put_right
-
-            # a worker still crawling holds its lock: refuse rather than read half a crawl
-            for d in [data_dir, *worker_dirs(data_dir)]:
-                locks.enter_context(DataDirLock(d, "reindex"))
-                put_right(d)  # a killed crawl's .open WARC files: cut back and included
-            for path in warc_files(warc_dirs(data_dir)):
-                moved = cut_torn(path)
-                if moved:
-                    click.echo(
-                        f"{path}: a torn record at its end ({moved} bytes) set aside "
-                        f"in {path.name}{TORN_SUFFIX}",
-                        err=True,
-                    )
-            rows = do_reindex(data_dir)
-            indexes = rebuild_indexes(data_dir)
-    except LockedError as exc:
-        fail(str(exc), EXIT_LOCKED)
-    except ReindexError as exc:
-        fail(str(exc))
-    for row in rows:
-        click.echo(_summary(row))
-    click.echo(
-        f"rebuilt {data_dir / 'archive.db'} from "
-        + ", ".join(str(d) for d in warc_dirs(data_dir) if d.is_dir())
-    )
-    if indexes:
-        click.echo(f"rebuilt {len(indexes)} CDXJ index(es) in {data_dir / 'indexes'}")
-
-
-@click.command()
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path),
-    default=Path("data/demo"),
-    show_default=True,
-    help="Archive directory for the demo.",
-)
-@click.option("--port", type=int, default=8001, show_default=True)
-@click.option("--no-serve", is_flag=True, help="Stop after building the archive.")
-def demo(data_dir: Path, port: int, no_serve: bool) -> None:
-    """Start the demo portals on loopback, crawl them, build the archive, serve it."""
-    from zoo import Zoo
-
-    with Zoo(slow_seconds=1.0, browser_sites=True) as z:  # guard, spa: through Chromium
-        for name, url in z.urls.items():
-            click.echo(f"zoo: {name:<11} {url}")
-        cmd = crawl_command(data_dir, z.start_urls, "-s", "RETRY_BACKOFF_BASE=0.2")
-        started = time.monotonic()
-        code = subprocess.call(cmd)
-        click.echo(f"crawl took {time.monotonic() - started:.1f}s")
-        if code not in (0, 1):
-            fail("the demo crawl failed", code)
-        if no_serve:
-            return
-        from archive.publish.serve import run_server
-
-        click.echo(
-            f"Datasette: http://127.0.0.1:{port}/  "
-            "(Ctrl-C to stop; the zoo keeps serving meanwhile)"
-        )
-        run_server(data_dir, port=port)

@@ -16,8 +16,8 @@ import click
 
 LAZY = {
     "crawl": "cli.crawl:crawl",
-    "reindex": "cli.crawl:reindex",
-    "demo": "cli.crawl:demo",
+    "reindex": "cli.reindex:reindex",
+    "demo": "cli.demo:demo",
     "serve": "cli.publish:serve_command",
     "zoo": "zoo.cli:zoo",
     "eval": "cli.evaluate:eval_command",
