@@ -38,7 +38,7 @@ class Capture:
     def row(self) -> dict:
         """The ``captures`` table row (public schema): every field but the body and the
         revisit's original date and location (read attribute by attribute: ``dataclasses.asdict``
-        copies each value through a recursive walk, ~10x slower)."""
+        copies each value through a recursive walk)."""
         return {name: getattr(self, name) for name in _ROW_FIELDS}
 
 

@@ -17,6 +17,7 @@ the crawl process stays lean.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from archive import __version__
 from archive.capture import Capture
@@ -37,6 +38,11 @@ from archive.warc.read import (
     read_payload,
     record_problem,
 )
+
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
+
+    from archive.warc.cdxj import IndexLines
 
 __all__ = [
     "Capture",
@@ -74,7 +80,9 @@ def archive_db(data_dir: str | Path) -> Path:
     return Path(data_dir) / "archive.db"
 
 
-def run_indexer(q, db_path: str, crawl_id: str, start_urls: list[str], started_at: str, **kw):
+def run_indexer(
+    q: Queue, db_path: str, crawl_id: str, start_urls: list[str], started_at: str, **kw: Any
+) -> Any:
     """The indexer: reads Captures from ``q`` until the crawler closes it
     (``archive.store.indexer.run_worker``; keyword arguments pass through)."""
     from archive.store.indexer import run_worker
@@ -108,7 +116,7 @@ def declared_charsets(body: bytes, content_type: str | None) -> tuple[str | None
     return declared(body, content_type)
 
 
-def cdxj_index_lines(*args, **kw):
+def cdxj_index_lines(*args: Any, **kw: Any) -> IndexLines:
     """A crawl's CDXJ lines as its records are written (``archive.warc.cdxj.IndexLines``)."""
     from archive.warc.cdxj import IndexLines
 

@@ -190,7 +190,11 @@ def crawl_child(cfg_path: str) -> None:
                 # lists are always fetched in full (their links must be read); articles conditionally
                 yield scrapy.Request(link.url, meta={"warc_conditional": "/list_" not in link.url})
 
-    process = CrawlerProcess(cfg["settings"])
+    import crawler.settings as ours
+
+    # the crawler's defaults (crawler/settings.py), under the bench's own settings
+    defaults = {k: getattr(ours, k) for k in dir(ours) if k.startswith(("UNION_", "WARC_"))}
+    process = CrawlerProcess({**defaults, "UNION_MIN_FREE_SPACE": 0, **cfg["settings"]})
     crawler = process.create_crawler(Bench)
     t0 = time.monotonic()
     process.crawl(crawler)

@@ -1,11 +1,10 @@
-"""The crawl, reindex and demo commands."""
+"""The crawl command, and the command line of a loopback crawl (``crawl_command``)."""
 
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 import sys
-import time
+from collections.abc import Iterable
 from datetime import UTC
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,7 +16,8 @@ from cli.main import data_option, fail, writable_dir
 EXIT_INTERRUPTED = 3  # the crawl was stopped (SIGTERM/SIGINT): `crawl --resume` continues it
 
 
-def _summary(row: dict | None) -> str:
+def crawl_summary(row: dict | None) -> str:
+    """One line for a crawls row: its status and counts."""
     if not row:
         return "no crawl row was written"
     if "pages" not in row:  # its row could not be read (a full disk)
@@ -138,76 +138,112 @@ def _parse_settings(pairs) -> dict:
     "the log goes to DIR/logs/crawl-ID.log only.",
 )
 def crawl(
-    start_urls,
-    sources,
-    data_dir,
-    max_pages,
-    delay,
-    allow_loopback,
-    allow_private,
-    host_budget,
-    resume,
-    recheck,
-    settings,
-    redis_url,
-    worker,
-    wait_workers,
-    progress,
-):
+    start_urls: tuple[str, ...],
+    sources: Path | None,
+    data_dir: Path,
+    max_pages: int,
+    delay: float | None,
+    allow_loopback: bool,
+    allow_private: bool,
+    host_budget: int | None,
+    resume: bool,
+    recheck: str | None,
+    settings: tuple[str, ...],
+    redis_url: str | None,
+    worker: str | None,
+    wait_workers: int,
+    progress: str,
+) -> None:
     """Crawl portals, write WARC files and the SQLite archive.
 
     Exit status: 0 finished, 1 failed, 3 interrupted (resume with --resume),
     75 the archive is in use by another run."""
-    from crawler.addresses import resolved_refusal
-    from crawler.lock import EXIT_LOCKED, LockedError, check_free
-    from crawler.middlewares import check_url
-    from crawler.run import ResumeError, check_overrides, resumable, run_crawl, unreachable
-    from crawler.sources import SourcesError, load_sources
-
     archive_dir = data_dir
+    worker, data_dir = _worker_dir(archive_dir, redis_url, worker, resume)
+    _check_free(data_dir)
+    start_urls, browser_hosts = _start_urls(data_dir, start_urls, sources, resume)
+    _check_targets(start_urls, allow_loopback, allow_private)
+    overrides = _checked_overrides(data_dir, settings)
+    writable_dir(data_dir)
+    _check_reachable(start_urls)
+    overrides.update(UNION_ALLOW_LOOPBACK=allow_loopback, UNION_ALLOW_PRIVATE=allow_private)
+    _add_option_settings(overrides, progress, browser_hosts, max_pages, host_budget, recheck, delay)
+    if redis_url:
+        resume = _join_redis(redis_url, worker, data_dir, overrides, wait_workers)
+    row = _run(start_urls, data_dir, overrides, resume)
+    _report(row, data_dir, archive_dir, overrides, redis_url, worker)
+
+
+def _worker_dir(
+    archive_dir: Path, redis_url: str | None, worker: str | None, resume: bool
+) -> tuple[str | None, Path]:
+    """This worker's name and data directory: with --redis, DIR/workers/NAME."""
     if worker is not None and not redis_url:
         fail("--worker needs --redis")
-    if redis_url:
-        import re
+    if not redis_url:
+        return worker, archive_dir
+    import re
 
-        from archive.warc.dirs import WORKERS_DIR
-        from crawler.distributed import default_worker_name
+    from archive.warc.dirs import WORKERS_DIR
+    from crawler.distributed import default_worker_name
 
-        worker = worker or default_worker_name()
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", worker):
-            fail(f"--worker {worker!r}: letters, digits, '.', '_', '-' only")
-        if resume:
-            fail(
-                "--resume does not apply to --redis: the frontier is in Redis; start the "
-                "worker again under the same --worker name to continue"
-            )
-        data_dir = archive_dir / WORKERS_DIR / worker
+    worker = worker or default_worker_name()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", worker):
+        fail(f"--worker {worker!r}: letters, digits, '.', '_', '-' only")
+    if resume:
+        fail(
+            "--resume does not apply to --redis: the frontier is in Redis; start the "
+            "worker again under the same --worker name to continue"
+        )
+    return worker, archive_dir / WORKERS_DIR / worker
+
+
+def _check_free(data_dir: Path) -> None:
+    """Refuse a data directory another run holds (exit 75) or that cannot be written."""
+    from crawler.lock import EXIT_LOCKED, LockedError, check_free
+
     try:
         check_free(data_dir)
     except LockedError as exc:
         fail(str(exc), EXIT_LOCKED)
     except OSError as exc:
         fail(f"cannot write to {data_dir}: {exc.strerror or exc}")
+
+
+def _start_urls(
+    data_dir: Path, start_urls: tuple[str, ...], sources: Path | None, resume: bool
+) -> tuple[list[str], list[str]]:
+    """The start URLs (given, the interrupted crawl's with --resume, else the sources
+    file's) and the hosts of sources marked `render: browser` (crawler/browser.py)."""
+    from crawler.run import resumable
+    from crawler.sources import SourcesError, load_sources
+
     if resume and not start_urls and sources is None:
         row = resumable(data_dir)
         if row is None:
             fail(f"no interrupted crawl to resume in {data_dir}")
         start_urls = [u for u in (row["start_urls"] or "").split("\n") if u]
-    browser_hosts = []  # sources marked `render: browser` (crawler/browser.py)
-    if not start_urls:
-        try:
-            listed = load_sources(sources)
-        except SourcesError as exc:
-            fail(str(exc))
-        start_urls = [s["url"] for s in listed]
-        browser_hosts = [
-            s["url"].split("/")[2].lower() for s in listed if s.get("render") == "browser"
-        ]
+    if start_urls:
+        return list(start_urls), []
+    try:
+        listed = load_sources(sources)
+    except SourcesError as exc:
+        fail(str(exc))
+    browser_hosts = [s["url"].split("/")[2].lower() for s in listed if s.get("render") == "browser"]
+    return [s["url"] for s in listed], browser_hosts
+
+
+def _check_targets(start_urls: list[str], allow_loopback: bool, allow_private: bool) -> None:
+    """Refuse a start URL out of scope, by its form first, then by the addresses its host
+    name resolves to."""
+    from crawler.addresses import resolved_refusal
+    from crawler.middlewares import check_url
+
     for url in start_urls:
         why = check_url(url, allow_loopback, allow_private)
         if why:
             fail(why)
-    for url in start_urls:  # a host name is judged by the addresses it resolves to
+    for url in start_urls:
         parts = urlsplit(url)
         why = resolved_refusal(
             parts.hostname,
@@ -217,10 +253,16 @@ def crawl(
         )
         if why:
             fail(f"{url}: {why}")
-    overrides = _parse_settings(settings)
+
+
+def _checked_overrides(data_dir: Path, pairs: tuple[str, ...]) -> dict:
+    """The -s settings, checked before anything goes over the network, and the free
+    space they ask for."""
+    from crawler.run import check_overrides
     from crawler.warc.writer import compression
 
-    try:  # settings first: a wrong one fails before anything goes over the network
+    overrides = _parse_settings(pairs)
+    try:
         compression(overrides.get("WARC_COMPRESSOR"), overrides.get("WARC_GZIP_LEVEL"))
     except ValueError as exc:
         fail(str(exc))
@@ -228,13 +270,31 @@ def crawl(
     if why:
         fail(why)
     _check_space(data_dir, overrides)  # reads the settings: only once they are known good
-    writable_dir(data_dir)
+    return overrides
+
+
+def _check_reachable(start_urls: list[str]) -> None:
+    """Refuse a crawl none of whose hosts can be reached; warn of each one that cannot."""
+    from crawler.run import unreachable
+
     problems = unreachable(list(start_urls))
     if len(problems) == len({u.split("/")[2] for u in start_urls}):
         fail("; ".join(problems))
     for p in problems:
         click.echo(f"union-archive: warning: {p}", err=True)
-    overrides.update(UNION_ALLOW_LOOPBACK=allow_loopback, UNION_ALLOW_PRIVATE=allow_private)
+
+
+def _add_option_settings(
+    overrides: dict,
+    progress: str,
+    browser_hosts: list[str],
+    max_pages: int,
+    host_budget: int | None,
+    recheck: str | None,
+    delay: float | None,
+) -> None:
+    """The settings the command's options stand for; a -s setting of the same name wins
+    where the option only suggests one."""
     if progress != "log":
         overrides.setdefault("UNION_PROGRESS", progress)
     if browser_hosts:
@@ -249,16 +309,33 @@ def crawl(
         overrides.update(DOWNLOAD_DELAY=delay, AUTOTHROTTLE_START_DELAY=max(delay, 0.01))
         if delay == 0:
             overrides.update(AUTOTHROTTLE_ENABLED=False, RANDOMIZE_DOWNLOAD_DELAY=False)
-    if redis_url:
-        resume = _join_redis(redis_url, worker, data_dir, overrides, wait_workers)
+
+
+def _run(start_urls: list[str], data_dir: Path, overrides: dict, resume: bool) -> dict | None:
+    """The crawl in this process; its crawls row (None if none was written)."""
+    from crawler.lock import EXIT_LOCKED, LockedError
+    from crawler.run import ResumeError, run_crawl
+
     try:
-        row = run_crawl(list(start_urls), data_dir, overrides, resume=resume)
+        return run_crawl(list(start_urls), data_dir, overrides, resume=resume)
     except LockedError as exc:
         fail(str(exc), EXIT_LOCKED)
     except ResumeError as exc:
         fail(str(exc))
+
+
+def _report(
+    row: dict | None,
+    data_dir: Path,
+    archive_dir: Path,
+    overrides: dict,
+    redis_url: str | None,
+    worker: str | None,
+) -> None:
+    """The crawl's summary, report and next step on the screen; exits 3 when it was
+    interrupted, 1 when it did not finish."""
     stopped = row.pop("stopped", None) if row else None
-    click.echo(_summary(row))
+    click.echo(crawl_summary(row))
     if row:
         _write_report(data_dir, row["id"])
     if stopped:
@@ -269,18 +346,7 @@ def crawl(
         )
         sys.exit(EXIT_INTERRUPTED)
     if redis_url and row and str(row["status"]).startswith("finished"):
-        from crawler.distributed import leave
-
-        last = leave(redis_url, worker, overrides.get("UNION_REDIS_KEY"))
-        click.echo(
-            f"worker {worker} done"
-            + (
-                f"; it was the last one: build the archive with "
-                f"union-archive reindex --data {archive_dir}"
-                if last
-                else "; other workers of this crawl are still running"
-            )
-        )
+        _leave_redis(redis_url, worker, overrides, archive_dir)
     warc = overrides.get("WARC_DIR") or data_dir / "warc"
     click.echo(f"archive: {data_dir / 'archive.db'}  WARC: {warc}")
     if row and row["status"] == "interrupted":
@@ -301,6 +367,22 @@ def crawl(
         )
     if not row or not str(row["status"]).startswith("finished"):
         sys.exit(1)
+
+
+def _leave_redis(redis_url: str, worker: str, overrides: dict, archive_dir: Path) -> None:
+    """This worker leaves the crawl in Redis; the last one says how to build the archive."""
+    from crawler.distributed import leave
+
+    last = leave(redis_url, worker, overrides.get("UNION_REDIS_KEY"))
+    click.echo(
+        f"worker {worker} done"
+        + (
+            f"; it was the last one: build the archive with "
+            f"union-archive reindex --data {archive_dir}"
+            if last
+            else "; other workers of this crawl are still running"
+        )
+    )
 
 
 def _check_space(data_dir: Path, overrides: dict) -> None:
@@ -356,99 +438,12 @@ def _join_redis(url: str, worker: str, data_dir: Path, overrides: dict, wait: in
     return bool(unfinished and unfinished["id"] == crawl_id)  # restarted after a kill
 
 
-@click.command()
-@data_option
-def reindex(data_dir):
-    """Rebuild archive.db (and the CDXJ indexes) from the WARC files alone.
-
-    They are read from DIR/warc, the WARC_DIRs recorded in DIR/warc-dirs.txt and the
-    data directories of Redis workers, DIR/workers/* (each locked while it is read).
-    A torn record at the end of a WARC file (a file cut short) is set aside in NAME.torn
-    first."""
-    from contextlib import ExitStack
-
-    from archive.store.reindex import ReindexError
-    from archive.store.reindex import reindex as do_reindex
-    from archive.warc.dirs import warc_dirs, warc_files, worker_dirs
-    from archive.warc.verify import TORN_SUFFIX, cut_torn, rebuild_indexes
-    from crawler.lock import EXIT_LOCKED, DataDirLock, LockedError
-
-    writable_dir(data_dir)
-    try:
-        with ExitStack() as locks:
-            from crawler.run import put_right
-
-            # a worker still crawling holds its lock: refuse rather than read half a crawl
-            for d in [data_dir, *worker_dirs(data_dir)]:
-                locks.enter_context(DataDirLock(d, "reindex"))
-                put_right(d)  # a killed crawl's .open WARC files: cut back and included
-            for path in warc_files(warc_dirs(data_dir)):
-                moved = cut_torn(path)
-                if moved:
-                    click.echo(
-                        f"{path}: a torn record at its end ({moved} bytes) set aside "
-                        f"in {path.name}{TORN_SUFFIX}",
-                        err=True,
-                    )
-            rows = do_reindex(data_dir)
-            indexes = rebuild_indexes(data_dir)
-    except LockedError as exc:
-        fail(str(exc), EXIT_LOCKED)
-    except ReindexError as exc:
-        fail(str(exc))
-    for row in rows:
-        click.echo(_summary(row))
-    click.echo(
-        f"rebuilt {data_dir / 'archive.db'} from "
-        + ", ".join(str(d) for d in warc_dirs(data_dir) if d.is_dir())
-    )
-    if indexes:
-        click.echo(f"rebuilt {len(indexes)} CDXJ index(es) in {data_dir / 'indexes'}")
-
-
-@click.command()
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path),
-    default=Path("data/demo"),
-    show_default=True,
-    help="Archive directory for the demo.",
-)
-@click.option("--port", type=int, default=8001, show_default=True)
-@click.option("--no-serve", is_flag=True, help="Stop after building the archive.")
-def demo(data_dir, port, no_serve):
-    """Start the demo portals on loopback, crawl them, build the archive, serve it."""
-    from zoo import Zoo
-
-    with Zoo(slow_seconds=1.0, browser_sites=True) as z:  # guard, spa: through Chromium
-        for name, url in z.urls.items():
-            click.echo(f"zoo: {name:<11} {url}")
-        cmd = [
-            sys.executable,
-            "-m",
-            "cli.main",
-            "crawl",
-            "--data",
-            str(data_dir),
-            "--allow-loopback",
-            "--delay",
-            "0",
-            "-s",
-            "RETRY_BACKOFF_BASE=0.2",
-        ]
-        for url in z.start_urls:
-            cmd += ["--start-url", url]
-        started = time.monotonic()
-        code = subprocess.call(cmd)
-        click.echo(f"crawl took {time.monotonic() - started:.1f}s")
-        if code not in (0, 1):
-            fail("the demo crawl failed", code)
-        if no_serve:
-            return
-        from archive.publish.serve import run_server
-
-        click.echo(
-            f"Datasette: http://127.0.0.1:{port}/  (Ctrl-C to stop; the zoo keeps serving meanwhile)"
-        )
-        run_server(data_dir, port=port)
+def crawl_command(data_dir: Path, start_urls: Iterable[str], *options: str) -> list[str]:
+    """The command line that crawls the loopback portals at ``start_urls`` into ``data_dir``
+    with no delay between requests (the demo's crawl, and the tests' crawls of the zoo);
+    ``options``: more options of ``crawl``."""
+    cmd = [sys.executable, "-m", "cli.main", "crawl", "--data", str(data_dir)]
+    cmd += ["--allow-loopback", "--delay", "0", *options]
+    for url in start_urls:
+        cmd += ["--start-url", url]
+    return cmd

@@ -34,7 +34,13 @@ from archive.evaluate.zoo import evaluate, format_report, http_fetch
     help="With --pages: write each extractor's text per page under this folder.",
 )
 @click.option("--no-baselines", is_flag=True, help="With --pages: score ours only.")
-def eval_command(json_path, sites, pages_dir, out_dir, no_baselines):
+def eval_command(
+    json_path: str | None,
+    sites: tuple[str, ...],
+    pages_dir: str | None,
+    out_dir: str | None,
+    no_baselines: bool,
+) -> None:
     """Score extraction on the local portal zoo (or saved real pages) against gold."""
     if pages_dir:
         from archive.evaluate.realpages import pages_command

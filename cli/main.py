@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 LAZY = {
     "crawl": "cli.crawl:crawl",
-    "reindex": "cli.crawl:reindex",
-    "demo": "cli.crawl:demo",
+    "reindex": "cli.reindex:reindex",
+    "demo": "cli.demo:demo",
     "serve": "cli.publish:serve_command",
     "zoo": "zoo.cli:zoo",
     "eval": "cli.evaluate:eval_command",
@@ -28,10 +30,10 @@ LAZY = {
 
 
 class LazyGroup(click.Group):
-    def list_commands(self, ctx):
+    def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(LAZY))
 
-    def get_command(self, ctx, name):
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in LAZY:
             module, attr = LAZY[name].split(":")
             return getattr(importlib.import_module(module), attr)
@@ -40,11 +42,11 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="union-archive")
-def main():
+def main() -> None:
     """Archive Chinese trade-union work reports: crawl, capture to WARC, extract, publish."""
 
 
-def fail(message: str, code: int = 2):
+def fail(message: str, code: int = 2) -> NoReturn:
     """A clear one-line error and a non-zero exit, no traceback."""
     click.echo(f"union-archive: error: {message}", err=True)
     sys.exit(code)
@@ -62,7 +64,7 @@ def writable_dir(path: Path) -> None:
         fail(f"cannot write to {path}: {exc.strerror or exc}")
 
 
-def data_option(f):
+def data_option(f: Callable) -> Callable:
     return click.option(
         "--data",
         "data_dir",

@@ -29,7 +29,7 @@ from cli.main import fail
     help="Interface to listen on (0.0.0.0 to publish on the network).",
 )
 @click.option("--allow-sql", is_flag=True, help="Allow arbitrary read-only SQL queries.")
-def serve_command(data_dir, port, host, allow_sql):
+def serve_command(data_dir: Path, port: int, host: str, allow_sql: bool) -> None:
     """Publish DATA/archive.db with Datasette (read-only)."""
 
     try:
@@ -95,7 +95,16 @@ def serve_command(data_dir, port, host, allow_sql):
     metavar="PREFIX",
     help="Wayback-style replay collection (pywb): replay_url is PREFIX/TIMESTAMP/URL.",
 )
-def export_command(data_dir, fmt, output, reports_only, since, sites, base_url, replay_prefix):
+def export_command(
+    data_dir: Path,
+    fmt: str | None,
+    output: str,
+    reports_only: bool,
+    since: str | None,
+    sites: tuple[str, ...],
+    base_url: str,
+    replay_prefix: str,
+) -> None:
     """Export the documents with provenance and citation (JSON Lines, CSV, Parquet)."""
 
     try:
@@ -137,7 +146,7 @@ def export_command(data_dir, fmt, output, reports_only, since, sites, base_url, 
     default=None,
     help="WACZ file to write (default: DIR/wacz/CRAWL_ID.wacz).",
 )
-def wacz_command(data_dir, crawl_id, output):
+def wacz_command(data_dir: Path, crawl_id: str | None, output: Path | None) -> None:
     """Package a crawl's WARC files as a WACZ (WARCs, CDXJ, pages.jsonl, datapackage.json)."""
     crawl_id, files, info = crawl_files(Path(data_dir), crawl_id)
     out = output or Path(data_dir) / "wacz" / f"{crawl_id}.wacz"

@@ -156,7 +156,7 @@ def systemd_units(
 
 # -- commands -------------------------------------------------------------------------------
 @click.group()
-def schedule():
+def schedule() -> None:
     """Recurring crawls: crontab, systemd user timer, or a foreground scheduler."""
 
 
@@ -176,7 +176,15 @@ def schedule():
     "--print", "print_only", is_flag=True, help="Show what would be installed, change nothing."
 )
 @click.argument("crawl_args", nargs=-1, type=click.UNPROCESSED)
-def install(data_dir, expr, name, systemd, on_calendar, print_only, crawl_args):
+def install(
+    data_dir: Path,
+    expr: str,
+    name: str | None,
+    systemd: bool,
+    on_calendar: str | None,
+    print_only: bool,
+    crawl_args: tuple[str, ...],
+) -> None:
     """Install a recurring crawl of DIR (arguments after -- go to `crawl`)."""
     name = _name(name, data_dir)
     expr = _check_cron(expr)
@@ -207,7 +215,7 @@ def install(data_dir, expr, name, systemd, on_calendar, print_only, crawl_args):
 
 
 @schedule.command("list")
-def list_command():
+def list_command() -> None:
     """Show installed schedules (crontab lines and systemd user timers)."""
     found = 0
     if shutil.which("crontab"):
@@ -235,7 +243,7 @@ def list_command():
 
 @schedule.command()
 @click.argument("name")
-def remove(name):
+def remove(name: str) -> None:
     """Remove the schedule NAME (crontab line and/or systemd units)."""
     removed = 0
     if shutil.which("crontab"):
@@ -269,7 +277,7 @@ def remove(name):
     "--max-runs", type=click.IntRange(min=0), default=0, help="Stop after N runs (0: never)."
 )
 @click.argument("crawl_args", nargs=-1, type=click.UNPROCESSED)
-def run(data_dir, expr, now, max_runs, crawl_args):
+def run(data_dir: Path, expr: str, now: bool, max_runs: int, crawl_args: tuple[str, ...]) -> None:
     """Foreground scheduler: crawl DIR at every cron time, one run at a time."""
     from croniter import croniter
 

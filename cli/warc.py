@@ -22,7 +22,7 @@ from cli.main import data_option, fail
     default=None,
     help="Output file (default: DOC_ID.warc.gz in the current directory).",
 )
-def record_command(doc_id, data_dir, output):
+def record_command(doc_id: str, data_dir: Path, output: Path | None) -> None:
     """Write the WARC record a document came from as a one-record .warc.gz."""
     import sqlite3
 
@@ -54,7 +54,7 @@ def record_command(doc_id, data_dir, output):
 
 @click.command("verify")
 @data_option
-def verify_command(data_dir):
+def verify_command(data_dir: Path) -> None:
     """Check the WARC files, the CDXJ indexes and archive.db against each other.
 
     Exit status 0 when all is well; 1 with the problems found and the command that

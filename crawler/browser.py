@@ -26,23 +26,27 @@ that needed it.  A crawl that meets no such page never imports Playwright.
 
 from __future__ import annotations
 
-import asyncio
 import http.cookiejar
 import json
 import logging
-import os
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
 from scrapy import Request
 from scrapy.downloadermiddlewares.cookies import CookiesMiddleware
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse
 
 from crawler.links import Link, extract_links
 from crawler.middlewares import check_url
+from crawler.renderer import BrowserUnavailable, Renderer, _one_line
 from crawler.warc.middleware import WarcCaptureMiddleware
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +60,9 @@ _DROP_TO_BROWSER = {b"content-encoding", b"content-length", b"transfer-encoding"
 _LINK_KEYS = {"url", "href", "link", "path", "uri"}
 
 
-def browser_reason(status: int, body: bytes, content_type: str, outlinks=None) -> str | None:
+def browser_reason(
+    status: int, body: bytes, content_type: str, outlinks: list[Link] | None = None
+) -> str | None:
     """Why this answer needs a browser (CHALLENGE, APP_SHELL), or None.  ``outlinks``:
     the links the WARC middleware already found; a page with any needs none."""
     if outlinks:
@@ -120,180 +126,6 @@ def json_links(url: str, body: bytes) -> list[Link]:
     return out
 
 
-@dataclass
-class Rendered:
-    url: str
-    status: int | None
-    html: str
-    cookies: list = field(default_factory=list)
-    links: list = field(default_factory=list)  # from JSON answers
-
-
-class BrowserUnavailable(Exception):
-    pass
-
-
-class Renderer:
-    """One Chromium (started on first use), a fresh context per page, every request of
-    the page answered by ``fetch`` (a coroutine: Playwright request -> Scrapy response)."""
-
-    def __init__(self, settings):
-        self.executable = settings.get("UNION_BROWSER_EXECUTABLE") or "/usr/bin/chromium"
-        self.timeout = settings.getfloat("UNION_BROWSER_PAGE_TIMEOUT", 30.0)
-        self.heap_mb = settings.getint("UNION_BROWSER_JS_HEAP_MB", 256)
-        self.user_agent = settings.get("USER_AGENT")
-        self.semaphore = asyncio.Semaphore(max(1, settings.getint("UNION_BROWSER_PAGES", 1)))
-        self._playwright = None
-        self._browser = None
-
-    def missing(self) -> str | None:
-        """Why no browser can run here, or None."""
-        if not os.access(self.executable, os.X_OK):
-            return f"Chromium not found at {self.executable} (apt-get install chromium)"
-        try:
-            import playwright.async_api  # noqa: F401
-        except ImportError:
-            return "the Python package playwright is not installed (pip install -e '.[browser]')"
-        return None
-
-    async def _launch(self):
-        if self._browser is not None and self._browser.is_connected():
-            return self._browser
-        from playwright.async_api import async_playwright
-
-        if self._playwright is None:
-            self._playwright = await async_playwright().start()
-        args = [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-extensions",
-            f"--js-flags=--max-old-space-size={self.heap_mb}",
-        ]
-        try:
-            self._browser = await self._playwright.chromium.launch(
-                executable_path=self.executable, headless=True, args=args
-            )
-        except Exception as exc:
-            raise BrowserUnavailable(f"Chromium did not start: {_one_line(exc)}") from exc
-        return self._browser
-
-    async def render(self, url: str, first, cookies: list[dict], fetch, blocked) -> Rendered:
-        """Open ``url`` answering its first navigation with ``first`` (status, headers,
-        body); ``blocked(url)`` says why a request may not leave (or None)."""
-        async with self.semaphore:
-            browser = await self._launch()
-            context = await browser.new_context(
-                user_agent=self.user_agent, locale="zh-CN", service_workers="block"
-            )
-            try:
-                return await asyncio.wait_for(
-                    self._render(context, url, first, cookies, fetch, blocked), self.timeout
-                )
-            except TimeoutError:
-                raise TimeoutError(f"page not rendered within {self.timeout:g} s") from None
-            finally:
-                try:
-                    await context.close()
-                except Exception:  # a crashed browser has no context left to close
-                    pass
-
-    async def _render(self, context, url, first, cookies, fetch, blocked) -> Rendered:
-        from playwright.async_api import Error as PlaywrightError
-
-        if cookies:
-            await context.add_cookies(cookies)
-        page = await context.new_page()
-        crashed = asyncio.get_running_loop().create_future()
-        page.on("crash", lambda _: crashed.done() or crashed.set_result("the page crashed"))
-        state = {"first": first, "status": None, "links": []}
-
-        async def route(route):
-            request = route.request
-            main = request.is_navigation_request() and request.frame == page.main_frame
-            try:
-                if state["first"] is not None and main and request.url == url:
-                    status, headers, body = state["first"]
-                    state["first"] = None
-                else:
-                    why = blocked(request.url)
-                    if why:
-                        await route.abort("blockedbyclient")
-                        return
-                    cookie = "; ".join(
-                        f"{c['name']}={c['value']}" for c in await context.cookies([request.url])
-                    )
-                    try:
-                        status, headers, body, links = await fetch(request, cookie)
-                    except IgnoreRequest:
-                        await route.abort("blockedbyclient")
-                        return
-                    state["links"] += links
-                if main:
-                    state["status"] = status
-                await route.fulfill(status=status, headers=headers, body=body)
-            except PlaywrightError:
-                pass  # the page went away (a new navigation, closed): nothing to answer
-            except Exception as exc:
-                logger.info("browser request %s failed: %s", request.url, _one_line(exc))
-                try:
-                    await route.abort("failed")
-                except PlaywrightError:
-                    pass
-
-        await page.route("**/*", route)
-
-        async def load():
-            try:
-                await page.goto(url, wait_until="load")
-            except PlaywrightError as exc:
-                if not any(
-                    w in str(exc) for w in ("interrupted by another navigation", "ERR_ABORTED")
-                ):
-                    raise
-            # scripts that reload (challenges) or fetch (apps): wait until the network rests
-            for _ in range(3):
-                try:
-                    await page.wait_for_load_state("networkidle")
-                    return await page.content()
-                except PlaywrightError as exc:
-                    if "navigat" not in str(exc).lower():
-                        raise
-            return await page.content()
-
-        done, _ = await asyncio.wait(
-            [asyncio.ensure_future(load()), crashed], return_when=asyncio.FIRST_COMPLETED
-        )
-        if crashed in done:
-            raise RuntimeError(crashed.result())
-        html = done.pop().result()
-        return Rendered(
-            url=page.url,
-            status=state["status"],
-            html=html,
-            cookies=await context.cookies(),
-            links=state["links"],
-        )
-
-    async def close(self):
-        try:
-            if self._browser is not None:
-                await self._browser.close()
-            if self._playwright is not None:
-                await self._playwright.stop()
-        except Exception:  # a dead browser: nothing left to close
-            pass
-        self._browser = self._playwright = None
-
-
-def _one_line(exc) -> str:
-    return (" ".join(str(exc).split()) or exc.__class__.__name__)[:300]
-
-
 def _header_dict(headers) -> dict[str, str]:
     """Scrapy headers as Playwright's fulfil wants them (Set-Cookie lines joined by \\n)."""
     out = {}
@@ -349,13 +181,13 @@ class BrowserMiddleware:
 
     def __init__(self, crawler):
         s = crawler.settings
-        if not s.getbool("UNION_BROWSER_ENABLED", True):
+        if not s.getbool("UNION_BROWSER_ENABLED"):
             raise NotConfigured
         self.crawler = crawler
         self.stats = crawler.stats
         self.allow_loopback = s.getbool("UNION_ALLOW_LOOPBACK")
         self.allow_private = s.getbool("UNION_ALLOW_PRIVATE")
-        self.max_challenges = s.getint("UNION_BROWSER_CHALLENGES_PER_HOST", 3)
+        self.max_challenges = s.getint("UNION_BROWSER_CHALLENGES_PER_HOST")
         self.renderer = Renderer(s)
         self.forced_hosts = {h.lower() for h in s.getlist("UNION_BROWSER_HOSTS")}
         self.challenges: dict[str, int] = {}
@@ -366,10 +198,10 @@ class BrowserMiddleware:
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> BrowserMiddleware:
         return cls(crawler)
 
-    async def spider_closed(self, spider):
+    async def spider_closed(self, spider: Spider) -> None:
         await self.renderer.close()
 
     def _component(self, cls):
@@ -378,7 +210,7 @@ class BrowserMiddleware:
                 return mw
         return None
 
-    async def process_response(self, request, response):
+    async def process_response(self, request: Request, response: Response) -> Response:
         meta = request.meta
         if meta.get(SUB_META) or meta.get(RENDERED_META) or request.method != "GET":
             return response

@@ -1,26 +1,34 @@
 """Entry points of the crawl's child processes (the indexer, then the clustering pass).
 
 They live apart from ``crawler.extensions`` so that a spawned child imports what it runs
-and not Scrapy: ~0.27 s less at each start, the clustering's in the crawl's serial tail.
+and not Scrapy, which would lengthen each start (the clustering's is in the crawl's serial
+tail).
 (``tests/test_indexer_spool.py`` checks that a child imports no Scrapy.)
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from archive.contract import archive_db
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.queues import Queue
+    from multiprocessing.synchronize import Event
 
 
 def index_worker(
-    q,
+    q: Queue,
     data_dir: str,
     crawl_id: str,
     start_urls: list[str],
     started_at: str,
     resume: bool,
     crash_at_flush: int | None,
-    ready=None,
+    ready: Event | None = None,
     helpers: int = 1,
-    closing=None,
+    closing: Event | None = None,
 ) -> None:
     """The indexer child: holds the worker byte of DIR/.lock, then runs the indexer
     (``closing``: an event it sets once it has every capture, and only closes)."""
@@ -44,7 +52,7 @@ def index_worker(
     )
 
 
-def cluster_worker(data_dir: str, crawl_id: str, go=None) -> None:
+def cluster_worker(data_dir: str, crawl_id: str, go: Connection | None = None) -> None:
     """After the indexer: the archive's duplicate clusters, in a fresh process
     (``archive.contract.run_clustering``), holding the worker byte of DIR/.lock too.
 

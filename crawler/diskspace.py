@@ -14,6 +14,10 @@ from __future__ import annotations
 import errno
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 DISK_FULL = "diskfull"  # spider close reason of a crawl stopped for lack of space
 STOP_DETAIL_STAT = "union/stopped"  # stats key: the one-line reason of such a stop
@@ -32,7 +36,7 @@ def megabytes(n: int) -> str:
     return f"{n / 1e6:,.0f} MB" if n >= 10_000_000 else f"{n / 1e6:.2f} MB"
 
 
-def low_space(paths, reserve: int) -> str | None:
+def low_space(paths: Iterable[str | Path], reserve: int) -> str | None:
     """One line naming the first of ``paths`` whose filesystem has less than ``reserve``
     bytes free, or None (also for a reserve of 0 or less: no check)."""
     if reserve <= 0:

@@ -26,9 +26,16 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
+
+if TYPE_CHECKING:
+    import redis
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Request
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +53,8 @@ if redis.call('SCARD', KEYS[1]) == 0 then
   local crawl = redis.call('GET', KEYS[2])
   redis.call('DEL', KEYS[2], KEYS[3])
   if crawl then
-    redis.call('DEL', ARGV[2] .. ':' .. crawl .. ':requests', ARGV[2] .. ':' .. crawl .. ':dupefilter')
+    local base = ARGV[2] .. ':' .. crawl
+    redis.call('DEL', base .. ':requests', base .. ':dupefilter')
   end
   return 1
 end
@@ -66,7 +74,7 @@ def _keys(prefix: str) -> tuple[str, str, str]:
     return f"{prefix}:workers", f"{prefix}:crawl", f"{prefix}:busy"
 
 
-def connect(url: str):
+def connect(url: str) -> redis.Redis:
     try:
         import redis
     except ImportError:
@@ -147,8 +155,9 @@ class WorkerIdle:
         self.worker = s.get("UNION_REDIS_WORKER")
         self.key = _keys(s.get("UNION_REDIS_KEY") or DEFAULT_KEY)[2]
         self.workers_key = _keys(s.get("UNION_REDIS_KEY") or DEFAULT_KEY)[0]
-        self.busy_seconds = s.getfloat(
-            "UNION_REDIS_BUSY_SECONDS", max(60.0, 2 * s.getfloat("DOWNLOAD_TIMEOUT", 30))
+        busy = s.get("UNION_REDIS_BUSY_SECONDS")  # None: twice DOWNLOAD_TIMEOUT, at least 60
+        self.busy_seconds = (
+            float(busy) if busy is not None else max(60.0, 2 * s.getfloat("DOWNLOAD_TIMEOUT"))
         )
         self.server = connect(self.url)
         self.last = 0.0
@@ -157,16 +166,16 @@ class WorkerIdle:
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> WorkerIdle:
         return cls(crawler)
 
-    def active(self, request, spider):
+    def active(self, request: Request, spider: Spider) -> None:
         now = time.time()
         if now - self.last > 2:  # a heartbeat, not a write per request
             self.server.hset(self.key, self.worker, f"{now:.3f}")
             self.last = now
 
-    def idle(self, spider):
+    def idle(self, spider: Spider) -> None:
         self.server.hset(self.key, self.worker, "0")
         self.last = 0.0
         members = self.server.smembers(self.workers_key)
@@ -180,7 +189,7 @@ class WorkerIdle:
             logger.debug("idle, waiting for busy workers %s", ", ".join(sorted(busy)))
             raise DontCloseSpider
 
-    def closed(self, spider, reason):
+    def closed(self, spider: Spider, reason: str) -> None:
         try:
             self.server.hset(self.key, self.worker, "0")
         finally:

@@ -29,6 +29,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from scrapy import signals
@@ -38,6 +39,13 @@ from archive.contract import archive_db, mark_failed
 from crawler import children
 from crawler.diskspace import DISK_FULL
 from crawler.signals import capture_written
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Request
+
+    from archive.contract import Capture
 
 logger = logging.getLogger(__name__)
 
@@ -71,15 +79,15 @@ def finish_open_bridges() -> None:
 class IndexerBridge:
     def __init__(self, crawler):
         s = crawler.settings
-        if not s.getbool("UNION_INDEXER_ENABLED", True):
+        if not s.getbool("UNION_INDEXER_ENABLED"):
             raise NotConfigured
         self.crawler = crawler
-        self.data_dir = Path(s.get("UNION_DATA_DIR", "data"))
+        self.data_dir = Path(s.get("UNION_DATA_DIR"))
         self.crawl_id = s.get("UNION_CRAWL_ID")
-        self.queue_size = s.getint("UNION_INDEXER_QUEUE", 2000)
-        # helper processes that extract ahead when captures back up (archive.store.parallel); 0: none
-        self.helpers = max(0, s.getint("UNION_EXTRACT_HELPERS", 1))
-        self.resume = s.getbool("UNION_RESUME", False)
+        self.queue_size = s.getint("UNION_INDEXER_QUEUE")
+        # processes that extract ahead when captures back up (archive.store.parallel)
+        self.helpers = max(0, s.getint("UNION_EXTRACT_HELPERS"))
+        self.resume = s.getbool("UNION_RESUME")
         self.jobdir = s.get("JOBDIR")
         self.crash = _crash_point(s)
         self.captures = 0
@@ -100,10 +108,10 @@ class IndexerBridge:
             crawler.signals.connect(self._fetch_crash, signal=signals.request_reached_downloader)
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> IndexerBridge:
         return cls(crawler)
 
-    def spider_opened(self, spider):
+    def spider_opened(self, spider: Spider) -> None:
         self.crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         self._last_capture = time.monotonic()
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -222,7 +230,7 @@ class IndexerBridge:
         shutil.rmtree(self.spool_dir, ignore_errors=True)
         self.crawler.stats.set_value("union/indexer_spilled", self.spilled)
 
-    def capture(self, capture):
+    def capture(self, capture: Capture) -> None:
         self._last_capture = time.monotonic()
         if self.queue is not None:
             if capture.record_type == "response" and capture.warc_filename:
@@ -257,7 +265,7 @@ class IndexerBridge:
             logger.warning("UNION_TEST_CRASH: %s while fetching %s", sig.name, request.url)
             reactor.callLater(0.5, os.kill, os.getpid(), sig)
 
-    def spider_closed(self, spider, reason):
+    def spider_closed(self, spider: Spider, reason: str) -> None:
         self._finish(reason)
 
     def _stopped_without_close(self):
@@ -267,9 +275,9 @@ class IndexerBridge:
 
     def _start_clustering(self, at_once: bool = False):
         """The clustering process, started while the indexer closes: once every capture
-        is applied and its extraction helper has exited (then ~0.3 s of work is left), so
-        that the new process's start and imports (~0.6 s) overlap the indexer's last
-        writes, not the helper's memory.  Waits for that point unless ``at_once``; None if
+        is applied and its extraction helper has exited (little work is left then), so
+        that the new process's start and imports overlap the indexer's last writes, not
+        the helper's memory.  Waits for that point unless ``at_once``; None if
         the indexer exits first.  Returns (process, the write end of its pipe: True to
         cluster, False to exit)."""
         if not at_once:
@@ -395,11 +403,12 @@ def _arm_warc_crash(crawler, n: int) -> None:
 
 class HostBudgetMiddleware:
     """``UNION_HOST_PAGE_BUDGET`` = N: at most N requests per host (host:port) reach the
-    network in one run (each redirect hop counts; retries and robots.txt do not); the rest are dropped, so a
-    host that never ends (calendars, generated lists) cannot hold the crawl forever."""
+    network in one run (each redirect hop counts; retries and robots.txt do not); the rest are
+    dropped, so a host that never ends (calendars, generated lists) cannot hold the crawl
+    forever."""
 
     def __init__(self, crawler):
-        self.budget = crawler.settings.getint("UNION_HOST_PAGE_BUDGET", 0)
+        self.budget = crawler.settings.getint("UNION_HOST_PAGE_BUDGET")
         if self.budget <= 0:
             raise NotConfigured
         self.stats = crawler.stats
@@ -407,10 +416,10 @@ class HostBudgetMiddleware:
         self.spent: set[str] = set()
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> HostBudgetMiddleware:
         return cls(crawler)
 
-    def process_request(self, request):
+    def process_request(self, request: Request) -> None:
         parts = urlsplit(request.url)
         if parts.path == "/robots.txt" or request.meta.get("retry_times"):
             return None
@@ -441,7 +450,7 @@ class GcTuning:
         self.threshold = threshold
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> GcTuning:
         value = crawler.settings.get("UNION_GC_THRESHOLD")
         if not value:
             raise NotConfigured
@@ -457,14 +466,14 @@ class GcTuning:
         crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
         return ext
 
-    def engine_started(self):
+    def engine_started(self) -> None:
         import gc
 
         self.before = gc.get_threshold()
         gc.freeze()
         gc.set_threshold(*self.threshold)
 
-    def engine_stopped(self):
+    def engine_stopped(self) -> None:
         import gc
 
         if hasattr(self, "before"):  # another crawl may run in this process after

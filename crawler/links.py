@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
+
+if TYPE_CHECKING:
+    from parsel import Selector
+    from scrapy.http import Response
 
 ATTACHMENT_EXTENSIONS = (".docx", ".doc", ".pdf", ".wps")
 REPORT_WORDS = re.compile(
@@ -79,7 +84,7 @@ _TEXTS = etree.XPath(".//text()")
 _INLINE_SCRIPTS = etree.XPath("//script[not(@src)]/text()")
 
 
-def extract_links(base_url: str, selector) -> list[Link]:
+def extract_links(base_url: str, selector: Response | Selector) -> list[Link]:
     """All candidate links of a page (a parsel Selector / Scrapy response)."""
     seen: set[str] = set()
     out: list[Link] = []

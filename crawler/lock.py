@@ -130,7 +130,7 @@ class DataDirLock:
             fcntl.lockf(self.fd, fcntl.LOCK_UN, 1, WORKER_BYTE)
             return
 
-    def write(self, **extra) -> None:
+    def write(self, **extra: object) -> None:
         """(Re)write the informative line, e.g. once the crawl id is known."""
         fields = {
             "pid": os.getpid(),

@@ -21,6 +21,7 @@ deep as the first page, and Scrapy's robots.txt, delays and budgets apply to the
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -28,6 +29,9 @@ from scrapy import FormRequest
 from scrapy.http import HtmlResponse
 
 from crawler.links import Link, extract_links, url_shape
+
+if TYPE_CHECKING:
+    from scrapy.http import Response
 
 MAX_PAGES = 10000  # later pages asked for one list (as for createPageHTML scripts)
 KIND_META = "post_list"  # request.meta: "jpage" or "pgno" on the requests made here
@@ -138,7 +142,7 @@ def _form_fields(form) -> list[tuple[str, str]]:
     return out
 
 
-def pgno_forms(response) -> list[tuple[int, str, int, int]]:
+def pgno_forms(response: Response) -> list[tuple[int, str, int, int]]:
     """(form number, page field, current page, page count) of the page-number POST forms."""
     root = response.selector.root
     out = []
@@ -160,7 +164,7 @@ def pgno_forms(response) -> list[tuple[int, str, int, int]]:
     return out
 
 
-def later_pages(response, links: list[Link]) -> tuple[list, list[Link]]:
+def later_pages(response: Response, links: list[Link]) -> tuple[list, list[Link]]:
     """POST requests for the later pages of the POST-paged lists on ``response`` (a list's
     first page, fetched by GET), and ``links`` without GET links into jpage endpoints."""
     if not isinstance(response, HtmlResponse):
@@ -218,7 +222,7 @@ def later_pages(response, links: list[Link]) -> tuple[list, list[Link]]:
     return requests, links
 
 
-def record_links(response) -> list[Link]:
+def record_links(response: Response) -> list[Link]:
     """The links in the records of a jpage answer (``<datastore>`` XML), resolved against
     the list page they are shown on."""
     from parsel import Selector

@@ -24,6 +24,7 @@ import time
 from collections import Counter, deque
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
 from scrapy import signals
@@ -31,6 +32,15 @@ from scrapy.exceptions import NotConfigured
 
 from archive.contract import archive_db, crawl_progress
 from crawler.signals import capture_written
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+
+    from archive.contract import Capture
 
 MODES = ("auto", "live", "lines")
 LIVE_REFRESH = 1.0  # seconds between redraws of the status block
@@ -40,7 +50,7 @@ RATE_WINDOW = 10.0  # seconds of fetching the rate on a terminal is measured ove
 _screen = None  # the terminal (or whatever stderr was) while stderr goes to the log
 
 
-def screen_to_log(settings, log_path: Path):
+def screen_to_log(settings: BaseSettings, log_path: Path) -> Callable[[], None]:
     """With ``UNION_PROGRESS`` set: stderr goes to ``log_path`` and the status to the
     stderr there was, until the function returned is called; Scrapy's own stderr handler
     is off, since the caller's log file handler already gets every record."""
@@ -66,7 +76,7 @@ def screen_to_log(settings, log_path: Path):
     return restore
 
 
-def resolve_mode(value: str, stream) -> str:
+def resolve_mode(value: str, stream: TextIO) -> str:
     """``auto`` as ``live`` on a terminal that can redraw, else ``lines``."""
     if value != "auto":
         return value
@@ -214,7 +224,7 @@ class CrawlProgress:
         self.interval = LIVE_REFRESH if mode == "live" else interval
         self.out = out
         self.crawl_id = s.get("UNION_CRAWL_ID")
-        self.data_dir = Path(s.get("UNION_DATA_DIR", "data"))
+        self.data_dir = Path(s.get("UNION_DATA_DIR"))
         self.log = self.data_dir / "logs" / f"crawl-{self.crawl_id}.log"
         self.hosts: dict[str, Counter] = {}
         self.pages = 0
@@ -232,7 +242,7 @@ class CrawlProgress:
         crawler.signals.connect(self.capture, signal=capture_written)
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> CrawlProgress:
         value = str(crawler.settings.get("UNION_PROGRESS") or "").strip().lower()
         if not value:
             raise NotConfigured
@@ -242,11 +252,11 @@ class CrawlProgress:
                 f"warning: UNION_PROGRESS={value!r} is not one of {', '.join(MODES)}: plain lines\n"
             )
             value = "lines"
-        interval = crawler.settings.getfloat("UNION_PROGRESS_INTERVAL", 60.0)
+        interval = crawler.settings.getfloat("UNION_PROGRESS_INTERVAL")
         return cls(crawler, resolve_mode(value, out), max(interval, 0.1), out)
 
     # -- signals ---------------------------------------------------------------------
-    def spider_opened(self, spider):
+    def spider_opened(self, spider: Spider) -> None:
         from twisted.internet import task
 
         self.started = time.monotonic()
@@ -260,14 +270,14 @@ class CrawlProgress:
         self.loop = task.LoopingCall(self.tick)
         self.loop.start(self.interval, now=self.mode == "live")
 
-    def capture(self, capture):
+    def capture(self, capture: Capture) -> None:
         self.pages += 1
         host = self.hosts.setdefault(urlsplit(capture.url).netloc, Counter())
         host["pages"] += 1
         if capture.error or (capture.status or 0) >= 400:
             host["errors"] += 1
 
-    def spider_closed(self, spider, reason):
+    def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.view is None:
             return
         if self.loop is not None and self.loop.running:
@@ -278,12 +288,12 @@ class CrawlProgress:
         self.view.show(self.snapshot(f"{STATUS_BY_REASON.get(reason, reason)}: indexing the rest"))
         self.view.close()  # the last status stays; what the indexer's end logs goes below it
 
-    def engine_stopped(self):
+    def engine_stopped(self) -> None:
         if self.handler is not None:
             logging.getLogger().removeHandler(self.handler)
             self.handler = None
 
-    def tick(self):
+    def tick(self) -> None:
         self._read_db()
         self.view.show(self.snapshot("crawling"))
 

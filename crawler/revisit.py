@@ -35,8 +35,14 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
 from archive.contract import header
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from scrapy.settings import BaseSettings
 
 DAY = 86400.0
 _MAX_AGE = re.compile(r"(?:^|,)\s*(s-maxage|max-age)\s*=\s*\"?(\d+)", re.I)
@@ -53,20 +59,20 @@ class RevisitPolicy:
     slack_hours: float = 6.0
 
     @classmethod
-    def from_settings(cls, s) -> RevisitPolicy:
+    def from_settings(cls, s: BaseSettings) -> RevisitPolicy:
         return cls(
-            min_days=s.getfloat("UNION_REVISIT_MIN_DAYS", cls.min_days),
-            max_days=s.getfloat("UNION_REVISIT_MAX_DAYS", cls.max_days),
-            initial_days=s.getfloat("UNION_REVISIT_INITIAL_DAYS", cls.initial_days),
-            growth=s.getfloat("UNION_REVISIT_GROWTH", cls.growth),
-            shrink=s.getfloat("UNION_REVISIT_SHRINK", cls.shrink),
-            slack_hours=s.getfloat("UNION_REVISIT_SLACK_HOURS", cls.slack_hours),
+            min_days=s.getfloat("UNION_REVISIT_MIN_DAYS"),
+            max_days=s.getfloat("UNION_REVISIT_MAX_DAYS"),
+            initial_days=s.getfloat("UNION_REVISIT_INITIAL_DAYS"),
+            growth=s.getfloat("UNION_REVISIT_GROWTH"),
+            shrink=s.getfloat("UNION_REVISIT_SHRINK"),
+            slack_hours=s.getfloat("UNION_REVISIT_SLACK_HOURS"),
         )
 
     def clamp(self, seconds: float) -> float:
         return min(max(seconds, self.min_days * DAY), max(self.max_days, self.min_days) * DAY)
 
-    def first_interval(self, headers, when: datetime) -> float:
+    def first_interval(self, headers: Iterable[tuple[str, str]] | None, when: datetime) -> float:
         lm = http_date(header(headers, "Last-Modified"))
         if lm is not None and lm < when:
             return self.clamp(0.1 * (when - lm).total_seconds())
@@ -75,7 +81,7 @@ class RevisitPolicy:
     def next_interval(self, interval: float, changed: bool) -> float:
         return self.clamp(interval * (self.shrink if changed else self.growth))
 
-    def with_freshness(self, interval: float, headers) -> float:
+    def with_freshness(self, interval: float, headers: Iterable[tuple[str, str]] | None) -> float:
         fresh = explicit_freshness(headers)
         if fresh is not None and fresh > interval:
             return min(fresh, max(self.max_days, self.min_days) * DAY)
@@ -105,7 +111,7 @@ def http_date(value: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def explicit_freshness(headers) -> float | None:
+def explicit_freshness(headers: Iterable[tuple[str, str]] | None) -> float | None:
     """Seconds the server declared the response fresh (RFC 9111 4.2.1), or None."""
     cc = ", ".join(v for k, v in headers or () if k.lower() == "cache-control")
     if cc:

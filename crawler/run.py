@@ -20,6 +20,7 @@ import shutil
 import signal
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
@@ -33,6 +34,9 @@ from archive.contract import (
     own_warc_dirs,
 )
 from crawler.diskspace import DISK_FULL, STOP_DETAIL_STAT
+
+if TYPE_CHECKING:
+    from crawler.revisit import RevisitPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +120,7 @@ def resumable(data_dir: Path) -> dict | None:
     return latest_unfinished(archive_db(data_dir))
 
 
-def put_right(data_dir: Path, policy=None) -> dict:
+def put_right(data_dir: Path, policy: RevisitPolicy | None = None) -> dict:
     """Repair what a killed run left behind.  Call with the data directory's lock held.
     ``policy``: the crawl's ``crawler.revisit.RevisitPolicy`` (default: the defaults)."""
     from crawler.warc.state import STATE_FILE, CaptureState, rebuild

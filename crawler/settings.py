@@ -78,6 +78,25 @@ UNION_ALLOW_PRIVATE = False
 UNION_MIN_FREE_SPACE = 250_000_000
 WARC_ENABLED = True
 WARC_PREFIX = "union"
+WARC_DIR = None  # None: <UNION_DATA_DIR>/warc; any other is recorded in warc-dirs.txt
+WARC_MAX_SIZE = 1_000_000_000  # bytes of a WARC file; the next exchange starts a new one
+WARC_COMPRESSOR = None  # "isal" or "zlib"; None: isal (crawler/warc/writer.py)
+WARC_GZIP_LEVEL = None  # None: the compressor's default level
+WARC_DESCRIPTION = None  # the operator's description in each warcinfo record
+WARC_CONDITIONAL_GET = True  # ask with the stored ETag/Last-Modified; a 304 becomes a revisit
+WARC_DEDUP = True  # a payload already archived is written as a revisit record
+WARC_DEDUP_MIN_SIZE = 256  # bytes; smaller payloads are always stored in full
+WARC_CDXJ = True  # write <UNION_DATA_DIR>/indexes/<crawl id>.cdxj
+WARC_STATE_PATH = None  # None: <UNION_DATA_DIR>/warc-state.sqlite (digests and validators)
+UNION_INDEXER_QUEUE = 2000  # captures in memory on their way to the indexer; more wait on disk
+UNION_EXTRACT_HELPERS = 1  # processes that extract ahead when captures back up; 0: none
+UNION_RESUME = False  # set by `crawl --resume`: continue the interrupted crawl's row
+UNION_TEST_CRASH = None  # tests only: a kill point, e.g. "indexer:60" (crawler/extensions.py)
+# several workers, one frontier: set by `crawl --redis` (crawler/distributed.py)
+UNION_REDIS_URL = None
+UNION_REDIS_WORKER = None
+UNION_REDIS_KEY = None  # prefix of the crawl's keys; None: "union-archive"
+UNION_REDIS_BUSY_SECONDS = None  # an idle worker waits this long; None: 2 x DOWNLOAD_TIMEOUT, >= 60
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RedirectScopeMiddleware": 90,  # before robots.txt is asked for
@@ -87,7 +106,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.NotDueRedirectMiddleware": 120,  # revisit schedule for redirect targets
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     # the spiders set no allowed_domains, so Scrapy's offsite filter let everything
-    # through, at ~0.2 ms of CPU a page (a signal handler and a URL parse per request):
+    # through, at a signal handler and a URL parse per request (docs/performance.md):
     # scope is ScopeMiddleware's (links) and RedirectScopeMiddleware's (redirect targets)
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
@@ -134,7 +153,7 @@ EXTENSIONS = {
 UNION_GC_THRESHOLD = "5000,10,10"
 
 # Scrapy (asyncio reactor) starts CONCURRENT_ITEMS tasks for every callback's output; its
-# default of 100 costs about 1 ms of CPU per response (docs/performance.md). Our callbacks
+# default of 100 costs CPU on every response (docs/performance.md). Our callbacks
 # yield a few requests and no items: 8 is plenty.
 CONCURRENT_ITEMS = 8
 # Scrapy checks each callback for a generator that returns a value by reading its source

@@ -126,27 +126,12 @@ def zoo():
 def crawl_cmd(data_dir, start_urls, *extra, progress="log"):
     """The crawl command; ``progress="log"``: Scrapy's whole log on stderr, which tests read
     (None: the command's default screen, tests/test_progress.py)."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "cli.main",
-        "crawl",
-        "--data",
-        str(data_dir),
-        "--allow-loopback",
-        "--delay",
-        "0",
-        "-s",
-        "DOWNLOAD_TIMEOUT=10",
-        "-s",
-        "RETRY_BACKOFF_BASE=0.1",
-        *extra,
-    ]
+    from cli.crawl import crawl_command
+
+    options = ["-s", "DOWNLOAD_TIMEOUT=10", "-s", "RETRY_BACKOFF_BASE=0.1", *extra]
     if progress:
-        cmd += ["--progress", progress]
-    for url in start_urls:
-        cmd += ["--start-url", url]
-    return cmd
+        options += ["--progress", progress]
+    return crawl_command(data_dir, start_urls, *options)
 
 
 @pytest.fixture(scope="session")

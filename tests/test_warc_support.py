@@ -276,6 +276,7 @@ def crawl_settings(data_dir: Path, crawl_id: str, **extra) -> dict:
         "WARC_DESCRIPTION": "test crawl",
         "CONCURRENT_REQUESTS": 4,
         "UNION_ALLOW_LOOPBACK": True,  # the handler's address rules: the site is on 127.0.0.1
+        "UNION_MIN_FREE_SPACE": 0,  # no reserve: tests/test_disk_full.py tests it
     }
     s.update(extra)
     return s
@@ -370,7 +371,11 @@ def _main(cfg_path: str) -> None:
             )
             return spider
 
-    process = CrawlerProcess(cfg["settings"])
+    import crawler.settings as ours
+
+    # the crawler's defaults (crawler/settings.py), under this bare crawl's own settings
+    defaults = {k: getattr(ours, k) for k in dir(ours) if k.startswith(("UNION_", "WARC_"))}
+    process = CrawlerProcess({**defaults, **cfg["settings"]})
     process.crawl(FollowSpider)
     process.start()
     out.close()

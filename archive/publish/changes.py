@@ -21,6 +21,10 @@ import re
 import sqlite3
 import uuid
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # A changed paragraph is compared character by character only up to this length, and a
 # diff spends at most this many characters on such comparisons (difflib is quadratic).
@@ -251,7 +255,7 @@ def feed_entries(conn: sqlite3.Connection, site: str, limit: int = 50) -> list[d
     )
 
 
-def xml_text(value) -> str:
+def xml_text(value: object) -> str:
     """A string XML 1.0 can carry (crawled text may hold control characters)."""
     return NOT_XML.sub("", str(value or ""))
 
@@ -272,7 +276,9 @@ def feed_id(site: str) -> str:
     return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"union-archive:new-reports:{site}"))
 
 
-def atom_feed(site: str, entries: list[dict], self_url: str, site_url: str, document_url) -> bytes:
+def atom_feed(
+    site: str, entries: list[dict], self_url: str, site_url: str, document_url: Callable[[str], str]
+) -> bytes:
     """The Atom document (UTF-8 bytes); ``document_url(doc_id)`` gives an entry's link."""
     from feedgen.feed import FeedGenerator
 

@@ -11,6 +11,7 @@ The document page's versions block is filled by the plugin's ``extra_template_va
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from datasette.utils.asgi import Response
@@ -18,12 +19,16 @@ from datasette.utils.asgi import Response
 from archive.publish import changes
 from archive.publish.serve import ARCHIVE_DB, LIMITS, archive_database
 
+if TYPE_CHECKING:
+    from datasette.app import Datasette
+    from datasette.utils.asgi import Request
 
-def feed_path(datasette, site: str) -> str:
+
+def feed_path(datasette: Datasette, site: str) -> str:
     return datasette.urls.path("/-/feed/" + quote(site, safe=":") + ".atom")
 
 
-async def changes_page(datasette, request):
+async def changes_page(datasette: Datasette, request: Request) -> Response:
     db = archive_database(datasette)
     crawl_id = request.args.get("crawl") or None
     data = (
@@ -49,7 +54,7 @@ async def changes_page(datasette, request):
     return Response.html(html)
 
 
-async def site_feed(datasette, request):
+async def site_feed(datasette: Datasette, request: Request) -> Response:
     db = archive_database(datasette)
     site = request.url_vars["site"]
 

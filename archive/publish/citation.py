@@ -19,7 +19,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from datasette.app import Datasette
+    from datasette.utils.asgi import Request, Response
 
 UNKNOWN_AUTHOR = "佚名"  # GB/T 7714-2015 8.1.1: an unknown responsible party
 UNTITLED = "无题名"
@@ -164,7 +169,7 @@ async def _cited_document(datasette, request, doc_id: str):
     return doc, url
 
 
-async def page_vars(datasette, request, doc_id: str) -> dict:
+async def page_vars(datasette: Datasette, request: Request, doc_id: str) -> dict:
     """``citation`` for the document page: its GB/T 7714 text and download links."""
     found = await _cited_document(datasette, request, doc_id)
     if found is None:
@@ -181,7 +186,7 @@ async def page_vars(datasette, request, doc_id: str) -> dict:
     }
 
 
-async def citation_file(datasette, request):
+async def citation_file(datasette: Datasette, request: Request) -> Response:
     """``/-/cite/DOC_ID.bib`` (BibTeX) and ``/-/cite/DOC_ID.json`` (CSL-JSON), as downloads."""
     from datasette.utils.asgi import Response
 

@@ -24,10 +24,14 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import quote
 
 from archive.publish import citation
 from archive.store.schema import DOCUMENT_COLUMNS
+
+if TYPE_CHECKING:
+    import pyarrow
 
 FORMATS = ("jsonl", "csv", "parquet")
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
@@ -188,7 +192,7 @@ def iter_documents(
 # -------------------------------------------------------------------- writers
 
 
-def write_jsonl(rows: Iterable[dict], out) -> int:
+def write_jsonl(rows: Iterable[dict], out: TextIO) -> int:
     n = 0
     for row in rows:
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -196,7 +200,7 @@ def write_jsonl(rows: Iterable[dict], out) -> int:
     return n
 
 
-def write_csv(rows: Iterable[dict], out) -> int:
+def write_csv(rows: Iterable[dict], out: TextIO) -> int:
     names = list(export_columns())
     writer = csv.writer(out)
     writer.writerow(names)
@@ -219,7 +223,7 @@ def _batches(rows: Iterable[dict], max_rows: int, max_chars: int) -> Iterator[li
         yield batch
 
 
-def parquet_schema():
+def parquet_schema() -> pyarrow.Schema:
     import pyarrow as pa
 
     kinds = {str: pa.string(), int: pa.int64(), float: pa.float64()}
@@ -283,7 +287,7 @@ def export(
     data_dir: str | Path,
     output: str,
     fmt: str | None = None,
-    reports_only=False,
+    reports_only: bool = False,
     since: str | None = None,
     sites: Iterable[str] = (),
     base_url: str = DEFAULTS["base_url"],

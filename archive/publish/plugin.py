@@ -53,26 +53,31 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-import re
 from pathlib import Path
-from urllib.parse import parse_qsl, quote
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
-import markupsafe
 from datasette import hookimpl
-from datasette.utils.asgi import Response
 
 from archive.publish import search_page
-from archive.publish.changes import document_history
 from archive.publish.changes_pages import changes_page, site_feed
-from archive.publish.serve import ARCHIVE_DB, LIMITS, archive_database
+from archive.publish.crawl_reports import crawl_report
+
+# hooks of this plugin defined with the pages they serve: registered through this module
+from archive.publish.document_pages import (  # noqa: F401
+    document_text,
+    extra_template_vars,
+    render_cell,
+)
+from archive.publish.serve import ARCHIVE_DB, LIMITS
+from archive.publish.warc_routes import warc_file, warc_index, warc_record
 from archive.store.search import rewrite_query, snippet, title_query
 
-WARC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.warc(\.gz)?$")
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-CHUNK = 64 * 1024
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
+    from datasette.app import Datasette
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -217,7 +222,7 @@ def prepare_connection(conn):
 
 
 @hookimpl
-def permission_allowed(action, resource):
+def permission_allowed(action: str, resource: Any) -> bool | None:
     # Tables whose names start with "_" are internal (README): hidden is not enough, since
     # Datasette still serves a hidden table to anyone who types its URL.
     if (
@@ -232,7 +237,7 @@ def permission_allowed(action, resource):
 
 
 @hookimpl
-def register_routes(datasette):
+def register_routes(datasette: Datasette) -> list[tuple[str, Callable]]:
     from datasette.views.special import JsonDataView
 
     from archive.publish.citation import citation_file
@@ -254,7 +259,7 @@ def register_routes(datasette):
     ]
 
 
-def public_databases(datasette) -> list[dict]:
+def public_databases(datasette: Datasette) -> list[dict]:
     """Datasette's /-/databases data with each file's name where it gives its absolute
     path (where the archive lives on the server is nobody's business)."""
     return [
@@ -270,387 +275,3 @@ def public_databases(datasette) -> list[dict]:
         for name, db in datasette.databases.items()
         if name != "_internal"
     ]
-
-
-@hookimpl
-def render_cell(value, column, table, database, datasette):
-    if table is not None or database != ARCHIVE_DB or not isinstance(value, str):
-        return None
-    if column == "id" and re.fullmatch(r"[0-9a-f]{16}", value):
-        href = datasette.urls.row(database, "documents", value)
-        return markupsafe.Markup('<a href="{}">{}</a>').format(href, value)
-    if column == "cluster_id" and re.fullmatch(r"[0-9a-f]{16}", value):
-        href = datasette.urls.table(database, "documents") + "?cluster_id=" + value
-        return markupsafe.Markup('<a href="{}">{}</a>').format(href, value)
-    if column in ("url", "source_url") and value.startswith(("http://", "https://")):
-        return markupsafe.Markup('<a href="{}" rel="nofollow noopener noreferrer">{}</a>').format(
-            value, value
-        )
-    return None
-
-
-@hookimpl
-def extra_template_vars(view_name, table, database, datasette, request):
-    if database == ARCHIVE_DB and table == "crawls" and view_name == "table":
-        return {"crawl_reports": crawls_with_reports(datasette)}
-    if database != ARCHIVE_DB or table != "documents" or request is None:
-        return {}
-    if view_name == "table":
-        q = request.args.get("_search")
-        return {
-            "ranked_search_url": (datasette.urls.database(database) + "/search?q=" + quote(q))
-            if q
-            else None
-        }
-    if view_name != "row":
-        return {}
-    page_text_chars = LIMITS["page_text_chars"]
-
-    async def inner():
-        from datasette.utils import urlsafe_components
-
-        from archive.publish.citation import page_vars
-
-        pks = urlsafe_components(request.url_vars.get("pks", ""))
-        db = archive_database(datasette)
-        if db is None or len(pks) != 1:
-            return {"same_cluster": [], "page_text_chars": page_text_chars, "doc_history": None}
-        rows = (
-            await db.execute(
-                "select id, title, site, published_date from documents where cluster_id = "
-                "(select cluster_id from documents where id = :id) and id != :id "
-                "order by published_date limit 50",
-                {"id": pks[0]},
-            )
-        ).rows
-        history = await db.execute_fn(
-            lambda conn: document_history(conn, pks[0], page_text_chars, LIMITS["page_versions"])
-        )
-        return {
-            "same_cluster": [dict(r) for r in rows],
-            "page_text_chars": page_text_chars,
-            "doc_history": history,
-            **await page_vars(datasette, request, pks[0]),
-        }
-
-    return inner
-
-
-# --------------------------------------------------------------------- helpers
-
-
-def warc_dirs(datasette) -> list[Path]:
-    """The archive's WARC directories: DIR/warc, WARC_DIRs its crawls recorded in
-    DIR/warc-dirs.txt, Redis workers' DIR/workers/*/warc (archive.warc.dirs)."""
-    from archive.warc.dirs import warc_dirs as dirs_of
-
-    db = archive_database(datasette)
-    if db is None or not db.path:
-        return []
-    return dirs_of(Path(db.path).resolve().parent)
-
-
-def _plain_file_in(base: Path, filename: str) -> Path | None:
-    path = base / filename
-    try:
-        if path.is_symlink() or path.resolve().parent != base.resolve() or not path.is_file():
-            return None
-    except OSError:
-        return None
-    return path
-
-
-def safe_warc_path(datasette, filename: str) -> Path | None:
-    """The file ``filename`` directly inside one of the WARC directories, or None if it must
-    not be served."""
-    if not filename or not WARC_NAME.match(filename):
-        return None
-    for base in warc_dirs(datasette):
-        path = _plain_file_in(base, filename)
-        if path is not None:
-            return path
-    return None
-
-
-def _byte_position(digits: str) -> int:
-    """A Range position; one past any file size when it has more than 18 significant
-    digits (``int()`` refuses strings of over 4,300 digits, which would be a 500)."""
-    digits = digits.lstrip("0") or "0"
-    return int(digits) if len(digits) <= 18 else 10**18
-
-
-def parse_range(header: str | None, size: int):
-    """(start, end inclusive) for a single satisfiable byte range, None for a full
-    response, or "unsatisfiable"."""
-    if not header:
-        return None
-    m = RANGE.match(header.strip())
-    if not m or (m.group(1) == "" and m.group(2) == ""):
-        return None  # multiple or malformed ranges: the whole file (RFC 9110 allows it)
-    if m.group(1) == "":
-        suffix = _byte_position(m.group(2))
-        if suffix == 0 or size == 0:
-            return "unsatisfiable"
-        return max(0, size - suffix), size - 1
-    start = _byte_position(m.group(1))
-    end = _byte_position(m.group(2)) if m.group(2) else size - 1
-    if start >= size or end < start:
-        return "unsatisfiable"
-    return start, min(end, size - 1)
-
-
-def _headers(filename: str, length: int, extra: dict | None = None) -> list:
-    h = {
-        "content-type": "application/warc",
-        "content-length": str(length),
-        "content-disposition": f'attachment; filename="{filename}"',
-        "accept-ranges": "bytes",
-        "x-content-type-options": "nosniff",
-        "cache-control": "public, max-age=3600",
-    }
-    h.update(extra or {})
-    return [[k.encode("latin-1"), v.encode("latin-1")] for k, v in h.items()]
-
-
-async def _send_file(send, path: Path, start: int, length: int, status: int, headers, head: bool):
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    if head or length == 0:
-        await send({"type": "http.response.body", "body": b""})
-        return
-    import aiofiles
-
-    async with aiofiles.open(path, "rb") as fh:
-        await fh.seek(start)
-        left = length
-        while left > 0:
-            chunk = await fh.read(min(CHUNK, left))
-            if not chunk:
-                break
-            left -= len(chunk)
-            await send({"type": "http.response.body", "body": chunk, "more_body": left > 0})
-        if left > 0:  # the file shrank under us: end the body anyway
-            await send({"type": "http.response.body", "body": b""})
-
-
-def _not_found(message="Not found"):
-    return Response.text(message + "\n", status=404)
-
-
-# ---------------------------------------------------------------------- views
-
-
-async def warc_index(datasette, request):
-    files, seen = [], set()
-    for base in warc_dirs(datasette):
-        if not base.is_dir():
-            continue
-        for p in sorted(base.iterdir()):
-            if p.name not in seen and safe_warc_path(datasette, p.name) == p:
-                seen.add(p.name)
-                files.append((p.name, p.stat().st_size))
-    if request.args.get("_format") == "json" or request.path.endswith(".json"):
-        return Response.json(
-            [
-                {"filename": n, "size": s, "url": datasette.urls.path("/-/warc/" + quote(n))}
-                for n, s in files
-            ]
-        )
-    items = markupsafe.Markup("").join(
-        markupsafe.Markup('<li><a href="{}">{}</a> ({:,} bytes)</li>').format(
-            datasette.urls.path("/-/warc/" + quote(n)), n, s
-        )
-        for n, s in files
-    )
-    html = await datasette.render_template(
-        "warc_index.html", {"files": files, "items": items}, request=request
-    )
-    return Response.html(html)
-
-
-async def warc_file(datasette, request, send):
-    filename = request.url_vars["filename"]
-    path = safe_warc_path(datasette, filename)
-    if path is None:
-        return _not_found("No such WARC file")
-    size = path.stat().st_size
-    head = request.method == "HEAD"
-    rng = parse_range(request.headers.get("range"), size)
-    if rng == "unsatisfiable":
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 416,
-                "headers": [
-                    [b"content-range", f"bytes */{size}".encode()],
-                    [b"content-length", b"0"],
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": b""})
-        return None
-    if rng is None:
-        await _send_file(send, path, 0, size, 200, _headers(filename, size), head)
-        return None
-    start, end = rng
-    length = end - start + 1
-    await _send_file(
-        send,
-        path,
-        start,
-        length,
-        206,
-        _headers(filename, length, {"content-range": f"bytes {start}-{end}/{size}"}),
-        head,
-    )
-    return None
-
-
-async def document_location(datasette, doc_id: str):
-    db = archive_database(datasette)
-    if db is None:
-        return None
-    rows = (
-        await db.execute(
-            "select warc_filename, warc_offset, warc_length from documents where id = ?", [doc_id]
-        )
-    ).rows
-    if not rows or rows[0][0] is None or rows[0][1] is None or not rows[0][2]:
-        return None
-    return rows[0][0], int(rows[0][1]), int(rows[0][2])
-
-
-def record_source(datasette, filename: str) -> Path | None:
-    """The file holding a document's record: the finished WARC file or, while the crawl is
-    still writing it, the same name + ".open" (records already written there are complete)."""
-    path = safe_warc_path(datasette, filename)
-    if path is not None or not WARC_NAME.match(filename or ""):
-        return path
-    for base in warc_dirs(datasette):
-        open_path = _plain_file_in(base, filename + ".open")
-        if open_path is not None:
-            return open_path
-    return None
-
-
-def read_record_bytes(path: Path, offset: int, length: int) -> bytes | None:
-    """The raw bytes of exactly one record (for a .warc.gz: one gzip member), else None."""
-    from warcio.archiveiterator import ArchiveIterator
-
-    from archive.warc.read import read_record
-
-    try:
-        data = read_record(path, offset, length)
-        kinds = []
-        for rec in ArchiveIterator(io.BytesIO(data)):
-            while rec.raw_stream.read(1 << 20):  # as stored: no Content-Encoding to decode
-                pass
-            kinds.append(rec.rec_type)
-    except Exception:  # noqa: BLE001 - a wrong location is reported, never served
-        return None
-    return data if len(kinds) == 1 else None
-
-
-async def warc_record(datasette, request):
-    doc_id = request.url_vars["doc_id"]
-    loc = await document_location(datasette, doc_id)
-    if loc is None:
-        return _not_found("No WARC record for this document")
-    filename, offset, length = loc
-    path = record_source(datasette, filename)
-    if path is None:
-        return _not_found("The WARC file of this document is not available")
-    data = read_record_bytes(path, offset, length)
-    if data is None:
-        return Response.text("The stored WARC location does not point at one record\n", status=500)
-    gz = filename.endswith(".gz")
-    name = f"{doc_id}.warc" + (".gz" if gz else "")
-    headers = {k.decode(): v.decode() for k, v in _headers(name, len(data))}
-    for key in ("content-type", "content-length", "accept-ranges"):
-        headers.pop(key)
-    return Response(data, status=200, headers=headers, content_type="application/warc")
-
-
-async def document_text(datasette, request):
-    """A document's whole text as UTF-8 plain text (its page shows the start of a long one)."""
-    db = archive_database(datasette)
-    doc_id = request.url_vars["doc_id"]
-    rows = (
-        []
-        if db is None
-        else (
-            await db.execute("select cast(text as blob) from documents where id = ?", [doc_id])
-        ).rows
-    )
-    if not rows:
-        return _not_found("No such document")
-    return Response(
-        rows[0][0] or b"",
-        status=200,
-        content_type="text/plain; charset=utf-8",
-        headers={
-            "content-disposition": f'inline; filename="{doc_id}.txt"',
-            "x-content-type-options": "nosniff",
-        },
-    )
-
-
-def crawls_with_reports(datasette) -> set[str]:
-    """Ids of the crawls whose report is in the archive's logs directory."""
-    db = archive_database(datasette)
-    if db is None or not db.path:
-        return set()
-    logs = Path(db.path).resolve().parent / "logs"
-    try:
-        names = [p.name for p in logs.iterdir()]
-    except OSError:
-        return set()
-    return {
-        n[len("crawl-") : -len(".md")]
-        for n in names
-        if n.startswith("crawl-") and n.endswith(".md")
-    }
-
-
-async def crawl_report_file(datasette, crawl_id: str) -> Path | None:
-    """The report of a crawl the archive has, as a plain file in its logs directory."""
-    from archive.publish.report import ReportError, report_path
-
-    db = archive_database(datasette)
-    if db is None or not db.path:
-        return None
-    try:
-        path = report_path(Path(db.path).resolve().parent, crawl_id)
-    except ReportError:
-        return None
-    rows = (await db.execute("select 1 from crawls where id = ?", [crawl_id])).rows
-    if not rows:
-        return None
-    return _plain_file_in(path.parent, path.name)
-
-
-async def crawl_report(datasette, request):
-    crawl_id = request.url_vars["crawl_id"]
-    path = await crawl_report_file(datasette, crawl_id)
-    if path is None:
-        return _not_found("No report for this crawl")
-    text = path.read_text(encoding="utf-8", errors="replace")
-    if request.url_vars.get("md"):
-        return Response(
-            text,
-            status=200,
-            content_type="text/markdown; charset=utf-8",
-            headers={"x-content-type-options": "nosniff"},
-        )
-    from markdown_it import MarkdownIt
-
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
-    html = await datasette.render_template(
-        "crawl_report.html",
-        {
-            "crawl_id": crawl_id,
-            "report": markupsafe.Markup(body),
-            "markdown_url": datasette.urls.path("/-/crawl-report/" + quote(crawl_id) + ".md"),
-        },
-        request=request,
-    )
-    return Response.html(html)

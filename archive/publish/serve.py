@@ -14,6 +14,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datasette.app import Datasette
+    from datasette.database import Database
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 METADATA_PATH = PACKAGE_DIR / "datasette.yml"
@@ -23,7 +28,7 @@ SETTINGS = {
     "sql_time_limit_ms": 3000,
     "max_returned_rows": 1000,
     "facet_time_limit_ms": 500,
-    "suggest_facets": False,  # facets are configured; suggestions cost 4x on search pages
+    "suggest_facets": False,  # facets are configured; suggestions slow search pages
     "allow_download": False,
     "allow_csv_stream": True,
     "truncate_cells_html": 160,
@@ -53,7 +58,7 @@ class ArchiveMissing(Exception):
 ARCHIVE_DB = "archive"  # the database's name in Datasette (DIR/archive.db)
 
 
-def archive_database(datasette):
+def archive_database(datasette: Datasette) -> Database | None:
     """The archive's ``datasette.database.Database``, or None when it is not served."""
     try:
         return datasette.get_database(ARCHIVE_DB)
@@ -82,7 +87,9 @@ def archive_path(data_dir: str | Path) -> Path:
     return path
 
 
-def make_datasette(data_dir: str | Path, allow_sql: bool = False, settings: dict | None = None):
+def make_datasette(
+    data_dir: str | Path, allow_sql: bool = False, settings: dict | None = None
+) -> Datasette:
     """A configured ``Datasette`` for DATA/archive.db (raises ArchiveMissing)."""
     from datasette.app import Datasette
 

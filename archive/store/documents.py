@@ -4,10 +4,14 @@ search index forms), computed in the indexer or ahead of it in a helper process.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from archive.capture import Capture
 from archive.store import search
+
+if TYPE_CHECKING:
+    from archive.extract.page import Extraction
 
 EXTRACTABLE = (
     "text/html",
@@ -53,7 +57,7 @@ def derived(title: str | None, text: str | None) -> dict:
     }
 
 
-def prepare_documents(ex) -> bool:
+def prepare_documents(ex: Extraction) -> bool:
     """Add ``derived`` to the documents of an extraction that ``Indexer.add`` writes as
     they are (not pages of a multi-page article: those are stitched first); True if so."""
     if (ex.page_count or 1) > 1 or ex.continuation_of:

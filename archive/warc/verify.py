@@ -269,7 +269,8 @@ def verify(data_dir: str | Path, check_url: UrlCheck) -> tuple[list[Problem], li
         shown = ", ".join(sorted(lost)[:5]) + (", ..." if len(lost) > 5 else "")
         problems.append(
             Problem(
-                f"{len(lost)} URL(s) have no readable archived copy (their records are lost): {shown}",
+                f"{len(lost)} URL(s) have no readable archived copy "
+                f"(their records are lost): {shown}",
                 f"`{refetch}` fetches them again, then `{reindex}`",
             )
         )

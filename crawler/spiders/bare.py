@@ -4,9 +4,17 @@ No WARC capture, no indexer, no script pagination: plain Scrapy following
 <a href> links on the start hosts.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import scrapy
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from scrapy.http import Request, Response
 
 
 class BareSpider(scrapy.Spider):
@@ -30,7 +38,7 @@ class BareSpider(scrapy.Spider):
         self.start_urls = list(start_urls or [])
         self.allowed_netlocs = {urlsplit(u).netloc for u in self.start_urls}
 
-    def parse(self, response):
+    def parse(self, response: Response) -> Iterator[Request]:
         if not isinstance(response, scrapy.http.TextResponse):
             return
         for href in response.xpath("//a/@href").getall():

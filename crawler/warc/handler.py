@@ -26,6 +26,7 @@ response and a standard reason phrase.)
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING, Any
 
 from scrapy.core.downloader.handlers import http11
 from scrapy.exceptions import ResponseDataLossError
@@ -35,6 +36,10 @@ from scrapy.utils.deprecate import warn_on_deprecated_spider_attribute
 from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.addresses import RefusedAddress, address_refused, connect_refusal, flag, host_address
+
+if TYPE_CHECKING:
+    from scrapy.http import Request, Response
+    from twisted.internet.defer import Deferred
 
 RAW_META_KEY = "_warc_raw"
 _HEAD_END = b"\r\n\r\n"
@@ -72,7 +77,7 @@ class _TeeTransport:
 class WarcClientProtocol(http11._LenientHTTP11ClientProtocol):
     _head_in: bytearray | None = None
 
-    def request(self, request):
+    def request(self, request: Request) -> Deferred:
         sent = bytearray()
         write_to = request.writeTo
         request.writeTo = lambda transport: write_to(_TeeTransport(transport, sent))
@@ -88,7 +93,7 @@ class WarcClientProtocol(http11._LenientHTTP11ClientProtocol):
         d.addCallback(attach)
         return d
 
-    def dataReceived(self, data):
+    def dataReceived(self, data: bytes) -> None:
         head = self._head_in
         if head is not None and _HEAD_END not in head and len(head) < _MAX_HEAD:
             head += data
@@ -100,7 +105,7 @@ class WarcClientFactory(http11._LenientHTTP11ClientFactory):
         super().__init__(*args)
         self.allow = (allow_loopback, allow_private)
 
-    def buildProtocol(self, addr):
+    def buildProtocol(self, addr: Any) -> WarcClientProtocol:
         # the peer of a new connection: whatever resolved to it, nothing is sent to a refused one
         why = connect_refusal(addr.host, *self.allow) if hasattr(addr, "host") else None
         if why:
@@ -143,7 +148,7 @@ class WarcHTTPDownloadHandler(http11.HTTP11DownloadHandler):
         if why:
             raise RefusedAddress(why)
 
-    async def download_request(self, request):
+    async def download_request(self, request: Request) -> Response:
         # Same as HTTP11DownloadHandler.download_request, with _WarcAgent and address checks.
         await self._check_address(request)
         spider = self._crawler.spider

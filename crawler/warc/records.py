@@ -5,10 +5,17 @@ from __future__ import annotations
 import hashlib
 import io
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 
 from warcio.statusandheaders import StatusAndHeaders
 
 from crawler.warc.writer import RecordBuilder
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from scrapy.http import Request, Response
+    from warcio.recordloader import ArcWarcRecord
 
 REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -21,7 +28,7 @@ class RawHttpHeaders(StatusAndHeaders):
         super().__init__(statusline, headers, protocol)
         self.headers_buff = raw
 
-    def compute_headers_buffer(self, header_filter=None):
+    def compute_headers_buffer(self, header_filter: Callable | None = None) -> None:
         pass  # keep the wire bytes
 
 
@@ -31,7 +38,7 @@ _SHIFTS = tuple(range(150, -1, -10))
 
 
 def _b32(digest20: bytes) -> str:
-    """base32 of a 20-byte digest (160 bits, no padding); about 2x base64.b32encode's speed."""
+    """base32 of a 20-byte digest (160 bits, no padding), 10 bits at a time."""
     n = int.from_bytes(digest20, "big")
     return "".join([_B32_PAIRS[(n >> s) & 1023] for s in _SHIFTS])
 
@@ -62,7 +69,8 @@ def parse_head(raw: bytes) -> tuple[str, str, list[tuple[str, str]]]:
 
 
 def strip_transfer_encoding(raw: bytes) -> bytes:
-    """Remove Transfer-Encoding header lines (and their continuations): the stored body is de-chunked."""
+    """Remove Transfer-Encoding header lines (and their continuations): the stored body is
+    de-chunked."""
     sep = b"\r\n" if b"\r\n" in raw else b"\n"
     out, dropping = [], False
     for line in raw.split(sep):
@@ -76,7 +84,7 @@ def strip_transfer_encoding(raw: bytes) -> bytes:
     return sep.join(out)
 
 
-def synthesize_response_head(response) -> bytes:
+def synthesize_response_head(response: Response) -> bytes:
     """Fallback when the WARC download handler is not installed: Scrapy's parsed view."""
     protocol = getattr(response, "protocol", None) or "HTTP/1.1"
     try:
@@ -90,7 +98,7 @@ def synthesize_response_head(response) -> bytes:
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
 
-def synthesize_request_head(request) -> bytes:
+def synthesize_request_head(request: Request) -> bytes:
     from urllib.parse import urlsplit
 
     parts = urlsplit(request.url)
@@ -129,7 +137,7 @@ def response_record(
     body: bytes,
     payload_digest: str,
     extra: dict,
-):
+) -> ArcWarcRecord:
     return b.create_warc_record(
         uri,
         "response",
@@ -159,7 +167,7 @@ def revisit_record(
     payload_digest: str | None,
     refers_to: dict,
     extra: dict,
-):
+) -> ArcWarcRecord:
     headers = {
         **_wh(b, "revisit", uri, date),
         "WARC-Profile": profile,
@@ -178,7 +186,7 @@ def revisit_record(
 
 def request_record(
     b: RecordBuilder, uri: str, date: str, raw_head: bytes, body: bytes, concurrent_to: str
-):
+) -> ArcWarcRecord:
     return b.create_warc_record(
         uri,
         "request",
@@ -204,7 +212,7 @@ def metadata_record(
     date: str,
     fields: list[tuple[str, object]],
     concurrent_to: str | None = None,
-):
+) -> ArcWarcRecord:
     lines = []
     for name, value in fields:
         if value is None or value == "":

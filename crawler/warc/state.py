@@ -19,8 +19,12 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crawler.revisit import RevisitPolicy, iso, jitter, parse_iso
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 SCHEMA = """
 create table if not exists _validators (
@@ -108,7 +112,7 @@ class CaptureState:
         warc_date: str,
         status: int,
         payload_digest: str | None,
-        headers,
+        headers: Iterable[tuple[str, str]] | None,
         policy: RevisitPolicy,
     ) -> None:
         """A check of ``url`` at ``warc_date``: 200 (complete), 304, 404 or 410.  Call it

@@ -17,9 +17,15 @@ import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from warcio.recordloader import ArcWarcRecord
 
 logger = logging.getLogger(__name__)
 
@@ -28,14 +34,16 @@ DEFAULT_MAX_SIZE = 1_000_000_000
 OPEN_SUFFIX = ".open"
 
 # gzip members come from ISA-L (python-isal) by default: the same format for every reader,
-# 3-4x less CPU than zlib at level 6 for files ~6 % larger (docs/warc.md); stdlib zlib
+# less CPU than zlib for slightly larger files (docs/warc.md has the figures); stdlib zlib
 # stays available (WARC_COMPRESSOR = "zlib"), and is what any reader decompresses with.
 COMPRESSORS = {"isal": (0, 3, 3), "zlib": (0, 9, 6)}  # name: (lowest, highest, default level)
 DEFAULT_COMPRESSOR = "isal"
 DEFAULT_GZIP_LEVEL = COMPRESSORS[DEFAULT_COMPRESSOR][2]
 
 
-def compression(compressor: str | None = None, level=None):
+def compression(
+    compressor: str | None = None, level: int | str | None = None
+) -> tuple[ModuleType, int]:
     """(zlib-like module, level) for the WARC_COMPRESSOR and WARC_GZIP_LEVEL settings
     (None or "": the defaults); ValueError with a one-line reason when they are wrong."""
     name = compressor or DEFAULT_COMPRESSOR
@@ -102,7 +110,7 @@ class RecordBuilder(WARCWriter):
         super().__init__(None, gzip=False, warc_version=WARC_VERSION)
         self.module, self.gzip_level = compression(compressor, gzip_level)
 
-    def serialize(self, sink, record) -> None:
+    def serialize(self, sink: BinaryIO, record: ArcWarcRecord) -> None:
         self._write_warc_record(_GzipMember(sink, self.gzip_level, self.module), record)
 
 
@@ -163,7 +171,7 @@ class WarcFileWriter:
             self._cut_back(0)
             raise
 
-    def warcinfo_record(self, filename: str):
+    def warcinfo_record(self, filename: str) -> ArcWarcRecord:
         lines = []
         for key, value in self.info.items():
             for v in value if isinstance(value, (list, tuple)) else [value]:
@@ -287,7 +295,7 @@ def _complete_prefix(path: Path) -> int:
                     data = b""
 
 
-def default_info(crawl_id: str | None, description: str | None, **extra) -> dict:
+def default_info(crawl_id: str | None, description: str | None, **extra: object) -> dict:
     from importlib.metadata import version
 
     def v(pkg):
@@ -297,7 +305,9 @@ def default_info(crawl_id: str | None, description: str | None, **extra) -> dict
             return "?"
 
     info = {
-        "software": f"union-archive/{v('union-archive')} (Scrapy {v('scrapy')}; warcio {v('warcio')})",
+        "software": (
+            f"union-archive/{v('union-archive')} (Scrapy {v('scrapy')}; warcio {v('warcio')})"
+        ),
         "format": "WARC File Format 1.1",
         "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
         "isPartOf": crawl_id,

@@ -1,0 +1,60 @@
+"""The reindex command: archive.db and the CDXJ indexes rebuilt from the WARC files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli.crawl import crawl_summary
+from cli.main import data_option, fail, writable_dir
+
+
+@click.command()
+@data_option
+def reindex(data_dir: Path) -> None:
+    """Rebuild archive.db (and the CDXJ indexes) from the WARC files alone.
+
+    They are read from DIR/warc, the WARC_DIRs recorded in DIR/warc-dirs.txt and the
+    data directories of Redis workers, DIR/workers/* (each locked while it is read).
+    A torn record at the end of a WARC file (a file cut short) is set aside in NAME.torn
+    first."""
+    from contextlib import ExitStack
+
+    from archive.store.reindex import ReindexError
+    from archive.store.reindex import reindex as do_reindex
+    from archive.warc.dirs import warc_dirs, warc_files, worker_dirs
+    from archive.warc.verify import TORN_SUFFIX, cut_torn, rebuild_indexes
+    from crawler.lock import EXIT_LOCKED, DataDirLock, LockedError
+
+    writable_dir(data_dir)
+    try:
+        with ExitStack() as locks:
+            from crawler.run import put_right
+
+            # a worker still crawling holds its lock: refuse rather than read half a crawl
+            for d in [data_dir, *worker_dirs(data_dir)]:
+                locks.enter_context(DataDirLock(d, "reindex"))
+                put_right(d)  # a killed crawl's .open WARC files: cut back and included
+            for path in warc_files(warc_dirs(data_dir)):
+                moved = cut_torn(path)
+                if moved:
+                    click.echo(
+                        f"{path}: a torn record at its end ({moved} bytes) set aside "
+                        f"in {path.name}{TORN_SUFFIX}",
+                        err=True,
+                    )
+            rows = do_reindex(data_dir)
+            indexes = rebuild_indexes(data_dir)
+    except LockedError as exc:
+        fail(str(exc), EXIT_LOCKED)
+    except ReindexError as exc:
+        fail(str(exc))
+    for row in rows:
+        click.echo(crawl_summary(row))
+    click.echo(
+        f"rebuilt {data_dir / 'archive.db'} from "
+        + ", ".join(str(d) for d in warc_dirs(data_dir) if d.is_dir())
+    )
+    if indexes:
+        click.echo(f"rebuilt {len(indexes)} CDXJ index(es) in {data_dir / 'indexes'}")
