@@ -5,8 +5,8 @@
                                              record per document, HTTP headers and HTML body
   warc/union-20261121000100-00001.warc.gz.open  a WARC still being written (must not be served)
   secret.txt, warc/escape.warc.gz -> ../secret.txt   targets for the traversal tests
-  archive.db   through ``archive.store.schema.connect``: crawls, captures and documents rows pointing
-               at those records, indexed with ``archive.store.search.index_documents``
+  archive.db   through ``archive.store.schema.connect``: crawls, captures and documents rows
+               pointing at those records, indexed with ``archive.store.search.index_documents``
 and returns an ``Archive`` with the paths and the document dicts.
 
 The texts are excerpts of the three real report captures in /work/shared/seeds (one in

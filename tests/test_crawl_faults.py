@@ -359,10 +359,11 @@ def test_a_start_url_moving_to_a_refused_address_is_not_followed():
 
 def test_redirects_stay_in_scope_and_referers_follow_the_policies(tmp_path):
     """A redirect to another host is archived, its target is not fetched (unless a start
-    URL moved there: that host joins the crawl's); a redirect on the host is followed, and so are meta refreshes (in mixed
-    case, and in a UTF-16 page: QuickMetaRefreshMiddleware's shortcut must not miss them).  The Referer of each link is what
-    Scrapy's own policies give (PageRefererMiddleware computes it once a page), the
-    page's Referrer-Policy header included."""
+    URL moved there: that host joins the crawl's); a redirect on the host is followed, and so
+    are meta refreshes (in mixed case, and in a UTF-16 page: QuickMetaRefreshMiddleware's
+    shortcut must not miss them). The Referer of each link is what Scrapy's own policies
+    give (PageRefererMiddleware computes it once a page), the page's Referrer-Policy header
+    included."""
     from scrapy.spidermiddlewares.referer import (
         DefaultReferrerPolicy,
         NoReferrerPolicy,

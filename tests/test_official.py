@@ -162,7 +162,10 @@ def test_seeds_are_not_official_documents():
 
 
 def test_speech_salutation_is_not_an_addressee():
-    text = "（2019年8月19日）\n德阳市总工会主席 李堃\n同志们：\n这次全委（扩大）会议的主要任务是总结上半年工作。"
+    text = (
+        "（2019年8月19日）\n德阳市总工会主席 李堃\n同志们：\n这次全委（扩大）会议的主要任务是总"
+        "结上半年工作。"
+    )
     assert fields("在市总工会十一届四次全委(扩大)会议上的讲话", text) == NONE
 
 

@@ -186,8 +186,10 @@ def _page(url: str, html: str, encoding: str = "utf-8", **meta) -> HtmlResponse:
 
 
 JPAGE = """<html><body><div id="4301"><script type="text/xml"><datastore>
-<nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&webid=3&columnid=64511"></a>]]></nextgroup>
-<recordset><record><![CDATA[<li><a href="/art/2024/1/2/art_64511_1.html">一</a></li>]]></record></recordset>
+<nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&webid=3&columnid=64511"></a>]]>\
+</nextgroup>
+<recordset><record><![CDATA[<li><a href="/art/2024/1/2/art_64511_1.html">一</a></li>]]></record>\
+</recordset>
 </datastore></script></div>
 <script>$(function(){$("#4301").jpage({themeName:"default",totalRecord:"95",groupSize:3,
 proxyUrl:"/module/web/jpage/dataproxy.jsp",perPage:15,ajaxParam:{"col":1,appid:'1',webid:3,
@@ -246,12 +248,16 @@ def test_jpage_answer_records_resolve_against_the_list_page():
     assert links[0].priority == 10
 
 
-OLD_JSP = """<html><head><meta charset="gbk"></head><body><table><tr><td><a href="content.jsp?id=1">工会</a></td></tr></table>
-<form name="pageForm" method="POST" action="column.jsp?cid=9"><input type="hidden" name="cid" value="9">
+OLD_JSP = """<html><head><meta charset="gbk"></head><body><table><tr><td>\
+<a href="content.jsp?id=1">工会</a></td></tr></table>
+<form name="pageForm" method="POST" action="column.jsp?cid=9">\
+<input type="hidden" name="cid" value="9">
 <input type="hidden" name="col" value="工会">
 <input type="hidden" name="pgno" value="1"><input type="submit" name="go" value="跳转"></form>
-<p>共 4 页 {more}</p><script>function goPage(n){{document.pageForm.pgno.value=n;document.pageForm.submit();}}</script>
-<form method="get" action="/search.jsp"><input name="q"><input type="hidden" name="page" value="1"></form>
+<p>共 4 页 {more}</p><script>function\
+ goPage(n){{document.pageForm.pgno.value=n;document.pageForm.submit();}}</script>
+<form method="get" action="/search.jsp"><input name="q"><input type="hidden" name="page" value="1">\
+</form>
 </body></html>"""
 
 

@@ -56,8 +56,8 @@ _OTHERS = {
     "portal-gongjiang-2024": ["portal-jineng-2024"],
     "portal-jineng-2024": ["portal-ruhui-2024", "portal-yizhan-2024"],
 }
-# pages whose class archive/extract/page.py and archive/extract/boilerplate.py do not handle yet: the gold
-# says what comes out wrong, tests expect it to (until the rule is fixed and this goes)
+# pages whose class archive/extract/ does not handle yet: the gold says what comes out wrong,
+# tests expect it to (until the rule is fixed and this goes)
 KNOWN_FAILURES: dict[str, str] = {}
 
 
@@ -100,7 +100,8 @@ class PortalSite(Site):
         for col, name in COLUMNS.items():
             mine = [a for a in newest if a[3] == col]
             items = "\n".join(
-                f'<li>{anchors((a[1], esc(texts[a[0]].title)))}<span class="date">{a[2]}</span></li>'
+                f'<li>{anchors((a[1], esc(texts[a[0]].title)))}<span class="date">'
+                f"{a[2]}</span></li>"
                 for a in mine
             )
             main = f"""<div class="qg-wrap">{breadcrumb(name)}
