@@ -123,13 +123,21 @@ def zoo():
         yield z
 
 
+# the union-archive command, run from this checkout
+CLI = [sys.executable, "-m", "cli.main"]
+
+
+def run_cli(*args: str, timeout: float = 300, **kw) -> subprocess.CompletedProcess:
+    """``union-archive ARGS`` run to its end, its output captured as text; ``kw`` go to
+    subprocess.run (cwd, env, input)."""
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, **kw)
+
+
 def crawl_cmd(data_dir, start_urls, *extra, progress="log"):
     """The crawl command; ``progress="log"``: Scrapy's whole log on stderr, which tests read
     (None: the command's default screen, tests/test_progress.py)."""
     cmd = [
-        sys.executable,
-        "-m",
-        "cli.main",
+        *CLI,
         "crawl",
         "--data",
         str(data_dir),

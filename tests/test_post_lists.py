@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,7 +15,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive.evaluate.zoo import text_f1
 from crawler.post_lists import later_pages, record_links
-from tests.conftest import crawl_cmd
+from tests.conftest import crawl_cmd, run_cli
 from tests.sql import rows
 from zoo import Zoo
 
@@ -161,12 +160,7 @@ def test_post_pages_give_links_not_documents_and_reindex_agrees(hanweb, tmp_path
     assert {c["depth"] for c in proxy} == {column[0]["depth"]}  # pages of the same list
     copy = tmp_path / "copy"
     shutil.copytree(hanweb.data / "warc", copy / "warc")
-    proc = subprocess.run(
-        [sys.executable, "-m", "cli.main", "reindex", "--data", str(copy)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_cli("reindex", "--data", str(copy))
     assert proc.returncode == 0, proc.stderr[-3000:]
     cols = "id, url, title, text, published_date, warc_filename, warc_offset, warc_length"
     assert rows(copy / "archive.db", f"select {cols} from documents order by id") == rows(
