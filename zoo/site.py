@@ -93,6 +93,11 @@ class Site:
     def add(self, path: str, page: Page) -> None:
         self.pages[path] = page
 
+    def add_robots(self, *rules: str, content_type: str = "text/plain") -> None:
+        """/robots.txt: ``User-agent: *`` and these rule lines."""
+        text = "".join(f"{line}\n" for line in ("User-agent: *", *rules))
+        self.add("/robots.txt", Page(body=text.encode("ascii"), content_type=content_type))
+
     def gold(
         self,
         path: str,

@@ -61,10 +61,7 @@ class Big5Site(Site):
     declared = "big5"
 
     def build(self) -> None:
-        self.add(
-            "/robots.txt",
-            self.html_page("User-agent: *\nDisallow: /user/\n", content_type="text/plain"),
-        )
+        self.add_robots("Disallow: /user/")
         items = []
         for text_id, node, shown, iso, note in NODES:
             t = _traditional(text_id)

@@ -83,10 +83,7 @@ class FanwenSite(Site):
     declared = "gbk"
 
     def build(self) -> None:
-        self.add(
-            "/robots.txt",
-            self.html_page("User-agent: *\nDisallow: /e/\n", content_type="text/plain"),
-        )
+        self.add_robots("Disallow: /e/")
         listing = []
 
         # page 1: 工会工作总结(通用4篇), 篇1..篇4 markers

@@ -140,8 +140,7 @@ class HanwebSite(Site):
 
     def build(self) -> None:
         self.forbidden = ["/module/jslib/"]
-        robots = b"User-agent: *\nDisallow: /module/jslib/\nDisallow: /module/search/\n"
-        self.add("/robots.txt", Page(body=robots, content_type="text/plain"))
+        self.add_robots("Disallow: /module/jslib/", "Disallow: /module/search/")
         self.records: dict[str, list[str]] = {}
         self.old_pages: dict[str, Page] = {}
         latest = []

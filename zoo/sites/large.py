@@ -98,12 +98,7 @@ class LargeSite(Site):
         self.list_count = -(-self.n // PER_LIST)
         self.generated = 0  # article pages generated so far
         self._lock = threading.Lock()
-        self.add(
-            "/robots.txt",
-            self.html_page(
-                "User-agent: *\nDisallow: /search\n", content_type="text/plain; charset=utf-8"
-            ),
-        )
+        self.add_robots("Disallow: /search", content_type="text/plain; charset=utf-8")
         self.truth_extra = {
             "articles": self.n,
             "list_pages": self.list_count,

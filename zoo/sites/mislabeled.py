@@ -38,9 +38,7 @@ class MislabeledSite(Site):
     declared = "utf-8"
 
     def build(self) -> None:
-        self.add(
-            "/robots.txt", self.html_page("User-agent: *\nAllow: /\n", content_type="text/plain")
-        )
+        self.add_robots("Allow: /")
         self.by_query = {}
         lis = []
         for text_id, url, when, shown in ARTS:

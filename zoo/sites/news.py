@@ -135,12 +135,7 @@ class NewsSite(Site):
     gzip = True
 
     def build(self) -> None:
-        self.add(
-            "/robots.txt",
-            self.html_page(
-                "User-agent: *\nDisallow: /search/\n", content_type="text/plain; charset=utf-8"
-            ),
-        )
+        self.add_robots("Disallow: /search/", content_type="text/plain; charset=utf-8")
         arts = sorted(ARTICLES, key=lambda a: a[2], reverse=True)
         texts = [_text(a[0]) for a in arts]
         for i, (a, t) in enumerate(zip(arts, texts)):

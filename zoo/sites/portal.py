@@ -67,12 +67,7 @@ class PortalSite(Site):
     declared = "utf-8"
 
     def build(self) -> None:
-        self.add(
-            "/robots.txt",
-            self.html_page(
-                "User-agent: *\nDisallow: /search/\n", content_type="text/plain; charset=utf-8"
-            ),
-        )
+        self.add_robots("Disallow: /search/", content_type="text/plain; charset=utf-8")
         texts = {a[0]: c.load(a[0], FOLDER) for a in ARTICLES}
         paths = {a[0]: a[1] for a in ARTICLES}
         for text_id, path, date, _col, make in ARTICLES:

@@ -93,10 +93,7 @@ class SpaSite(Site):
     name = "spa"
 
     def build(self) -> None:
-        self.add(
-            "/robots.txt",
-            Page(body=b"User-agent: *\nDisallow: /api/stat\n", content_type="text/plain"),
-        )
+        self.add_robots("Disallow: /api/stat")
         self.forbidden.append("/api/stat")
         beacon = self.urls.get("news", self.base) + "beacon.gif"
         self.add(

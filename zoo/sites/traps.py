@@ -58,12 +58,7 @@ class TrapsSite(Site):
         self.oversized_bytes = int(self.options.get("oversized_bytes", 30 * 1024 * 1024))
         self.flaky_failed = False
         self.flaky_lock = threading.Lock()
-        self.add(
-            "/robots.txt",
-            self.html_page(
-                "User-agent: *\nDisallow: /admin/\n", content_type="text/plain; charset=utf-8"
-            ),
-        )
+        self.add_robots("Disallow: /admin/", content_type="text/plain; charset=utf-8")
         self.traps = ["/calendar/", "/loop/", "/dated/", "/letters/"]
         self.faults = {
             "flaky_500": "/reports/flaky.html",

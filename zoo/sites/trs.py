@@ -127,13 +127,7 @@ class TrsSite(Site):
 
     def build(self) -> None:
         self.forbidden = ["/nbzl/"]
-        self.add(
-            "/robots.txt",
-            Page(
-                body=b"User-agent: *\nDisallow: /nbzl/\nDisallow: /search.jsp\n",
-                content_type="text/plain",
-            ),
-        )
+        self.add_robots("Disallow: /nbzl/", "Disallow: /search.jsp")
         items: dict[str, list[tuple[str, str, str]]] = {k: [] for k in COLUMNS}
 
         def article(

@@ -88,12 +88,8 @@ class WenkuSite(Site):
     gzip = True
 
     def build(self) -> None:
-        self.add(
-            "/robots.txt",
-            self.html_page(
-                "User-agent: *\nDisallow: /search\nDisallow: /download/\n",
-                content_type="text/plain; charset=utf-8",
-            ),
+        self.add_robots(
+            "Disallow: /search", "Disallow: /download/", content_type="text/plain; charset=utf-8"
         )
         entries = []
         for text_id, num, who, when, fmt, size, total, preview, tag in DOCS:
