@@ -15,20 +15,12 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+from tests.bombs import PAGE
 from tests.hostile import Loopback
 from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
-ARTICLE = (
-    "<html><head><meta charset='utf-8'><title>市总工会2023年工作报告</title></head><body>"
-    "<h1>市总工会2023年工作报告</h1>"
-    + "".join(
-        f"<p>第{i}段：坚持以职工为中心，推进工资集体协商，维护职工合法权益，开展劳模评选。</p>"
-        for i in range(40)
-    )
-    + "</body></html>"
-).encode("utf-8")
 DUP = ("<html><body>" + "重复内容。" * 200 + "</body></html>").encode("utf-8")
 LAST_MODIFIED = formatdate(1700000000, usegmt=True)
 
@@ -103,7 +95,7 @@ class Site(Loopback):
         p = h.path
         html = [("Content-Type", "text/html; charset=utf-8")]
         article = (
-            ARTICLE
+            PAGE
             + f"<!-- {p.split('?')[0]} -->".encode()
             + (b"<!-- changed -->" if self.changed else b"")
         )
@@ -167,10 +159,10 @@ class Site(Loopback):
             h.send_header("Content-Type", "text/html; charset=utf-8")
             h.send_header("Content-Length", "5000")
             h.end_headers()
-            h.wfile.write(ARTICLE[:40])
+            h.wfile.write(PAGE[:40])
             h.wfile.flush()
             h.close_connection = True
-            self.sent[p] = ARTICLE[:40]
+            self.sent[p] = PAGE[:40]
         elif p == "/slow":
             import time
 
