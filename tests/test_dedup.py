@@ -166,7 +166,7 @@ def test_scales_with_lsh_not_all_pairs(monkeypatch):
     monkeypatch.setattr(dedup, "_verify", counting_verify)
     out = cluster(items)
     assert len(verified) >= dedup.LSH_BANDS  # every band was looked at
-    assert 300 <= sum(verified) < n  # measured: 6,524 candidates
+    assert 300 <= sum(verified) < n  # the planted pairs and some chance ones, never all pairs
     assert all(out[f"{i + 1:06d}"] == f"{i:06d}" for i in range(0, 600, 2))
     assert len(set(out.values())) == n - 300
 

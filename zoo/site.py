@@ -59,7 +59,7 @@ class Site:
     validators = True  # ETag/Last-Modified on stored pages, 304 on a match
     last_modified = "Mon, 15 Jan 2024 09:30:00 GMT"
 
-    def __init__(self, base: str, urls: dict[str, str], **options):
+    def __init__(self, base: str, urls: dict[str, str], **options: object) -> None:
         self.base = base
         self.urls = urls
         self.options = options

@@ -4,7 +4,7 @@ ROC dates on some pages). Gold texts are the Simplified (OpenCC t2s) form of wha
 from __future__ import annotations
 
 from .. import content as c
-from ..site import Site, esc, paras_html
+from ..site import Page, Site, esc, paras_html
 
 SITE = "勞工資訊轉載網"
 
@@ -101,7 +101,7 @@ class Big5Site(Site):
             ),
         )
 
-    def dynamic(self, path: str, query: str):
+    def dynamic(self, path: str, query: str) -> Page | None:
         if path == "/news":
             from urllib.parse import parse_qs
 

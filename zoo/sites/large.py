@@ -9,7 +9,7 @@ import threading
 from functools import lru_cache
 
 from .. import content as c
-from ..site import Site, esc, paras_html
+from ..site import Page, Site, esc, paras_html
 
 PER_LIST = 50
 TARGET_BYTES = 24 * 1024
@@ -139,7 +139,7 @@ class LargeSite(Site):
             f'<div class="footer">主办单位：四川工会信息网　蜀ICP备00000000号</div></body></html>\n'
         )
 
-    def dynamic(self, path: str, query: str):
+    def dynamic(self, path: str, query: str) -> Page | None:
         m = re.fullmatch(r"/art/(\d+)\.html", path)
         if m and int(m.group(1)) < self.n and str(int(m.group(1))) == m.group(1):
             i = int(m.group(1))

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from .. import content as c
-from ..site import Site, esc, paras_html
+from ..site import Page, Site, esc, paras_html
 
 SITE = "元坝镇工会"
 
@@ -69,7 +69,7 @@ class MislabeledSite(Site):
             ),
         )
 
-    def dynamic(self, path: str, query: str):
+    def dynamic(self, path: str, query: str) -> Page | None:
         if path == "/show.asp":
             return self.by_query.get(f"{path}?{query}")
         return None

@@ -136,7 +136,7 @@ class TrapsSite(Site):
         self.add("/", self.html_page(home))
         self.add("/reports/", self.html_page(home))
 
-    def dynamic(self, path: str, query: str):
+    def dynamic(self, path: str, query: str) -> Page | None:
         if path == "/reports/flaky.html":
             with self.flaky_lock:
                 failed_before, self.flaky_failed = self.flaky_failed, True

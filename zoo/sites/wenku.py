@@ -5,7 +5,7 @@ preview-limit message, 下载资源/资源描述, 由会员分享 caption, relat
 from __future__ import annotations
 
 from .. import content as c
-from ..site import Site, esc
+from ..site import Page, Site, esc
 
 SITE = "冰豆文库"
 
@@ -196,11 +196,11 @@ class WenkuSite(Site):
 
     tag_pages: dict
 
-    def __init__(self, *a, **kw):
+    def __init__(self, *a: object, **kw: object) -> None:
         self.tag_pages = {}
         super().__init__(*a, **kw)
 
-    def dynamic(self, path: str, query: str):
+    def dynamic(self, path: str, query: str) -> Page | None:
         if path.startswith("/tag/") and path.endswith(".html"):
             pages = self.tag_pages.get(path[5:-5])
             if not pages:
