@@ -13,10 +13,11 @@ import json
 import resource
 import subprocess
 import sys
-import threading
 import zipfile
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.hostile import Loopback
 
 MB = 1024 * 1024
 ARTICLE_TEXT = "".join(
@@ -175,37 +176,14 @@ def deep_page(depth: int = 200_000) -> bytes:
     )
 
 
-class Hostile:
-    """Threaded http.server on 127.0.0.1 serving ``routes``: path -> (headers, body); the
-    home page links to every route."""
+class Hostile(Loopback):
+    """A loopback server serving ``routes``: path -> (headers, body); the home page links to
+    every route; ``log`` keeps (path, headers) per request."""
 
     def __init__(self, routes: dict[str, tuple[list[tuple[str, str]], bytes]]):
         self.routes = routes
         self.log: list[tuple[str, dict]] = []
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def do_GET(self):
-                site.log.append((self.path, dict(self.headers.items())))
-                site.serve(self)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(self.serve)
 
     def home(self) -> bytes:
         links = "".join(
@@ -216,7 +194,8 @@ class Hostile:
             f"<body><ul>{links}</ul></body></html>"
         ).encode()
 
-    def serve(self, h):
+    def serve(self, h: BaseHTTPRequestHandler) -> None:
+        self.log.append((h.path, dict(h.headers.items())))
         path = h.path
         if path == "/":
             headers, body = [("Content-Type", "text/html; charset=utf-8")], self.home()

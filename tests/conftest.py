@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -98,6 +99,20 @@ def _source(obj) -> str:
         return ""
 
 
+def _helpers(item, text: str) -> list[str]:
+    """Sources of the functions of the test's own module that ``text`` calls."""
+    module = getattr(item, "module", None)
+    if module is None:
+        return []
+    return [
+        _source(obj)
+        for name, obj in vars(module).items()
+        if callable(obj)
+        and getattr(obj, "__module__", None) == module.__name__
+        and re.search(rf"(?<![\w.]){re.escape(name)}\(", text)
+    ]
+
+
 def _starts_things(item) -> bool:
     texts = [_source(getattr(item, "function", None))]
     for name in item.fixturenames:
@@ -106,6 +121,7 @@ def _starts_things(item) -> bool:
                 texts.append("Zoo(" if name != "tmp_path_factory" else "")
             else:
                 texts.append(_source(fixturedef.func))
+    texts += [helper for text in list(texts) for helper in _helpers(item, text)]
     return any(sign in text for text in texts for sign in INTEGRATION_SIGNS)
 
 
@@ -115,12 +131,34 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.integration)
 
 
+@pytest.fixture(autouse=True)
+def quick_tests_start_no_portal(request, monkeypatch):
+    """A test left out of the integration mark fails if it starts the zoo after all."""
+    if request.node.get_closest_marker("integration") is None:
+        from zoo.server import Zoo
+
+        def refuse(self):
+            pytest.fail(f"{request.node.nodeid} starts the zoo: mark it integration")
+
+        monkeypatch.setattr(Zoo, "start", refuse)
+
+
 @pytest.fixture(scope="session")
 def zoo():
     from zoo import Zoo
 
     with Zoo(slow_seconds=3.0) as z:
         yield z
+
+
+# the union-archive command, run from this checkout
+CLI = [sys.executable, "-m", "cli.main"]
+
+
+def run_cli(*args: str, timeout: float = 300, **kw) -> subprocess.CompletedProcess:
+    """``union-archive ARGS`` run to its end, its output captured as text; ``kw`` go to
+    subprocess.run (cwd, env, input)."""
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, **kw)
 
 
 def crawl_cmd(data_dir, start_urls, *extra, progress="log"):

@@ -5,8 +5,8 @@
                                              record per document, HTTP headers and HTML body
   warc/union-20261121000100-00001.warc.gz.open  a WARC still being written (must not be served)
   secret.txt, warc/escape.warc.gz -> ../secret.txt   targets for the traversal tests
-  archive.db   through ``archive.store.schema.connect``: crawls, captures and documents rows pointing
-               at those records, indexed with ``archive.store.search.index_documents``
+  archive.db   through ``archive.store.schema.connect``: crawls, captures and documents rows
+               pointing at those records, indexed with ``archive.store.search.index_documents``
 and returns an ``Archive`` with the paths and the document dicts.
 
 The texts are excerpts of the three real report captures in /work/shared/seeds (one in
@@ -18,11 +18,6 @@ and a document whose title and body carry a <script> payload.
 from __future__ import annotations
 
 import io
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +28,8 @@ from warcio.warcwriter import WARCWriter
 
 from archive.store import schema as store
 from archive.store import search
+from tests.conftest import CLI
+from tests.processes import answering, free_port
 
 WARC_NAME = "union-20261121000000-00000.warc.gz"
 OPEN_WARC_NAME = "union-20261121000100-00001.warc.gz.open"
@@ -538,47 +535,8 @@ def add_document(db_path: str | Path, key: str, title: str, text: str, **extra) 
 def serving(root: str | Path, *extra: str):
     """`union-archive serve --data ROOT` on a free loopback port; yields the base URL."""
     root = Path(root)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log_path = root / f"serve-{port}.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "cli.main",
-                "serve",
-                "--data",
-                str(root),
-                "--port",
-                str(port),
-                *extra,
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(base + "/", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        "union-archive serve did not start: "
-                        + log_path.read_text(errors="replace")[-2000:]
-                    )
-                time.sleep(0.2)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    cmd = [*CLI, "serve", "--data", str(root), "--port", str(port), *extra]
+    with answering(cmd, base + "/", root / f"serve-{port}.log", "union-archive serve", 30):
+        yield base

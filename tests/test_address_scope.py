@@ -16,7 +16,7 @@ from twisted.internet.address import IPv4Address
 
 from crawler.addresses import RefusedAddress
 from crawler.warc.handler import WarcClientFactory
-from tests.conftest import NETGUARD_LOG, crawl_cmd, netguard_lines
+from tests.conftest import NETGUARD_LOG, crawl_cmd, netguard_lines, run_cli
 from tests.hostile import html, serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,23 +57,7 @@ def site():
 @pytest.mark.parametrize("host", loopback_hosts())
 def test_start_url_on_loopback_in_any_spelling_is_refused(site, tmp_path, host):
     url = f"http://{host}:{site.port}/"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cli.main",
-            "crawl",
-            "--data",
-            str(tmp_path),
-            "--delay",
-            "0",
-            "--start-url",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = run_cli("crawl", "--data", str(tmp_path), "--delay", "0", "--start-url", url, timeout=60)
     assert proc.returncode == 2, proc.stderr[-2000:]
     [line] = proc.stderr.splitlines()
     assert line.startswith("union-archive: error: ") and "--allow-loopback" in line, line

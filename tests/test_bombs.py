@@ -15,7 +15,7 @@ from archive.publish.serve import make_datasette
 from archive.warc.read import MAX_DECODED
 from tests import bombs
 from tests.bombs import DOCX_TYPE, MB, PAGE, Hostile, peak_rss
-from tests.conftest import crawl_cmd
+from tests.conftest import crawl_cmd, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = [("Content-Type", "text/html; charset=utf-8")]
@@ -187,23 +187,7 @@ def test_each_content_coding_end_to_end(tmp_path):
     datasette = make_datasette(data)
     for c in CODINGS:
         out = tmp_path / f"{c}.warc.gz"
-        rec = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "cli.main",
-                "record",
-                ids[f"{c}.html"],
-                "--data",
-                str(data),
-                "-o",
-                str(out),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        rec = run_cli("record", ids[f"{c}.html"], "--data", str(data), "-o", str(out), timeout=60)
         assert rec.returncode == 0, rec.stderr
         served = asyncio.run(datasette.client.get(f"/-/record/{ids[f'{c}.html']}"))
         assert served.status_code == 200 and served.content == out.read_bytes()
@@ -214,12 +198,6 @@ def test_each_content_coding_end_to_end(tmp_path):
             check = _warcio_check(str(pywb_python), [out])
             assert check.returncode == 0 and "digest pass" in check.stdout, check
 
-    reindex = subprocess.run(
-        [sys.executable, "-m", "cli.main", "reindex", "--data", str(data)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    reindex = run_cli("reindex", "--data", str(data))
     assert reindex.returncode == 0, reindex.stderr
     assert documents(data) == docs

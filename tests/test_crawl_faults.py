@@ -6,7 +6,10 @@ import sqlite3
 import subprocess
 import sys
 
-from tests.conftest import crawl_cmd
+import pytest
+
+from tests.conftest import crawl_cmd, run_cli
+from tests.processes import free_port
 
 
 def test_timeout_is_recorded_as_a_failure(zoo, tmp_path):
@@ -30,12 +33,7 @@ def test_timeout_is_recorded_as_a_failure(zoo, tmp_path):
 
 
 def test_unreachable_host_is_a_one_line_error(tmp_path):
-    import socket
-
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()  # nothing listens there now
+    port = free_port()  # nothing listens there
     proc = subprocess.run(
         crawl_cmd(tmp_path, [f"http://127.0.0.1:{port}/"]),
         capture_output=True,
@@ -48,66 +46,20 @@ def test_unreachable_host_is_a_one_line_error(tmp_path):
     )
 
 
-def test_loopback_needs_an_explicit_allow(tmp_path):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cli.main",
-            "crawl",
-            "--data",
-            str(tmp_path),
-            "--start-url",
-            "http://127.0.0.1:9/",
-        ],
-        capture_output=True,
-        text=True,
-    )
+@pytest.mark.parametrize(
+    "command, args, says",
+    [
+        ("crawl", ["--start-url", "http://127.0.0.1:9/"], "--allow-loopback"),
+        ("crawl", ["--start-url", "ftp://example.org/"], "not an http(s) URL"),
+        ("crawl", ["--max-pages", "-3"], ""),
+        ("reindex", [], "no WARC files"),
+    ],
+    ids=["loopback-needs-an-explicit-allow", "not-http", "negative-max-pages", "no-warc-files"],
+)
+def test_bad_arguments_are_clear(tmp_path, command, args, says):
+    proc = run_cli(command, "--data", str(tmp_path), *args)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "--allow-loopback" in proc.stderr
-
-
-def test_bad_arguments_are_clear(tmp_path):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cli.main",
-            "crawl",
-            "--data",
-            str(tmp_path),
-            "--start-url",
-            "ftp://example.org/",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert (
-        proc.returncode == 2
-        and "not an http(s) URL" in proc.stderr
-        and "Traceback" not in proc.stderr
-    )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cli.main",
-            "crawl",
-            "--data",
-            str(tmp_path),
-            "--max-pages",
-            "-3",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    proc = subprocess.run(
-        [sys.executable, "-m", "cli.main", "reindex", "--data", str(tmp_path)],
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 2 and "no WARC files" in proc.stderr
+    assert says in proc.stderr
 
 
 def test_sigterm_while_the_indexer_starts_is_a_clean_interrupt(zoo, tmp_path):
@@ -219,12 +171,7 @@ def test_indexer_killed_mid_crawl_loses_nothing(crawled, tmp_path):
     ref = sqlite3.connect(crawled.data / "archive.db")
     assert fetched >= {u for (u,) in ref.execute("select url from documents")}
 
-    out = subprocess.run(
-        [sys.executable, "-m", "cli.main", "reindex", "--data", str(data)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    out = run_cli("reindex", "--data", str(data))
     assert out.returncode == 0, out.stderr[-3000:]
     q = "select url, part, title, text, is_report from documents order by url, part"
     got = sqlite3.connect(data / "archive.db")
@@ -359,10 +306,11 @@ def test_a_start_url_moving_to_a_refused_address_is_not_followed():
 
 def test_redirects_stay_in_scope_and_referers_follow_the_policies(tmp_path):
     """A redirect to another host is archived, its target is not fetched (unless a start
-    URL moved there: that host joins the crawl's); a redirect on the host is followed, and so are meta refreshes (in mixed
-    case, and in a UTF-16 page: QuickMetaRefreshMiddleware's shortcut must not miss them).  The Referer of each link is what
-    Scrapy's own policies give (PageRefererMiddleware computes it once a page), the
-    page's Referrer-Policy header included."""
+    URL moved there: that host joins the crawl's); a redirect on the host is followed, and so
+    are meta refreshes (in mixed case, and in a UTF-16 page: QuickMetaRefreshMiddleware's
+    shortcut must not miss them). The Referer of each link is what Scrapy's own policies
+    give (PageRefererMiddleware computes it once a page), the page's Referrer-Policy header
+    included."""
     from scrapy.spidermiddlewares.referer import (
         DefaultReferrerPolicy,
         NoReferrerPolicy,

@@ -6,8 +6,6 @@ import asyncio
 import io
 import json
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archive.publish.serve import LIMITS, SETTINGS, make_datasette
 from archive.store import schema as store
 from archive.store import search
+from tests.conftest import run_cli
 from tests.fixtures_archive import (
     DISTRICT_HANT,
     OPEN_WARC_NAME,
@@ -590,12 +589,7 @@ def test_wal_keeps_serving_while_a_crawl_writes(tmp_path):
 
 
 def test_serve_without_archive_is_a_one_line_error(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "cli.main", "serve", "--data", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = run_cli("serve", "--data", str(tmp_path), timeout=60)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "archive.db not found" in lines[0], proc.stderr

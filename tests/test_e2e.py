@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 
+from tests.conftest import run_cli
 from tests.sql import rows
 
 COMPARED = (
@@ -203,12 +204,7 @@ def test_failures_are_recorded_not_fatal(crawled):
 def test_reindex_rebuilds_the_same_documents(crawled, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(crawled.data / "warc", copy / "warc")
-    proc = subprocess.run(
-        [sys.executable, "-m", "cli.main", "reindex", "--data", str(copy)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = run_cli("reindex", "--data", str(copy), timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     cols = ", ".join(COMPARED)
     original = rows(crawled.data / "archive.db", f"select {cols} from documents order by id")
@@ -241,12 +237,7 @@ def test_reindex_recovers_a_crashed_open_file(crawled, tmp_path):
     last.rename(opened)
     with open(opened, "ab") as fh:
         fh.write(half)
-    proc = subprocess.run(
-        [sys.executable, "-m", "cli.main", "reindex", "--data", str(copy)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = run_cli("reindex", "--data", str(copy), timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert last.exists() and not opened.exists() and last.read_bytes() == data
     ids = rows(crawled.data / "archive.db", "select id from documents order by id")

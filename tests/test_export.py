@@ -26,6 +26,7 @@ from warcio.warcwriter import WARCWriter
 from archive.publish import citation
 from archive.publish.export import DEFAULTS, export_columns
 from archive.store import schema as store
+from tests.conftest import run_cli
 from tests.fixtures_archive import WARC_NAME, build_archive
 
 BASE = "https://archive.example.org/union"
@@ -40,12 +41,7 @@ FORMATS = {
 
 
 def run_export(data, *args, timeout=600):
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", "export", "--data", str(data), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return run_cli("export", "--data", str(data), *args, timeout=timeout)
 
 
 def archive_rows(db_path, where: str = "", params=()) -> list[dict]:
@@ -202,12 +198,7 @@ def test_bad_input_is_a_one_line_error_and_writes_nothing(tmp_path):
     for args, message in cases:
         if args[0] != "--data":
             args = ["--data", str(arch.root), *args]
-        proc = subprocess.run(
-            [sys.executable, "-m", "cli.main", "export", *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        proc = run_cli("export", *args, timeout=120)
         assert proc.returncode == 2, (args, proc.stderr)
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("union-archive: error:"), (args, lines)

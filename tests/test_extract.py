@@ -1,4 +1,5 @@
-"""archive.extract.boilerplate + archive.extract.page: chrome families, titles, dates, splitting, stitching."""
+"""archive.extract.boilerplate + archive.extract.page: chrome families, titles, dates,
+splitting, stitching."""
 
 import pytest
 
@@ -246,8 +247,10 @@ TRS_CHROME = """<div class="wza"><a>网站无障碍</a> | <a>关怀版</a> | <a>
 <div class="nav"><ul><li><a href="/">首页</a></li><li><a href="/gzbg/">工作报告</a></li></ul></div>
 <div class="location">当前位置：<a href="/">首页</a> &gt; 工作报告 &gt; 正文</div>
 <h1 class="title">{title}</h1>
-<div class="info">发布时间：{date}　来源：市总工会　【字体：<a>大</a> <a>中</a> <a>小</a>】【<a>打印本页</a>】【<a>关闭窗口</a>】</div>
-<div id="zoom"><div class="TRS_Editor"><style>.TRS_Editor P{{margin:0}}</style>{body}</div></div>{after}
+<div class="info">发布时间：{date}　来源：市总工会　【字体：<a>大</a> <a>中</a> <a>小</a>】【<a>\
+打印本页</a>】【<a>关闭窗口</a>】</div>
+<div id="zoom"><div class="TRS_Editor"><style>.TRS_Editor P{{margin:0}}</style>{body}</div>\
+</div>{after}
 <div class="share">分享到：<a>微信</a> <a>微博</a></div>
 <div class="footer"><p>主办单位：川北市总工会　网站标识码：5108000012</p>
 <p>蜀ICP备05012345号-1　川公网安备 51080202000123号</p></div>"""
@@ -293,9 +296,11 @@ def test_trafilatura_path_short_body_without_container():
         "<div class='top'><a href='/'>首页</a> <a href='/a'>图片新闻</a> <a href='/b'>动态报道</a> "
         "<a href='/c'>领导讲话</a> <a href='/d'>相关文件</a></div>"
         "<div class='crumbs'>您的位置：<a href='/'>首页</a>&gt;<a href='/d'>动态</a></div>"
-        "<div class='main'><h2>市总工会举办职工技能大赛</h2><div class='meta'>2024年03月05日 来源：本站 "
+        "<div class='main'><h2>市总工会举办职工技能大赛</h2><div class='meta'>"
+        "2024年03月05日 来源：本站 "
         "浏览次数：33</div><div class='txt'>" + paras(SHORT) + "</div></div>"
-        "<div class='bottom'>版权所有：某市总工会 京ICP备12345678号 京公网安备 11010102002019号</div>"
+        "<div class='bottom'>版权所有：某市总工会 京ICP备12345678号 京公网安备 "
+        "11010102002019号</div>"
     )
     ex = process_capture(
         "http://b.test/news/1.html",
@@ -321,7 +326,8 @@ def test_justext_stoplist_is_a_frozenset_of_the_same_words():
         "通知公告-某市总工会",
         "<ul>"
         + "".join(
-            f"<li><a href='/n/{i}.html'>市总工会关于开展第{i}期职工技能培训的通知</a> 2024-03-0{i % 9 + 1}</li>"
+            f"<li><a href='/n/{i}.html'>市总工会关于开展第{i}期职工技能培训的通知</a> "
+            f"2024-03-0{i % 9 + 1}</li>"
             for i in range(30)
         )
         + "</ul>",
@@ -335,7 +341,8 @@ def test_justext_stoplist_is_a_frozenset_of_the_same_words():
     english = html(
         "News",
         "".join(
-            f"<p>The union of the workers in the city has been working on the report for {i} years, "
+            f"<p>The union of the workers in the city has been working on the report for "
+            f"{i} years, "
             "and it is one of the best that we have read in all of the time since then.</p>"
             for i in range(6)
         )
@@ -768,14 +775,19 @@ UNSEEN = {
         "http://jsgh.test/art/2026/9/16/art_77278_11830771.html",
         "utf-8",
         f"""
-<div class="bt-head"><a href="/">江苏工会</a><a href="/col/col77278/">工会要闻</a><a href="/col/col77279/">基层动态</a><a href="/col/col77280/">通知公告</a></div>
-<div class="bt-position">您现在的位置：<a href="/">首页</a> &gt; <a href="/col/col77278/">工会要闻</a></div>
+<div class="bt-head"><a href="/">江苏工会</a><a href="/col/col77278/">工会要闻</a>\
+<a href="/col/col77279/">基层动态</a><a href="/col/col77280/">通知公告</a></div>
+<div class="bt-position">您现在的位置：<a href="/">首页</a> &gt; <a href="/col/col77278/">工会要闻\
+</a></div>
 <div class="main"><div class="art-title">强化组织保障 发挥优势作用</div>
-<div class="art-info">日期：2026-09-16　来源：省总工会　浏览次数：<span id="c">128</span>　【<a>大</a> <a>中</a> <a>小</a>】</div>
+<div class="art-info">日期：2026-09-16　来源：省总工会　浏览次数：<span id="c">128</span>　【<a>大\
+</a> <a>中</a> <a>小</a>】</div>
 <div id="zoom">{paras(SIMING)}</div>
 <div class="bt-share">分享到：<a>微信</a> <a>微博</a> <a>QQ空间</a></div>
-<div class="art-print">【<a href="javascript:window.print()">打印本页</a>】【<a href="javascript:window.close()">关闭窗口</a>】</div></div>
-<div class="bt-foot"><p>主办：江苏省总工会　承办：江苏工会网络中心</p><p>苏ICP备05012345号-1　苏公网安备 32010202000123号　网站标识码：3200000001</p></div>""",
+<div class="art-print">【<a href="javascript:window.print()">打印本页</a>】【\
+<a href="javascript:window.close()">关闭窗口</a>】</div></div>
+<div class="bt-foot"><p>主办：江苏省总工会　承办：江苏工会网络中心</p>\
+<p>苏ICP备05012345号-1　苏公网安备 32010202000123号　网站标识码：3200000001</p></div>""",
         "强化组织保障 发挥优势作用_江苏省总工会",
         "2026-09-16",
     ),
@@ -783,12 +795,16 @@ UNSEEN = {
         "http://old.acftu.test/template/10001/file.jsp?cid=222&aid=98765",
         "gbk",
         f"""
-<table width="100%"><tr><td><a href="/">首页</a> | <a href="/column.jsp?cid=1">工会新闻</a> | <a href="/column.jsp?cid=2">理论研究</a> | <a href="/column.jsp?cid=3">他山之石</a></td></tr></table>
+<table width="100%"><tr><td><a href="/">首页</a> | <a href="/column.jsp?cid=1">工会新闻</a> | \
+<a href="/column.jsp?cid=2">理论研究</a> | <a href="/column.jsp?cid=3">他山之石</a></td></tr>\
+</table>
 <table><tr><td class="file_title">强化组织保障 发挥优势作用</td></tr>
 <tr><td class="file_date">2013-03-22</td></tr>
 <tr><td><div id="ArticleBody">{paras(SIMING)}</div></td></tr>
-<tr><td align="right"><a href="javascript:window.print()">【打印此页】</a><a href="javascript:window.close()">【关闭窗口】</a></td></tr></table>
-<table><tr><td>版权所有：中华全国总工会　京ICP备05012345号　(建议使用1024×768分辨率 IE7.0以上版本浏览器)</td></tr></table>""",
+<tr><td align="right"><a href="javascript:window.print()">【打印此页】</a>\
+<a href="javascript:window.close()">【关闭窗口】</a></td></tr></table>
+<table><tr><td>版权所有：中华全国总工会　京ICP备05012345号　\
+(建议使用1024×768分辨率 IE7.0以上版本浏览器)</td></tr></table>""",
         "强化组织保障 发挥优势作用",
         None,
     ),
@@ -796,14 +812,17 @@ UNSEEN = {
         "http://acftu.people.test/n1/2023/1013/c67502-40094626.html",
         "utf-8",
         f"""
-<div class="top_nav"><a href="/">人民网</a> <a href="/GB/">首页</a> <a href="/BIG5/">繁体</a> <a>English</a></div>
+<div class="top_nav"><a href="/">人民网</a> <a href="/GB/">首页</a> <a href="/BIG5/">繁体</a> <a>\
+English</a></div>
 <div class="route"><a href="/">工会新闻</a>&gt;&gt;<a href="/GB/67502/">正文</a></div>
 <div class="rm_txt"><h1>强化组织保障 发挥优势作用</h1>
 <div class="channel">2023年10月13日08:15 | 来源：<a>工人日报</a></div>
 <div class="rm_txt_con">{paras(SIMING)}<p class="edit">(责编：王明、李华)</p></div>
 <div class="share-demo">分享让更多人看到</div></div>
-<div class="rm_relevant"><h3>相关新闻</h3><ul><li><a>某某工会召开全委会</a></li><li><a>某某工会开展送温暖活动</a></li></ul></div>
-<div class="footer">人民网版权所有，未经书面授权禁止使用 Copyright © 1997-2023 by www.people.com.cn. all rights reserved</div>""",
+<div class="rm_relevant"><h3>相关新闻</h3><ul><li><a>某某工会召开全委会</a></li><li>\
+<a>某某工会开展送温暖活动</a></li></ul></div>
+<div class="footer">人民网版权所有，\
+未经书面授权禁止使用 Copyright © 1997-2023 by www.people.com.cn. all rights reserved</div>""",
         "强化组织保障 发挥优势作用--工会新闻--人民网",
         "2023-10-13",
     ),
@@ -811,11 +830,13 @@ UNSEEN = {
         "http://tw.test/zh-hant/news/qiang-hua-zu-zhi-bao-zhang",
         "utf-8",
         """
-<div id="header"><a href="/">勞工資訊網</a> <a href="/zh-hant/news">最新消息</a> <a href="/zh-hant/about">關於我們</a> <a href="/zh-hans">简体</a></div>
+<div id="header"><a href="/">勞工資訊網</a> <a href="/zh-hant/news">最新消息</a> \
+<a href="/zh-hant/about">關於我們</a> <a href="/zh-hans">简体</a></div>
 <div class="breadcrumb"><a href="/">首頁</a> › <a href="/zh-hant/news">最新消息</a></div>
 <h1 class="page-title">強化組織保障 發揮優勢作用</h1>
 <div class="submitted">發布日期：民國114年12月26日</div>
-<div class="field-item even"><p>思明區目前有基層工會3021家，覆蓋單位13949家，工會組建率達81%；工會會員237252人，職工入會率達87%。</p>
+<div class="field-item even"><p>思明區目前有基層工會3021家，覆蓋單位13949家，工會組建率達81%；\
+工會會員237252人，職工入會率達87%。</p>
 <p>一、強化領導、營造環境，全力保障工會工作順利開展</p>
 <p>思明區委充分發揮黨委“總攬全局、協調各方”的領導核心作用，切實把工會工作擺在全區工作的重要位置。</p></div>
 <div class="links">友善列印　回上頁　回首頁</div>

@@ -57,7 +57,8 @@ def comments(n: int) -> str:
 
 def test_generic_wrapper_with_comments_gives_the_inner_article():
     body = (
-        f"<div class='content'><div class='menu'><a href='/'>首页</a><a href='/g'>工会动态</a></div>"
+        f"<div class='content'><div class='menu'><a href='/'>首页</a><a href='/g'>"
+        f"工会动态</a></div>"
         f"<div class='main'><h1>{TITLE}</h1><div class='txt'>{paras(BODY)}</div>"
         f"<div class='cmt'><h3>网友评论</h3>{comments(20)}</div></div></div>"
     )
@@ -109,7 +110,8 @@ def test_chrome_inside_the_body_container():
 def test_breadcrumb_and_unlabelled_info_bar_give_the_date_not_text():
     body = (
         "<div class='position'>您所在的位置：首页 &gt; 工会动态 &gt; 正文</div>"
-        f"<div class='hd'><h2>{TITLE}</h2><div>2024-03-05 09:30 来源：市总工会 作者：宣教部</div></div>"
+        f"<div class='hd'><h2>{TITLE}</h2><div>2024-03-05 09:30 来源：市总工会 作者："
+        f"宣教部</div></div>"
         f"<div class='txt_con'>{paras(BODY)}</div>"
     )
     ex = extract(page(body))

@@ -17,7 +17,7 @@ import subprocess
 import pytest
 
 from archive.store.schema import document_id
-from tests.conftest import crawl_cmd
+from tests.conftest import crawl_cmd, run_cli
 from tests.sql import index_mismatches, rows
 
 _EDITS = iter(range(1, 10**6))
@@ -364,7 +364,6 @@ def test_first_capture_and_the_superseding_crawl_are_recorded(recrawls, tmp_path
     version the crawl that replaced it (even the stitched article, whose first page was a
     revisit); `union-archive reindex` gives the same from the WARC files alone."""
     import shutil
-    import sys
 
     db = recrawls.data / "archive.db"
     crawls = [c["id"] for c in rows(db, "select id from crawls order by started_at")]
@@ -386,12 +385,7 @@ def test_first_capture_and_the_superseding_crawl_are_recorded(recrawls, tmp_path
     assert {v["superseded_crawl_id"] for v in versions} == {crawls[3]}
 
     shutil.copytree(recrawls.data / "warc", tmp_path / "warc")
-    proc = subprocess.run(
-        [sys.executable, "-m", "cli.main", "reindex", "--data", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_cli("reindex", "--data", str(tmp_path))
     assert proc.returncode == 0, proc.stderr[-3000:]
     again = tmp_path / "archive.db"
     sql = "select id, first_crawl_id, first_captured_at from documents order by id"

@@ -91,7 +91,8 @@ def test_child_processes_import_no_scrapy():
 
     code = (
         "import sys, pickle; from crawler import children; import archive.store.indexer, "
-        "archive.store.parallel, crawler.lock; pickle.loads(pickle.dumps(children.cluster_worker)); "
+        "archive.store.parallel, crawler.lock; pickle.loads(pickle.dumps(children.cluster_w"
+        "orker)); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

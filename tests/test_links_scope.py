@@ -7,9 +7,11 @@ from crawler.links import extract_links, script_pagination, url_shape
 from crawler.middlewares import address_refused, check_url
 from crawler.sources import SourcesError, load_sources
 
-TRS_LIST = """<html><body><ul><li><a href="./202403/t20240329_1068756.html">关于全市工会工作情况的汇报</a></li>
+TRS_LIST = """<html><body><ul><li><a href="./202403/t20240329_1068756.html">\
+关于全市工会工作情况的汇报</a></li>
 <li><a href="../other/notice.html">通知</a></li><li><a href="javascript:void(0)">打印</a></li>
-<li><a href="mailto:x@example.org">mail</a></li><li><a href="./P020260930389614168185.pdf">附件</a></li></ul>
+<li><a href="mailto:x@example.org">mail</a></li><li><a href="./P020260930389614168185.pdf">附件</a>\
+</li></ul>
 <script>var currentPage = 0; var countPage = 4;
 createPageHTML(countPage, currentPage, "index", "html");</script></body></html>"""
 
@@ -55,8 +57,10 @@ def test_expanded_variables_without_semicolons():
 
 def test_hanweb_datastore_links_in_script():
     html = (
-        '<script type="text/xml"><datastore><recordset><record><![CDATA[<li><a href="/art/2026/9/16/'
-        'art_77278_11830771.html" target="_blank">工会工作总结</a></li>]]></record></recordset></datastore></script>'
+        '<script type="text/xml"><datastore><recordset><record><![CDATA[<li><a '
+        'href="/art/2026/9/16/'
+        'art_77278_11830771.html" target="_blank">工会工作总结</a></li>]]></record>'
+        "</recordset></datastore></script>"
     )
     urls = [l.url for l in extract_links("http://h/col/col77278/index.html", Selector(text=html))]
     assert "http://h/art/2026/9/16/art_77278_11830771.html" in urls

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from crawler.lock import EXIT_LOCKED, DataDirLock, LockedError, read_holder
+from tests.conftest import run_cli
 
 HOLD = (
     "import sys, time\n"
@@ -44,15 +45,9 @@ def holder(tmp_path):
     proc.wait()
 
 
-def cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args], capture_output=True, text=True, timeout=60
-    )
-
-
 def test_second_crawl_refuses_with_one_line_and_exit_code(holder):
     data, proc = holder
-    out = cli(
+    out = run_cli(
         "crawl", "--data", str(data), "--allow-loopback", "--start-url", "http://127.0.0.1:9/"
     )
     assert out.returncode == EXIT_LOCKED
@@ -65,7 +60,7 @@ def test_second_crawl_refuses_with_one_line_and_exit_code(holder):
 
 def test_reindex_takes_the_lock_too(holder):
     data, _ = holder
-    out = cli("reindex", "--data", str(data))
+    out = run_cli("reindex", "--data", str(data))
     assert out.returncode == EXIT_LOCKED and "in use" in out.stderr
 
 

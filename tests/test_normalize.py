@@ -116,7 +116,10 @@ def test_punctuation_and_width(raw, out):
 
 
 def test_whitespace_and_paragraphs():
-    raw = "  标题  \r\n\r\n\n第一段\u3000\u3000内容\u200b。  \n\t第二段 ， 内容。\n\n\n第三段\xa0end  "
+    raw = (
+        "  标题  \r\n\r\n\n第一段\u3000\u3000内容\u200b。  \n\t第二段 ， 内容。"
+        "\n\n\n第三段\xa0end  "
+    )
     assert normalize_text(raw).text == "标题\n第一段 内容。\n第二段，内容。\n第三段 end"
 
 

@@ -8,6 +8,7 @@ from archive.extract.metadata import describe
 from archive.extract.normalize import normalize_text
 from archive.extract.official import doc_number
 from archive.store import schema as store
+from tests.conftest import run_cli
 from tests.seeds import seed
 
 NONE = {"doc_number": None, "addressee": None, "issuer": None, "issued_date": None}
@@ -162,7 +163,10 @@ def test_seeds_are_not_official_documents():
 
 
 def test_speech_salutation_is_not_an_addressee():
-    text = "（2019年8月19日）\n德阳市总工会主席 李堃\n同志们：\n这次全委（扩大）会议的主要任务是总结上半年工作。"
+    text = (
+        "（2019年8月19日）\n德阳市总工会主席 李堃\n同志们：\n这次全委（扩大）会议的主要任务是总"
+        "结上半年工作。"
+    )
     assert fields("在市总工会十一届四次全委(扩大)会议上的讲话", text) == NONE
 
 
@@ -210,7 +214,6 @@ def test_older_archive_recrawled_then_reindexed(zoo, tmp_path):
     """A crawl writing into an archive made before the columns adds them (documents read
     again unchanged keep them empty); `union-archive reindex` fills them from the WARCs."""
     import subprocess
-    import sys
 
     from tests.conftest import crawl_cmd
     from tests.sql import rows
@@ -228,12 +231,7 @@ def test_older_archive_recrawled_then_reindexed(zoo, tmp_path):
     [gold] = [d for d in zoo.truth["documents"] if d["doc_number"]]
     query = f"select {', '.join(FIELDS)} from documents where url = ?"
     assert rows(db_path, query, [gold["url"]]) == [dict.fromkeys(FIELDS)]
-    proc = subprocess.run(
-        [sys.executable, "-m", "cli.main", "reindex", "--data", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = run_cli("reindex", "--data", str(tmp_path), timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert rows(db_path, query, [gold["url"]]) == [
         {

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,7 +15,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive.evaluate.zoo import text_f1
 from crawler.post_lists import later_pages, record_links
-from tests.conftest import crawl_cmd
+from tests.conftest import crawl_cmd, run_cli
 from tests.sql import rows
 from zoo import Zoo
 
@@ -161,12 +160,7 @@ def test_post_pages_give_links_not_documents_and_reindex_agrees(hanweb, tmp_path
     assert {c["depth"] for c in proxy} == {column[0]["depth"]}  # pages of the same list
     copy = tmp_path / "copy"
     shutil.copytree(hanweb.data / "warc", copy / "warc")
-    proc = subprocess.run(
-        [sys.executable, "-m", "cli.main", "reindex", "--data", str(copy)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_cli("reindex", "--data", str(copy))
     assert proc.returncode == 0, proc.stderr[-3000:]
     cols = "id, url, title, text, published_date, warc_filename, warc_offset, warc_length"
     assert rows(copy / "archive.db", f"select {cols} from documents order by id") == rows(
@@ -186,8 +180,10 @@ def _page(url: str, html: str, encoding: str = "utf-8", **meta) -> HtmlResponse:
 
 
 JPAGE = """<html><body><div id="4301"><script type="text/xml"><datastore>
-<nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&webid=3&columnid=64511"></a>]]></nextgroup>
-<recordset><record><![CDATA[<li><a href="/art/2024/1/2/art_64511_1.html">一</a></li>]]></record></recordset>
+<nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&webid=3&columnid=64511"></a>]]>\
+</nextgroup>
+<recordset><record><![CDATA[<li><a href="/art/2024/1/2/art_64511_1.html">一</a></li>]]></record>\
+</recordset>
 </datastore></script></div>
 <script>$(function(){$("#4301").jpage({themeName:"default",totalRecord:"95",groupSize:3,
 proxyUrl:"/module/web/jpage/dataproxy.jsp",perPage:15,ajaxParam:{"col":1,appid:'1',webid:3,
@@ -246,12 +242,16 @@ def test_jpage_answer_records_resolve_against_the_list_page():
     assert links[0].priority == 10
 
 
-OLD_JSP = """<html><head><meta charset="gbk"></head><body><table><tr><td><a href="content.jsp?id=1">工会</a></td></tr></table>
-<form name="pageForm" method="POST" action="column.jsp?cid=9"><input type="hidden" name="cid" value="9">
+OLD_JSP = """<html><head><meta charset="gbk"></head><body><table><tr><td>\
+<a href="content.jsp?id=1">工会</a></td></tr></table>
+<form name="pageForm" method="POST" action="column.jsp?cid=9">\
+<input type="hidden" name="cid" value="9">
 <input type="hidden" name="col" value="工会">
 <input type="hidden" name="pgno" value="1"><input type="submit" name="go" value="跳转"></form>
-<p>共 4 页 {more}</p><script>function goPage(n){{document.pageForm.pgno.value=n;document.pageForm.submit();}}</script>
-<form method="get" action="/search.jsp"><input name="q"><input type="hidden" name="page" value="1"></form>
+<p>共 4 页 {more}</p><script>function\
+ goPage(n){{document.pageForm.pgno.value=n;document.pageForm.submit();}}</script>
+<form method="get" action="/search.jsp"><input name="q"><input type="hidden" name="page" value="1">\
+</form>
 </body></html>"""
 
 

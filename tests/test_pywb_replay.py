@@ -13,9 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -24,6 +22,8 @@ import pytest
 
 from archive.warc.cdxj import lookup
 from archive.warc.read import decode_content
+from tests.conftest import run_cli
+from tests.processes import answering, free_port
 from tests.sql import rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,12 +36,6 @@ def pywb_bin() -> Path | None:
             return Path(candidate)
     found = shutil.which("wayback")
     return Path(found).parent if found and shutil.which("wb-manager") else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str, timeout: float = 10) -> tuple[int, dict, bytes]:
@@ -86,38 +80,11 @@ def wayback(crawled, tmp_path_factory):
 def running_wayback(root: Path, bin_dir: Path):
     """pywb's ``wayback`` serving the collections under ``root`` on a free loopback port,
     its base URL once it answers; stopped (and its log closed) on leaving."""
-    port = _free_port()
-    log = open(root / "wayback.log", "wb")
-    proc = subprocess.Popen(
-        [str(bin_dir / "wayback"), "-b", "127.0.0.1", "-p", str(port)],
-        cwd=root,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if _get(base + "/", timeout=2)[0] == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    "wayback did not start: "
-                    + (root / "wayback.log").read_text(errors="replace")[-2000:]
-                )
-            time.sleep(0.2)
+    cmd = [str(bin_dir / "wayback"), "-b", "127.0.0.1", "-p", str(port)]
+    with answering(cmd, base + "/", root / "wayback.log", "wayback", 60, cwd=root):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def _samples(w) -> dict[str, str]:
@@ -163,27 +130,17 @@ def test_exported_replay_urls_replay_the_documents_captures(wayback, tmp_path):
     """`union-archive export --replay-url` gives each document a URL that pywb answers with
     that very capture (its Memento-Datetime is the document's captured_at)."""
     import json
-    import subprocess
-    import sys
     from email.utils import parsedate_to_datetime
 
     out = tmp_path / "docs.jsonl"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cli.main",
-            "export",
-            "--data",
-            str(wayback.data),
-            "-o",
-            str(out),
-            "--replay-url",
-            f"{wayback.base}/union/",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    proc = run_cli(
+        "export",
+        "--data",
+        str(wayback.data),
+        "-o",
+        str(out),
+        "--replay-url",
+        f"{wayback.base}/union/",
     )
     assert proc.returncode == 0, proc.stderr
     exported = {row["url"]: row for row in map(json.loads, out.read_text().splitlines())}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,16 +14,11 @@ from collections import Counter
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.conftest import crawl_cmd
+from tests.conftest import crawl_cmd, run_cli
+from tests.processes import free_port
 from tests.sql import rows
 
 SITES = ("trs", "fanwen", "big5")  # GBK, multi-page and multi-part, attachments, Big5
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +35,7 @@ def redis_url(tmp_path_factory):
     import redis
 
     tmp = tmp_path_factory.mktemp("redis")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             exe,
@@ -182,12 +176,7 @@ def test_redis_keys_are_gone_after_the_last_worker(two_workers):
 
 def test_reindex_builds_one_archive_with_every_gold_document_once(two_workers):
     t = two_workers
-    proc = subprocess.run(
-        [sys.executable, "-m", "cli.main", "reindex", "--data", str(t.root)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_cli("reindex", "--data", str(t.root))
     assert proc.returncode == 0, proc.stderr[-3000:]
     db = t.root / "archive.db"
     [crawl] = rows(db, "select * from crawls")
@@ -209,20 +198,6 @@ def test_reindex_builds_one_archive_with_every_gold_document_once(two_workers):
     # provenance resolves into the workers' directories
     [doc] = rows(db, "select id from documents limit 1")
     out = t.root / "one.warc.gz"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cli.main",
-            "record",
-            doc["id"],
-            "--data",
-            str(t.root),
-            "-o",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    proc = run_cli("record", doc["id"], "--data", str(t.root), "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     assert len(list(ArchiveIterator(io.BytesIO(out.read_bytes())))) == 1

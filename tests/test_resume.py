@@ -21,7 +21,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.warc.writer import _complete_prefix
-from tests.conftest import crawl_cmd
+from tests.conftest import crawl_cmd, run_cli
 from tests.sql import rows
 
 
@@ -143,7 +143,7 @@ def test_sigkill_inside_a_warc_write(zoo, tmp_path):
     # reindex of the crashed directory: the torn file is cut back first, then read
     copy = tmp_path / "copy"
     shutil.copytree(data, copy)
-    out = run([sys.executable, "-m", "cli.main", "reindex", "--data", str(copy)])
+    out = run_cli("reindex", "--data", str(copy), timeout=180)
     assert out.returncode == 0, out.stderr[-3000:]
     assert not list((copy / "warc").glob("*.open"))
     assert rows(copy / "archive.db", "select count(*) n from documents")[0]["n"] > 0

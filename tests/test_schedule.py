@@ -15,18 +15,9 @@ import time
 
 import pytest
 
+from tests.conftest import run_cli
+
 NAME = "pytest-union-sched"
-
-
-def cli(*args, env=None, **kw):
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args],
-        capture_output=True,
-        text=True,
-        timeout=kw.pop("timeout", 120),
-        env=env,
-        **kw,
-    )
 
 
 def crawls(data):
@@ -72,42 +63,15 @@ def test_crontab_install_runs_lists_and_removes(user_crontab, zoo, tmp_path):
         ["crontab", "-"], input="# someone else's line\n0 1 * * * true\n", text=True, check=True
     )
     data = tmp_path / "nightly archive"  # a space: the line must quote it
-    out = cli(
-        "schedule",
-        "install",
-        "--data",
-        str(data),
-        "--cron",
-        "30 2 * * *",
-        "--name",
-        NAME,
-        "--",
-        "--start-url",
-        small_site(zoo),
-        *CRAWL_ARGS,
-    )
+    install = ["schedule", "install", "--data", str(data), "--cron", "30 2 * * *", "--name", NAME]
+    install += ["--", "--start-url", small_site(zoo), *CRAWL_ARGS]
+    out = run_cli(*install)
     assert out.returncode == 0, out.stderr
     table = subprocess.run(["crontab", "-l"], capture_output=True, text=True, check=True).stdout
     [line] = [l for l in table.splitlines() if NAME in l]
     assert line.startswith("30 2 * * * ") and "0 1 * * * true" in table
     # installing again replaces the entry instead of adding a second one
-    assert (
-        cli(
-            "schedule",
-            "install",
-            "--data",
-            str(data),
-            "--cron",
-            "30 2 * * *",
-            "--name",
-            NAME,
-            "--",
-            "--start-url",
-            small_site(zoo),
-            *CRAWL_ARGS,
-        ).returncode
-        == 0
-    )
+    assert run_cli(*install).returncode == 0
     table = subprocess.run(["crontab", "-l"], capture_output=True, text=True, check=True).stdout
     assert sum(NAME in l for l in table.splitlines()) == 1
     # what cron would run: the command part of the line, by /bin/sh, from another directory
@@ -124,18 +88,18 @@ def test_crontab_install_runs_lists_and_removes(user_crontab, zoo, tmp_path):
     [row] = crawls(data)
     assert row["status"] == "finished" and row["documents"] > 0
     assert "finished" in (data / "logs" / "schedule.log").read_text()
-    listed = cli("schedule", "list")
+    listed = run_cli("schedule", "list")
     assert f"cron     {NAME}  30 2 * * *  {data}" in listed.stdout
-    assert cli("schedule", "remove", NAME).returncode == 0
+    assert run_cli("schedule", "remove", NAME).returncode == 0
     table = subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout
     assert NAME not in table and "0 1 * * * true" in table
-    assert cli("schedule", "remove", NAME).returncode == 1
+    assert run_cli("schedule", "remove", NAME).returncode == 1
 
 
 def test_systemd_units_written_listed_removed(tmp_path):
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
     data = tmp_path / "data"
-    out = cli(
+    out = run_cli(
         "schedule",
         "install",
         "--data",
@@ -164,10 +128,10 @@ def test_systemd_units_written_listed_removed(tmp_path):
     assert exec_start[-1] == str(tmp_path / "sources.yml")  # made absolute
     assert service["Service"]["Type"] == "oneshot"
     assert "systemctl --user enable --now" in out.stdout
-    assert f"systemd  {NAME}  Mon *-*-* 3:15:00" in cli("schedule", "list", env=env).stdout
-    assert cli("schedule", "remove", NAME, env=env).returncode == 0
+    assert f"systemd  {NAME}  Mon *-*-* 3:15:00" in run_cli("schedule", "list", env=env).stdout
+    assert run_cli("schedule", "remove", NAME, env=env).returncode == 0
     assert not list(units.iterdir())
-    bad = cli(
+    bad = run_cli(
         "schedule",
         "install",
         "--data",
@@ -179,12 +143,12 @@ def test_systemd_units_written_listed_removed(tmp_path):
         env=env,
     )
     assert bad.returncode == 2 and "--on-calendar" in bad.stderr
-    assert cli("schedule", "install", "--data", str(data), "--cron", "nonsense").returncode == 2
+    assert run_cli("schedule", "install", "--data", str(data), "--cron", "nonsense").returncode == 2
 
 
 def test_foreground_scheduler_runs_crawls_one_after_another(zoo, tmp_path):
     data = tmp_path / "fg"
-    out = cli(
+    out = run_cli(
         "schedule",
         "run",
         "--data",

@@ -112,7 +112,8 @@ def all_docs(db):
 def test_query_set_recall_and_precision_are_exact(db):
     recall, precision, tp, misses = measure(db, all_docs(db), QUERIES)
     print(
-        f"query set: {len(QUERIES)} queries, {tp} hits, recall={recall:.3f} precision={precision:.3f}"
+        f"query set: {len(QUERIES)} queries, {tp} hits, recall={recall:.3f} "
+        f"precision={precision:.3f}"
     )
     assert misses == []
     assert recall == 1.0 and precision == 1.0 and tp > 40

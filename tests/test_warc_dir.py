@@ -12,7 +12,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.warc.dirs import DIRS_FILE, warc_dirs
-from tests.conftest import crawl_cmd
+from tests.conftest import crawl_cmd, run_cli
 from tests.sql import rows
 
 
@@ -28,16 +28,6 @@ def elsewhere(zoo, tmp_path_factory):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return type("E", (), dict(data=data, warc=warc, tmp=tmp, zoo=zoo, proc=proc))
-
-
-def _cli(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-    )
 
 
 def test_crawl_writes_and_records_the_custom_directory(elsewhere):
@@ -70,7 +60,7 @@ def test_record_command_finds_the_file(elsewhere):
         "select id, url from documents where url like '%.docx' limit 1",
     )
     out = elsewhere.tmp / "one.warc.gz"
-    proc = _cli("record", doc["id"], "--data", str(elsewhere.data), "-o", str(out))
+    proc = run_cli("record", doc["id"], "--data", str(elsewhere.data), "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     [record] = list(ArchiveIterator(io.BytesIO(out.read_bytes())))
     assert record.rec_headers.get_header("WARC-Target-URI") == doc["url"]
@@ -82,7 +72,7 @@ def test_record_command_finds_the_file(elsewhere):
 
 def test_wacz_packages_the_files(elsewhere):
     out = elsewhere.tmp / "c.wacz"
-    proc = _cli("wacz", "--data", str(elsewhere.data), "-o", str(out))
+    proc = run_cli("wacz", "--data", str(elsewhere.data), "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     import zipfile
 
@@ -143,7 +133,7 @@ def test_recrawl_and_reindex_use_the_custom_directory(elsewhere):
     )
     assert any(c["url"].endswith(".docx") for c in caps)
     assert (elsewhere.data / DIRS_FILE).read_text().count(str(elsewhere.warc)) == 1
-    proc = _cli("reindex", "--data", str(elsewhere.data))
+    proc = run_cli("reindex", "--data", str(elsewhere.data))
     assert proc.returncode == 0, proc.stderr
     after = rows(elsewhere.data / "archive.db", "select id, text from documents order by id")
     assert after == before

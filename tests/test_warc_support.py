@@ -9,37 +9,25 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import socket
 import subprocess
 import sys
-import threading
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+from tests.bombs import PAGE
+from tests.hostile import Loopback
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
-ARTICLE = (
-    "<html><head><meta charset='utf-8'><title>市总工会2023年工作报告</title></head><body>"
-    "<h1>市总工会2023年工作报告</h1>"
-    + "".join(
-        f"<p>第{i}段：坚持以职工为中心，推进工资集体协商，维护职工合法权益，开展劳模评选。</p>"
-        for i in range(40)
-    )
-    + "</body></html>"
-).encode("utf-8")
 DUP = ("<html><body>" + "重复内容。" * 200 + "</body></html>").encode("utf-8")
 LAST_MODIFIED = formatdate(1700000000, usegmt=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Site:
-    """Threaded http.server on 127.0.0.1; ``log`` keeps (method, path, headers) per request."""
+class Site(Loopback):
+    """A loopback server with the HTTP details the capture must keep; ``log`` keeps
+    (method, path, headers) per request."""
 
     def __init__(self, tls: tuple[str, str] | None = None):
         """``tls``: (certfile, keyfile) to serve https instead of http."""
@@ -48,38 +36,11 @@ class Site:
         self.refused_port = free_port()  # nothing listens there
         self.changed = False
         self.hits: dict[str, int] = {}
-        site = self
+        super().__init__(self._get, tls=tls)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def do_GET(self):
-                site.log.append(("GET", self.path, dict(self.headers.items())))
-                site.route(self)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        if tls:
-            import ssl
-
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(*tls)
-            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
-            self.base = f"https://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def _get(self, h: BaseHTTPRequestHandler) -> None:
+        self.log.append(("GET", h.path, dict(h.headers.items())))
+        self.route(h)
 
     # -- pages -------------------------------------------------------------------
     def index(self) -> bytes:
@@ -134,7 +95,7 @@ class Site:
         p = h.path
         html = [("Content-Type", "text/html; charset=utf-8")]
         article = (
-            ARTICLE
+            PAGE
             + f"<!-- {p.split('?')[0]} -->".encode()
             + (b"<!-- changed -->" if self.changed else b"")
         )
@@ -198,10 +159,10 @@ class Site:
             h.send_header("Content-Type", "text/html; charset=utf-8")
             h.send_header("Content-Length", "5000")
             h.end_headers()
-            h.wfile.write(ARTICLE[:40])
+            h.wfile.write(PAGE[:40])
             h.wfile.flush()
             h.close_connection = True
-            self.sent[p] = ARTICLE[:40]
+            self.sent[p] = PAGE[:40]
         elif p == "/slow":
             import time
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.conftest import crawl_cmd
+from tests.conftest import crawl_cmd, run_cli
 from tests.sql import rows
 
 
@@ -26,10 +26,6 @@ def zoo():
 
 def run(cmd):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-
-
-def cli(*args):
-    return run([sys.executable, "-m", "cli.main", *args])
 
 
 def whole(path, offset, length) -> bool:
@@ -85,7 +81,7 @@ def test_a_truncated_warc_file_is_found_and_what_it_lost_is_fetched_again(zoo, t
     data = tmp_path / "a"
     first = run(crawl_cmd(data, zoo.start_urls))
     assert first.returncode == 0, first.stderr[-3000:]
-    assert cli("verify", "--data", str(data)).returncode == 0
+    assert run_cli("verify", "--data", str(data)).returncode == 0
     [cut] = sorted((data / "warc").glob("*.warc.gz"))
     size = cut.stat().st_size
     with open(cut, "r+b") as fh:
@@ -93,7 +89,7 @@ def test_a_truncated_warc_file_is_found_and_what_it_lost_is_fetched_again(zoo, t
     # (warcio check passes such a file or stumbles on the cut member, depending on where
     # the cut falls: the archive needs a check of its own either way)
 
-    found = cli("verify", "--data", str(data))
+    found = run_cli("verify", "--data", str(data))
     assert found.returncode == 1, found.stdout + found.stderr
     assert f"{cut}: cut short" in found.stdout
     assert "have no readable archived copy" in found.stdout
@@ -119,10 +115,10 @@ def test_a_truncated_warc_file_is_found_and_what_it_lost_is_fetched_again(zoo, t
         if loc[0] in new and u in {url for url, _ in gold(zoo)}
     )
 
-    fixed = cli("reindex", "--data", str(data))
+    fixed = run_cli("reindex", "--data", str(data))
     assert fixed.returncode == 0, fixed.stderr[-3000:]
     assert (data / "warc" / (cut.name + ".torn")).exists()  # nothing is thrown away
-    ok = cli("verify", "--data", str(data))
+    ok = run_cli("verify", "--data", str(data))
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "all well" in ok.stdout
     have = {
@@ -139,6 +135,6 @@ def test_a_truncated_warc_file_is_found_and_what_it_lost_is_fetched_again(zoo, t
 
 
 def test_verify_of_a_missing_archive_is_one_line(tmp_path):
-    proc = cli("verify", "--data", str(tmp_path / "none"))
+    proc = run_cli("verify", "--data", str(tmp_path / "none"))
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"union-archive: error: no archive at {tmp_path / 'none'}"

@@ -46,6 +46,8 @@ CHROME = [
     "上一篇",
     "下一篇",
 ]
+# the sites a zoo always runs (the large portal only when asked for)
+SITES = {"trs", "news", "wenku", "fanwen", "big5", "mislabeled", "portal", "traps", "hanweb"}
 REQUIRED = {
     "url",
     "part",
@@ -125,18 +127,7 @@ def docs(zoo):
 
 
 def test_truth_shape(zoo, docs, tmp_path):
-    assert set(zoo.urls) == {
-        "trs",
-        "news",
-        "wenku",
-        "fanwen",
-        "big5",
-        "mislabeled",
-        "portal",
-        "traps",
-        "hanweb",
-        "large",
-    }
+    assert set(zoo.urls) == SITES | {"large"}
     assert all(u.startswith("http://127.0.0.1:") for u in zoo.urls.values())
     assert len(set(zoo.urls.values())) == len(zoo.urls)
     assert sorted(zoo.start_urls) == sorted(zoo.urls.values())
@@ -754,17 +745,7 @@ def test_cli_serve_prints_urls_and_writes_truth(tmp_path):
             lines.append(proc.stdout.readline())
             assert lines[-1], "zoo serve ended early"
         urls = dict(line.split() for line in lines[:-1])
-        assert set(urls) == {
-            "trs",
-            "news",
-            "wenku",
-            "fanwen",
-            "big5",
-            "mislabeled",
-            "portal",
-            "traps",
-            "hanweb",
-        }
+        assert set(urls) == SITES
         assert fetch(urls["news"])[0] == 200
         data = json.loads(truth.read_text(encoding="utf-8"))
         assert data["sites"]["news"]["base"] == urls["news"]

@@ -10,7 +10,7 @@ import click
 
 
 @click.group()
-def zoo():
+def zoo() -> None:
     """Local union portals with ground truth (tests, demo, benchmarks)."""
 
 
@@ -48,7 +48,14 @@ def zoo():
     is_flag=True,
     help="Also serve guard (JS cookie challenge) and spa (single-page app).",
 )
-def serve(large_pages, truth_path, host, slow_seconds, seed, browser_sites):
+def serve(
+    large_pages: int,
+    truth_path: str | None,
+    host: str,
+    slow_seconds: float,
+    seed: int,
+    browser_sites: bool,
+) -> None:
     """Start all sites, print each site's name and URL, run until Ctrl-C."""
     from . import Zoo
 
@@ -73,7 +80,7 @@ def serve(large_pages, truth_path, host, slow_seconds, seed, browser_sites):
             pass
 
 
-def main():  # python -m zoo.cli
+def main() -> None:  # python -m zoo.cli
     zoo()
 
 

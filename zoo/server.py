@@ -39,7 +39,7 @@ def not_modified(
 class _Handler(BaseHTTPRequestHandler):
     server_version = "ZooHTTP/1.0"
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # else keep-alive clients wait 40 ms per response
+    disable_nagle_algorithm = True  # else keep-alive clients wait on a delayed ACK per response
     site: Site  # set on a per-server subclass
     log: list
     lock: threading.Lock
@@ -181,7 +181,7 @@ class Zoo:
         seed: int = 2026,
         ports: dict | None = None,
         browser_sites: bool = False,
-    ):
+    ) -> None:
         if host != "127.0.0.1":
             raise ValueError("the zoo only serves on 127.0.0.1")
         self.host = host
@@ -274,7 +274,7 @@ class Zoo:
         with self._locks[name]:
             return list(self._logs[name])
 
-    def write_truth(self, path) -> None:
+    def write_truth(self, path: str | Path) -> None:
         Path(path).write_text(
             json.dumps(self.truth, ensure_ascii=False, indent=1), encoding="utf-8"
         )

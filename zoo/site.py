@@ -59,7 +59,7 @@ class Site:
     validators = True  # ETag/Last-Modified on stored pages, 304 on a match
     last_modified = "Mon, 15 Jan 2024 09:30:00 GMT"
 
-    def __init__(self, base: str, urls: dict[str, str], **options):
+    def __init__(self, base: str, urls: dict[str, str], **options: object) -> None:
         self.base = base
         self.urls = urls
         self.options = options
@@ -92,6 +92,11 @@ class Site:
 
     def add(self, path: str, page: Page) -> None:
         self.pages[path] = page
+
+    def add_robots(self, *rules: str, content_type: str = "text/plain") -> None:
+        """/robots.txt: ``User-agent: *`` and these rule lines."""
+        text = "".join(f"{line}\n" for line in ("User-agent: *", *rules))
+        self.add("/robots.txt", Page(body=text.encode("ascii"), content_type=content_type))
 
     def gold(
         self,

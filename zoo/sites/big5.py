@@ -4,7 +4,7 @@ ROC dates on some pages). Gold texts are the Simplified (OpenCC t2s) form of wha
 from __future__ import annotations
 
 from .. import content as c
-from ..site import Site, esc, paras_html
+from ..site import Page, Site, esc, paras_html
 
 SITE = "勞工資訊轉載網"
 
@@ -17,9 +17,11 @@ def _chrome(title: str, body: str) -> str:
 <title>{esc(title)} | {SITE}</title>
 </head>
 <body>
-<div id="header"><a href="/">{SITE}</a> <a href="/news?page=0">最新轉載</a> <a href="/">關於本站</a></div>
+<div id="header"><a href="/">{SITE}</a> <a href="/news?page=0">最新轉載</a> <a href="/">關於本站\
+</a></div>
 {body}
-<div id="footer"><p>本站文章均轉載自網路,版權歸原作者所有。</p><p>版權所有 2024 {SITE} 聯絡我們：service@example.org</p></div>
+<div id="footer"><p>本站文章均轉載自網路,版權歸原作者所有。</p>\
+<p>版權所有 2024 {SITE} 聯絡我們：service@example.org</p></div>
 </body>
 </html>
 """
@@ -59,10 +61,7 @@ class Big5Site(Site):
     declared = "big5"
 
     def build(self) -> None:
-        self.add(
-            "/robots.txt",
-            self.html_page("User-agent: *\nDisallow: /user/\n", content_type="text/plain"),
-        )
+        self.add_robots("Disallow: /user/")
         items = []
         for text_id, node, shown, iso, note in NODES:
             t = _traditional(text_id)
@@ -74,7 +73,8 @@ class Big5Site(Site):
 <div class="field-body">
 {paras_html(t.paras)}
 </div>
-<div class="links"><a href="/news?page=0">返回列表</a> <a href="javascript:window.print()">列印</a></div>
+<div class="links"><a href="/news?page=0">返回列表</a> <a href="javascript:window.print()">列印</a>\
+</div>
 </article>"""
             self.add(path, self.html_page(_chrome(t.title, body)))
             self.gold(path, t, published_date=iso)
@@ -101,7 +101,7 @@ class Big5Site(Site):
             ),
         )
 
-    def dynamic(self, path: str, query: str):
+    def dynamic(self, path: str, query: str) -> Page | None:
         if path == "/news":
             from urllib.parse import parse_qs
 

@@ -15,13 +15,17 @@ def _chrome(title: str, crumb: str, body: str) -> str:
 <head>
 <meta http-equiv="Content-Type" content="text/html; charset=gbk">
 <title>{esc(title)}_{SITE}</title>
-<script type="text/javascript">document.oncopy=function(){{return false;}};document.oncontextmenu=function(){{return false;}};</script>
+<script type="text/javascript">document.oncopy=function(){{return\
+ false;}};document.oncontextmenu=function(){{return false;}};</script>
 </head>
 <body>
-<div class="top"><a href="/">{SITE}</a> | <a href="/zongjie/">工作总结</a> | <a href="/huibao/">工作汇报</a> | <a href="/jianghua/">讲话稿</a></div>
+<div class="top"><a href="/">{SITE}</a> | <a href="/zongjie/">工作总结</a> | <a href="/huibao/">\
+工作汇报</a> | <a href="/jianghua/">讲话稿</a></div>
 <div class="weizhi">您的位置：<a href="/">{SITE}</a>&gt;<a href="/">范文</a>&gt;{crumb}</div>
 {body}
-<div class="foot"><p>本站部分文章来自网络,如有侵权请联系删除。</p><p>Copyright 2012-2024 {SITE} 版权所有 <a href="https://beian.miit.gov.cn/">粤ICP备13045678号</a></p></div>
+<div class="foot"><p>本站部分文章来自网络,如有侵权请联系删除。</p>\
+<p>Copyright 2012-2024 {SITE} 版权所有 <a href="https://beian.miit.gov.cn/">粤ICP备13045678号</a>\
+</p></div>
 </body>
 </html>
 """
@@ -79,10 +83,7 @@ class FanwenSite(Site):
     declared = "gbk"
 
     def build(self) -> None:
-        self.add(
-            "/robots.txt",
-            self.html_page("User-agent: *\nDisallow: /e/\n", content_type="text/plain"),
-        )
+        self.add_robots("Disallow: /e/")
         listing = []
 
         # page 1: 工会工作总结(通用4篇), 篇1..篇4 markers
@@ -204,7 +205,8 @@ class FanwenSite(Site):
 <div class="content">
 {blocks}
 </div>
-<div class="tuijian"><h3>猜你喜欢</h3><a href="/zongjie/">工作总结</a> <a href="/huibao/">工作汇报</a></div>
+<div class="tuijian"><h3>猜你喜欢</h3>\
+<a href="/zongjie/">工作总结</a> <a href="/huibao/">工作汇报</a></div>
 </div>"""
         self.add(
             path, self.html_page(_chrome(title, f'<a href="{col_path}">{col}</a>&gt;{sub}', body))

@@ -78,10 +78,7 @@ class GuardSite(Site):
     name = "guard"
 
     def build(self) -> None:
-        self.add(
-            "/robots.txt",
-            Page(body=b"User-agent: *\nDisallow: /private/\n", content_type="text/plain"),
-        )
+        self.add_robots("Disallow: /private/")
         self.forbidden.append("/private/")
         self._issued: dict[str, str] = {}  # __jsluid_h -> the nonce its 521 page named
         self._lock = threading.Lock()

@@ -78,14 +78,18 @@ def _chrome(title: str, body: str, extra_head: str = "") -> str:
 <script type="text/javascript" src="/module/jslib/jquery/jquery.js"></script>
 </head>
 <body>
-<div class="top"><div class="logo"><a href="/"><img src="/images/32/logo.png" alt="{SITE}"></a></div>
-<div class="search"><form action="/module/search/index.jsp" method="get"><input name="searchword"><input type="submit" value="搜索"></form></div></div>
-<div class="nav"><ul><li><a href="/">首页</a></li> {nav} <li><a href="/oldsite/column.jsp?cid={OLD_CID}">旧版资讯</a></li></ul></div>
+<div class="top"><div class="logo"><a href="/"><img src="/images/32/logo.png" alt="{SITE}"></a>\
+</div>
+<div class="search"><form action="/module/search/index.jsp" method="get"><input name="searchword">\
+<input type="submit" value="搜索"></form></div></div>
+<div class="nav"><ul><li><a href="/">首页</a></li> {nav} <li>\
+<a href="/oldsite/column.jsp?cid={OLD_CID}">旧版资讯</a></li></ul></div>
 {body}
 <div class="foot">
 <p><a href="/">网站地图</a> | <a href="/">联系我们</a> | <a href="/">网站声明</a></p>
 <p>主办单位：{HOST_ORG}　地址：江淮市长江路88号　邮编：210008</p>
-<p>网站标识码：3200000012　<a href="https://beian.miit.gov.cn/">苏ICP备05004512号-1</a>　苏公网安备 32010202000456号</p>
+<p>网站标识码：3200000012　<a href="https://beian.miit.gov.cn/">苏ICP备05004512号-1</a>\
+　苏公网安备 32010202000456号</p>
 </div>
 </body>
 </html>
@@ -104,14 +108,18 @@ def _article(t: c.Text, column: str, col_url: str, date: str, source: str) -> st
         f'<meta name="PubDate" content="{date}">\n'
         f'<meta name="ContentSource" content="{esc(source)}">\n'
     )
-    body = f"""<div class="position">您当前的位置：<a href="/">首页</a> &gt; <a href="{col_url}">{esc(column)}</a></div>
+    body = f"""<div class="position">您当前的位置：<a href="/">首页</a> &gt; <a href="{col_url}">\
+{esc(column)}</a></div>
 <div class="main">
 <div class="article-title">{esc(t.title)}</div>
-<div class="article-info">发布日期：{date[:10]}　信息来源：{esc(source)}　浏览次数：<span id="hits">0</span>　【字体：<a href="javascript:doZoom(18)">大</a> <a href="javascript:doZoom(16)">中</a> <a href="javascript:doZoom(14)">小</a>】</div>
+<div class="article-info">发布日期：{date[:10]}　信息来源：{esc(source)}　浏览次数：\
+<span id="hits">0</span>　【字体：<a href="javascript:doZoom(18)">大</a> \
+<a href="javascript:doZoom(16)">中</a> <a href="javascript:doZoom(14)">小</a>】</div>
 <div id="zoom"><!--ZJEG_RSS.content.begin--><meta name="ContentStart">
 {paras_html(t.paras)}
 <meta name="ContentEnd"><!--ZJEG_RSS.content.end--></div>
-<div class="article-tools">【<a href="javascript:window.print()">打印本页</a>】【<a href="javascript:window.close()">关闭窗口</a>】</div>
+<div class="article-tools">【<a href="javascript:window.print()">打印本页</a>】【\
+<a href="javascript:window.close()">关闭窗口</a>】</div>
 </div>"""
     return _chrome(f"{t.title} {column} {HOST_ORG}", body, head)
 
@@ -132,8 +140,7 @@ class HanwebSite(Site):
 
     def build(self) -> None:
         self.forbidden = ["/module/jslib/"]
-        robots = b"User-agent: *\nDisallow: /module/jslib/\nDisallow: /module/search/\n"
-        self.add("/robots.txt", Page(body=robots, content_type="text/plain"))
+        self.add_robots("Disallow: /module/jslib/", "Disallow: /module/search/")
         self.records: dict[str, list[str]] = {}
         self.old_pages: dict[str, Page] = {}
         latest = []
@@ -174,13 +181,19 @@ class HanwebSite(Site):
         body = f"""<div class="position">您当前的位置：<a href="/">首页</a> &gt; {esc(column)}</div>
 <div class="list-box"><h2>{esc(column)}</h2>
 <div id="{unit}"><script type="text/xml"><datastore>
-<nextgroup><![CDATA[<a href="{proxy}?page=1&webid={WEBID}&path=/&columnid={cid}&unitid={unit}&webname={webname}&permissiontype=0"></a>]]></nextgroup>
+<nextgroup><![CDATA[<a href="{proxy}?page=1&webid={WEBID}&path=/&columnid={cid}&unitid={unit}\
+&webname={webname}&permissiontype=0"></a>]]></nextgroup>
 <recordset>
 {group}
 </recordset>
 </datastore></script></div>
 <script type="text/javascript" src="/module/jslib/jquery/jpage/jquery.jpage.js"></script>
-<script type="text/javascript">$(function(){{$('#{unit}').jpage({{themeName:'default',showMode:'full',totalRecord:{len(records)},openCookies:false,dataBefore:'<ul class="list_list">',dataStore:dataStore,dataAfter:'</ul>',groupSize:1,proxyUrl:'{proxy}',perPage:{per_page},barPosition:'bottom',ajaxParam:{{col:1,appid:1,webid:{WEBID},path:'/',columnid:{cid},unitid:'{unit}',webname:'{_form_value(HOST_ORG)}',permissiontype:0}}}});}});</script>
+<script type="text/javascript">$(function(){{$('#{unit}').jpage({{themeName:'default',\
+showMode:'full',totalRecord:{len(records)},openCookies:false,\
+dataBefore:'<ul class="list_list">',dataStore:dataStore,dataAfter:'</ul>',groupSize:1,\
+proxyUrl:'{proxy}',perPage:{per_page},barPosition:'bottom',\
+ajaxParam:{{col:1,appid:1,webid:{WEBID},path:'/',columnid:{cid},unitid:'{unit}',\
+webname:'{_form_value(HOST_ORG)}',permissiontype:0}}}});}});</script>
 </div>"""
         return _chrome(f"{column} {HOST_ORG}", body)
 
@@ -249,13 +262,17 @@ class HanwebSite(Site):
         for text_id, aid, date, source in OLD_NEWS:
             t = c.load(text_id)
             url = f"/oldsite/content.jsp?id={aid}"
-            body = f"""<table width="900" align="center" class="pos"><tr><td>当前位置：<a href="/">首页</a> &gt;&gt; <a href="column.jsp?cid={OLD_CID}">工会资讯</a></td></tr></table>
-<table width="900" align="center"><tr><td id="ArticleTitle" align="center"><b>{esc(t.title)}</b></td></tr>
+            body = f"""<table width="900" align="center" class="pos"><tr>\
+<td>当前位置：<a href="/">首页</a> &gt;&gt; <a href="column.jsp?cid={OLD_CID}">工会资讯</a></td>\
+</tr></table>
+<table width="900" align="center"><tr><td id="ArticleTitle" align="center"><b>{esc(t.title)}</b>\
+</td></tr>
 <tr><td class="file_date" align="center">发布时间：{date}　来源：{esc(source)}</td></tr>
 <tr><td id="ArticleBody">
 {paras_html(t.paras)}
 </td></tr>
-<tr><td align="right"><a href="javascript:window.print()">【打印本页】</a> <a href="javascript:window.close()">【关闭窗口】</a></td></tr></table>"""
+<tr><td align="right"><a href="javascript:window.print()">【打印本页】</a> \
+<a href="javascript:window.close()">【关闭窗口】</a></td></tr></table>"""
             self.old_pages[f"art:id={aid}"] = page(self._old_chrome(t.title, body))
             self.gold(url, t, published_date=date, encoding="gbk", declared="gbk")
             rows.append((url, t.title, date))
@@ -274,7 +291,8 @@ class HanwebSite(Site):
             if n < pages:
                 links.append(f'<a href="javascript:goPage({n + 1})">下一页</a>')
                 links.append(f'<a href="javascript:goPage({pages})">尾页</a>')
-            body = f"""<table width="900" align="center" class="pos"><tr><td>当前位置：<a href="/">首页</a> &gt;&gt; 工会资讯</td></tr></table>
+            body = f"""<table width="900" align="center" class="pos"><tr>\
+<td>当前位置：<a href="/">首页</a> &gt;&gt; 工会资讯</td></tr></table>
 <table width="900" align="center" class="list">
 {trs}
 </table>
@@ -282,8 +300,11 @@ class HanwebSite(Site):
 <input type="hidden" name="cid" value="{OLD_CID}">
 <input type="hidden" name="pgno" value="{n}">
 </form>
-<table width="900" align="center"><tr><td align="center">共{len(rows)}条记录 每页{OLD_PER_PAGE}条 第{n}/{pages}页 {" ".join(links)}</td></tr></table>
-<script language="javascript">function goPage(n){{document.pageForm.pgno.value=n;document.pageForm.submit();}}</script>"""
+<table width="900" align="center"><tr>\
+<td align="center">共{len(rows)}条记录 每页{OLD_PER_PAGE}条 第{n}/{pages}页 {" ".join(links)}</td>\
+</tr></table>
+<script language="javascript">function\
+ goPage(n){{document.pageForm.pgno.value=n;document.pageForm.submit();}}</script>"""
             self.old_pages[f"list:cid={OLD_CID}:{n}"] = page(self._old_chrome("工会资讯", body))
 
     @staticmethod
@@ -294,9 +315,11 @@ class HanwebSite(Site):
 <title>{esc(title)}--{HOST_ORG}(旧版)</title>
 </head>
 <body>
-<table width="900" align="center"><tr><td><a href="/">{SITE}</a> | <a href="column.jsp?cid={OLD_CID}">工会资讯</a></td></tr></table>
+<table width="900" align="center"><tr><td>\
+<a href="/">{SITE}</a> | <a href="column.jsp?cid={OLD_CID}">工会资讯</a></td></tr></table>
 {body}
-<table width="900" align="center"><tr><td align="center">版权所有：{HOST_ORG}　苏ICP备05004512号</td></tr></table>
+<table width="900" align="center"><tr>\
+<td align="center">版权所有：{HOST_ORG}　苏ICP备05004512号</td></tr></table>
 </body>
 </html>
 """

@@ -9,7 +9,7 @@ import threading
 from functools import lru_cache
 
 from .. import content as c
-from ..site import Site, esc, paras_html
+from ..site import Page, Site, esc, paras_html
 
 PER_LIST = 50
 TARGET_BYTES = 24 * 1024
@@ -81,7 +81,9 @@ def article(seed: int, i: int) -> dict:
         "org": f"{city}市总工会" if is_report else None,
         "region": f"四川省{city}市",
         "year": year if is_report else None,
-        "published_date": f"{year + (1 if month == 12 and is_report else 0):04d}-{month:02d}-{day:02d}",
+        "published_date": (
+            f"{year + (1 if month == 12 and is_report else 0):04d}-{month:02d}-{day:02d}"
+        ),
     }
 
 
@@ -96,12 +98,7 @@ class LargeSite(Site):
         self.list_count = -(-self.n // PER_LIST)
         self.generated = 0  # article pages generated so far
         self._lock = threading.Lock()
-        self.add(
-            "/robots.txt",
-            self.html_page(
-                "User-agent: *\nDisallow: /search\n", content_type="text/plain; charset=utf-8"
-            ),
-        )
+        self.add_robots("Disallow: /search", content_type="text/plain; charset=utf-8")
         self.truth_extra = {
             "articles": self.n,
             "list_pages": self.list_count,
@@ -135,12 +132,14 @@ class LargeSite(Site):
 
     def _chrome(self, title: str, body: str) -> str:
         return (
-            f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{esc(title)} - 四川工会信息网</title></head>\n'
-            f'<body><div class="nav"><a href="/">首页</a> <a href="/list/0.html">工作报告</a></div>\n{body}\n'
+            f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{esc(title)} - '
+            f"四川工会信息网</title></head>\n"
+            f'<body><div class="nav"><a href="/">首页</a> <a href="/list/0.html">'
+            f"工作报告</a></div>\n{body}\n"
             f'<div class="footer">主办单位：四川工会信息网　蜀ICP备00000000号</div></body></html>\n'
         )
 
-    def dynamic(self, path: str, query: str):
+    def dynamic(self, path: str, query: str) -> Page | None:
         m = re.fullmatch(r"/art/(\d+)\.html", path)
         if m and int(m.group(1)) < self.n and str(int(m.group(1))) == m.group(1):
             i = int(m.group(1))
@@ -153,9 +152,12 @@ class LargeSite(Site):
                 if 0 <= j < self.n
             )
             body = (
-                f'<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="/list/{i // PER_LIST}.html">工作报告</a></div>\n'
-                f'<h1>{esc(a["title"])}</h1>\n<div class="info">发布时间：{a["published_date"]}</div>\n'
-                f'<div class="content">\n{paras_html(a["paras"])}\n</div>\n<div class="rel">{nav}</div>'
+                f'<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a '
+                f'href="/list/{i // PER_LIST}.html">工作报告</a></div>\n'
+                f'<h1>{esc(a["title"])}</h1>\n<div class="info">发布时间：'
+                f"{a['published_date']}</div>\n"
+                f'<div class="content">\n{paras_html(a["paras"])}\n</div>\n<div '
+                f'class="rel">{nav}</div>'
             )
             return self.html_page(self._chrome(a["title"], body))
         m = re.fullmatch(r"/list/(\d+)\.html", path)

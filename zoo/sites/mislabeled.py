@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from .. import content as c
-from ..site import Site, esc, paras_html
+from ..site import Page, Site, esc, paras_html
 
 SITE = "元坝镇工会"
 
@@ -15,9 +15,11 @@ def _chrome(title: str, body: str) -> str:
 <title>{esc(title)}-{SITE}</title>
 </head>
 <body>
-<table width="960" align="center"><tr><td><a href="/">{SITE}</a> | <a href="/list.asp">工作动态</a></td></tr></table>
+<table width="960" align="center"><tr><td><a href="/">{SITE}</a> | <a href="/list.asp">工作动态</a>\
+</td></tr></table>
 {body}
-<table width="960" align="center"><tr><td>{SITE} 版权所有 技术支持：县信息中心 蜀ICP备09001234号</td></tr></table>
+<table width="960" align="center"><tr>\
+<td>{SITE} 版权所有 技术支持：县信息中心 蜀ICP备09001234号</td></tr></table>
 </body>
 </html>
 """
@@ -36,14 +38,13 @@ class MislabeledSite(Site):
     declared = "utf-8"
 
     def build(self) -> None:
-        self.add(
-            "/robots.txt", self.html_page("User-agent: *\nAllow: /\n", content_type="text/plain")
-        )
+        self.add_robots("Allow: /")
         self.by_query = {}
         lis = []
         for text_id, url, when, shown in ARTS:
             t = c.load(text_id).simplified()
-            body = f"""<table width="960" align="center"><tr><td class="title"><b>{esc(t.title)}</b></td></tr>
+            body = f"""<table width="960" align="center"><tr><td class="title">\
+<b>{esc(t.title)}</b></td></tr>
 <tr><td class="date">发布时间：{shown}　点击：{len(t.paras) * 53}</td></tr>
 <tr><td class="content">
 {paras_html(t.paras)}
@@ -62,12 +63,13 @@ class MislabeledSite(Site):
             self.html_page(
                 _chrome(
                     "首页",
-                    f'<p>欢迎访问{SITE}</p><table width="960" align="center">{"".join(lis)}</table>',
+                    f"<p>欢迎访问{SITE}</p>"
+                    f'<table width="960" align="center">{"".join(lis)}</table>',
                 )
             ),
         )
 
-    def dynamic(self, path: str, query: str):
+    def dynamic(self, path: str, query: str) -> Page | None:
         if path == "/show.asp":
             return self.by_query.get(f"{path}?{query}")
         return None

@@ -21,11 +21,13 @@ def _chrome(title: str, body: str) -> str:
 <link rel="stylesheet" href="/css/main.css">
 </head>
 <body>
-<div class="topbar"><a href="/">首页</a> | <a href="/ghgz/list.shtml">工会工作</a> | <a href="/ghgz/list.shtml">职工天地</a> | <a href="/">数字报</a> | <span>{PAPER}社主办</span></div>
+<div class="topbar"><a href="/">首页</a> | <a href="/ghgz/list.shtml">工会工作</a> | \
+<a href="/ghgz/list.shtml">职工天地</a> | <a href="/">数字报</a> | <span>{PAPER}社主办</span></div>
 <div class="logo"><a href="/"><img src="/img/logo.png" alt="{SITE}"></a></div>
 {body}
 <div class="foot">
-<p><a href="/">关于我们</a> | <a href="/">广告服务</a> | <a href="/">联系我们</a> | <a href="/">版权声明</a></p>
+<p><a href="/">关于我们</a> | <a href="/">广告服务</a> | <a href="/">联系我们</a> | <a href="/">\
+版权声明</a></p>
 <p>{SITE} 版权所有 未经书面授权 不得复制或建立镜像</p>
 <p>互联网新闻信息服务许可证10120170012 京ICP备12345678号 京公网安备 11010102002019号</p>
 </div>
@@ -133,12 +135,7 @@ class NewsSite(Site):
     gzip = True
 
     def build(self) -> None:
-        self.add(
-            "/robots.txt",
-            self.html_page(
-                "User-agent: *\nDisallow: /search/\n", content_type="text/plain; charset=utf-8"
-            ),
-        )
+        self.add_robots("Disallow: /search/", content_type="text/plain; charset=utf-8")
         arts = sorted(ARTICLES, key=lambda a: a[2], reverse=True)
         texts = [_text(a[0]) for a in arts]
         for i, (a, t) in enumerate(zip(arts, texts)):
@@ -162,7 +159,8 @@ class NewsSite(Site):
             body = f"""<div class="crumb">{SITE} &gt; 工会工作 &gt; {column}</div>
 <div class="main">
 <h1 id="ctitle">{esc(t.title)}</h1>
-<div class="signdate"><span class="time">{when}</span>　来源：{source}{by}　<a href="javascript:void(0)" class="share">分享</a></div>
+<div class="signdate"><span class="time">{when}</span>　来源：{source}{by}　\
+<a href="javascript:void(0)" class="share">分享</a></div>
 <div class="ccontent">
 {paras_html(t.paras)}
 </div>
@@ -178,7 +176,8 @@ class NewsSite(Site):
         names = ["list.shtml"] + [f"list_{n}.shtml" for n in range(2, len(chunks) + 1)]
         for n, chunk in enumerate(chunks):
             lis = "\n".join(
-                f'<li><a href="{a[1]}" target="_blank">{esc(_text(a[0]).title)}</a><span class="time">{a[2][:10]}</span></li>'
+                f'<li><a href="{a[1]}" target="_blank">{esc(_text(a[0]).title)}</a><span '
+                f'class="time">{a[2][:10]}</span></li>'
                 for a in chunk
             )
             pager = " ".join(
@@ -187,11 +186,17 @@ class NewsSite(Site):
             )
             if n + 1 < len(names):
                 pager += f' <a href="{names[n + 1]}">下一页</a>'
-            body = f'<div class="crumb">{SITE} &gt; 工会工作</div><ul class="list">{lis}</ul><div class="pager">{pager}</div>'
+            body = (
+                f'<div class="crumb">{SITE} &gt; 工会工作</div><ul class="list">{lis}</ul><div '
+                f'class="pager">{pager}</div>'
+            )
             self.add(f"/ghgz/{names[n]}", self.html_page(_chrome(f"工会工作 - {SITE}", body)))
         heads = "\n".join(
             f'<li><a href="{a[1]}">{esc(t.title)}</a></li>' for a, t in list(zip(arts, texts))[:5]
         )
-        home = f'<div class="headline"><h2>要闻</h2><ul>{heads}</ul><a href="/ghgz/list.shtml">更多&gt;&gt;</a></div>'
+        home = (
+            f'<div class="headline"><h2>要闻</h2><ul>{heads}</ul><a href="/ghgz/list.shtml">'
+            f"更多&gt;&gt;</a></div>"
+        )
         self.add("/", self.html_page(_chrome(f"{SITE}_{PAPER}主办", home)))
         self.add("/index.shtml", self.pages["/"])

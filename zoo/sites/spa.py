@@ -82,7 +82,7 @@ def _text(text_id: str) -> c.Text:
     return c.load(text_id)
 
 
-def _json(data) -> Page:
+def _json(data: object) -> Page:
     return Page(
         body=json.dumps(data, ensure_ascii=False).encode("utf-8"),
         content_type="application/json; charset=utf-8",
@@ -93,10 +93,7 @@ class SpaSite(Site):
     name = "spa"
 
     def build(self) -> None:
-        self.add(
-            "/robots.txt",
-            Page(body=b"User-agent: *\nDisallow: /api/stat\n", content_type="text/plain"),
-        )
+        self.add_robots("Disallow: /api/stat")
         self.forbidden.append("/api/stat")
         beacon = self.urls.get("news", self.base) + "beacon.gif"
         self.add(
@@ -137,7 +134,7 @@ class SpaSite(Site):
             self.add(f"/api/list?page={n}", _json({"page": n, "pages": pages, "items": shown}))
         self.truth_extra = {"list_pages": pages}
 
-    def dynamic(self, path: str, query: str):
+    def dynamic(self, path: str, query: str) -> Page | None:
         if path == "/api/list" and re.fullmatch(r"page=\d+", query):
             return self.pages.get(f"{path}?{query}")
         if path == "/api/stat":

@@ -26,7 +26,8 @@ def _chrome(title: str, body: str, raw_title: str | None = None) -> str:
 <title>{head_title} - {SITE}</title>
 </head>
 <body>
-<div class="nav"><a href="/">首页</a> <a href="/calendar/2024-01-01.html">活动日历</a> <a href="/reports/">工作报告</a></div>
+<div class="nav"><a href="/">首页</a> <a href="/calendar/2024-01-01.html">活动日历</a> \
+<a href="/reports/">工作报告</a></div>
 {body}
 <div class="footer">主办单位：{SITE}　蜀ICP备10020030号</div>
 </body>
@@ -57,12 +58,7 @@ class TrapsSite(Site):
         self.oversized_bytes = int(self.options.get("oversized_bytes", 30 * 1024 * 1024))
         self.flaky_failed = False
         self.flaky_lock = threading.Lock()
-        self.add(
-            "/robots.txt",
-            self.html_page(
-                "User-agent: *\nDisallow: /admin/\n", content_type="text/plain; charset=utf-8"
-            ),
-        )
+        self.add_robots("Disallow: /admin/", content_type="text/plain; charset=utf-8")
         self.traps = ["/calendar/", "/loop/", "/dated/", "/letters/"]
         self.faults = {
             "flaky_500": "/reports/flaky.html",
@@ -140,7 +136,7 @@ class TrapsSite(Site):
         self.add("/", self.html_page(home))
         self.add("/reports/", self.html_page(home))
 
-    def dynamic(self, path: str, query: str):
+    def dynamic(self, path: str, query: str) -> Page | None:
         if path == "/reports/flaky.html":
             with self.flaky_lock:
                 failed_before, self.flaky_failed = self.flaky_failed, True
@@ -164,7 +160,8 @@ class TrapsSite(Site):
             nxt, prv = day + datetime.timedelta(days=1), day - datetime.timedelta(days=1)
             body = (
                 f"<h1>{day.isoformat()} 活动安排</h1><p>本日暂无活动安排。</p>"
-                f'<p><a href="/calendar/{prv.isoformat()}.html">前一天</a> <a href="/calendar/{nxt.isoformat()}.html">后一天</a></p>'
+                f'<p><a href="/calendar/{prv.isoformat()}.html">前一天</a> <a '
+                f'href="/calendar/{nxt.isoformat()}.html">后一天</a></p>'
             )
             return self.html_page(_chrome(f"活动日历 {day.isoformat()}", body))
         m = re.fullmatch(r"/dated/([ab])(\d{4})-(\d{2})-(\d{2})\.html", path)

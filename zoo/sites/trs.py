@@ -44,14 +44,21 @@ def _chrome(title: str, body: str, depth: int, meta: str = "") -> str:
 {meta}<link href="{up}images/style.css" rel="stylesheet" type="text/css" />
 </head>
 <body>
-<div class="wza"><a href="javascript:void(0)">网站无障碍</a> | <a href="javascript:void(0)">关怀版</a> | <a href="javascript:void(0)">长者模式</a><span class="date">今天是：<script>document.write(new Date().toLocaleDateString());</script></span></div>
-<div class="head"><img src="{up}images/logo.png" alt="{SITE}" /><div class="search"><form action="{up}search.jsp" method="get"><input name="searchword" /><input type="submit" value="搜索" /></form></div></div>
+<div class="wza"><a href="javascript:void(0)">网站无障碍</a> | <a href="javascript:void(0)">关怀版\
+</a> | <a href="javascript:void(0)">长者模式</a>\
+<span class="date">今天是：<script>document.write(new Date().toLocaleDateString());</script></span>\
+</div>
+<div class="head"><img src="{up}images/logo.png" alt="{SITE}" /><div class="search">\
+<form action="{up}search.jsp" method="get"><input name="searchword" />\
+<input type="submit" value="搜索" /></form></div></div>
 <div class="nav"><ul><li><a href="{up}index.html">首页</a></li> {nav}</ul></div>
 {body}
 <div class="footer">
-<p><a href="{up}index.html">加入收藏</a> | <a href="{up}index.html">网站地图</a> | <a href="{up}index.html">联系我们</a></p>
+<p><a href="{up}index.html">加入收藏</a> | <a href="{up}index.html">网站地图</a> | \
+<a href="{up}index.html">联系我们</a></p>
 <p>主办单位：{HOST_ORG} · 承办单位：{HOST_ORG}网络信息中心 · 网站标识码：5108000012</p>
-<p>版权所有：{HOST_ORG}　地址：川北市利州路123号　邮编：628000　技术支持：蜀北堃泰网络科技有限公司</p>
+<p>版权所有：{HOST_ORG}　地址：川北市利州路123号　邮编：628000　技术支持：蜀北堃泰网络科技有限公司\
+</p>
 <p><a href="https://beian.miit.gov.cn/">蜀ICP备05012345号-1</a>　川公网安备 51080202000123号</p>
 <p>(建议使用1024×768分辨率 IE7.0以上版本浏览器)</p>
 </div>
@@ -75,10 +82,14 @@ def _article(
         f'<meta name="PubDate" content="{date}" />\n'
         f'<meta name="ContentSource" content="{source}" />\n'
     )
-    body = f"""<div class="location">当前位置：<a href="../../index.html">首页</a> &gt; <a href="../">{COLUMNS[column]}</a> &gt; 正文</div>
+    body = f"""<div class="location">当前位置：<a href="../../index.html">首页</a> &gt; \
+<a href="../">{COLUMNS[column]}</a> &gt; 正文</div>
 <div class="article">
 <h1 class="title">{esc(t.title)}</h1>
-<div class="info">发布时间：{shown or date}　来源：{source}　【字体：<a href="javascript:doZoom(16)">大</a> <a href="javascript:doZoom(14)">中</a> <a href="javascript:doZoom(12)">小</a>】【<a href="javascript:window.print()">打印本页</a>】【<a href="javascript:window.close()">关闭窗口</a>】</div>
+<div class="info">发布时间：{shown or date}　来源：{source}　【字体：\
+<a href="javascript:doZoom(16)">大</a> <a href="javascript:doZoom(14)">中</a> \
+<a href="javascript:doZoom(12)">小</a>】【<a href="javascript:window.print()">打印本页</a>】【\
+<a href="javascript:window.close()">关闭窗口</a>】</div>
 <div id="zoom"><div class="TRS_Editor">{STYLE}
 {paras_html(paras)}
 </div></div>
@@ -95,9 +106,13 @@ def _pager_call(col: str, count: int, current: int) -> str:
         return (
             f'<script type="text/javascript">\nvar currentPage = {current};//所在页从0开始\n'
             f"var prevPage = currentPage-1//上一页\nvar nextPage = currentPage+1//下一页\n"
-            f'var countPage = {count}//共多少页\ncreatePageHTML(countPage, currentPage, "index", "html");\n</script>'
+            f"var countPage = {count}//共多少页\ncreatePageHTML(countPage, currentPage, "
+            f'"index", "html");\n</script>'
         )
-    return f'<script type="text/javascript">createPageHTML({count}, {current}, "index", "html");</script>'
+    return (
+        f'<script type="text/javascript">createPageHTML({count}, {current}, "index", "html");'
+        f"</script>"
+    )
 
 
 class TrsSite(Site):
@@ -112,13 +127,7 @@ class TrsSite(Site):
 
     def build(self) -> None:
         self.forbidden = ["/nbzl/"]
-        self.add(
-            "/robots.txt",
-            Page(
-                body=b"User-agent: *\nDisallow: /nbzl/\nDisallow: /search.jsp\n",
-                content_type="text/plain",
-            ),
-        )
+        self.add_robots("Disallow: /nbzl/", "Disallow: /search.jsp")
         items: dict[str, list[tuple[str, str, str]]] = {k: [] for k in COLUMNS}
 
         def article(
@@ -184,7 +193,8 @@ class TrsSite(Site):
             f"{SITE}—{HOST_ORG}",
             f"""<div class="banner"><img src="images/banner.jpg" alt="" /></div>
 <div class="box"><h2>最新信息</h2><ul>{lis}</ul></div>
-<div class="box"><h2>工会服务</h2><ul><li><a href="gzbg/">工作报告</a></li><li><a href="tzgg/">通知公告</a></li><li><a href="gzdt/">工作动态</a></li></ul></div>""",
+<div class="box"><h2>工会服务</h2><ul><li><a href="gzbg/">工作报告</a></li><li>\
+<a href="tzgg/">通知公告</a></li><li><a href="gzdt/">工作动态</a></li></ul></div>""",
             depth=0,
         )
         self.add("/", self.page(home))
@@ -194,10 +204,12 @@ class TrsSite(Site):
         chunks = [entries[i : i + per_page] for i in range(0, len(entries), per_page)] or [[]]
         for n, chunk in enumerate(chunks):
             lis = "\n".join(
-                f'<li><span class="date">{d}</span><a href=".{p[len(col) + 1 :]}" title="{esc(ti)}" target="_blank">{esc(ti)}</a></li>'
+                f'<li><span class="date">{d}</span><a href=".{p[len(col) + 1 :]}" '
+                f'title="{esc(ti)}" target="_blank">{esc(ti)}</a></li>'
                 for p, ti, d in chunk
             )
-            body = f"""<div class="location">当前位置：<a href="../index.html">首页</a> &gt; {COLUMNS[col]}</div>
+            body = f"""<div class="location">当前位置：<a href="../index.html">首页\
+</a> &gt; {COLUMNS[col]}</div>
 <div class="list"><ul>{lis}</ul></div>
 <div class="page">{PAGER_JS}
 {_pager_call(col, len(chunks), n)}</div>"""

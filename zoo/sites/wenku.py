@@ -1,10 +1,11 @@
 """Document-sharing (文库) site: upload header, page captions interleaved with the text,
-preview-limit message, 下载资源/资源描述, 由会员分享 caption, related lists, tag listings ?page=N."""
+preview-limit message, 下载资源/资源描述, 由会员分享 caption, related lists, tag listings
+?page=N."""
 
 from __future__ import annotations
 
 from .. import content as c
-from ..site import Site, esc
+from ..site import Page, Site, esc
 
 SITE = "冰豆文库"
 
@@ -18,9 +19,13 @@ def _chrome(title: str, body: str) -> str:
 <meta name="description" content="{esc(title)}">
 </head>
 <body>
-<div class="header"><a href="/">{SITE}</a> <form action="/search" method="get"><input name="q"><button>搜索文档</button></form> <a href="/login">登录</a> <a href="/reg">注册</a> <a href="/upload">上传文档</a></div>
+<div class="header"><a href="/">{SITE}</a> <form action="/search" method="get"><input name="q">\
+<button>搜索文档</button></form> <a href="/login">登录</a> <a href="/reg">注册</a> \
+<a href="/upload">上传文档</a></div>
 {body}
-<div class="footer"><p><a href="/">关于我们</a> - <a href="/">网站声明</a> - <a href="/">网站地图</a> - <a href="/">资源地图</a> - <a href="/">友情链接</a> - <a href="/">网站客服</a> - <a href="/">联系我们</a></p>
+<div class="footer"><p><a href="/">关于我们</a> - <a href="/">网站声明</a> - <a href="/">网站地图\
+</a> - <a href="/">资源地图</a> - <a href="/">友情链接</a> - <a href="/">网站客服</a> - \
+<a href="/">联系我们</a></p>
 <p>copyright@ 2008-2024 {SITE}网站版权所有</p><p>经营许可证编号：鄂ICP备2022015515号-1</p></div>
 </body>
 </html>
@@ -62,7 +67,9 @@ def _text(text_id: str) -> c.Text:
             t,
             t.id,
             edits={
-                "区工会被评为全国“五五”普法先进单位。": "区工会被评为全国“五五”普法先进单位和省级模范职工之家。"
+                "区工会被评为全国“五五”普法先进单位。": (
+                    "区工会被评为全国“五五”普法先进单位和省级模范职工之家。"
+                )
             },
         )
     return c.load(text_id)
@@ -81,12 +88,8 @@ class WenkuSite(Site):
     gzip = True
 
     def build(self) -> None:
-        self.add(
-            "/robots.txt",
-            self.html_page(
-                "User-agent: *\nDisallow: /search\nDisallow: /download/\n",
-                content_type="text/plain; charset=utf-8",
-            ),
+        self.add_robots(
+            "Disallow: /search", "Disallow: /download/", content_type="text/plain; charset=utf-8"
         )
         entries = []
         for text_id, num, who, when, fmt, size, total, preview, tag in DOCS:
@@ -115,8 +118,11 @@ class WenkuSite(Site):
                 chunk = paras[k * per : (k + 1) * per]
                 ps = "\n".join(f"<p>{esc(p)}</p>" for p in chunk)
                 blocks.append(
-                    f'<div class="pageBox"><div class="page-img"><img alt="{esc(fname)}_第{k + 1}页" src="/img/{num}/{k + 1}.png"><span class="cap">{esc(fname)}_第{k + 1}页</span></div>\n'
-                    f'<div class="page-text">{ps}</div>\n<div class="page-num">{caption(k + 1)}</div></div>'
+                    f'<div class="pageBox"><div class="page-img"><img '
+                    f'alt="{esc(fname)}_第{k + 1}页" src="/img/{num}/{k + 1}.png"><span '
+                    f'class="cap">{esc(fname)}_第{k + 1}页</span></div>\n'
+                    f'<div class="page-text">{ps}</div>\n<div class="page-num">'
+                    f"{caption(k + 1)}</div></div>"
                 )
             if preview < total:
                 limit = (
@@ -127,15 +133,19 @@ class WenkuSite(Site):
             else:
                 limit = f"亲,该文档总共{total}页,全部预览完了,如果喜欢就下载吧!"
             related = "".join(
-                f'<li><a href="/p-{d[1]}.html">{esc(_title(_text(d[0]), d[0]))}.{d[4].lower()}</a></li>'
+                f'<li><a href="/p-{d[1]}.html">{esc(_title(_text(d[0]), d[0]))}.'
+                f"{d[4].lower()}</a></li>"
                 for d in DOCS
                 if d[1] != num
             )
-            body = f"""<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="/tag/{tag}.html">解决方案</a> &gt; 工作总结</div>
+            body = f"""<div class="crumb">当前位置：<a href="/">首页</a> &gt; \
+<a href="/tag/{tag}.html">解决方案</a> &gt; 工作总结</div>
 <div class="doc">
 <h1>{esc(fname)}</h1>
-<div class="docinfo">上传人：{who}　文档编号：{num}　上传时间：{when}　格式：{fmt}　页数：{total}　大小：{size}</div>
-<div class="tools"><a href="/download/{num}">下载</a> <a href="#related">相关</a> <a href="/report/{num}">举报</a></div>
+<div class="docinfo">上传人：{who}　文档编号：{num}　上传时间：{when}　格式：{fmt}　页数：{total}　\
+大小：{size}</div>
+<div class="tools"><a href="/download/{num}">下载</a> <a href="#related">相关</a> \
+<a href="/report/{num}">举报</a></div>
 <div class="preview">
 {chr(10).join(blocks)}
 </div>
@@ -146,7 +156,8 @@ class WenkuSite(Site):
 <div class="more"><a href="javascript:void(0)">展开阅读全文</a></div>
 <div class="related" id="related"><h3>相关资源</h3><ul>{related}</ul></div>
 <div class="guess"><h3>猜你喜欢</h3><ul>{related}</ul></div>
-<div class="hot"><h3>相关搜索</h3><a href="/tag/gonghui.html">工会工作汇报</a> <a href="/tag/jihua.html">工作计划</a></div>
+<div class="hot"><h3>相关搜索</h3>\
+<a href="/tag/gonghui.html">工会工作汇报</a> <a href="/tag/jihua.html">工作计划</a></div>
 </div>"""
             self.add(path, self.html_page(_chrome(f"{fname}-{SITE}", body)))
             self.gold(path, t, published_date=when, title=title)
@@ -163,7 +174,10 @@ class WenkuSite(Site):
                 nav = " ".join(
                     f'<a href="/tag/{tag}.html?page={k}">{k}</a>' for k in range(1, len(pages) + 1)
                 )
-                body = f'<div class="crumb">当前位置：<a href="/">首页</a> &gt; 标签</div><ul class="doclist">{lis}</ul><div class="pages">{nav}</div>'
+                body = (
+                    f'<div class="crumb">当前位置：<a href="/">首页</a> &gt; 标签</div><ul '
+                    f'class="doclist">{lis}</ul><div class="pages">{nav}</div>'
+                )
                 self.tag_pages[tag].append(self.html_page(_chrome(f"{tag}相关文档-{SITE}", body)))
         lis = "".join(f'<li><a href="{p}">{esc(f)}</a></li>' for _, p, f, _w in entries)
         tags = " ".join(
@@ -174,18 +188,19 @@ class WenkuSite(Site):
             self.html_page(
                 _chrome(
                     f"{SITE}-海量文档免费下载",
-                    f'<div class="hot"><h2>热门文档</h2><ul>{lis}</ul></div><div class="tags">{tags}</div>',
+                    f'<div class="hot"><h2>热门文档</h2><ul>{lis}</ul></div><div '
+                    f'class="tags">{tags}</div>',
                 )
             ),
         )
 
     tag_pages: dict
 
-    def __init__(self, *a, **kw):
+    def __init__(self, *a: object, **kw: object) -> None:
         self.tag_pages = {}
         super().__init__(*a, **kw)
 
-    def dynamic(self, path: str, query: str):
+    def dynamic(self, path: str, query: str) -> Page | None:
         if path.startswith("/tag/") and path.endswith(".html"):
             pages = self.tag_pages.get(path[5:-5])
             if not pages:
