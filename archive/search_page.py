@@ -6,8 +6,9 @@ over ``?_search=`` on ``archive/documents`` (the stock search box, its ``.json``
 
 * ``prepare(datasette, scope)`` (called by the plugin's ASGI wrapper) reads the newest
   ``LIMITS["search_exact_matches"] + 1`` matches in index order (rowid descending: FTS5
-  stops there).  At most that many: nothing changes, Datasette answers with the stock
-  clause (exact count, facets and sort over a few thousand rows).  More: the search is
+  stops there).  At most that many: those are all the matches, kept in the scope, and
+  Datasette's count, rows and facets are exact over them (``rowid in`` the list): the
+  phrase match runs once a request, not once for each of them.  More: the search is
   *large*; ``_nocount=1`` is added to the request (the count shows as "10,000+"), and the
   matches read are kept in the scope for the filter below.
 * The ranked search (the canned query ``search``) of a term in more than
@@ -147,7 +148,10 @@ async def prepare(datasette, scope: dict) -> dict:
     except Exception:  # a filter Datasette will refuse (a bad column): its own answer
         return scope
     if len(rows) <= cap:
-        return scope
+        if not search:
+            return scope
+        # every match was read: the count, rows and facets take them, not the match again
+        return {**scope, SCOPE_KEY: {"q": query["_search"], "exact": [r[0] for r in rows]}}
     scope = dict(scope)
     scope[SCOPE_KEY] = {"match": match, "read": [r[0] for r in rows[:cap]]}
     if "_nocount" not in query:
@@ -222,7 +226,8 @@ def search_filters(request, database, table, datasette):
         return stock.search_filters(request, database, table, datasette)
     if not request.args.get("_search", "").strip():
         found = request.scope.get(SCOPE_KEY)
-        if found is None or found["match"] is not None or not newest_first(request.args):
+        large = found is not None and "exact" not in found and found["match"] is None
+        if not large or not newest_first(request.args):
             return stock.search_filters(request, database, table, datasette)
         return _large_page(request, datasette, found)
 
@@ -230,7 +235,14 @@ def search_filters(request, database, table, datasette):
         q = request.args["_search"]
         context = {"supports_search": True, "search": q}
         found = request.scope.get(SCOPE_KEY)
-        if found is None or not newest_first(request.args):
+        if found is not None and "exact" in found and found["q"] == q:
+            return FilterArguments(
+                ["rowid in (select value from json_each(:search_rows))"],
+                {"search_rows": json.dumps(found["exact"])},
+                [f'search matches "{q}"'],
+                context,
+            )
+        if found is None or "exact" in found or not newest_first(request.args):
             return FilterArguments(
                 [STOCK_CLAUSE], {"search": q}, [f'search matches "{q}"'], context
             )
