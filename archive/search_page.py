@@ -148,10 +148,12 @@ async def prepare(datasette, scope: dict) -> dict:
     except Exception:  # a filter Datasette will refuse (a bad column): its own answer
         return scope
     if len(rows) <= cap:
-        if not search:
-            return scope
-        # every match was read: the count, rows and facets take them, not the match again
-        return {**scope, SCOPE_KEY: {"q": query["_search"], "exact": [r[0] for r in rows]}}
+        # every matching row was read: the count, rows and facets take them, rather than
+        # each finding them again
+        exact = [r[0] for r in rows]
+        if search:
+            return {**scope, SCOPE_KEY: {"q": query["_search"], "exact": exact}}
+        return {**scope, SCOPE_KEY: {"filters": _filter_args(pairs), "exact": exact}}
     scope = dict(scope)
     scope[SCOPE_KEY] = {"match": match, "read": [r[0] for r in rows[:cap]]}
     if "_nocount" not in query:
@@ -160,10 +162,13 @@ async def prepare(datasette, scope: dict) -> dict:
     return scope
 
 
+def _request_filters(request) -> list[tuple[str, str]]:
+    return _filter_args((k, v) for k in request.args for v in request.args.getlist(k))
+
+
 def _column_filters(request, table: str) -> tuple[list[str], dict]:
     """The request's column filters as Datasette builds them (``?site=…``, ``?year__gt=…``)."""
-    pairs = [(k, v) for k in request.args for v in request.args.getlist(k)]
-    return Filters(_filter_args(pairs)).build_where_clauses(table)
+    return Filters(_request_filters(request)).build_where_clauses(table)
 
 
 def _after_next(request, params: dict) -> str | None:
@@ -226,6 +231,8 @@ def search_filters(request, database, table, datasette):
         return stock.search_filters(request, database, table, datasette)
     if not request.args.get("_search", "").strip():
         found = request.scope.get(SCOPE_KEY)
+        if found is not None and found.get("filters") == _request_filters(request):
+            return _exact_page(found["exact"])
         large = found is not None and "exact" not in found and found["match"] is None
         if not large or not newest_first(request.args):
             return stock.search_filters(request, database, table, datasette)
@@ -261,6 +268,21 @@ def search_filters(request, database, table, datasette):
                 )
             ],
             context,
+        )
+
+    return inner
+
+
+def _exact_page(rowids: list[int]):
+    """The filter of a table page without a search whose rows were all read: those rows
+    (Datasette's own column filters stay, and describe the page)."""
+
+    async def inner():
+        return FilterArguments(
+            ["rowid in (select value from json_each(:page_rows))"],
+            {"page_rows": json.dumps(rowids)},
+            [],
+            {},
         )
 
     return inner
