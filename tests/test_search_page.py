@@ -228,6 +228,39 @@ def test_a_small_filtered_page_finds_its_rows_once(arch, ds):
     assert sum(sites.values()) == len(want)
 
 
+@pytest.mark.parametrize(
+    "filters, where",
+    [
+        ("year=2013&is_report=1", lambda row: row["year"] == 2013 and row["is_report"] == 1),
+        (
+            "site=www.gh1.org.cn&is_report=1&year__gte=2013",
+            lambda row: (
+                row["site"] == "www.gh1.org.cn" and row["is_report"] and row["year"] >= 2013
+            ),
+        ),
+        (
+            "year__in=2012,2013&is_report=1&site=www.gh2.org.cn",
+            lambda row: (
+                row["year"] in (2012, 2013) and row["is_report"] and row["site"] == "www.gh2.org.cn"
+            ),
+        ),
+    ],
+)
+def test_equality_filters_are_intersected_on_their_indexes(arch, ds, filters, where):
+    """Two or more equality filters on indexed columns are read by intersecting their
+    indexes (no row is read to check the second); other filters are checked on the rows of
+    that intersection. The page is the oracle's, newest first, counted and faceted exactly."""
+    want = newest(arch, None, where)
+    assert 0 < len(want) <= EXACT
+    sql = asyncio.run(statements(ds, f"/archive/documents?{filters}"))
+    assert any(s.startswith("select rowid from documents") and " intersect " in s for s in sql)
+    data = get(ds, f"/archive/documents.json?{filters}&_shape=objects&_size=max&_col=id").json()
+    assert [row["id"] for row in data["rows"]] == want
+    assert data["filtered_table_rows_count"] == len(want)
+    years = {f["value"]: f["count"] for f in data["facet_results"]["year"]["results"]}
+    assert sum(years.values()) == len(want)
+
+
 def test_another_order_of_a_large_table_page_stays_exact(arch, ds):
     data = get(ds, "/archive/documents.json?is_report=1&_sort=title&_size=max").json()
     assert data["filtered_table_rows_count"] == len(newest(arch, None, lambda r: r["is_report"]))
