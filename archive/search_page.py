@@ -27,6 +27,11 @@ over ``?_search=`` on ``archive/documents`` (the stock search box, its ``.json``
   ``LIMITS["search_facet_sample"]`` matches read (the most recently archived), which the
   page says.  Another order over a large search keeps
   the stock clause (exact, bounded by the SQL time limit).
+* A table page without a search, in its own order with at most column filters, is read
+  the same way (its newest ``search_exact_matches + 1`` rows; equality filters that an
+  index answers alone intersected on their indexes, ``_filtered_rowids``): more rows are a
+  large page as above; at most that many are kept, and its count and facets are exact over
+  them, as a small search's are.
 """
 
 from __future__ import annotations
