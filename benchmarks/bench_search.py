@@ -21,6 +21,7 @@ the indexing rate.
     python benchmarks/bench_search.py --data /tmp/bench-search --docs 1000000 [--rounds 20] \
         [--cache-mb 512]    # a page cache for the build beyond SQLite's 2 MB
     python benchmarks/bench_search.py --data DIR --build-only | --measure-only
+    python benchmarks/bench_search.py --data DIR --trace '/archive/documents?_search=会微 職工送'
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -332,6 +333,41 @@ def measure(data: Path, rounds: int) -> None:
         )
 
 
+def trace(data: Path, paths: list[str]) -> None:
+    """Every SQL statement each page runs and its time (Datasette's own trace, the search
+    path's reads included), in process, after a warm-up of the page."""
+    import asyncio
+
+    from datasette.tracer import capture_traces
+
+    from archive.serve import make_datasette
+
+    ds = make_datasette(data)
+
+    async def run():
+        for path in paths:
+            base, _, query = path.partition("?")
+            path = base + (
+                "?" + urlencode(parse_qsl(query, keep_blank_values=True)) if query else ""
+            )
+            await ds.client.get(path)
+            traces: list[dict] = []
+            t = time.perf_counter()
+            with capture_traces(traces):
+                r = await ds.client.get(path)
+            took = (time.perf_counter() - t) * 1000
+            sql = [x for x in traces if x.get("sql")]
+            print(
+                f"{unquote(path)}: {r.status_code}, {took:.0f} ms, {len(sql)} statements, "
+                f"{sum(x['duration_ms'] for x in sql):.0f} ms of SQL"
+            )
+            for x in sql:
+                if x["duration_ms"] >= 0.5:
+                    print(f"  {x['duration_ms']:8.1f} ms  {' '.join(x['sql'].split())[:150]}")
+
+    asyncio.run(run())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, required=True, help="archive directory (kept)")
@@ -345,7 +381,17 @@ def main() -> None:
     )
     ap.add_argument("--build-only", action="store_true")
     ap.add_argument("--measure-only", action="store_true")
+    ap.add_argument(
+        "--trace",
+        nargs="+",
+        metavar="PATH",
+        help="print each SQL statement of these pages and its time, then exit "
+        "(e.g. '/archive/documents?_search=工会')",
+    )
     args = ap.parse_args()
+    if args.trace:
+        trace(args.data, args.trace)
+        return
     if not args.measure_only:
         rate = build(args.data, args.docs, args.cache_mb)
         if rate:

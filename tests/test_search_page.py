@@ -127,6 +127,40 @@ def test_a_small_search_is_counted_and_faceted_exactly(arch, ds):
     assert sum(sites.values()) == len(want)
 
 
+async def statements(ds, path: str) -> list[str]:
+    """The SQL statements Datasette runs for a page (its own trace), the page's included."""
+    from datasette.tracer import capture_traces
+
+    traces: list[dict] = []
+    with capture_traces(traces):
+        r = await ds.client.get(path)
+    assert r.status_code == 200, r.text[:500]
+    return [" ".join(t["sql"].split()) for t in traces if t.get("sql")]
+
+
+@pytest.mark.parametrize("q", ["劳模", "劳模 工会", "模范"])
+def test_a_small_search_page_runs_the_match_once(arch, ds, q):
+    """The count, the rows and every facet of an exactly answered search take the matches
+    read once, rather than each running the phrase match again."""
+    assert len(newest(arch, q)) <= EXACT
+    sql = asyncio.run(statements(ds, f"/archive/documents?_search={q}"))
+    matches = [s for s in sql if f"{search.FTS_TABLE} match" in s]
+    facets = [s for s in sql if " as value, count(*) as count from " in s]
+    assert len(matches) == 1, matches
+    assert len(facets) == 7 and any(s.startswith("select count(*)") for s in sql)
+
+
+def test_a_small_search_in_another_order_with_a_filter_is_exact(arch, ds):
+    want = newest(arch, "工会 劳模", lambda row: row["is_report"] == 1)
+    assert 0 < len(want) <= EXACT
+    path = "/archive/documents.json?_search=工会 劳模&is_report=1&_sort=title&_size=max&_col=id"
+    data = get(ds, path).json()
+    assert sorted(page_ids(get(ds, path))) == sorted(want)
+    assert data["filtered_table_rows_count"] == len(want)
+    years = {f["value"]: f["count"] for f in data["facet_results"]["year"]["results"]}
+    assert sum(years.values()) == len(want)
+
+
 def test_another_order_of_a_large_search_stays_exact(arch, ds):
     r = get(ds, "/archive/documents.json?_search=工会&_sort=title&_size=max&_col=id")
     assert sorted(page_ids(r)) == sorted(newest(arch, "工会"))
@@ -174,6 +208,58 @@ def test_a_small_table_page_is_counted_and_faceted_exactly(arch, ds):
     assert data["filtered_table_rows_count"] == len(want)
     assert [row["id"] for row in data["rows"]] == want
     assert sum(f["count"] for f in data["facet_results"]["site"]["results"]) == len(want)
+
+
+def test_a_small_filtered_page_finds_its_rows_once(arch, ds):
+    """A table page whose column filters keep at most the counted rows finds them once; its
+    count and facets count those rows rather than each applying the filters again."""
+    want = newest(arch, None, lambda row: row["year"] == 2013 and row["is_report"] == 1)
+    assert 0 < len(want) <= EXACT
+    sql = asyncio.run(statements(ds, "/archive/documents?year=2013&is_report=1"))
+    filtered = [s for s in sql if '"year" = :p' in s]
+    facets = [s for s in sql if " as value, count(*) as count from " in s]
+    assert len(facets) == 7 and any(s.startswith("select count(*)") for s in filtered)
+    reading = [s for s in filtered if "json_each(:page_rows)" not in s]
+    assert len(reading) == 1 and reading[0].startswith("select rowid from documents"), reading
+    path = "/archive/documents.json?year=2013&is_report=1&_sort=title&_size=max&_col=id"
+    data = get(ds, path).json()
+    assert data["filtered_table_rows_count"] == len(want)
+    assert sorted(row[0] for row in data["rows"]) == sorted(want)
+    sites = {f["value"]: f["count"] for f in data["facet_results"]["site"]["results"]}
+    assert sum(sites.values()) == len(want)
+
+
+@pytest.mark.parametrize(
+    "filters, where",
+    [
+        ("year=2013&is_report=1", lambda row: row["year"] == 2013 and row["is_report"] == 1),
+        (
+            "site=www.gh1.org.cn&is_report=1&year__gte=2013",
+            lambda row: (
+                row["site"] == "www.gh1.org.cn" and row["is_report"] and row["year"] >= 2013
+            ),
+        ),
+        (
+            "year__in=2012,2013&is_report=1&site=www.gh2.org.cn",
+            lambda row: (
+                row["year"] in (2012, 2013) and row["is_report"] and row["site"] == "www.gh2.org.cn"
+            ),
+        ),
+    ],
+)
+def test_equality_filters_are_intersected_on_their_indexes(arch, ds, filters, where):
+    """Two or more equality filters on indexed columns are read by intersecting their
+    indexes (no row is read to check the second); other filters are checked on the rows of
+    that intersection. The page is the oracle's, newest first, counted and faceted exactly."""
+    want = newest(arch, None, where)
+    assert 0 < len(want) <= EXACT
+    sql = asyncio.run(statements(ds, f"/archive/documents?{filters}"))
+    assert any(s.startswith("select rowid from documents") and " intersect " in s for s in sql)
+    data = get(ds, f"/archive/documents.json?{filters}&_shape=objects&_size=max&_col=id").json()
+    assert [row["id"] for row in data["rows"]] == want
+    assert data["filtered_table_rows_count"] == len(want)
+    years = {f["value"]: f["count"] for f in data["facet_results"]["year"]["results"]}
+    assert sum(years.values()) == len(want)
 
 
 def test_another_order_of_a_large_table_page_stays_exact(arch, ds):

@@ -6,8 +6,9 @@ over ``?_search=`` on ``archive/documents`` (the stock search box, its ``.json``
 
 * ``prepare(datasette, scope)`` (called by the plugin's ASGI wrapper) reads the newest
   ``LIMITS["search_exact_matches"] + 1`` matches in index order (rowid descending: FTS5
-  stops there).  At most that many: nothing changes, Datasette answers with the stock
-  clause (exact count, facets and sort over a few thousand rows).  More: the search is
+  stops there).  At most that many: those are all the matches, kept in the scope, and
+  Datasette's count, rows and facets are exact over them (``rowid in`` the list): the
+  phrase match runs once a request, not once for each of them.  More: the search is
   *large*; ``_nocount=1`` is added to the request (the count shows as "10,000+"), and the
   matches read are kept in the scope for the filter below.
 * The ranked search (the canned query ``search``) of a term in more than
@@ -26,11 +27,17 @@ over ``?_search=`` on ``archive/documents`` (the stock search box, its ``.json``
   ``LIMITS["search_facet_sample"]`` matches read (the most recently archived), which the
   page says.  Another order over a large search keeps
   the stock clause (exact, bounded by the SQL time limit).
+* A table page without a search, in its own order with at most column filters, is read
+  the same way (its newest ``search_exact_matches + 1`` rows; equality filters that an
+  index answers alone intersected on their indexes, ``_filtered_rowids``): more rows are a
+  large page as above; at most that many are kept, and its count and facets are exact over
+  them, as a small search's are.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from types import ModuleType
 from urllib.parse import parse_qsl, urlencode
 
@@ -140,14 +147,19 @@ async def prepare(datasette, scope: dict) -> dict:
     else:
         match = None
         where, params = Filters(_filter_args(pairs)).build_where_clauses(TABLE)
-        conditions = " and ".join(f"({w})" for w in where) or "1"
-        sql = f"select rowid from {TABLE} where {conditions} order by rowid desc limit {cap + 1}"
     try:
+        if not search:
+            sql = await _filtered_rowids(db, where, params, cap + 1)
         rows = (await db.execute(sql, params)).rows
     except Exception:  # a filter Datasette will refuse (a bad column): its own answer
         return scope
     if len(rows) <= cap:
-        return scope
+        # every matching row was read: the count, rows and facets take them, rather than
+        # each finding them again
+        exact = [r[0] for r in rows]
+        if search:
+            return {**scope, SCOPE_KEY: {"q": query["_search"], "exact": exact}}
+        return {**scope, SCOPE_KEY: {"filters": _filter_args(pairs), "exact": exact}}
     scope = dict(scope)
     scope[SCOPE_KEY] = {"match": match, "read": [r[0] for r in rows[:cap]]}
     if "_nocount" not in query:
@@ -156,10 +168,48 @@ async def prepare(datasette, scope: dict) -> dict:
     return scope
 
 
+def _request_filters(request) -> list[tuple[str, str]]:
+    return _filter_args((k, v) for k in request.args for v in request.args.getlist(k))
+
+
+# a filter an index answers alone, its rowids in order: what an intersection merges
+EQUAL_ON_INDEX = re.compile(rf"SEARCH {TABLE} USING COVERING INDEX \w+ \(\w+=\?\)$")
+
+
+async def _filtered_rowids(db, where: list[str], params: dict, limit: int) -> str:
+    """SQL of the newest ``limit`` rowids the column filters keep.  Equality filters that an
+    index answers alone (``site=…``, ``year=…``) are intersected on their indexes in rowid order,
+    rather than checked in the rows the first of them finds (the columns are stored after
+    the text)."""
+
+    def alone(conn) -> list[bool]:
+        plans = [
+            [r[-1] for r in conn.execute(f"explain query plan {_rowids(w)}", params)] for w in where
+        ]
+        return [len(plan) == 1 and EQUAL_ON_INDEX.match(plan[0]) is not None for plan in plans]
+
+    covered = await db.execute_fn(alone)
+    arms = [_rowids(w) for w, ok in zip(where, covered) if ok]
+    rest = " and ".join(f"({w})" for w, ok in zip(where, covered) if not ok)
+    if len(arms) < 2:
+        conditions = " and ".join(f"({w})" for w in where) or "1"
+        return f"select rowid from {TABLE} where {conditions} order by rowid desc limit {limit}"
+    both = " intersect ".join(arms)
+    if not rest:
+        return f"{both} order by 1 desc limit {limit}"
+    return (
+        f"select rowid from {TABLE} where {rest} and rowid in ({both}) "
+        f"order by rowid desc limit {limit}"
+    )
+
+
+def _rowids(condition: str) -> str:
+    return f"select rowid from {TABLE} where {condition}"
+
+
 def _column_filters(request, table: str) -> tuple[list[str], dict]:
     """The request's column filters as Datasette builds them (``?site=…``, ``?year__gt=…``)."""
-    pairs = [(k, v) for k in request.args for v in request.args.getlist(k)]
-    return Filters(_filter_args(pairs)).build_where_clauses(table)
+    return Filters(_request_filters(request)).build_where_clauses(table)
 
 
 def _after_next(request, params: dict) -> str | None:
@@ -222,7 +272,10 @@ def search_filters(request, database, table, datasette):
         return stock.search_filters(request, database, table, datasette)
     if not request.args.get("_search", "").strip():
         found = request.scope.get(SCOPE_KEY)
-        if found is None or found["match"] is not None or not newest_first(request.args):
+        if found is not None and found.get("filters") == _request_filters(request):
+            return _exact_page(found["exact"])
+        large = found is not None and "exact" not in found and found["match"] is None
+        if not large or not newest_first(request.args):
             return stock.search_filters(request, database, table, datasette)
         return _large_page(request, datasette, found)
 
@@ -230,7 +283,14 @@ def search_filters(request, database, table, datasette):
         q = request.args["_search"]
         context = {"supports_search": True, "search": q}
         found = request.scope.get(SCOPE_KEY)
-        if found is None or not newest_first(request.args):
+        if found is not None and "exact" in found and found["q"] == q:
+            return FilterArguments(
+                ["rowid in (select value from json_each(:search_rows))"],
+                {"search_rows": json.dumps(found["exact"])},
+                [f'search matches "{q}"'],
+                context,
+            )
+        if found is None or "exact" in found or not newest_first(request.args):
             return FilterArguments(
                 [STOCK_CLAUSE], {"search": q}, [f'search matches "{q}"'], context
             )
@@ -249,6 +309,21 @@ def search_filters(request, database, table, datasette):
                 )
             ],
             context,
+        )
+
+    return inner
+
+
+def _exact_page(rowids: list[int]):
+    """The filter of a table page without a search whose rows were all read: those rows
+    (Datasette's own column filters stay, and describe the page)."""
+
+    async def inner():
+        return FilterArguments(
+            ["rowid in (select value from json_each(:page_rows))"],
+            {"page_rows": json.dumps(rowids)},
+            [],
+            {},
         )
 
     return inner
