@@ -340,7 +340,7 @@ def trace(data: Path, paths: list[str]) -> None:
 
     from datasette.tracer import capture_traces
 
-    from archive.serve import make_datasette
+    from archive.publish.serve import make_datasette
 
     ds = make_datasette(data)
 
