@@ -1,9 +1,9 @@
 """Chinese administrative divisions: find places in a string, name a region.
 
-The table (archive/data/regions.tsv, ~3,200 rows: adcode and name of every province,
+The table (archive/extract/data/regions.tsv: adcode and name of every province,
 prefecture and county) is cpca's adcodes.csv (MIT), shipped with the package and read
 once; nothing is downloaded at run time. cpca itself was not used as a dependency: it
-needs pandas and pkg_resources for what is a 58 KB table, and costs ~0.8 ms per call.
+needs pandas and pkg_resources for what is a small table, and is slower per call.
 
 Region format (documented in docs/metadata.md): the chain of names from the province
 down to the deepest level that is known, concatenated without separators:

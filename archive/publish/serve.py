@@ -6,8 +6,8 @@
 * Arbitrary SQL is off (``allow_sql: false`` in datasette.yml); ``--allow-sql`` turns it on.
 * ``sql_time_limit_ms`` and ``max_returned_rows`` are set (``SETTINGS``); downloading the
   whole database is off.
-* Metadata: ``archive/datasette.yml`` (a copy of the repository's datasette.yml, kept
-  identical by a test); templates: ``archive/templates``; plugin: ``archive.publish.plugin``
+* Metadata: ``archive/publish/datasette.yml`` (a copy of the repository's datasette.yml, kept
+  identical by a test); templates: ``archive/publish/templates``; plugin: ``archive.publish.plugin``
   (loaded through its entry point).
 """
 
