@@ -340,7 +340,7 @@ def _read_page(ex: Extraction, url: str, text: str, root) -> None:
     visible = _visible_text(body) if body is not None else text
     ex.published_hint = published_hint(root, text, metas, visible)
     heads, order = headline_candidates(root)
-    shown = _flat(visible) if body is not None else ""
+    shown = visible if body is not None else ""
     container, known, prose = choose_body(root, names)
     ex.title = headline(heads, order.get(container), root, metas, shown) or page_title(
         root, metas, names
@@ -737,7 +737,7 @@ def headline(
     og:title repeats (their site suffixes are not part of it), else, when those name only
     the column or site, the nearest heading of 8 characters or more. None: no such heading
     (the CMS's ArticleTitle meta, when there is one, is taken as it is). ``shown``: the
-    page's visible text, flattened, before chrome was stripped."""
+    page's visible text before chrome was stripped (flattened here, only if needed)."""
     if metas.get("articletitle") or body_at is None:
         return None
     before = [(i, t) for i, t in heads if i < body_at]
@@ -757,7 +757,7 @@ def headline(
         if ft and ft not in site and any(ft in r for r in refs):
             return _strip_ext(t)
     first = _flat(max(segments, key=len)) if segments else ""
-    if len(first) > 8 and first in shown:
+    if len(first) > 8 and first in _flat(shown):
         return None  # <title> names something the page shows: page_title weighs it
     # <title> is only short names (a column and the site), or names nothing the page shows
     for _i, t in reversed(before):
