@@ -146,11 +146,8 @@ SPIDER_MIDDLEWARES = {
 EXTENSIONS = {
     "crawler.extensions.IndexerBridge": 500,
     "crawler.distributed.WorkerIdle": 510,  # only with `crawl --redis` (UNION_REDIS_URL)
-    "crawler.extensions.GcTuning": 520,
     "crawler.progress.CrawlProgress": 530,  # only with UNION_PROGRESS
 }
-# the crawler's garbage collector: see crawler.extensions.GcTuning ("" for Python's defaults)
-UNION_GC_THRESHOLD = "5000,10,10"
 
 # Scrapy (asyncio reactor) starts CONCURRENT_ITEMS tasks for every callback's output; its
 # default of 100 costs CPU on every response (docs/performance.md). Our callbacks

@@ -716,34 +716,6 @@ def test_band_pairs_by_bucket_size_equal_their_per_bucket_definition(tmp_path, m
         store.close()
 
 
-def test_verify_in_two_threads_equals_one(tmp_path, monkeypatch):
-    """A large piece of candidate pairs is compared in two threads (columns split at a
-    band boundary): the same mask and counts of equal values as in one, for every band
-    (the earlier-band record included)."""
-    from archive.store import dedup
-
-    rng = np.random.default_rng(5)
-    n = 3000
-    vals = rng.integers(0, 2**32, (40, NUM_PERM), dtype=np.uint32)[rng.integers(0, 40, n)]
-    mask = rng.random((n, NUM_PERM)) < 0.4
-    vals[mask] = rng.integers(0, 2**32, int(mask.sum()), dtype=np.uint32)
-    store = dedup._ValueFile(str(tmp_path))
-    for r in vals:
-        store.append(r.astype("<u4").tobytes())
-    counts = rng.integers(20, 400, n).astype(np.float64)
-    pieces = 0
-    for band, small, pairs in dedup._band_pairs(store):
-        monkeypatch.setattr(dedup, "_THREADED_PAIRS", 10**9)
-        one = dedup._verify(counts, store, pairs, band, small)
-        monkeypatch.setattr(dedup, "_THREADED_PAIRS", 0)
-        two = dedup._verify(counts, store, pairs, band, small)
-        assert (one[0] == two[0]).all() and (one[1] == two[1]).all()
-        pieces += 1
-    assert pieces >= dedup.LSH_BANDS // 2
-    assert 0 < dedup._SPLIT < NUM_PERM and dedup._SPLIT % dedup.LSH_ROWS == 0
-    store.close()
-
-
 def test_identity_patterns_equal_their_slower_first_forms():
     """``_BLANK`` and ``_CN_YEAR`` are written so that re skips ahead to their first
     characters; they must find exactly what their first forms found (every match, at every
@@ -777,95 +749,10 @@ def test_identity_patterns_equal_their_slower_first_forms():
     assert dedup._CN_YEAR.findall("二〇二三 年、一九九九年") == ["二〇二三", "一九九九"]
 
 
-def _replay_one_by_one(chunks, ids, keyed, tokens, starts, ends):
-    """The first definition of the groups (``dedup._replay``): every verified pair in
-    order, in Python, with a union-find whose root is the smallest id of its group."""
-    from archive.store.dedup import conflict
-
-    parent = list(range(len(ids)))
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    merged = {}
-    for pairs in chunks:
-        for i, j in pairs.tolist():
-            ra, rb = find(keyed[i]), find(keyed[j])
-            if ra == rb:
-                continue
-            ta = merged.get(ra, frozenset(tokens[starts[i] : ends[i]]))
-            tb = merged.get(rb, frozenset(tokens[starts[j] : ends[j]]))
-            if conflict(ta, tb):
-                continue
-            if ids[rb] < ids[ra]:
-                ra, rb = rb, ra
-            parent[rb] = ra
-            merged[ra] = ta | tb
-            merged.pop(rb, None)
-    return [find(x) for x in range(len(ids))]
-
-
-@pytest.mark.parametrize("step", [4096, 7], ids=["step-4096", "step-7"])
-def test_replay_by_steps_equals_pair_by_pair(tmp_path, monkeypatch, step):
-    """``_replay`` classifies many verified pairs at once (token masks prove most
-    conflicts) and classifies again after every join; it must give the groups of the
-    pair-by-pair replay.  Templated copies with years, places and template blanks
-    drawn at random (empty sets, subsets, conflicts, the template rule), the ids in a
-    shuffled order, over the real pairs of ``_ordered_pairs``; with a step of 7 pairs
-    too, so that joins fall at step boundaries and re-classification is exercised."""
-    from array import array
-
-    from archive.store import dedup
-
-    monkeypatch.setattr(dedup, "_REPLAY_STEP", step)
-    rng = np.random.default_rng(11)
-    n, sources = 2500, 25
-    src = rng.integers(0, 2**32, (sources, NUM_PERM), dtype=np.uint32)
-    vals = src[rng.integers(0, sources, n)].copy()
-    noise = rng.random((n, NUM_PERM)) < rng.uniform(0.05, 0.6, (n, 1))
-    vals[noise] = rng.integers(0, 2**32, int(noise.sum()), dtype=np.uint32)
-    pool = [
-        dedup._token_hash(t)
-        for t in ("y:2019", "y:2020", "y:2021", "p:510800", "p:511100", "xx", "y:20xx")
-    ]
-    pool += [int(x) for x in rng.integers(0, 2**32, 40)]  # on every bit of the masks
-    weights = np.r_[np.full(7, 6.0), np.ones(40)]
-    weights /= weights.sum()
-    ids = [f"{i:05d}" for i in rng.permutation(n)]
-    store = dedup._ValueFile(str(tmp_path))
-    keyed, tokens, ends = array("q"), array("I"), array("q")
-    for k in range(n):
-        store.append(vals[k].astype("<u4").tobytes())
-        keyed.append(k)
-        size = int(rng.choice([0, 0, 1, 1, 2, 3]))
-        tokens.extend(sorted({int(t) for t in rng.choice(pool, size, p=weights)}))
-        ends.append(len(tokens))
-    counts = rng.integers(100, 600, n).astype(np.float64)
-    chunks = list(dedup._ordered_pairs(counts, store, tmp_dir=str(tmp_path)))
-    assert sum(map(len, chunks)) > 5000
-    starts = array("q", [0]) + ends[:-1]
-    want = _replay_one_by_one(chunks, ids, keyed, tokens, starts, ends)
-    got = dedup._replay(
-        iter(chunks),
-        ids,
-        np.frombuffer(keyed, dtype=np.int64),
-        tokens,
-        np.frombuffer(ends, dtype=np.int64),
-    )
-    assert [ids[x] for x in want] == [ids[x] for x in got.tolist()]
-    sizes = np.bincount(np.unique(got, return_inverse=True)[1])
-    assert (sizes > 1).sum() > 20 and len(sizes) > sources  # groups, and conflicts
-    store.close()
-
-
-def test_a_join_that_ends_a_conflict_counts_within_one_step():
-    """Two pairs of one similarity are replayed in one step: A (2020) with B (2020 and
+def test_a_join_that_ends_a_conflict_counts():
+    """Two pairs of one similarity are replayed in order: A (2020) with B (2020 and
     2021), then A with C (2021).  Before the first join, A and C conflict; after it,
-    A's group holds both years and C's are a subset of them: C joins.  (The pairs are
-    classified again after each join; without that, C stays alone.)  B and C are too
+    A's group holds both years and C's are a subset of them: C joins.  B and C are too
     different to be a pair themselves."""
     from archive.store import dedup
 

@@ -499,28 +499,6 @@ def test_zlib_compressor_writes_the_same_records(crawl, tmp_path):
     assert member.startswith(b"WARC/1.1\r\n") and b"WARC-Type: response" in member
 
 
-def test_fast_payload_reads_equal_warcio_on_every_response(crawl):
-    """``read_payload`` (its fast path for this project's records) against warcio's own
-    reading of every response record of a real crawl, Content-Encoding removed."""
-    from archive.warc.read import _payload_fast, decode_content, header, read_record
-
-    responses = [r for r in crawl.records if r["type"] == "response"]
-    assert len(responses) >= 10
-    fast = 0
-    for r in responses:
-        with open(r["file"], "rb") as fh:
-            fh.seek(r["offset"])
-            it = ArchiveIterator(fh)
-            next(iter(it))
-            length = it.get_record_offset() + it.get_record_length() - r["offset"]
-        headers = list(r["http"].headers) if r["http"] else []
-        assert read_payload(r["file"], r["offset"], length) == decode_content(
-            r["payload"], header(headers, "Content-Encoding")
-        ), r["h"]["WARC-Target-URI"]
-        fast += _payload_fast(read_record(r["file"], r["offset"], length)) is not None
-    assert fast == len(responses)
-
-
 def test_capture_row_is_every_field_but_body_and_revisit_original():
     """``Capture.row`` (the captures table row) against ``dataclasses.asdict``, keys in
     order: the public schema's columns."""

@@ -104,7 +104,8 @@ def strip_link_chrome(root: HtmlElement) -> None:
         if a.getparent() is not None and BACK_LINK.match(a.text_content()):
             drop(a)
     for el in list(root.iter("p", "div", "h2", "h3", "h4", "h5", "strong")):
-        if el.getparent() is None or len(el.text_content()) > 20:
+        # a long text of its own already rules an element out: its whole text is not built
+        if el.getparent() is None or len(el.text or "") > 20 or len(el.text_content()) > 20:
             continue
         if not RELATED.match(el.text_content().strip()) or next(el.iter("a"), None) is not None:
             continue

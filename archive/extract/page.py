@@ -42,7 +42,6 @@ from archive.extract.dom import (
 from archive.extract.pagination import pagination, pagination_by_pager, pagination_from_links
 from archive.extract.parts import make_documents
 from archive.extract.titles import (
-    _flat,
     headline,
     headline_candidates,
     own_report_title,
@@ -158,7 +157,7 @@ def _read_page(ex: Extraction, url: str, text: str, root) -> None:
     visible = _visible_text(body) if body is not None else text
     ex.published_hint = published_hint(root, text, metas, visible)
     heads, order = headline_candidates(root)
-    shown = _flat(visible) if body is not None else ""
+    shown = visible if body is not None else ""
     container, known, prose = choose_body(root, names)
     ex.title = headline(heads, order.get(container), root, metas, shown) or page_title(
         root, metas, names

@@ -74,7 +74,7 @@ def headline(
     og:title repeats (their site suffixes are not part of it), else, when those name only
     the column or site, the nearest heading of 8 characters or more. None: no such heading
     (the CMS's ArticleTitle meta, when there is one, is taken as it is). ``shown``: the
-    page's visible text, flattened, before chrome was stripped."""
+    page's visible text before chrome was stripped (flattened here, only if needed)."""
     if metas.get("articletitle") or body_at is None:
         return None
     before = [(i, t) for i, t in heads if i < body_at]
@@ -94,7 +94,7 @@ def headline(
         if ft and ft not in site and any(ft in r for r in refs):
             return _strip_ext(t)
     first = _flat(max(segments, key=len)) if segments else ""
-    if len(first) > 8 and first in shown:
+    if len(first) > 8 and first in _flat(shown):
         return None  # <title> names something the page shows: page_title weighs it
     # <title> is only short names (a column and the site), or names nothing the page shows
     for _i, t in reversed(before):

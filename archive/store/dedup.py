@@ -412,18 +412,6 @@ def _ordered_pairs(
                 yield np.stack([part // n, part % n], axis=1)
 
 
-_THREADED_PAIRS = 20_000  # pieces this large compare their columns in two threads
-# the second thread's first column: half way, a whole number of reads (and so of bands)
-_SPLIT = round(NUM_PERM / 2 / _COLUMNS_AT_ONCE) * _COLUMNS_AT_ONCE
-
-
-@functools.lru_cache(maxsize=1)
-def _second_thread():
-    from concurrent.futures import ThreadPoolExecutor
-
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="union-dedup")
-
-
 def _verify(
     counts: np.ndarray,
     values: _ValueFile,
@@ -434,35 +422,21 @@ def _verify(
     """(boolean mask: which candidate pairs are the same report (see same_report) and were
     not handed on by a band before ``band`` (one whose bucket was small in ``small``),
     number of equal MinHash values of each pair).  The values are read a few columns
-    at a time for the whole piece; a large piece's first and last columns are compared
-    in two threads at once (numpy lets go of the GIL while it gathers and compares:
-    1.9x on two cores)."""
+    at a time for the whole piece."""
     a, b = pairs[:, 0], pairs[:, 1]
-
-    def compare(first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
-        eq = np.zeros(len(pairs), dtype=np.int16)
-        earlier = np.zeros(len(pairs), dtype=bool)  # agreed on an earlier, small bucket
-        for lo in range(first, last, _COLUMNS_AT_ONCE):  # a whole number of bands at a time
-            cols = values.columns(lo, min(last, lo + _COLUMNS_AT_ONCE))
-            for c0 in range(0, len(cols), LSH_ROWS):
-                in_band = None
-                for col in cols[c0 : c0 + LSH_ROWS]:
-                    same = col[a] == col[b]
-                    eq += same
-                    in_band = same if in_band is None else in_band & same
-                this = (lo + c0) // LSH_ROWS
-                if this < band and lo + c0 + LSH_ROWS <= LSH_BANDS * LSH_ROWS:
-                    earlier |= in_band & small[a, this]
-        return eq, earlier
-
-    if len(pairs) >= _THREADED_PAIRS:
-        other = _second_thread().submit(compare, _SPLIT, NUM_PERM)
-        eq, earlier = compare(0, _SPLIT)
-        eq2, earlier2 = other.result()
-        eq += eq2
-        earlier |= earlier2
-    else:
-        eq, earlier = compare(0, NUM_PERM)
+    eq = np.zeros(len(pairs), dtype=np.int16)
+    earlier = np.zeros(len(pairs), dtype=bool)  # agreed on an earlier, small bucket
+    for lo in range(0, NUM_PERM, _COLUMNS_AT_ONCE):  # a whole number of bands at a time
+        cols = values.columns(lo, min(NUM_PERM, lo + _COLUMNS_AT_ONCE))
+        for c0 in range(0, len(cols), LSH_ROWS):
+            in_band = None
+            for col in cols[c0 : c0 + LSH_ROWS]:
+                same = col[a] == col[b]
+                eq += same
+                in_band = same if in_band is None else in_band & same
+            this = (lo + c0) // LSH_ROWS
+            if this < band and lo + c0 + LSH_ROWS <= LSH_BANDS * LSH_ROWS:
+                earlier |= in_band & small[a, this]
     j = eq / NUM_PERM
     na, nb = counts[a], counts[b]
     smaller = np.minimum(na, nb)
@@ -573,102 +547,41 @@ def cluster_iter(
         yield doc_id, ids[first[x]]
 
 
-_TEMPLATE_BITS = 3  # bits 0 and 1 of a token mask: the two template tokens
-_REPLAY_STEP = 4096  # pairs classified at once
-
-
-def _token_masks(tokens: array, ends: np.ndarray) -> np.ndarray:
-    """A 64-bit mask of each keyed document's identity tokens: the template tokens on
-    bits 0 and 1, any other on one of bits 2..63 (by its hash).  A token whose bit is
-    not in another set's mask is not in that set: masks can prove a conflict, never
-    deny one."""
-    t = np.frombuffer(tokens, dtype=np.uint32).astype(np.uint64)
-    bits = np.left_shift(
-        np.uint64(1), np.uint64(2) + (t * np.uint64(2654435761) >> np.uint64(7)) % np.uint64(62)
-    )
-    for n, tok in enumerate(_TEMPLATE_TOKENS):
-        bits[t == tok] = np.uint64(1 << n)
-    masks = np.zeros(len(ends), dtype=np.uint64)
-    starts = np.r_[0, ends[:-1]]
-    has = ends > starts
-    if has.any():
-        masks[has] = np.bitwise_or.reduceat(bits, starts[has])
-    return masks
-
-
 def _replay(
     chunks, ids: list[str], keyed: np.ndarray, tokens: array, ends: np.ndarray
 ) -> np.ndarray:
     """The groups: verified pairs (keyed indices) replayed most similar first, a pair
     joining two groups unless their identity tokens conflict (``conflict`` on the
     union of each group's tokens).  Returns, for each document, the index of the
-    smallest id in its group.
+    smallest id in its group (a union-find whose root is that document)."""
+    parent = list(range(len(ids)))
+    keys = keyed.tolist()
+    ends_ = ends.tolist()
+    starts = [0, *ends_[:-1]]
+    merged: dict[int, frozenset] = {}  # a group's tokens, by its root
 
-    The same groups as replaying pair by pair in Python (a test keeps that definition),
-    ~3x faster (0.5 -> 0.15 s on the bench archive): on templated portals almost every
-    verified pair joins two groups whose years or places conflict (459,000 of the
-    487,000 of the 10,000-page bench archive; 2,100 pairs join).  Each step classifies ``_REPLAY_STEP`` pairs at once
-    against every document's group and its token mask: a pair inside one group, or
-    whose groups' masks prove a conflict, changes nothing; the others are replayed one
-    by one with their token sets, and after each join the pairs after it are
-    classified again (a larger group may no longer conflict with a third)."""
-    n = len(ids)
-    label = np.arange(n, dtype=np.int64)  # a document's group (any member stands for it)
-    mask = np.zeros(n, dtype=np.uint64)  # token mask of each group, by its label
-    mask[keyed] = _token_masks(tokens, ends)
-    starts = np.r_[0, ends[:-1]]
-    members: dict[int, list[int]] = {}  # groups of two or more: their documents
-    smallest: dict[int, int] = {}  # ... and the one with the smallest id
-    merged: dict[int, frozenset] = {}  # ... and their tokens
-
-    def token_set(group: int, k: int) -> frozenset:
-        got = merged.get(group)
-        if got is None:  # the document alone (keyed index k)
-            got = frozenset(tokens[starts[k] : ends[k]])
-        return got
-
-    def open_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        ga, gb = label[a], label[b]
-        ma, mb = mask[ga], mask[gb]
-        closed = (
-            (ga == gb)
-            | ((ma ^ mb) & np.uint64(_TEMPLATE_BITS)).astype(bool)
-            | ((ma & ~mb).astype(bool) & (mb & ~ma).astype(bool))
-        )
-        return np.flatnonzero(~closed)
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
 
     for pairs in chunks:
-        for lo in range(0, len(pairs), _REPLAY_STEP):
-            ki = pairs[lo : lo + _REPLAY_STEP, 0]
-            kj = pairs[lo : lo + _REPLAY_STEP, 1]
-            a, b = keyed[ki], keyed[kj]
-            todo = open_pairs(a, b).tolist()
-            at = 0
-            while at < len(todo):
-                p = todo[at]
-                at += 1
-                ga, gb = int(label[a[p]]), int(label[b[p]])
-                if ga == gb:
-                    continue
-                ta, tb = token_set(ga, int(ki[p])), token_set(gb, int(kj[p]))
-                if conflict(ta, tb):
-                    continue
-                big, small = (
-                    (ga, gb) if len(members.get(ga, ())) >= len(members.get(gb, ())) else (gb, ga)
-                )
-                moved = members.pop(small, None) or [small]
-                label[moved] = big
-                members.setdefault(big, [big]).extend(moved)
-                low = min(smallest.get(ga, ga), smallest.get(gb, gb), key=ids.__getitem__)
-                smallest.pop(small, None)
-                smallest[big] = low
-                merged.pop(small, None)
-                merged[big] = ta | tb
-                mask[big] = mask[ga] | mask[gb]
-                if p + 1 < len(a):  # the rest of this step, classified again
-                    todo = (p + 1 + open_pairs(a[p + 1 :], b[p + 1 :])).tolist()
-                    at = 0
-    first = np.arange(n, dtype=np.int64)
-    for group, low in smallest.items():
-        first[members[group]] = low
-    return first
+        for i, j in pairs.tolist():
+            ra, rb = find(keys[i]), find(keys[j])
+            if ra == rb:
+                continue
+            ta = merged.get(ra)
+            if ta is None:  # a document alone
+                ta = frozenset(tokens[starts[i] : ends_[i]])
+            tb = merged.get(rb)
+            if tb is None:
+                tb = frozenset(tokens[starts[j] : ends_[j]])
+            if conflict(ta, tb):
+                continue
+            if ids[rb] < ids[ra]:
+                ra, rb = rb, ra
+            parent[rb] = ra
+            merged[ra] = ta | tb
+            merged.pop(rb, None)
+    return np.array([find(x) for x in range(len(ids))], dtype=np.int64)

@@ -405,8 +405,8 @@ def read_payload_raw(path: str | Path, offset: int, length: int) -> bytes:
 
 
 def _inflate_member(data: bytes) -> bytes | None:
-    """The one gzip member ``data`` is, inflated (ISA-L when installed: about half
-    zlib's time), or None when it is not exactly one gzip member."""
+    """The one gzip member ``data`` is, inflated (by ISA-L when installed), or None when
+    it is not exactly one gzip member."""
     try:
         from isal.isal_zlib import decompressobj
     except ImportError:
@@ -419,59 +419,9 @@ def _inflate_member(data: bytes) -> bytes | None:
     return out if d.eof and not d.unused_data else None
 
 
-def _head_fields(head: bytes) -> list[tuple[bytes, bytes]] | None:
-    """``Name: value`` lines after the first line of a CRLF header block; None for
-    anything warcio's parser might read differently (bare LF, blank or folded lines)."""
-    lines = head.split(b"\r\n")
-    if b"\n" in head.replace(b"\r\n", b""):
-        return None
-    fields = []
-    for line in lines[1:]:
-        name, sep, value = line.partition(b":")
-        if not sep or not name.strip() or line[:1] in (b" ", b"\t"):
-            return None
-        fields.append((name.strip().lower(), value.strip()))
-    return fields
-
-
-def _payload_fast(data: bytes) -> tuple[bytes, str | None] | None:
-    """(payload as stored, Content-Encoding) of a gzipped ``response`` record with an
-    ``application/http`` block whose header blocks are plain CRLF lines, as this
-    project writes them; None for anything else (``read_payload`` then asks warcio).
-    The same bytes as warcio's ``raw_stream`` (tests/test_warc_read.py compares them)."""
-    raw = _inflate_member(data)
-    if raw is None or not raw.startswith(b"WARC/"):
-        return None
-    end = raw.find(b"\r\n\r\n")
-    warc = _head_fields(raw[:end]) if end > 0 else None
-    if warc is None:
-        return None
-    fields = dict(warc)
-    if fields.get(b"warc-type") != b"response" or not fields.get(
-        b"content-type", b""
-    ).lower().startswith(b"application/http"):
-        return None
-    try:
-        length = int(fields[b"content-length"])
-    except (KeyError, ValueError):
-        return None
-    block = raw[end + 4 : end + 4 + length]
-    hend = block.find(b"\r\n\r\n")
-    if len(block) != length or hend <= 0 or not block.startswith(b"HTTP/"):
-        return None
-    http = _head_fields(block[:hend])
-    if http is None:
-        return None
-    encoding = next((v for k, v in http if k == b"content-encoding"), None)
-    return block[hend + 4 :], None if encoding is None else encoding.decode("latin-1")
-
-
 def read_payload(path: str | Path, offset: int, length: int) -> bytes:
     """The HTTP payload of a response record, Content-Encoding removed."""
     data = read_record(path, offset, length)
-    fast = _payload_fast(data)
-    if fast is not None:
-        return decode_content(*fast)
     try:
         for record in ArchiveIterator(io.BytesIO(data)):
             raw = record.raw_stream.read()

@@ -20,10 +20,7 @@ if TYPE_CHECKING:
 class BareSpider(scrapy.Spider):
     name = "bare"
     custom_settings = {
-        "EXTENSIONS": {
-            "crawler.extensions.IndexerBridge": None,
-            "crawler.extensions.GcTuning": None,
-        },
+        "EXTENSIONS": {"crawler.extensions.IndexerBridge": None},
         "DOWNLOADER_MIDDLEWARES": {},
         "DOWNLOAD_HANDLERS": {},  # Scrapy's own HTTP handler, not the WARC tee
         "SPIDER_MIDDLEWARES": {},
