@@ -209,16 +209,20 @@ def bench(pages: int, concurrency: int, bare: bool = True) -> dict:
 def show(r: dict) -> None:
     print(f"large portal, {r['pages']} pages")
     print(
-        f"  bare Scrapy : {r['bare_pages']:>7} responses in {r['bare_s']:7.1f}s = {r['bare_pps']:6.1f} pages/s, "
+        f"  bare Scrapy : {r['bare_pages']:>7} responses in {r['bare_s']:7.1f}s = "
+        f"{r['bare_pps']:6.1f} pages/s, "
         f"peak {r['bare_peak'] / 2**20:6.0f} MiB  (Scrapy's defaults: CONCURRENT_ITEMS=100)"
     )
     print(
-        f"  bare Scrapy, CONCURRENT_ITEMS=8 as in crawler/settings.py: {r['tuned_pps']:6.1f} pages/s, "
+        "  bare Scrapy, CONCURRENT_ITEMS=8 as in crawler/settings.py: "
+        f"{r['tuned_pps']:6.1f} pages/s, "
         f"{r['tuned_cpu_ms']:.1f} ms CPU per response"
     )
     print(
-        f"  union crawl : {r['full_pages']:>7} responses in {r['full_s']:7.1f}s = {r['full_pps']:6.1f} pages/s, "
-        f"peak {r['full_peak'] / 2**20:6.0f} MiB, {r['documents']} documents, {r['warc_mb']:.1f} MB WARC, "
+        f"  union crawl : {r['full_pages']:>7} responses in {r['full_s']:7.1f}s = "
+        f"{r['full_pps']:6.1f} pages/s, "
+        f"peak {r['full_peak'] / 2**20:6.0f} MiB, {r['documents']} documents, "
+        f"{r['warc_mb']:.1f} MB WARC, "
         f"{r['db_mb']:.0f} MB archive.db"
     )
     print(
@@ -232,11 +236,13 @@ def show(r: dict) -> None:
         f"{r['spilled']} captures waited in the disk spool"
     )
     print(
-        f"  ratio full/bare pages/s, end to end (archive complete): {r['full_pps'] / r['bare_pps']:.2f}"
+        "  ratio full/bare pages/s, end to end (archive complete): "
+        f"{r['full_pps'] / r['bare_pps']:.2f}"
         f"  (target >= 0.70)"
     )
     print(
-        f"  ratio full/bare pages/s, fetch phase:                   {r['fetch_pps'] / r['bare_pps']:.2f}"
+        "  ratio full/bare pages/s, fetch phase:                   "
+        f"{r['fetch_pps'] / r['bare_pps']:.2f}"
     )
     print(
         f"  ratio full/bare pages/s, fetch phase, bare with CONCURRENT_ITEMS=8: "
@@ -252,7 +258,8 @@ if __name__ == "__main__":
     ap.add_argument(
         "--also-full-only",
         action="store_true",
-        help="the --also run crawls with the full pipeline only (the memory ratio needs no bare run)",
+        help="the --also run crawls with the full pipeline only "
+        "(the memory ratio needs no bare run)",
     )
     ap.add_argument(
         "--repeat",

@@ -10,8 +10,9 @@ over the same bytes, interleaved round by round so both see the same machine loa
 Target: ours / bare <= 1.2.
 
 Then, on the text of the two Simplified seed captures (../shared/seeds), the
-normalisation and metadata alone (archive.extract.normalize.normalize_text + archive.extract.metadata.
-describe), in ms of CPU per 10 KB of UTF-8 (best of 5 rounds). Target: < 5 ms.
+normalisation and metadata alone (archive.extract.normalize.normalize_text +
+archive.extract.metadata.describe), in ms of CPU per 10 KB of UTF-8 (best of 5 rounds).
+Target: < 5 ms.
 
 With --large N (default 1000; 0 skips it): the indexer's work per capture on N article and
 list pages of the zoo's large portal (the pages benchmarks/bench_crawl.py crawls):

@@ -80,13 +80,16 @@ def make_site(n_pages: int, seed: int = 7) -> dict[str, bytes]:
             body.append(f"<p>{p}</p>")
             size += len(p.encode("utf-8"))
         related = "".join(
-            f'<li><a href="/art_{rnd.randrange(n_pages)}.html">{rnd.choice(sentences)[:20]}</a></li>'
+            f'<li><a href="/art_{rnd.randrange(n_pages)}.html">'
+            f"{rnd.choice(sentences)[:20]}</a></li>"
             for _ in range(10)
         )
         html = (
             head.format(title=title)
-            + f"<div class='crumb'>当前位置：<a href='/'>首页</a> &gt; <a href='/list_{a // PER_LIST}.html'>工作报告</a></div>"
-            f"<h1>{title}</h1><div class='info'>发布时间：2023-0{1 + a % 9}-1{a % 10} 来源：市总工会 "
+            + "<div class='crumb'>当前位置：<a href='/'>首页</a> &gt; "
+            + f"<a href='/list_{a // PER_LIST}.html'>工作报告</a></div>"
+            f"<h1>{title}</h1><div class='info'>"
+            f"发布时间：2023-0{1 + a % 9}-1{a % 10} 来源：市总工会 "
             "【字体：大 中 小】【打印本页】【关闭窗口】</div><div class='TRS_Editor'>"
             + "".join(body)
             + "</div><ul class='related'>"
@@ -187,7 +190,8 @@ def crawl_child(cfg_path: str) -> None:
             if links is None:
                 links = extract_links(response.url, response)
             for link in links:
-                # lists are always fetched in full (their links must be read); articles conditionally
+                # lists are always fetched in full (their links must be read);
+                # articles conditionally
                 yield scrapy.Request(link.url, meta={"warc_conditional": "/list_" not in link.url})
 
     import crawler.settings as ours
@@ -334,7 +338,8 @@ def main() -> None:
         )
         print(
             f"  first crawl {first / 1e6:.2f} MB, recrawl {second / 1e6:.3f} MB: "
-            f"{100 * second / first:.1f}% of the first, {second / len(pages):.0f} bytes per exchange "
+            f"{100 * second / first:.1f}% of the first, "
+            f"{second / len(pages):.0f} bytes per exchange "
             f"(request + revisit + metadata record); bench_recrawl.py measures the default"
         )
     finally:

@@ -86,7 +86,7 @@ class Site:
     def url(self, path: str) -> str:
         return urljoin(self.base, path)
 
-    def html_page(self, markup: str, content_type: str | None = None, **kw) -> Page:
+    def html_page(self, markup: str, content_type: str | None = None, **kw: object) -> Page:
         ctype = content_type if content_type is not None else f"text/html; charset={self.declared}"
         return Page(body=markup.encode(self.encoding), content_type=ctype, **kw)
 

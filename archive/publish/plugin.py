@@ -75,6 +75,7 @@ from archive.publish.warc_routes import warc_file, warc_index, warc_record
 from archive.store.search import rewrite_query, snippet, title_query
 
 if TYPE_CHECKING:
+    import sqlite3
     from collections.abc import Callable
 
     from datasette.app import Datasette
@@ -93,7 +94,7 @@ _no_rich_error_printing()
 
 
 @hookimpl
-def asgi_wrapper(datasette):
+def asgi_wrapper(datasette: Datasette) -> Callable:
     search_page.install()  # here: Datasette registers its own filters after its plugins
 
     def wrap(app):
@@ -162,7 +163,7 @@ class SearchGate:
         self.slots.release()
 
 
-def search_parameters(scope) -> list[tuple[str, str]]:
+def search_parameters(scope: dict) -> list[tuple[str, str]]:
     """The request's search parameters (``_search``, ``_search_COLUMN``, ``_searchmode``,
     ``q``), decoded as Datasette decodes them."""
     query = scope.get("query_string", b"").decode("latin-1")
@@ -208,13 +209,13 @@ async def _refuse(scope, send, status: int, message: str, headers: list | None =
 
 
 @hookimpl
-def register_magic_parameters(datasette):
+def register_magic_parameters(datasette: Datasette) -> list[tuple[str, Callable]]:
     # :_ranked_from in the ranked search: where its window of recent matches starts
     return [("ranked", search_page.ranked_parameter)]
 
 
 @hookimpl(trylast=True)
-def prepare_connection(conn):
+def prepare_connection(conn: sqlite3.Connection) -> None:
     conn.create_function("escape_fts", 1, rewrite_query, deterministic=True)
     conn.create_function("search_query", 1, rewrite_query, deterministic=True)
     conn.create_function("search_snippet", 2, snippet, deterministic=True)

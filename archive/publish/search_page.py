@@ -39,6 +39,7 @@ from __future__ import annotations
 import json
 import re
 from types import ModuleType
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode
 
 import datasette.filters as stock
@@ -50,6 +51,14 @@ from datasette.utils import urlsafe_components
 from archive.publish.serve import LIMITS
 from archive.store.schema import NEWEST_BY
 from archive.store.search import FTS_TABLE, rewrite_query
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from datasette.app import Datasette
+    from datasette.database import Database
+    from datasette.utils import MultiParams
+    from datasette.utils.asgi import Request
 
 ARCHIVE_DB = "archive"
 TABLE = "documents"
@@ -66,7 +75,7 @@ def _is_table_search(path: str, query: dict) -> bool:
     )
 
 
-def newest_first(args) -> bool:
+def newest_first(args: dict | MultiParams) -> bool:
     """True when the page is in the table's own order (newest published first)."""
     sort, sort_desc = args.get("_sort"), args.get("_sort_desc")
     return not sort and sort_desc in (None, "", SORT_COLUMN)
@@ -91,7 +100,7 @@ RANKED_QUERY = "search"
 RANKED_KEY = "union_archive.ranked_from"
 
 
-def ranked_parameter(key: str, request) -> int:
+def ranked_parameter(key: str, request: Request) -> int:
     """``:_ranked_from`` of the ranked search: 0 (every match, ranked by bm25) or the
     lowest rowid of the newest ``search_exact_matches`` matches of a larger search."""
     if key != "from":
@@ -115,7 +124,7 @@ async def _prepare_ranked(db, scope: dict, q: str) -> dict:
     return {**scope, RANKED_KEY: rows[cap - 1][0]}
 
 
-async def prepare(datasette, scope: dict) -> dict:
+async def prepare(datasette: Datasette, scope: dict) -> dict:
     """The scope Datasette gets: for a large search or a large table page (no search, at
     most column filters) of the documents table, with ``_nocount=1`` and the newest
     matches read (see the module docstring)."""
@@ -229,7 +238,7 @@ def _after_next(request, params: dict) -> str | None:
     )
 
 
-async def page_rows(db, request, match: str | None, size: int) -> list[int]:
+async def page_rows(db: Database, request: Request, match: str | None, size: int) -> list[int]:
     """Rowids of the next ``size`` matching rows newest first, with the column filters,
     found by walking the published_date index and checking each candidate's entry
     (``match`` None: every row the column filters keep)."""
@@ -266,7 +275,7 @@ def _page_size(datasette, request) -> int:
         return datasette.page_size
 
 
-def search_filters(request, database, table, datasette):
+def search_filters(request: Request, database: str, table: str, datasette: Datasette) -> Callable:
     """Datasette's ``filters_from_request`` for searches, with the documents table's own."""
     if database != ARCHIVE_DB or table != TABLE:
         return stock.search_filters(request, database, table, datasette)
