@@ -99,7 +99,7 @@ def run_clustering(db_path: str, crawl_id: str | None = None) -> None:
 
 def preload_clustering() -> None:
     """Import what the clustering runs, before the word to start it."""
-    import archive.store.dedup  # noqa: F401
+    import archive.store.dedup_lsh  # noqa: F401
 
 
 def as_crawl_child(nice: int) -> None:

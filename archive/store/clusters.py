@@ -15,13 +15,13 @@ DEDUP_TMP = ".dedup-tmp"  # in the archive's directory: the clustering's tempora
 
 
 def cluster_archive(db: Database, db_path: Path) -> None:
-    """Near-duplicate clusters over the whole archive (``archive.store.dedup``), then the
+    """Near-duplicate clusters over the whole archive (``archive.store.dedup_lsh``), then the
     facts copies share (``fill_from_duplicates``), one cluster at a time.  Memory
     follows the number of documents (ids), not their rows: the signatures are
     streamed from SQLite and the facts are read back cluster by cluster."""
     from itertools import groupby
 
-    from archive.store.dedup import cluster_iter, remove_leftovers
+    from archive.store.dedup_lsh import cluster_iter, remove_leftovers
 
     if "_signatures" not in db.table_names():
         return
