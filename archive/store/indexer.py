@@ -14,12 +14,16 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from archive.capture import Capture
 from archive.store import schema as store
 from archive.store import search
 from archive.store.documents import derived, extractable, wanted
+
+if TYPE_CHECKING:
+    from archive.extract.page import Extraction
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +79,7 @@ class Indexer:
         start_urls: list[str],
         started_at: str | None = None,
         resume: bool = False,
-    ):
+    ) -> None:
         """A crawls row in state running.  ``resume``: the same crawl continues (an
         interrupted row keeps its start time and counts and goes back to running)."""
         self.crawl_id = crawl_id
@@ -124,7 +128,7 @@ class Indexer:
         return dict(self.db["crawls"].get(self.crawl_id)) if self.crawl_id else row
 
     # -- captures -----------------------------------------------------------------
-    def add(self, cap: Capture, extraction=None) -> None:
+    def add(self, cap: Capture, extraction: Extraction | None = None) -> None:
         """Index one capture.  ``extraction``: its ``process_capture`` result when it was
         extracted ahead (``archive.store.parallel``); None: extracted here if it is to be."""
         self.counts["pages"] += 1

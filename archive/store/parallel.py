@@ -31,8 +31,14 @@ import logging
 import multiprocessing
 import pickle
 from collections import deque
+from typing import TYPE_CHECKING
 
 from archive.capture import Capture
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    from archive.extract.page import Extraction
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +69,7 @@ def _helper_start(nice: int) -> None:
 
 def extract_payload(
     url: str, content_type: str | None, body: bytes | None, location: tuple[str, int, int] | None
-):
+) -> Extraction | None:
     """The helper's task: the payload (given, or read from its WARC record), extracted."""
     from archive.extract.page import process_capture
 
@@ -102,7 +108,7 @@ def _grow_pipe(conn) -> int:
         return 1 << 16
 
 
-def helper_main(tasks, results, nice: int = 0) -> None:
+def helper_main(tasks: Connection, results: Connection, nice: int = 0) -> None:
     """The helper process: (url, content type, body, location) tasks in, in order;
     (True, extraction) or (False, None) out, in the same order.  Ends at None, or when
     either pipe is closed (the indexer stopped or died)."""

@@ -66,6 +66,10 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 FTS_TABLE = "documents_fts"
 # title weighs 5x the body in bm25
@@ -245,7 +249,7 @@ def _create(db) -> None:
     db.execute(f"INSERT INTO {_FORM_TABLE} (version) VALUES (?)", [FORM_VERSION])
 
 
-def ensure_search(db) -> None:
+def ensure_search(db: Database) -> None:
     """Create the FTS5 table if it is missing (sqlite_utils.Database).  An index of the
     older layout (with a content table and a doc_id column, as union-archive made them
     until November 2026) or of another index form is rebuilt from ``documents``, once."""
@@ -274,7 +278,7 @@ def ensure_search(db) -> None:
 USERMERGE = 2
 
 
-def segments(db) -> list[int]:
+def segments(db: Database) -> list[int]:
     """How many segments each level of the index holds, read from FTS5's structure record
     (the row of id 10 in ``documents_fts_data``: a 4-byte cookie, then varints: levels,
     segments, write counter, and per level: merge state, segments, 3 numbers a segment)."""
@@ -308,7 +312,7 @@ def segments(db) -> list[int]:
     return counts
 
 
-def merge_search(db, pages: int = 2000) -> None:
+def merge_search(db: Database, pages: int = 2000) -> None:
     """Merge the index's segments until no level holds more than one, ``pages`` pages a
     transaction (FTS5's 'merge' with usermerge 2).  A search reads every segment of each of
     its terms, and a crawl leaves up to AUTOMERGE - 1 segments on each level; run after a
@@ -333,7 +337,9 @@ def _forms(doc: dict) -> tuple[str, str]:
     )
 
 
-def index_documents(db, docs: Iterable[dict], previous: dict[str, dict] | None = None) -> int:
+def index_documents(
+    db: Database, docs: Iterable[dict], previous: dict[str, dict] | None = None
+) -> int:
     """(Re-)index documents (dicts with id, title, text) already written to ``documents``
     (``_index``: their (title, text) index forms, when the caller has them already).
 
@@ -396,7 +402,7 @@ def index_documents(db, docs: Iterable[dict], previous: dict[str, dict] | None =
     return len(docs)
 
 
-def rebuild_search(db, batch: int = 200) -> int:
+def rebuild_search(db: Database, batch: int = 200) -> int:
     """Drop and rebuild the whole index from the ``documents`` table (e.g. after rows
     were deleted from ``documents`` by hand: their entries stay in a contentless index,
     joining no row, until it is rebuilt)."""
@@ -443,7 +449,7 @@ def snippet(text: str | None, q: str | None, width: int = 40) -> str:
     return ""
 
 
-def search(db, q: str, limit: int | None = None) -> list[str]:
+def search(db: Database, q: str, limit: int | None = None) -> list[str]:
     """Document ids matching ``q``, best first (bm25, title weighted)."""
     sql = (
         f"SELECT d.id FROM {FTS_TABLE} JOIN documents d ON d.rowid = {FTS_TABLE}.rowid "

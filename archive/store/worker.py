@@ -8,11 +8,16 @@ import pickle
 import queue as queue_mod
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from archive.capture import Capture
 from archive.store import search
 from archive.store.indexer import Indexer, utcnow
 from archive.store.process import as_crawl_child
+
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
+    from multiprocessing.synchronize import Event
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +43,7 @@ def run_cluster(db_path: str, crawl_id: str | None = None, nice: int = 10) -> No
 
 
 def run_worker(
-    q,
+    q: Queue,
     db_path: str,
     crawl_id: str,
     start_urls: list[str],
@@ -49,7 +54,7 @@ def run_worker(
     nice: int = 10,
     cluster: bool = True,
     helpers: int = 1,
-    closing=None,
+    closing: Event | None = None,
 ) -> None:
     """The crawl's indexer: captures from ``q`` until ("finish", status).  ``closing``: an
     event set once every capture is applied and the extraction helper has exited (the
