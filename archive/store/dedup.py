@@ -76,15 +76,15 @@ def shingle_hashes(text: str, folded: bool = False) -> np.ndarray:
         h = h * np.uint64(1000003) + codes[j : j + n]
     h ^= h >> np.uint64(29)
     h = np.sort((h & np.uint64(0xFFFFFFFF)).astype(np.uint32))
-    return h[np.r_[True, h[1:] != h[:-1]]]  # np.unique's result; its hash path is 10x slower
+    return h[np.r_[True, h[1:] != h[:-1]]]  # np.unique's result, without its slower hash path
 
 
 # Each pattern starts with what re can skip ahead to: one character class, or
 # alternatives that each start with a literal (a look-behind comes after it:
 # "(?:19|20)(?<![0-9a-z]..)" is "(?<![0-9a-z])(?:19|20)").  Otherwise re tries the whole
-# pattern at every position: 2-8x slower ("[…]{4}" is a repeat, not a class, to it; and
-# alternatives starting with classes, as _BLANK's first form "[x×]…|_{3,}|…" had: 171 ->
-# 21 us over a report; both forms tested equal in tests/test_dedup.py).
+# pattern at every position, which is much slower ("[…]{4}" is a repeat, not a class, to
+# it; so are alternatives starting with classes, as _BLANK's first form "[x×]…|_{3,}|…"
+# had); tests/test_dedup.py checks both forms find the same.
 _YEAR = re.compile(r"((?:19|20)(?<![0-9a-z]..)\d\d)\s*年")
 _CN_YEAR = re.compile(r"([〇○零一二三四五六七八九][〇○零一二三四五六七八九]{3})\s*年")
 _BLANK_YEAR = re.compile(r"(?:19|20)(?<![0-9a-z]..)(?:[x×*＊]{2}|\d[x×]|_{2,}|＿{2,})")
@@ -132,7 +132,7 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
     """datasketch's permutations for (NUM_PERM, SEED, affine32), as (1, NUM_PERM) rows,
     drawn as datasketch 2.x draws them (``MinHash._init_permutations``: an odd multiplier
     and an offset from numpy's RandomState). datasketch itself is not imported here: it
-    imports scipy (~0.7 s in every indexer, helper and clustering process), and the
+    imports scipy, slow to load in every indexer, helper and clustering process, and the
     archive's signatures stay what they are whatever a later datasketch draws. The tests
     compare these permutations and the values made with them to datasketch's own."""
     gen = np.random.RandomState(SEED)
@@ -157,11 +157,10 @@ def minhash_values(hashes: np.ndarray) -> np.ndarray:
     hv = hv.reshape(1, -1)
     a, b = a.reshape(-1, 1), b.reshape(-1, 1)
     out = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
-    # one row per permutation, so that each minimum runs along contiguous memory
-    # (~1.8x faster than a column per permutation); blocks of 8192 values bound the buffer.
-    # From 2,048 values on (a report: ~5,000), 16 permutations at a time, so that the
-    # block being multiplied, added and reduced stays in cache: 0.40 -> 0.27 ms at 5,000
-    # values, 0.91 -> 0.64 at 12,000; below, the one pass over all rows is cheaper
+    # one row per permutation, so that each minimum runs along contiguous memory; blocks
+    # of values bound the buffer.  A long text takes a few permutations at a time, so that
+    # the block being multiplied, added and reduced stays in cache; a short one takes the
+    # one pass over all rows, which is cheaper there
     n = hv.shape[1]
     rows = 16 if n >= 2048 else NUM_PERM
     tmp = np.empty((rows, min(n, 8192)), dtype=np.uint32)

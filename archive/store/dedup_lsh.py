@@ -1,8 +1,8 @@
 """Near-duplicate reports: LSH clustering of ``archive.store.dedup`` signatures.
 
 ``cluster(items: iterable of (doc_id, signature)) -> dict[doc_id, cluster_id]``
-    Candidates come from LSH banding (42 bands of 3 values; no all-pairs comparison:
-    100,000 documents cluster in ~2 s), then each candidate pair is checked: the same
+    Candidates come from LSH banding (LSH_BANDS bands of LSH_ROWS values; no all-pairs
+    comparison), then each candidate pair is checked: the same
     report when the estimated Jaccard similarity is >= SAME_JACCARD, or when the smaller
     text is almost wholly inside the larger one (containment >= SAME_CONTAINMENT, both
     long enough: a partial preview, a repost with an extra paragraph) -- and their
@@ -33,13 +33,13 @@ from archive.store.dedup import (
     conflict,
 )
 
-LSH_BANDS, LSH_ROWS = 42, 3  # candidate when J >= ~0.29 (P=0.996 at J=0.5)
+LSH_BANDS, LSH_ROWS = 42, 3  # candidates well below SAME_JACCARD: a same pair is rarely missed
 MAX_BUCKET = 64  # larger LSH buckets only link each document to its neighbours
 NEIGHBOURS = 8
 
 
-_BLOCK_ROWS = 2048  # documents per block of the value file (1 MB)
-_PIECE = 1 << 18  # candidate pairs handed on at once (~20 MB of working arrays)
+_BLOCK_ROWS = 2048  # documents per block of the value file
+_PIECE = 1 << 18  # candidate pairs handed on at once (bounds the working arrays)
 _REPLAY_ROWS = 1 << 14  # verified pairs wait on disk by similarity and by this many first rows
 _COLUMNS_AT_ONCE = 2 * LSH_ROWS  # MinHash columns read at once while verifying
 
@@ -48,8 +48,8 @@ class _ValueFile:
     """The (documents x NUM_PERM) MinHash values of an archive, in a temporary file laid
     out by columns (in blocks of ``_BLOCK_ROWS`` documents), so that a few columns of
     every document are read at once: one band for LSH keys, a few columns for checking a
-    piece of candidate pairs.  Holding all values took 512 bytes a document (51 MB at
-    100,000); this holds 4 bytes a document per column read, and reading rows at random
+    piece of candidate pairs.  Holding all values would take a whole row a document; this holds
+    one value a document per column read, and reading rows at random
     through mmap mapped nearly the whole file anyway (the kernel maps pages around each
     fault)."""
 
@@ -108,8 +108,7 @@ def _band_pairs(values: _ValueFile):
     A pair that already agreed on an earlier band, in a bucket small enough that all its
     pairs were handed on then, is not handed on again (see ``_verify``); ``small`` is the
     (documents x bands) record of that.  Small buckets are paired by size, all buckets of
-    one size at once (one ``triu_indices`` for them; a call per bucket took ~0.9 s of a
-    10,000-document archive's 4 s)."""
+    one size at once (one ``triu_indices`` for them, not a call per bucket)."""
     n = len(values)
     if n < 2:
         return
@@ -163,7 +162,7 @@ def _ordered_pairs(
     in (i, j) order), as (k, 2) arrays of at most ``chunk`` pairs.
 
     Templated portals share so many phrases that verified pairs run to hundreds per
-    document; holding them all (to sort them) took ~0.8 GB for 100,000 documents.  Each
+    document; holding them all (to sort them) would take memory that grows with them.  Each
     band's pairs are verified as they come (a pair already handed on by an earlier band
     is dropped there) and appended to a temporary file per similarity (the number of
     equal MinHash values, 0..NUM_PERM: the same for a pair in every band) and per block
@@ -287,7 +286,7 @@ def cluster_iter(
     The MinHash values wait in a temporary file, read a few columns at a time (see
     ``_ValueFile``); identity tokens are parsed when a pair is checked and kept only for
     groups; verified pairs wait on disk (see ``_ordered_pairs``).  Memory is
-    about 200 bytes per document (its id, count, tokens, LSH bookkeeping) plus one piece
+    a few fields per document (its id, count, tokens, LSH bookkeeping) plus one piece
     of one band."""
     ids: list[str] = []
     keyed = array("q")  # index in ids of the documents with shingles

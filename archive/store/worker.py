@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 def run_cluster(db_path: str, crawl_id: str | None = None, nice: int = 10) -> None:
     """The duplicate clusters of the whole archive, at the end of a crawl, in a process
     of their own: the crawl's indexer has exited by then, so its heap (parsers, caches,
-    a long run's fragments: ~200 MB) is back with the system before the one pass whose
+    a long run's fragments) is back with the system before the one pass whose
     memory grows with the archive.  The crawls row's ``finished_at`` moves to the end."""
     as_crawl_child(nice)
     ix = Indexer(db_path)

@@ -182,7 +182,8 @@ def _fields_of(path: Path, want) -> dict:
 
 
 def crawl_infos(paths: Iterable[str | Path]) -> dict[str, dict]:
-    """crawl id -> {"start_urls": [...], "description": ..., "files": [...], ...} from warcinfo records."""
+    """crawl id -> {"start_urls": [...], "description": ..., "files": [...], ...} from
+    warcinfo records."""
     infos: dict[str, dict] = {}
     for path in paths:
         path = _resolve(path)
