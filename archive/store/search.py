@@ -248,7 +248,8 @@ def _create(db) -> None:
 
 def ensure_search(db: Database) -> None:
     """Create the FTS5 table if it is missing (sqlite_utils.Database).  An index of the
-    older layout (with a content table and a doc_id column) or of another index form is rebuilt from ``documents``, once."""
+    older layout (with a content table and a doc_id column) or of another index form is
+    rebuilt from ``documents``, once."""
     exists = db.execute("select 1 from sqlite_master where name = ?", [FTS_TABLE]).fetchone()
     if exists is None:
         with db.atomic():
