@@ -84,22 +84,22 @@ def run_indexer(
     q: Queue, db_path: str, crawl_id: str, start_urls: list[str], started_at: str, **kw: Any
 ) -> Any:
     """The indexer: reads Captures from ``q`` until the crawler closes it
-    (``archive.store.indexer.run_worker``; keyword arguments pass through)."""
-    from archive.store.indexer import run_worker
+    (``archive.store.worker.run_worker``; keyword arguments pass through)."""
+    from archive.store.worker import run_worker
 
     return run_worker(q, db_path, crawl_id, start_urls, started_at, **kw)
 
 
 def run_clustering(db_path: str, crawl_id: str | None = None) -> None:
     """The archive's duplicate clusters, after the indexer (a process of its own)."""
-    from archive.store.indexer import run_cluster
+    from archive.store.worker import run_cluster
 
     run_cluster(db_path, crawl_id)
 
 
 def preload_clustering() -> None:
     """Import what the clustering runs, before the word to start it."""
-    import archive.store.dedup  # noqa: F401
+    import archive.store.dedup_lsh  # noqa: F401
 
 
 def as_crawl_child(nice: int) -> None:

@@ -9,7 +9,8 @@ import opencc
 import pytest
 
 from archive.extract.normalize import normalize_text
-from archive.store.dedup import NUM_PERM, cluster, signature, similarity
+from archive.store.dedup import NUM_PERM, signature, similarity
+from archive.store.dedup_lsh import cluster
 from tests.seeds import seed
 
 
@@ -152,20 +153,20 @@ def test_scales_with_lsh_not_all_pairs(monkeypatch):
     """30,000 documents (random signatures, 300 planted near-duplicate pairs): LSH hands
     a few candidate pairs per band to verification, not the 450 million pairs of all
     against all (the work is counted, not timed: benchmarks time things)."""
-    import archive.store.dedup as dedup
+    import archive.store.dedup_lsh as dedup_lsh
 
     n = 30_000
     items = planted(n)
     verified = []
-    real_verify = dedup._verify
+    real_verify = dedup_lsh._verify
 
     def counting_verify(counts, values, pairs, band=0, small=None):
         verified.append(len(pairs))
         return real_verify(counts, values, pairs, band, small)
 
-    monkeypatch.setattr(dedup, "_verify", counting_verify)
+    monkeypatch.setattr(dedup_lsh, "_verify", counting_verify)
     out = cluster(items)
-    assert len(verified) >= dedup.LSH_BANDS  # every band was looked at
+    assert len(verified) >= dedup_lsh.LSH_BANDS  # every band was looked at
     assert 300 <= sum(verified) < n  # the planted pairs and some chance ones, never all pairs
     assert all(out[f"{i + 1:06d}"] == f"{i:06d}" for i in range(0, 600, 2))
     assert len(set(out.values())) == n - 300
@@ -586,7 +587,7 @@ def test_value_file_gives_back_columns_of_every_document(tmp_path):
     """Clustering reads MinHash values a few columns at a time from a column-blocked
     temporary file: what comes back is the values as appended, across blocks, also when
     rows are appended after a read."""
-    from archive.store.dedup import _BLOCK_ROWS, _ValueFile
+    from archive.store.dedup_lsh import _BLOCK_ROWS, _ValueFile
 
     rng = np.random.default_rng(0)
     rows = rng.integers(0, 2**32, (2 * _BLOCK_ROWS + 77, NUM_PERM), dtype=np.uint32)
@@ -649,9 +650,9 @@ def test_identity_patterns_match_their_look_behind_first_definitions():
 
 
 def _band_pairs_per_bucket(values):
-    """The first definition of ``dedup._band_pairs``: one bucket at a time (per band: its
+    """The first definition of ``dedup_lsh._band_pairs``: one bucket at a time (per band: its
     pairs as a set of (i, j), and ``small`` after the band)."""
-    from archive.store.dedup import LSH_BANDS, LSH_ROWS, MAX_BUCKET, NEIGHBOURS
+    from archive.store.dedup_lsh import LSH_BANDS, LSH_ROWS, MAX_BUCKET, NEIGHBOURS
 
     n = len(values)
     small = np.zeros((n, LSH_BANDS), dtype=bool)
@@ -683,9 +684,9 @@ def test_band_pairs_by_bucket_size_equal_their_per_bucket_definition(tmp_path, m
     pairs (each once, i < j) and the same record of small buckets as pairing them one
     bucket at a time; buckets from 2 documents to huge ones (a few templates copied
     thousands of times), pieces cut small so that a band spans several."""
-    from archive.store import dedup
+    from archive.store import dedup_lsh
 
-    monkeypatch.setattr(dedup, "_PIECE", 5000)
+    monkeypatch.setattr(dedup_lsh, "_PIECE", 5000)
     rng = np.random.default_rng(3)
     for sources, noise in ((4, 0.05), (60, 0.3), (900, 0.5), (2500, 0.2)):
         n = 5000
@@ -694,13 +695,13 @@ def test_band_pairs_by_bucket_size_equal_their_per_bucket_definition(tmp_path, m
         ]
         mask = rng.random((n, NUM_PERM)) < noise
         vals[mask] = rng.integers(0, 2**32, int(mask.sum()), dtype=np.uint32)
-        store = dedup._ValueFile(str(tmp_path))
+        store = dedup_lsh._ValueFile(str(tmp_path))
         for r in vals:
             store.append(r.astype("<u4").tobytes())
         got: dict[int, list] = {}
         last_small = None
-        for band, small, pairs in dedup._band_pairs(store):
-            assert len(pairs) <= 2 * 5000 + dedup.MAX_BUCKET**2
+        for band, small, pairs in dedup_lsh._band_pairs(store):
+            assert len(pairs) <= 2 * 5000 + dedup_lsh.MAX_BUCKET**2
             assert (pairs[:, 0] < pairs[:, 1]).all()
             got.setdefault(band, []).append(pairs)
             last_small = small

@@ -333,7 +333,8 @@ def _score(rows: list[dict], who: str) -> dict:
 
 
 def _duplicates(rows: list[dict], who: str) -> dict:
-    from archive.store.dedup import cluster, signature
+    from archive.store.dedup import signature
+    from archive.store.dedup_lsh import cluster
 
     items, groups = [], {}
     for i, r in enumerate(rows):

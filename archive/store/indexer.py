@@ -1,30 +1,29 @@
 """From captures to documents: the archive's one write path.
 
-The crawl feeds it live (``run_worker`` in a child process of the crawler) and
-``archive.store.reindex`` feeds it the same ``Capture`` objects read back from WARC
-files, so both build the same archive.
+The crawl feeds it live (``archive.store.worker.run_worker`` in a child process of the
+crawler) and ``archive.store.reindex`` feeds it the same ``Capture`` objects read back
+from WARC files, so both build the same archive.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import pickle
-import queue as queue_mod
 import signal
-import sys
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from archive.capture import Capture
-from archive.extract.metadata import SHARED_FACTS, fill_from_duplicates
 from archive.store import schema as store
 from archive.store import search
 from archive.store.documents import derived, extractable, wanted
-from archive.store.process import as_crawl_child
+
+if TYPE_CHECKING:
+    from archive.extract.page import Extraction
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +33,6 @@ def utcnow() -> str:
 
 
 _DERIVED = ("_folded", "_signature", "_index")
-DEDUP_TMP = ".dedup-tmp"  # in the archive's directory: the clustering's temporary files
 
 
 class Indexer:
@@ -81,7 +79,7 @@ class Indexer:
         start_urls: list[str],
         started_at: str | None = None,
         resume: bool = False,
-    ):
+    ) -> None:
         """A crawls row in state running.  ``resume``: the same crawl continues (an
         interrupted row keeps its start time and counts and goes back to running)."""
         self.crawl_id = crawl_id
@@ -130,7 +128,7 @@ class Indexer:
         return dict(self.db["crawls"].get(self.crawl_id)) if self.crawl_id else row
 
     # -- captures -----------------------------------------------------------------
-    def add(self, cap: Capture, extraction=None) -> None:
+    def add(self, cap: Capture, extraction: Extraction | None = None) -> None:
         """Index one capture.  ``extraction``: its ``process_capture`` result when it was
         extracted ahead (``archive.store.parallel``); None: extracted here if it is to be."""
         self.counts["pages"] += 1
@@ -441,160 +439,10 @@ class Indexer:
         )
 
     def _cluster(self) -> None:
-        """Near-duplicate clusters over the whole archive (``archive.store.dedup``), then the
-        facts copies share (``fill_from_duplicates``), one cluster at a time.  Memory
-        follows the number of documents (ids), not their rows: the signatures are
-        streamed from SQLite and the facts are read back cluster by cluster."""
-        from itertools import groupby
+        """The whole archive's duplicate clusters (``archive.store.clusters``)."""
+        from archive.store.clusters import cluster_archive
 
-        from archive.store.dedup import cluster_iter, remove_leftovers
-
-        if "_signatures" not in self.db.table_names():
-            return
-        tmp = self.db_path.parent / DEDUP_TMP
-        tmp.mkdir(exist_ok=True)
-        if remove_leftovers(tmp):
-            logger.warning("removed the temporary files of a killed clustering run from %s", tmp)
-        conn = self.db.conn
-        clusters = cluster_iter(
-            self.db.execute(  # read to the end before the first answer
-                "select doc_id, signature from _signatures order by doc_id"
-            ),
-            tmp_dir=tmp,
-        )
-        with conn:
-            conn.executemany(
-                "update documents set cluster_id = ? where id = ? and cluster_id is not ?",
-                ((cid, did, cid) for did, cid in clusters),
-            )
-            # copies of one report share its facts: fill what a copy lacks.  The fills
-            # wait in a temporary table while the clusters are read, then go in at once.
-            conn.execute("create temp table if not exists _fills (id text, field text, value)")
-            conn.execute("delete from temp._fills")
-            rows = conn.execute(
-                "select id, cluster_id, is_report, report_date, year, org, region from documents "
-                "where cluster_id in (select cluster_id from documents "
-                "group by cluster_id having count(*) > 1) order by cluster_id"
-            )
-            names = [c[0] for c in rows.description]
-            for cid, members in groupby(rows, key=lambda r: r[1]):
-                group = [dict(zip(names, r)) for r in members]
-                fills = fill_from_duplicates(group, {d["id"]: cid for d in group})
-                conn.executemany(
-                    "insert into temp._fills values (?, ?, ?)",
-                    [(did, f, v) for did, vals in fills.items() for f, v in vals.items()],
-                )
-            for field in SHARED_FACTS:
-                conn.execute(
-                    f"update documents set [{field}] = f.value from temp._fills f "
-                    "where f.id = documents.id and f.field = ?",
-                    [field],
-                )
-            conn.execute("delete from temp._fills")
+        cluster_archive(self.db, self.db_path)
 
     def close(self) -> None:
         self.db.conn.close()
-
-
-# -- the child process the crawler talks to ----------------------------------------------
-def run_cluster(db_path: str, crawl_id: str | None = None, nice: int = 10) -> None:
-    """The duplicate clusters of the whole archive, at the end of a crawl, in a process
-    of their own: the crawl's indexer has exited by then, so its heap (parsers, caches,
-    a long run's fragments: ~200 MB) is back with the system before the one pass whose
-    memory grows with the archive.  The crawls row's ``finished_at`` moves to the end."""
-    as_crawl_child(nice)
-    ix = Indexer(db_path)
-    try:
-        ix._cluster()
-        search.merge_search(ix.db)
-        if crawl_id:
-            with ix.db.conn:
-                ix.db.execute(
-                    "update crawls set finished_at = ? where id = ?", [utcnow(), crawl_id]
-                )
-    finally:
-        ix.close()
-
-
-def run_worker(
-    q,
-    db_path: str,
-    crawl_id: str,
-    start_urls: list[str],
-    started_at: str,
-    progress_seconds: float = 10.0,
-    resume: bool = False,
-    crash_at_flush: int | None = None,
-    nice: int = 10,
-    cluster: bool = True,
-    helpers: int = 1,
-    closing=None,
-) -> None:
-    """The crawl's indexer: captures from ``q`` until ("finish", status).  ``closing``: an
-    event set once every capture is applied and the extraction helper has exited (the
-    crawler then starts the clustering process, which imports while this one writes its
-    last batch and the crawls row, and exits)."""
-    as_crawl_child(nice)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s [indexer] %(levelname)s: %(message)s"
-    )
-    ix = Indexer(db_path, crash_at_flush=crash_at_flush)
-    ix.start_crawl(crawl_id, start_urls, started_at, resume=resume)
-    from archive.store.parallel import AheadIndexer
-
-    ahead = AheadIndexer(ix, helpers=helpers)  # a backlog: extracted on two cores
-    parent = os.getppid()
-    # our copy of the queue's write end: closed, so that a dead crawler means end-of-file
-    # here (a crawler killed in the middle of a put would otherwise block us for ever)
-    writer = getattr(q, "_writer", None)
-    if writer is not None:
-        writer.close()
-    last = time.monotonic()
-    status = "interrupted"
-    while True:
-        try:
-            msg = q.get_nowait() if ahead.pending else q.get(timeout=1.0)
-        except queue_mod.Empty:
-            if ahead.pending:  # nothing new: apply what waits, oldest first
-                ahead.step()
-                continue
-            if os.getppid() != parent:  # the crawler died (SIGKILL): close what we have
-                break
-            ix.flush()
-            continue
-        except (EOFError, OSError):  # the crawler died: its end of the pipe is gone
-            logger.warning("the crawler is gone: closing crawl %s as interrupted", crawl_id)
-            break
-        if isinstance(msg, bytes):  # a capture that waited in the crawler's disk spool
-            msg = pickle.loads(msg)
-        if isinstance(msg, Capture):
-            ahead.add(msg)
-        elif isinstance(msg, tuple) and msg[0] == "finish":
-            status = msg[1]
-            break
-        if time.monotonic() - last >= progress_seconds:
-            last = time.monotonic()
-            c = ix.counts
-            print(
-                f"[union-archive] indexed {c['pages']} captures: {c['documents']} documents "
-                f"({c['reports']} reports), {c['errors']} errors",
-                file=sys.stderr,
-                flush=True,
-            )
-    ahead.close()
-    if closing is not None:  # every capture is in and the helper has exited
-        closing.set()
-    ix.finish(status, cluster=cluster)
-    ix.close()
-    import resource
-
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # the extraction helper, if any
-    helper = kids.ru_utime + kids.ru_stime
-    cpu = time.process_time() + helper
-    print(
-        f"[union-archive] indexer used {cpu:.1f} s of CPU for {ix.counts['pages']} captures "
-        f"({1000 * cpu / max(1, ix.counts['pages']):.1f} ms each; of it the extraction helper "
-        f"{helper:.1f} s, {ahead.in_helper} captures)",
-        file=sys.stderr,
-        flush=True,
-    )

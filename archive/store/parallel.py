@@ -15,11 +15,10 @@ It dies with its parent (PR_SET_PDEATHSIG), so a killed indexer leaves no orphan
 
 The helper is a process of its own with two pipes (tasks in, results out, each in the
 order sent), driven by the indexer's main thread: no executor threads.  With
-``concurrent.futures.ProcessPoolExecutor`` a thread of the indexer moved every task to
-the helper and every result back, and needed the GIL for each step while the main
-thread held it for extraction (up to the 5 ms switch interval each time): the helper
-waited ~11 % of its time (py-spy: 6.6 % blocked sending a result, 4.5 % waiting for a
-task), and the main thread lost ~4 % to waking that thread.  Here a task is a few
+``concurrent.futures.ProcessPoolExecutor`` a thread of the indexer would move every task
+to the helper and every result back, needing the GIL for each step while the main
+thread holds it for extraction: the helper would wait on it, and the main thread would
+lose time waking that thread.  Here a task is a few
 hundred bytes, sent only while the task pipe has room for every task not yet answered
 (so sending never blocks, and helper and indexer can never wait on each other), and
 results are read as they come, each time a capture is added or applied.
@@ -31,8 +30,14 @@ import logging
 import multiprocessing
 import pickle
 from collections import deque
+from typing import TYPE_CHECKING
 
 from archive.capture import Capture
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    from archive.extract.page import Extraction
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +68,7 @@ def _helper_start(nice: int) -> None:
 
 def extract_payload(
     url: str, content_type: str | None, body: bytes | None, location: tuple[str, int, int] | None
-):
+) -> Extraction | None:
     """The helper's task: the payload (given, or read from its WARC record), extracted."""
     from archive.extract.page import process_capture
 
@@ -77,7 +82,7 @@ def extract_payload(
 
     ex = process_capture(url, content_type, body)
     if prepare_documents(ex):  # folded text, signature, index forms: work done here too
-        # left out of the result the helper pickles back (~95 -> ~54 KB a page), as only
+        # left out of the result the helper pickles back (a smaller pickle), as only
         # making the forms above read them: the body lines (and stitch(), for multi-page
         # articles, which are not prepared) and the folded text
         ex.lines = []
@@ -102,7 +107,7 @@ def _grow_pipe(conn) -> int:
         return 1 << 16
 
 
-def helper_main(tasks, results, nice: int = 0) -> None:
+def helper_main(tasks: Connection, results: Connection, nice: int = 0) -> None:
     """The helper process: (url, content type, body, location) tasks in, in order;
     (True, extraction) or (False, None) out, in the same order.  Ends at None, or when
     either pipe is closed (the indexer stopped or died)."""
@@ -196,12 +201,10 @@ class AheadIndexer:
     while extractions run ahead; ``helpers``: helper processes (0: none); ``in_flight``:
     extractions queued to each helper at most.
 
-    The helper must not run dry while this process writes a batch (``Indexer.flush``:
-    ~100 documents, ~0.1 s): with 3 extractions queued (~20 ms of work) it waited ~20 % of
-    the time, with 12 in a window of 64 ~10 %, with 32 in a window of 128 ~3 % (3,000
-    captures with their bodies, as a crawl's backlog hands them over, on two cores:
-    12.0-12.5 -> 11.5-11.6 s, the CPU in all the same).  The window must stay well above
-    ``in_flight``: with 32 in a window of 64 this process ran out of captures to extract."""
+    The helper must not run dry while this process writes a batch (``Indexer.flush``), so
+    enough extractions are queued to it to outlast a batch's write (docs/performance.md
+    has the measurements).  The window must stay well above ``in_flight``, or this
+    process runs out of captures to extract."""
 
     def __init__(self, ix, window: int = 128, helpers: int = 1, nice: int = 0, in_flight: int = 32):
         self.ix = ix

@@ -103,12 +103,9 @@ PAGE_SIZE = 8192  # of a new archive (an existing one keeps its own)
 def connect(path: str | Path) -> sqlite_utils.Database:
     conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
     db = sqlite_utils.Database(conn)
-    # 8 KB pages: a document's text (~22 KB) spans 3 pages instead of 6, and the writes of
-    # a batch (documents and their search index segment) took 7-13 % less CPU than with
-    # SQLite's 4 KB (3,000 large-portal documents in batches of 100, five alternated runs
-    # each, in two hours of one session: least 0.58 -> 0.50 and 0.69 -> 0.64 ms a document;
-    # 16 KB: 0.52).  Only before the file has a first page: later, and once in WAL mode,
-    # SQLite ignores it.
+    # pages larger than SQLite's default: a document's text spans fewer pages, so a batch's
+    # writes (documents and their search index segment) take less CPU.  Only before the
+    # file has a first page: later, and once in WAL mode, SQLite ignores it.
     db.execute(f"PRAGMA page_size={PAGE_SIZE}")
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")

@@ -15,17 +15,17 @@ Approach: one token per character, phrase queries.
   override in ``archive.publish.plugin``) can query it.  It is FTS5's ``ascii``
   tokenizer (every non-ASCII character is a token character, ASCII splits on anything
   but letters and digits): on these token strings it gives exactly ``unicode61``'s
-  tokens, for ~20 % less CPU per insert (no Unicode table per character).
+  tokens, for less CPU per insert (no Unicode table per character).
 
 Tokens: ``[a-z0-9]`` and CJK ideographs (U+3400-4DBF, U+4E00-9FFF) stand for
 themselves; every other character of the BMP (punctuation, symbols, other scripts, and one
 blank for each run of whitespace) becomes the character U+F0000 + its code point, in
 Supplementary Private Use Area-A, a token character of its own for the tokenizer (and for
-unicode61: category Co) that no text character can collide with (a character beyond the BMP, which
-plane 15 itself is in, and the noncharacters U+FFFE and U+FFFF become ``u<hex codepoint>``,
-a multi-letter token no single letter collides with).  Whitespace and punctuation are therefore positions too, so a term never
-matches across a paragraph break.  (Index form 1, until November 2026, wrote ``u<hex>``
-for every such character: ~25 % longer token strings to write and tokenize.)
+unicode61: category Co) that no text character can collide with (a character beyond the
+BMP, which plane 15 itself is in, and the noncharacters U+FFFE and U+FFFF become
+``u<hex codepoint>``, a multi-letter token no single letter collides with; for every
+character it would make longer token strings to write and tokenize).  Whitespace and
+punctuation are therefore positions too, so a term never matches across a paragraph break.
 
 Normalisation (the same for documents and queries): NFKC (full-width -> half-width,
 compatibility forms), Traditional -> Simplified (OpenCC t2s; documents only when their
@@ -39,10 +39,10 @@ Query syntax (``rewrite_query``): whitespace-separated terms, all required (AND)
 FTS5 syntax: every term is rebuilt from tokens.
 
 Storage: ``documents_fts(title, text)``, a *contentless* FTS5 table (``content=''``): it
-keeps the index only, not a second copy of the token strings (those are 2.5x the text:
-a content table took ~45 % of archive.db).  Its rowid is the rowid of the ``documents``
-row (Datasette: ``fts_pk: rowid``; join ``documents`` on it for ids and columns).  A
-contentless entry is removed by giving the exact values it was indexed with, so
+keeps the index only, not a second copy of the token strings (those are longer than the
+text: a content table would take a large share of archive.db).  Its rowid is the rowid of
+the ``documents`` row (Datasette: ``fts_pk: rowid``; join ``documents`` on it for ids and
+columns).  A contentless entry is removed by giving the exact values it was indexed with, so
 ``index_documents`` is given each changed document's row from before the write
 (``previous``); the indexer re-indexes only documents whose title or text changed.
 ``FORM_VERSION`` stamps the index form in ``_search_form``: an index made with another
@@ -66,6 +66,10 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 FTS_TABLE = "documents_fts"
 # title weighs 5x the body in bm25
@@ -214,11 +218,8 @@ FORM_VERSION = "2"  # of index_form: an index made with another form is rebuilt
 TOKENIZER = "ascii"  # the token strings hold [a-z0-9], blanks and non-ASCII token characters
 _FORM_TABLE = "_search_form"
 # FTS5 merges a level's segments when it holds this many (its default: 4).  The indexer
-# writes ~100 documents a transaction, each a new segment: at 8 it merges less often
-# (inserts 0.74 -> 0.65 ms a document of ~7,800 tokens, measured on 3,000 pages of the
-# large portal; the index ~2 % larger; queries over it took the same time); at 16, over
-# 10,000 such pages, 0.73-0.79 -> 0.63 ms, the index 146 -> 148 MB, four ranked phrase
-# queries (1-4 characters) as fast.
+# writes a batch of documents a transaction, each a new segment: merging less often makes
+# inserts cheaper, for a slightly larger index and queries as fast.
 AUTOMERGE = 16
 
 
@@ -245,10 +246,10 @@ def _create(db) -> None:
     db.execute(f"INSERT INTO {_FORM_TABLE} (version) VALUES (?)", [FORM_VERSION])
 
 
-def ensure_search(db) -> None:
+def ensure_search(db: Database) -> None:
     """Create the FTS5 table if it is missing (sqlite_utils.Database).  An index of the
-    older layout (with a content table and a doc_id column, as union-archive made them
-    until November 2026) or of another index form is rebuilt from ``documents``, once."""
+    older layout (with a content table and a doc_id column) or of another index form is
+    rebuilt from ``documents``, once."""
     exists = db.execute("select 1 from sqlite_master where name = ?", [FTS_TABLE]).fetchone()
     if exists is None:
         with db.atomic():
@@ -274,7 +275,7 @@ def ensure_search(db) -> None:
 USERMERGE = 2
 
 
-def segments(db) -> list[int]:
+def segments(db: Database) -> list[int]:
     """How many segments each level of the index holds, read from FTS5's structure record
     (the row of id 10 in ``documents_fts_data``: a 4-byte cookie, then varints: levels,
     segments, write counter, and per level: merge state, segments, 3 numbers a segment)."""
@@ -308,7 +309,7 @@ def segments(db) -> list[int]:
     return counts
 
 
-def merge_search(db, pages: int = 2000) -> None:
+def merge_search(db: Database, pages: int = 2000) -> None:
     """Merge the index's segments until no level holds more than one, ``pages`` pages a
     transaction (FTS5's 'merge' with usermerge 2).  A search reads every segment of each of
     its terms, and a crawl leaves up to AUTOMERGE - 1 segments on each level; run after a
@@ -333,7 +334,9 @@ def _forms(doc: dict) -> tuple[str, str]:
     )
 
 
-def index_documents(db, docs: Iterable[dict], previous: dict[str, dict] | None = None) -> int:
+def index_documents(
+    db: Database, docs: Iterable[dict], previous: dict[str, dict] | None = None
+) -> int:
     """(Re-)index documents (dicts with id, title, text) already written to ``documents``
     (``_index``: their (title, text) index forms, when the caller has them already).
 
@@ -396,7 +399,7 @@ def index_documents(db, docs: Iterable[dict], previous: dict[str, dict] | None =
     return len(docs)
 
 
-def rebuild_search(db, batch: int = 200) -> int:
+def rebuild_search(db: Database, batch: int = 200) -> int:
     """Drop and rebuild the whole index from the ``documents`` table (e.g. after rows
     were deleted from ``documents`` by hand: their entries stay in a contentless index,
     joining no row, until it is rebuilt)."""
@@ -443,7 +446,7 @@ def snippet(text: str | None, q: str | None, width: int = 40) -> str:
     return ""
 
 
-def search(db, q: str, limit: int | None = None) -> list[str]:
+def search(db: Database, q: str, limit: int | None = None) -> list[str]:
     """Document ids matching ``q``, best first (bm25, title weighted)."""
     sql = (
         f"SELECT d.id FROM {FTS_TABLE} JOIN documents d ON d.rowid = {FTS_TABLE}.rowid "

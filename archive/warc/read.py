@@ -15,6 +15,7 @@ import io
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -181,7 +182,8 @@ def _fields_of(path: Path, want) -> dict:
 
 
 def crawl_infos(paths: Iterable[str | Path]) -> dict[str, dict]:
-    """crawl id -> {"start_urls": [...], "description": ..., "files": [...], ...} from warcinfo records."""
+    """crawl id -> {"start_urls": [...], "description": ..., "files": [...], ...} from
+    warcinfo records."""
     infos: dict[str, dict] = {}
     for path in paths:
         path = _resolve(path)
@@ -344,7 +346,7 @@ def write_single_record(path: str | Path, offset: int, length: int, out_path: st
     return out_path
 
 
-def record_id_at(fh, offset: int) -> str | None:
+def record_id_at(fh: BinaryIO, offset: int) -> str | None:
     """The WARC-Record-ID of the record at ``offset`` of an open WARC file (its head is all
     that is read), or None when no record starts there."""
     try:
