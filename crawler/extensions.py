@@ -1,6 +1,6 @@
 """IndexerBridge: hands every capture to the indexer child process.
 
-Extraction and SQLite writes run in a separate process (``archive.store.indexer.run_worker``)
+Extraction and SQLite writes run in a separate process (``archive.store.worker.run_worker``)
 so that they never stall the Twisted reactor.  Captures reach it through a bounded
 in-memory queue; when the indexer is a whole queue behind, they wait in a spool on disk
 (``DIR/.indexer-spool``, queuelib's FifoDiskQueue, the queue Scrapy's JOBDIR uses) and go
@@ -337,7 +337,7 @@ class IndexerBridge:
             )
         else:
             # the clusters of the whole archive, in a fresh process now that the
-            # indexer's memory is back with the system (archive.store.indexer.run_cluster)
+            # indexer's memory is back with the system (archive.store.worker.run_cluster)
             if clustering is None:
                 clustering = self._start_clustering(at_once=True)
             proc, go = clustering

@@ -3,7 +3,8 @@
 * ``crawler/`` reaches the archive only through ``archive.contract``;
 * ``archive/`` imports nothing from ``crawler/`` or ``cli/`` (the command line sits above both);
 * no private (``_name``) import crosses a top-level package;
-* no import cycle among the project's modules, counting imports inside functions.
+* no import cycle among the project's modules, counting imports inside functions;
+* no module over 500 lines, and type hints on every public function.
 """
 
 from __future__ import annotations
@@ -115,3 +116,36 @@ def test_no_import_cycle_among_modules():
         if v not in index:
             visit(v)
     assert not cycles, cycles
+
+
+def test_no_module_over_500_lines():
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in modules().values()
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > 500
+    }
+    assert not long, long
+
+
+def _unannotated(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    args = [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
+    args += [a for a in (fn.args.vararg, fn.args.kwarg) if a is not None]
+    missing = [a.arg for a in args if a.annotation is None and a.arg not in ("self", "cls")]
+    if fn.returns is None and fn.name != "__init__":
+        missing.append("return")
+    return missing
+
+
+def test_public_functions_have_type_hints():
+    """Every public function, and every public method of a public class, is annotated."""
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+    wrong = []
+    for name, path in modules().items():
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            members = [node] if isinstance(node, functions) else []
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                members = [m for m in node.body if isinstance(m, functions)]
+            for fn in members:
+                if not fn.name.startswith("_") and (missing := _unannotated(fn)):
+                    wrong.append(f"{name}.{fn.name}: {', '.join(missing)}")
+    assert not wrong, wrong
