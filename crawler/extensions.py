@@ -36,7 +36,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from archive.contract import archive_db, mark_failed
-from crawler import children
+from crawler import processes
 from crawler.diskspace import DISK_FULL
 from crawler.signals import capture_written
 
@@ -124,21 +124,21 @@ class IndexerBridge:
         ready = ctx.Event()
         self.closing = ctx.Event()
         self.proc = ctx.Process(
-            target=children.index_worker,
+            target=processes.index_worker,
             name="union-indexer",
             daemon=False,
-            args=(
-                self.queue,
-                str(self.data_dir),
-                self.crawl_id,
-                self.start_urls,
-                started,
-                self.resume,
-                crash_db,
-                ready,
-                self.helpers,
-                self.closing,
-            ),
+            args=(self.queue,),
+            kwargs={
+                "data_dir": str(self.data_dir),
+                "crawl_id": self.crawl_id,
+                "start_urls": self.start_urls,
+                "started_at": started,
+                "resume": self.resume,
+                "crash_at_flush": crash_db,
+                "ready": ready,
+                "helpers": self.helpers,
+                "closing": self.closing,
+            },
         )
         self.proc.start()
         atexit.register(self._stopped_without_close)  # runs before multiprocessing joins it
@@ -289,7 +289,7 @@ class IndexerBridge:
         ctx = multiprocessing.get_context("spawn")
         read, write = ctx.Pipe(duplex=False)
         proc = ctx.Process(
-            target=children.cluster_worker,
+            target=processes.cluster_worker,
             name="union-cluster",
             daemon=False,
             args=(str(self.data_dir), self.crawl_id, read),

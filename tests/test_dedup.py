@@ -454,14 +454,14 @@ def _signed_archive(root, rows: list[dict]) -> None:
 
 
 def test_crawl_clustering_process_clusters_and_moves_finished_at(tmp_path, reports):
-    """The process a crawl starts after its indexer (crawler.children.cluster_worker,
+    """The process a crawl starts after its indexer (crawler.processes.cluster_worker,
     spawned as the bridge spawns it) clusters the archive and moves the crawls row's
     finished_at to its end; when it fails (a damaged signature) it exits non-zero and
     nothing archived changes."""
     import multiprocessing
     import sqlite3
 
-    from crawler.children import cluster_worker as _cluster_worker
+    from crawler.processes import cluster_worker as _cluster_worker
 
     t = reports["siming"]
     rows = [
@@ -521,8 +521,8 @@ def test_clustering_process_started_early_waits_for_its_word(tmp_path, reports):
     import sqlite3
     import time
 
-    from crawler.children import cluster_worker as _cluster_worker
     from crawler.lock import LOCK_FILE, WORKER_BYTE
+    from crawler.processes import cluster_worker as _cluster_worker
 
     t = reports["siming"]
     rows = [

@@ -90,9 +90,9 @@ def test_child_processes_import_no_scrapy():
     import sys
 
     code = (
-        "import sys, pickle; from crawler import children; import archive.store.worker, "
+        "import sys, pickle; from crawler import processes; import archive.store.worker, "
         "archive.store.clusters, archive.store.parallel, crawler.lock; "
-        "pickle.loads(pickle.dumps(children.cluster_worker)); "
+        "pickle.loads(pickle.dumps(processes.cluster_worker)); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
