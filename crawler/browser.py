@@ -40,7 +40,7 @@ from scrapy.http import HtmlResponse
 
 from crawler.links import Link, extract_links
 from crawler.middlewares import check_url
-from crawler.renderer import BrowserUnavailable, Renderer, _one_line
+from crawler.renderer import BrowserUnavailable, Renderer, one_line
 from crawler.warc.middleware import WarcCaptureMiddleware
 
 if TYPE_CHECKING:
@@ -259,8 +259,8 @@ class BrowserMiddleware:
             return self._skip(request, response, host, f"needs a browser ({reason}): {exc}")
         except Exception as exc:
             self.stats.inc_value("union/browser/failed")
-            logger.warning("browser failed on %s: %s", request.url, _one_line(exc))
-            self._record_failure(request, f"browser ({reason}): {_one_line(exc)}")
+            logger.warning("browser failed on %s: %s", request.url, one_line(exc))
+            self._record_failure(request, f"browser ({reason}): {one_line(exc)}")
             return response
         self._keep_cookies(rendered.cookies)
         if rendered.status is None or not 200 <= rendered.status < 300:

@@ -76,7 +76,7 @@ class Renderer:
                 executable_path=self.executable, headless=True, args=args
             )
         except Exception as exc:
-            raise BrowserUnavailable(f"Chromium did not start: {_one_line(exc)}") from exc
+            raise BrowserUnavailable(f"Chromium did not start: {one_line(exc)}") from exc
         return self._browser
 
     async def render(
@@ -143,7 +143,7 @@ class Renderer:
             except PlaywrightError:
                 pass  # the page went away (a new navigation, closed): nothing to answer
             except Exception as exc:
-                logger.info("browser request %s failed: %s", request.url, _one_line(exc))
+                logger.info("browser request %s failed: %s", request.url, one_line(exc))
                 try:
                     await route.abort("failed")
                 except PlaywrightError:
@@ -194,5 +194,5 @@ class Renderer:
         self._browser = self._playwright = None
 
 
-def _one_line(exc) -> str:
+def one_line(exc: BaseException) -> str:
     return (" ".join(str(exc).split()) or exc.__class__.__name__)[:300]

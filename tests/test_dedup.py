@@ -766,7 +766,7 @@ def test_a_join_that_ends_a_conflict_counts():
     def sig(values, years):
         toks = sorted(dedup._token_hash(f"y:{y}") for y in years)
         return (
-            dedup._HEADER.pack(dedup._MAGIC, 100, len(toks))
+            dedup.HEADER.pack(dedup.MAGIC, 100, len(toks))
             + values.astype("<u4").tobytes()
             + np.array(toks, dtype="<u4").tobytes()
         )

@@ -320,7 +320,7 @@ def test_justext_stoplist_is_a_frozenset_of_the_same_words():
     import lxml.html
     from trafilatura import external
 
-    from archive.extract.body import _trafilatura_lines
+    from archive.extract.body import trafilatura_lines
 
     list_page = html(
         "通知公告-某市总工会",
@@ -332,7 +332,7 @@ def test_justext_stoplist_is_a_frozenset_of_the_same_words():
         )
         + "</ul>",
     )
-    _trafilatura_lines(lxml.html.fromstring(list_page))  # configures trafilatura once
+    trafilatura_lines(lxml.html.fromstring(list_page))  # configures trafilatura once
     words = external.JT_STOPLIST
     assert isinstance(words, frozenset) and len(words) > 100_000
     from justext import get_stoplist, get_stoplists

@@ -244,9 +244,9 @@ def test_punctuation_gap_pattern_equals_its_first_form():
     import re
 
     from archive.extract import normalize
-    from archive.extract.cjk import _CJK_PUNCT
+    from archive.extract.cjk import CJK_PUNCT
 
-    p = _CJK_PUNCT
+    p = CJK_PUNCT
     first = re.compile(rf" +(?=[{p}])|(?<=[{p}]) +")
     rng = random.Random(2)
     alphabet = list("  ab工，。、：“”）（x\n") + [" ，", "， "]

@@ -9,7 +9,7 @@ import re
 from typing import TYPE_CHECKING
 
 from archive.extract import boilerplate_dom
-from archive.extract.dom import _names, _select, han_count
+from archive.extract.dom import css_select, han_count, ids_and_classes
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -137,9 +137,9 @@ def heading_texts(el: HtmlElement) -> list[str]:
 
 
 def body_container(root: HtmlElement, names: tuple[set, set] | None = None) -> HtmlElement | None:
-    names = _names(root) if names is None else names
+    names = ids_and_classes(root) if names is None else names
     for sel in BODY_SELECTORS:
-        found = _select(root, sel, names)
+        found = css_select(root, sel, names)
         best = None
         for el in found:
             n = han_count(el.text_content())
@@ -239,7 +239,7 @@ def _continues(branch, seed, own_score: dict, need: float) -> bool:
 _INLINE = {"b", "strong", "span", "font", "em", "i", "u", "sub", "sup", "br", "small", "big"}
 
 
-def _trafilatura_lines(root) -> list[str]:
+def trafilatura_lines(root: HtmlElement) -> list[str]:
     global _CFG
     import trafilatura
 
@@ -266,7 +266,7 @@ def _trafilatura_lines(root) -> list[str]:
     return lines
 
 
-def _anchor_texts(root) -> set[str]:
+def anchor_texts(root: HtmlElement) -> set[str]:
     return {
         re.sub(r"\s+", "", a.text_content()) for a in root.iter("a") if a.text_content().strip()
     }
@@ -279,7 +279,7 @@ _ANY_DATE = re.compile(r"(20\d\d|19\d\d)\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,
 SILENT_PAGE_HAN = 300
 
 
-def _article_verdict(lines: list[str], anchors: set[str] | None, min_han: int = 40) -> str | None:
+def article_verdict(lines: list[str], anchors: set[str] | None, min_han: int = 40) -> str | None:
     """None for an article; else why not: "short" (too little text), "links" (mostly link
     text), "list" (short dated lines: a list page)."""
     han = han_count("".join(lines))

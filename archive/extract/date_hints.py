@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from archive.extract.dom import _visible_text, meta_tags
+from archive.extract.dom import meta_tags, visible_text
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -49,7 +49,7 @@ def published_hint(
 
     if visible is None:
         body = root.find("body")
-        visible = _visible_text(body) if body is not None else text
+        visible = visible_text(body) if body is not None else text
     for m in _LABELLED_DATE.finditer(visible):
         iso = parse_date(m.group(2))
         if iso:

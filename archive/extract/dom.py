@@ -113,8 +113,8 @@ def drop_hidden(root: lxml.html.HtmlElement) -> None:
 _COMPILED: dict = {}
 
 
-def _select(root, sel: str, names: tuple[set, set] | None = None) -> list:
-    """CSS selection; with ``names`` (``_names(root)``) a ``#id``/``.class``/``tag.class``
+def css_select(root: lxml.html.HtmlElement, sel: str, names: tuple[set, set] | None = None) -> list:
+    """CSS selection; with ``names`` (``ids_and_classes(root)``) a ``#id``/``.class``/``tag.class``
     selector naming an id or class the page does not have is answered without a search."""
     from lxml.cssselect import CSSSelector
 
@@ -135,7 +135,7 @@ _IDS = etree.XPath("//@id")
 _CLASSES = etree.XPath("//@class")
 
 
-def _names(root) -> tuple[set, set]:
+def ids_and_classes(root: lxml.html.HtmlElement) -> tuple[set, set]:
     """The ids and class names used in a tree."""
     classes: set[str] = set()
     for value in _CLASSES(root):
@@ -203,7 +203,7 @@ def meta_tags(root: lxml.html.HtmlElement) -> dict[str, str]:
     return out
 
 
-def _visible_text(el) -> str:
+def visible_text(el: lxml.html.HtmlElement) -> str:
     """Text of ``el`` without scripts and styles (whose numbers are not dates shown)."""
     parts: list[str] = []
 

@@ -32,9 +32,9 @@ from typing import NamedTuple
 
 import opencc
 
-from archive.extract.cjk import _CJK_PUNCT, _HAN
-from archive.extract.placeholders import _PH_START, _find_placeholders
-from archive.extract.punctuation import _ASCII_PUNCT, fix_punctuation
+from archive.extract.cjk import CJK_PUNCT, HAN
+from archive.extract.placeholders import PH_START, find_placeholders
+from archive.extract.punctuation import ASCII_PUNCT, fix_punctuation
 
 
 class NormalizedText(NamedTuple):
@@ -335,8 +335,8 @@ _BLANKS = re.compile(r" {2,}")
 # blanks before or after CJK punctuation: " +(?=[P])|(?<=[P]) +", its first blank taken out
 # of the alternatives so that re searches for it rather than trying the pattern at every
 # position (tests/test_normalize.py compares the two forms)
-_PUNCT_GAP = re.compile(rf" (?: *(?=[{_CJK_PUNCT}])|(?<=[{_CJK_PUNCT}] ) *)")
-_SPACED_HAN = re.compile(rf"[{_HAN}] (?=[{_HAN}])")
+_PUNCT_GAP = re.compile(rf" (?: *(?=[{CJK_PUNCT}])|(?<=[{CJK_PUNCT}] ) *)")
+_SPACED_HAN = re.compile(rf"[{HAN}] (?=[{HAN}])")
 
 
 # ---------------------------------------------------------------- whitespace
@@ -378,9 +378,9 @@ def normalize_text(text: str | None) -> NormalizedText:
     else:
         script = "Hans"
     text = clean_whitespace(text)
-    if _ASCII_PUNCT.search(text) or "：" in text or "．" in text:
+    if ASCII_PUNCT.search(text) or "：" in text or "．" in text:
         text = fix_punctuation(text)
         if " " in text:
             text = _PUNCT_GAP.sub("", text)
-    placeholders = _find_placeholders(text) if _PH_START.search(text) else None
+    placeholders = find_placeholders(text) if PH_START.search(text) else None
     return NormalizedText(text, script, placeholders)

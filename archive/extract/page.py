@@ -21,23 +21,23 @@ from urllib.parse import urlsplit
 from archive.extract import boilerplate, boilerplate_dom
 from archive.extract.body import (
     SILENT_PAGE_HAN,
-    _anchor_texts,
-    _article_verdict,
-    _trafilatura_lines,
+    anchor_texts,
+    article_verdict,
     choose_body,
     heading_texts,
+    trafilatura_lines,
 )
 from archive.extract.date_hints import published_hint
 from archive.extract.decode import DecodeError, decode_body
 from archive.extract.dom import (
-    _names,
-    _visible_text,
     drop_hidden,
     element_lines,
     han_count,
+    ids_and_classes,
     meta_tags,
     parse_html,
     parse_limit,
+    visible_text,
 )
 from archive.extract.pagination import pagination, pagination_by_pager, pagination_from_links
 from archive.extract.parts import make_documents
@@ -152,9 +152,9 @@ def _from_html(ex: Extraction, url: str, text: str) -> None:
 def _read_page(ex: Extraction, url: str, text: str, root) -> None:
     drop_hidden(root)
     metas = meta_tags(root)
-    names = _names(root)  # ids and classes: read once for both selectors' passes
+    names = ids_and_classes(root)  # ids and classes: read once for both selectors' passes
     body = root.find("body")
-    visible = _visible_text(body) if body is not None else text
+    visible = visible_text(body) if body is not None else text
     ex.published_hint = published_hint(root, text, metas, visible)
     heads, order = headline_candidates(root)
     shown = visible if body is not None else ""
@@ -162,14 +162,14 @@ def _read_page(ex: Extraction, url: str, text: str, root) -> None:
     ex.title = headline(heads, order.get(container), root, metas, shown) or page_title(
         root, metas, names
     )
-    anchors = None if known else _anchor_texts(root)
+    anchors = None if known else anchor_texts(root)
     headings: list[str] = []
     if container is not None:
         boilerplate_dom.strip_link_chrome(container)
         lines = element_lines(container)
         headings = heading_texts(container)
     else:
-        lines = _trafilatura_lines(root)
+        lines = trafilatura_lines(root)
     script = "Hans"
     if lines:
         from archive.extract.normalize import detect_script, to_simplified
@@ -185,11 +185,11 @@ def _read_page(ex: Extraction, url: str, text: str, root) -> None:
     ex.title, lines = own_report_title(ex.title, lines)
     if not lines and container is not None:
         # the chosen block held nothing but chrome: trafilatura reads the whole page
-        lines, _ = boilerplate.clean_lines(_trafilatura_lines(root), ex.title)
+        lines, _ = boilerplate.clean_lines(trafilatura_lines(root), ex.title)
     pager = (
         pagination(text, url) or pagination_from_links(root, url) or pagination_by_pager(root, url)
     )
-    verdict = _article_verdict(
+    verdict = article_verdict(
         lines, anchors, 1 if pager and pager[0] > 0 else 10 if container is not None else 40
     )
     if verdict:

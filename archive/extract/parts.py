@@ -8,7 +8,7 @@ import re
 
 from archive.extract import boilerplate
 
-_MULTI_TITLE = re.compile(
+MULTI_TITLE = re.compile(
     r"\s*[(（【\[]\s*(通用|合集|精选|优选|热门|精品|汇总|集锦|优秀|推荐)?\s*"
     r"([0-9一二三四五六七八九十]+)\s*篇\s*[)）】\]]\s*"
 )
@@ -121,13 +121,13 @@ def make_documents(
 ) -> list[dict]:
     if not lines:
         return []
-    m = _MULTI_TITLE.search(title or "")
+    m = MULTI_TITLE.search(title or "")
     parts = split_parts(lines, headings, _num(m.group(2)) if m else None)
     if len(parts) == 1:
         own_title, body = parts[0]
         page = _PART_SUFFIX.sub("", title or "").strip() or None
         return [_document(url, 0, page or own_title, body, hint, script)] if body else []
-    base = _MULTI_TITLE.sub("", title or "").strip() or None
+    base = MULTI_TITLE.sub("", title or "").strip() or None
     return [
         _document(url, k, t or base, body, hint, script)
         for k, (t, body) in enumerate(parts, 1)
@@ -149,7 +149,7 @@ def _document(
     norm = normalize_text("\n".join(lines))
     t = normalize_text(title).text if title else None
     if t:
-        t = _MULTI_TITLE.sub("", t).strip() or t
+        t = MULTI_TITLE.sub("", t).strip() or t
     meta = describe(t, norm.text, url, published_hint=hint)
     doc = {
         "part": part,

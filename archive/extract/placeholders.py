@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from archive.extract.cjk import _HAN, _HAN_RE
+from archive.extract.cjk import HAN, HAN_RE
 
 # a placeholder token is the gap plus the unit or administrative word right after it
 _UNIT2 = ("人次", "社区", "街道", "乡镇", "万元", "单位", "公司", "企业", "同志", "学校", "小区")
@@ -28,17 +28,17 @@ _PH_CHARS = frozenset("xX×_＿□")
 _ALNUM = re.compile(r"[A-Za-z0-9]")
 
 
-_PLACEHOLDER = re.compile(rf"(?P<core>{_PH_CORE})(?P<tail>[{_HAN}]{{0,2}})")
+_PLACEHOLDER = re.compile(rf"(?P<core>{_PH_CORE})(?P<tail>[{HAN}]{{0,2}})")
 
 
-_PH_START = re.compile("[xX×_＿□]")
+PH_START = re.compile("[xX×_＿□]")
 
 
-def _find_placeholders(text: str) -> str | None:
+def find_placeholders(text: str) -> str | None:
     tokens: list[str] = []
     seen: set[str] = set()
     last_end = 0
-    for hit in _PH_START.finditer(text):
+    for hit in PH_START.finditer(text):
         i = hit.start()
         if i < last_end:
             continue
@@ -62,7 +62,7 @@ def _find_placeholders(text: str) -> str | None:
         before = text[start - 1] if start else ""
         if core[0] in "xX×" and (_ALNUM.match(before or " ") or _ALNUM.match(text, m.end("core"))):
             continue  # part of a Latin word or a number: docx, 1024×768
-        if not tail and not (before and _HAN_RE.match(before)):
+        if not tail and not (before and HAN_RE.match(before)):
             continue  # a lone x / __ not touching Chinese text: not a template gap
         if core[0] in "xX×" and tail[:1] in ("光", "射"):
             continue  # X光, X射线

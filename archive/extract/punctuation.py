@@ -7,12 +7,12 @@ from __future__ import annotations
 import functools
 import re
 
-from archive.extract.cjk import _CJK_CHAR, _HAN_RE
+from archive.extract.cjk import CJK_CHAR, HAN_RE
 
 _PUNCT = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）", ".": "。"}
 
 
-_ASCII_PUNCT = re.compile(r"[,:;!?().]")
+ASCII_PUNCT = re.compile(r"[,:;!?().]")
 
 
 _ASCII_PUNCT_CHARS = frozenset(",:;!?().")
@@ -26,7 +26,7 @@ _FW_DECIMAL = re.compile(r"．(?<=\d．)(?=\d)")
 
 
 def _is_cjk(ch: str) -> bool:
-    return bool(ch) and _CJK_CHAR.match(ch) is not None
+    return bool(ch) and CJK_CHAR.match(ch) is not None
 
 
 def _paren_pairs_text(text: str) -> dict[int, int]:
@@ -85,7 +85,7 @@ def _paren_changes(text: str, i: int, pairs: dict[int, int]) -> bool:
         lo, hi = (i, j) if i < j else (j, i)
         before = text[lo - 1] if lo > 0 else ""
         after = text[hi + 1] if hi + 1 < n else ""
-        return bool(_HAN_RE.search(text, lo + 1, hi) or _is_cjk(before) or _is_cjk(after))
+        return bool(HAN_RE.search(text, lo + 1, hi) or _is_cjk(before) or _is_cjk(after))
     prev, nxt = _neighbours(text, i)
     return _is_cjk(prev) or _is_cjk(nxt)
 
@@ -108,7 +108,7 @@ def _fix_ascii_marks_loop(text: str, matches: list[int] | None = None) -> str:
     BMP; the tests compare ``_fix_ascii_marks`` with it). ``matches``: the marks'
     positions, when the caller has them."""
     if matches is None:
-        matches = [m.start() for m in _ASCII_PUNCT.finditer(text)]
+        matches = [m.start() for m in ASCII_PUNCT.finditer(text)]
     if not matches:
         return text
     pairs = _paren_pairs_text(text) if ("(" in text or ")" in text) else {}
@@ -124,7 +124,7 @@ def _fix_ascii_marks_loop(text: str, matches: list[int] | None = None) -> str:
             continue
         if ch == ".":
             # sentence end after a Chinese character: 完成.  -> 完成。 (not 76.2, not X.docx)
-            if prev and _HAN_RE.match(prev) and (not nxt or nxt == "\n" or _is_cjk(nxt)):
+            if prev and HAN_RE.match(prev) and (not nxt or nxt == "\n" or _is_cjk(nxt)):
                 out[i] = "。"
             continue
         if prev.isdigit() and nxt.isdigit():
@@ -159,7 +159,7 @@ def _mark_tables():
         table[1] = rx.match("\x01") is not None
         return table
 
-    han, cjk = members(_HAN_RE), members(_CJK_CHAR)
+    han, cjk = members(HAN_RE), members(CJK_CHAR)
     digit = np.zeros(0x10001, dtype=bool)
     digit[:0x10000] = [c.isdigit() for c in every]
     repl = np.zeros(0x10001, dtype=np.uint32)  # 0: not one of the marks

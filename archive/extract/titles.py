@@ -8,8 +8,8 @@ import re
 from typing import TYPE_CHECKING
 
 from archive.extract import boilerplate
-from archive.extract.dom import _names, _select, meta_tags
-from archive.extract.parts import _MULTI_TITLE
+from archive.extract.dom import css_select, ids_and_classes, meta_tags
+from archive.extract.parts import MULTI_TITLE
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -119,7 +119,7 @@ def own_report_title(title: str | None, lines: list[str]) -> tuple[str | None, l
         not lines
         or not title
         or _REPORT_TITLE.match(_flat(title))
-        or _MULTI_TITLE.search(title)
+        or MULTI_TITLE.search(title)
         or "篇" in lines[0]
     ):
         return title, lines  # a report's own heading, or a 范文 page of parts
@@ -153,9 +153,9 @@ def page_title(
     site = {_flat(x) for x in segments[1:]}
     if len(segments) == 1 and any(_flat(a.text_content()) == first for a in root.iter("a")):
         site.add(first)  # a site-wide <title>: the site's name, as in its home link
-    names = _names(root) if names is None else names
+    names = ids_and_classes(root) if names is None else names
     for sel in _TITLE_SELECTORS:
-        for el in _select(root, sel, names):
+        for el in css_select(root, sel, names):
             t = re.sub(r"\s+", " ", el.text_content()).strip()
             if not 4 <= len(t) <= 120 or _flat(t) in site:
                 continue
@@ -165,7 +165,7 @@ def page_title(
     if first in site:
         # the page's own heading says more than the site's name
         for sel in _TITLE_SELECTORS:
-            for el in _select(root, sel, names):
+            for el in css_select(root, sel, names):
                 t = re.sub(r"\s+", " ", el.text_content()).strip()
                 if (
                     6 <= len(t) <= 120

@@ -10,7 +10,7 @@ import markupsafe
 from datasette.utils.asgi import Response
 
 from archive.publish.serve import archive_database
-from archive.publish.warc_routes import _not_found, _plain_file_in
+from archive.publish.warc_routes import not_found, plain_file_in
 
 if TYPE_CHECKING:
     from datasette.app import Datasette
@@ -48,14 +48,14 @@ async def crawl_report_file(datasette: Datasette, crawl_id: str) -> Path | None:
     rows = (await db.execute("select 1 from crawls where id = ?", [crawl_id])).rows
     if not rows:
         return None
-    return _plain_file_in(path.parent, path.name)
+    return plain_file_in(path.parent, path.name)
 
 
 async def crawl_report(datasette: Datasette, request: Request) -> Response:
     crawl_id = request.url_vars["crawl_id"]
     path = await crawl_report_file(datasette, crawl_id)
     if path is None:
-        return _not_found("No report for this crawl")
+        return not_found("No report for this crawl")
     text = path.read_text(encoding="utf-8", errors="replace")
     if request.url_vars.get("md"):
         return Response(

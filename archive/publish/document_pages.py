@@ -14,7 +14,7 @@ from datasette.utils.asgi import Response
 from archive.publish.changes import document_history
 from archive.publish.crawl_reports import crawls_with_reports
 from archive.publish.serve import ARCHIVE_DB, LIMITS, archive_database
-from archive.publish.warc_routes import _not_found
+from archive.publish.warc_routes import not_found
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -103,7 +103,7 @@ async def document_text(datasette: Datasette, request: Request) -> Response:
         ).rows
     )
     if not rows:
-        return _not_found("No such document")
+        return not_found("No such document")
     return Response(
         rows[0][0] or b"",
         status=200,

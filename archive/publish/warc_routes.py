@@ -39,7 +39,7 @@ def warc_dirs(datasette: Datasette) -> list[Path]:
     return dirs_of(Path(db.path).resolve().parent)
 
 
-def _plain_file_in(base: Path, filename: str) -> Path | None:
+def plain_file_in(base: Path, filename: str) -> Path | None:
     path = base / filename
     try:
         if path.is_symlink() or path.resolve().parent != base.resolve() or not path.is_file():
@@ -55,7 +55,7 @@ def safe_warc_path(datasette: Datasette, filename: str) -> Path | None:
     if not filename or not WARC_NAME.match(filename):
         return None
     for base in warc_dirs(datasette):
-        path = _plain_file_in(base, filename)
+        path = plain_file_in(base, filename)
         if path is not None:
             return path
     return None
@@ -121,7 +121,7 @@ async def _send_file(send, path: Path, start: int, length: int, status: int, hea
             await send({"type": "http.response.body", "body": b""})
 
 
-def _not_found(message="Not found"):
+def not_found(message: str = "Not found") -> Response:
     return Response.text(message + "\n", status=404)
 
 
@@ -162,7 +162,7 @@ async def warc_file(
     filename = request.url_vars["filename"]
     path = safe_warc_path(datasette, filename)
     if path is None:
-        return _not_found("No such WARC file")
+        return not_found("No such WARC file")
     size = path.stat().st_size
     head = request.method == "HEAD"
     rng = parse_range(request.headers.get("range"), size)
@@ -217,7 +217,7 @@ def record_source(datasette: Datasette, filename: str) -> Path | None:
     if path is not None or not WARC_NAME.match(filename or ""):
         return path
     for base in warc_dirs(datasette):
-        open_path = _plain_file_in(base, filename + ".open")
+        open_path = plain_file_in(base, filename + ".open")
         if open_path is not None:
             return open_path
     return None
@@ -245,11 +245,11 @@ async def warc_record(datasette: Datasette, request: Request) -> Response:
     doc_id = request.url_vars["doc_id"]
     loc = await document_location(datasette, doc_id)
     if loc is None:
-        return _not_found("No WARC record for this document")
+        return not_found("No WARC record for this document")
     filename, offset, length = loc
     path = record_source(datasette, filename)
     if path is None:
-        return _not_found("The WARC file of this document is not available")
+        return not_found("The WARC file of this document is not available")
     data = read_record_bytes(path, offset, length)
     if data is None:
         return Response.text("The stored WARC location does not point at one record\n", status=500)

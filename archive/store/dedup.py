@@ -35,8 +35,8 @@ SAME_CONTAINMENT = 0.8
 MIN_SHINGLES_CONTAINMENT = 150  # containment is only trusted for texts this long
 MIN_SHINGLES_SHORT = 30  # below this, only near-identical texts match
 
-_MAGIC = b"MH2"
-_HEADER = struct.Struct("<3sIH")
+MAGIC = b"MH2"
+HEADER = struct.Struct("<3sIH")
 _NOISE = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _MAX = np.uint32(0xFFFFFFFF)
 
@@ -182,16 +182,16 @@ def signature(text: str, title: str | None = None, folded: str | None = None) ->
     values = minhash_values(hashes)
     tokens = identity_tokens(folded, title, folded=True)
     ident = np.array(sorted({_token_hash(tok) for tok in tokens})[:1000], dtype="<u4")
-    return _HEADER.pack(_MAGIC, len(hashes), len(ident)) + values.tobytes() + ident.tobytes()
+    return HEADER.pack(MAGIC, len(hashes), len(ident)) + values.tobytes() + ident.tobytes()
 
 
 def _parse(sig: bytes) -> tuple[int, np.ndarray, frozenset[int]]:
-    magic, count, n_ident = _HEADER.unpack_from(sig)
-    if magic != _MAGIC:
+    magic, count, n_ident = HEADER.unpack_from(sig)
+    if magic != MAGIC:
         raise ValueError("not an archive.store.dedup signature")
-    values = np.frombuffer(sig, dtype="<u4", count=NUM_PERM, offset=_HEADER.size)
-    ident = np.frombuffer(sig, dtype="<u4", count=n_ident, offset=_HEADER.size + 4 * NUM_PERM)
-    if _HEADER.size + 4 * (NUM_PERM + n_ident) != len(sig):
+    values = np.frombuffer(sig, dtype="<u4", count=NUM_PERM, offset=HEADER.size)
+    ident = np.frombuffer(sig, dtype="<u4", count=n_ident, offset=HEADER.size + 4 * NUM_PERM)
+    if HEADER.size + 4 * (NUM_PERM + n_ident) != len(sig):
         raise ValueError("signature has a wrong length")
     return count, values, frozenset(ident.tolist())
 

@@ -23,8 +23,8 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from archive.store.dedup import (
-    _HEADER,
-    _MAGIC,
+    HEADER,
+    MAGIC,
     MIN_SHINGLES_CONTAINMENT,
     MIN_SHINGLES_SHORT,
     NUM_PERM,
@@ -302,14 +302,14 @@ def cluster_iter(
             ids.append(doc_id)
             if sig is None:
                 continue
-            magic, count, n_ident = _HEADER.unpack_from(sig)
-            if magic != _MAGIC or _HEADER.size + 4 * (NUM_PERM + n_ident) != len(sig):
+            magic, count, n_ident = HEADER.unpack_from(sig)
+            if magic != MAGIC or HEADER.size + 4 * (NUM_PERM + n_ident) != len(sig):
                 raise ValueError(f"not an archive.store.dedup signature: {doc_id}")
             if count:
                 keyed.append(len(ids) - 1)
                 counts.append(count)
-                store.append(sig[_HEADER.size : _HEADER.size + vsize])
-                idents += sig[_HEADER.size + vsize :]
+                store.append(sig[HEADER.size : HEADER.size + vsize])
+                idents += sig[HEADER.size + vsize :]
                 ident_end.append(len(idents))
         first = np.arange(len(ids), dtype=np.int64)  # the group of each document
         if len(keyed) >= 2:

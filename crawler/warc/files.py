@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _one_line(exc) -> str:
+def one_line(exc: BaseException) -> str:
     msg = " ".join(str(exc).split()) or exc.__class__.__name__
     return f"{exc.__class__.__name__}: {msg}"[:500]
 
@@ -120,7 +120,7 @@ class CaptureFiles:
             written = self.writer.write(records)
         except OSError as exc:
             uri = records[0].rec_headers.get_header("WARC-Target-URI")
-            why = f"cannot write {uri} into {self.warc_dir}: {exc.strerror or _one_line(exc)}"
+            why = f"cannot write {uri} into {self.warc_dir}: {exc.strerror or one_line(exc)}"
             self._stop(DISK_FULL if is_disk_full(exc) else "warc_failed", why)
             return None
         self._index(records, written)
@@ -221,7 +221,7 @@ class CaptureFiles:
             self.writer.close()
             self.state.commit()
         except (OSError, sqlite3.Error) as exc:  # a full disk: the next run cuts the file back
-            logger.error("WARC capture did not close cleanly: %s", _one_line(exc))
+            logger.error("WARC capture did not close cleanly: %s", one_line(exc))
         self.state.close()
         self.cpu += time.thread_time() - t
         self.stats.set_value("warc/cpu_seconds", round(self.cpu, 3))

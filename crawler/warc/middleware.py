@@ -42,7 +42,7 @@ from archive.contract import Capture, body_and_error, header, iso_seconds
 from crawler.links import extract_links
 from crawler.signals import capture_written
 from crawler.warc import records as rec
-from crawler.warc.files import CaptureFiles, _one_line
+from crawler.warc.files import CaptureFiles, one_line
 from crawler.warc.handler import RAW_META_KEY
 
 if TYPE_CHECKING:
@@ -290,7 +290,7 @@ class WarcCaptureMiddleware(CaptureFiles):
         request.meta.pop(RAW_META_KEY, None)
         if isinstance(exception, IgnoreRequest):
             return None  # not fetched (robots.txt, scope, ...): nothing to archive
-        self.record_failure(request, _one_line(exception))
+        self.record_failure(request, one_line(exception))
         return None
 
     def record_failure(self, request: Request, error: str) -> None:
