@@ -285,7 +285,8 @@ class CrawlProgress:
         self._read_db(force=True)
         from crawler.extensions import STATUS_BY_REASON
 
-        self.view.show(self.snapshot(f"{STATUS_BY_REASON.get(reason, reason)}: indexing the rest"))
+        phase = f"{STATUS_BY_REASON.get(reason, reason)}: indexing the rest"
+        self.view.show(self.snapshot(phase, final=True))
         self.view.close()  # the last status stays; what the indexer's end logs goes below it
 
     def engine_stopped(self) -> None:
@@ -320,7 +321,9 @@ class CrawlProgress:
             return 0.0
         return (p1 - p0) / (t1 - t0)
 
-    def snapshot(self, phase: str) -> dict:
+    def snapshot(self, phase: str, final: bool = False) -> dict:
+        """What is shown now; ``final``: the fetching is over, so the rate is the crawl's
+        average (the recent rate would be nothing)."""
         now = time.monotonic()
         stats = self.crawler.stats
         enq = stats.get_value("scheduler/enqueued", stats.get_value("scheduler/enqueued/redis", 0))
@@ -353,7 +356,7 @@ class CrawlProgress:
             "in_flight": sum(
                 len(slot.transferring) for slot in getattr(downloader, "slots", {}).values()
             ),
-            "rate": self._rate(now),
+            "rate": self.pages / max(now - self.started, 1e-9) if final else self._rate(now),
             "documents": c.get("documents") or 0,
             "reports": c.get("reports") or 0,
             "new": c.get("new_documents") or 0,

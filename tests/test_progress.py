@@ -44,7 +44,7 @@ LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d crawl (\S+) (crawling|finished: "
     r"indexing the rest) \d+:\d\d:\d\d: (\d+) pages fetched, \d+ queued, \d+ "
     r"documents \(\d+ reports; \d+ new, \d+ changed, \d+ gone\), \d+ errors, "
-    r"[\d.]+ pages/s, \d+ hosts$"
+    r"([\d.]+) pages/s, \d+ hosts$"
 )
 TMUX = shutil.which("tmux")
 
@@ -171,6 +171,25 @@ def test_a_pipe_gets_plain_progress_lines_and_no_log(runs):
     log = (runs.data / "logs" / f"crawl-{crawl['id']}.log").read_text(encoding="utf-8")
     assert "Dumping Scrapy stats" in log and "[union-archive] indexer used" in log
     assert f"report: {runs.data / 'logs' / ('crawl-' + crawl['id'] + '.md')}" in proc.stdout
+
+
+def test_the_last_line_gives_the_crawls_average_rate(tmp_path):
+    """A crawl shorter than the time between two lines: its last line gives the crawl's
+    average rate, not the rate of a last moment it has no second sample for (0.0)."""
+    from zoo import Zoo
+
+    with Zoo() as z:
+        proc = subprocess.run(
+            crawl_cmd(tmp_path / "data", z.start_urls[:1], progress=None),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    progress = [m for m in map(LINE.match, proc.stderr.splitlines()) if m]
+    assert progress and progress[-1].group(2) == "finished: indexing the rest", proc.stderr
+    assert int(progress[-1].group(3)) > 0
+    assert float(progress[-1].group(4)) > 0, progress[-1].group(0)
 
 
 def test_the_report_says_what_the_archive_holds(runs):
