@@ -10,17 +10,11 @@ import click
 from archive.publish.export import DEFAULTS, FORMATS, ExportError, export
 from archive.publish.serve import ArchiveMissing, archive_path, run_server
 from archive.publish.wacz import build_wacz, crawl_files
-from cli.main import fail
+from cli.main import data_option, fail
 
 
 @click.command("serve")
-@click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Archive directory (archive.db, warc/).",
-)
+@data_option
 @click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
 @click.option(
     "--host",
@@ -45,13 +39,7 @@ def serve_command(data_dir: Path, port: int, host: str, allow_sql: bool) -> None
 
 
 @click.command("export")
-@click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Archive directory (archive.db, warc/).",
-)
+@data_option
 @click.option(
     "--format",
     "fmt",
@@ -131,13 +119,7 @@ def export_command(
 
 
 @click.command("wacz")
-@click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Archive directory (warc/, archive.db, logs/).",
-)
+@data_option
 @click.option("--crawl", "crawl_id", default=None, help="Crawl id (default: the latest crawl).")
 @click.option(
     "-o",
