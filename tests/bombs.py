@@ -18,6 +18,7 @@ import zlib
 from http.server import BaseHTTPRequestHandler
 
 from tests.hostile import Loopback
+from zoo.attachments import pdf_file
 
 MB = 1024 * 1024
 ARTICLE_TEXT = "".join(
@@ -137,20 +138,7 @@ def pdf(content: bytes, flate: bool = True) -> bytes:
         b"<< /Length %d%s >>\nstream\n" % (len(data), filt) + data + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    out.write(
-        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    )
-    return out.getvalue()
+    return pdf_file(objects, root=1)
 
 
 def text_ops(lines: list[str]) -> bytes:

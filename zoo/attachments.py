@@ -154,6 +154,12 @@ def make_pdf(t: Text) -> bytes:
     objects[pages_id - 1] = f"<< /Type /Pages /Kids [{kids}] /Count {len(page_ids)} >>".encode()
     info = obj("<< /Producer (union-archive zoo) /CreationDate (D:20240115093000+08'00') >>")
 
+    return pdf_file(objects, catalog, info)
+
+
+def pdf_file(objects: list[bytes], root: int, info: int | None = None) -> bytes:
+    """A PDF file of ``objects`` (numbered from 1), its cross-reference table and trailer;
+    ``root``: the catalog's number, ``info``: the document information's."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
@@ -164,8 +170,9 @@ def make_pdf(t: Text) -> bytes:
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
     for offset in offsets:
         out.write(b"%010d 00000 n \n" % offset)
+    info_ref = b" /Info %d 0 R" % info if info is not None else b""
     out.write(
-        b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-        % (len(objects) + 1, catalog, info, xref)
+        b"trailer\n<< /Size %d /Root %d 0 R%s >>\nstartxref\n%d\n%%%%EOF\n"
+        % (len(objects) + 1, root, info_ref, xref)
     )
     return out.getvalue()
