@@ -32,7 +32,6 @@ from archive.store.crawls import (
 from archive.warc.dirs import WarcLocator, own_warc_dirs, record_warc_dir
 from archive.warc.read import (
     body_and_error,
-    crawl_infos,
     header,
     iso_seconds,
     read_payload,
@@ -55,7 +54,6 @@ __all__ = [
     "cdxj_index_lines",
     "cdxj_repair",
     "cdxj_side_files",
-    "crawl_infos",
     "crawl_progress",
     "crawl_row",
     "declared_charsets",
