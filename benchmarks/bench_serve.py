@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import random
 import statistics
 import sys
 import tempfile
@@ -24,34 +23,14 @@ from urllib.parse import quote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archive.store import schema as store  # noqa: E402
-from archive.store import search  # noqa: E402
-from tests.fixtures_archive import WARC_NAME, build_archive, document_row, serving  # noqa: E402
+from tests.fixtures_archive import add_filler_documents, build_archive, serving  # noqa: E402
 
 QUERY = "/archive/search.json?q=" + quote("工会 工作 职工 组织")
 
 
 def build(root: Path, docs: int):
     arch = build_archive(root)
-    paras = [p for key in ("siming", "guangyuan") for p in arch.doc(key)["text"].split("\n") if p]
-    rnd = random.Random(7)
-    rows = [
-        document_row(
-            dict(
-                arch.docs["books"],
-                url=f"http://www.xmgh.org/n/{i}.html",
-                text="\n".join(rnd.choices(paras, k=30)),
-            ),
-            WARC_NAME,
-            0,
-            0,
-        )
-        for i in range(docs)
-    ]
-    db = store.connect(arch.db_path)
-    db["documents"].insert_all(rows, pk="id")
-    search.index_documents(db, rows)
-    db.conn.close()
+    add_filler_documents(arch, docs)
 
 
 def main() -> None:

@@ -531,6 +531,34 @@ def add_document(db_path: str | Path, key: str, title: str, text: str, **extra) 
     return row
 
 
+def add_filler_documents(arch: Archive, n: int) -> None:
+    """``n`` more documents like "books", each 30 paragraphs drawn (seeded) from two reports:
+    every one of them holds the common words of union reports."""
+    import random
+
+    paras = [p for key in ("siming", "guangyuan") for p in arch.doc(key)["text"].split("\n") if p]
+    rnd = random.Random(7)
+    rows = [
+        document_row(
+            dict(
+                arch.docs["books"],
+                url=f"http://www.xmgh.org/n/{i}.html",
+                text="\n".join(rnd.choices(paras, k=30)),
+            ),
+            WARC_NAME,
+            0,
+            0,
+        )
+        for i in range(n)
+    ]
+    db = store.connect(arch.db_path)
+    try:
+        db["documents"].insert_all(rows, pk="id")
+        search.index_documents(db, rows)
+    finally:
+        db.conn.close()
+
+
 @contextmanager
 def serving(root: str | Path, *extra: str):
     """`union-archive serve --data ROOT` on a free loopback port; yields the base URL."""

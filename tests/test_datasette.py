@@ -21,6 +21,7 @@ from tests.fixtures_archive import (
     OPEN_WARC_NAME,
     WARC_NAME,
     add_document,
+    add_filler_documents,
     build_archive,
     document_row,
     serving,
@@ -719,34 +720,11 @@ def test_light_requests_are_answered_while_many_searches_run(tmp_path):
     waiting ones are a 503, and the light request does not queue behind the others for
     Datasette's SQL threads (it is answered while most admitted searches still run)."""
     import http.client
-    import random
     import threading
     from urllib.parse import quote, urlsplit
 
     arch = build_archive(tmp_path)
-    paras = [
-        p
-        for p in arch.doc("siming")["text"].split("\n") + arch.doc("guangyuan")["text"].split("\n")
-        if p
-    ]
-    rnd = random.Random(7)
-    rows = [
-        document_row(
-            dict(
-                arch.docs["books"],
-                url=f"http://www.xmgh.org/n/{i}.html",
-                text="\n".join(rnd.choices(paras, k=30)),
-            ),
-            WARC_NAME,
-            0,
-            0,
-        )
-        for i in range(2000)
-    ]
-    db = store.connect(arch.db_path)
-    db["documents"].insert_all(rows, pk="id")
-    search.index_documents(db, rows)
-    db.conn.close()
+    add_filler_documents(arch, 2000)
     done, lock = [], threading.Lock()
     QUERY = "工会 工作 职工 组织"  # every document has all four: a long ranked search
 
