@@ -3,6 +3,7 @@ counted by the crawl's request fingerprinter; plain fragments (#top, #) are drop
 
 from __future__ import annotations
 
+import pytest
 from parsel import Selector
 from scrapy import Request
 from scrapy.utils.misc import load_object
@@ -88,3 +89,18 @@ def test_the_crawl_fingerprints_routes_apart_and_plain_fragments_together():
     assert fp(BASE + "#top") == fp(BASE)
     assert fp(BASE + "a.html#") == fp(BASE + "a.html")
     assert fp(BASE + "#/list/2") == fp(BASE + "#/list/2")
+
+
+def test_redis_workers_share_the_same_rule():
+    pytest.importorskip("scrapy_redis")
+    from crawler.distributed import redis_settings
+
+    cls = load_object(redis_settings("redis://127.0.0.1:1/0", "w", "c")["DUPEFILTER_CLASS"])
+    dupes = cls(server=None, key="k")
+
+    def fp(url: str) -> str:
+        return dupes.request_fingerprint(Request(url))
+
+    assert fp(BASE + "#/list/2") != fp(BASE)
+    assert fp(BASE + "#!/article/12") != fp(BASE + "#/list/2")
+    assert fp(BASE + "#top") == fp(BASE)
