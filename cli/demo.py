@@ -27,7 +27,7 @@ def demo(data_dir: Path, port: int, no_serve: bool) -> None:
     """Start the demo portals on loopback, crawl them, build the archive, serve it."""
     from zoo import Zoo
 
-    with Zoo(slow_seconds=1.0, browser_sites=True) as z:  # guard, spa: through Chromium
+    with Zoo(slow_seconds=1.0, browser_sites=True) as z:  # guard, spa, hashspa: through Chromium
         for name, url in z.urls.items():
             click.echo(f"zoo: {name:<11} {url}")
         cmd = crawl_command(data_dir, z.start_urls, "-s", "RETRY_BACKOFF_BASE=0.2")

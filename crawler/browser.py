@@ -6,7 +6,10 @@ decompression) looks at each HTML answer Scrapy fetched.  Three kinds go to the 
 * a **challenge**: a script-only page (any status: 加速乐's 521, Ruishu's 412, a 200)
   whose script computes a cookie and reloads;
 * an **app shell**: an empty root element and script bundles, no content links;
-* any page of a host whose source is marked ``render: browser`` in the sources file.
+* any page of a host whose source is marked ``render: browser`` in the sources file;
+* a single-page app's **route** (``/#/list/2``, ``/#!/article/41``: ``crawler.routes``),
+  rendered at that route: the fragment is never sent, so the answer is the app's shell,
+  and Chromium opens the URL with its fragment for the app to read.
 
 Chromium is fed the answer Scrapy already has, then every request the page makes
 (the reload, scripts, XHR/fetch JSON) is routed back through Scrapy
@@ -41,6 +44,7 @@ from scrapy.http import HtmlResponse
 from crawler.links import Link, extract_links
 from crawler.middlewares import check_url
 from crawler.renderer import BrowserUnavailable, Renderer, one_line
+from crawler.routes import app_route, page_url
 from crawler.warc.middleware import WarcCaptureMiddleware
 
 if TYPE_CHECKING:
@@ -50,7 +54,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-CHALLENGE, APP_SHELL, SOURCE = "challenge", "app shell", "render: browser"
+CHALLENGE, APP_SHELL, SOURCE, ROUTE = "challenge", "app shell", "render: browser", "app route"
 SUB_META = "union_browser_sub"  # request.meta: a request the browser made
 RENDERED_META = "union_rendered"  # request.meta: why the response was rendered
 _MAX_SHELL_BYTES = 64 * 1024  # larger pages carry content of their own
@@ -64,8 +68,8 @@ def browser_reason(
     status: int, body: bytes, content_type: str, outlinks: list[Link] | None = None
 ) -> str | None:
     """Why this answer needs a browser (CHALLENGE, APP_SHELL), or None.  ``outlinks``:
-    the links the WARC middleware already found; a page with any needs none."""
-    if outlinks:
+    the links the WARC middleware already found; a page with any but app routes needs none."""
+    if outlinks and any(not app_route(getattr(link, "url", link)) for link in outlinks):
         return None
     if "html" not in content_type.lower() and not body.lstrip()[:1] == b"<":
         return None
@@ -112,7 +116,7 @@ def json_links(url: str, body: bytes) -> list[Link]:
                     and value.strip()
                     and not value.lstrip().lower().startswith(("javascript:", "data:"))
                 ):
-                    target = urljoin(url, value.strip()).split("#")[0]
+                    target = page_url(urljoin(url, value.strip()))
                     if target.startswith(("http://", "https://")) and target not in seen:
                         seen.add(target)
                         out.append(Link(target, "page", title))
@@ -219,8 +223,14 @@ class BrowserMiddleware:
         host = urlsplit(request.url).netloc.lower()
         forced = host in self.forced_hosts
         ctype = response.headers.get(b"Content-Type", b"").decode("latin-1")
-        if forced and response.status == 200 and "html" in ctype.lower():
+        html = response.status == 200 and "html" in ctype.lower()
+        if forced and html:
             reason = SOURCE
+        elif html and app_route(request.url) and b"<script" in response.body.lower():
+            # the shell Scrapy fetched for this route (once per route, as the app's scripts
+            # and JSON are once per page: every visit stays a real, archived exchange, and
+            # an answer made up from memory would reach the WARC writer as one)
+            reason = ROUTE
         else:
             reason = browser_reason(
                 response.status, response.body, ctype, meta.get("union_outlinks")
@@ -271,7 +281,7 @@ class BrowserMiddleware:
         self.stats.inc_value("union/browser/pages")
         meta[RENDERED_META] = reason
         page = HtmlResponse(
-            rendered.url.split("#")[0],
+            page_url(rendered.url),  # an app route kept: the base of the route's links
             status=rendered.status,
             body=rendered.html.encode("utf-8"),
             encoding="utf-8",

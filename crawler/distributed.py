@@ -4,8 +4,9 @@
 worker.  Design (README, *Scaling out on Redis*):
 
 * the frontier and the duplicate filter are scrapy-redis's (``scrapy_redis.scheduler.Scheduler``,
-  ``scrapy_redis.dupefilter.RFPDupeFilter``), keyed by the crawl id: a URL enters the shared
-  queue once, and a popped request is gone for the other workers (ZSET pop in a MULTI);
+  its ``RFPDupeFilter`` with the crawl's fingerprint: ``crawler.redis_dupes``), keyed by the
+  crawl id: a URL enters the shared queue once, and a popped request is gone for the other
+  workers (ZSET pop in a MULTI);
 * each worker is a data directory of its own, ``DIR/workers/NAME`` (its own lock, WARC files
   with the prefix ``union-NAME``, capture state, indexer and archive.db of what *it* fetched);
   one archive is built from all of them with ``union-archive reindex --data DIR``, which reads
@@ -129,7 +130,7 @@ def redis_settings(url: str, worker: str, crawl_id: str, prefix: str = DEFAULT_K
     """Scrapy settings of one worker."""
     return {
         "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
-        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "DUPEFILTER_CLASS": "crawler.redis_dupes.RouteDupeFilter",  # app routes kept apart
         "REDIS_URL": url,
         # never flush on close: the other workers still use the queue (``leave`` cleans up)
         "SCHEDULER_PERSIST": True,

@@ -5,7 +5,8 @@ scripts: TRS-style ``createPageHTML(count, current, "index", "html")`` list and
 article pagination (with literal or ``var countPage = N`` arguments) and
 ``href="..."`` strings inside script blocks (Hanweb's ``<datastore>`` lists).
 Only http(s) links are kept (``sms:``, ``weixin:``, ``vbscript:``, ``java<TAB>script:``
-and malformed URLs are no pages to fetch).
+and malformed URLs are no pages to fetch).  A link keeps its fragment only when it is a
+single-page app's route (``#/list/2``, ``#!/article/41``: ``crawler.routes``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
+
+from crawler.routes import app_route, page_url
 
 if TYPE_CHECKING:
     from parsel import Selector
@@ -32,7 +35,7 @@ _VAR = re.compile(
     r"var\s+(\w+)\s*=\s*(\d+)\b(?!\s*(?:[-+*.]|/(?!/)))"
 )  # N, not N+1; "//" comments ok
 _SCRIPT_HREF = re.compile(r"""href\s*=\s*\\?["']([^"'\\]+)\\?["']""")
-_SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
+_SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:")
 _TAB_NEWLINE = dict.fromkeys(map(ord, "\t\n\r"))
 # anchor texts of list pagers: page numbers, next/previous/last ("首页" is left out: it is
 # also every portal's home link)
@@ -89,14 +92,16 @@ def extract_links(base_url: str, selector: Response | Selector) -> list[Link]:
     seen: set[str] = set()
     out: list[Link] = []
 
-    directory = base_url.split("#")[0].split("?")[0].rsplit("/", 1)[0] + "/"
+    directory = _page_path(base_url).rsplit("/", 1)[0] + "/"
 
     def add(href: str, kind: str, text: str = "") -> None:
         href = (href or "").translate(_TAB_NEWLINE).strip()  # as browsers read an href
         if not href or href.lower().startswith(_SKIP_SCHEMES):
             return
+        if href.startswith("#") and not app_route(href):
+            return  # a place in this page (#top, #content, #)
         try:
-            url = urldefrag(urljoin(base_url, href))[0]
+            url = page_url(urljoin(base_url, href))
             parts = urlsplit(url)
             _ = parts.port  # raises for a port out of range
         except ValueError:
@@ -104,8 +109,8 @@ def extract_links(base_url: str, selector: Response | Selector) -> list[Link]:
         if parts.scheme not in ("http", "https") or not parts.hostname or url in seen:
             return  # sms:, weixin:, vbscript: ... are no pages either
         seen.add(url)
-        path = url.split("?")[0]
-        if path.lower().endswith(ATTACHMENT_EXTENSIONS):
+        path = _page_path(url)
+        if url.split("#")[0].split("?")[0].lower().endswith(ATTACHMENT_EXTENSIONS):
             kind = "attachment"
         elif (
             kind == "page"
@@ -127,9 +132,18 @@ def extract_links(base_url: str, selector: Response | Selector) -> list[Link]:
     return out
 
 
+def _page_path(url: str) -> str:
+    """``url`` without its query, its app route kept without the route's own query: a
+    route's pager (``#/list/2`` -> ``#/list/3``) is beside its page as a path's is."""
+    route = app_route(url)
+    path = url.split("#")[0].split("?")[0]
+    return f"{path}#{route.split('?')[0]}" if route else path
+
+
 _SHAPE_DIGITS = re.compile(r"\d+")
 
 
 def url_shape(url: str) -> str:
-    """The URL with digit runs folded: pages of one calendar or list share a shape."""
-    return _SHAPE_DIGITS.sub("#", url.split("#")[0])
+    """The URL (an app route kept) with digit runs folded: pages of one calendar, list or
+    app route share a shape."""
+    return _SHAPE_DIGITS.sub("#", page_url(url))

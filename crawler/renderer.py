@@ -87,8 +87,9 @@ class Renderer:
         fetch: Callable[..., Awaitable[tuple]],
         blocked: Callable[[str], str | None],
     ) -> Rendered:
-        """Open ``url`` answering its first navigation with ``first`` (status, headers,
-        body); ``blocked(url)`` says why a request may not leave (or None)."""
+        """Open ``url`` (an app route in its fragment kept, for the page's scripts)
+        answering its first navigation with ``first`` (status, headers, body);
+        ``blocked(url)`` says why a request may not leave (or None)."""
         async with self.semaphore:
             browser = await self._launch()
             context = await browser.new_context(
@@ -115,12 +116,13 @@ class Renderer:
         crashed = asyncio.get_running_loop().create_future()
         page.on("crash", lambda _: crashed.done() or crashed.set_result("the page crashed"))
         state = {"first": first, "status": None, "links": []}
+        target = url.split("#")[0]  # the navigation's request (a fragment is never sent)
 
         async def route(route):
             request = route.request
             main = request.is_navigation_request() and request.frame == page.main_frame
             try:
-                if state["first"] is not None and main and request.url == url:
+                if state["first"] is not None and main and request.url == target:
                     status, headers, body = state["first"]
                     state["first"] = None
                 else:

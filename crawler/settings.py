@@ -171,4 +171,6 @@ TELNETCONSOLE_ENABLED = False
 # of untrusted pages, as with the telnet console; it also imports aiohttp at each start
 REMOTE_CONTROL_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+# app routes (/#/list/2, #!/...) are pages of their own; other fragments are not (crawler/routes.py)
+REQUEST_FINGERPRINTER_CLASS = "crawler.routes.RouteFingerprinter"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -46,7 +46,7 @@ def zoo() -> None:
 @click.option(
     "--browser-sites",
     is_flag=True,
-    help="Also serve guard (JS cookie challenge) and spa (single-page app).",
+    help="Also serve guard (JS cookie challenge), spa and hashspa (single-page apps).",
 )
 def serve(
     large_pages: int,

@@ -163,9 +163,9 @@ def _site_classes(large_pages: int, browser_sites: bool = False):
     if large_pages > 0:
         classes.append(large.LargeSite)
     if browser_sites:
-        from .sites import guard, spa
+        from .sites import guard, hashspa, spa
 
-        classes += [guard.GuardSite, spa.SpaSite]
+        classes += [guard.GuardSite, spa.SpaSite, hashspa.HashSpaSite]
     return classes
 
 
@@ -192,7 +192,7 @@ class Zoo:
             seed=seed,
         )
         self.ports = ports or {}
-        self.browser_sites = browser_sites  # the two sites only a browser enters
+        self.browser_sites = browser_sites  # the sites only a browser enters
         self.sites: dict[str, Site] = {}
         self._servers: dict[str, _Server] = {}
         self._logs: dict[str, list] = {}
