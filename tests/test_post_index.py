@@ -10,10 +10,13 @@ import io
 import json
 import shutil
 import subprocess
+import zipfile
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.warc.cdxj import lookup, read_index, request_key, write_index
@@ -132,3 +135,22 @@ def test_an_index_from_before_still_reads_and_reindex_rewrites_it(hanweb, tmp_pa
     assert index.read_text() == write_index(warcs, tmp_path / "read.cdxj").read_text()
     [entry] = lookup(index, url, "POST", b"cid=222&pgno=2", FORM)
     assert page_of(answer(data, entry)) == f"第2/{PAGES}页"
+
+
+def test_wacz_index_keys_post_answers_and_lists_no_post_page(hanweb, tmp_path):
+    """ReplayWeb.page reads the WACZ's own index: the crawl's index, POST keys and all; its
+    pages are what a GET opens, never a POST's answer."""
+    from cli.publish import wacz_command
+
+    out = tmp_path / "hanweb.wacz"
+    result = CliRunner().invoke(wacz_command, ["--data", str(hanweb.data), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out) as z:
+        cdx = z.read("indexes/index.cdx").decode("utf-8")
+        pages = [json.loads(x) for x in z.read("pages/pages.jsonl").decode().splitlines()[1:]]
+    assert cdx == hanweb.index.read_text(encoding="utf-8")
+    url = hanweb.base + OLD_LIST
+    [first] = lookup(hanweb.index, url)
+    assert [p["ts"] for p in pages if p["url"] == url] == [
+        datetime.strptime(first["timestamp"], "%Y%m%d%H%M%S").strftime("%Y-%m-%dT%H:%M:%SZ")
+    ]
