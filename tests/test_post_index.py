@@ -116,8 +116,8 @@ def test_each_post_answer_is_found_by_its_request(hanweb):
 
 def test_an_index_from_before_still_reads_and_reindex_rewrites_it(hanweb, tmp_path):
     """An index written without the requests in its keys (cdxj-indexer's default) still
-    reads: a URL's answers by ``lookup``, as before; ``union-archive reindex`` rewrites it
-    with them."""
+    reads: a URL's answers by ``lookup``, as before; ``union-archive verify`` says so and
+    names the repair, ``union-archive reindex``, which rewrites it with them."""
     from cdxj_indexer.main import CDXJIndexer
 
     data = tmp_path / "data"
@@ -129,8 +129,14 @@ def test_an_index_from_before_still_reads_and_reindex_rewrites_it(hanweb, tmp_pa
     old = lookup(index, url)
     assert len(old) == PAGES and all("method" not in e for e in old)
     assert lookup(index, url, "POST", b"cid=222&pgno=2", FORM) == []
+    proc = run_cli("verify", "--data", str(data))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "4 POST answer(s) keyed by their URL alone" in proc.stdout
+    assert f"union-archive reindex --data {data}" in proc.stdout
     proc = run_cli("reindex", "--data", str(data))
     assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = run_cli("verify", "--data", str(data))
+    assert proc.returncode == 0 and "all well" in proc.stdout, proc.stdout + proc.stderr
     assert index.read_text(encoding="utf-8") == hanweb.index.read_text(encoding="utf-8")
     assert index.read_text() == write_index(warcs, tmp_path / "read.cdxj").read_text()
     [entry] = lookup(index, url, "POST", b"cid=222&pgno=2", FORM)
