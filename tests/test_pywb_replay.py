@@ -5,7 +5,9 @@ pywb runs as its own program (``wb-manager`` + ``wayback`` on 127.0.0.1) from it
 it pins redis==2.10.6, which cannot share an environment with scrapy-redis (redis>=4.2), so
 ``scripts/test.sh`` installs it into ``.venv-pywb`` (docs/warc.md, *Replay with pywb*).
 Two collections: one built the documented way (``wb-manager add`` indexes the WARCs itself),
-one that uses the crawl's own CDXJ index (``DATA/indexes/<crawl>.cdxj``) as it is.
+one that uses the crawl's own CDXJ index (``DATA/indexes/<crawl>.cdxj``) as it is.  A list
+POSTed page by page to one URL replays page by page: pywb keys the POST by its form, as the
+index does.
 """
 
 from __future__ import annotations
@@ -87,6 +89,17 @@ def running_wayback(root: Path, bin_dir: Path):
         yield base
 
 
+def _post(url: str, body: bytes, content_type: str) -> tuple[int, dict, bytes]:
+    req = urllib.request.Request(
+        url, data=body, headers={"Accept-Encoding": "identity", "Content-Type": content_type}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, dict(r.headers.items()), r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers.items()), exc.read()
+
+
 def _samples(w) -> dict[str, str]:
     """A GBK page, a Big5 page, a .docx and a .pdf attachment, as archived by the crawl."""
     docs = rows(w.data / "archive.db", "select url, site, encoding from documents")
@@ -150,3 +163,32 @@ def test_exported_replay_urls_replay_the_documents_captures(wayback, tmp_path):
         assert status == 200, (kind, row["replay_url"], status, body[:300])
         moment = parsedate_to_datetime(headers["Memento-Datetime"])
         assert moment.strftime("%Y-%m-%dT%H:%M:%SZ") == row["captured_at"], kind
+
+
+@pytest.mark.parametrize("collection", ["union", "ownindex"])
+def test_pywb_replays_each_post_answer_to_its_own_form(wayback, collection):
+    """The hanweb list POSTed ``pgno=N`` to one URL: pywb, given page 2's form, replays page
+    2's answer (as the zoo sends it), not page 1's (the GET) nor page 3's."""
+    form = "application/x-www-form-urlencoded"
+    url = wayback.zoo.urls["hanweb"] + "oldsite/column.jsp?cid=222"
+    bodies = {}
+    for n in (1, 2, 3):
+        if n == 1:
+            [entry] = lookup(wayback.cdxj, url)
+            status, headers, body = _get(
+                f"{wayback.base}/{collection}/{entry['timestamp']}id_/{url}"
+            )
+        else:
+            data = f"cid=222&pgno={n}".encode()
+            [entry] = lookup(wayback.cdxj, url, "POST", data, form)
+            replay = f"{wayback.base}/{collection}/{entry['timestamp']}id_/{url}"
+            status, headers, body = _post(replay, data, form)
+            zoo_status, zoo_headers, sent = _post(url, data, form)
+            assert zoo_status == 200
+            assert decode_content(body, headers.get("Content-Encoding")) == decode_content(
+                sent, zoo_headers.get("Content-Encoding")
+            ), n
+        assert status == 200 and headers.get("Memento-Datetime"), (n, status, body[:300])
+        bodies[n] = decode_content(body, headers.get("Content-Encoding")).decode("gbk")
+        assert f"第{n}/3页" in bodies[n], n
+    assert len(set(bodies.values())) == 3

@@ -3,8 +3,8 @@
 Layout (stored, not deflated, so that replay tools can seek into the WARCs)::
 
     archive/<the crawl's .warc.gz files>
-    indexes/index.cdx          CDXJ lines (cdxj-indexer), sorted
-    pages/pages.jsonl          HTML pages fetched with status 200 (json-pages-1.0)
+    indexes/index.cdx          CDXJ lines (cdxj-indexer; POST answers keyed by their form), sorted
+    pages/pages.jsonl          HTML pages fetched by GET with status 200 (json-pages-1.0)
     datapackage.json           resources with sha256 and size, wacz_version 1.1.1
     datapackage-digest.json    sha256 of datapackage.json
 
@@ -71,10 +71,10 @@ def build_wacz(
     description: str | None = None,
     start_urls: list[str] | None = None,
 ) -> Path:
-    from cdxj_indexer.main import CDXJIndexer
+    from archive.warc.cdxj import indexer
 
     cdx_buf = io.StringIO()
-    CDXJIndexer(cdx_buf, [str(p) for p in warc_files], sort=True).process_all()
+    indexer(cdx_buf, [str(p) for p in warc_files], sort=True).process_all()
     cdx = cdx_buf.getvalue().encode("utf-8")
 
     pages, seen = [], set()
@@ -84,6 +84,7 @@ def build_wacz(
         url = fields.get("url")
         if (
             fields.get("status") == "200"
+            and "method" not in fields  # a POST's answer is no page to open by its URL
             and (fields.get("mime") or "").startswith("text/html")
             and url not in seen
         ):

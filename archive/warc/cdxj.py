@@ -4,6 +4,12 @@ Lines are ``SURT TIMESTAMP {json}`` sorted, with url, mime, status, digest, leng
 offset and filename (the WARC basename) for response and revisit records, which is
 what pywb and ReplayWeb.page read.  ``lookup`` finds the records of a URL in it.
 
+The answer to a POST (or PUT) is keyed by its request too, as cdxj-indexer's post-append
+option and pywb's replay key it: ``__wb_method=post&`` and the form (other bodies in
+cdxj-indexer's canonical form, e.g. ``__wb_post_data=`` and their base64) appended to the
+URL's query before the SURT, and the line has ``method`` and ``requestBody``; so the pages
+of a list POSTed to one URL have a line each.  GET lines are the same with or without it.
+
 A crawl makes its index as it writes (``IndexLines``): cdxj-indexer's own field code runs
 on each record object just written, with the offset and length the writer gives it, and
 the lines are sorted into the index when the crawl closes.  Reading the WARC files back
@@ -14,13 +20,17 @@ still has work to do.
 
 from __future__ import annotations
 
+import functools
+import io
 import json
 import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cdxj_indexer.bufferiter import buffer_record_content, concur_req_resp, join_req_resp
 from cdxj_indexer.main import CDXJIndexer, SortingWriter
+from cdxj_indexer.postquery import append_method_query
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -30,13 +40,19 @@ if TYPE_CHECKING:
 SORT_BUFFER_CHARS = 4 * 1024 * 1024  # lines held before a sorted run goes to a temporary file
 
 
+def indexer(output: object, inputs: list[str], **options: object) -> CDXJIndexer:
+    """cdxj-indexer as every index of the archive is made: POST and PUT answers keyed by
+    their request (its post-append option)."""
+    return CDXJIndexer(output, inputs, post_append=True, **options)
+
+
 def write_index(warc_files: list[Path], out_path: Path) -> Path:
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".part")
     # cdxj-indexer sorts in runs merged from temporary files: memory stays bounded
     # however large the crawl (SORT_BUFFER_CHARS: characters a run holds)
-    CDXJIndexer(
+    indexer(
         str(tmp), [str(p) for p in warc_files], sort=True, max_sort_buff_size=SORT_BUFFER_CHARS
     ).process_all()
     tmp.replace(out_path)
@@ -120,21 +136,12 @@ def index_path(data_dir: Path, crawl_id: str) -> Path:
     return Path(data_dir) / "indexes" / f"{crawl_id}.cdxj"
 
 
-class _At:
-    """Where a record is, as cdxj-indexer asks its archive iterator."""
-
-    __slots__ = ("offset", "length")
-
-    def get_record_offset(self) -> int:
-        return self.offset
-
-    def get_record_length(self) -> int:
-        return self.length
-
-
 class IndexLines:
     """The CDXJ lines of the records a crawl writes, unsorted in a side file
-    (``indexes/.<crawl_id>.<pid>.cdxj-lines``) until ``finish`` sorts them into the index."""
+    (``indexes/.<crawl_id>.<pid>.cdxj-lines``) until ``finish`` sorts them into the index.
+
+    A record waits for the next one, as in cdxj-indexer's own reading of a file: a response
+    followed by its request (WARC-Concurrent-To) is keyed by that request."""
 
     def __init__(self, data_dir: Path, crawl_id: str):
         self.out_path = index_path(data_dir, crawl_id)
@@ -142,23 +149,45 @@ class IndexLines:
         # a killed run's side file stays until ``repair`` has indexed its WARC files
         self.path = self.out_path.parent / f".{crawl_id}.{os.getpid()}.cdxj-lines"
         self._fh = open(self.path, "w", encoding="utf-8")
-        self._indexer = CDXJIndexer(None, [])  # its fields, record filter and line format
-        self._at = _At()
+        self._indexer = indexer(None, [])  # its fields, record filter, keys and line format
+        self._held: tuple[ArcWarcRecord, str] | None = None
         self.lines = 0
 
     def add(self, record: ArcWarcRecord, filename: str, offset: int, length: int) -> None:
-        """A record just written to ``filename`` at ``offset`` (``length`` bytes)."""
-        ix = self._indexer
-        if not ix.filter_record(record):
+        """A record just written to ``filename`` at ``offset`` (``length`` bytes).  A request
+        record's body is read here (the key of a POST's answer): give it unread, or with the
+        ``buffered_stream`` cdxj-indexer's ``buffer_record_content`` makes."""
+        record.file_offset, record.file_length = offset, length
+        if record.rec_type == "request" and not hasattr(record, "buffered_stream"):
+            buffer_record_content(record)
+        held, self._held = self._held, (record, filename)
+        if held is None:
             return
-        ix.curr_filename = filename
-        self._at.offset, self._at.length = offset, length
-        ix.process_index_entry(self._at, record, filename, self._fh)
-        self.lines += 1
+        req, resp = concur_req_resp(held[0], record)
+        if req is not None:
+            join_req_resp(req, resp, True, self._indexer.get_url_key)
+            self._held = None
+            self._write(*held)
+            self._write(record, filename)
+        else:
+            self._write(*held)
+
+    def _write(self, record: ArcWarcRecord, filename: str) -> None:
+        ix = self._indexer
+        if ix.filter_record(record):
+            ix.curr_filename = filename
+            ix.process_index_entry(None, record, filename, self._fh)
+            self.lines += 1
+        stream = getattr(record, "buffered_stream", None)
+        if stream is not None:
+            stream.close()
 
     def finish(self) -> Path:
         """Sort the lines into the index, with the lines it has (a resumed crawl's earlier
         runs), and remove the side file."""
+        if self._held is not None:
+            self._write(*self._held)
+            self._held = None
         self._fh.close()
         with open(self.path, encoding="utf-8") as lines:
             merge_into(self.out_path, lines)  # a resumed crawl adds to its index
@@ -166,6 +195,7 @@ class IndexLines:
         return self.out_path
 
     def discard(self) -> None:
+        self._held = None
         self._fh.close()
         self.path.unlink(missing_ok=True)
 
@@ -178,8 +208,39 @@ def read_index(path: Path) -> Iterator[tuple[str, str, dict]]:
             yield key, ts, json.loads(data)
 
 
-def lookup(path: Path, url: str) -> list[dict]:
-    """Index entries for ``url`` (exact match), oldest first."""
-    return [
-        dict(fields, timestamp=ts) for _, ts, fields in read_index(path) if fields.get("url") == url
+@functools.cache
+def key_indexer() -> CDXJIndexer:
+    """One indexer, for its keys."""
+    return indexer(None, [])
+
+
+def request_key(
+    url: str, method: str = "GET", body: bytes = b"", content_type: str | None = None
+) -> str:
+    """The index key of the answer to this request: the URL's SURT, with the method and the
+    form appended for POST and PUT (cdxj-indexer's and pywb's own code)."""
+    method = method.upper()
+    if method not in ("POST", "PUT"):
+        return key_indexer().get_url_key(url)
+    _, append = append_method_query(method, content_type, len(body), io.BytesIO(body), url)
+    return key_indexer().get_url_key(url + append)
+
+
+def lookup(
+    path: Path,
+    url: str,
+    method: str | None = "GET",
+    body: bytes = b"",
+    content_type: str | None = None,
+) -> list[dict]:
+    """Index entries of the answers to ``method url`` (exact match; for POST and PUT, to that
+    ``body``, as pywb finds them on replay), oldest first.  ``method=None``: the answers to
+    every request for ``url``, the POST and PUT ones with their ``method`` and
+    ``requestBody``."""
+    key = None if method is None else request_key(url, method, body, content_type)
+    found = [
+        dict(fields, timestamp=ts)
+        for k, ts, fields in read_index(path)
+        if fields.get("url") == url and (key is None or k == key)
     ]
+    return sorted(found, key=lambda e: e["timestamp"])

@@ -7,7 +7,8 @@ checked against each other, with the command that repairs each problem found.
   revisit whose original (same payload digest, or the record it names) is whole; if not,
   ``crawl --recheck all`` fetches it again (a revisit never refers to a lost record);
 * every CDXJ line must point at a whole record of that name, offset and length, and every
-  response and revisit record of a crawl's files must have a line in its index;
+  response and revisit record of a crawl's files must have a line in its index; the line of
+  a POST's answer must be keyed by its request (an index from before is rewritten);
 * every ``captures`` and ``documents`` row of archive.db must point at a whole record.
 
 Revisit records of earlier crawls whose original is lost, for URLs fetched again since,
@@ -44,6 +45,9 @@ class Record:
     profile: str = ""
     refers_uri: str | None = None
     refers_date: str | None = None
+    record_id: str | None = None
+    concurrent_to: str | None = None
+    method: str | None = None  # of a request record
 
 
 @dataclass
@@ -116,6 +120,9 @@ def scan_file(path: Path) -> FileScan:
                 rh.get_header("WARC-Profile") or "",
                 rh.get_header("WARC-Refers-To-Target-URI"),
                 rh.get_header("WARC-Refers-To-Date"),
+                rh.get_header("WARC-Record-ID"),
+                rh.get_header("WARC-Concurrent-To"),
+                hh.protocol if hh is not None and record.rec_type == "request" else None,
             )
         )
     return scan
@@ -288,14 +295,21 @@ def verify(data_dir: str | Path, check_url: UrlCheck) -> tuple[list[Problem], li
         for d in [data_dir, *worker_dirs(data_dir)]
         for p in sorted((d / "indexes").glob("*.cdxj"))
     ]
+    # the response records cdxj-indexer keys by their request: answers to a POST or PUT
+    posted = {r.concurrent_to for r in records.values() if r.method in ("POST", "PUT")}
+    post_answers = {
+        k for k, r in records.items() if r.rec_type == "response" and r.record_id in posted
+    }
     for index in indexes:
         crawl_id = index.name.removesuffix(".cdxj")
-        listed, stale = set(), 0
+        listed, stale, unkeyed = set(), 0, 0
         for _, _, fields in read_index(index):
             key = (fields.get("filename"), int(fields.get("offset", -1)))
             r = records.get(key)
             if r is None or r.length != int(fields.get("length", -1)) or r.uri != fields.get("url"):
                 stale += 1
+            elif key in post_answers and "method" not in fields:
+                unkeyed += 1
             listed.add(key)
         missing = sum(
             1
@@ -309,6 +323,14 @@ def verify(data_dir: str | Path, check_url: UrlCheck) -> tuple[list[Problem], li
                 Problem(
                     f"{index}: {stale} line(s) point at records that are not whole in the WARC "
                     f"files, {missing} record(s) of the crawl's files have no line",
+                    f"`{reindex}` (it rebuilds the CDXJ indexes from the files too)",
+                )
+            )
+        if unkeyed:
+            problems.append(
+                Problem(
+                    f"{index}: {unkeyed} POST answer(s) keyed by their URL alone (an index "
+                    f"written before POST keys): replay cannot tell them apart",
                     f"`{reindex}` (it rebuilds the CDXJ indexes from the files too)",
                 )
             )

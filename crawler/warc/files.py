@@ -196,6 +196,8 @@ class CaptureFiles:
             return
         try:
             for record, (fname, off, length) in zip(records, written):
+                if record.rec_type == "request":
+                    record.raw_stream.seek(0)  # its in-memory body, read again for the key
                 self.index_lines.add(record, fname, off, length)
         except Exception:  # never fail a capture: the index is read from the files instead
             logger.exception(
