@@ -30,8 +30,9 @@ def crawl_summary(row: dict | None) -> str:
     )
 
 
-def _write_report(data_dir: Path, crawl_id: str) -> None:
-    """The crawl's report (archive.publish.report); a report that cannot be written is a warning."""
+def write_crawl_report(data_dir: Path, crawl_id: str) -> None:
+    """The crawl's report (archive.publish.report), for crawl and reindex; a report that cannot
+    be written is a warning."""
     from archive.publish.report import ReportError, write_report
 
     try:
@@ -337,7 +338,7 @@ def _report(
     stopped = row.pop("stopped", None) if row else None
     click.echo(crawl_summary(row))
     if row:
-        _write_report(data_dir, row["id"])
+        write_crawl_report(data_dir, row["id"])
     if stopped:
         click.echo(
             f"union-archive: error: the crawl stopped: {stopped}; free some space, then: "

@@ -83,6 +83,12 @@ def serve_command(data_dir: Path, port: int, host: str, allow_sql: bool) -> None
     metavar="PREFIX",
     help="Wayback-style replay collection (pywb): replay_url is PREFIX/TIMESTAMP/URL.",
 )
+@click.option(
+    "--raw-csv",
+    is_flag=True,
+    help="CSV: write every cell as archived; by default a text cell that a spreadsheet would "
+    "run as a formula (= + - @, tab, CR first) gets a ' before it.",
+)
 def export_command(
     data_dir: Path,
     fmt: str | None,
@@ -92,11 +98,14 @@ def export_command(
     sites: tuple[str, ...],
     base_url: str,
     replay_prefix: str,
+    raw_csv: bool,
 ) -> None:
     """Export the documents with provenance and citation (JSON Lines, CSV, Parquet)."""
 
     try:
-        summary = export(data_dir, output, fmt, reports_only, since, sites, base_url, replay_prefix)
+        summary = export(
+            data_dir, output, fmt, reports_only, since, sites, base_url, replay_prefix, raw_csv
+        )
     except ExportError as exc:
         fail(str(exc))
     except sqlite3.Error as exc:
@@ -104,8 +113,17 @@ def export_command(
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}")
     target = "stdout" if output == "-" else output
+    cells = ""
+    if summary["format"] == "csv":
+        cells = (
+            "; cells as archived (--raw-csv): formulas are not neutralised"
+            if raw_csv
+            else f"; {summary['quoted_cells']} text cells that a spreadsheet would run as "
+            "formulas begin with '"
+        )
     click.echo(
-        f"exported {summary['documents']} documents ({summary['format']}) to {target}", err=True
+        f"exported {summary['documents']} documents ({summary['format']}{cells}) to {target}",
+        err=True,
     )
     missing = summary["missing_records"]
     if missing:

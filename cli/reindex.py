@@ -6,14 +6,15 @@ from pathlib import Path
 
 import click
 
-from cli.crawl import crawl_summary
+from cli.crawl import crawl_summary, write_crawl_report
 from cli.main import data_option, fail, writable_dir
 
 
 @click.command()
 @data_option
 def reindex(data_dir: Path) -> None:
-    """Rebuild archive.db (and the CDXJ indexes) from the WARC files alone.
+    """Rebuild archive.db (and the CDXJ indexes) from the WARC files alone, and write the
+    report of every crawl rebuilt (DIR/logs/crawl-ID.md).
 
     They are read from DIR/warc, the WARC_DIRs recorded in DIR/warc-dirs.txt and the
     data directories of Redis workers, DIR/workers/* (each locked while it is read).
@@ -46,12 +47,13 @@ def reindex(data_dir: Path) -> None:
                     )
             rows = do_reindex(data_dir)
             indexes = rebuild_indexes(data_dir)
+            for row in rows:  # under the lock, so that no crawl changes the archive meanwhile
+                click.echo(crawl_summary(row))
+                write_crawl_report(data_dir, row["id"])
     except LockedError as exc:
         fail(str(exc), EXIT_LOCKED)
     except ReindexError as exc:
         fail(str(exc))
-    for row in rows:
-        click.echo(crawl_summary(row))
     click.echo(
         f"rebuilt {data_dir / 'archive.db'} from "
         + ", ".join(str(d) for d in warc_dirs(data_dir) if d.is_dir())

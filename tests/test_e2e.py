@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import subprocess
 import sys
@@ -211,6 +212,59 @@ def test_reindex_rebuilds_the_same_documents(crawled, tmp_path):
     rebuilt = rows(copy / "archive.db", f"select {cols} from documents order by id")
     assert len(rebuilt) == len(original) > 0
     assert rebuilt == original
+
+
+COUNTS = {
+    "pages fetched (captures)": "pages",
+    "documents": "documents",
+    "reports": "reports",
+    "new documents": "new_documents",
+    "changed documents": "changed",
+    "unchanged documents": "unchanged",
+    "gone documents": "gone",
+    "errors": "errors",
+}
+
+
+def test_reindex_writes_the_crawl_reports_again(crawled, tmp_path):
+    """archive.db and logs/ lost (or the WARC files moved alone): reindex writes the report
+    of every crawl it rebuilt, from the rebuilt archive, and Datasette serves it; a report
+    left from before is written over; one that cannot be written is a warning."""
+    from archive.publish.serve import make_datasette
+
+    copy = tmp_path / "moved"
+    shutil.copytree(crawled.data, copy)
+    for name in ("archive.db", "archive.db-wal", "archive.db-shm"):
+        (copy / name).unlink(missing_ok=True)
+    shutil.rmtree(copy / "logs")
+    proc = run_cli("reindex", "--data", str(copy), timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    crawls = rows(copy / "archive.db", "select * from crawls order by id")
+    assert crawls and all(c["status"] == "reindexed" and c["pages"] > 0 for c in crawls)
+    ds = make_datasette(copy)
+    for crawl in crawls:
+        path = copy / "logs" / f"crawl-{crawl['id']}.md"
+        assert f"report: {path}" in proc.stdout.splitlines()
+        text = path.read_text(encoding="utf-8")
+        assert "- status: reindexed\n" in text and "- full log: none beside this report" in text
+        section = text.split("## Counts\n", 1)[1].split("\n## ", 1)[0]
+        counts = dict(re.findall(r"^\| ([a-z ()]+) \| (\d+) \|$", section, re.M))
+        assert counts == {label: str(crawl[key] or 0) for label, key in COUNTS.items()}
+        page = asyncio.run(ds.client.get(f"/-/crawl-report/{crawl['id']}"))
+        assert page.status_code == 200 and f"<h1>Crawl {crawl['id']}</h1>" in page.text
+        raw = asyncio.run(ds.client.get(f"/-/crawl-report/{crawl['id']}.md"))
+        assert raw.content == path.read_bytes()
+    old = crawled.data / "logs" / f"crawl-{crawls[0]['id']}.md"
+    assert "- status: finished" in old.read_text(encoding="utf-8")
+    shutil.copy(old, copy / "logs")  # the report of the archive.db before
+    assert run_cli("reindex", "--data", str(copy), timeout=600).returncode == 0
+    assert "- status: reindexed\n" in (copy / "logs" / old.name).read_text(encoding="utf-8")
+    shutil.rmtree(copy / "logs")
+    (copy / "logs").write_text("not a directory")  # a report that cannot be written
+    proc = run_cli("reindex", "--data", str(copy), timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "union-archive: warning: no crawl report: " in proc.stderr
+    assert rows(copy / "archive.db", "select * from crawls order by id") == crawls
 
 
 def test_datasette_serves_the_documents_table(crawled):

@@ -3,7 +3,8 @@
 The export of a real crawl of the zoo reads back equal to its archive.db in every format,
 with the WARC-Record-IDs warcio reads from the WARC files; the filters select what SQL
 selects; the citation is the document page's; bad input is a one-line error and leaves no
-file; a generated archive of 20,000 documents is exported in flat memory (peak RSS of the
+file; CSV text cells a spreadsheet would run as formulas begin with a quote (--raw-csv: as
+archived); a generated archive of 20,000 documents is exported in flat memory (peak RSS of the
 export process, compared with exporting 4,000 of them)."""
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from archive.publish import citation
 from archive.publish.export import DEFAULTS, export_columns
 from archive.store import schema as store
 from tests.conftest import run_cli
-from tests.fixtures_archive import WARC_NAME, build_archive
+from tests.fixtures_archive import WARC_NAME, add_document, build_archive
 
 BASE = "https://archive.example.org/union"
 REPLAY = "https://replay.example.org/union/"
@@ -248,6 +249,76 @@ def test_a_warc_file_still_being_written_is_read(tmp_path):
     proc = run_export(arch.root, "-o", str(out))
     assert proc.returncode == 0 and "warning" not in proc.stderr, proc.stderr
     assert all(r["warc_record_id"].startswith("<urn:uuid:") for r in read_back(out))
+
+
+# ------------------------------------------------------------------ spreadsheets
+
+# text cells a spreadsheet runs as formulas, as a hostile page could put them in the archive
+FORMULAS = {
+    "title": '=HYPERLINK("http://127.0.0.1:9/?"&A1,"详情")',
+    "text": "@SUM(1+1)*cmd|' /C calc'!A0\n第二段",
+    "doc_number": "-2+3+cmd|' /C calc'!A0",
+    "org": "+1+1",
+    "addressee": "\t=1+1",
+    "issuer": "\r=1+1",
+    "region": "\uff1d1+1",  # a full-width equals sign
+}
+# cells that stay as they are: numbers (also in text columns), dates, a quote already there
+KEPT = {
+    "year": -12,
+    "report_score": -0.5,
+    "placeholders": "-12",
+    "issued_date": "2026-11-21",
+    "script": "'=1+1",
+}
+
+
+def hostile_archive(root: Path) -> tuple[Path, str]:
+    """A real archive (build_archive) with one document carrying FORMULAS and KEPT."""
+    arch = build_archive(root)
+    doc = add_document(arch.db_path, "hostile", FORMULAS["title"], FORMULAS["text"])
+    values = {**FORMULAS, **KEPT}
+    with sqlite3.connect(arch.db_path) as conn:
+        conn.execute(
+            "update documents set " + ", ".join(f"{c} = ?" for c in values) + " where id = ?",
+            [*values.values(), doc["id"]],
+        )
+    return arch.root, doc["id"]
+
+
+def test_csv_cells_a_spreadsheet_would_run_begin_with_a_quote(tmp_path):
+    data, hostile = hostile_archive(tmp_path / "a")
+    proc = run_export(data, "-o", str(tmp_path / "docs.jsonl"))
+    assert proc.returncode == 0, proc.stderr
+    archived = {r["id"]: r for r in read_back(tmp_path / "docs.jsonl")}
+    assert {c: archived[hostile][c] for c in {**FORMULAS, **KEPT}} == {**FORMULAS, **KEPT}
+    proc = run_export(data, "-o", str(tmp_path / "docs.csv"))
+    assert proc.returncode == 0, proc.stderr
+    rows = read_back(tmp_path / "docs.csv")
+    assert len(rows) == len(archived) > 5
+    for row in rows:
+        want = {c: as_csv(v) for c, v in archived[row["id"]].items()}
+        if row["id"] == hostile:
+            want.update({c: "'" + v for c, v in FORMULAS.items()})
+            want["citation"] = "'" + archived[hostile]["citation"]
+            assert want["citation"].startswith("'+1+1. ") and want["year"] == "-12"
+        assert row == want, row["id"]
+    # the hostile cells and the citation, which starts with the org
+    assert "(csv; 8 text cells that a spreadsheet would run as formulas begin with ')" in (
+        proc.stderr
+    )
+
+
+def test_raw_csv_writes_the_archived_values(tmp_path):
+    data, hostile = hostile_archive(tmp_path / "a")
+    out = tmp_path / "docs.csv.gz"
+    proc = run_export(data, "-o", str(out), "--raw-csv")
+    assert proc.returncode == 0, proc.stderr
+    assert "(csv; cells as archived (--raw-csv): formulas are not neutralised)" in proc.stderr
+    row = next(r for r in read_back(out) if r["id"] == hostile)
+    assert {c: row[c] for c in FORMULAS} == FORMULAS
+    assert {c: row[c] for c in KEPT} == {c: str(v) for c, v in KEPT.items()}
+    assert row["citation"].startswith("+1+1. ")
 
 
 # ------------------------------------------------------------------ memory

@@ -10,6 +10,10 @@ Rows are streamed: one SELECT read row by row (one consistent snapshot, even whi
 writes), written one by one (JSON Lines, CSV) or in bounded batches (Parquet row groups), so
 memory does not grow with the archive. The output is written to ``FILE.part`` and renamed
 when complete.
+
+Archived texts are written by strangers: a CSV text cell a spreadsheet would run as a formula
+gets a single quote before it (OWASP "CSV Injection"), unless ``raw_csv``; JSON Lines and
+Parquet always hold the archive's values unchanged.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import sqlite3
 import sys
 from collections import OrderedDict
@@ -42,6 +47,9 @@ DEFAULTS = {
     "batch_chars": 16_000_000,  # text characters of one Parquet row group at most
     "open_warcs": 8,  # WARC files kept open while reading record ids
 }
+# OWASP's list, and the full-width forms that CJK spreadsheets may read as the same signs
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")  # read as that number, never a formula
 PROVENANCE_COLUMNS = {"warc_record_id": str, "record_url": str, "replay_url": str, "citation": str}
 
 
@@ -200,15 +208,35 @@ def write_jsonl(rows: Iterable[dict], out: TextIO) -> int:
     return n
 
 
-def write_csv(rows: Iterable[dict], out: TextIO) -> int:
+def spreadsheet_safe(value: object) -> tuple[object, bool]:
+    """(the value as a CSV cell, whether it was changed): a text that a spreadsheet would
+    run as a formula gets a single quote before it; numbers and other texts stay as they are."""
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_STARTS)
+        and not PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value, True
+    return value, False
+
+
+def write_csv(rows: Iterable[dict], out: TextIO, raw: bool = False) -> tuple[int, int]:
+    """Writes the rows; returns (rows, cells given a quote). ``raw``: every cell as it is."""
     names = list(export_columns())
     writer = csv.writer(out)
     writer.writerow(names)
-    n = 0
+    n = quoted = 0
     for row in rows:
-        writer.writerow(["" if row[c] is None else row[c] for c in names])
+        cells = []
+        for name in names:
+            value = row[name]
+            if not raw:
+                value, changed = spreadsheet_safe(value)
+                quoted += changed
+            cells.append("" if value is None else value)
+        writer.writerow(cells)
         n += 1
-    return n
+    return n, quoted
 
 
 def _batches(rows: Iterable[dict], max_rows: int, max_chars: int) -> Iterator[list[dict]]:
@@ -292,8 +320,10 @@ def export(
     sites: Iterable[str] = (),
     base_url: str = DEFAULTS["base_url"],
     replay_prefix: str = DEFAULTS["replay_prefix"],
+    raw_csv: bool = False,
 ) -> dict:
-    """Write the export; returns {"documents": N, "format": ..., "missing_records": {file: n}}."""
+    """Write the export; returns {"documents": N, "format": ..., "missing_records": {file: n},
+    "quoted_cells": n} (CSV text cells given a quote, None when none could be)."""
     fmt, gz = output_format(output, fmt)
     for name, value in (("--base-url", base_url), ("--replay-url", replay_prefix)):
         if not value.startswith(("http://", "https://")):
@@ -318,37 +348,44 @@ def export(
             out = io.TextIOWrapper(
                 sys.stdout.buffer, encoding="utf-8", newline="", write_through=False
             )
-            n = _write_text(fmt, rows, out)
+            n, quoted = _write_text(fmt, rows, out, raw_csv)
             out.detach()
         else:
-            n = _write_file(fmt, gz, rows, Path(output))
+            n, quoted = _write_file(fmt, gz, rows, Path(output), raw_csv)
     finally:
         record_ids.close()
-    return {"documents": n, "format": fmt, "missing_records": dict(record_ids.missing)}
+    return {
+        "documents": n,
+        "format": fmt,
+        "missing_records": dict(record_ids.missing),
+        "quoted_cells": quoted,
+    }
 
 
-def _write_text(fmt: str, rows, out) -> int:
+def _write_text(fmt: str, rows, out, raw_csv: bool) -> tuple[int, int | None]:
+    quoted = None
     if fmt == "csv":
         out.write("\ufeff")  # a byte-order mark, so that spreadsheets read UTF-8
-        n = write_csv(rows, out)
+        n, quoted = write_csv(rows, out, raw_csv)
+        quoted = None if raw_csv else quoted
     else:
         n = write_jsonl(rows, out)
     out.flush()
-    return n
+    return n, quoted
 
 
-def _write_file(fmt: str, gz: bool, rows, path: Path) -> int:
+def _write_file(fmt: str, gz: bool, rows, path: Path, raw_csv: bool) -> tuple[int, int | None]:
     tmp = path.with_name(path.name + ".part")
     try:
         if fmt == "parquet":
-            n = write_parquet(rows, tmp)
+            n, quoted = write_parquet(rows, tmp), None
         else:
             with open(tmp, "wb") as raw:
                 stream = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if gz else raw
                 with io.TextIOWrapper(stream, encoding="utf-8", newline="") as out:
-                    n = _write_text(fmt, rows, out)
+                    n, quoted = _write_text(fmt, rows, out, raw_csv)
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return n
+    return n, quoted

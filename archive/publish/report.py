@@ -1,7 +1,8 @@
 """The report of one crawl, ``DIR/logs/crawl-ID.md``: what a person reads after a run.
 
 Everything in it comes from ``archive.db`` (the crawls row, its captures and documents),
-so it says what the archive holds, and ``union-archive reindex`` can write it again.
+so it says what the archive holds, and ``union-archive reindex`` writes it again for every
+crawl it rebuilds.
 Sections: the run (status, start, end, duration), its counts (pages, documents, reports,
 new / changed / unchanged / gone, errors), errors by kind, hosts, the documents that
 changed or went away, the start URLs and the WARC files.  Markdown, served by Datasette at
@@ -146,7 +147,9 @@ def render(facts: dict) -> str:
         f"- started: {crawl['started_at'] or 'unknown'}",
         f"- finished: {crawl['finished_at'] or 'not yet'}",
         f"- duration: {duration}",
-        f"- full log: crawl-{cid}.log (beside this report)",
+        f"- full log: crawl-{cid}.log (beside this report)"
+        if facts.get("log", True)
+        else "- full log: none beside this report",
         "",
         "## Counts",
         "",
@@ -201,7 +204,9 @@ def render(facts: dict) -> str:
 def write_report(data_dir: str | Path, crawl_id: str) -> Path:
     """Write ``DIR/logs/crawl-ID.md`` from ``DIR/archive.db``; returns its path."""
     path = report_path(data_dir, crawl_id)
-    text = render(crawl_facts(Path(data_dir) / "archive.db", crawl_id))
+    facts = crawl_facts(Path(data_dir) / "archive.db", crawl_id)
+    facts["log"] = path.with_name(f"crawl-{crawl_id}.log").is_file()  # none when the logs were lost
+    text = render(facts)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
