@@ -71,10 +71,14 @@ def build_wacz(
     description: str | None = None,
     start_urls: list[str] | None = None,
 ) -> Path:
-    from archive.warc.cdxj import indexer
+    from cdxj_indexer.main import SortingWriter
+
+    from archive.warc.cdxj import SORT_BUFFER_CHARS, index_files
 
     cdx_buf = io.StringIO()
-    indexer(cdx_buf, [str(p) for p in warc_files], sort=True).process_all()
+    sorter = SortingWriter(cdx_buf, SORT_BUFFER_CHARS)
+    index_files(warc_files, sorter)
+    sorter.flush()
     cdx = cdx_buf.getvalue().encode("utf-8")
 
     pages, seen = [], set()

@@ -13,9 +13,8 @@ of a list POSTed to one URL have a line each.  GET lines are the same with or wi
 A crawl makes its index as it writes (``IndexLines``): cdxj-indexer's own field code runs
 on each record object just written, with the offset and length the writer gives it, and
 the lines are sorted into the index when the crawl closes.  Reading the WARC files back
-at the end (``write_index``, what cdxj-indexer does on files) gives the same bytes (a
-test compares them), but reads every record again after the last fetch, while the indexer
-still has work to do.
+(``write_index``: reindex, repair, WACZ) hands the records to the same ``RecordLines`` and
+gives the same bytes (a test compares them), reading no answer's payload.
 """
 
 from __future__ import annotations
@@ -31,9 +30,11 @@ from typing import TYPE_CHECKING
 from cdxj_indexer.bufferiter import buffer_record_content, concur_req_resp, join_req_resp
 from cdxj_indexer.main import CDXJIndexer, SortingWriter
 from cdxj_indexer.postquery import append_method_query
+from warcio.archiveiterator import ArchiveIterator
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
+    from typing import TextIO
 
     from warcio.recordloader import ArcWarcRecord
 
@@ -47,16 +48,36 @@ def indexer(output: object, inputs: list[str], **options: object) -> CDXJIndexer
 
 
 def write_index(warc_files: list[Path], out_path: Path) -> Path:
+    """The index of these WARC files, sorted (in runs merged from temporary files: memory
+    stays bounded however large the crawl), written to ``out_path`` at once."""
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".part")
-    # cdxj-indexer sorts in runs merged from temporary files: memory stays bounded
-    # however large the crawl (SORT_BUFFER_CHARS: characters a run holds)
-    indexer(
-        str(tmp), [str(p) for p in warc_files], sort=True, max_sort_buff_size=SORT_BUFFER_CHARS
-    ).process_all()
+    with open(tmp, "w", encoding="utf-8") as out:
+        sorter = SortingWriter(out, SORT_BUFFER_CHARS)
+        index_files(warc_files, sorter)
+        sorter.flush()
     tmp.replace(out_path)
     return out_path
+
+
+def index_files(warc_files: Iterable[Path], out: TextIO) -> int:
+    """Write the lines of these WARC files' records to ``out``, unsorted; returns how many.
+    The records are read as ``RecordLines`` takes them from the writer: only a request's
+    body is read, never an answer's (cdxj-indexer's own post-append reading decodes every
+    payload, a decompression bomb's included)."""
+    n = 0
+    for path in warc_files:
+        lines = RecordLines(out)
+        with open(path, "rb") as fh:
+            records = ArchiveIterator(fh)
+            for record in records:
+                if record.rec_type == "request":
+                    buffer_record_content(record)
+                offset, length = records.get_record_offset(), records.get_record_length()
+                lines.add(record, os.path.basename(path), offset, length)
+        n += lines.finish()
+    return n
 
 
 def write_crawl_index(warc_files: list[Path], data_dir: Path, crawl_id: str) -> Path:
@@ -136,26 +157,21 @@ def index_path(data_dir: Path, crawl_id: str) -> Path:
     return Path(data_dir) / "indexes" / f"{crawl_id}.cdxj"
 
 
-class IndexLines:
-    """The CDXJ lines of the records a crawl writes, unsorted in a side file
-    (``indexes/.<crawl_id>.<pid>.cdxj-lines``) until ``finish`` sorts them into the index.
+class RecordLines:
+    """The CDXJ lines of records given in WARC order, written to ``out``.
 
     A record waits for the next one, as in cdxj-indexer's own reading of a file: a response
     followed by its request (WARC-Concurrent-To) is keyed by that request."""
 
-    def __init__(self, data_dir: Path, crawl_id: str):
-        self.out_path = index_path(data_dir, crawl_id)
-        self.out_path.parent.mkdir(parents=True, exist_ok=True)
-        # a killed run's side file stays until ``repair`` has indexed its WARC files
-        self.path = self.out_path.parent / f".{crawl_id}.{os.getpid()}.cdxj-lines"
-        self._fh = open(self.path, "w", encoding="utf-8")
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
         self._indexer = indexer(None, [])  # its fields, record filter, keys and line format
         self._held: tuple[ArcWarcRecord, str] | None = None
         self.lines = 0
 
     def add(self, record: ArcWarcRecord, filename: str, offset: int, length: int) -> None:
-        """A record just written to ``filename`` at ``offset`` (``length`` bytes).  A request
-        record's body is read here (the key of a POST's answer): give it unread, or with the
+        """A record of ``filename`` at ``offset`` (``length`` bytes).  A request record's
+        body is read here (the key of a POST's answer): give it unread, or with the
         ``buffered_stream`` cdxj-indexer's ``buffer_record_content`` makes."""
         record.file_offset, record.file_length = offset, length
         if record.rec_type == "request" and not hasattr(record, "buffered_stream"):
@@ -176,18 +192,44 @@ class IndexLines:
         ix = self._indexer
         if ix.filter_record(record):
             ix.curr_filename = filename
-            ix.process_index_entry(None, record, filename, self._fh)
+            ix.process_index_entry(None, record, filename, self._out)
             self.lines += 1
         stream = getattr(record, "buffered_stream", None)
         if stream is not None:
             stream.close()
 
-    def finish(self) -> Path:
-        """Sort the lines into the index, with the lines it has (a resumed crawl's earlier
-        runs), and remove the side file."""
+    def finish(self) -> int:
+        """Write the record still waiting; returns how many lines were written."""
         if self._held is not None:
             self._write(*self._held)
             self._held = None
+        return self.lines
+
+
+class IndexLines:
+    """The CDXJ lines of the records a crawl writes, unsorted in a side file
+    (``indexes/.<crawl_id>.<pid>.cdxj-lines``) until ``finish`` sorts them into the index."""
+
+    def __init__(self, data_dir: Path, crawl_id: str):
+        self.out_path = index_path(data_dir, crawl_id)
+        self.out_path.parent.mkdir(parents=True, exist_ok=True)
+        # a killed run's side file stays until ``repair`` has indexed its WARC files
+        self.path = self.out_path.parent / f".{crawl_id}.{os.getpid()}.cdxj-lines"
+        self._fh = open(self.path, "w", encoding="utf-8")
+        self._lines = RecordLines(self._fh)
+
+    @property
+    def lines(self) -> int:
+        return self._lines.lines
+
+    def add(self, record: ArcWarcRecord, filename: str, offset: int, length: int) -> None:
+        """A record just written to ``filename`` at ``offset`` (``length`` bytes)."""
+        self._lines.add(record, filename, offset, length)
+
+    def finish(self) -> Path:
+        """Sort the lines into the index, with the lines it has (a resumed crawl's earlier
+        runs), and remove the side file."""
+        self._lines.finish()
         self._fh.close()
         with open(self.path, encoding="utf-8") as lines:
             merge_into(self.out_path, lines)  # a resumed crawl adds to its index
@@ -195,7 +237,6 @@ class IndexLines:
         return self.out_path
 
     def discard(self) -> None:
-        self._held = None
         self._fh.close()
         self.path.unlink(missing_ok=True)
 
