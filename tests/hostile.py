@@ -17,8 +17,10 @@ class Loopback:
         respond: Callable[[BaseHTTPRequestHandler], None],
         host: str = "127.0.0.1",
         tls: tuple[str, str] | None = None,
+        post: bool = False,
     ):
-        """``tls``: (certfile, keyfile) to serve https instead of http."""
+        """``tls``: (certfile, keyfile) to serve https instead of http; ``post``: hand every
+        POST to ``respond`` too (its body unread: ``respond`` reads it)."""
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -28,6 +30,9 @@ class Loopback:
 
             def do_GET(self):
                 respond(self)
+
+            if post:
+                do_POST = do_GET
 
         self.httpd = ThreadingHTTPServer((host, 0), Handler)
         self.httpd.daemon_threads = True

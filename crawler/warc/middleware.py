@@ -11,11 +11,12 @@ revisit record), the request record (WARC-Concurrent-To the response) and a
 metadata record (referrer, depth, ...).  A network failure gets one metadata record
 (``fetch-error``).  Then it sends ``capture_written`` with an ``archive.capture.Capture``.
 
-Recrawls: a payload already archived (same WARC-Payload-Digest, any URL, this crawl
-or an earlier one on the same data dir) is written as an identical-payload-digest
-revisit; a URL with a stored ETag/Last-Modified is fetched with If-None-Match /
-If-Modified-Since and a 304 is written as a server-not-modified revisit.  Every check
-(200, 304, 404/410) also updates the URL's revisit schedule (``crawler.revisit``).
+Recrawls: a GET's payload already archived (same WARC-Payload-Digest, any URL, this
+crawl or an earlier one on the same data dir) is written as an identical-payload-digest
+revisit (a POST's answer is always a full response); a URL with a stored
+ETag/Last-Modified is fetched with If-None-Match / If-Modified-Since and a 304 is written
+as a server-not-modified revisit.  Every check (200, 304, 404/410) also updates the
+URL's revisit schedule (``crawler.revisit``).
 
 The metadata record of a response carries the page's outlinks (``outlink: URL KIND``,
 found by ``crawler.links.extract_links``, the very list the spider then follows: it is
@@ -146,6 +147,9 @@ class WarcCaptureMiddleware(CaptureFiles):
             extra["WARC-Truncated"] = "disconnect" if "dataloss" in flags else "unspecified"
 
         digest = rec.sha1_digest(body)
+        # a POST's answer stands for its form, not its URL: no original, schedule or validators,
+        # and never a revisit, which replay and the index would key by its URL alone
+        by_url = request.method == "GET"
         refers = None  # the full response record this one refers to (revisits)
         original_at = None  # where that record is
         if response.status == 304 and conditional:
@@ -157,7 +161,7 @@ class WarcCaptureMiddleware(CaptureFiles):
             )
         else:
             original = None
-            if self.dedup and complete and len(body) >= self.dedup_min:
+            if by_url and self.dedup and complete and len(body) >= self.dedup_min:
                 original = self.state.original(digest)
                 if original is not None and not self._readable(original, uri):
                     self.state.forget_original(digest)  # this response takes its place
@@ -200,8 +204,6 @@ class WarcCaptureMiddleware(CaptureFiles):
         fname, off, length = written[0]
 
         record_type = "revisit" if refers is not None else "response"
-        # a POST's answer stands for its form, not its URL: no original, schedule or validators
-        by_url = request.method == "GET"
         if (
             by_url
             and record_type == "response"
