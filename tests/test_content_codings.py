@@ -2,8 +2,8 @@
 raw deflate (what broken servers send as ``deflate``), br (sent unasked) and identity, crawled
 over HTTP on 127.0.0.1 into WARC; the records hold the bytes as sent, each page becomes a
 document with its own text (in the crawl and in the reindex), the export has it, Datasette's
-``/-/record/ID`` serves a record whose payload is the wire bytes, and warcio's own reading
-decodes it."""
+``/-/record/ID`` serves a record whose payload is the wire bytes, warcio's own reading decodes
+it, and pywb replays each page, as stored (``id_``) and rewritten, with its text."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import io
 import json
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 import zlib
 from pathlib import Path
 
@@ -25,8 +27,7 @@ from archive.warc.read import decode_content
 from tests.bombs import Hostile
 from tests.conftest import crawl_cmd, run_cli
 from tests.sql import rows
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.test_pywb_replay import pywb_bin, running_wayback
 
 
 def _raw_deflate(body: bytes) -> bytes:
@@ -213,3 +214,37 @@ def test_reindex_gives_the_same_documents(crawled, tmp_path):
     proc = run_cli("reindex", "--data", str(data))
     assert proc.returncode == 0, proc.stderr
     assert {n: d["text"] for n, d in _documents(data).items()} == before
+
+
+def _get(url: str) -> tuple[int, dict, bytes]:
+    req = urllib.request.Request(url, headers={"Accept-Encoding": "identity"})
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            return r.status, dict(r.headers.items()), r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers.items()), exc.read()
+
+
+def test_pywb_replays_each_coding(crawled, tmp_path):
+    """pywb (its own venv, built as scripts/test.sh builds it) indexes the WARC files itself and
+    replays every page: as stored (``id_``: the payload, decoded, is the page) and rewritten
+    (``mp_``: pywb decodes the body to rewrite its links; the page's text is there)."""
+    bin_dir = pywb_bin()
+    if bin_dir is None:
+        pytest.skip("pywb is not installed: `bash scripts/test.sh` puts it into .venv-pywb")
+    warcs = sorted((crawled.data / "warc").glob("*.warc.gz"))
+    run = dict(cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    for args in (["init", "union"], ["add", "union", *map(str, warcs)]):
+        proc = subprocess.run([str(bin_dir / "wb-manager"), *args], **run)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    with running_wayback(tmp_path, bin_dir) as base:
+        for name, (_, _, district) in CODINGS.items():
+            url = crawled.urls[name]
+            status, headers, body = _get(f"{base}/union/2030id_/{url}")
+            assert status == 200 and headers.get("Memento-Datetime"), (name, status, body[:300])
+            replayed = decode_content(body, headers.get("Content-Encoding"))
+            assert replayed == page(district), name
+            status, headers, body = _get(f"{base}/union/2030mp_/{url}")
+            assert status == 200, (name, status, body[:300])
+            text = decode_content(body, headers.get("Content-Encoding")).decode("utf-8")
+            assert sentence(district) in text, name
