@@ -35,8 +35,8 @@ RETRY_BACKOFF_BASE = 1.0  # seconds; doubles per retry (crawler.middlewares.Back
 RETRY_BACKOFF_MAX = 30.0
 DOWNLOAD_TIMEOUT = 30
 # Scrapy's two headers, and only the content codings that warcio, pywb and archive.warc.read
-# all decode (warcio reads br only with brotlipy, which cannot share a venv with Scrapy's
-# brotli, and zstd not at all); bodies sent so anyway are archived and decoded all the same
+# all decode in any install (warcio decodes br only where brotlicffi is installed, zstd not
+# at all); bodies sent so anyway are archived and decoded all the same
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "en",

@@ -5,11 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1     # playwright drives Debian's chromium
 UNION_EXTRAS="[test]" bash scripts/setup.sh
-# pywb (replay test) lives in .venv-pywb: it pins redis==2.10.6, scrapy-redis needs redis>=4.2
-if [ ! -x .venv-pywb/bin/wayback ]; then
-  "${PYTHON:-python3}" -m venv .venv-pywb
-  .venv-pywb/bin/python -m pip install --quiet "pywb>=2.10,<2.11" 2>&1 | grep -v "^WARNING: Location" \
-    || true
+# pywb (replay test) lives in .venv-pywb: it pins redis==2.10.6, scrapy-redis needs redis>=4.2.
+# Its warcio decodes br only with brotlicffi (pywb's own brotlipy is not used by warcio >= 1.8.2,
+# and without it a br page replays as its compressed bytes), so a venv that cannot is mended.
+PYWB_BR_CHECK="import io, brotlicffi
+from warcio.bufferedreaders import BufferedReader
+assert BufferedReader(io.BytesIO(brotlicffi.compress(b'ok')), decomp_type='br').read() == b'ok'"
+if [ ! -x .venv-pywb/bin/wayback ] || ! .venv-pywb/bin/python -c "$PYWB_BR_CHECK" 2>/dev/null; then
+  [ -x .venv-pywb/bin/python ] || "${PYTHON:-python3}" -m venv .venv-pywb
+  .venv-pywb/bin/python -m pip install --quiet "pywb>=2.10,<2.11" "warcio>=1.8.2" \
+    "brotlicffi>=1.2.1.0" 2>&1 | grep -v "^WARNING: Location" || true
   [ -x .venv-pywb/bin/wayback ] || echo "test: could not install pywb (its test will skip)" >&2
 fi
 # Debian packages some tests use: chromium (browser test), cron (crontab scheduling test),
