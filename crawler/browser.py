@@ -196,6 +196,7 @@ class BrowserMiddleware:
         self.forced_hosts = {h.lower() for h in s.getlist("UNION_BROWSER_HOSTS")}
         self.challenges: dict[str, int] = {}
         self.skipped_hosts: set[str] = set()
+        self.socket_hosts: set[str] = set()  # WebSocket hosts refused and said in the log
         self._missing: str | None | bool = False  # False: not asked yet
         from scrapy import signals
 
@@ -308,8 +309,18 @@ class BrowserMiddleware:
 
     def _blocked(self, url: str) -> str | None:
         netlocs = getattr(self.crawler.spider, "allowed_netlocs", None)
+        parts = urlsplit(url)
         why = None
-        if netlocs and urlsplit(url).netloc.lower() not in netlocs:
+        if parts.scheme in ("ws", "wss"):
+            why = "websocket"
+            if parts.netloc.lower() not in self.socket_hosts:
+                self.socket_hosts.add(parts.netloc.lower())
+                logger.warning(
+                    "a page's WebSocket to %s was refused (WebSockets are not crawled or "
+                    "archived; union/browser/blocked_websocket counts them)",
+                    url,
+                )
+        elif netlocs and parts.netloc.lower() not in netlocs:
             why = "offsite"
         elif check_url(url, self.allow_loopback, self.allow_private):
             why = "scope"

@@ -1,15 +1,21 @@
 """One Chromium through Playwright (started on first use) that renders a page, answering
-every request the page makes through a given ``fetch`` coroutine."""
+every request the page makes through a given ``fetch`` coroutine and refusing its WebSockets;
+Chromium runs in a network namespace of its own where one can be made (crawler/netns.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+import shlex
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scrapy.exceptions import IgnoreRequest
+
+from crawler.netns import namespace_prefix, write_wrapper
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -40,6 +46,9 @@ class Renderer:
         self.heap_mb = settings.getint("UNION_BROWSER_JS_HEAP_MB")
         self.user_agent = settings.get("USER_AGENT")
         self.semaphore = asyncio.Semaphore(max(1, settings.getint("UNION_BROWSER_PAGES")))
+        self.netns = settings.getbool("UNION_BROWSER_NETNS")
+        self._launch_path: str | None = None  # Chromium, or its namespace wrapper
+        self._wrapper_dir: str | None = None
         self._playwright = None
         self._browser = None
 
@@ -52,6 +61,27 @@ class Renderer:
         except ImportError:
             return "the Python package playwright is not installed (pip install -e '.[browser]')"
         return None
+
+    def launch_path(self) -> str:
+        """What Playwright starts: Chromium, or a wrapper that starts it in a network namespace
+        of its own (decided once; where none can be made, said once in the log)."""
+        if self._launch_path is None:
+            self._launch_path = self.executable
+            prefix, why = namespace_prefix() if self.netns else (None, "")
+            if prefix is not None:
+                self._wrapper_dir = tempfile.mkdtemp(prefix="union-chromium-")
+                wrapper = write_wrapper(self._wrapper_dir, prefix, self.executable)
+                self._launch_path = str(wrapper)
+                logger.info(
+                    "Chromium runs in a network namespace of its own (%s)", shlex.join(prefix)
+                )
+            elif self.netns:
+                logger.warning(
+                    "Chromium runs without a network namespace of its own: %s (its WebSockets are "
+                    "still refused and its requests still go through the crawl)",
+                    why,
+                )
+        return self._launch_path
 
     async def _launch(self):
         if self._browser is not None and self._browser.is_connected():
@@ -73,7 +103,7 @@ class Renderer:
         ]
         try:
             self._browser = await self._playwright.chromium.launch(
-                executable_path=self.executable, headless=True, args=args
+                executable_path=self.launch_path(), headless=True, args=args
             )
         except Exception as exc:
             raise BrowserUnavailable(f"Chromium did not start: {one_line(exc)}") from exc
@@ -89,7 +119,8 @@ class Renderer:
     ) -> Rendered:
         """Open ``url`` (an app route in its fragment kept, for the page's scripts)
         answering its first navigation with ``first`` (status, headers, body);
-        ``blocked(url)`` says why a request may not leave (or None)."""
+        ``blocked(url)`` says why a request may not leave (or None); a WebSocket never
+        leaves (``blocked`` is told its ws:// or wss:// URL)."""
         async with self.semaphore:
             browser = await self._launch()
             context = await browser.new_context(
@@ -112,6 +143,16 @@ class Renderer:
 
         if cookies:
             await context.add_cookies(cookies)
+
+        async def refuse_socket(ws):
+            blocked(ws.url)
+            try:
+                await ws.close(code=1008, reason="WebSockets are not crawled")
+            except PlaywrightError:
+                pass  # the page went away: its socket with it
+
+        # a WebSocket passes no page.route: without this it would go straight out of Chromium
+        await context.route_web_socket("**/*", refuse_socket)
         page = await context.new_page()
         crashed = asyncio.get_running_loop().create_future()
         page.on("crash", lambda _: crashed.done() or crashed.set_result("the page crashed"))
@@ -194,6 +235,9 @@ class Renderer:
         except Exception:  # a dead browser: nothing left to close
             pass
         self._browser = self._playwright = None
+        if self._wrapper_dir is not None:
+            shutil.rmtree(self._wrapper_dir, ignore_errors=True)
+        self._wrapper_dir = self._launch_path = None
 
 
 def one_line(exc: BaseException) -> str:

@@ -129,6 +129,7 @@ UNION_BROWSER_PAGES = 1  # browser pages at a time
 UNION_BROWSER_PAGE_TIMEOUT = 30.0  # seconds a page may take, its requests included
 UNION_BROWSER_JS_HEAP_MB = 256  # V8 heap bound of a page
 UNION_BROWSER_CHALLENGES_PER_HOST = 3  # browser runs for challenges of one host, then a failure
+UNION_BROWSER_NETNS = True  # Chromium in a network namespace of its own, where one can be made
 UNION_BROWSER_HOSTS = []  # host:port whose every page is rendered (`render: browser`)
 
 DOWNLOAD_HANDLERS = {  # keeps reason phrase and raw header lines for the WARC records
