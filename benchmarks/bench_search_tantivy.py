@@ -5,19 +5,25 @@ is a phrase of them, so a rare phrase of common characters is found by reading e
 that holds all its characters (docs/performance.md, "Rare phrases of common characters").  This
 probe builds, from an archive made by ``bench_search.py``, the form that docs/performance.md
 names as the way out and times the core of a search page in both forms, in process and in the
-same run, over ``bench_search.py``'s query kinds:
+same run, over ``bench_search.py``'s query kinds, the two steps of
+``archive.publish.search_page`` that touch the index:
 
-* **FTS5** (today): the read of ``archive.publish.search_page``, the rowids of at most
-  ``search_exact_matches + 1`` matches, newest archived first;
-* **Tantivy**: the exact count and the 51 newest published matches in one search, then the
-  1,000 most recently archived matches (the facets' sample), as a page built on it would ask.
+* **the read**: the rowids of at most ``search_exact_matches + 1`` matches, newest archived
+  first (FTS5 stops in its doclists; Tantivy runs the phrase on windows of rowids from the
+  newest down, each four times the last, and stops when it has enough);
+* **the walk**, for a search with more matches: the 51 newest published (FTS5 walks the
+  published_date index and checks each row against the index; Tantivy cannot check rows
+  cheaply, so by the phrase's density in the read a dense phrase is found by walking the
+  date index and checking each row's normalised text, a sparser one by Tantivy's newest by
+  publication day, the last day's ties ordered by SQLite).
 
 Tantivy form: per document, the normalised title and text (``normalize_document_text``) as
 bigrams of their index tokens (``archive.store.search.tokens``) with positions, one field a
 column, and the set of their tokens; a term of one character is its token in the set, a
 longer one the phrase of its bigrams in either column; every term must match.  That is the
-substring semantics of today's index, and the run checks it: for every query the two forms
-must find the same number of documents (``count_mismatches`` in the output).
+substring semantics of today's index, and the run checks it: for every query both forms must
+find the same number of documents, the same rowids in the read and the same rows in the walk
+(``mismatches`` in the output).
 
 tantivy-py is not a dependency of the project: ``pip install tantivy`` into the venv first.
 
@@ -32,6 +38,7 @@ added); its size is printed in bytes a document beside the FTS5 index's.
 from __future__ import annotations
 
 import argparse
+import json
 import operator
 import random
 import sqlite3
@@ -51,6 +58,7 @@ BATCH = 2000
 COMMIT_EVERY = 100_000
 PAGE_ROWS = 51
 WINDOW = 20_000  # rowids of the first window of a bounded read
+TEXT_WALK_ROWS = 500  # rows a large search's page may check against their text
 
 
 def tantivy_module():
@@ -177,20 +185,53 @@ def tantivy_read(tantivy, searcher, sch, query, top: int, cap: int) -> list[int]
     return found
 
 
-def tantivy_walk(tantivy, searcher, sch, query, conn) -> list[int]:
-    """The 51 newest published matches of a large search, as search_page finds them: the
-    published_date index walked in batches, each batch checked in one search."""
-    out: list[int] = []
-    for batch in date_batches(conn):
-        rids = tantivy.Query.term_set_query(sch, "rid", batch)
-        both = tantivy.Query.boolean_query(
-            [(tantivy.Occur.Must, query), (tantivy.Occur.Must, rids)]
+def tantivy_walk(tantivy, searcher, sch, q: str, conn, read: list[int]) -> list[int]:
+    """The 51 newest published matches of a large search (over ``search_exact_matches``;
+    ``read``: its newest matches by rowid).  Tantivy cannot check single rows cheaply (a
+    phrase of common bigrams leads the intersection), so by the phrase's density in the
+    read: a dense one is found by walking the published_date index and checking each row's
+    text (about PAGE_ROWS / density rows); a sparser one by Tantivy's newest by publication
+    day (its cost grows with the matches), the ties of the last day put in order by SQLite."""
+    density = len(read) / max(1, max(read) - min(read) + 1)
+    if PAGE_ROWS / density <= TEXT_WALK_ROWS:
+        return text_walk(conn, search.query_terms(q))
+    query = tantivy_query(tantivy, sch, q)
+    hits = searcher.search(query, PAGE_ROWS, count=False, order_by_field="day").hits
+    last = min(searcher.fast_field_values("day", [addr for _, addr in hits]))
+    since = tantivy.Query.range_query(sch, "day", tantivy.FieldType.Integer, last, None)
+    both = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, since)])
+    n = searcher.search(both, 1, count=True).count
+    hits = searcher.search(both, n, count=False, order_by_field="day").hits
+    rids = searcher.fast_field_values("rid", [addr for _, addr in hits])
+    return [
+        r[0]
+        for r in conn.execute(
+            "select rowid from documents where rowid in (select value from json_each(?)) "
+            f"order by published_date desc, id limit {PAGE_ROWS}",
+            [json.dumps(rids)],
         )
-        hits = searcher.search(both, len(batch), count=False).hits
-        ok = set(searcher.fast_field_values("rid", [addr for _, addr in hits]))
-        out += [r for r in batch if r in ok][: PAGE_ROWS - len(out)]
-        if len(out) >= PAGE_ROWS:
-            break
+    ]
+
+
+def text_walk(conn, terms: list[str]) -> list[int]:
+    """The published_date index walked, each row kept when every term is in its normalised
+    title or text (what the index's phrase match means)."""
+    out: list[int] = []
+    for batch in date_batches(conn, 64):
+        texts = dict(
+            (r[0], r[1:])
+            for r in conn.execute(
+                "select rowid, title, text from documents where rowid in "
+                "(select value from json_each(?))",
+                [json.dumps(batch)],
+            )
+        )
+        for rowid in batch:
+            title, text = (search.normalize_document_text(x) for x in texts[rowid])
+            if all(t in title or t in text for t in terms):
+                out.append(rowid)
+                if len(out) == PAGE_ROWS:
+                    return out
     return out
 
 
@@ -279,16 +320,17 @@ def measure(data: Path, index_dir: Path, rounds: int, with_sizes: bool = False) 
                 mismatches.append((q, want, got))
             if want > cap:
                 large.add(q)
-                if fts5_walk(conn, q) != tantivy_walk(tantivy, searcher, sch, tq(q), conn):
+                if fts5_walk(conn, q) != tantivy_walk(tantivy, searcher, sch, q, conn, read[1]):
                     mismatches.append((q, "walk"))
     print(f"mismatches: {len(mismatches)}", *(f"{m}" for m in mismatches))
+
+    def tantivy_page(q):
+        read = tantivy_read(tantivy, searcher, sch, tq(q), top, cap)
+        return q in large and tantivy_walk(tantivy, searcher, sch, q, conn, read)
+
     steps = {
         "fts5": lambda q: fts5_read(conn, q, cap) and q in large and fts5_walk(conn, q),
-        "tantivy": lambda q: (
-            tantivy_read(tantivy, searcher, sch, tq(q), top, cap)
-            and q in large
-            and tantivy_walk(tantivy, searcher, sch, tq(q), conn)
-        ),
+        "tantivy": lambda q: tantivy_page(q),
     }
     print(
         "the read of at most search_exact_matches + 1 matches, and for a larger search the "
