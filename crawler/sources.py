@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-KINDS = {"trs", "hanweb", "jsp", "newspaper", "wenku", "fanwen", "traditional", "other"}
+KINDS = {"trs", "hanweb", "jsp", "newspaper", "wenku", "fanwen", "traditional", "spa", "other"}
 
 
 RENDER_MODES = ("http", "browser")  # browser: every page through Chromium (crawler/browser.py)

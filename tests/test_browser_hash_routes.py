@@ -153,3 +153,26 @@ def test_replay_of_a_route_from_the_warc_alone(crawled, tmp_path):
                     app.locator("h1.title").wait_for(timeout=20000)
                     assert app.locator("h1.title").inner_text() == REPORT
             browser.close()
+
+
+def test_a_crawl_can_start_at_a_route(tmp_path):
+    """A start URL that is a route (the survey's gsgh.org.cn/#/...) is rendered at that route:
+    one level deep from #/list/2 reaches its report; from the app's bare URL it does not (the
+    report is linked only from #/list/2, a level further)."""
+    pytest.importorskip("playwright.async_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from zoo import Zoo
+
+    found = {}
+    with Zoo(browser_sites=True) as zoo:
+        base = zoo.urls["hashspa"]
+        for start in (base + "#/list/2", base):
+            data = tmp_path / ("route" if "#" in start else "bare")
+            cmd = crawl_cmd(data, [start], "-s", "DEPTH_LIMIT=1")
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+            assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+            docs = rows(data / "archive.db", "select url from documents")
+            found[start] = {d["url"] for d in docs}
+    assert base + "api/article/38" in found[base + "#/list/2"]
+    assert base + "api/article/38" not in found[base]

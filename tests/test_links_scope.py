@@ -112,7 +112,25 @@ def test_shipped_sources_are_valid():
     sources = load_sources()
     assert len(sources) >= 6
     assert all(check_url(s["url"]) is None for s in sources)  # real, public portals only
-    assert {"trs", "newspaper", "traditional"} <= {s["kind"] for s in sources}
+    assert {"trs", "newspaper", "traditional", "spa"} <= {s["kind"] for s in sources}
+
+
+def test_a_shipped_hash_routed_source_starts_at_its_route():
+    """The survey's gsgh.org.cn/#/... is a hash-routed app: its start request keeps the route
+    (a fragment starting with "/" is a page of its own) and is rendered in the browser."""
+    from scrapy.http import Request
+
+    from crawler.routes import RouteFingerprinter, app_route
+    from crawler.spiders.union import UnionSpider
+
+    routed = [s for s in load_sources() if app_route(s["url"])]
+    assert routed and all(s.get("render") == "browser" for s in routed)
+    spider = UnionSpider(start_urls=[s["url"] for s in routed])
+    assert spider.start_urls == [s["url"] for s in routed]
+    fingerprint = RouteFingerprinter().fingerprint
+    for s in routed:
+        bare = s["url"].split("#")[0]
+        assert fingerprint(Request(s["url"])) != fingerprint(Request(bare))
 
 
 def test_bad_sources_file(tmp_path):
