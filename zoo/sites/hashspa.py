@@ -14,11 +14,9 @@ documents' text is in the JSON answers, so their gold URL is ``/api/article/ID``
 
 from __future__ import annotations
 
-import json
-import re
-
 from .. import content as c
-from ..site import Page, Site, esc
+from ..site import Page
+from .spa import JsonApiSite
 
 SITE = "陇南职工之家"
 PER_PAGE = 2
@@ -105,15 +103,9 @@ def _text(text_id: str) -> c.Text:
     return c.load(text_id)
 
 
-def _json(data: object) -> Page:
-    return Page(
-        body=json.dumps(data, ensure_ascii=False).encode("utf-8"),
-        content_type="application/json; charset=utf-8",
-    )
-
-
-class HashSpaSite(Site):
+class HashSpaSite(JsonApiSite):
     name = "hashspa"
+    portal = SITE
 
     def build(self) -> None:
         self.add_robots("Disallow: /api/stat")
@@ -134,35 +126,13 @@ class HashSpaSite(Site):
         items = []
         for text_id, num, when in [*ARTICLES, LEGACY]:
             t = _text(text_id)
-            self.add(
-                f"/api/article/{num}",
-                _json(
-                    {
-                        "id": num,
-                        "title": t.title,
-                        "date": when,
-                        "source": SITE,
-                        "content": "".join(f"<p>{esc(p)}</p>" for p in t.paras),
-                    }
-                ),
-            )
-            self.gold(f"/api/article/{num}", t, published_date=when)
+            self.add_api_article(t, num, when)
             if num != LEGACY[1]:
                 items.append({"id": num, "title": t.title, "date": when})
-        pages = -(-len(items) // PER_PAGE)
-        for n in range(1, pages + 1):
-            shown = items[(n - 1) * PER_PAGE : n * PER_PAGE]
-            self.add(f"/api/list?page={n}", _json({"page": n, "pages": pages, "items": shown}))
+        pages = self.add_api_lists(items, PER_PAGE)
         # the routes a browser reaches from "/", each a page of the app
         self.routes = [f"#/list/{n}" for n in range(1, pages + 1)] + [
             f"#/article/{num}" for _t, num, _d in ARTICLES
         ]
         self.routes.append(f"#!/article/{LEGACY[1]}")
         self.truth_extra = {"list_pages": pages, "routes": self.routes}
-
-    def dynamic(self, path: str, query: str) -> Page | None:
-        if path == "/api/list" and re.fullmatch(r"page=\d+", query):
-            return self.pages.get(f"{path}?{query}")
-        if path == "/api/stat":
-            return _json({"ok": True})
-        return None

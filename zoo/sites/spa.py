@@ -82,15 +82,54 @@ def _text(text_id: str) -> c.Text:
     return c.load(text_id)
 
 
-def _json(data: object) -> Page:
+def json_page(data: object) -> Page:
     return Page(
         body=json.dumps(data, ensure_ascii=False).encode("utf-8"),
         content_type="application/json; charset=utf-8",
     )
 
 
-class SpaSite(Site):
+class JsonApiSite(Site):
+    """A portal whose script builds its pages from a JSON API: articles at
+    ``/api/article/ID`` (their gold URL), lists at ``/api/list?page=N``, and ``/api/stat``
+    (disallowed by robots.txt) that a crawler must not fetch."""
+
+    portal = ""  # the portal's name, the articles' source
+
+    def add_api_article(self, t: c.Text, num: int, when: str) -> None:
+        self.add(
+            f"/api/article/{num}",
+            json_page(
+                {
+                    "id": num,
+                    "title": t.title,
+                    "date": when,
+                    "source": self.portal,
+                    "content": "".join(f"<p>{esc(p)}</p>" for p in t.paras),
+                }
+            ),
+        )
+        self.gold(f"/api/article/{num}", t, published_date=when)
+
+    def add_api_lists(self, items: list[dict], per_page: int) -> int:
+        """``/api/list?page=N`` for the items, ``per_page`` a page; returns the page count."""
+        pages = -(-len(items) // per_page)
+        for n in range(1, pages + 1):
+            shown = items[(n - 1) * per_page : n * per_page]
+            self.add(f"/api/list?page={n}", json_page({"page": n, "pages": pages, "items": shown}))
+        return pages
+
+    def dynamic(self, path: str, query: str) -> Page | None:
+        if path == "/api/list" and re.fullmatch(r"page=\d+", query):
+            return self.pages.get(f"{path}?{query}")
+        if path == "/api/stat":
+            return json_page({"ok": True})
+        return None
+
+
+class SpaSite(JsonApiSite):
     name = "spa"
+    portal = SITE
 
     def build(self) -> None:
         self.add_robots("Disallow: /api/stat")
@@ -112,31 +151,10 @@ class SpaSite(Site):
         items = []
         for text_id, num, when in ARTICLES:
             t = _text(text_id)
-            self.add(
-                f"/api/article/{num}",
-                _json(
-                    {
-                        "id": num,
-                        "title": t.title,
-                        "date": when,
-                        "source": SITE,
-                        "content": "".join(f"<p>{esc(p)}</p>" for p in t.paras),
-                    }
-                ),
-            )
+            self.add_api_article(t, num, when)
             self.add(f"/article/{num}", self.shell)
-            self.gold(f"/api/article/{num}", t, published_date=when)
             items.append({"id": num, "title": t.title, "date": when, "url": f"/article/{num}"})
-        pages = -(-len(items) // PER_PAGE)
+        pages = self.add_api_lists(items, PER_PAGE)
         for n in range(1, pages + 1):
             self.add(f"/list/{n}", self.shell)
-            shown = items[(n - 1) * PER_PAGE : n * PER_PAGE]
-            self.add(f"/api/list?page={n}", _json({"page": n, "pages": pages, "items": shown}))
         self.truth_extra = {"list_pages": pages}
-
-    def dynamic(self, path: str, query: str) -> Page | None:
-        if path == "/api/list" and re.fullmatch(r"page=\d+", query):
-            return self.pages.get(f"{path}?{query}")
-        if path == "/api/stat":
-            return _json({"ok": True})
-        return None
