@@ -214,21 +214,9 @@ def test_a_page_over_its_time_bound_is_a_recorded_failure(bzoo, tmp_path):
 
 @needs_chromium
 def test_replay_of_the_rendered_app_from_the_warc_alone(crawled, tmp_path):
-    from tests.test_pywb_replay import pywb_bin, running_wayback
+    from tests.test_pywb_replay import pywb_collection, running_wayback
 
-    bin_dir = pywb_bin()
-    if bin_dir is None:
-        pytest.skip("pywb is not installed (bash scripts/test.sh puts it into .venv-pywb)")
-    warcs = sorted((crawled.data / "warc").glob("*.warc.gz"))
-    for args in (["init", "b"], ["add", "b", *map(str, warcs)]):
-        proc = subprocess.run(
-            [str(bin_dir / "wb-manager"), *args],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+    bin_dir = pywb_collection(tmp_path, "b", crawled.data)
     with running_wayback(tmp_path, bin_dir) as base:
         crawled.zoo.stop()  # only the archive answers from here on (so this test runs last)
         from playwright.sync_api import sync_playwright

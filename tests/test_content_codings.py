@@ -27,7 +27,7 @@ from archive.warc.read import decode_content
 from tests.bombs import Hostile
 from tests.conftest import crawl_cmd, run_cli
 from tests.sql import rows
-from tests.test_pywb_replay import pywb_bin, running_wayback
+from tests.test_pywb_replay import pywb_collection, running_wayback
 
 
 def _raw_deflate(body: bytes) -> bytes:
@@ -229,14 +229,7 @@ def test_pywb_replays_each_coding(crawled, tmp_path):
     """pywb (its own venv, built as scripts/test.sh builds it) indexes the WARC files itself and
     replays every page: as stored (``id_``: the payload, decoded, is the page) and rewritten
     (``mp_``: pywb decodes the body to rewrite its links; the page's text is there)."""
-    bin_dir = pywb_bin()
-    if bin_dir is None:
-        pytest.skip("pywb is not installed: `bash scripts/test.sh` puts it into .venv-pywb")
-    warcs = sorted((crawled.data / "warc").glob("*.warc.gz"))
-    run = dict(cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    for args in (["init", "union"], ["add", "union", *map(str, warcs)]):
-        proc = subprocess.run([str(bin_dir / "wb-manager"), *args], **run)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+    bin_dir = pywb_collection(tmp_path, "union", crawled.data)
     with running_wayback(tmp_path, bin_dir) as base:
         for name, (_, _, district) in CODINGS.items():
             url = crawled.urls[name]

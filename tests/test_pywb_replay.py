@@ -49,26 +49,44 @@ def _get(url: str, timeout: float = 10) -> tuple[int, dict, bytes]:
         return exc.code, dict(exc.headers.items()), exc.read()
 
 
-@pytest.fixture(scope="module")
-def wayback(crawled, tmp_path_factory):
+def pywb_or_skip() -> Path:
+    """pywb's bin/ directory; the test is skipped without pywb."""
     bin_dir = pywb_bin()
     if bin_dir is None:
         pytest.skip(
             "pywb is not installed: `bash scripts/test.sh` puts it into .venv-pywb "
             "(or set UNION_PYWB_BIN to the bin/ directory of a venv with pywb)"
         )
+    return bin_dir
+
+
+def wb_manager(bin_dir: Path, root: Path, *args: str) -> None:
+    proc = subprocess.run(
+        [str(bin_dir / "wb-manager"), *args], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def pywb_collection(root: Path, name: str, data: Path) -> Path:
+    """A pywb collection ``name`` under ``root`` made the documented way (``wb-manager add``
+    copies and indexes the WARC files of the data directory ``data``); pywb's bin/ directory."""
+    bin_dir = pywb_or_skip()
+    wb_manager(bin_dir, root, "init", name)
+    wb_manager(bin_dir, root, "add", name, *map(str, sorted((data / "warc").glob("*.warc.gz"))))
+    return bin_dir
+
+
+@pytest.fixture(scope="module")
+def wayback(crawled, tmp_path_factory):
+    pywb_or_skip()
     assert crawled.proc.returncode == 0, crawled.proc.stderr[-3000:]
     root = tmp_path_factory.mktemp("pywb")
     warcs = sorted((crawled.data / "warc").glob("*.warc.gz"))
     [cdxj] = sorted((crawled.data / "indexes").glob("*.cdxj"))
-    run = dict(cwd=root, capture_output=True, text=True, timeout=120)
     # 1. the documented way: wb-manager copies and indexes the WARCs
-    for args in (["init", "union"], ["add", "union", *map(str, warcs)]):
-        proc = subprocess.run([str(bin_dir / "wb-manager"), *args], **run)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+    bin_dir = pywb_collection(root, "union", crawled.data)
     # 2. the crawl's own CDXJ index over the WARC files where they are
-    proc = subprocess.run([str(bin_dir / "wb-manager"), "init", "ownindex"], **run)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    wb_manager(bin_dir, root, "init", "ownindex")
     coll = root / "collections" / "ownindex"
     for w in warcs:
         (coll / "archive" / w.name).symlink_to(w)
