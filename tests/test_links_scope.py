@@ -121,12 +121,9 @@ def test_a_shipped_hash_routed_source_starts_at_its_route():
     from scrapy.http import Request
 
     from crawler.routes import RouteFingerprinter, app_route
-    from crawler.spiders.union import UnionSpider
 
     routed = [s for s in load_sources() if app_route(s["url"])]
     assert routed and all(s.get("render") == "browser" for s in routed)
-    spider = UnionSpider(start_urls=[s["url"] for s in routed])
-    assert spider.start_urls == [s["url"] for s in routed]
     fingerprint = RouteFingerprinter().fingerprint
     for s in routed:
         bare = s["url"].split("#")[0]

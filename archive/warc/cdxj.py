@@ -41,10 +41,11 @@ if TYPE_CHECKING:
 SORT_BUFFER_CHARS = 4 * 1024 * 1024  # lines held before a sorted run goes to a temporary file
 
 
-def indexer(output: object, inputs: list[str], **options: object) -> CDXJIndexer:
-    """cdxj-indexer as every index of the archive is made: POST and PUT answers keyed by
-    their request (its post-append option)."""
-    return CDXJIndexer(output, inputs, post_append=True, **options)
+def indexer() -> CDXJIndexer:
+    """cdxj-indexer's fields, record filter, keys and line format as every index of the
+    archive uses them: POST and PUT answers keyed by their request (its post-append option).
+    Its own reading of files is not used (see ``index_files``)."""
+    return CDXJIndexer(None, [], post_append=True)
 
 
 def write_index(warc_files: list[Path], out_path: Path) -> Path:
@@ -165,7 +166,7 @@ class RecordLines:
 
     def __init__(self, out: TextIO) -> None:
         self._out = out
-        self._indexer = indexer(None, [])  # its fields, record filter, keys and line format
+        self._indexer = indexer()  # one a reader: it holds the current file's name
         self._held: tuple[ArcWarcRecord, str] | None = None
         self.lines = 0
 
@@ -252,7 +253,7 @@ def read_index(path: Path) -> Iterator[tuple[str, str, dict]]:
 @functools.cache
 def key_indexer() -> CDXJIndexer:
     """One indexer, for its keys."""
-    return indexer(None, [])
+    return indexer()
 
 
 def request_key(
