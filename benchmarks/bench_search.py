@@ -3,7 +3,8 @@
 Build (resumable, constant memory, progress on stderr): DIR/archive.db grows to N documents
 of report prose, in batches of 1,000 written as the indexer writes them (`documents` rows
 through sqlite-utils, then ``archive.store.search.index_documents``), each batch one transaction,
-and the index is merged as at the end of a crawl (``archive.store.search.merge_search``).
+written to the search index every ``SYNC_BATCHES`` batches and at the end, its merges waited
+for as at the end of a crawl (``archive.store.search.sync_search``).
 The prose is drawn from a pool of sentences made by a character Markov chain (order 3) over
 the zoo's report texts, so common words (工会, 职工) are in nearly every document while a
 sentence-long phrase is in a few hundred; titles, sites, dates, regions and types are drawn
@@ -41,9 +42,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from archive.store import schema as store  # noqa: E402
-from archive.store import search  # noqa: E402
+from archive.store import search, search_index  # noqa: E402
 
 BATCH = 1000
+SYNC_BATCHES = 20  # batches a commit of the search index
 SEED = 20261207
 SENTENCES = 40_000
 DOC_TYPES = ["工作报告", "工作总结", "汇报", "经验交流", "讲话", "通知", "计划", "其他"]
@@ -165,11 +167,12 @@ def build(data: Path, docs: int, cache_mb: int = 0) -> dict:
     if cache_mb:  # the random-keyed indexes (id, url, cluster_id) outgrow SQLite's 2 MB
         db.execute(f"PRAGMA cache_size = -{cache_mb * 1024}")
     search.ensure_search(db)
+    store_ = search.open_index(db)
     have = db.execute("select count(*) from documents").fetchone()[0]
     if have % BATCH:
         raise SystemExit(f"{have} documents: not a whole number of batches of {BATCH}")
     if have >= docs:
-        merge(db)
+        settle(db, store_)
         db.conn.close()
         return {}
     maker = Maker()
@@ -180,7 +183,9 @@ def build(data: Path, docs: int, cache_mb: int = 0) -> dict:
         t = time.perf_counter()
         with db.atomic():
             db["documents"].insert_all(rows, pk="id")
-            search.index_documents(db, rows)
+            search.index_documents(db, rows, store=store_)
+        if b % SYNC_BATCHES == SYNC_BATCHES - 1:
+            search.sync_search(db, store_)
         index_s += time.perf_counter() - t
         chars += sum(len(r["text"]) + len(r["title"]) for r in rows)
         done += len(rows)
@@ -194,19 +199,20 @@ def build(data: Path, docs: int, cache_mb: int = 0) -> dict:
                 flush=True,
             )
     print(file=sys.stderr)
-    merge(db)
+    t = time.perf_counter()
+    settle(db, store_)
+    index_s += time.perf_counter() - t
     db.conn.close()
     return {"documents": done, "docs_per_s": done / index_s, "chars_per_s": chars / index_s}
 
 
-def merge(db) -> None:
-    """What the end of a crawl does to the index (``archive.store.search.merge_search``)."""
-    before = search.segments(db)
+def settle(db, store_) -> None:
+    """What the end of a crawl does to the index (``archive.store.search.sync_search``)."""
     t = time.perf_counter()
-    search.merge_search(db)
+    search.sync_search(db, store_, settle=True)
+    segments = search.reader(db).searcher().num_segments
     print(
-        f"index segments per level {before} -> {search.segments(db)} "
-        f"in {time.perf_counter() - t:.1f} s",
+        f"search index in step, {segments} segments, in {time.perf_counter() - t:.1f} s",
         file=sys.stderr,
         flush=True,
     )
@@ -222,14 +228,10 @@ def sizes(data: Path) -> dict:
         ).fetchone()[0]
         page = conn.execute("pragma page_size").fetchone()[0]
         total = conn.execute("pragma page_count").fetchone()[0] * page
-        try:
-            index = conn.execute(
-                "select sum(pgsize) from dbstat where name like ?", [search.FTS_TABLE + "%"]
-            ).fetchone()[0]
-        except sqlite3.OperationalError:  # SQLite built without dbstat
-            index = None
     finally:
         conn.close()
+    folder = search_index.index_path(data / "archive.db")
+    index = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     return {"documents": n, "archive": total, "index": index, "text": text}
 
 

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from archive.store import schema as store
-from archive.store import search
+from archive.store import search, search_index
 from tests.fixtures_archive import add_document, build_archive
 from tests.sql import index_mismatches
 
@@ -158,7 +158,10 @@ def test_ranking_prefers_title_and_density(arch, db):
     assert ranked[0] == arch.doc("hant_raw")["id"]  # 勞模 in its title and three times in 2 lines
 
 
-def test_rewrite_query_never_passes_fts_syntax(db):
+def test_queries_never_reach_a_query_language(arch, db):
+    """Whatever the user types is terms of plain text: quotes, operators and field names of
+    query languages are characters to find, and every answer is the substring oracle's."""
+    docs = normalized(arch.docs.values())
     for q in [
         '"',
         'a"b',
@@ -174,35 +177,34 @@ def test_rewrite_query_never_passes_fts_syntax(db):
         "工\u3000会",
         "\x00",
     ]:
-        expr = search.rewrite_query(q)
-        db.execute(
-            f"select count(*) from {search.FTS_TABLE} where {search.FTS_TABLE} match ?", [expr]
-        ).fetchone()
-    assert search.rewrite_query("") == search.rewrite_query("   ") == search.NO_MATCH
+        assert set(search.search(db, q)) == oracle(None, q, docs), q
+    assert search.query_terms("") == search.query_terms("   ") == []
     assert search.search(db, "") == []
-    assert search.rewrite_query("工会") == '"工 会"'
-    assert search.rewrite_query("工会 OR 劳模") == '"工 会" AND "o r" AND "劳 模"'
+    assert search.query_terms("工会 OR 劳模") == ["工会", "or", "劳模"]
+    assert search.query_terms('"工人 会议" 工会') == ["工人 会议", "工会"]
+
+
+def entries(db) -> int:
+    """How many entries the search index holds (a replaced one is not counted)."""
+    return search.reader(db).searcher().num_docs
 
 
 def test_index_documents_is_idempotent_and_replaces(tmp_path):
     arch = build_archive(tmp_path)
     db = store.connect(arch.db_path)
     try:
-        n = db.execute("select count(*) from documents_fts").fetchone()[0]
+        n = entries(db)
+        assert n == len(arch.docs)
         docs = [dict(id=d["id"], title=d["title"], text=d["text"]) for d in arch.docs.values()]
         assert search.index_documents(db, docs) == len(docs)
-        assert db.execute("select count(*) from documents_fts").fetchone()[0] == n
+        assert entries(db) == n
         assert index_mismatches(arch.db_path) == (set(), set())
         books = arch.doc("books")
-        before = db["documents"].get(books["id"])
         db["documents"].update(books["id"], {"text": "职工书屋改名为职工阅览室。"})
-        # contentless: the entry is removed with the values it was indexed with
-        search.index_documents(
-            db, [dict(books, text="职工书屋改名为职工阅览室。")], previous={books["id"]: before}
-        )
+        search.index_documents(db, [dict(books, text="职工书屋改名为职工阅览室。")])
         assert books["id"] in search.search(db, "阅览室")
         assert books["id"] not in search.search(db, "图书三百册")
-        assert db.execute("select count(*) from documents_fts").fetchone()[0] == n
+        assert entries(db) == n
         assert index_mismatches(arch.db_path) == (set(), set())  # no stale terms
         # unknown documents are skipped, not indexed under a dangling rowid
         assert search.index_documents(db, [dict(id="nope", title="工会", text="工会")]) == 0
@@ -211,14 +213,8 @@ def test_index_documents_is_idempotent_and_replaces(tmp_path):
         assert search.rebuild_search(db) == n
         assert {q: sorted(search.search(db, q)) for q in QUERIES} == before
         # the same id twice in one batch: the last one wins
-        before = db["documents"].get(books["id"])
         db["documents"].update(books["id"], {"text": "乙"})
-        assert (
-            search.index_documents(
-                db, [dict(books, text="甲"), dict(books, text="乙")], previous={books["id"]: before}
-            )
-            == 1
-        )
+        assert search.index_documents(db, [dict(books, text="甲"), dict(books, text="乙")]) == 1
         assert books["id"] in search.search(db, "乙") and books["id"] not in search.search(db, "甲")
         assert index_mismatches(arch.db_path) == (set(), set())
     finally:
@@ -227,19 +223,17 @@ def test_index_documents_is_idempotent_and_replaces(tmp_path):
 
 def test_indexes_written_by_another_connection_are_visible(tmp_path):
     arch = build_archive(tmp_path)
+    path = search_index.index_path(arch.db_path)
+    assert search.matching_rowids(path, "劳模事迹") == []  # a reader opened before the write
     row = add_document(arch.db_path, "late", "新到的工会简报", "劳模事迹报告会在今天举行。")
     conn = sqlite3.connect(arch.db_path)
     try:
-        # the FTS rowid is the documents rowid (Datasette: fts_pk rowid)
-        got = [
-            r[0]
-            for r in conn.execute(
-                "select d.id from documents_fts f join documents d on d.rowid = f.rowid "
-                "where documents_fts match ?",
-                [search.rewrite_query("劳模事迹")],
-            )
-        ]
-        assert got == [row["id"]]
+        # the index's entries are keyed by the documents rowid
+        rowid = conn.execute("select rowid from documents where id = ?", [row["id"]]).fetchone()
+        assert search.matching_rowids(path, "劳模事迹") == [rowid[0]]
+        assert search.matching_rowids(path, "简报", "title") == [rowid[0]]
+        assert search.matching_rowids(path, "简报", "text") == []
+        assert conn.execute("select count(*) from _search_pending").fetchone()[0] == 0
     finally:
         conn.close()
 
@@ -339,10 +333,23 @@ def test_snippet_reads_only_the_start_of_a_huge_text():
     assert search.snippet(text[-scan:], "乙", width=1) == "乙乙…"
 
 
-def test_index_form_is_one_token_per_character():
+def test_index_forms_are_tokens_bigrams_and_the_set_of_characters():
+    """The title is one token a character, the text its bigrams and the set of its tokens,
+    by the str path (short texts, ``u<hex>`` tokens) and the numpy one alike; Tantivy reads
+    each as one token, in order, so a phrase of a text's bigrams finds it."""
+    import operator
     import random
 
-    from archive.store.search import index_form, normalize_document_text, tokens
+    import tantivy
+
+    from archive.store.search import (
+        bigram_form,
+        chars_form,
+        index_form,
+        index_forms,
+        normalize_document_text,
+        tokens,
+    )
 
     rng = random.Random(5)
     alphabet = (
@@ -354,39 +361,34 @@ def test_index_form_is_one_token_per_character():
         + ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))) for _ in range(300)]
         + ["".join(rng.choice(alphabet) for _ in range(rng.randint(60, 400))) for _ in range(300)]
     )
-    fts = sqlite3.connect(":memory:")
-    fts.execute(
-        f"create virtual table f using fts5(t, tokenize = '{search.TOKENIZER}', content = '')"
-    )
-    fts.execute(
-        "create virtual table u using fts5(t, tokenize = 'unicode61 remove_diacritics 0', "
-        "content = '')"
-    )
-    fts.execute("create virtual table temp.vu using fts5vocab(main, u, instance)")
-    fts.execute("create virtual table temp.v using fts5vocab(main, f, instance)")
+    index = tantivy.Index(search_index.schema())
+    writer = index.writer(50_000_000, 1)
     for k, text in enumerate(texts):
         norm = normalize_document_text(text)
-        assert index_form(text) == " ".join(tokens(norm)), text
+        toks = tokens(norm)
+        assert index_form(text) == " ".join(toks), text
         assert index_form(None, norm) == index_form(text)
-        # SQLite's tokenizer reads each token as one token, in order: one position per character
-        fts.execute("insert into f(rowid, t) values (?, ?)", [k + 1, index_form(text)])
-        got = [
-            r[0]
-            for r in fts.execute("select term from temp.v where doc = ? order by offset", [k + 1])
-        ]
-        assert got == tokens(norm), text
-        # and unicode61 (the tokenizer of index form 1) reads them the same way
-        fts.execute("insert into u(rowid, t) values (?, ?)", [k + 1, index_form(text)])
-        assert [
-            r[0]
-            for r in fts.execute("select term from temp.vu where doc = ? order by offset", [k + 1])
-        ] == got, text
+        assert bigram_form(norm).split(" ") == list(map(operator.add, toks, toks[1:])) or (
+            len(toks) < 2 and bigram_form(norm) == ""
+        ), text
+        assert set(chars_form(norm).split()) == set(toks), text
+        assert index_forms(text, text) == (index_form(text), bigram_form(norm), chars_form(norm))
+        title, body, chars = index_forms("", text)
+        writer.add_document(tantivy.Document(rid=k, day=0, title=title, text=body, chars=chars))
+    writer.commit()
+    index.reload()
+    for k, text in enumerate(texts):
+        toks = tokens(normalize_document_text(text))[:8]
+        if not toks:
+            continue
+        query = search_index.text_query(index, toks)
+        hits = index.searcher().search(query, len(texts), count=False).hits
+        assert k in index.searcher().fast_field_values("rid", [a for _, a in hits]), text
 
 
 def test_the_indexer_replaces_a_changed_document_without_stale_terms(tmp_path):
-    """The indexer gives index_documents each changed document's row from before the
-    write: every term of the old version goes, including terms the new one lacks (a
-    delete with the new values would leave 甲乙丙丁 in the index for good)."""
+    """A changed document's entry is replaced: every term of the old version goes,
+    including terms the new one lacks."""
     from archive.store.documents import derived
     from archive.store.indexer import Indexer
 
@@ -399,6 +401,7 @@ def test_the_indexer_replaces_a_changed_document_without_stale_terms(tmp_path):
     def write(*docs):
         with ix.db.atomic():
             ix._write_documents([dict(d) for d in docs])
+        search.sync_search(ix.db, ix.search)  # as the indexer's flush does, once committed
 
     try:
         write(doc("甲乙丙丁。"))
@@ -415,11 +418,11 @@ def test_the_indexer_replaces_a_changed_document_without_stale_terms(tmp_path):
         ix.close()
 
 
-def test_a_run_leaves_at_most_one_index_segment_a_level(tmp_path):
-    """Every flush of the indexer writes a segment and FTS5 merges a level only at
-    AUTOMERGE segments, so a run leaves many; a search reads each of them for every term.
-    The end of a run (``finish``, as in reindex; ``run_cluster`` after a crawl) merges them
-    to at most one a level, and the index still holds exactly the documents' forms."""
+def test_a_run_merges_the_index_and_releases_it(tmp_path):
+    """Every flush of the indexer commits a segment; the end of a run (``finish``, as in
+    reindex; ``run_cluster`` after a crawl) waits for the index's merges and releases its
+    writer: fewer segments than commits, the same answers, and another writer (the next
+    crawl) can open it at once."""
     from archive.store.documents import derived
     from archive.store.indexer import Indexer
 
@@ -440,61 +443,68 @@ def test_a_run_leaves_at_most_one_index_segment_a_level(tmp_path):
                 docs.append({**d, **derived(d["title"], d["text"])})
             with ix.db.atomic():
                 ix._write_documents(docs)
-        before = search.segments(ix.db)
+            search.sync_search(ix.db, ix.search)
         answers = {q: sorted(search.search(ix.db, q)) for q in ("工会", "会", "劳模职工", "第7号")}
-        assert max(before) > 1, before
         ix.finish(cluster=True)
-        after = search.segments(ix.db)
-        assert after and max(after) == 1 and sum(after) < sum(before), (before, after)
+        segments = search.reader(ix.db).searcher().num_segments
+        assert 1 <= segments < 40, segments
         assert {q: sorted(search.search(ix.db, q)) for q in answers} == answers
         assert answers["劳模职工"] and len(answers["第7号"]) == 3
+        other = search.open_index(ix.db)
+        other.writer()  # Tantivy's lock is free
+        other.close()
     finally:
         ix.close()
     assert index_mismatches(tmp_path / "archive.db") == (set(), set())
 
 
-def test_an_index_of_the_older_layout_is_rebuilt_once(tmp_path, caplog):
-    """Archives made before the index was contentless (a content table and a doc_id
-    column), or with another index form, are rebuilt from documents when opened for
-    writing; after that the index is left alone."""
+def test_an_index_of_an_earlier_version_or_another_archive_is_rebuilt_once(tmp_path, caplog):
+    """Archives made with the FTS5 index of earlier versions (``documents_fts``), or whose
+    index directory is missing, of another form or of another archive (a copy), are
+    rebuilt from documents when opened for writing; after that the index is left alone."""
     arch = build_archive(tmp_path)
     db = store.connect(arch.db_path)
+    path = search_index.index_path(arch.db_path)
+    message = f"the search index {path} is missing or of another form: rebuilding it"
     try:
         answers = {q: sorted(search.search(db, q)) for q in QUERIES}
-        db.execute(f"drop table {search.FTS_TABLE}")
+        assert all(answers[q] for q in ("工会", "劳模", "工资集体协商"))
         db.execute("drop table _search_form")
         db.execute(
-            f"create virtual table {search.FTS_TABLE} using fts5(doc_id unindexed, title, "
-            "text, tokenize = 'unicode61 remove_diacritics 0')"
+            "create virtual table documents_fts using fts5(title, text, tokenize = 'ascii', "
+            "content = '')"
         )
-        db.conn.executemany(
-            f"insert into {search.FTS_TABLE}(rowid, doc_id, title, text) "
-            "select rowid, id, title, text from documents where rowid = ?",
-            [(r[0],) for r in db.execute("select rowid from documents")],
-        )
+        db.execute("create table _search_form (version TEXT NOT NULL)")
+        db.execute("insert into _search_form values ('2')")
         db.conn.commit()
+        caplog.clear()
         with caplog.at_level("WARNING", logger="archive.store.search"):
             search.ensure_search(db)
             search.ensure_search(db)
-        assert [r.message for r in caplog.records].count(
-            "the search index is of an older layout or form: rebuilding it from documents"
-        ) == 1
-        sql = db.execute(
-            "select sql from sqlite_master where name = ?", [search.FTS_TABLE]
-        ).fetchone()[0]
-        assert "content = ''" in sql and "doc_id" not in sql
-        assert (
-            db.execute(f"select v from {search.FTS_TABLE}_config where k = 'automerge'").fetchone()[
-                0
-            ]
-            == search.AUTOMERGE
-        )  # the rebuilt index's tuning
+        assert [r.message for r in caplog.records].count(message) == 1
+        assert not db.execute(
+            "select 1 from sqlite_master where name like 'documents_fts%'"
+        ).fetchall()
+        search.sync_search(db)
         assert {q: sorted(search.search(db, q)) for q in QUERIES} == answers
         assert index_mismatches(arch.db_path) == (set(), set())
-        db.execute("update _search_form set version = 'old'")  # another index form
-        search.ensure_search(db)
-        assert db.execute("select version from _search_form").fetchone()[0] == search.FORM_VERSION
-        assert index_mismatches(arch.db_path) == (set(), set())
+        for spoil in (
+            lambda: (path / search_index.FORM_FILE).write_text(
+                '{"version": "old", "generation": "x"}'
+            ),
+            lambda: db.execute("update _search_form set generation = 'another archive'"),
+            lambda: __import__("shutil").rmtree(path),
+        ):
+            spoil()
+            db.conn.commit()
+            caplog.clear()
+            with caplog.at_level("WARNING", logger="archive.store.search"):
+                search.ensure_search(db)
+                search.sync_search(db)
+                search.ensure_search(db)
+            assert [r.message for r in caplog.records].count(message) == 1
+            assert {q: sorted(search.search(db, q)) for q in QUERIES} == answers
+            assert index_mismatches(arch.db_path) == (set(), set())
     finally:
         db.conn.close()
 
@@ -542,33 +552,42 @@ def test_vacuum_keeps_the_rowids_the_index_is_keyed_on(tmp_path):
     assert index_mismatches(db_path) == (set(), set())  # the orphan entry joins no row
 
 
-def test_an_index_made_with_a_lower_automerge_is_moved_up_not_rebuilt(tmp_path, caplog):
-    """Archives made before AUTOMERGE was 16 (sessions before 9 set 8) keep FTS5's
-    setting in the index's own config: the indexer's writes then merge segments as
-    often as before.  Opening the archive for writing moves it up, without a rebuild
-    (its segments stay as they are) and without changing any answer."""
-    arch = build_archive(tmp_path)
-    db = store.connect(arch.db_path)
+def test_rows_queued_before_a_crash_are_indexed_by_the_next_run(tmp_path):
+    """A row is queued for the index in the transaction that writes it and unqueued only
+    once the index has committed it: killed in between, the next run writes it."""
+    import subprocess
+    import sys
+
+    db_path = tmp_path / "archive.db"
+    script = f"""
+import os, signal
+from archive.store.documents import derived
+from archive.store.indexer import Indexer
+ix = Indexer({str(db_path)!r})
+d = dict(id="d1", url="http://127.0.0.1/1.html", part=0, title="报告", text="甲乙丙丁。")
+with ix.db.atomic():
+    ix._write_documents([{{**d, **derived(d["title"], d["text"])}}])
+os.kill(os.getpid(), signal.SIGKILL)  # committed to archive.db, not yet to the index
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    db = store.connect(db_path)
     try:
-        answers = {q: sorted(search.search(db, q)) for q in QUERIES}
-        db.execute(
-            f"INSERT INTO {search.FTS_TABLE}({search.FTS_TABLE}, rank) VALUES ('automerge', 8)"
-        )
-        db.conn.commit()
-        segments = db.execute(f"select count(*) from {search.FTS_TABLE}_data").fetchone()[0]
-        with caplog.at_level("WARNING", logger="archive.store.search"):
-            search.ensure_search(db)
-        assert not caplog.records  # no rebuild
-        assert (
-            db.execute(f"select v from {search.FTS_TABLE}_config where k = 'automerge'").fetchone()[
-                0
-            ]
-            == search.AUTOMERGE
-        )
-        assert db.execute(f"select count(*) from {search.FTS_TABLE}_data").fetchone()[0] == segments
-        assert {q: sorted(search.search(db, q)) for q in QUERIES} == answers
+        assert db.execute("select count(*) from _search_pending").fetchone()[0] == 1
+        assert search.search(db, "乙丙") == []
     finally:
         db.conn.close()
+    from archive.store.indexer import Indexer
+
+    ix = Indexer(db_path)
+    try:
+        ix.flush()  # nothing to write: the queue alone
+        search.sync_search(ix.db, ix.search)
+        assert search.search(ix.db, "乙丙") == ["d1"]
+        assert ix.db.execute("select count(*) from _search_pending").fetchone()[0] == 0
+    finally:
+        ix.close()
+    assert index_mismatches(db_path) == (set(), set())
 
 
 def test_new_archives_have_8_kb_pages_and_old_ones_keep_theirs(tmp_path):

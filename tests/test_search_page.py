@@ -141,13 +141,14 @@ async def statements(ds, path: str) -> list[str]:
 @pytest.mark.parametrize("q", ["劳模", "劳模 工会", "模范"])
 def test_a_small_search_page_runs_the_match_once(arch, ds, q):
     """The count, the rows and every facet of an exactly answered search take the matches
-    read once, rather than each running the phrase match again."""
+    read once from the index, rather than each running the search again."""
     assert len(newest(arch, q)) <= EXACT
     sql = asyncio.run(statements(ds, f"/archive/documents?_search={q}"))
-    matches = [s for s in sql if f"{search.FTS_TABLE} match" in s]
+    assert not [s for s in sql if "search_rowids(" in s]
     facets = [s for s in sql if " as value, count(*) as count from " in s]
-    assert len(matches) == 1, matches
-    assert len(facets) == 7 and any(s.startswith("select count(*)") for s in sql)
+    counts = [s for s in sql if s.startswith("select count(*)")]
+    assert len(facets) == 7 and counts
+    assert all("json_each(:search_rows)" in s for s in facets + counts)
 
 
 def test_a_small_search_in_another_order_with_a_filter_is_exact(arch, ds):
@@ -273,8 +274,8 @@ def ranked(ds, q):
 
 
 def test_the_ranked_search_of_a_common_term_ranks_its_newest_matches(arch, ds, monkeypatch):
-    """More matches than are counted: the window of the newest (by rowid) matches, those
-    with the term in the title first, then the others, each newest first; no bm25."""
+    """More matches than are counted: bm25 over the window of the newest (by rowid)
+    matches only, best first, and ranked_by says so."""
     db = store.connect(arch.db_path)
     try:
         hits = set(search.search(db, "工会"))
@@ -284,14 +285,16 @@ def test_the_ranked_search_of_a_common_term_ranks_its_newest_matches(arch, ds, m
     matches = [(rowid, i, t) for rowid, i, t in rows if i in hits]
     cap = len(matches) - 2  # all but the two oldest matches
     monkeypatch.setitem(LIMITS, "search_exact_matches", cap)
-    window = matches[:cap]
-    titled = [i for _, i, t in window if "工会" in search.normalize_document_text(t)]
-    others = [i for _, i, t in window if "工会" not in search.normalize_document_text(t)]
-    assert titled and others
+    window = [i for _, i, _ in matches[:cap]]
     got = ranked(ds, "工会")
-    assert [i for i, _, _ in got] == (titled + others)[:500]
-    assert [b for _, b, _ in got] == ["title"] * len(titled) + ["text"] * len(others)
-    assert all(rank is None for _, _, rank in got)
+    assert sorted(i for i, _, _ in got) == sorted(window[:500])
+    assert {b for _, b, _ in got} == {f"bm25 of the newest {cap:,}"}
+    ranks = [r for _, _, r in got]
+    assert all(r is not None for r in ranks) and ranks == sorted(ranks, reverse=True)
+    # a title match weighs five times a match in the text
+    titled = {i for _, i, t in matches[:cap] if "工会" in search.normalize_document_text(t)}
+    assert titled and not titled.issuperset(window)
+    assert got[0][0] in titled
 
 
 def test_the_ranked_search_of_a_rarer_term_is_bm25_over_every_match(arch, ds):

@@ -1,14 +1,11 @@
 """Datasette plugin (entry point ``union_archive``): Chinese search, WARC downloads, links.
 
-* ``prepare_connection`` (trylast, so it runs after Datasette's own hook and wins):
-  replaces the stock ``escape_fts`` SQL function with ``archive.store.search.rewrite_query``,
-  so the stock table search box (``?_search=``) searches ``documents_fts`` correctly for
-  1-character, 2-character and longer Chinese queries; also registers
-  ``search_query(q)`` (the same function) for canned queries ranked with bm25,
-  ``search_title_query(q)`` (every term in the title) and ``search_snippet(text, q)``
-  (the text around the first match); the magic parameter ``:_ranked_from`` bounds the
-  ranked search of a common term (``archive.publish.search_page``).
-  Note: every database served by this Datasette gets that ``escape_fts``.
+* ``prepare_connection``: registers ``search_rowids(q[, column])`` (the rowids of every
+  document matching ``q``, as a JSON array, from the archive's search index; ``column``:
+  ``title`` or ``text`` only) and ``search_snippet(text, q)`` (the text around the first
+  match) on the archive database's connections; the stock table search box (``?_search=``)
+  goes through ``archive.publish.search_page``, and the magic parameter ``:_ranked_rows``
+  gives the ranked search its rows, best first.
 * ``/-/warc/`` lists the WARC files; ``/-/warc/FILENAME`` serves one whole WARC file
   (HTTP Range -> 206, ``application/warc``); only plain files directly inside one of the
   archive's WARC directories (``<archive.db's directory>/warc``, the ``WARC_DIR``s recorded
@@ -72,7 +69,8 @@ from archive.publish.document_pages import (  # noqa: F401
 )
 from archive.publish.serve import ARCHIVE_DB, LIMITS
 from archive.publish.warc_routes import warc_file, warc_index, warc_record
-from archive.store.search import rewrite_query, snippet, title_query
+from archive.store.search import matching_rowids, snippet
+from archive.store.search_index import index_path
 
 if TYPE_CHECKING:
     import sqlite3
@@ -210,16 +208,22 @@ async def _refuse(scope, send, status: int, message: str, headers: list | None =
 
 @hookimpl
 def register_magic_parameters(datasette: Datasette) -> list[tuple[str, Callable]]:
-    # :_ranked_from in the ranked search: where its window of recent matches starts
+    # :_ranked_rows in the ranked search: its rows, ranked by search_page.prepare
     return [("ranked", search_page.ranked_parameter)]
 
 
-@hookimpl(trylast=True)
-def prepare_connection(conn: sqlite3.Connection) -> None:
-    conn.create_function("escape_fts", 1, rewrite_query, deterministic=True)
-    conn.create_function("search_query", 1, rewrite_query, deterministic=True)
+@hookimpl
+def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Datasette) -> None:
+    if database != ARCHIVE_DB:
+        return
+    path = index_path(datasette.get_database(database).path)
+
+    def search_rowids(q: str | None, column: str | None = None) -> str:
+        return json.dumps(matching_rowids(path, q, column))
+
+    conn.create_function("search_rowids", 1, search_rowids)
+    conn.create_function("search_rowids", 2, search_rowids)
     conn.create_function("search_snippet", 2, snippet, deterministic=True)
-    conn.create_function("search_title_query", 1, title_query, deterministic=True)
 
 
 @hookimpl

@@ -36,6 +36,7 @@ over ``?_search=`` on ``archive/documents`` (the stock search box, its ``.json``
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from types import ModuleType
@@ -47,10 +48,11 @@ from datasette import hookimpl
 from datasette.filters import FilterArguments, Filters
 from datasette.plugins import pm
 from datasette.utils import urlsafe_components
+from datasette.utils.asgi import BadRequest
 
 from archive.publish.serve import LIMITS
+from archive.store import search, search_index
 from archive.store.schema import NEWEST_BY
-from archive.store.search import FTS_TABLE, rewrite_query
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -64,9 +66,13 @@ ARCHIVE_DB = "archive"
 TABLE = "documents"
 SORT_COLUMN = "published_date"
 SCOPE_KEY = "union_archive.search"
-STOCK_CLAUSE = (
-    f"rowid in (select rowid from {FTS_TABLE} where {FTS_TABLE} match escape_fts(:search))"
-)
+# every match, exact (another order over a large search: bounded by the SQL time limit)
+STOCK_CLAUSE = "rowid in (select value from json_each(search_rowids(:search)))"
+SEARCH_COLUMNS = ("title", "text")  # ?_search_title=, ?_search_text=
+RANKED_ROWS = 500  # rows of the ranked search
+# a large search's page checks at most about this many rows' text, walking the date index;
+# a sparser phrase is ordered by the index's publication days instead
+TEXT_WALK_ROWS = 500
 
 
 def _is_table_search(path: str, query: dict) -> bool:
@@ -100,28 +106,46 @@ RANKED_QUERY = "search"
 RANKED_KEY = "union_archive.ranked_from"
 
 
-def ranked_parameter(key: str, request: Request) -> int:
-    """``:_ranked_from`` of the ranked search: 0 (every match, ranked by bm25) or the
-    lowest rowid of the newest ``search_exact_matches`` matches of a larger search."""
-    if key != "from":
+def ranked_parameter(key: str, request: Request) -> str:
+    """``:_ranked_rows`` of the ranked search: its rows as JSON, ``[[rowid, rank,
+    ranked_by], ...]`` best first (``prepare`` ranks them)."""
+    if key != "rows":
         raise KeyError(key)
-    return request.scope.get(RANKED_KEY, 0)
+    return request.scope.get(RANKED_KEY, "[]")
 
 
-async def _prepare_ranked(db, scope: dict, q: str) -> dict:
-    """The ranked search of more matches than are counted ranks a window of the most
-    recently archived ones: bm25 would score (and count, for its weights) every match."""
+def _index(db: Database):
+    """The archive's search index, reloaded to its last commit (None: not built)."""
+    return search_index.reader(search_index.index_path(db.path))
+
+
+async def _top(db: Database) -> int:
+    return (await db.execute(f"select max(rowid) from {TABLE}")).rows[0][0] or 0
+
+
+def newest_matches(db: Database, q: str, limit: int, top: int) -> list[int]:
+    """Rowids of at most ``limit`` matches of ``q``, most recently archived first."""
+    index = _index(db)
+    query = search.match_query(index, q)
+    return [] if query is None else search_index.newest(index, query, limit, top)
+
+
+def _ranked_rows(db: Database, q: str, top: int) -> list[list]:
+    """The ranked search's rows: bm25 over every match, or over the newest
+    ``search_exact_matches`` of a search with more (bm25's cost grows with the matches)."""
+    index = _index(db)
+    query = search.match_query(index, q)
+    if query is None:
+        return []
     cap = LIMITS["search_exact_matches"]
-    rows = (
-        await db.execute(
-            f"select rowid from {FTS_TABLE} where {FTS_TABLE} match :m order by rowid desc "
-            f"limit {cap + 1}",
-            {"m": rewrite_query(q)},
-        )
-    ).rows
-    if len(rows) <= cap:
-        return scope
-    return {**scope, RANKED_KEY: rows[cap - 1][0]}
+    newest = search_index.newest(index, query, cap + 1, top)
+    lowest, label = 0, "bm25"
+    if len(newest) > cap:
+        lowest, label = newest[cap - 1], f"bm25 of the newest {cap:,}"
+    return [
+        [rowid, round(score, 3), label]
+        for rowid, score in search_index.ranked(index, query, RANKED_ROWS, lowest)
+    ]
 
 
 async def prepare(datasette: Datasette, scope: dict) -> dict:
@@ -131,46 +155,39 @@ async def prepare(datasette: Datasette, scope: dict) -> dict:
     pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     query = dict(pairs)
     path = scope.get("path", "")
-    search = _is_table_search(path, query)
+    is_search = _is_table_search(path, query)
     ranked = path.removesuffix(".json") == f"/{ARCHIVE_DB}/{RANKED_QUERY}" and bool(
         query.get("q", "").strip()
     )
-    if not search and not ranked and not _is_plain_table_page(path, query):
+    if not is_search and not ranked and not _is_plain_table_page(path, query):
         return scope
     try:
         db = datasette.get_database(ARCHIVE_DB)
     except KeyError:
         return scope
-    if ranked:
-        return await _prepare_ranked(db, scope, query["q"])
     cap = LIMITS["search_exact_matches"]
-    if search:
-        match = rewrite_query(query["_search"])
-        sql, params = (
-            (
-                f"select rowid from {FTS_TABLE} where {FTS_TABLE} match :m "
-                f"order by rowid desc limit {cap + 1}"
-            ),
-            {"m": match},
-        )
+    if ranked:
+        rows = await asyncio.to_thread(_ranked_rows, db, query["q"], await _top(db))
+        return {**scope, RANKED_KEY: json.dumps(rows)}
+    if is_search:
+        q = query["_search"]
+        rows = await asyncio.to_thread(newest_matches, db, q, cap + 1, await _top(db))
     else:
-        match = None
+        q = None
         where, params = Filters(_filter_args(pairs)).build_where_clauses(TABLE)
-    try:
-        if not search:
+        try:
             sql = await _filtered_rowids(db, where, params, cap + 1)
-        rows = (await db.execute(sql, params)).rows
-    except Exception:  # a filter Datasette will refuse (a bad column): its own answer
-        return scope
+            rows = [r[0] for r in (await db.execute(sql, params)).rows]
+        except Exception:  # a filter Datasette will refuse (a bad column): its own answer
+            return scope
     if len(rows) <= cap:
         # every matching row was read: the count, rows and facets take them, rather than
         # each finding them again
-        exact = [r[0] for r in rows]
-        if search:
-            return {**scope, SCOPE_KEY: {"q": query["_search"], "exact": exact}}
-        return {**scope, SCOPE_KEY: {"filters": _filter_args(pairs), "exact": exact}}
+        if is_search:
+            return {**scope, SCOPE_KEY: {"q": q, "exact": rows}}
+        return {**scope, SCOPE_KEY: {"filters": _filter_args(pairs), "exact": rows}}
     scope = dict(scope)
-    scope[SCOPE_KEY] = {"match": match, "read": [r[0] for r in rows[:cap]]}
+    scope[SCOPE_KEY] = {"match": q, "read": rows[:cap]}
     if "_nocount" not in query:
         pairs.append(("_nocount", "1"))
         scope["query_string"] = urlencode(pairs).encode("latin-1")
@@ -238,31 +255,83 @@ def _after_next(request, params: dict) -> str | None:
     )
 
 
-async def page_rows(db: Database, request: Request, match: str | None, size: int) -> list[int]:
-    """Rowids of the next ``size`` matching rows newest first, with the column filters,
-    found by walking the published_date index and checking each candidate's entry
-    (``match`` None: every row the column filters keep)."""
+async def page_rows(db: Database, request: Request, found: dict | None, size: int) -> list[int]:
+    """Rowids of the next ``size`` matching rows newest first, with the column filters
+    (``found``: a large search's match and its newest matches read; None: every row the
+    column filters keep, found by walking the published_date index or that column's)."""
     where, params = _column_filters(request, TABLE)
     after = _after_next(request, params)
     if after:
         where.append(after)
     conditions = " and ".join(f"({w})" for w in where) or "1"
-    checked = "1"
-    if match is not None:
-        params["m"] = match
-        checked = (
-            f"exists (select 1 from {FTS_TABLE} f where f.rowid = d.rowid and {FTS_TABLE} match :m)"
-        )
     index = next(
         (f"idx_documents_{col}_newest" for col in NEWEST_BY if request.args.get(col) is not None),
         "idx_documents_published_date",
     )
-    sql = (
-        f"select d.rowid from (select rowid, published_date, id from {TABLE} "
-        f"indexed by {index} where {conditions} "
-        f"order by published_date desc, id) as d where {checked} limit {int(size)}"
+    walk = f"from {TABLE} indexed by {index} where {conditions} order by published_date desc, id"
+    if found is None:
+        return [
+            r[0] for r in (await db.execute(f"select rowid {walk} limit {int(size)}", params)).rows
+        ]
+    read, terms = found["read"], search.query_terms(found["match"])
+    density = len(read) / (max(read) - min(read) + 1)
+    if size <= density * TEXT_WALK_ROWS:
+
+        def text_walk(conn) -> list[int] | None:
+            """The walk, each row kept when every term is in its normalised title or text
+            (what a match in the index means); None when it checked too many rows."""
+            out: list[int] = []
+            norm = search.normalize_document_text
+            for n, (rowid, title, text) in enumerate(
+                conn.execute(f"select rowid, title, text {walk}", params)
+            ):
+                if n >= 4 * TEXT_WALK_ROWS:
+                    return None
+                title, text = norm(title), norm(text)
+                if all(t in title or t in text for t in terms):
+                    out.append(rowid)
+                    if len(out) >= size:
+                        break
+            return out
+
+        rows = await db.execute_fn(text_walk)
+        if rows is not None:
+            return rows
+    return await db.execute_fn(
+        lambda conn: _day_walk(db, conn, found["match"], conditions, params, request, size)
     )
-    return [r[0] for r in (await db.execute(sql, params)).rows]
+
+
+def _day_walk(db, conn, q: str, conditions: str, params: dict, request, size: int) -> list[int]:
+    """A large search's next rows by the index's publication days: the matches of the
+    latest days (the whole of the last day read), put in the table's order by SQLite with
+    the column filters, read further back until they make a page."""
+    index = _index(db)
+    query = search.match_query(index, q)
+    token, before = request.args.get("_next"), None
+    if token:  # the page after a row: its day or earlier (no date: day 0)
+        first = token.split(",")[0]
+        before = 0 if first == "$null" else search_index.day(urlsafe_components(token)[0]) or None
+    want = max(4 * size, 200)
+    while True:
+        hits = search_index.by_day(index, query, want, before)
+        rowids = {rowid for rowid, _ in hits}
+        whole = len(hits) < want
+        if not whole:  # every match of the last day read, not only those that fit
+            last = min(d for _, d in hits)
+            rowids.update(search_index.on_days(index, query, last, last))
+        rows = [
+            r[0]
+            for r in conn.execute(
+                f"select rowid from {TABLE} where rowid in "
+                f"(select value from json_each(:candidates)) and {conditions} "
+                f"order by published_date desc, id limit {int(size)}",
+                {**params, "candidates": json.dumps(sorted(rowids))},
+            )
+        ]
+        if len(rows) >= size or whole:
+            return rows
+        want *= 4
 
 
 def _page_size(datasette, request) -> int:
@@ -279,20 +348,27 @@ def search_filters(request: Request, database: str, table: str, datasette: Datas
     """Datasette's ``filters_from_request`` for searches, with the documents table's own."""
     if database != ARCHIVE_DB or table != TABLE:
         return stock.search_filters(request, database, table, datasette)
+    columns = _column_searches(request)
     if not request.args.get("_search", "").strip():
         found = request.scope.get(SCOPE_KEY)
         if found is not None and found.get("filters") == _request_filters(request):
-            return _exact_page(found["exact"])
-        large = found is not None and "exact" not in found and found["match"] is None
-        if not large or not newest_first(request.args):
-            return stock.search_filters(request, database, table, datasette)
-        return _large_page(request, datasette, found)
+            inner = _exact_page(found["exact"])
+        elif (
+            found is not None
+            and "exact" not in found
+            and found["match"] is None
+            and newest_first(request.args)
+        ):
+            inner = _large_page(request, datasette, found)
+        else:
+            inner = _no_search()
+        return _with_columns(inner, columns)
 
     async def inner():
         q = request.args["_search"]
         context = {"supports_search": True, "search": q}
         found = request.scope.get(SCOPE_KEY)
-        if found is not None and "exact" in found and found["q"] == q:
+        if found is not None and "exact" in found and found.get("q") == q:
             return FilterArguments(
                 ["rowid in (select value from json_each(:search_rows))"],
                 {"search_rows": json.dumps(found["exact"])},
@@ -304,7 +380,7 @@ def search_filters(request: Request, database: str, table: str, datasette: Datas
                 [STOCK_CLAUSE], {"search": q}, [f'search matches "{q}"'], context
             )
         db = datasette.get_database(ARCHIVE_DB)
-        shown = await page_rows(db, request, found["match"], _page_size(datasette, request) + 1)
+        shown = await page_rows(db, request, found, _page_size(datasette, request) + 1)
         cap, sample = LIMITS["search_exact_matches"], LIMITS["search_facet_sample"]
         rowids = sorted(set(found["read"][:sample]) | set(shown))
         context["search_matches_more_than"] = cap
@@ -319,6 +395,45 @@ def search_filters(request: Request, database: str, table: str, datasette: Datas
             ],
             context,
         )
+
+    return _with_columns(inner, columns)
+
+
+def _column_searches(request) -> list[tuple[str, str]]:
+    """``?_search_title=`` and ``?_search_text=``: a search in one column."""
+    out = []
+    for key in request.args:
+        if key.startswith("_search_") and request.args[key].strip():
+            column = key.removeprefix("_search_")
+            if column not in SEARCH_COLUMNS:
+                raise BadRequest("Cannot search by that column")
+            out.append((column, request.args[key]))
+    return out
+
+
+def _with_columns(inner, columns: list[tuple[str, str]]):
+    """The filter with the column searches added (every match, exact), and the search box."""
+
+    async def outer():
+        found = await inner()
+        where, params = list(found.where_clauses), dict(found.params)
+        described = list(found.human_descriptions)
+        for i, (column, q) in enumerate(columns):
+            where.append(
+                f"rowid in (select value from json_each(search_rowids(:search_{i}, '{column}')))"
+            )
+            params[f"search_{i}"] = q
+            described.append(f'search column "{column}" matches "{q}"')
+        return FilterArguments(
+            where, params, described, {**found.extra_context, "supports_search": True}
+        )
+
+    return outer
+
+
+def _no_search():
+    async def inner():
+        return FilterArguments([], {}, [], {})
 
     return inner
 

@@ -53,7 +53,7 @@ def derived(title: str | None, text: str | None) -> dict:
     return {
         "_folded": folded,
         "_signature": signature(text or "", title=title, folded=folded),
-        "_index": (search.index_form(title), search.index_form(text, folded)),
+        "_index": search.index_forms(title, text, folded),
     }
 
 

@@ -49,6 +49,7 @@ class Indexer:
         self._locator = WarcLocator(self.db_path.parent)  # DATA/warc, WARC_DIR, workers
         self.db = store.connect(self.db_path)
         search.ensure_search(self.db)
+        self.search = search.open_index(self.db)  # its writer opens at the first write
         self.crash_at_flush = crash_at_flush  # tests only: SIGKILL inside the Nth write
         self._flushes = 0
         self._gone: list[tuple[str, str]] = []  # (url, fetched_at) answering 404/410
@@ -123,8 +124,8 @@ class Indexer:
         if self.crawl_id:
             self.db["crawls"].upsert(row, pk="id")
         self.db.conn.commit()
-        if cluster:  # the whole-archive passes at the end of a run: the index's too
-            search.merge_search(self.db)
+        if cluster:  # the end of a run: the search index's merges finish too
+            search.sync_search(self.db, self.search, settle=True)
         return dict(self.db["crawls"].get(self.crawl_id)) if self.crawl_id else row
 
     # -- captures -----------------------------------------------------------------
@@ -355,6 +356,7 @@ class Indexer:
                 self.db["crawls"].update(self.crawl_id, dict(self.counts))
             self._flushes += 1
         self._captures, self._documents, self._gone, self._page_rows = [], [], [], []
+        search.sync_search(self.db, self.search)  # committed: the search index follows
 
     def _maybe_crash(self) -> None:
         """Test hook (UNION_TEST_CRASH=db:N): SIGKILL of crawler and indexer in the middle
@@ -421,21 +423,18 @@ class Indexer:
         }
         self.db["documents"].upsert_all(docs, pk="id", alter=True)
         self.db["_signatures"].upsert_all(sigs, pk="doc_id")
-        # the search index (contentless) changes only where title or text did: the last
-        # version of each id in this batch against its row before the batch, whose values
-        # are what the index holds
+        # the search index changes only where what it holds did: the last version of each
+        # id in this batch against its row before the batch
         last = {d["id"]: d for d in docs}
         changed = [
             d
             for d in last.values()
             if d["id"] not in old
-            or (old[d["id"]].get("title"), old[d["id"]].get("text"))
-            != (d.get("title"), d.get("text"))
+            or tuple(map(old[d["id"]].get, search.INDEXED_COLUMNS))
+            != tuple(map(d.get, search.INDEXED_COLUMNS))
         ]
         search.index_documents(
-            self.db,
-            [{**d, **extra[d["id"]]} for d in changed],
-            previous={d["id"]: old[d["id"]] for d in changed if d["id"] in old},
+            self.db, [{**d, **extra[d["id"]]} for d in changed], store=self.search
         )
 
     def _cluster(self) -> None:
@@ -445,4 +444,9 @@ class Indexer:
         cluster_archive(self.db, self.db_path)
 
     def close(self) -> None:
-        self.db.conn.close()
+        try:  # what is queued and committed goes to the search index before the writer goes
+            if not self.db.conn.in_transaction:
+                search.sync_search(self.db, self.search)
+        finally:
+            self.search.close()
+            self.db.conn.close()

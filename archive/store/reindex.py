@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from archive.store.indexer import Indexer
@@ -35,6 +36,9 @@ def reindex(data_dir: str | Path) -> list[dict]:
     tmp = data_dir / "archive.db.reindex"
     for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
         leftover.unlink(missing_ok=True)
+    from archive.store.search_index import index_path
+
+    shutil.rmtree(index_path(tmp), ignore_errors=True)
     infos = crawl_infos(files)  # crawl id -> {"start_urls": [...], ...} from warcinfo records
     from archive.store.parallel import AheadIndexer
 
@@ -64,4 +68,7 @@ def reindex(data_dir: str | Path) -> list[dict]:
         Path(f"{target}{side}").unlink(missing_ok=True)
         Path(f"{tmp}{side}").unlink(missing_ok=True)
     os.replace(tmp, target)
+    from archive.store.search_index import index_path, replace
+
+    replace(index_path(tmp), index_path(target))  # its stamp names the new database
     return rows

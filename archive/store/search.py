@@ -1,31 +1,22 @@
-"""Chinese full-text search over ``documents`` (SQLite FTS5, no extension needed).
+"""Chinese full-text search over ``documents``: normalisation, tokens, and the index's API.
 
-Approach: one token per character, phrase queries.
-  SQLite's FTS5 ``trigram`` tokenizer cannot match queries under three characters
-  (工会, 劳模, 会) and ``unicode61`` treats a whole run of Han characters as one token.
-  A jieba-segmented column finds 工会 only where the segmenter cut it out as a word
-  (not inside 总工会 or 工会会员), so recall depends on the dictionary.  Instead the
-  text is normalised and written to the FTS5 table as *one token per character*,
-  separated by spaces, and a query becomes an FTS5 *phrase* of the same tokens.  FTS5
-  matches a phrase only at consecutive positions, so a document matches a query term
-  exactly when the normalised text contains the normalised term as a substring: every
-  length (1 character, 2, or 工资集体协商) is found, with no false positives, and
-  ``bm25()`` ranks on whole-phrase frequencies.  A stock tokenizer reads the table, so
-  any SQLite client (and Datasette's stock search box, through the ``escape_fts``
-  override in ``archive.publish.plugin``) can query it.  It is FTS5's ``ascii``
-  tokenizer (every non-ASCII character is a token character, ASCII splits on anything
-  but letters and digits): on these token strings it gives exactly ``unicode61``'s
-  tokens, for less CPU per insert (no Unicode table per character).
+Approach: a document matches a query term exactly when its normalised title or text
+contains the normalised term as a substring, for every length (1 character, 2, or
+工资集体协商), with no false positives.  Segmenters (jieba) find 工会 only where they cut
+it out as a word, and stock tokenizers cannot match one or two Han characters, so the
+index is built from characters: the title as one token a character, the text as its
+character *bigrams* with positions and the set of its characters; a term of one character
+is a token, a longer one a phrase (``archive.store.search_index``, Tantivy: it stores bigrams
+with positions within the size of the text, which FTS5 could not, and a rare phrase of
+common characters starts from its rarest bigram; docs/performance.md).
 
 Tokens: ``[a-z0-9]`` and CJK ideographs (U+3400-4DBF, U+4E00-9FFF) stand for
 themselves; every other character of the BMP (punctuation, symbols, other scripts, and one
 blank for each run of whitespace) becomes the character U+F0000 + its code point, in
-Supplementary Private Use Area-A, a token character of its own for the tokenizer (and for
-unicode61: category Co) that no text character can collide with (a character beyond the
-BMP, which plane 15 itself is in, and the noncharacters U+FFFE and U+FFFF become
-``u<hex codepoint>``, a multi-letter token no single letter collides with; for every
-character it would make longer token strings to write and tokenize).  Whitespace and
-punctuation are therefore positions too, so a term never matches across a paragraph break.
+Supplementary Private Use Area-A, a token character of its own that no text character of
+the BMP collides with (a character beyond the BMP, and the noncharacters U+FFFE and
+U+FFFF, become ``u<hex codepoint>``).  Whitespace and punctuation are therefore positions
+too, so a term never matches across a paragraph break.
 
 Normalisation (the same for documents and queries): NFKC (full-width -> half-width,
 compatibility forms), Traditional -> Simplified (OpenCC t2s; documents only when their
@@ -34,47 +25,35 @@ case, runs of blanks -> one blank.  A document's line breaks stay (``normalize.f
 is a position of its own, so a phrase never matches across a paragraph break; a query's
 whitespace runs become one blank (terms are split on them anyway).
 
-Query syntax (``rewrite_query``): whitespace-separated terms, all required (AND);
-"double quotes" keep a phrase with blanks together.  Nothing the user types reaches
-FTS5 syntax: every term is rebuilt from tokens.
+Query syntax (``query_terms``): whitespace-separated terms, all required (AND);
+"double quotes" keep a phrase with blanks together.  Nothing the user types reaches a
+query language: every term is rebuilt from tokens.
 
-Storage: ``documents_fts(title, text)``, a *contentless* FTS5 table (``content=''``): it
-keeps the index only, not a second copy of the token strings (those are longer than the
-text: a content table would take a large share of archive.db).  Its rowid is the rowid of
-the ``documents`` row (Datasette: ``fts_pk: rowid``; join ``documents`` on it for ids and
-columns).  A contentless entry is removed by giving the exact values it was indexed with, so
-``index_documents`` is given each changed document's row from before the write
-(``previous``); the indexer re-indexes only documents whose title or text changed.
-``FORM_VERSION`` stamps the index form in ``_search_form``: an index made with another
-form, or of the older layout with a content table, is rebuilt once by ``ensure_search``.
-``rebuild_search`` re-creates the whole index from ``documents``.  A VACUUM keeps the
-rowids: SQLite may renumber a table without an INTEGER PRIMARY KEY, but copies rows with
-their rowids when the table has indexes, as ``documents`` has (tests/test_search.py VACUUMs
-an archive with a gap and searches it).
-
-Segments: every write of the indexer adds a segment, and FTS5 merges a level only when it
-holds ``AUTOMERGE`` of them, so a long run leaves dozens; a search reads each segment for
-each of its terms, and the bounded search pages check single rows against the index
-(``archive.publish.search_page``), one lookup per segment and term.  ``merge_search`` (at the end
-of a crawl, in its clustering process, and of a reindex) merges them to at most one a
-level, rewriting only the levels that hold more than one (docs/performance.md).
+Storage: the index is a directory beside the database (``archive.db-search``), its entries
+keyed by the ``documents`` rowid; ``index_documents`` queues changed rowids in archive.db in
+the writer's transaction and writes them to the index once it has committed, so that the
+two never disagree for longer than a crash leaves them queued (``search_index``).
+``ensure_search`` drops the FTS5 index of earlier versions (``documents_fts``) and rebuilds
+the index from ``documents`` when its directory is missing or of another archive or form;
+``rebuild_search`` does that on demand.
 """
 
 from __future__ import annotations
 
 import functools
+import json
+import operator
 import re
 import unicodedata
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from archive.store import search_index
+from archive.store.search_index import SearchIndex
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
-
-FTS_TABLE = "documents_fts"
-# title weighs 5x the body in bm25
-BM25 = f"bm25({FTS_TABLE}, 5.0, 1.0)"
-NO_MATCH = '""'  # an empty phrase: valid FTS5, matches nothing
 
 _WS = re.compile(r"\s+")
 
@@ -202,150 +181,134 @@ def query_terms(q: str | None) -> list[str]:
     return terms
 
 
-def rewrite_query(q: str | None) -> str:
-    """User query -> FTS5 MATCH expression for ``documents_fts``."""
-    phrases = ['"' + " ".join(tokens(t)) + '"' for t in query_terms(q)]
-    return " AND ".join(phrases) if phrases else NO_MATCH
+def index_forms(
+    title: str | None, text: str | None, folded: str | None = None
+) -> tuple[str, str, str]:
+    """What the index stores for a document: its title's tokens, its text's bigrams and
+    its text's set of tokens, each joined by blanks (``folded``: the text's
+    ``normalize_document_text``, when the caller has it already)."""
+    if folded is None:
+        folded = normalize_document_text(text)
+    return index_form(title), bigram_form(folded), chars_form(folded)
 
 
-def title_query(q: str | None) -> str:
-    """User query -> FTS5 MATCH expression for documents with every term in the title."""
-    phrases = ["title : " + p for p in rewrite_query(q).split(" AND ") if p != NO_MATCH]
-    return " AND ".join(phrases) if phrases else NO_MATCH
+def _units(normalized: str):
+    """The token characters of a normalised string as UTF-32 code units, or None when one
+    of its tokens is ``u<hex>`` (the str path)."""
+    import numpy as np
+
+    c = np.frombuffer(normalized.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if len(c) and int(c.max()) > _LAST_MOVED:
+        return None
+    return np.where(_own_table()[c], c, c + _PRIVATE).astype(np.uint32)
 
 
-FORM_VERSION = "2"  # of index_form: an index made with another form is rebuilt
-TOKENIZER = "ascii"  # the token strings hold [a-z0-9], blanks and non-ASCII token characters
-_FORM_TABLE = "_search_form"
-# FTS5 merges a level's segments when it holds this many (its default: 4).  The indexer
-# writes a batch of documents a transaction, each a new segment: merging less often makes
-# inserts cheaper, for a slightly larger index and queries as fast.
-AUTOMERGE = 16
+def bigram_form(normalized: str) -> str:
+    """The bigrams of a normalised string's tokens, joined by blanks."""
+    import numpy as np
+
+    units = _units(normalized) if len(normalized) >= 64 else None
+    if units is None:
+        toks = tokens(normalized)
+        return " ".join(map(operator.add, toks, toks[1:]))
+    if len(units) < 2:
+        return ""
+    out = np.empty((len(units) - 1, 3), dtype=np.uint32)
+    out[:, 0], out[:, 1], out[:, 2] = units[:-1], units[1:], 0x20
+    return out.tobytes()[:-4].decode("utf-32-le", "surrogatepass")
 
 
-def _layout_is_current(db) -> bool:
-    """Contentless, and made with this FORM_VERSION (deletes must give the exact values
-    that were indexed, so an index of another form cannot be updated, only rebuilt)."""
-    row = db.execute("select sql from sqlite_master where name = ?", [FTS_TABLE]).fetchone()
-    if row is None or not re.search(r"content\s*=\s*''", row[0] or ""):
-        return False
-    if _FORM_TABLE not in db.table_names():
-        return False
-    stamp = db.execute(f"select version from {_FORM_TABLE}").fetchone()
-    return stamp is not None and stamp[0] == FORM_VERSION
+def chars_form(normalized: str) -> str:
+    """The set of a normalised string's tokens, joined by blanks."""
+    import numpy as np
+
+    units = _units(normalized) if len(normalized) >= 64 else None
+    if units is None:
+        return " ".join(sorted(set(tokens(normalized))))
+    return " ".join(np.unique(units).tobytes().decode("utf-32-le", "surrogatepass"))
 
 
-def _create(db) -> None:
-    db.execute(
-        f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
-        f"title, text, tokenize = '{TOKENIZER}', content = '')"
-    )
-    db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', ?)", [AUTOMERGE])
-    db.execute(f"CREATE TABLE IF NOT EXISTS {_FORM_TABLE} (version TEXT NOT NULL)")
-    db.execute(f"DELETE FROM {_FORM_TABLE}")
-    db.execute(f"INSERT INTO {_FORM_TABLE} (version) VALUES (?)", [FORM_VERSION])
+def _forms_of(title: str | None, text: str | None) -> tuple[str, str, str]:
+    return index_forms(title, text)
+
+
+# -- the index, kept in step with documents ------------------------------------------------
+
+# the columns of ``documents`` the index holds (a row changed in another is not re-indexed)
+INDEXED_COLUMNS = ("title", "text", "published_date")
+
+_memory: dict[int, SearchIndex] = {}  # an in-memory database's index, by connection
+
+
+def _path(db: Database) -> Path | None:
+    file = search_index.database_path(db.conn)
+    return search_index.index_path(file) if file else None
+
+
+def open_index(db: Database) -> SearchIndex:
+    """The writer side of the database's index (an in-memory database's lives in memory)."""
+    path = _path(db)
+    if path is None:
+        store = _memory.get(id(db.conn))
+        if store is None:
+            store = _memory[id(db.conn)] = SearchIndex(None)
+        return store
+    return SearchIndex(path)
+
+
+def reader(db: Database) -> Any:
+    """The database's index for searching, or None when it has none yet."""
+    path = _path(db)
+    if path is None:
+        store = _memory.get(id(db.conn))
+        if store is None:
+            return None
+        store.index.reload()
+        return store.index
+    return search_index.reader(path)
 
 
 def ensure_search(db: Database) -> None:
-    """Create the FTS5 table if it is missing (sqlite_utils.Database).  An index of the
-    older layout (with a content table and a doc_id column) or of another index form is
-    rebuilt from ``documents``, once."""
-    exists = db.execute("select 1 from sqlite_master where name = ?", [FTS_TABLE]).fetchone()
-    if exists is None:
-        with db.atomic():
-            _create(db)
-    elif not _layout_is_current(db):
-        import logging
-
-        logging.getLogger(__name__).warning(
-            "the search index is of an older layout or form: rebuilding it from documents"
-        )
-        rebuild_search(db)
-    else:  # an index made when AUTOMERGE was lower keeps its own: moved up, not rebuilt
-        row = db.execute(f"select v from {FTS_TABLE}_config where k = 'automerge'").fetchone()
-        if row is None or row[0] != AUTOMERGE:
-            with db.atomic():
-                db.execute(
-                    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', ?)",
-                    [AUTOMERGE],
-                )
-
-
-# levels of at most this many segments are merged by ``merge_search`` (FTS5's usermerge)
-USERMERGE = 2
-
-
-def segments(db: Database) -> list[int]:
-    """How many segments each level of the index holds, read from FTS5's structure record
-    (the row of id 10 in ``documents_fts_data``: a 4-byte cookie, then varints: levels,
-    segments, write counter, and per level: merge state, segments, 3 numbers a segment)."""
-    row = db.execute(f"SELECT block FROM {FTS_TABLE}_data WHERE id = 10").fetchone()
-    if row is None:
-        return []
-    block, pos = row[0], 4
-
-    def varint() -> int:
-        nonlocal pos
-        value = 0
-        for k in range(9):
-            byte = block[pos]
-            pos += 1
-            if k == 8:
-                return (value << 8) | byte
-            value = (value << 7) | (byte & 0x7F)
-            if not byte & 0x80:
-                return value
-        return value
-
-    levels = varint()
-    varint(), varint()
-    counts = []
-    for _ in range(levels):
-        varint()
-        n = varint()
-        for _ in range(3 * n):
-            varint()
-        counts.append(n)
-    return counts
-
-
-def merge_search(db: Database, pages: int = 2000) -> None:
-    """Merge the index's segments until no level holds more than one, ``pages`` pages a
-    transaction (FTS5's 'merge' with usermerge 2).  A search reads every segment of each of
-    its terms, and a crawl leaves up to AUTOMERGE - 1 segments on each level; run after a
-    crawl, this rewrites only the levels that hold more than one."""
+    """The index's tables in archive.db, and an index of this form for this database: one
+    that is missing, of another form or of another database is rebuilt from ``documents``
+    (every rowid queued; ``sync_search`` writes them).  The FTS5 index of earlier versions
+    (``documents_fts``) is dropped."""
     conn = db.conn
-    with conn:
-        conn.execute(
-            f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('usermerge', ?)", [USERMERGE]
-        )
-    while True:
-        before = conn.total_changes
-        with conn:
-            conn.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('merge', ?)", [pages])
-        if conn.total_changes - before < 2:  # FTS5: nothing was left to merge
+    with db.atomic():
+        search_index.ensure_tables(conn)
+        if conn.execute("select 1 from sqlite_master where name = 'documents_fts'").fetchone():
+            conn.execute("DROP TABLE documents_fts")
+        path = _path(db)
+        if path is None:
+            if search_index.stamp(conn) is None:
+                conn.execute(f"DELETE FROM {search_index.FORM_TABLE}")
+                conn.execute(
+                    f"INSERT INTO {search_index.FORM_TABLE} VALUES (?, 'memory')",
+                    [search_index.FORM_VERSION],
+                )
             return
+        if not search_index.in_step(conn, path):
+            if (
+                conn.execute("select 1 from documents limit 1").fetchone()
+                if db["documents"].exists()
+                else None
+            ):
+                import logging
+
+                logging.getLogger(__name__).warning(
+                    "the search index %s is missing or of another form: rebuilding it", path
+                )
+            search_index.forget_reader(path)
+            search_index.start_over(conn, path)
 
 
-def _forms(doc: dict) -> tuple[str, str]:
-    return doc.get("_index") or (
-        index_form(doc.get("title")),
-        index_form(doc.get("text"), doc.get("_folded")),
-    )
-
-
-def index_documents(
-    db: Database, docs: Iterable[dict], previous: dict[str, dict] | None = None
-) -> int:
+def index_documents(db: Database, docs: Iterable[dict], store: SearchIndex | None = None) -> int:
     """(Re-)index documents (dicts with id, title, text) already written to ``documents``
-    (``_index``: their (title, text) index forms, when the caller has them already).
-
-    The table is contentless: an entry is removed by giving the values it was indexed
-    with.  A document that has an entry is therefore re-indexed from ``previous[id]``
-    (its title and text *as they were indexed*: the ``documents`` row before the write
-    that changed it) or, without one, from its ``documents`` row as it is now - right
-    when the row has not changed since it was indexed (re-indexing is then idempotent).
-    Returns how many were indexed (documents missing from ``documents`` are skipped)."""
+    (``_index``: their ``index_forms``, when the caller has them already).  Their rowids are
+    queued in the caller's transaction; outside one they are written to the index at once,
+    inside one ``sync_search`` writes them after the commit.  ``store``: the caller's
+    ``open_index`` (kept open across calls: the indexer).  Returns how many were queued
+    (documents missing from ``documents`` are skipped)."""
     docs = list({d["id"]: d for d in docs}.values())  # the same id twice: the last one wins
     if not docs:
         return 0
@@ -360,68 +323,86 @@ def index_documents(
             )
         )
     docs = [d for d in docs if d["id"] in found]
-    if not docs:
-        return 0
-    rowids = [found[d["id"]] for d in docs]
-    present: set[int] = set()
-    for lo in range(0, len(rowids), 500):
-        part = rowids[lo : lo + 500]
-        present.update(
-            r[0]
-            for r in conn.execute(
-                f"SELECT rowid FROM {FTS_TABLE} WHERE rowid IN ({','.join('?' * len(part))})", part
-            )
-        )
-    previous = previous or {}
     with db.atomic():  # nests in the caller's transaction (the indexer's flush)
-        if present:  # only entries that exist are deleted (a new document has none)
-            old = []
-            for d in docs:
-                rowid = found[d["id"]]
-                if rowid not in present:
-                    continue
-                before = previous.get(d["id"])
-                if before is None:
-                    title, text = conn.execute(
-                        "SELECT title, text FROM documents WHERE rowid = ?", [rowid]
-                    ).fetchone()
-                    before = {"title": title, "text": text}
-                old.append((rowid, index_form(before.get("title")), index_form(before.get("text"))))
-            conn.executemany(
-                f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, text) "
-                "VALUES ('delete', ?, ?, ?)",
-                old,
-            )
-        conn.executemany(
-            f"INSERT INTO {FTS_TABLE}(rowid, title, text) VALUES (?, ?, ?)",
-            [(found[d["id"]], *_forms(d)) for d in docs],
-        )
+        search_index.mark(conn, (found[d["id"]] for d in docs))
+    if store is not None:
+        for d in docs:
+            if d.get("_index"):
+                store.forms[found[d["id"]]] = (d.get("title"), d.get("text"), d["_index"])
+    if not conn.in_transaction:
+        sync_search(db, store)
     return len(docs)
 
 
-def rebuild_search(db: Database, batch: int = 200) -> int:
-    """Drop and rebuild the whole index from the ``documents`` table (e.g. after rows
-    were deleted from ``documents`` by hand: their entries stay in a contentless index,
-    joining no row, until it is rebuilt)."""
+def sync_search(
+    db: Database,
+    store: SearchIndex | None = None,
+    settle: bool = False,
+    progress: Callable | None = None,
+) -> int:
+    """Write every queued row to the index; returns how many.  Without ``store`` (or with
+    ``settle``) the index's merges are waited for and its writer released.  ``progress(done,
+    left)``: called after each commit of a long write."""
+    own = store is None
+    if own:
+        store = open_index(db)
+    try:
+        return store.sync(db.conn, _forms_of, progress)
+    finally:
+        if own or settle:
+            store.close()
+
+
+def rebuild_search(db: Database, progress: Callable | None = None) -> int:
+    """Rebuild the whole index from the ``documents`` table (e.g. after rows were deleted
+    from ``documents`` by hand); returns how many documents it holds."""
+    path = _path(db)
     with db.atomic():
-        db.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
-        _create(db)
-        n = 0
-        last = None
-        while True:
-            where, params = ("WHERE rowid > ?", [last]) if last is not None else ("", [])
-            chunk = db.execute(
-                f"SELECT rowid, title, text FROM documents {where} ORDER BY rowid LIMIT {batch}",
-                params,
-            ).fetchall()
-            if not chunk:
-                return n
-            db.conn.executemany(
-                f"INSERT INTO {FTS_TABLE}(rowid, title, text) VALUES (?, ?, ?)",
-                [(r[0], index_form(r[1]), index_form(r[2])) for r in chunk],
-            )
-            n += len(chunk)
-            last = chunk[-1][0]
+        search_index.ensure_tables(db.conn)
+        if path is None:
+            store = _memory.get(id(db.conn))
+            if store is not None:
+                store.writer().delete_all_documents()
+            search_index.mark(db.conn, (r[0] for r in db.execute("select rowid from documents")))
+        else:
+            search_index.forget_reader(path)
+            search_index.start_over(db.conn, path)
+    return sync_search(db, progress=progress)
+
+
+def match_query(index: Any, q: str | None) -> Any:
+    """The index query of a user query (every term required), or None without a term."""
+    terms = query_terms(q)
+    if index is None or not terms:
+        return None
+    return search_index.all_of([search_index.term_query(index, tokens(t)) for t in terms])
+
+
+def matching_rowids(path: Path, q: str | None, column: str | None = None) -> list[int]:
+    """The rowids of every document matching ``q`` in the index at ``path`` (``column``:
+    ``title`` or ``text``, a search in that column only)."""
+    index = search_index.reader(path)
+    if index is None or not query_terms(q):
+        return []
+    if column == "title":
+        query = title_match_query(index, q)
+    elif column == "text":
+        query = search_index.all_of(
+            [search_index.text_query(index, tokens(t)) for t in query_terms(q)]
+        )
+    elif column is None:
+        query = match_query(index, q)
+    else:
+        raise ValueError(f"no search column {column!r}: title or text")
+    return search_index.every(index, query)
+
+
+def title_match_query(index: Any, q: str | None) -> Any:
+    """The index query of documents with every term of ``q`` in the title."""
+    terms = query_terms(q)
+    if index is None or not terms:
+        return None
+    return search_index.all_of([search_index.title_query(index, tokens(t)) for t in terms])
 
 
 # of a text searched for an excerpt: a search lists up to 500 texts, which may be huge
@@ -447,9 +428,19 @@ def snippet(text: str | None, q: str | None, width: int = 40) -> str:
 
 
 def search(db: Database, q: str, limit: int | None = None) -> list[str]:
-    """Document ids matching ``q``, best first (bm25, title weighted)."""
-    sql = (
-        f"SELECT d.id FROM {FTS_TABLE} JOIN documents d ON d.rowid = {FTS_TABLE}.rowid "
-        f"WHERE {FTS_TABLE} MATCH ? ORDER BY {BM25}" + (f" LIMIT {int(limit)}" if limit else "")
+    """Document ids matching ``q``, best first (bm25, a title match weighing 5x the text)."""
+    index = reader(db)
+    query = match_query(index, q)
+    if query is None:
+        return []
+    n = limit or search_index.count(index, query)
+    if not n:
+        return []
+    ranked = search_index.ranked(index, query, n)
+    ids = dict(
+        db.execute(
+            "SELECT rowid, id FROM documents WHERE rowid IN (SELECT value FROM json_each(?))",
+            [json.dumps([r for r, _ in ranked])],
+        ).fetchall()
     )
-    return [r[0] for r in db.execute(sql, [rewrite_query(q)]).fetchall()]
+    return [ids[r] for r, _ in ranked if r in ids]

@@ -32,7 +32,7 @@ def run_cluster(db_path: str, crawl_id: str | None = None, nice: int = 10) -> No
     ix = Indexer(db_path)
     try:
         ix._cluster()
-        search.merge_search(ix.db)
+        search.sync_search(ix.db, ix.search, settle=True)
         if crawl_id:
             with ix.db.conn:
                 ix.db.execute(
