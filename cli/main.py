@@ -17,6 +17,7 @@ import click
 LAZY = {
     "crawl": "cli.crawl:crawl",
     "reindex": "cli.reindex:reindex",
+    "search-index": "cli.reindex:search_index_command",
     "demo": "cli.demo:demo",
     "serve": "cli.publish:serve_command",
     "zoo": "zoo.cli:zoo",

@@ -30,12 +30,38 @@ def serve_command(data_dir: Path, port: int, host: str, allow_sql: bool) -> None
         archive_path(data_dir)
     except ArchiveMissing as exc:
         fail(str(exc))
+    search_in_step(data_dir)
     click.echo(
         f"Datasette: http://{host}:{port}/  ({'SQL allowed' if allow_sql else 'SQL off'}; "
         "Ctrl-C to stop)",
         err=True,
     )
     run_server(data_dir, port=port, host=host, allow_sql=allow_sql)
+
+
+def search_in_step(data_dir: Path) -> None:
+    """The search index brought in step before serving (an archive of an earlier version, or
+    copied without its index), unless a crawl holds the directory: it keeps the index itself."""
+    from archive.store import schema as store
+    from archive.store import search
+    from crawler.lock import DataDirLock, LockedError
+
+    def progress(done: int, left: int) -> None:
+        click.echo(f"search index: {done:,} written, {left:,} left", err=True)
+
+    try:
+        lock = DataDirLock(data_dir, "serve").acquire()
+    except (LockedError, OSError):  # a crawl runs, or the directory is read-only
+        return
+    try:
+        db = store.connect(Path(data_dir) / "archive.db")
+        try:
+            search.ensure_search(db)
+            search.sync_search(db, progress=progress)
+        finally:
+            db.conn.close()
+    finally:
+        lock.release()
 
 
 @click.command("export")

@@ -60,3 +60,45 @@ def reindex(data_dir: Path) -> None:
     )
     if indexes:
         click.echo(f"rebuilt {len(indexes)} CDXJ index(es) in {data_dir / 'indexes'}")
+
+
+@click.command("search-index")
+@data_option
+@click.option("--rebuild", is_flag=True, help="Build the whole index again from documents.")
+def search_index_command(data_dir: Path, rebuild: bool) -> None:
+    """Bring the search index (DIR/archive.db-search) in step with archive.db: write the
+    documents queued for it, or build it when it is missing, of an earlier version (the
+    FTS5 index of versions before it) or of another archive.  A crawl does this itself;
+    run it after an upgrade, so that the first crawl does not, and to rebuild on demand."""
+    import time
+
+    from archive.store import schema as store
+    from archive.store import search
+    from crawler.lock import EXIT_LOCKED, DataDirLock, LockedError
+
+    path = data_dir / "archive.db"
+    if not path.is_file():
+        fail(f"{path} not found")
+    started = time.monotonic()
+
+    def progress(done: int, left: int) -> None:
+        rate = done / max(time.monotonic() - started, 1e-9)
+        click.echo(f"search index: {done:,} written, {left:,} left ({rate:,.0f}/s)", err=True)
+
+    try:
+        with DataDirLock(data_dir, "search-index"):
+            db = store.connect(path)
+            try:
+                if rebuild:
+                    search.ensure_search(db)
+                    n = search.rebuild_search(db, progress=progress)
+                else:
+                    search.ensure_search(db)
+                    n = search.sync_search(db, progress=progress)
+            finally:
+                db.conn.close()
+    except LockedError as exc:
+        fail(str(exc), EXIT_LOCKED)
+    click.echo(
+        f"search index in step: {n:,} documents written in {time.monotonic() - started:.1f} s"
+    )
