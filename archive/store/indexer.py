@@ -42,6 +42,8 @@ class Indexer:
         batch_size: int = 100,
         flush_seconds: float = 1.0,
         crash_at_flush: int | None = None,
+        search_seconds: float = 10.0,
+        search_documents: int = 1000,
     ):
         self.db_path = Path(db_path)
         from archive.warc.dirs import WarcLocator
@@ -55,6 +57,11 @@ class Indexer:
         self._gone: list[tuple[str, str]] = []  # (url, fetched_at) answering 404/410
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
+        # the search index commits every so many seconds or documents: each commit is a
+        # segment to merge, and until it the documents wait in the index's writer
+        self.search_seconds = search_seconds
+        self.search_documents = search_documents
+        self._last_search = time.monotonic()
         self._captures: list[dict] = []
         self._documents: list[dict] = []
         self._last_flush = time.monotonic()
@@ -124,6 +131,7 @@ class Indexer:
         if self.crawl_id:
             self.db["crawls"].upsert(row, pk="id")
         self.db.conn.commit()
+        self.sync_search()
         if cluster:  # the end of a run: the search index's merges finish too
             search.sync_search(self.db, self.search, settle=True)
         return dict(self.db["crawls"].get(self.crawl_id)) if self.crawl_id else row
@@ -356,7 +364,17 @@ class Indexer:
                 self.db["crawls"].update(self.crawl_id, dict(self.counts))
             self._flushes += 1
         self._captures, self._documents, self._gone, self._page_rows = [], [], [], []
-        search.sync_search(self.db, self.search)  # committed: the search index follows
+        self.search.write_ahead(self.db.conn, search.index_forms)  # committed: let go of forms
+        if (
+            len(self.search.written) >= self.search_documents
+            or time.monotonic() - self._last_search >= self.search_seconds
+        ):
+            self.sync_search()
+
+    def sync_search(self) -> None:
+        """What is committed and queued goes to the search index."""
+        self._last_search = time.monotonic()
+        search.sync_search(self.db, self.search)
 
     def _maybe_crash(self) -> None:
         """Test hook (UNION_TEST_CRASH=db:N): SIGKILL of crawler and indexer in the middle

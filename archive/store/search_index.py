@@ -41,7 +41,7 @@ FORM_VERSION = "tantivy-1"
 PENDING = "_search_pending"
 FORM_TABLE = "_search_form"
 FORM_FILE = "form.json"
-WRITER_HEAP = 64_000_000
+WRITER_HEAP = 32_000_000
 SYNC_CHUNK = 20_000  # rows written to Tantivy per commit when much is pending
 WINDOW = 20_000  # rowids of the first window of a bounded read
 TITLE_BOOST = 5.0  # a term in the title weighs as five in the text (bm25)
@@ -146,7 +146,12 @@ def replace(source: Path, target: Path) -> None:
 
 
 class SearchIndex:
-    """The writer side of one archive's index (one process at a time: Tantivy's lock)."""
+    """The writer side of one archive's index (one process at a time: Tantivy's lock).
+
+    Rows reach the index in two steps: ``write_ahead`` hands the writer the documents
+    given since its last call (their forms, computed ahead, are then let go of), and
+    ``commit`` makes them searchable and unqueues them; ``sync`` does both for everything
+    queued.  Until the commit a crash loses nothing: the rows stay queued."""
 
     def __init__(self, path: Path | None):
         """``path`` None: an index in memory (an in-memory database's)."""
@@ -154,17 +159,35 @@ class SearchIndex:
         self.index = _tantivy().Index(schema(), path=None if path is None else str(path))
         self._writer = None
         self.forms: dict[int, tuple] = {}  # rowid -> (title, text, forms) computed ahead
+        self.written: set[int] = set()  # handed to the writer, not yet committed
 
     def writer(self) -> Any:
         if self._writer is None:
             self._writer = self.index.writer(WRITER_HEAP, 1)
         return self._writer
 
+    def write_ahead(self, conn: sqlite3.Connection, forms_of: Any) -> None:
+        """Hand the writer the documents given since the last call (their rows committed)."""
+        if self.forms:
+            rowids = sorted(self.forms)
+            self._write(conn, rowids, forms_of)
+            self.written.update(rowids)
+
+    def commit(self, conn: sqlite3.Connection) -> int:
+        """Make what the writer holds searchable, and unqueue it; returns how many rows."""
+        rowids, self.written = sorted(self.written), set()
+        if rowids:
+            self.writer().commit()
+            with conn:
+                conn.executemany(f"DELETE FROM {PENDING} WHERE rowid = ?", ((r,) for r in rowids))
+        return len(rowids)
+
     def sync(self, conn: sqlite3.Connection, forms_of: Any, progress: Any = None) -> int:
-        """Write every queued rowid's row to the index; returns how many were written.
-        ``forms_of(title, text) -> (title, text, chars)``: the index forms of a row;
-        ``progress(done, left)``: called after each commit."""
-        done = 0
+        """Write every queued rowid's row to the index and commit; returns how many were
+        written.  ``forms_of(title, text) -> (title, text, chars)``: the index forms of a
+        row; ``progress(done, left)``: called after each commit."""
+        self.write_ahead(conn, forms_of)
+        done = self.commit(conn)
         while True:
             rowids = [
                 r[0]
@@ -175,15 +198,16 @@ class SearchIndex:
             if not rowids:
                 return done
             self._write(conn, rowids, forms_of)
-            with conn:
-                conn.executemany(f"DELETE FROM {PENDING} WHERE rowid = ?", ((r,) for r in rowids))
-            done += len(rowids)
+            self.written.update(rowids)
+            done += self.commit(conn)
             if progress is not None:
                 progress(done, pending(conn))
 
     def _write(self, conn, rowids: list[int], forms_of) -> None:
+        """Each rowid's entry replaced by its row as it is (none when the row is gone)."""
         tantivy = _tantivy()
         writer = self.writer()
+        ahead = {r: self.forms.pop(r) for r in rowids if r in self.forms}
         rows = conn.execute(
             "SELECT rowid, title, text, published_date FROM documents "
             "WHERE rowid IN (SELECT value FROM json_each(?))",
@@ -192,23 +216,23 @@ class SearchIndex:
         for rowid in rowids:
             writer.delete_documents_by_term("rid", rowid)
         for rowid, title, text, published in rows:
-            ahead = self.forms.pop(rowid, None)
-            if ahead is not None and ahead[:2] == (title, text):
-                forms = ahead[2]
-            else:
+            given = ahead.get(rowid)
+            forms = given[2] if given is not None and given[:2] == (title, text) else None
+            if forms is None:
                 forms = forms_of(title, text)
             writer.add_document(
                 tantivy.Document(
                     rid=rowid, day=day(published), title=forms[0], text=forms[1], chars=forms[2]
                 )
             )
-        writer.commit()
 
     def close(self) -> None:
-        """Let the index's merges finish and release the writer's lock."""
+        """Let the index's merges finish and release the writer's lock (what it holds and
+        has not committed stays queued)."""
         writer, self._writer = self._writer, None
+        self.written = set()
         if writer is not None:
-            writer.commit()
+            writer.rollback()
             writer.wait_merging_threads()
 
 
