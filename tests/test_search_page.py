@@ -50,10 +50,16 @@ def arch(tmp_path_factory):
     return a
 
 
-@pytest.fixture()
-def ds(arch, monkeypatch):
+@pytest.fixture(params=["text walk", "day walk"])
+def ds(arch, monkeypatch, request):
+    """Datasette over the archive, a large search's page found either way: by checking the
+    text of rows on the date index, or by the index's latest publication days."""
+    from archive.publish import search_page
+
     monkeypatch.setitem(LIMITS, "search_exact_matches", EXACT)
     monkeypatch.setitem(LIMITS, "search_facet_sample", SAMPLE)
+    walk = 10**9 if request.param == "text walk" else 0
+    monkeypatch.setattr(search_page, "TEXT_WALK_ROWS", walk)
     return make_datasette(arch.root)
 
 

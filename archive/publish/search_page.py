@@ -5,28 +5,30 @@ sorts and facets all of its matches costs what the whole archive does.  This mod
 over ``?_search=`` on ``archive/documents`` (the stock search box, its ``.json`` twin):
 
 * ``prepare(datasette, scope)`` (called by the plugin's ASGI wrapper) reads the newest
-  ``LIMITS["search_exact_matches"] + 1`` matches in index order (rowid descending: FTS5
-  stops there).  At most that many: those are all the matches, kept in the scope, and
-  Datasette's count, rows and facets are exact over them (``rowid in`` the list): the
-  phrase match runs once a request, not once for each of them.  More: the search is
-  *large*; ``_nocount=1`` is added to the request (the count shows as "10,000+"), and the
-  matches read are kept in the scope for the filter below.
-* The ranked search (the canned query ``search``) of a term in more than
-  ``search_exact_matches`` documents ranks only the newest that many matches (rowid order:
-  FTS5 stops there; ``:_ranked_from``, ``ranked_parameter``): those with every term in the
-  title first, then the others, each newest first.  bm25 cannot be bounded so: it counts
-  every match of each term for its weights, whatever rows it scores.
+  ``LIMITS["search_exact_matches"] + 1`` matches from the search index (rowid descending,
+  on windows of rowids: it stops there).  At most that many: those are all the matches,
+  kept in the scope, and Datasette's count, rows and facets are exact over them (``rowid
+  in`` the list): the search runs once a request, not once for each of them.  More: the
+  search is *large*; ``_nocount=1`` is added to the request (the count shows as "10,000+"),
+  and the matches read are kept in the scope for the filter below.
+* The ranked search (the canned query ``search``) is ranked here, by the index's bm25, and
+  handed to the query as JSON (``:_ranked_rows``, ``ranked_parameter``): every match, or
+  for a large search only the newest ``search_exact_matches`` (scoring every match of a
+  common term costs what the whole archive does).
 * ``filters_from_request`` replaces Datasette's stock search filter for that table.  For a
   large search in the table's newest-first order (``published_date`` descending, the
-  default) it finds the exact rows of the page: it walks the ``published_date`` index (or,
-  with a filter ``?site=``, ``?year=``, ``?doc_type=`` or ``?region=``, that column's index in
-  the same order) from the page's ``_next`` position, with the request's column filters,
-  and checks each row against the index until it has a page (a common term needs about as
-  many checks as rows shown).  The search's rows are then those rows plus the matches read:
-  Datasette sorts, pages and links them as usual, and its facets count the first
-  ``LIMITS["search_facet_sample"]`` matches read (the most recently archived), which the
-  page says.  Another order over a large search keeps
-  the stock clause (exact, bounded by the SQL time limit).
+  default) it finds the exact rows of the page, by how dense the matches read are: a dense
+  search walks the ``published_date`` index (or, with a filter ``?site=``, ``?year=``,
+  ``?doc_type=`` or ``?region=``, that column's index in the same order) from the page's
+  ``_next`` position, with the request's column filters, checking each row's normalised
+  title and text (what a match in the index means) until it has a page; a sparser one takes
+  the index's matches of the latest publication days and lets SQLite put them in the
+  table's order with the filters (``_day_walk``).  The search's rows are then those rows
+  plus the matches read: Datasette sorts, pages and links them as usual, and its facets
+  count the first ``LIMITS["search_facet_sample"]`` matches read (the most recently
+  archived), which the page says.  Another order over a large search keeps every match
+  (``search_rowids``: exact, bounded by the SQL time limit).  ``_search_title`` and
+  ``_search_text`` search one column.
 * A table page without a search, in its own order with at most column filters, is read
   the same way (its newest ``search_exact_matches + 1`` rows; equality filters that an
   index answers alone intersected on their indexes, ``_filtered_rowids``): more rows are a
@@ -103,7 +105,7 @@ def _is_plain_table_page(path: str, query: dict) -> bool:
 
 
 RANKED_QUERY = "search"
-RANKED_KEY = "union_archive.ranked_from"
+RANKED_KEY = "union_archive.ranked_rows"
 
 
 def ranked_parameter(key: str, request: Request) -> str:
@@ -285,7 +287,7 @@ async def page_rows(db: Database, request: Request, found: dict | None, size: in
             for n, (rowid, title, text) in enumerate(
                 conn.execute(f"select rowid, title, text {walk}", params)
             ):
-                if n >= 4 * TEXT_WALK_ROWS:
+                if n >= 2 * TEXT_WALK_ROWS:
                     return None
                 title, text = norm(title), norm(text)
                 if all(t in title or t in text for t in terms):
