@@ -174,7 +174,9 @@ def bench(pages: int, concurrency: int, bare: bool = True) -> dict:
         n_tuned = count_pages(p_tuned.stderr)
         catchup = catchup_seconds(p_full.stderr)
         warc_bytes = sum(f.stat().st_size for f in Path(tmp, "warc").glob("*.warc.gz"))
-        db_bytes = sum(f.stat().st_size for f in Path(tmp).glob("archive.db*"))
+        db_bytes = sum(  # archive.db, its WAL and its search index directory
+            f.stat().st_size for f in Path(tmp).glob("archive.db*/**/*") if f.is_file()
+        ) + sum(f.stat().st_size for f in Path(tmp).glob("archive.db*") if f.is_file())
         import sqlite3
 
         conn = sqlite3.connect(Path(tmp, "archive.db"))
@@ -223,7 +225,7 @@ def show(r: dict) -> None:
         f"{r['full_pps']:6.1f} pages/s, "
         f"peak {r['full_peak'] / 2**20:6.0f} MiB, {r['documents']} documents, "
         f"{r['warc_mb']:.1f} MB WARC, "
-        f"{r['db_mb']:.0f} MB archive.db"
+        f"{r['db_mb']:.0f} MB archive.db and search index"
     )
     print(
         f"  CPU per response (process tree, user+system): bare {r['bare_cpu_ms']:.1f} ms, union "
