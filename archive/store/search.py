@@ -228,16 +228,13 @@ def chars_form(normalized: str) -> str:
     return " ".join(np.unique(units).tobytes().decode("utf-32-le", "surrogatepass"))
 
 
-def _forms_of(title: str | None, text: str | None) -> tuple[str, str, str]:
-    return index_forms(title, text)
-
-
 # -- the index, kept in step with documents ------------------------------------------------
 
 # the columns of ``documents`` the index holds (a row changed in another is not re-indexed)
 INDEXED_COLUMNS = ("title", "text", "published_date")
 
-_memory: dict[int, SearchIndex] = {}  # an in-memory database's index, by connection
+# an in-memory database's index, by its connection (held, so that its id is not reused)
+_memory: dict[int, tuple[object, SearchIndex]] = {}
 
 
 def _path(db: Database) -> Path | None:
@@ -249,10 +246,9 @@ def open_index(db: Database) -> SearchIndex:
     """The writer side of the database's index (an in-memory database's lives in memory)."""
     path = _path(db)
     if path is None:
-        store = _memory.get(id(db.conn))
-        if store is None:
-            store = _memory[id(db.conn)] = SearchIndex(None)
-        return store
+        if id(db.conn) not in _memory:
+            _memory[id(db.conn)] = (db.conn, SearchIndex(None))
+        return _memory[id(db.conn)][1]
     return SearchIndex(path)
 
 
@@ -260,11 +256,11 @@ def reader(db: Database) -> Any:
     """The database's index for searching, or None when it has none yet."""
     path = _path(db)
     if path is None:
-        store = _memory.get(id(db.conn))
-        if store is None:
+        if id(db.conn) not in _memory:
             return None
-        store.index.reload()
-        return store.index
+        index = _memory[id(db.conn)][1].index
+        index.reload()
+        return index
     return search_index.reader(path)
 
 
@@ -347,7 +343,7 @@ def sync_search(
     if own:
         store = open_index(db)
     try:
-        return store.sync(db.conn, _forms_of, progress)
+        return store.sync(db.conn, index_forms, progress)
     finally:
         if own or settle:
             store.close()
@@ -360,9 +356,8 @@ def rebuild_search(db: Database, progress: Callable | None = None) -> int:
     with db.atomic():
         search_index.ensure_tables(db.conn)
         if path is None:
-            store = _memory.get(id(db.conn))
-            if store is not None:
-                store.writer().delete_all_documents()
+            if id(db.conn) in _memory:
+                _memory[id(db.conn)][1].writer().delete_all_documents()
             search_index.mark(db.conn, (r[0] for r in db.execute("select rowid from documents")))
         else:
             search_index.forget_reader(path)
