@@ -39,20 +39,28 @@ def whole(path, offset, length) -> bool:
         return False
 
 
-def responses(files):
-    """(target URI, WARC-Date) -> (path, offset, length) of every response record warcio reads."""
+def responses(files, cut=None):
+    """(target URI, WARC-Date) -> (path, offset, length) of every response record warcio reads
+    (``cut``: a file cut short on purpose, read up to its torn record, where warcio may stop
+    or raise depending on where the cut falls)."""
+    from warcio.exceptions import ArchiveLoadFailed
+
     out = {}
     for path in files:
         with open(path, "rb") as fh:
             it = ArchiveIterator(fh)
-            for r in it:
-                if r.rec_type == "response":
-                    key = (
-                        r.rec_headers.get_header("WARC-Target-URI"),
-                        r.rec_headers.get_header("WARC-Date"),
-                    )
-                    it.read_to_end(r)
-                    out[key] = (path, it.get_record_offset(), it.get_record_length())
+            try:
+                for r in it:
+                    if r.rec_type == "response":
+                        key = (
+                            r.rec_headers.get_header("WARC-Target-URI"),
+                            r.rec_headers.get_header("WARC-Date"),
+                        )
+                        it.read_to_end(r)
+                        out[key] = (path, it.get_record_offset(), it.get_record_length())
+            except ArchiveLoadFailed:
+                if path != cut:
+                    raise
     return out
 
 
@@ -101,7 +109,7 @@ def test_a_truncated_warc_file_is_found_and_what_it_lost_is_fetched_again(zoo, t
     again = run(crawl_cmd(data, zoo.start_urls, "--recheck", "all"))
     assert again.returncode == 0, again.stderr[-3000:]
     new = sorted(set((data / "warc").glob("*.warc.gz")) - old)
-    originals = responses(sorted(old) + new)
+    originals = responses(sorted(old) + new, cut=cut)
     # every revisit of the new crawl refers to a response record that reads back whole
     made = revisits(new)
     assert made
