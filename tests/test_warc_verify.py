@@ -142,6 +142,32 @@ def test_a_truncated_warc_file_is_found_and_what_it_lost_is_fetched_again(zoo, t
     assert check.returncode == 0, check.stdout
 
 
+def test_verify_finds_a_search_index_behind_the_archive(zoo, tmp_path):
+    """Rows queued for the search index and never written (a crash between archive.db's
+    commit and the index's), or an index missing: a problem whose fix puts it right."""
+    import shutil
+    import sqlite3
+
+    data = tmp_path / "s"
+    assert run(crawl_cmd(data, zoo.start_urls[:1])).returncode == 0
+    assert "all well" in run_cli("verify", "--data", str(data)).stdout
+    conn = sqlite3.connect(data / "archive.db")
+    with conn:
+        conn.execute("insert into _search_pending select rowid from documents limit 2")
+    conn.close()
+    found = run_cli("verify", "--data", str(data))
+    assert found.returncode == 1
+    assert "search index (archive.db-search): 2 document(s) queued" in found.stdout
+    assert f"fix: `union-archive search-index --data {data}`" in found.stdout
+    assert run_cli("search-index", "--data", str(data)).returncode == 0
+    assert "all well" in run_cli("verify", "--data", str(data)).stdout
+    shutil.rmtree(data / "archive.db-search")
+    found = run_cli("verify", "--data", str(data))
+    assert found.returncode == 1 and "missing, of an earlier version" in found.stdout
+    assert run_cli("search-index", "--data", str(data)).returncode == 0
+    assert "all well" in run_cli("verify", "--data", str(data)).stdout
+
+
 def test_verify_of_a_missing_archive_is_one_line(tmp_path):
     proc = run_cli("verify", "--data", str(tmp_path / "none"))
     assert proc.returncode == 2

@@ -120,6 +120,21 @@ def in_step(conn: sqlite3.Connection, path: Path) -> bool:
     return mine is not None and mine[0] == FORM_VERSION and _dir_stamp(path) == mine
 
 
+def behind(conn: sqlite3.Connection, path: Path) -> str | None:
+    """What keeps the index at ``path`` from answering for this database (read only), or
+    None when it is in step: missing, of an earlier version or another archive, or rows
+    queued and not yet written (a crash between the two commits, or an upgrade to run)."""
+    import sqlite3
+
+    try:
+        if not in_step(conn, path):
+            return "missing, of an earlier version or of another archive"
+        queued = pending(conn)
+    except sqlite3.OperationalError:  # no stamp or queue yet: an archive of an earlier version
+        return "missing, of an earlier version or of another archive"
+    return f"{queued} document(s) queued and not yet in it" if queued else None
+
+
 def start_over(conn: sqlite3.Connection, path: Path) -> None:
     """An empty index of this form for this database, every document queued (in the
     caller's transaction; the directory is replaced at once)."""

@@ -9,7 +9,8 @@ checked against each other, with the command that repairs each problem found.
 * every CDXJ line must point at a whole record of that name, offset and length, and every
   response and revisit record of a crawl's files must have a line in its index; the line of
   a POST's answer must be keyed by its request (an index from before is rewritten);
-* every ``captures`` and ``documents`` row of archive.db must point at a whole record.
+* every ``captures`` and ``documents`` row of archive.db must point at a whole record;
+* the search index must be archive.db's, of this form, with no document queued for it.
 
 Revisit records of earlier crawls whose original is lost, for URLs fetched again since,
 are history, not problems: they are counted, nothing needs doing.
@@ -204,6 +205,7 @@ def verify(data_dir: str | Path, check_url: UrlCheck) -> tuple[list[Problem], li
     start URL may not be crawled (None when it may)."""
     import sqlite3
 
+    from archive.store.search_index import behind, index_path
     from archive.warc.cdxj import read_index
     from archive.warc.dirs import warc_dirs, warc_files, worker_dirs, write_order
 
@@ -250,6 +252,7 @@ def verify(data_dir: str | Path, check_url: UrlCheck) -> tuple[list[Problem], li
     )
 
     stale_captures = stale_documents = 0
+    search_behind = None
     if conn is not None:
         try:
             for _url, name, off, length in conn.execute(
@@ -270,6 +273,7 @@ def verify(data_dir: str | Path, check_url: UrlCheck) -> tuple[list[Problem], li
                     stale_documents += 1
                 else:
                     lost.add(url)
+            search_behind = behind(conn, index_path(db_path))
         finally:
             conn.close()
     if lost:
@@ -287,6 +291,13 @@ def verify(data_dir: str | Path, check_url: UrlCheck) -> tuple[list[Problem], li
                 f"archive.db: {stale_captures} capture(s) and {stale_documents} document(s) point "
                 f"at records that are not whole in the WARC files",
                 f"`{reindex}`",
+            )
+        )
+    if search_behind:
+        problems.append(
+            Problem(
+                f"the search index ({index_path(db_path).name}): {search_behind}",
+                f"`union-archive search-index --data {data_dir}`",
             )
         )
 
