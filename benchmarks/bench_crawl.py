@@ -23,8 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def tree_rss(pid: int) -> int:
-    """Resident memory of a process and its descendants, in bytes (Linux /proc)."""
+def tree_rss(pid: int, field: str | None = None) -> int:
+    """Resident memory of a process and its descendants, in bytes (Linux /proc); ``field``:
+    one part of it from /proc/PID/status instead (``RssFile``: pages of mapped files, which
+    the kernel can take back)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -40,9 +42,13 @@ def tree_rss(pid: int) -> int:
         p = todo.pop()
         todo.extend(children.get(p, []))
         try:
-            with open(f"/proc/{p}/statm") as fh:
-                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except OSError:
+            if field is None:
+                with open(f"/proc/{p}/statm") as fh:
+                    total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            else:
+                with open(f"/proc/{p}/status") as fh:
+                    total += int(fh.read().split(f"{field}:")[1].split()[0]) * 1024
+        except (OSError, IndexError):
             pass
     return total
 
@@ -57,18 +63,21 @@ def children_cpu() -> float:
 
 def run_measured(
     cmd: list[str], cwd: Path
-) -> tuple[float, int, float, subprocess.CompletedProcess]:
-    """Wall time, peak tree RSS and CPU seconds of the command's process tree."""
-    peak = 0
+) -> tuple[float, int, float, subprocess.CompletedProcess, int]:
+    """Wall time, peak tree RSS, CPU seconds of the command's process tree, its output, and
+    how much of the peak was pages of mapped files."""
+    peak = peak_files = 0
     cpu0 = children_cpu()
     start = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     done = threading.Event()
 
     def sample():
-        nonlocal peak
+        nonlocal peak, peak_files
         while not done.is_set():
-            peak = max(peak, tree_rss(proc.pid))
+            now = tree_rss(proc.pid)
+            if now > peak:
+                peak, peak_files = now, tree_rss(proc.pid, "RssFile")
             time.sleep(0.2)
 
     t = threading.Thread(target=sample, daemon=True)
@@ -82,6 +91,7 @@ def run_measured(
         peak,
         children_cpu() - cpu0,
         subprocess.CompletedProcess(cmd, proc.returncode, out, err),
+        peak_files,
     )
 
 
@@ -146,13 +156,19 @@ def bench(pages: int, concurrency: int, bare: bool = True) -> dict:
             f"start_urls={start}",
             *common,
         ]
-        skipped = (float("nan"), 0, float("nan"), subprocess.CompletedProcess(bare_cmd, 0, "", ""))
+        skipped = (
+            float("nan"),
+            0,
+            float("nan"),
+            subprocess.CompletedProcess(bare_cmd, 0, "", ""),
+            0,
+        )
         # bare Scrapy as shipped (CONCURRENT_ITEMS=100), and with this project's engine tuning
         # (crawler/settings.py: CONCURRENT_ITEMS=8), which the bare spider otherwise inherits
-        t_bare, m_bare, c_bare, p_bare = (
+        t_bare, m_bare, c_bare, p_bare, _ = (
             run_measured([*bare_cmd, "-s", "CONCURRENT_ITEMS=100"], ROOT) if bare else skipped
         )
-        t_tuned, _, c_tuned, p_tuned = run_measured(bare_cmd, ROOT) if bare else skipped
+        t_tuned, _, c_tuned, p_tuned, _ = run_measured(bare_cmd, ROOT) if bare else skipped
         full_cmd = [
             sys.executable,
             "-m",
@@ -169,7 +185,7 @@ def bench(pages: int, concurrency: int, bare: bool = True) -> dict:
             "log",
             *common,
         ]
-        t_full, m_full, c_full, p_full = run_measured(full_cmd, ROOT)
+        t_full, m_full, c_full, p_full, f_full = run_measured(full_cmd, ROOT)
         n_bare, n_full = count_pages(p_bare.stderr), count_pages(p_full.stderr)
         n_tuned = count_pages(p_tuned.stderr)
         catchup = catchup_seconds(p_full.stderr)
@@ -192,6 +208,7 @@ def bench(pages: int, concurrency: int, bare: bool = True) -> dict:
         full_s=t_full,
         full_pps=n_full / t_full,
         full_peak=m_full,
+        full_peak_files=f_full,
         fetch_pps=n_full / max(t_full - catchup, 1e-9),
         catchup_s=catchup,
         documents=docs,
@@ -223,7 +240,8 @@ def show(r: dict) -> None:
     print(
         f"  union crawl : {r['full_pages']:>7} responses in {r['full_s']:7.1f}s = "
         f"{r['full_pps']:6.1f} pages/s, "
-        f"peak {r['full_peak'] / 2**20:6.0f} MiB, {r['documents']} documents, "
+        f"peak {r['full_peak'] / 2**20:6.0f} MiB ({r['full_peak_files'] / 2**20:.0f} of it mapped "
+        f"files), {r['documents']} documents, "
         f"{r['warc_mb']:.1f} MB WARC, "
         f"{r['db_mb']:.0f} MB archive.db and search index"
     )
