@@ -308,7 +308,8 @@ def index_documents(db: Database, docs: Iterable[dict], store: SearchIndex | Non
     docs = list({d["id"]: d for d in docs}.values())  # the same id twice: the last one wins
     if not docs:
         return 0
-    ensure_search(db)
+    if store is None:  # a caller that keeps an index open ensured it when it opened it
+        ensure_search(db)
     conn = db.conn
     found: dict[str, int] = {}
     for lo in range(0, len(docs), 500):

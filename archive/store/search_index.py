@@ -386,14 +386,3 @@ def ranked(index: Any, query: Any, limit: int, lowest: int = 0) -> list[tuple[in
     hits = searcher.search(query, limit, count=False).hits
     rids = searcher.fast_field_values("rid", [addr for _, addr in hits])
     return [(rid, score) for rid, (score, _) in zip(rids, hits)]
-
-
-def matching(index: Any, query: Any, rowids: Sequence[int]) -> list[int]:
-    """Which of ``rowids`` match."""
-    if not rowids:
-        return []
-    tantivy = _tantivy()
-    searcher = index.searcher()
-    among = tantivy.Query.term_set_query(index.schema, "rid", list(rowids))
-    hits = searcher.search(all_of([query, among]), len(rowids), count=False).hits
-    return searcher.fast_field_values("rid", [addr for _, addr in hits])
