@@ -299,21 +299,24 @@ async def page_rows(db: Database, request: Request, found: dict | None, size: in
         rows = await db.execute_fn(text_walk)
         if rows is not None:
             return rows
+    before = None
+    if after:  # the page after a row: its day or earlier (no date: day 0)
+        date = params["next_date"]
+        before = 0 if date == "$null" else search_index.day(date) or None
     return await db.execute_fn(
-        lambda conn: _day_walk(db, conn, found["match"], conditions, params, request, size)
+        lambda conn: _day_walk(db, conn, found["match"], conditions, params, before, size)
     )
 
 
-def _day_walk(db, conn, q: str, conditions: str, params: dict, request, size: int) -> list[int]:
+def _day_walk(
+    db, conn, q: str, conditions: str, params: dict, before: int | None, size: int
+) -> list[int]:
     """A large search's next rows by the index's publication days: the matches of the
-    latest days (the whole of the last day read), put in the table's order by SQLite with
-    the column filters, read further back until they make a page."""
+    latest days (the whole of the last day read; ``before``: on that day or earlier), put in
+    the table's order by SQLite with the column filters, read further back until they make
+    a page."""
     index = _index(db)
     query = search.match_query(index, q)
-    token, before = request.args.get("_next"), None
-    if token:  # the page after a row: its day or earlier (no date: day 0)
-        first = token.split(",")[0]
-        before = 0 if first == "$null" else search_index.day(urlsafe_components(token)[0]) or None
     want = max(4 * size, 200)
     while True:
         hits = search_index.by_day(index, query, want, before)
